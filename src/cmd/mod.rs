@@ -1,0 +1,91 @@
+//! Subcommands, one file each. They parse options, call the library and print.
+
+pub mod simulate;
+pub mod table;
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{Args, Parser, Subcommand};
+use concerns::load::WeightChoice;
+use concerns::{Codebook, Options};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "concerns",
+    version,
+    about = "Rank what customers fear about AI in customer service, from respondent-level survey data"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Tabulations to stdout (nothing is written to disk).
+    Table(table::Args),
+    /// Synthetic respondent-level data calibrated to the published study.
+    Simulate(simulate::Args),
+}
+
+/// Options every analysing command shares.
+#[derive(Args, Debug, Clone)]
+pub struct Common {
+    /// Codebook (TOML) describing the survey; default: the embedded canonical codebook.
+    #[arg(long, value_name = "FILE")]
+    pub codebook: Option<PathBuf>,
+    /// Weight column to use instead of the codebook's.
+    #[arg(long, value_name = "COL", conflicts_with = "no_weight")]
+    pub weight: Option<String>,
+    /// Ignore weights: unweighted shares.
+    #[arg(long)]
+    pub no_weight: bool,
+    /// Language of labels and notes.
+    #[arg(long, default_value = "en", value_parser = ["en", "ru"])]
+    pub lang: String,
+}
+
+impl Common {
+    pub fn codebook(&self) -> Result<Codebook> {
+        match &self.codebook {
+            Some(p) => Codebook::from_file(p),
+            None => Ok(Codebook::canonical()),
+        }
+    }
+
+    pub fn options(&self) -> Options {
+        let weight = match (&self.weight, self.no_weight) {
+            (_, true) => WeightChoice::None,
+            (Some(c), false) => WeightChoice::Column(c.clone()),
+            (None, false) => WeightChoice::Codebook,
+        };
+        Options {
+            lang: self.lang.clone(),
+            weight,
+            ..Options::default()
+        }
+    }
+}
+
+pub fn run(cli: Cli) -> Result<i32> {
+    match cli.command {
+        Command::Table(a) => table::run(a),
+        Command::Simulate(a) => simulate::run(a),
+    }
+}
+
+/// Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org).
+pub fn stdout_color() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// Writes to stdout; a closed pipe (`| head`) is not an error.
+pub fn print_stdout(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => Ok(r?),
+    }
+}

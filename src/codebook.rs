@@ -1,0 +1,312 @@
+//! The codebook: which columns form which question, who is excluded, labels per language.
+//!
+//! The canonical format's codebook (`codebooks/canonical.toml`) is embedded in the binary;
+//! any other survey is described by a TOML file of the same shape.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+
+/// The codebook of the canonical data format (SPEC §2), embedded at build time.
+pub const CANONICAL_TOML: &str = include_str!("../codebooks/canonical.toml");
+
+/// Text per language code (`en`, `ru`, …).
+pub type Labels = BTreeMap<String, String>;
+
+/// Picks the text for `lang`, falling back to English, then to any language present.
+pub fn pick<'a>(labels: &'a Labels, lang: &str) -> &'a str {
+    labels
+        .get(lang)
+        .or_else(|| labels.get("en"))
+        .or_else(|| labels.values().next())
+        .map(String::as_str)
+        .unwrap_or("")
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Codebook {
+    /// Column holding the respondent ID.
+    pub respondent_id: Option<String>,
+    /// Column holding the survey weight; absent from the data means unweighted.
+    pub weight: Option<String>,
+    pub survey: Survey,
+    #[serde(default)]
+    pub exclude: Vec<Exclusion>,
+    #[serde(default)]
+    pub segments: Vec<Segment>,
+    pub questions: Vec<Question>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Survey {
+    pub id: String,
+    pub title: Labels,
+    #[serde(default)]
+    pub source: Labels,
+    /// Respondent IDs with this prefix mark synthetic data (every ID must carry it).
+    pub synthetic_id_prefix: Option<String>,
+}
+
+/// A screener: respondents whose `column` holds one of `exclude` are dropped from every base.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Exclusion {
+    pub column: String,
+    /// Every valid code of the screener; anything else is a data error.
+    pub codes: Vec<String>,
+    pub exclude: Vec<String>,
+    #[serde(default)]
+    pub note: Labels,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Segment {
+    pub id: String,
+    pub column: String,
+    #[serde(default)]
+    pub label: Labels,
+    /// Known values in display order; empty means any value, sorted.
+    #[serde(default)]
+    pub values: Vec<Choice>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Choice {
+    pub code: String,
+    #[serde(default)]
+    pub label: Labels,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// One column, one answer code per respondent.
+    SingleChoice,
+    /// "Check all that apply" as one 0/1 column per item (dichotomies).
+    MultiResponse,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Order {
+    /// Descending share, ties in codebook order, `last` items at the end.
+    #[default]
+    Ranked,
+    /// As listed in the codebook (natural scales such as yes / unsure / no).
+    Codebook,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Question {
+    pub id: String,
+    pub kind: Kind,
+    /// The answer column of a single-choice question.
+    pub column: Option<String>,
+    pub text: Labels,
+    #[serde(default)]
+    pub note: Labels,
+    #[serde(default)]
+    pub order: Order,
+    pub items: Vec<Item>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Item {
+    pub id: String,
+    /// The 0/1 column of a multi-response item.
+    pub column: Option<String>,
+    /// The answer code of a single-choice item.
+    pub code: Option<String>,
+    pub label: Labels,
+    /// "Other"-type items stay last whatever their share.
+    #[serde(default)]
+    pub last: bool,
+}
+
+impl Codebook {
+    pub fn canonical() -> Codebook {
+        // The embedded codebook is checked by a unit test, so this cannot fail at run time.
+        Codebook::parse(CANONICAL_TOML, "embedded canonical codebook")
+            .expect("embedded codebook is valid")
+    }
+
+    pub fn from_file(path: &Path) -> Result<Codebook> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read codebook {}", path.display()))?;
+        Codebook::parse(&text, &path.display().to_string())
+    }
+
+    pub fn parse(text: &str, origin: &str) -> Result<Codebook> {
+        let codebook: Codebook = toml::from_str(text)
+            .map_err(|e| anyhow::anyhow!("codebook {origin}: {}", e.to_string().trim_end()))?;
+        codebook
+            .check()
+            .with_context(|| format!("codebook {origin} is inconsistent"))?;
+        Ok(codebook)
+    }
+
+    fn check(&self) -> Result<()> {
+        if self.questions.is_empty() {
+            bail!("it defines no [[questions]]");
+        }
+        let mut ids = BTreeSet::new();
+        for q in &self.questions {
+            if !ids.insert(q.id.as_str()) {
+                bail!("question id '{}' is used twice", q.id);
+            }
+            if q.items.is_empty() {
+                bail!("question '{}' has no items", q.id);
+            }
+            let mut item_ids = BTreeSet::new();
+            for item in &q.items {
+                if !item_ids.insert(item.id.as_str()) {
+                    bail!("question '{}': item id '{}' is used twice", q.id, item.id);
+                }
+                match q.kind {
+                    Kind::MultiResponse if item.column.is_none() => bail!(
+                        "question '{}' item '{}': a multi_response item needs `column`",
+                        q.id,
+                        item.id
+                    ),
+                    Kind::SingleChoice if item.code.is_none() => bail!(
+                        "question '{}' item '{}': a single_choice item needs `code`",
+                        q.id,
+                        item.id
+                    ),
+                    _ => {}
+                }
+            }
+            if q.kind == Kind::SingleChoice && q.column.is_none() {
+                bail!(
+                    "question '{}': a single_choice question needs `column`",
+                    q.id
+                );
+            }
+        }
+        for e in &self.exclude {
+            if let Some(code) = e.exclude.iter().find(|c| !e.codes.contains(c)) {
+                bail!(
+                    "exclusion on '{}': code '{code}' is not among its `codes`",
+                    e.column
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Every column the analysis reads, in a stable order, without duplicates.
+    pub fn needed_columns(&self, weight: Option<&str>) -> Vec<String> {
+        let mut cols: Vec<String> = Vec::new();
+        let mut push = |c: &str| {
+            if !cols.iter().any(|x| x == c) {
+                cols.push(c.to_string());
+            }
+        };
+        if let Some(id) = &self.respondent_id {
+            push(id);
+        }
+        if let Some(w) = weight {
+            push(w);
+        }
+        for e in &self.exclude {
+            push(&e.column);
+        }
+        for q in &self.questions {
+            for c in q.columns() {
+                push(c);
+            }
+        }
+        cols
+    }
+
+    pub fn question(&self, id: &str) -> Option<&Question> {
+        self.questions.iter().find(|q| q.id == id)
+    }
+}
+
+impl Question {
+    /// The data columns this question reads.
+    pub fn columns(&self) -> Vec<&str> {
+        match self.kind {
+            Kind::SingleChoice => self.column.as_deref().into_iter().collect(),
+            Kind::MultiResponse => self
+                .items
+                .iter()
+                .filter_map(|i| i.column.as_deref())
+                .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_codebook_parses_and_names_the_canonical_columns() {
+        let cb = Codebook::canonical();
+        let cols = cb.needed_columns(cb.weight.as_deref());
+        for c in [
+            "respondent_id",
+            "weight",
+            "ai_familiarity",
+            "concern_reach_person",
+            "concern_other",
+            "switch_intent",
+            "prefer_no_ai",
+        ] {
+            assert!(cols.iter().any(|x| x == c), "missing {c}");
+        }
+        assert_eq!(cb.question("concerns").map(|q| q.items.len()), Some(6));
+        assert!(cb.question("concerns").unwrap().items[5].last);
+    }
+
+    #[test]
+    fn every_label_has_english_and_russian() {
+        let cb = Codebook::canonical();
+        for q in &cb.questions {
+            assert!(
+                q.text.contains_key("en") && q.text.contains_key("ru"),
+                "{}",
+                q.id
+            );
+            for i in &q.items {
+                assert!(
+                    i.label.contains_key("en") && i.label.contains_key("ru"),
+                    "{}",
+                    i.id
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_bad_codebook_names_the_key_and_line() {
+        let err = Codebook::parse("respondent_id = 3\n", "x.toml").unwrap_err();
+        let msg = format!("{err:#}");
+        assert!(msg.contains("x.toml") && msg.contains("line 1"), "{msg}");
+        let err = Codebook::parse(
+            "[survey]\nid='s'\ntitle.en='t'\n[[questions]]\nid='q'\nkind='single_choice'\ntext.en='?'\nitems=[{id='a', code='a', label.en='A'}]\n",
+            "y.toml",
+        )
+        .unwrap_err();
+        assert!(format!("{err:#}").contains("needs `column`"));
+    }
+
+    #[test]
+    fn pick_falls_back_to_english() {
+        let mut l = Labels::new();
+        l.insert("en".into(), "Other".into());
+        assert_eq!(pick(&l, "ru"), "Other");
+        l.insert("ru".into(), "Другое".into());
+        assert_eq!(pick(&l, "ru"), "Другое");
+    }
+}

@@ -1,0 +1,15 @@
+use anyhow::Result;
+
+use super::Exporter;
+use crate::results::Results;
+
+/// The researchers' contract: pretty JSON of `Results`, field order fixed by the struct.
+pub struct JsonExporter;
+
+impl Exporter for JsonExporter {
+    fn render(&self, results: &Results) -> Result<String> {
+        let mut s = serde_json::to_string_pretty(results)?;
+        s.push('\n');
+        Ok(s)
+    }
+}

@@ -1,0 +1,134 @@
+//! Exporters: one small file per format behind one trait. They read only `Results`.
+
+mod csv;
+mod json;
+mod markdown;
+mod table;
+
+use anyhow::Result;
+
+use crate::results::Results;
+
+pub use self::csv::CsvExporter;
+pub use self::json::JsonExporter;
+pub use self::markdown::MarkdownExporter;
+pub use self::table::TableExporter;
+
+pub trait Exporter {
+    /// Renders the whole document.
+    fn render(&self, results: &Results) -> Result<String>;
+}
+
+/// The formats of `concerns table --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Json,
+    Csv,
+    Markdown,
+}
+
+impl Format {
+    /// `color` applies to the terminal table only.
+    pub fn exporter(self, color: bool) -> Box<dyn Exporter> {
+        match self {
+            Format::Table => Box::new(TableExporter { color }),
+            Format::Json => Box::new(JsonExporter),
+            Format::Csv => Box::new(CsvExporter),
+            Format::Markdown => Box::new(MarkdownExporter),
+        }
+    }
+}
+
+/// "60.0%" from a 0–1 share; "–" when there is no estimate.
+pub(crate) fn percent(share: Option<f64>, decimals: usize) -> String {
+    match share {
+        Some(p) => format!("{:.*}%", decimals, p * 100.0),
+        None => "–".into(),
+    }
+}
+
+/// "58.7–61.3" (percent) from interval bounds.
+pub(crate) fn interval(low: Option<f64>, high: Option<f64>) -> String {
+    match (low, high) {
+        (Some(l), Some(h)) => format!("{:.1}–{:.1}", l * 100.0, h * 100.0),
+        _ => "–".into(),
+    }
+}
+
+/// 5140 → "5,140"; thousands separators for bases.
+pub(crate) fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// A weighted base to one decimal, with thousands separators.
+pub(crate) fn thousands_f(x: f64) -> String {
+    let whole = x.trunc() as u64;
+    let tenth = ((x - x.trunc()) * 10.0).round() as u64;
+    if tenth == 10 {
+        format!("{}.0", thousands(whole + 1))
+    } else {
+        format!("{}.{}", thousands(whole), tenth)
+    }
+}
+
+/// The line every human-readable output carries about who was left out.
+pub(crate) fn exclusion_line(r: &Results) -> String {
+    let notes: Vec<&str> = r
+        .exclusions
+        .iter()
+        .filter(|e| e.count > 0)
+        .map(|e| e.note.as_str())
+        .collect();
+    format!(
+        "{} of {} respondents excluded. {}",
+        thousands(r.base.excluded),
+        thousands(r.base.respondents),
+        notes.join(" ")
+    )
+    .trim_end()
+    .to_string()
+}
+
+/// "Base: 5,140 (weighted 5,101.3; effective 4,410.2)" for one question.
+pub(crate) fn base_line(q: &crate::results::QuestionResult) -> String {
+    if q.weighted {
+        format!(
+            "Base: {} respondents (weighted {}; effective {}; design effect {:.2})",
+            thousands(q.base.unweighted),
+            thousands_f(q.base.weighted),
+            thousands_f(q.base.effective),
+            q.base.design_effect.unwrap_or(1.0)
+        )
+    } else {
+        format!(
+            "Base: {} respondents (unweighted)",
+            thousands(q.base.unweighted)
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_formatted_for_people() {
+        assert_eq!(thousands(5140), "5,140");
+        assert_eq!(thousands(588), "588");
+        assert_eq!(thousands(10_000_000), "10,000,000");
+        assert_eq!(thousands_f(5101.26), "5,101.3");
+        assert_eq!(thousands_f(999.96), "1,000.0");
+        assert_eq!(percent(Some(0.6), 1), "60.0%");
+        assert_eq!(percent(None, 1), "–");
+        assert_eq!(interval(Some(0.587), Some(0.613)), "58.7–61.3");
+    }
+}

@@ -1,0 +1,178 @@
+//! Pure survey statistics: shares, standard errors, intervals, effective bases.
+//!
+//! Everything works on additive sums (Σw, Σw², Σwy, Σw²y), so one pass over the data
+//! gives every number and per-group sums add up to the total.
+
+use serde::{Deserialize, Serialize};
+use statrs::distribution::{ContinuousCDF, Normal};
+
+/// Sums over the respondents in a question's base.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct BaseSums {
+    /// Unweighted number of respondents.
+    pub n: u64,
+    /// Σw.
+    pub w: f64,
+    /// Σw².
+    pub w2: f64,
+}
+
+/// Sums over the respondents of the base who selected an item (y = 1).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct ItemSums {
+    pub count: u64,
+    /// Σwy.
+    pub wy: f64,
+    /// Σw²y.
+    pub w2y: f64,
+}
+
+/// Two-sided critical value of the standard normal for a confidence `level` (0.95 → 1.95996…).
+pub fn z_critical(level: f64) -> f64 {
+    Normal::standard().inverse_cdf(1.0 - (1.0 - level) / 2.0)
+}
+
+/// Weighted share Σwy / Σw (the unweighted share when all weights are 1).
+pub fn share(base: &BaseSums, item: &ItemSums) -> Option<f64> {
+    (base.w > 0.0).then(|| item.wy / base.w)
+}
+
+/// Kish effective base (Σw)² / Σw².
+pub fn effective_base(base: &BaseSums) -> f64 {
+    if base.w2 > 0.0 {
+        base.w * base.w / base.w2
+    } else {
+        0.0
+    }
+}
+
+/// Kish design effect due to weighting: n Σw² / (Σw)².
+pub fn design_effect(base: &BaseSums) -> Option<f64> {
+    (base.w > 0.0).then(|| base.n as f64 * base.w2 / (base.w * base.w))
+}
+
+/// Standard error of a weighted share as R `survey::svymean` gives it for
+/// `svydesign(ids = ~1, weights = ~w)`: Taylor linearisation of the ratio Σwy/Σw,
+/// with the n/(n−1) with-replacement factor. With all weights 1 this is √(p(1−p)/(n−1)).
+pub fn svymean_se(base: &BaseSums, item: &ItemSums) -> Option<f64> {
+    if base.n < 2 || base.w <= 0.0 {
+        return None;
+    }
+    let p = item.wy / base.w;
+    // Σ w²(y − p)² expanded for y ∈ {0, 1}: Σw²y (1 − 2p) + p² Σw².
+    let ss = item.w2y * (1.0 - 2.0 * p) + p * p * base.w2;
+    let n = base.n as f64;
+    let var = n / (n - 1.0) * ss.max(0.0) / (base.w * base.w);
+    Some(var.sqrt())
+}
+
+/// Wilson score interval for share `p` on base `n` (n may be a non-integer effective base).
+/// Identical to statsmodels `proportion_confint(count, nobs, method="wilson")` when p = count/n.
+pub fn wilson(p: f64, n: f64, z: f64) -> Option<(f64, f64)> {
+    if n.is_nan() || n <= 0.0 || !(0.0..=1.0).contains(&p) {
+        return None;
+    }
+    let z2 = z * z;
+    let denom = 1.0 + z2 / n;
+    let center = (p + z2 / (2.0 * n)) / denom;
+    let half = z * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / denom;
+    Some(((center - half).max(0.0), (center + half).min(1.0)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: f64, b: f64, tol: f64) -> bool {
+        (a - b).abs() <= tol
+    }
+
+    #[test]
+    fn z_matches_the_published_normal_quantile() {
+        // qnorm(0.975) in R: 1.959963984540054
+        assert!(close(z_critical(0.95), 1.959963984540054, 1e-14));
+        // qnorm(0.995): 2.5758293035489
+        assert!(close(z_critical(0.99), 2.575829303548901, 1e-13));
+    }
+
+    #[test]
+    fn wilson_matches_textbook_example() {
+        // Agresti & Coull (1998) / Newcombe (1998) example: 81 of 263 → 0.2553 to 0.3662
+        // (Newcombe 1998, Table I, method 3: 0.2553, 0.3662).
+        let (lo, hi) = wilson(81.0 / 263.0, 263.0, z_critical(0.95)).unwrap();
+        assert!(close(lo, 0.2553, 5e-5), "{lo}");
+        assert!(close(hi, 0.3662, 5e-5), "{hi}");
+        // Newcombe's 15/148 → 0.0624, 0.1605
+        let (lo, hi) = wilson(15.0 / 148.0, 148.0, z_critical(0.95)).unwrap();
+        assert!(
+            close(lo, 0.0624, 5e-5) && close(hi, 0.1605, 5e-5),
+            "{lo} {hi}"
+        );
+        // 0/20 → 0, 0.1611 (Newcombe, Table I)
+        let (lo, hi) = wilson(0.0, 20.0, z_critical(0.95)).unwrap();
+        assert!(close(lo, 0.0, 1e-15), "{lo}");
+        assert!(close(hi, 0.1611, 5e-5), "{hi}");
+    }
+
+    #[test]
+    fn unweighted_se_is_binomial_with_n_minus_one() {
+        let base = BaseSums {
+            n: 10,
+            w: 10.0,
+            w2: 10.0,
+        };
+        let item = ItemSums {
+            count: 3,
+            wy: 3.0,
+            w2y: 3.0,
+        };
+        let expected = (0.3f64 * 0.7 / 9.0).sqrt();
+        assert!(close(svymean_se(&base, &item).unwrap(), expected, 1e-15));
+        assert_eq!(effective_base(&base), 10.0);
+        assert_eq!(design_effect(&base), Some(1.0));
+    }
+
+    #[test]
+    fn weighted_se_matches_the_direct_linearisation() {
+        // Four respondents, weights 1, 2, 3, 4, y = 1, 0, 1, 0: p = 4/10.
+        // Residuals w(y−p): 0.6, −0.8, 1.8, −1.6; Σ² = 0.36+0.64+3.24+2.56 = 6.8.
+        // var = 4/3 · 6.8 / 100; se = √0.0906667.
+        let base = BaseSums {
+            n: 4,
+            w: 10.0,
+            w2: 30.0,
+        };
+        let item = ItemSums {
+            count: 2,
+            wy: 4.0,
+            w2y: 10.0,
+        };
+        assert!(close(share(&base, &item).unwrap(), 0.4, 1e-15));
+        let expected = (4.0 / 3.0 * 6.8 / 100.0f64).sqrt();
+        assert!(close(svymean_se(&base, &item).unwrap(), expected, 1e-15));
+        assert!(close(effective_base(&base), 100.0 / 30.0, 1e-15));
+        assert!(close(design_effect(&base).unwrap(), 1.2, 1e-15));
+    }
+
+    #[test]
+    fn degenerate_bases_give_no_estimate_instead_of_nan() {
+        let one = BaseSums {
+            n: 1,
+            w: 1.0,
+            w2: 1.0,
+        };
+        assert_eq!(
+            svymean_se(
+                &one,
+                &ItemSums {
+                    count: 1,
+                    wy: 1.0,
+                    w2y: 1.0
+                }
+            ),
+            None
+        );
+        assert_eq!(share(&BaseSums::default(), &ItemSums::default()), None);
+        assert_eq!(wilson(0.5, 0.0, 1.96), None);
+    }
+}

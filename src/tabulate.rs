@@ -1,0 +1,357 @@
+//! Exclude and tabulate in one polars query: every validation count, base and item sum is
+//! an aggregate of the same scan, so the file is read once.
+
+use anyhow::{anyhow, Result};
+use polars::prelude::*;
+
+use crate::codebook::{Codebook, Kind, Question};
+use crate::error::DataError;
+use crate::load::ROW_INDEX;
+use crate::stats::{BaseSums, ItemSums};
+
+/// Raw additive sums of one question.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuestionSums {
+    pub id: String,
+    pub base: BaseSums,
+    /// In codebook item order.
+    pub items: Vec<ItemSums>,
+}
+
+/// Everything the scan produced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tabulation {
+    pub rows: u64,
+    /// Excluded respondents per codebook exclusion (a respondent counts under the first that applies).
+    pub excluded_by: Vec<u64>,
+    pub excluded: u64,
+    pub synthetic: bool,
+    pub questions: Vec<QuestionSums>,
+}
+
+/// One validity rule on one column.
+struct Check {
+    column: String,
+    expected: String,
+    bad: Expr,
+}
+
+fn any_of(column: &str, codes: &[String]) -> Expr {
+    codes
+        .iter()
+        .map(|c| col(column).eq(lit(c.as_str())))
+        .reduce(|a, b| a.or(b))
+        .unwrap_or_else(|| lit(false))
+        .fill_null(lit(false))
+}
+
+fn quoted_list(codes: &[String]) -> String {
+    codes
+        .iter()
+        .map(|c| format!("'{c}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn checks(codebook: &Codebook, weight: Option<&str>) -> Vec<Check> {
+    let mut out = Vec::new();
+    if let Some(w) = weight {
+        let v = col(w).cast(DataType::Float64);
+        let bad = v
+            .clone()
+            .is_null()
+            .or(v.clone().is_nan())
+            .or(v.clone().is_infinite())
+            .or(v.lt_eq(lit(0.0)))
+            .fill_null(lit(true));
+        out.push(Check {
+            column: w.to_string(),
+            expected: "a positive number (survey weight)".into(),
+            bad,
+        });
+    }
+    for e in &codebook.exclude {
+        out.push(Check {
+            column: e.column.clone(),
+            expected: format!("one of {}", quoted_list(&e.codes)),
+            bad: any_of(&e.column, &e.codes).not(),
+        });
+    }
+    for q in &codebook.questions {
+        match q.kind {
+            Kind::MultiResponse => {
+                for c in q.columns() {
+                    let ok = any_of(c, &["0".into(), "1".into()]);
+                    out.push(Check {
+                        column: c.to_string(),
+                        expected: "1 (selected), 0 (not selected) or empty (not asked)".into(),
+                        bad: col(c).is_not_null().and(ok.not()),
+                    });
+                }
+            }
+            Kind::SingleChoice => {
+                let c = q.column.as_deref().unwrap_or_default();
+                let codes: Vec<String> = q.items.iter().filter_map(|i| i.code.clone()).collect();
+                out.push(Check {
+                    column: c.to_string(),
+                    expected: format!("one of {} or empty (not answered)", quoted_list(&codes)),
+                    bad: col(c).is_not_null().and(any_of(c, &codes).not()),
+                });
+            }
+        }
+    }
+    out
+}
+
+fn count(mask: Expr) -> Expr {
+    mask.cast(DataType::UInt64).sum()
+}
+
+fn wsum(mask: Expr, w: &Expr) -> Expr {
+    when(mask).then(w.clone()).otherwise(lit(0.0)).sum()
+}
+
+fn w2sum(mask: Expr, w: &Expr) -> Expr {
+    when(mask)
+        .then(w.clone() * w.clone())
+        .otherwise(lit(0.0))
+        .sum()
+}
+
+/// The respondents of `q`'s base and, per item, the mask of those who chose it.
+fn question_masks(q: &Question, keep: &Expr) -> Result<(Expr, Vec<Expr>)> {
+    match q.kind {
+        Kind::MultiResponse => {
+            let answered = any_horizontal(
+                q.columns()
+                    .iter()
+                    .map(|c| col(*c).is_not_null())
+                    .collect::<Vec<_>>(),
+            )
+            .map_err(|e| anyhow!("building the query for '{}': {e}", q.id))?;
+            let in_base = keep.clone().and(answered);
+            let items = q
+                .columns()
+                .iter()
+                .map(|c| {
+                    in_base
+                        .clone()
+                        .and(col(*c).eq(lit("1")).fill_null(lit(false)))
+                })
+                .collect();
+            Ok((in_base, items))
+        }
+        Kind::SingleChoice => {
+            let c = q.column.as_deref().unwrap_or_default();
+            let in_base = keep.clone().and(col(c).is_not_null());
+            let items = q
+                .items
+                .iter()
+                .map(|i| {
+                    in_base.clone().and(
+                        col(c)
+                            .eq(lit(i.code.as_deref().unwrap_or_default()))
+                            .fill_null(lit(false)),
+                    )
+                })
+                .collect();
+            Ok((in_base, items))
+        }
+    }
+}
+
+/// Runs the one aggregate query over `lf` and returns the sums, or the first data problem.
+pub fn tabulate(
+    lf: LazyFrame,
+    file: &str,
+    codebook: &Codebook,
+    weight: Option<&str>,
+) -> Result<Tabulation> {
+    let checks = checks(codebook, weight);
+    let w = match weight {
+        Some(c) => col(c).cast(DataType::Float64),
+        None => lit(1.0),
+    };
+    let mut aggs: Vec<Expr> = vec![len().cast(DataType::UInt64).alias("rows")];
+    for (k, ch) in checks.iter().enumerate() {
+        aggs.push(count(ch.bad.clone()).alias(format!("bad{k}")));
+        aggs.push(
+            col(ROW_INDEX)
+                .filter(ch.bad.clone())
+                .first()
+                .cast(DataType::UInt64)
+                .alias(format!("bad{k}_row")),
+        );
+        aggs.push(
+            col(ch.column.as_str())
+                .filter(ch.bad.clone())
+                .first()
+                .alias(format!("bad{k}_value")),
+        );
+    }
+
+    // A respondent is excluded by the first exclusion whose code they carry.
+    let mut keep = lit(true);
+    for (k, e) in codebook.exclude.iter().enumerate() {
+        let hit = any_of(&e.column, &e.exclude);
+        aggs.push(count(keep.clone().and(hit.clone())).alias(format!("excl{k}")));
+        keep = keep.and(hit.not());
+    }
+    aggs.push(count(keep.clone().not()).alias("excluded"));
+
+    if let (Some(prefix), Some(id)) = (
+        &codebook.survey.synthetic_id_prefix,
+        &codebook.respondent_id,
+    ) {
+        let marked = col(id.as_str())
+            .str()
+            .starts_with(lit(prefix.as_str()))
+            .fill_null(lit(false));
+        aggs.push(count(marked.not()).alias("unmarked_ids"));
+    }
+
+    for (qi, q) in codebook.questions.iter().enumerate() {
+        let (in_base, items) = question_masks(q, &keep)?;
+        aggs.push(count(in_base.clone()).alias(format!("q{qi}_n")));
+        aggs.push(wsum(in_base.clone(), &w).alias(format!("q{qi}_w")));
+        aggs.push(w2sum(in_base, &w).alias(format!("q{qi}_w2")));
+        for (ii, y) in items.into_iter().enumerate() {
+            aggs.push(count(y.clone()).alias(format!("q{qi}_i{ii}_n")));
+            aggs.push(wsum(y.clone(), &w).alias(format!("q{qi}_i{ii}_wy")));
+            aggs.push(w2sum(y, &w).alias(format!("q{qi}_i{ii}_w2y")));
+        }
+    }
+
+    let df = lf
+        .select(aggs)
+        .collect_with_engine(Engine::Streaming)
+        .map(|r| r.unwrap_single())
+        .map_err(|e| DataError::new(file, format!("cannot read as CSV: {}", polars_message(&e))))?;
+    let get = Row { df: &df };
+
+    for (k, ch) in checks.iter().enumerate() {
+        let n = get.u64(&format!("bad{k}"))?;
+        if n > 0 {
+            let row = get.u64(&format!("bad{k}_row"))? + 2;
+            let value = get.text(&format!("bad{k}_value"))?;
+            let found = match value {
+                Some(v) => format!("found '{v}'"),
+                None => "found an empty value".to_string(),
+            };
+            let more = if n > 1 {
+                format!(" ({} rows have such values)", n)
+            } else {
+                String::new()
+            };
+            return Err(
+                DataError::new(file, format!("expected {}, {found}{more}", ch.expected))
+                    .row(row)
+                    .column(ch.column.clone())
+                    .into(),
+            );
+        }
+    }
+
+    let rows = get.u64("rows")?;
+    let excluded = get.u64("excluded")?;
+    let excluded_by = (0..codebook.exclude.len())
+        .map(|k| get.u64(&format!("excl{k}")))
+        .collect::<Result<Vec<_>>>()?;
+    if rows > 0 && excluded == rows {
+        let column = codebook
+            .exclude
+            .first()
+            .map(|e| e.column.clone())
+            .unwrap_or_default();
+        return Err(DataError::new(
+            file,
+            format!(
+                "all {rows} respondents are excluded by the screener; nothing is left to tabulate"
+            ),
+        )
+        .column(column)
+        .into());
+    }
+    let synthetic = codebook.survey.synthetic_id_prefix.is_some()
+        && codebook.respondent_id.is_some()
+        && get.u64("unmarked_ids")? == 0;
+
+    let mut questions = Vec::with_capacity(codebook.questions.len());
+    for (qi, q) in codebook.questions.iter().enumerate() {
+        let base = BaseSums {
+            n: get.u64(&format!("q{qi}_n"))?,
+            w: get.f64(&format!("q{qi}_w"))?,
+            w2: get.f64(&format!("q{qi}_w2"))?,
+        };
+        let items = (0..q.items.len())
+            .map(|ii| {
+                Ok(ItemSums {
+                    count: get.u64(&format!("q{qi}_i{ii}_n"))?,
+                    wy: get.f64(&format!("q{qi}_i{ii}_wy"))?,
+                    w2y: get.f64(&format!("q{qi}_i{ii}_w2y"))?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        questions.push(QuestionSums {
+            id: q.id.clone(),
+            base,
+            items,
+        });
+    }
+    Ok(Tabulation {
+        rows,
+        excluded_by,
+        excluded,
+        synthetic,
+        questions,
+    })
+}
+
+/// Polars errors carry a context chain; the first line is the one a person needs.
+fn polars_message(e: &PolarsError) -> String {
+    let s = e.to_string();
+    s.lines().next().unwrap_or_default().trim().to_string()
+}
+
+/// Typed access to the one-row aggregate frame.
+struct Row<'a> {
+    df: &'a DataFrame,
+}
+
+impl Row<'_> {
+    fn value(&self, name: &str) -> Result<AnyValue<'_>> {
+        let c = self
+            .df
+            .column(name)
+            .map_err(|e| anyhow!("internal: no aggregate {name}: {e}"))?;
+        c.get(0)
+            .map_err(|e| anyhow!("internal: empty aggregate {name}: {e}"))
+    }
+
+    fn u64(&self, name: &str) -> Result<u64> {
+        match self.value(name)? {
+            AnyValue::Null => Ok(0),
+            v => v
+                .extract::<u64>()
+                .ok_or_else(|| anyhow!("internal: aggregate {name} is not an integer")),
+        }
+    }
+
+    fn f64(&self, name: &str) -> Result<f64> {
+        match self.value(name)? {
+            AnyValue::Null => Ok(0.0),
+            v => v
+                .extract::<f64>()
+                .ok_or_else(|| anyhow!("internal: aggregate {name} is not a number")),
+        }
+    }
+
+    fn text(&self, name: &str) -> Result<Option<String>> {
+        Ok(match self.value(name)? {
+            AnyValue::Null => None,
+            AnyValue::String(s) => Some(s.to_string()),
+            AnyValue::StringOwned(s) => Some(s.to_string()),
+            v => Some(v.to_string()),
+        })
+    }
+}

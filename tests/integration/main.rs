@@ -1,0 +1,53 @@
+//! Integration tests: the `concerns` binary end to end, one test binary for build speed.
+
+mod bad_input;
+mod data;
+mod reference;
+mod table;
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+
+pub const DATA: &str = "data/ai-customer-service-2023.csv";
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn concerns() -> Command {
+    let mut c = Command::cargo_bin("concerns").expect("binary built");
+    c.current_dir(root()).env("NO_COLOR", "1");
+    c
+}
+
+pub fn run(args: &[&str]) -> Output {
+    concerns().args(args).output().expect("runs")
+}
+
+pub fn json(args: &[&str]) -> serde_json::Value {
+    let out = run(args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("valid JSON")
+}
+
+/// Parsed canonical CSV as rows of field maps, read independently of the program.
+pub fn read_rows(path: &Path) -> Vec<std::collections::HashMap<String, String>> {
+    let mut r = csv::Reader::from_path(path).expect("readable CSV");
+    let headers = r.headers().expect("header").clone();
+    r.records()
+        .map(|rec| {
+            let rec = rec.expect("record");
+            headers
+                .iter()
+                .zip(rec.iter())
+                .map(|(h, v)| (h.to_string(), v.to_string()))
+                .collect()
+        })
+        .collect()
+}

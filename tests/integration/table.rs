@@ -1,0 +1,238 @@
+//! `concerns table`: the JSON contract and the human-readable formats.
+
+use serde_json::Value;
+
+use super::{concerns, json, run, DATA};
+
+fn item<'a>(q: &'a Value, id: &str) -> &'a Value {
+    q["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == id)
+        .unwrap_or_else(|| panic!("item {id}"))
+}
+
+fn question<'a>(r: &'a Value, id: &str) -> &'a Value {
+    r["questions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["id"] == id)
+        .unwrap_or_else(|| panic!("question {id}"))
+}
+
+fn pct(v: &Value) -> f64 {
+    (v["share"].as_f64().unwrap() * 100.0).round()
+}
+
+#[test]
+fn json_reports_the_published_study() {
+    for weighting in [&[][..], &["--no-weight"][..]] {
+        let mut args = vec!["table", DATA, "--format", "json"];
+        args.extend_from_slice(weighting);
+        let r = json(&args);
+        assert_eq!(r["schema_version"], 1);
+        assert_eq!(r["tool"]["name"], "concerns");
+        assert_eq!(r["input"]["path"], DATA);
+        assert_eq!(r["input"]["rows"], 5728);
+        assert_eq!(r["input"]["sha256"].as_str().unwrap().len(), 64);
+        assert_eq!(r["base"]["respondents"], 5728);
+        assert_eq!(r["base"]["excluded"], 588);
+        assert_eq!(r["base"]["kept"], 5140);
+        assert_eq!(r["survey"]["synthetic"], true);
+        let weighted = weighting.is_empty();
+        assert_eq!(
+            r["weight"],
+            if weighted {
+                Value::from("weight")
+            } else {
+                Value::Null
+            }
+        );
+
+        let c = question(&r, "concerns");
+        assert_eq!(c["kind"], "multi_response");
+        assert_eq!(c["weighted"], weighted);
+        assert_eq!(c["base"]["unweighted"], 5140);
+        let order: Vec<&str> = c["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            order,
+            [
+                "reach_person",
+                "job_loss",
+                "wrong_answers",
+                "data_security",
+                "bias",
+                "other"
+            ]
+        );
+        for (rank, (id, published)) in [
+            ("reach_person", 60.0),
+            ("job_loss", 46.0),
+            ("wrong_answers", 42.0),
+            ("data_security", 34.0),
+            ("bias", 25.0),
+            ("other", 5.0),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let i = item(c, id);
+            assert_eq!(pct(i), published, "{id}");
+            assert_eq!(i["rank"], rank as u64 + 1);
+            let (lo, hi, p) = (
+                i["ci_low"].as_f64().unwrap(),
+                i["ci_high"].as_f64().unwrap(),
+                i["share"].as_f64().unwrap(),
+            );
+            assert!(lo < p && p < hi && hi - lo < 0.05, "{id}: {lo} {p} {hi}");
+            assert!(i["se"].as_f64().unwrap() > 0.0);
+            for key in ["label", "count", "weighted_count"] {
+                assert!(!i[key].is_null(), "{id}.{key}");
+            }
+        }
+        if !weighted {
+            assert_eq!(c["base"]["weighted"], 5140.0);
+            assert_eq!(item(c, "reach_person")["count"], 3084); // 60% of 5,140
+        }
+        assert_eq!(pct(item(question(&r, "switch_intent"), "yes")), 53.0);
+        assert_eq!(pct(item(question(&r, "prefer_no_ai"), "yes")), 64.0);
+        let s = question(&r, "switch_intent");
+        assert_eq!(s["kind"], "single_choice");
+        let total: f64 = s["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["share"].as_f64().unwrap())
+            .sum();
+        assert!(
+            (total - 1.0).abs() < 1e-12,
+            "single-choice shares sum to 1: {total}"
+        );
+        assert!(
+            s["base"]["unweighted"].as_u64().unwrap() < 5140,
+            "a few did not answer"
+        );
+    }
+}
+
+#[test]
+fn weighted_bases_show_the_design_effect() {
+    let r = json(&["table", DATA, "--format", "json"]);
+    let b = &question(&r, "concerns")["base"];
+    let (n, eff, deff) = (
+        b["unweighted"].as_f64().unwrap(),
+        b["effective"].as_f64().unwrap(),
+        b["design_effect"].as_f64().unwrap(),
+    );
+    assert!(eff < n);
+    assert!((n / eff - deff).abs() < 1e-9);
+}
+
+#[test]
+fn russian_labels_follow_the_seed() {
+    let r = json(&["table", DATA, "--format", "json", "--lang", "ru"]);
+    let c = question(&r, "concerns");
+    assert_eq!(
+        item(c, "reach_person")["label"],
+        "Затруднится доступ к сотрудникам службы поддержки"
+    );
+    assert_eq!(item(c, "other")["label"], "Другое");
+    assert_eq!(
+        c["text"],
+        "Каковы Ваши главные опасения по поводу использования ИИ в клиентском обслуживании?"
+    );
+}
+
+#[test]
+fn terminal_table_shows_ranks_bars_bases_and_exclusions() {
+    let out = run(&["table", DATA]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("It will be harder to reach a human agent"));
+    assert!(text.contains("60.0%"));
+    assert!(text.contains("█"));
+    assert!(text.contains("Base: 5,140 respondents"));
+    assert!(text.contains("588 of 5,728 respondents excluded"));
+    assert!(text.contains("don't know what AI technology is"));
+    assert!(
+        !text.contains('\u{1b}'),
+        "no colour codes outside a terminal"
+    );
+    let reach = text.find("harder to reach").unwrap();
+    let other = text.find("┆ Other").unwrap();
+    assert!(reach < text.find("AI bias").unwrap() && text.find("AI bias").unwrap() < other);
+}
+
+#[test]
+fn csv_and_markdown_carry_the_same_numbers() {
+    let r = json(&["table", DATA, "--format", "json"]);
+    let share = item(question(&r, "concerns"), "job_loss")["share"]
+        .as_f64()
+        .unwrap();
+
+    let out = run(&["table", DATA, "--format", "csv"]);
+    assert!(out.status.success());
+    let mut rdr = csv::Reader::from_reader(&out.stdout[..]);
+    let headers = rdr.headers().unwrap().clone();
+    let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 6 + 3 + 2);
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let job = rows
+        .iter()
+        .find(|r| &r[col("item_id")] == "job_loss")
+        .unwrap();
+    assert_eq!(job[col("share")].parse::<f64>().unwrap(), share);
+    assert_eq!(&job[col("question_id")], "concerns");
+
+    let out = run(&["table", DATA, "--format", "md"]);
+    let md = String::from_utf8(out.stdout).unwrap();
+    assert!(md.contains("| Rank | Answer | Share | 95% CI | Count |"));
+    assert!(md.contains(&format!("{:.1}%", share * 100.0)));
+    assert!(md.contains("Synthetic data"));
+}
+
+#[test]
+fn reads_standard_input() {
+    let data = std::fs::read(super::root().join(DATA)).unwrap();
+    let out = concerns()
+        .args(["table", "-", "--format", "json"])
+        .write_stdin(data)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let file = json(&["table", DATA, "--format", "json"]);
+    assert_eq!(r["input"]["path"], "-");
+    assert_eq!(r["input"]["sha256"], file["input"]["sha256"]);
+    assert_eq!(r["questions"], file["questions"]);
+}
+
+#[test]
+fn output_is_byte_identical_across_runs() {
+    let a = run(&["table", DATA, "--format", "json"]).stdout;
+    let b = run(&["table", DATA, "--format", "json"]).stdout;
+    assert_eq!(a, b);
+}
+
+#[test]
+fn sha256_matches_the_file() {
+    use sha2::Digest;
+    let r = json(&["table", DATA, "--format", "json"]);
+    let bytes = std::fs::read(super::root().join(DATA)).unwrap();
+    let hex: String = sha2::Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(r["input"]["sha256"], hex);
+}
