@@ -3,7 +3,7 @@
 use anyhow::Result;
 
 use crate::codebook::{pick, Codebook, Order};
-use crate::load::{check_header, scan_csv, digest_and_check, Source, WeightChoice};
+use crate::load::{check_header, digest_and_check, scan_csv, Source, WeightChoice};
 use crate::results::{
     Base, ExclusionCount, Input, ItemResult, Method, QuestionBase, QuestionResult, Results,
     SurveyInfo, Tool, SCHEMA_VERSION,

@@ -83,29 +83,43 @@ impl<R: Read> Read for Hashing<R> {
 /// structure polars would gloss over: every row has the header's number of fields and
 /// is UTF-8 text.
 pub fn digest_and_check(src: &Source) -> Result<String> {
-    let file = std::fs::File::open(&src.path).map_err(|e| DataError::new(&src.name, format!("cannot open the file: {e}")))?;
-    let mut hashing = Hashing { inner: std::io::BufReader::with_capacity(1 << 20, file), hasher: Sha256::new() };
+    let file = std::fs::File::open(&src.path)
+        .map_err(|e| DataError::new(&src.name, format!("cannot open the file: {e}")))?;
+    let mut hashing = Hashing {
+        inner: std::io::BufReader::with_capacity(1 << 20, file),
+        hasher: Sha256::new(),
+    };
     {
-        let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(&mut hashing);
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(&mut hashing);
         let mut record = csv::ByteRecord::new();
         let mut fields = None;
         let mut row: u64 = 0;
         loop {
-            let more = reader
-                .read_byte_record(&mut record)
-                .map_err(|e| DataError::new(&src.name, format!("cannot read as CSV: {e}")).row(row + 1))?;
+            let more = reader.read_byte_record(&mut record).map_err(|e| {
+                DataError::new(&src.name, format!("cannot read as CSV: {e}")).row(row + 1)
+            })?;
             if !more {
                 break;
             }
             row += 1;
             let line = record.position().map(|p| p.line()).unwrap_or(row);
-            let at = if line != row { format!(" (line {line})") } else { String::new() };
+            let at = if line != row {
+                format!(" (line {line})")
+            } else {
+                String::new()
+            };
             match fields {
                 None => fields = Some(record.len()),
                 Some(n) if n != record.len() => {
                     return Err(DataError::new(
                         &src.name,
-                        format!("ragged row{at}: it has {} fields but the header has {n}", record.len()),
+                        format!(
+                            "ragged row{at}: it has {} fields but the header has {n}",
+                            record.len()
+                        ),
                     )
                     .row(row)
                     .into())
@@ -113,15 +127,23 @@ pub fn digest_and_check(src: &Source) -> Result<String> {
                 Some(_) => {}
             }
             if std::str::from_utf8(record.as_slice()).is_err() {
-                return Err(DataError::new(&src.name, format!("the row{at} is not UTF-8 text; save the file as UTF-8 (CSV UTF-8)"))
-                    .row(row)
-                    .into());
+                return Err(DataError::new(
+                    &src.name,
+                    format!("the row{at} is not UTF-8 text; save the file as UTF-8 (CSV UTF-8)"),
+                )
+                .row(row)
+                .into());
             }
         }
     }
     let mut rest = Vec::new();
     hashing.read_to_end(&mut rest)?;
-    Ok(hashing.hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
+    Ok(hashing
+        .hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
 }
 
 /// How the user chose the weight.

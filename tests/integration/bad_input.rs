@@ -191,7 +191,13 @@ fn cases() -> Vec<Case> {
                     .unwrap()
                     .lines()
                     .enumerate()
-                    .map(|(i, l)| if i == 4001 { format!("{l},extra\n") } else { format!("{l}\n") })
+                    .map(|(i, l)| {
+                        if i == 4001 {
+                            format!("{l},extra\n")
+                        } else {
+                            format!("{l}\n")
+                        }
+                    })
                     .collect::<String>()
                     .into_bytes(),
             ),
@@ -201,16 +207,17 @@ fn cases() -> Vec<Case> {
         Case {
             name: "Latin-1 text in a row",
             content: Some(
-                [data[..header_end].to_vec(), data[header_end..].to_vec()].concat().into_iter().enumerate().fold(
-                    Vec::new(),
-                    |mut acc, (i, b)| {
+                [data[..header_end].to_vec(), data[header_end..].to_vec()]
+                    .concat()
+                    .into_iter()
+                    .enumerate()
+                    .fold(Vec::new(), |mut acc, (i, b)| {
                         acc.push(b);
                         if i == header_end + 5 {
                             acc.push(0xe9);
                         }
                         acc
-                    },
-                ),
+                    }),
             ),
             extra: &[],
             expect: &["row 2", "not UTF-8"],
