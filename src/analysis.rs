@@ -79,6 +79,7 @@ pub fn build(
             id: codebook.survey.id.clone(),
             title: pick(&codebook.survey.title, lang).into(),
             source: pick(&codebook.survey.source, lang).into(),
+            population: pick(&codebook.survey.population, lang).into(),
             synthetic: tab.synthetic,
         },
         lang: lang.into(),
@@ -161,8 +162,14 @@ fn question_result(
     if q.order == Order::Ranked {
         items.sort_by_key(|i| i.rank);
     }
+    let title = if q.title.is_empty() {
+        &q.text
+    } else {
+        &q.title
+    };
     QuestionResult {
         id: q.id.clone(),
+        title: pick(title, lang).into(),
         text: pick(&q.text, lang).into(),
         note: pick(&q.note, lang).into(),
         kind: q.kind,

@@ -47,6 +47,9 @@ pub struct Survey {
     pub title: Labels,
     #[serde(default)]
     pub source: Labels,
+    /// Who the shares describe, for the report's sentences.
+    #[serde(default)]
+    pub population: Labels,
     /// Respondent IDs with this prefix mark synthetic data (every ID must carry it).
     pub synthetic_id_prefix: Option<String>,
 }
@@ -110,6 +113,9 @@ pub struct Question {
     /// The answer column of a single-choice question.
     pub column: Option<String>,
     pub text: Labels,
+    /// Chart title; the question text when absent.
+    #[serde(default)]
+    pub title: Labels,
     #[serde(default)]
     pub note: Labels,
     #[serde(default)]

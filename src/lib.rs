@@ -5,11 +5,13 @@
 //! (one aggregate query) → [`results::Results`] → [`export`]ers. Statistics live in [`stats`].
 
 pub mod analysis;
+pub mod chart;
 pub mod codebook;
 pub mod error;
 pub mod export;
 pub mod load;
 pub mod output;
+pub mod report;
 pub mod results;
 pub mod simulate;
 pub mod stats;

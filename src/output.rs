@@ -15,10 +15,7 @@ where
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let tmp = tempfile::Builder::new()
-        .prefix(".concerns-")
-        .tempfile_in(dir)
-        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+    let tmp = temp_in(dir)?;
     {
         let mut w = BufWriter::new(tmp.as_file());
         fill(&mut w).with_context(|| format!("writing {}", path.display()))?;
@@ -29,6 +26,21 @@ where
     tmp.persist(path)
         .with_context(|| format!("cannot move the new file into place at {}", path.display()))?;
     Ok(())
+}
+
+/// A temporary file in `dir` (so the final rename stays on one file system), readable by
+/// others like any file the user writes (tempfile's default is owner-only).
+pub fn temp_in(dir: &Path) -> Result<tempfile::NamedTempFile> {
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".concerns-");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o644));
+    }
+    builder
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))
 }
 
 #[cfg(test)]

@@ -47,6 +47,8 @@ pub struct SurveyInfo {
     pub id: String,
     pub title: String,
     pub source: String,
+    /// Who the shares describe ("customers who know what AI is").
+    pub population: String,
     /// True when every respondent ID carries the codebook's synthetic prefix.
     pub synthetic: bool,
 }
@@ -77,6 +79,8 @@ pub struct ExclusionCount {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QuestionResult {
     pub id: String,
+    /// Chart title.
+    pub title: String,
     pub text: String,
     pub note: String,
     pub kind: Kind,

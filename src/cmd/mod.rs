@@ -1,5 +1,7 @@
 //! Subcommands, one file each. They parse options, call the library and print.
 
+pub mod chart;
+pub mod report;
 pub mod simulate;
 pub mod table;
 
@@ -24,8 +26,12 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Full report: charts (SVG and PNG), summary.json, summary.md, and the table on stdout.
+    Report(report::Args),
     /// Tabulations to stdout (nothing is written to disk).
     Table(table::Args),
+    /// One chart, as SVG or PNG (from the file extension).
+    Chart(chart::Args),
     /// Synthetic respondent-level data calibrated to the published study.
     Simulate(simulate::Args),
 }
@@ -71,7 +77,9 @@ impl Common {
 
 pub fn run(cli: Cli) -> Result<i32> {
     match cli.command {
+        Command::Report(a) => report::run(a),
         Command::Table(a) => table::run(a),
+        Command::Chart(a) => chart::run(a),
         Command::Simulate(a) => simulate::run(a),
     }
 }

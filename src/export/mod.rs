@@ -3,6 +3,7 @@
 mod csv;
 mod json;
 mod markdown;
+mod summary;
 mod table;
 
 use anyhow::Result;
@@ -12,6 +13,7 @@ use crate::results::Results;
 pub use self::csv::CsvExporter;
 pub use self::json::JsonExporter;
 pub use self::markdown::MarkdownExporter;
+pub use self::summary::ReportMarkdown;
 pub use self::table::TableExporter;
 
 pub trait Exporter {
@@ -57,7 +59,7 @@ pub(crate) fn interval(low: Option<f64>, high: Option<f64>) -> String {
 }
 
 /// 5140 → "5,140"; thousands separators for bases.
-pub(crate) fn thousands(n: u64) -> String {
+pub fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::with_capacity(s.len() + s.len() / 3);
     for (i, ch) in s.chars().enumerate() {

@@ -3,6 +3,7 @@
 mod bad_input;
 mod data;
 mod reference;
+mod report;
 mod table;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,372 @@
+//! Where everything goes. Text is measured with the embedded font and wrapped, and every
+//! height follows from the wrapped text, so no label is clipped or overlaps at any length.
+
+use anyhow::{anyhow, Result};
+use plotters::style::{FontDesc, FontFamily, FontStyle};
+
+use super::words::{base, number, words};
+use super::{BASE_WIDTH, FAMILY};
+use crate::chart::ChartOptions;
+use crate::results::Results;
+
+/// One line of text, anchored at its left edge and vertical centre.
+#[derive(Debug, Clone)]
+pub struct Line {
+    pub text: String,
+    pub x: i32,
+    pub y: i32,
+    pub size: f64,
+    pub bold: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Tag {
+    pub rect: ((i32, i32), (i32, i32)),
+    pub text: Line,
+}
+
+#[derive(Debug, Clone)]
+pub struct Whisker {
+    pub x0: i32,
+    pub x1: i32,
+    pub y: i32,
+    pub cap: i32,
+    pub stroke: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct Bar {
+    pub label: Vec<Line>,
+    pub rect: ((i32, i32), (i32, i32)),
+    pub value: Line,
+    pub whisker: Option<Whisker>,
+    pub pinned_last: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Layout {
+    pub width: u32,
+    pub height: u32,
+    pub title: Vec<Line>,
+    pub tag: Option<Tag>,
+    pub question: Vec<Line>,
+    /// Horizontal rules: (y, x0, x1).
+    pub rules: Vec<(i32, i32, i32)>,
+    pub rule_width: u32,
+    pub bars: Vec<Bar>,
+    pub footer: Vec<Line>,
+}
+
+/// Width in pixels of `text` in the embedded font.
+pub fn text_width(text: &str, size: f64, bold: bool) -> Result<f64> {
+    let style = if bold {
+        FontStyle::Bold
+    } else {
+        FontStyle::Normal
+    };
+    let (w, _) = FontDesc::new(FontFamily::Name(FAMILY), size, style)
+        .box_size(text)
+        .map_err(|e| anyhow!("measuring text: {e:?}"))?;
+    Ok(w as f64)
+}
+
+/// Greedy word wrap to `width` pixels; a word longer than a line is broken by characters.
+pub fn wrap(text: &str, size: f64, bold: bool, width: f64) -> Result<Vec<String>> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for word in text.split_whitespace() {
+        let candidate = if current.is_empty() {
+            word.to_string()
+        } else {
+            format!("{current} {word}")
+        };
+        if text_width(&candidate, size, bold)? <= width {
+            current = candidate;
+            continue;
+        }
+        if !current.is_empty() {
+            lines.push(std::mem::take(&mut current));
+        }
+        if text_width(word, size, bold)? <= width {
+            current = word.to_string();
+        } else {
+            for ch in word.chars() {
+                let mut next = current.clone();
+                next.push(ch);
+                if !current.is_empty() && text_width(&next, size, bold)? > width {
+                    lines.push(std::mem::replace(&mut current, ch.to_string()));
+                } else {
+                    current = next;
+                }
+            }
+        }
+    }
+    if !current.is_empty() || lines.is_empty() {
+        lines.push(current);
+    }
+    Ok(lines)
+}
+
+/// Stacks wrapped lines downward from `*y`, each `lh` high; returns them.
+fn stack(
+    text: &str,
+    x: f64,
+    y: &mut f64,
+    size: f64,
+    bold: bool,
+    width: f64,
+    lh: f64,
+) -> Result<Vec<Line>> {
+    let mut out = Vec::new();
+    for t in wrap(text, size, bold, width)? {
+        out.push(Line {
+            text: t,
+            x: x.round() as i32,
+            y: (*y + lh / 2.0).round() as i32,
+            size,
+            bold,
+        });
+        *y += lh;
+    }
+    Ok(out)
+}
+
+fn px(x: f64) -> i32 {
+    x.round() as i32
+}
+
+impl Layout {
+    pub fn new(r: &Results, figure: usize, opts: &ChartOptions) -> Result<Layout> {
+        let q = &r.questions[figure];
+        let w = words(&r.lang);
+        let s = opts.scale;
+        let width = (BASE_WIDTH as f64 * s).round();
+        let margin = 64.0 * s;
+        let content = width - 2.0 * margin;
+        let (title_size, tag_size, question_size, label_size, value_size, footer_size) =
+            (44.0 * s, 26.0 * s, 30.0 * s, 30.0 * s, 30.0 * s, 25.0 * s);
+        let lh = |size: f64| size * 1.3;
+
+        let mut y = margin;
+        let title_text = format!("{} {}. {}", w.figure, figure + 1, q.title);
+        let title = stack(
+            &title_text,
+            margin,
+            &mut y,
+            title_size,
+            true,
+            content,
+            lh(title_size),
+        )?;
+
+        let tag = if r.survey.synthetic {
+            let pad = 14.0 * s;
+            y += 12.0 * s;
+            let tag_text = wrap(w.synthetic, tag_size, true, content - 2.0 * pad)?.join(" ");
+            let tw = text_width(&tag_text, tag_size, true)?.min(content - 2.0 * pad);
+            let h = tag_size * 1.7;
+            let tag = Tag {
+                rect: (
+                    (px(margin), px(y)),
+                    (px(margin + tw + 2.0 * pad), px(y + h)),
+                ),
+                text: Line {
+                    text: tag_text,
+                    x: px(margin + pad),
+                    y: px(y + h / 2.0),
+                    size: tag_size,
+                    bold: true,
+                },
+            };
+            y += h;
+            Some(tag)
+        } else {
+            None
+        };
+
+        y += 18.0 * s;
+        let question_text = format!("{}: {}", w.question, q.text);
+        let question = stack(
+            &question_text,
+            margin,
+            &mut y,
+            question_size,
+            false,
+            content,
+            lh(question_size),
+        )?;
+
+        let rule_width = (2.0 * s).round().max(1.0) as u32;
+        let mut rules = Vec::new();
+        y += 20.0 * s;
+        rules.push((px(y), px(margin), px(margin + content)));
+        y += 30.0 * s;
+
+        // Bars: labels on the left, bars to their right, the percentage after each bar.
+        let label_w = 0.40 * content;
+        let gap = 24.0 * s;
+        let bar_x0 = margin + label_w + gap;
+        let value_w = text_width("100%", value_size, true)? + 16.0 * s;
+        let bar_area = content - label_w - gap - value_w;
+        let bar_h = 46.0 * s;
+        let row_gap = 22.0 * s;
+        let top = q
+            .items
+            .iter()
+            .map(|i| {
+                let hi = if opts.ci {
+                    i.ci_high.unwrap_or(0.0)
+                } else {
+                    0.0
+                };
+                i.share.unwrap_or(0.0).max(hi)
+            })
+            .fold(0.0f64, f64::max);
+        let top = if top > 0.0 { top } else { 1.0 };
+        let to_x = |share: f64| bar_x0 + bar_area * (share / top).clamp(0.0, 1.0);
+
+        let mut bars = Vec::new();
+        for item in &q.items {
+            let lines = wrap(&item.label, label_size, false, label_w)?;
+            let text_h = lines.len() as f64 * lh(label_size);
+            let row_h = text_h.max(bar_h);
+            let centre = y + row_h / 2.0;
+            let mut ly = centre - text_h / 2.0;
+            let label = lines
+                .into_iter()
+                .map(|t| {
+                    let line = Line {
+                        text: t,
+                        x: px(margin),
+                        y: px(ly + lh(label_size) / 2.0),
+                        size: label_size,
+                        bold: false,
+                    };
+                    ly += lh(label_size);
+                    line
+                })
+                .collect();
+            let share = item.share.unwrap_or(0.0);
+            let end = to_x(share);
+            let whisker = match (opts.ci, item.ci_low, item.ci_high) {
+                (true, Some(lo), Some(hi)) => Some(Whisker {
+                    x0: px(to_x(lo)),
+                    x1: px(to_x(hi)),
+                    y: px(centre),
+                    cap: px(bar_h * 0.28),
+                    stroke: (2.5 * s).round().max(1.0) as u32,
+                }),
+                _ => None,
+            };
+            let value_x = whisker
+                .as_ref()
+                .map(|w| w.x1 as f64)
+                .unwrap_or(end)
+                .max(end)
+                + 12.0 * s;
+            let value_text = match item.share {
+                Some(p) => format!("{}%", (p * 100.0).round() as i64),
+                None => "–".into(),
+            };
+            bars.push(Bar {
+                label,
+                rect: (
+                    (px(bar_x0), px(centre - bar_h / 2.0)),
+                    (px(end), px(centre + bar_h / 2.0)),
+                ),
+                value: Line {
+                    text: value_text,
+                    x: px(value_x),
+                    y: px(centre),
+                    size: value_size,
+                    bold: true,
+                },
+                whisker,
+                pinned_last: item.pinned_last,
+            });
+            y += row_h + row_gap;
+        }
+
+        y += 8.0 * s;
+        rules.push((px(y), px(margin), px(margin + content)));
+        y += 22.0 * s;
+
+        let mut footer_text = vec![base(&r.lang, q.base.unweighted)];
+        if q.weighted {
+            footer_text[0] = format!(
+                "{}. {} {}.",
+                footer_text[0],
+                w.weighted,
+                number(&r.lang, q.base.effective.round() as u64)
+            );
+        }
+        if !q.note.is_empty() {
+            footer_text.push(q.note.clone());
+        }
+        let notes: Vec<&str> = r
+            .exclusions
+            .iter()
+            .filter(|e| e.count > 0)
+            .map(|e| e.note.as_str())
+            .collect();
+        if !notes.is_empty() {
+            footer_text.push(format!("{}: {}", w.note, notes.join(" ")));
+        }
+        if opts.ci {
+            footer_text.push(w.whiskers.to_string());
+        }
+        footer_text.push(format!(
+            "{}: {}. {} {}",
+            w.source,
+            r.survey.source.trim_end_matches('.'),
+            w.made_with,
+            r.tool.version
+        ));
+        let mut footer = Vec::new();
+        for t in footer_text {
+            footer.extend(stack(
+                &t,
+                margin,
+                &mut y,
+                footer_size,
+                false,
+                content,
+                lh(footer_size),
+            )?);
+        }
+        let height = (y + margin * 0.75).round();
+        Ok(Layout {
+            width: width as u32,
+            height: height as u32,
+            title,
+            tag,
+            question,
+            rules,
+            rule_width,
+            bars,
+            footer,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrap_respects_the_width_and_keeps_every_word() {
+        super::super::register_fonts();
+        let text = "Из-за предвзятости ИИ не будет равенства в обслуживании";
+        let lines = wrap(text, 30.0, false, 300.0).unwrap();
+        assert!(lines.len() > 1);
+        for l in &lines {
+            assert!(text_width(l, 30.0, false).unwrap() <= 300.0, "{l}");
+        }
+        assert_eq!(lines.join(" "), text);
+        // A single word longer than the line is broken, not clipped.
+        let long = "x".repeat(200);
+        let lines = wrap(&long, 30.0, false, 300.0).unwrap();
+        assert!(lines.len() > 1);
+        assert_eq!(lines.concat(), long);
+    }
+}

@@ -1,0 +1,311 @@
+//! Charts in the style of Figure 1: ranked horizontal bars with the percentage at each bar's
+//! end, title, question, base, exclusion note and a synthetic-data tag. Drawn with plotters
+//! from `Results` only, with fonts embedded in the binary so every machine renders the same.
+
+mod layout;
+mod words;
+
+use std::sync::Once;
+
+use anyhow::{anyhow, bail, Result};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::{register_font, FontStyle, RGBColor};
+
+use crate::results::Results;
+use layout::{Layout, Line};
+
+/// One family name for layout and for SVG: metric-compatible fallbacks for viewers
+/// without Liberation Sans.
+pub(crate) const FAMILY: &str = "Liberation Sans, Arial, Helvetica, sans-serif";
+static REGULAR: &[u8] = include_bytes!("../../assets/fonts/LiberationSans-Regular.ttf");
+static BOLD: &[u8] = include_bytes!("../../assets/fonts/LiberationSans-Bold.ttf");
+
+fn register_fonts() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // The fonts are compiled in; a unit test proves they parse.
+        let _ = register_font(FAMILY, FontStyle::Normal, REGULAR);
+        let _ = register_font(FAMILY, FontStyle::Bold, BOLD);
+    });
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChartFormat {
+    Svg,
+    Png,
+}
+
+impl ChartFormat {
+    /// From a file name's extension.
+    pub fn from_path(path: &std::path::Path) -> Option<ChartFormat> {
+        match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
+            "svg" => Some(ChartFormat::Svg),
+            "png" => Some(ChartFormat::Png),
+            _ => None,
+        }
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            ChartFormat::Svg => "svg",
+            ChartFormat::Png => "png",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ChartOptions {
+    /// Draw 95% intervals as whiskers.
+    pub ci: bool,
+    /// Size multiplier; 1 gives a 1600 px wide PNG.
+    pub scale: f64,
+}
+
+impl Default for ChartOptions {
+    fn default() -> Self {
+        ChartOptions {
+            ci: false,
+            scale: 1.0,
+        }
+    }
+}
+
+pub const BASE_WIDTH: u32 = 1600;
+
+const INK: RGBColor = RGBColor(0x1a, 0x1a, 0x1a);
+const MUTED: RGBColor = RGBColor(0x55, 0x5b, 0x63);
+const BAR: RGBColor = RGBColor(0x1f, 0x5f, 0x8b);
+const BAR_LAST: RGBColor = RGBColor(0x9a, 0xa5, 0xb1);
+const RULE: RGBColor = RGBColor(0xc8, 0xcd, 0xd3);
+const TAG: RGBColor = RGBColor(0xfc, 0xe8, 0xd2);
+const TAG_INK: RGBColor = RGBColor(0x8a, 0x3b, 0x00);
+const WHISKER: RGBColor = RGBColor(0x11, 0x11, 0x11);
+
+/// Renders the chart of `question` ("concerns", "switch_intent", …) as SVG or PNG bytes.
+pub fn render(
+    results: &Results,
+    question: &str,
+    opts: &ChartOptions,
+    format: ChartFormat,
+) -> Result<Vec<u8>> {
+    register_fonts();
+    if !(opts.scale.is_finite() && (0.25..=8.0).contains(&opts.scale)) {
+        bail!("--scale must be between 0.25 and 8, got {}", opts.scale);
+    }
+    let figure = results
+        .questions
+        .iter()
+        .position(|q| q.id == question)
+        .ok_or_else(|| anyhow!("no question '{question}' in the results"))?;
+    let layout = Layout::new(results, figure, opts)?;
+    let (w, h) = (layout.width, layout.height);
+    match format {
+        ChartFormat::Svg => {
+            let mut svg = String::new();
+            {
+                let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
+                draw(&root, &layout, TextMode::Svg)?;
+                root.present()
+                    .map_err(|e| anyhow!("drawing the SVG: {e:?}"))?;
+            }
+            Ok(svg.into_bytes())
+        }
+        ChartFormat::Png => {
+            let mut pixels = vec![0u8; w as usize * h as usize * 3];
+            {
+                let root = BitMapBackend::with_buffer(&mut pixels, (w, h)).into_drawing_area();
+                draw(&root, &layout, TextMode::Raster)?;
+                root.present()
+                    .map_err(|e| anyhow!("drawing the PNG: {e:?}"))?;
+            }
+            encode_png(&pixels, w, h)
+        }
+    }
+}
+
+fn encode_png(pixels: &[u8], w: u32, h: u32) -> Result<Vec<u8>> {
+    use image::ImageEncoder;
+    let mut out = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut out)
+        .write_image(pixels, w, h, image::ColorType::Rgb8)
+        .map_err(|e| anyhow!("encoding the PNG: {e}"))?;
+    Ok(out)
+}
+
+/// How text reaches the image.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum TextMode {
+    /// SVG `<text>` elements: searchable, accessible.
+    Svg,
+    /// Glyphs rasterised here with their side bearings and kerning (plotters' own bitmap
+    /// text drops the bearings, which spaces letters unevenly).
+    Raster,
+}
+
+fn font_bytes(bold: bool) -> &'static [u8] {
+    if bold {
+        BOLD
+    } else {
+        REGULAR
+    }
+}
+
+/// Draws `l` glyph by glyph: anti-aliased coverage blended over the background, with the
+/// capitals centred on `l.y`.
+fn raster_text<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    l: &Line,
+    color: RGBColor,
+) -> Result<()> {
+    use ab_glyph::{point, Font, FontRef, PxScale, ScaleFont};
+    let font =
+        FontRef::try_from_slice(font_bytes(l.bold)).map_err(|e| anyhow!("embedded font: {e}"))?;
+    let scale = PxScale::from(l.size as f32);
+    let scaled = font.as_scaled(scale);
+    let baseline = l.y as f32 + scaled.ascent() * CAP_TO_ASCENT / 2.0;
+    let mut caret = l.x as f32;
+    let mut previous = None;
+    for c in l.text.chars() {
+        let id = scaled.glyph_id(c);
+        if let Some(p) = previous {
+            caret += scaled.kern(p, id);
+        }
+        previous = Some(id);
+        let glyph = id.with_scale_and_position(scale, point(caret, baseline));
+        caret += scaled.h_advance(id);
+        if let Some(outline) = font.outline_glyph(glyph) {
+            let bounds = outline.px_bounds();
+            let mut result = Ok(());
+            outline.draw(|gx, gy, coverage| {
+                if result.is_ok() && coverage > 0.0 {
+                    let at = (
+                        bounds.min.x as i32 + gx as i32,
+                        bounds.min.y as i32 + gy as i32,
+                    );
+                    result = root.draw_pixel(at, &color.mix(coverage.min(1.0) as f64));
+                }
+            });
+            result.map_err(|e| anyhow!("drawing text: {e:?}"))?;
+        }
+    }
+    Ok(())
+}
+
+/// Cap height over ascent for Liberation Sans (1409 / 1854 font units).
+const CAP_TO_ASCENT: f32 = 0.76;
+
+fn draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    l: &Layout,
+    text: TextMode,
+) -> Result<()> {
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| anyhow!("drawing the chart: {e:?}");
+    root.fill(&WHITE).map_err(err)?;
+    let line = |l: &Line, color: RGBColor| -> Result<()> {
+        match text {
+            TextMode::Raster => raster_text(root, l, color),
+            TextMode::Svg => {
+                let style = FontDesc::new(
+                    FontFamily::Name(FAMILY),
+                    l.size,
+                    if l.bold {
+                        FontStyle::Bold
+                    } else {
+                        FontStyle::Normal
+                    },
+                )
+                .color(&color)
+                .pos(Pos::new(HPos::Left, VPos::Center));
+                // plotters puts the baseline 0.5ex below the anchor; lower it to centre capitals.
+                let y = l.y + (0.08 * l.size).round() as i32;
+                root.draw(&plotters::element::Text::new(
+                    l.text.clone(),
+                    (l.x, y),
+                    style,
+                ))
+                .map_err(err)
+            }
+        }
+    };
+    for t in &l.title {
+        line(t, INK)?;
+    }
+    if let Some(tag) = &l.tag {
+        root.draw(&Rectangle::new([tag.rect.0, tag.rect.1], TAG.filled()))
+            .map_err(err)?;
+        line(&tag.text, TAG_INK)?;
+    }
+    for t in &l.question {
+        line(t, MUTED)?;
+    }
+    for &(y, x0, x1) in &l.rules {
+        root.draw(&PathElement::new(
+            vec![(x0, y), (x1, y)],
+            RULE.stroke_width(l.rule_width),
+        ))
+        .map_err(err)?;
+    }
+    for bar in &l.bars {
+        for t in &bar.label {
+            line(t, INK)?;
+        }
+        let color = if bar.pinned_last { BAR_LAST } else { BAR };
+        if bar.rect.1 .0 > bar.rect.0 .0 {
+            root.draw(&Rectangle::new([bar.rect.0, bar.rect.1], color.filled()))
+                .map_err(err)?;
+        }
+        if let Some(w) = &bar.whisker {
+            let style = WHISKER.stroke_width(w.stroke);
+            root.draw(&PathElement::new(vec![(w.x0, w.y), (w.x1, w.y)], style))
+                .map_err(err)?;
+            for x in [w.x0, w.x1] {
+                root.draw(&PathElement::new(
+                    vec![(x, w.y - w.cap), (x, w.y + w.cap)],
+                    style,
+                ))
+                .map_err(err)?;
+            }
+        }
+        line(&bar.value, INK)?;
+    }
+    for t in &l.footer {
+        line(t, MUTED)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_fonts_parse_and_cover_cyrillic() {
+        use ab_glyph::Font;
+        for bytes in [REGULAR, BOLD] {
+            let font = ab_glyph::FontRef::try_from_slice(bytes).expect("font parses");
+            for c in "Затруднится доступ ИИ Другое % n = 5,140"
+                .chars()
+                .filter(|c| !c.is_whitespace())
+            {
+                assert_ne!(font.glyph_id(c).0, 0, "no glyph for {c:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn format_follows_the_extension() {
+        use std::path::Path;
+        assert_eq!(
+            ChartFormat::from_path(Path::new("a/fig.SVG")),
+            Some(ChartFormat::Svg)
+        );
+        assert_eq!(
+            ChartFormat::from_path(Path::new("fig.png")),
+            Some(ChartFormat::Png)
+        );
+        assert_eq!(ChartFormat::from_path(Path::new("fig.jpg")), None);
+        assert_eq!(ChartFormat::from_path(Path::new("fig")), None);
+    }
+}

@@ -1,0 +1,77 @@
+use std::path::PathBuf;
+
+use anyhow::Result;
+use concerns::analyse;
+use concerns::chart::{self, ChartFormat, ChartOptions};
+use concerns::error::{exit, UsageError};
+use concerns::output::write_atomic;
+
+use super::Common;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Respondent-level CSV (`-` for standard input).
+    pub data: String,
+    /// Output file: `.svg` or `.png`.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+    /// Which question to draw.
+    #[arg(long, default_value = "concerns")]
+    pub question: String,
+    #[command(flatten)]
+    pub look: Look,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// Chart options shared by `chart` and `report`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct Look {
+    /// Draw 95% confidence intervals as whiskers.
+    #[arg(long)]
+    pub ci: bool,
+    /// Size multiplier (1 = 1600 px wide PNG).
+    #[arg(long, default_value_t = 1.0)]
+    pub scale: f64,
+}
+
+impl Look {
+    pub fn options(&self) -> Result<ChartOptions> {
+        if !(self.scale.is_finite() && (0.25..=8.0).contains(&self.scale)) {
+            return Err(UsageError(format!(
+                "--scale must be between 0.25 and 8, got {}",
+                self.scale
+            ))
+            .into());
+        }
+        Ok(ChartOptions {
+            ci: self.ci,
+            scale: self.scale,
+        })
+    }
+}
+
+pub fn run(args: Args) -> Result<i32> {
+    let format = ChartFormat::from_path(&args.output).ok_or_else(|| {
+        UsageError(format!(
+            "{}: the chart file must end in .svg or .png",
+            args.output.display()
+        ))
+    })?;
+    let opts = args.look.options()?;
+    let codebook = args.common.codebook()?;
+    if codebook.question(&args.question).is_none() {
+        let ids: Vec<&str> = codebook.questions.iter().map(|q| q.id.as_str()).collect();
+        return Err(UsageError(format!(
+            "--question {}: no such question; the codebook has {}",
+            args.question,
+            ids.join(", ")
+        ))
+        .into());
+    }
+    let results = analyse(&args.data, &codebook, &args.common.options())?;
+    let bytes = chart::render(&results, &args.question, &opts, format)?;
+    write_atomic(&args.output, |w| Ok(w.write_all(&bytes)?))?;
+    eprintln!("wrote {}", args.output.display());
+    Ok(exit::OK)
+}

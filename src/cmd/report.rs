@@ -1,0 +1,58 @@
+use std::path::PathBuf;
+
+use anyhow::Result;
+use concerns::error::exit;
+use concerns::export::Format;
+use concerns::{analyse, report};
+
+use super::chart::Look;
+use super::{print_stdout, stdout_color, Common};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Respondent-level CSV (`-` for standard input).
+    pub data: String,
+    /// Directory to write the report into.
+    #[arg(long, default_value = "reports")]
+    pub out: PathBuf,
+    /// Write nothing: compare a fresh report with the one in --out; exit 3 naming stale files.
+    #[arg(long)]
+    pub check: bool,
+    #[command(flatten)]
+    pub look: Look,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+pub fn run(args: Args) -> Result<i32> {
+    let opts = args.look.options()?;
+    let codebook = args.common.codebook()?;
+    let results = analyse(&args.data, &codebook, &args.common.options())?;
+    let files = report::render(&results, &opts)?;
+    if args.check {
+        let stale = report::stale(&args.out, &files);
+        if stale.is_empty() {
+            eprintln!(
+                "{}: all {} files are current",
+                args.out.display(),
+                files.len()
+            );
+            return Ok(exit::OK);
+        }
+        for name in &stale {
+            eprintln!("stale: {}", args.out.join(name).display());
+        }
+        eprintln!(
+            "{} of {} report files are stale or missing; regenerate with: concerns report {} --out {}",
+            stale.len(),
+            files.len(),
+            args.data,
+            args.out.display()
+        );
+        return Ok(exit::STALE);
+    }
+    report::write(&args.out, &files)?;
+    print_stdout(&Format::Table.exporter(stdout_color()).render(&results)?)?;
+    eprintln!("wrote {} files to {}", files.len(), args.out.display());
+    Ok(exit::OK)
+}

@@ -1,0 +1,322 @@
+//! `concerns report` and `concerns chart`: files, determinism, atomicity, `--check`.
+
+use std::path::Path;
+
+use super::{concerns, run, DATA};
+
+const FILES: [&str; 8] = [
+    "figure1.svg",
+    "figure1.png",
+    "figure2_switch_intent.svg",
+    "figure2_switch_intent.png",
+    "figure3_prefer_no_ai.svg",
+    "figure3_prefer_no_ai.png",
+    "summary.json",
+    "summary.md",
+];
+
+fn report(out: &Path, extra: &[&str]) -> std::process::Output {
+    concerns()
+        .args(["report", DATA, "--out"])
+        .arg(out)
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+/// The files (not directories) of `dir` with their bytes.
+fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| {
+            let e = e.unwrap();
+            e.path().is_file().then(|| {
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    std::fs::read(e.path()).unwrap(),
+                )
+            })
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// Every text element of an SVG, unescaped, in document order.
+pub fn svg_texts(svg: &str) -> Vec<String> {
+    svg.split("<text")
+        .skip(1)
+        .filter_map(|part| {
+            let start = part.find('>')? + 1;
+            let end = part.find("</text>")?;
+            Some(
+                part[start..end]
+                    .trim()
+                    .replace("&lt;", "<")
+                    .replace("&gt;", ">")
+                    .replace("&quot;", "\"")
+                    .replace("&apos;", "'")
+                    .replace("&#39;", "'")
+                    .replace("&amp;", "&"),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn report_writes_every_file_and_the_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = report(dir.path(), &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let names: Vec<String> = snapshot(dir.path()).into_iter().map(|(n, _)| n).collect();
+    let mut expected: Vec<String> = FILES.iter().map(|s| s.to_string()).collect();
+    expected.sort();
+    assert_eq!(names, expected, "exactly the report files, no temporaries");
+    assert!(String::from_utf8(out.stdout)
+        .unwrap()
+        .contains("Base: 5,140 respondents"));
+
+    // summary.json is identical to `table --format json`.
+    let table = run(&["table", DATA, "--format", "json"]).stdout;
+    assert_eq!(
+        std::fs::read(dir.path().join("summary.json")).unwrap(),
+        table
+    );
+
+    // PNGs decode at print size.
+    for name in FILES.iter().filter(|n| n.ends_with(".png")) {
+        let img = image::open(dir.path().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(img.width(), 1600, "{name}");
+        assert!(img.height() > 400, "{name}");
+    }
+
+    let md = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
+    assert!(md.contains("**60%** of customers who know what AI is worry that *it will be harder to reach a human agent*"), "{md}");
+    assert!(md.contains("*AI will take people's jobs* (46%)"));
+    assert!(md.contains("**53%**") && md.contains("**64%**"));
+    assert!(md.contains("![Figure 1: "));
+    assert!(md.contains("(figure1.svg)"));
+    assert!(md.contains("Synthetic data calibrated to published figures"));
+    assert!(md.contains("5,728 respondents surveyed, 588 excluded, 5,140 kept"));
+    assert!(md.contains("svymean"));
+}
+
+#[test]
+fn figure1_svg_holds_every_label_and_percentage_in_rank_order() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(report(dir.path(), &[]).status.success());
+    let svg = std::fs::read_to_string(dir.path().join("figure1.svg")).unwrap();
+    let texts = svg_texts(&svg);
+    let all = texts.join(" ");
+    let labels = [
+        "It will be harder to reach a human agent",
+        "AI will take people's jobs",
+        "AI will give wrong answers",
+        "My data will be less secure",
+        "AI bias will make service unequal",
+        "Other",
+    ];
+    let mut last = 0;
+    for label in labels {
+        let at = all
+            .find(label)
+            .unwrap_or_else(|| panic!("{label} missing from {all}"));
+        assert!(at >= last, "{label} out of rank order");
+        last = at;
+    }
+    for pct in ["60%", "46%", "42%", "34%", "25%", "5%"] {
+        assert!(texts.iter().any(|t| t == pct), "{pct} missing");
+    }
+    for needed in [
+        "n = 5,140",
+        "Synthetic data calibrated to published figures",
+        "What are your top concerns about the use of AI in customer service?",
+        "don't know what AI technology is",
+        "Figure 1.",
+    ] {
+        assert!(all.contains(needed), "{needed} missing");
+    }
+    assert!(
+        svg.contains("font-family=\"Liberation Sans"),
+        "text stays text, in the embedded family"
+    );
+}
+
+#[test]
+fn russian_chart_follows_the_seed() {
+    let dir = tempfile::tempdir().unwrap();
+    let svg_path = dir.path().join("fig.svg");
+    let out = concerns()
+        .args(["chart", DATA, "--lang", "ru", "-o"])
+        .arg(&svg_path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let all = svg_texts(&std::fs::read_to_string(&svg_path).unwrap()).join(" ");
+    for needed in [
+        "Затруднится доступ к сотрудникам службы поддержки",
+        "ИИ заменит людей на этой работе",
+        "Другое",
+        "База респондентов: 5140 человек",
+        "Каковы Ваши главные опасения по поводу использования ИИ в клиентском обслуживании?",
+        "Респонденты, ответившие, что не знают, что такое технология ИИ, исключены из результатов.",
+        "Рис. 1.",
+    ] {
+        assert!(all.contains(needed), "{needed} missing from {all}");
+    }
+    let png_path = dir.path().join("fig.png");
+    let out = concerns()
+        .args(["chart", DATA, "--lang", "ru", "--scale", "1.5", "-o"])
+        .arg(&png_path)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(image::open(&png_path).unwrap().width(), 2400);
+}
+
+#[test]
+fn ci_whiskers_add_marks_and_a_legend_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("plain.svg");
+    let ci = dir.path().join("ci.svg");
+    assert!(concerns()
+        .args(["chart", DATA, "-o"])
+        .arg(&plain)
+        .output()
+        .unwrap()
+        .status
+        .success());
+    assert!(concerns()
+        .args(["chart", DATA, "--ci", "-o"])
+        .arg(&ci)
+        .output()
+        .unwrap()
+        .status
+        .success());
+    let (plain, ci) = (
+        std::fs::read_to_string(plain).unwrap(),
+        std::fs::read_to_string(ci).unwrap(),
+    );
+    // Three strokes per whisker (line and two caps) for six items.
+    assert_eq!(
+        ci.matches("<polyline").count(),
+        plain.matches("<polyline").count() + 18
+    );
+    assert!(ci.contains("95% Wilson confidence intervals"));
+}
+
+#[test]
+fn two_runs_give_byte_identical_reports() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    assert!(report(a.path(), &["--ci"]).status.success());
+    assert!(report(b.path(), &["--ci"]).status.success());
+    assert_eq!(snapshot(a.path()), snapshot(b.path()));
+}
+
+#[test]
+fn a_failed_run_leaves_the_previous_report_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(report(dir.path(), &[]).status.success());
+    let before = snapshot(dir.path());
+    let bad = dir.path().join("../bad-input.csv");
+    let text = std::fs::read_to_string(super::root().join(DATA))
+        .unwrap()
+        .replacen(",1,0,0,0,", ",1,9,0,0,", 1);
+    std::fs::write(&bad, text).unwrap();
+    let out = concerns()
+        .args(["report"])
+        .arg(&bad)
+        .arg("--out")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    std::fs::remove_file(&bad).ok();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        snapshot(dir.path()),
+        before,
+        "no file changed, no temporaries left"
+    );
+
+    // A file that cannot be replaced stops the run before anything is renamed.
+    let blocker = dir.path().join("summary.md");
+    std::fs::remove_file(&blocker).unwrap();
+    std::fs::create_dir(&blocker).unwrap();
+    let before = snapshot(dir.path());
+    let out = report(dir.path(), &["--ci"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("summary.md"));
+    assert_eq!(snapshot(dir.path()), before);
+}
+
+#[test]
+fn check_names_stale_files_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = report(dir.path(), &["--check"]);
+    assert_eq!(out.status.code(), Some(3), "missing files are stale");
+    assert!(snapshot(dir.path()).is_empty(), "--check writes nothing");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("figure1.png"));
+
+    assert!(report(dir.path(), &[]).status.success());
+    let out = report(dir.path(), &["--check"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // Different data: every number-bearing file is stale.
+    let other = dir.path().join("../other-data.csv");
+    assert!(concerns()
+        .args(["simulate", "--seed", "99", "-o"])
+        .arg(&other)
+        .output()
+        .unwrap()
+        .status
+        .success());
+    let before = snapshot(dir.path());
+    let out = concerns()
+        .args(["report"])
+        .arg(&other)
+        .args(["--check", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    std::fs::remove_file(&other).ok();
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for name in ["summary.json", "summary.md", "figure1.svg"] {
+        assert!(stderr.contains(name), "{name} not named: {stderr}");
+    }
+    assert_eq!(snapshot(dir.path()), before);
+}
+
+#[test]
+fn committed_reports_are_current() {
+    let out = report(&super::root().join("reports"), &["--check"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "reports/ is stale: run `cargo run --release -- report {DATA}`\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn chart_usage_errors_exit_2() {
+    let out = run(&["chart", DATA, "-o", "fig.jpg"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(".svg or .png"));
+    let out = run(&["chart", DATA, "--question", "nope", "-o", "fig.svg"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!super::root().join("fig.svg").exists());
+}
