@@ -119,6 +119,17 @@ pub struct ItemResult {
 }
 
 impl Results {
+    /// The notes of every exclusion that left someone out, as one sentence group.
+    pub fn exclusion_notes(&self) -> String {
+        let notes: Vec<&str> = self
+            .exclusions
+            .iter()
+            .filter(|e| e.count > 0)
+            .map(|e| e.note.as_str())
+            .collect();
+        notes.join(" ")
+    }
+
     pub fn question(&self, id: &str) -> Option<&QuestionResult> {
         self.questions.iter().find(|q| q.id == id)
     }

@@ -303,14 +303,9 @@ impl Layout {
         if !q.note.is_empty() {
             footer_text.push(q.note.clone());
         }
-        let notes: Vec<&str> = r
-            .exclusions
-            .iter()
-            .filter(|e| e.count > 0)
-            .map(|e| e.note.as_str())
-            .collect();
+        let notes = r.exclusion_notes();
         if !notes.is_empty() {
-            footer_text.push(format!("{}: {}", w.note, notes.join(" ")));
+            footer_text.push(format!("{}: {notes}", w.note));
         }
         if opts.ci {
             footer_text.push(w.whiskers.to_string());

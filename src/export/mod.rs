@@ -84,17 +84,11 @@ pub(crate) fn thousands_f(x: f64) -> String {
 
 /// The line every human-readable output carries about who was left out.
 pub(crate) fn exclusion_line(r: &Results) -> String {
-    let notes: Vec<&str> = r
-        .exclusions
-        .iter()
-        .filter(|e| e.count > 0)
-        .map(|e| e.note.as_str())
-        .collect();
     format!(
         "{} of {} respondents excluded. {}",
         thousands(r.base.excluded),
         thousands(r.base.respondents),
-        notes.join(" ")
+        r.exclusion_notes()
     )
     .trim_end()
     .to_string()

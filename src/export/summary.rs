@@ -88,12 +88,7 @@ impl Exporter for ReportMarkdown {
             thousands(r.base.respondents),
             thousands(r.base.excluded),
             thousands(r.base.kept),
-            r.exclusions
-                .iter()
-                .filter(|e| e.count > 0)
-                .map(|e| e.note.as_str())
-                .collect::<Vec<_>>()
-                .join(" ")
+            r.exclusion_notes()
         )?;
 
         for (n, q) in r.questions.iter().enumerate() {
