@@ -2,14 +2,15 @@
 
 use anyhow::Result;
 
-use crate::codebook::{pick, Codebook, Order};
+use crate::codebook::{pick, Codebook, Order, Question};
+use crate::error::UsageError;
 use crate::load::{check_header, digest_and_check, scan_csv, Source, WeightChoice};
 use crate::results::{
-    Base, ExclusionCount, Input, ItemResult, Method, QuestionBase, QuestionResult, Results,
-    SurveyInfo, Tool, SCHEMA_VERSION,
+    Base, Comparison, ContrastResult, ExclusionCount, GroupItem, GroupResult, Input, ItemResult,
+    Method, QuestionBase, QuestionResult, Results, Significance, SurveyInfo, Tool, SCHEMA_VERSION,
 };
-use crate::stats::{self, BaseSums};
-use crate::tabulate::{tabulate, QuestionSums, Tabulation};
+use crate::stats::{self, Adjust, BaseSums, ItemSums};
+use crate::tabulate::{tabulate, tabulate_by, GroupSums, QuestionSums, Tabulation};
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -18,6 +19,10 @@ pub struct Options {
     pub weight: WeightChoice,
     /// Confidence level of the intervals.
     pub confidence: f64,
+    /// Segments (codebook id or column) to tabulate beside the total.
+    pub by: Vec<String>,
+    pub adjust: Adjust,
+    pub alpha: f64,
 }
 
 impl Default for Options {
@@ -26,20 +31,80 @@ impl Default for Options {
             lang: "en".into(),
             weight: WeightChoice::Codebook,
             confidence: 0.95,
+            by: Vec::new(),
+            adjust: Adjust::Holm,
+            alpha: 0.05,
         }
+    }
+}
+
+/// A set of groups: a segment (`--by`) or the answers of a contrast's question.
+pub struct Grouping {
+    /// Segment id or question id.
+    pub name: String,
+    /// (value, label) in letter order.
+    pub groups: Vec<(String, String)>,
+    pub sums: Vec<GroupSums>,
+}
+
+/// Groups of a tabulation in letter order: known codes first (in codebook order), then the
+/// other values sorted; `only` keeps just the listed codes.
+fn order_groups(sums: Vec<GroupSums>, known: &[(String, String)], only: bool) -> Grouping {
+    let mut groups: Vec<(String, String)> = known
+        .iter()
+        .filter(|(v, _)| sums.iter().any(|g| &g.value == v))
+        .cloned()
+        .collect();
+    if !only {
+        for g in &sums {
+            if !known.iter().any(|(v, _)| v == &g.value) {
+                groups.push((g.value.clone(), g.value.clone()));
+            }
+        }
+    }
+    Grouping {
+        name: String::new(),
+        groups,
+        sums,
     }
 }
 
 /// Analyses one input (`-` for standard input) with `codebook`.
 pub fn analyse(input: &str, codebook: &Codebook, opts: &Options) -> Result<Results> {
+    if !(opts.alpha > 0.0 && opts.alpha < 1.0) {
+        return Err(UsageError(format!(
+            "--alpha must be between 0 and 1, got {}",
+            opts.alpha
+        ))
+        .into());
+    }
+    let mut segments = Vec::new();
+    for name in &opts.by {
+        let segment = codebook.segment(name).ok_or_else(|| {
+            let known: Vec<&str> = codebook.segments.iter().map(|s| s.id.as_str()).collect();
+            UsageError(format!(
+                "--by {name}: not a segment of the codebook (segments: {})",
+                known.join(", ")
+            ))
+        })?;
+        if !segments
+            .iter()
+            .any(|s: &&crate::codebook::Segment| s.id == segment.id)
+        {
+            segments.push(segment);
+        }
+    }
+    let segment_columns: Vec<String> = segments.iter().map(|s| s.column.clone()).collect();
+
     let src = Source::open(input)?;
-    let header = check_header(&src, codebook, &opts.weight)?;
+    let header = check_header(&src, codebook, &opts.weight, &segment_columns)?;
     let lf = scan_csv(&src)?;
+    let weight = header.weight.as_deref();
     // Hash and check the structure while polars scans; a structural problem explains
     // whatever polars made of the file, so it is reported first.
     let (tab, sha) = std::thread::scope(|s| {
         let hash = s.spawn(|| digest_and_check(&src));
-        let tab = tabulate(lf, &src.name, codebook, header.weight.as_deref());
+        let tab = tabulate(lf.clone(), &src.name, codebook, weight);
         let sha = hash
             .join()
             .unwrap_or_else(|_| Err(anyhow::anyhow!("reading the input failed")));
@@ -47,30 +112,136 @@ pub fn analyse(input: &str, codebook: &Codebook, opts: &Options) -> Result<Resul
     });
     let sha = sha?;
     let tab = tab?;
+
+    let mut groupings = Vec::new();
+    for seg in &segments {
+        let sums = tabulate_by(lf.clone(), &src.name, codebook, weight, &seg.column)?;
+        let known: Vec<(String, String)> = seg
+            .values
+            .iter()
+            .map(|v| (v.code.clone(), pick(&v.label, &opts.lang).to_string()))
+            .collect();
+        let known = if known.is_empty() { Vec::new() } else { known };
+        let mut g = order_groups(sums, &known, false);
+        for (value, label) in g.groups.iter_mut() {
+            if label.is_empty() {
+                *label = value.clone();
+            }
+        }
+        g.name = seg.id.clone();
+        groupings.push(g);
+    }
+    let mut contrast_groupings = Vec::new();
+    for c in &codebook.contrasts {
+        let by = codebook
+            .question(&c.by)
+            .and_then(|q| q.column.clone())
+            .unwrap_or_default();
+        let sums = tabulate_by(lf.clone(), &src.name, codebook, weight, &by)?;
+        let q = codebook.question(&c.by);
+        let known: Vec<(String, String)> = c
+            .groups
+            .iter()
+            .map(|code| {
+                let label = q
+                    .and_then(|q| {
+                        q.items
+                            .iter()
+                            .find(|i| i.code.as_deref() == Some(code.as_str()))
+                    })
+                    .map(|i| pick(&i.label, &opts.lang).to_string())
+                    .unwrap_or_else(|| code.clone());
+                (code.clone(), label)
+            })
+            .collect();
+        let mut g = order_groups(sums, &known, true);
+        g.name = c.by.clone();
+        contrast_groupings.push(g);
+    }
+
     let input = Input {
         path: src.json_path().to_string(),
         sha256: sha,
         rows: tab.rows,
     };
-    Ok(build(codebook, &tab, input, header.weight, opts))
+    Ok(build(
+        codebook,
+        &tab,
+        &groupings,
+        &contrast_groupings,
+        input,
+        header.weight,
+        opts,
+    ))
 }
 
-/// Turns raw sums into `Results`: shares, SEs, intervals, ranks, labels.
+/// Turns raw sums into `Results`: shares, SEs, intervals, ranks, labels, letters, warnings.
 pub fn build(
     codebook: &Codebook,
     tab: &Tabulation,
+    groupings: &[Grouping],
+    contrast_groupings: &[Grouping],
     input: Input,
     weight: Option<String>,
     opts: &Options,
 ) -> Results {
     let lang = opts.lang.as_str();
-    let z = stats::z_critical(opts.confidence);
-    let questions = codebook
-        .questions
+    let ctx = Context {
+        weighted: weight.is_some(),
+        lang,
+        z: stats::z_critical(opts.confidence),
+        opts,
+    };
+    let mut warnings = Vec::new();
+    if let (Some(max), Some(median)) = (tab.weight_max, tab.weight_median) {
+        if median > 0.0 && max > 10.0 * median {
+            warnings.push(format!(
+                "the largest weight ({max}) is more than 10 times the median weight ({median}); consider trimming"
+            ));
+        }
+    }
+    let mut questions = Vec::new();
+    for (qi, (q, sums)) in codebook.questions.iter().zip(&tab.questions).enumerate() {
+        let mut result = question_result(q, sums, &ctx);
+        for g in groupings {
+            let (groups, comparisons) = group_results(q, qi, sums, &result, g, &ctx);
+            for group in &groups {
+                if group.base.effective < 30.0 {
+                    warnings.push(format!(
+                        "{}: {} = {}: effective base {:.1} is under 30; its shares are unreliable",
+                        q.id, g.name, group.value, group.base.effective
+                    ));
+                }
+            }
+            result.by.extend(groups);
+            result.comparisons.extend(comparisons);
+        }
+        questions.push(result);
+    }
+    let contrasts = codebook
+        .contrasts
         .iter()
-        .zip(&tab.questions)
-        .map(|(q, sums)| question_result(q, sums, weight.is_some(), lang, z))
+        .zip(contrast_groupings)
+        .filter_map(|(c, g)| {
+            let qi = codebook.questions.iter().position(|q| q.id == c.question)?;
+            let (groups, comparisons) = group_results(
+                &codebook.questions[qi],
+                qi,
+                &tab.questions[qi],
+                &questions[qi],
+                g,
+                &ctx,
+            );
+            Some(ContrastResult {
+                id: c.id.clone(),
+                question: c.question.clone(),
+                by: c.by.clone(),
+                groups,
+                comparisons,
+            })
+        })
         .collect();
+
     Results {
         schema_version: SCHEMA_VERSION,
         tool: Tool { name: env!("CARGO_PKG_NAME").into(), version: env!("CARGO_PKG_VERSION").into() },
@@ -86,7 +257,9 @@ pub fn build(
         method: Method {
             confidence_level: opts.confidence,
             share: "weighted selections / weighted base (% of respondents in the base)".into(),
-            se: "Taylor linearisation, as R survey::svymean with svydesign(ids = ~1, weights = ~weight)".into(),
+            se: "Taylor linearisation, as R survey::svymean with svydesign(ids = ~1, weights = ~weight); \
+                 groups as svyby (domain estimation)"
+                .into(),
             ci: "Wilson score interval on the Kish effective base".into(),
         },
         weight,
@@ -102,8 +275,24 @@ pub fn build(
                 note: pick(&e.note, lang).into(),
             })
             .collect(),
+        significance: Significance {
+            test: "two-proportion z-test, pooled, no continuity correction (R prop.test(correct = FALSE)), \
+                   on Kish effective bases"
+                .into(),
+            adjust: opts.adjust,
+            alpha: opts.alpha,
+        },
         questions,
+        contrasts,
+        warnings,
     }
+}
+
+struct Context<'a> {
+    weighted: bool,
+    lang: &'a str,
+    z: f64,
+    opts: &'a Options,
 }
 
 fn question_base(b: &BaseSums) -> QuestionBase {
@@ -112,41 +301,41 @@ fn question_base(b: &BaseSums) -> QuestionBase {
         weighted: b.w,
         effective: stats::effective_base(b),
         design_effect: stats::design_effect(b),
+        weighting_efficiency: stats::weighting_efficiency(b),
     }
 }
 
-fn question_result(
-    q: &crate::codebook::Question,
-    sums: &QuestionSums,
-    weighted: bool,
-    lang: &str,
-    z: f64,
-) -> QuestionResult {
-    let base = question_base(&sums.base);
+/// Items in codebook order; `se` computes each item's standard error.
+fn items(
+    q: &Question,
+    base: &BaseSums,
+    sums: &[ItemSums],
+    se: impl Fn(&ItemSums) -> Option<f64>,
+    ctx: &Context,
+) -> Vec<ItemResult> {
+    let effective = stats::effective_base(base);
     let mut items: Vec<ItemResult> = q
         .items
         .iter()
-        .zip(&sums.items)
+        .zip(sums)
         .map(|(item, s)| {
-            let share = stats::share(&sums.base, s);
-            let ci = share.and_then(|p| stats::wilson(p, base.effective, z));
+            let share = stats::share(base, s);
+            let ci = share.and_then(|p| stats::wilson(p, effective, ctx.z));
             ItemResult {
                 id: item.id.clone(),
-                label: pick(&item.label, lang).into(),
+                label: pick(&item.label, ctx.lang).into(),
                 rank: 0,
                 count: s.count,
                 weighted_count: s.wy,
                 share,
-                se: stats::svymean_se(&sums.base, s),
+                se: se(s),
                 ci_low: ci.map(|c| c.0),
                 ci_high: ci.map(|c| c.1),
                 pinned_last: item.last,
             }
         })
         .collect();
-
-    // Ranked order: pinned items last, then descending share; the stable sort keeps
-    // codebook order for ties.
+    // Pinned items last, then descending share; the stable sort keeps codebook order for ties.
     let mut ranked: Vec<usize> = (0..items.len()).collect();
     ranked.sort_by(|&a, &b| {
         let (ia, ib) = (&items[a], &items[b]);
@@ -159,6 +348,17 @@ fn question_result(
     for (pos, &i) in ranked.iter().enumerate() {
         items[i].rank = pos as u32 + 1;
     }
+    items
+}
+
+fn question_result(q: &Question, sums: &QuestionSums, ctx: &Context) -> QuestionResult {
+    let mut items = items(
+        q,
+        &sums.base,
+        &sums.items,
+        |s| stats::svymean_se(&sums.base, s),
+        ctx,
+    );
     if q.order == Order::Ranked {
         items.sort_by_key(|i| i.rank);
     }
@@ -169,12 +369,128 @@ fn question_result(
     };
     QuestionResult {
         id: q.id.clone(),
-        title: pick(title, lang).into(),
-        text: pick(&q.text, lang).into(),
-        note: pick(&q.note, lang).into(),
+        title: pick(title, ctx.lang).into(),
+        text: pick(&q.text, ctx.lang).into(),
+        note: pick(&q.note, ctx.lang).into(),
         kind: q.kind,
-        weighted,
-        base,
+        weighted: ctx.weighted,
+        base: question_base(&sums.base),
         items,
+        by: Vec::new(),
+        comparisons: Vec::new(),
     }
+}
+
+/// Column letters: A…Z, then A2…Z2 and so on.
+pub fn letter(i: usize) -> String {
+    let c = (b'A' + (i % 26) as u8) as char;
+    if i < 26 {
+        c.to_string()
+    } else {
+        format!("{c}{}", i / 26 + 1)
+    }
+}
+
+/// Question `q` within each group of `g`, with pairwise tests item by item.
+fn group_results(
+    q: &Question,
+    qi: usize,
+    total: &QuestionSums,
+    shown: &QuestionResult,
+    g: &Grouping,
+    ctx: &Context,
+) -> (Vec<GroupResult>, Vec<Comparison>) {
+    let mut groups: Vec<GroupResult> = Vec::new();
+    for (k, (value, label)) in g.groups.iter().enumerate() {
+        let Some(sums) = g
+            .sums
+            .iter()
+            .find(|s| &s.value == value)
+            .map(|s| &s.questions[qi])
+        else {
+            continue;
+        };
+        let by_codebook = items(
+            q,
+            &sums.base,
+            &sums.items,
+            |s| stats::svyby_se(total.base.n, &sums.base, s),
+            ctx,
+        );
+        // Same order as the total.
+        let items = shown
+            .items
+            .iter()
+            .filter_map(|t| by_codebook.iter().find(|i| i.id == t.id))
+            .map(|i| GroupItem {
+                item: i.clone(),
+                higher_than: Vec::new(),
+            })
+            .collect();
+        let base = question_base(&sums.base);
+        let base_flag = match base.unweighted {
+            n if n < 30 => Some("under_30".to_string()),
+            n if n < 100 => Some("under_100".to_string()),
+            _ => None,
+        };
+        groups.push(GroupResult {
+            segment: g.name.clone(),
+            value: value.clone(),
+            label: label.clone(),
+            letter: letter(k),
+            base,
+            base_flag,
+            items,
+        });
+    }
+
+    let mut comparisons = Vec::new();
+    for (row, total_item) in shown.items.iter().enumerate() {
+        let mut pairs = Vec::new();
+        for a in 0..groups.len() {
+            for b in a + 1..groups.len() {
+                let (ia, ib) = (&groups[a].items[row].item, &groups[b].items[row].item);
+                let p = match (ia.share, ib.share) {
+                    (Some(pa), Some(pb)) => stats::two_proportion_p(
+                        pa,
+                        groups[a].base.effective,
+                        pb,
+                        groups[b].base.effective,
+                    ),
+                    _ => None,
+                };
+                pairs.push((a, b, p));
+            }
+        }
+        let raw: Vec<f64> = pairs.iter().filter_map(|p| p.2).collect();
+        let adjusted = stats::adjust(&raw, ctx.opts.adjust);
+        let mut next = adjusted.iter();
+        for (a, b, p) in pairs {
+            let p_adjusted = p.and_then(|_| next.next().copied());
+            let significant = p_adjusted.is_some_and(|x| x < ctx.opts.alpha);
+            if significant {
+                let (sa, sb) = (
+                    groups[a].items[row].item.share,
+                    groups[b].items[row].item.share,
+                );
+                let (hi, lo) = if sa > sb { (a, b) } else { (b, a) };
+                let lo_letter = groups[lo].letter.clone();
+                groups[hi].items[row].higher_than.push(lo_letter);
+            }
+            comparisons.push(Comparison {
+                segment: g.name.clone(),
+                item: total_item.id.clone(),
+                groups: [groups[a].letter.clone(), groups[b].letter.clone()],
+                p_value: p,
+                p_adjusted,
+                significant,
+            });
+        }
+    }
+    for group in &mut groups {
+        for item in &mut group.items {
+            item.higher_than.sort();
+        }
+    }
+    (groups, comparisons)
 }

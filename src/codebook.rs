@@ -38,6 +38,21 @@ pub struct Codebook {
     #[serde(default)]
     pub segments: Vec<Segment>,
     pub questions: Vec<Question>,
+    #[serde(default)]
+    pub contrasts: Vec<Contrast>,
+}
+
+/// One question compared between answers of another, e.g. concerns among those who would
+/// switch vs those who would not.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Contrast {
+    pub id: String,
+    pub question: String,
+    /// A single-choice question whose answers form the groups.
+    pub by: String,
+    /// Its codes to compare, in order.
+    pub groups: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -205,6 +220,30 @@ impl Codebook {
                 );
             }
         }
+        for c in &self.contrasts {
+            if self.question(&c.question).is_none() {
+                bail!("contrast '{}': no question '{}'", c.id, c.question);
+            }
+            match self.question(&c.by) {
+                Some(q) if q.kind == Kind::SingleChoice => {
+                    if let Some(g) = c.groups.iter().find(|g| {
+                        !q.items
+                            .iter()
+                            .any(|i| i.code.as_deref() == Some(g.as_str()))
+                    }) {
+                        bail!(
+                            "contrast '{}': '{g}' is not a code of question '{}'",
+                            c.id,
+                            c.by
+                        );
+                    }
+                }
+                _ => bail!(
+                    "contrast '{}': `by` must name a single_choice question",
+                    c.id
+                ),
+            }
+        }
         Ok(())
     }
 
@@ -231,6 +270,13 @@ impl Codebook {
             }
         }
         cols
+    }
+
+    /// A segment by id or by column name.
+    pub fn segment(&self, name: &str) -> Option<&Segment> {
+        self.segments
+            .iter()
+            .find(|s| s.id == name || s.column == name)
     }
 
     pub fn question(&self, id: &str) -> Option<&Question> {

@@ -168,7 +168,12 @@ pub struct Header {
 
 /// Reads the header (and peeks at the first row) and checks that every needed column is
 /// there, so the common mistakes get a precise message before any scanning starts.
-pub fn check_header(src: &Source, codebook: &Codebook, weight: &WeightChoice) -> Result<Header> {
+pub fn check_header(
+    src: &Source,
+    codebook: &Codebook,
+    weight: &WeightChoice,
+    segments: &[String],
+) -> Result<Header> {
     let file = &src.name;
     let bytes_len = std::fs::metadata(&src.path).map(|m| m.len()).unwrap_or(0);
     if bytes_len == 0 {
@@ -237,6 +242,13 @@ pub fn check_header(src: &Source, codebook: &Codebook, weight: &WeightChoice) ->
     for needed in codebook.needed_columns(None) {
         if !columns.contains(&needed) {
             return Err(missing_column(file, &needed, &columns, "required by the codebook").into());
+        }
+    }
+    for needed in segments {
+        if !columns.contains(needed) {
+            return Err(
+                missing_column(file, needed, &columns, "the segment column of --by").into(),
+            );
         }
     }
 

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::codebook::Kind;
+use crate::stats::Adjust;
 
 /// Bumped whenever a JSON field is renamed, removed or changes meaning.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -23,7 +24,20 @@ pub struct Results {
     pub method: Method,
     pub base: Base,
     pub exclusions: Vec<ExclusionCount>,
+    pub significance: Significance,
     pub questions: Vec<QuestionResult>,
+    /// Contrasts between the answers of one question, such as concerns among those who
+    /// would switch to a competitor vs those who would not.
+    pub contrasts: Vec<ContrastResult>,
+    /// Weighting and base warnings, also printed on stderr.
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Significance {
+    pub test: String,
+    pub adjust: Adjust,
+    pub alpha: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -88,6 +102,54 @@ pub struct QuestionResult {
     pub base: QuestionBase,
     /// Items in display order (ranked, or codebook order for natural scales).
     pub items: Vec<ItemResult>,
+    /// The question per segment group (`--by`), beside the total above.
+    pub by: Vec<GroupResult>,
+    /// Every pairwise test behind the `higher_than` letters.
+    pub comparisons: Vec<Comparison>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupResult {
+    pub segment: String,
+    pub value: String,
+    pub label: String,
+    /// Column letter within its segment: A, B, C… in codebook order.
+    pub letter: String,
+    pub base: QuestionBase,
+    /// "under_30" (too small to read) or "under_100" (low base), else null.
+    pub base_flag: Option<String>,
+    /// Items in the order of the total's items.
+    pub items: Vec<GroupItem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupItem {
+    #[serde(flatten)]
+    pub item: ItemResult,
+    /// Letters of the groups of the same segment this group's share is significantly higher than.
+    pub higher_than: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Comparison {
+    pub segment: String,
+    pub item: String,
+    /// The two group letters compared.
+    pub groups: [String; 2],
+    pub p_value: Option<f64>,
+    /// Adjusted together with the other pairs of the same item and segment.
+    pub p_adjusted: Option<f64>,
+    pub significant: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContrastResult {
+    pub id: String,
+    pub question: String,
+    /// The question whose answers define the groups.
+    pub by: String,
+    pub groups: Vec<GroupResult>,
+    pub comparisons: Vec<Comparison>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -98,6 +160,8 @@ pub struct QuestionBase {
     pub effective: f64,
     /// Kish design effect n·Σw²/(Σw)²; 1 when unweighted.
     pub design_effect: Option<f64>,
+    /// Effective / actual base, 1/design effect.
+    pub weighting_efficiency: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -79,6 +79,85 @@ pub fn wilson(p: f64, n: f64, z: f64) -> Option<(f64, f64)> {
     Some(((center - half).max(0.0), (center + half).min(1.0)))
 }
 
+/// Domain (subgroup) standard error as R `svyby(~y, ~group, design, svymean)` gives it for
+/// `svydesign(ids = ~1, weights = ~w)`: the group's linearised residuals with the n/(n−1)
+/// factor of the whole design, `design_n` being the respondents of the question's base.
+pub fn svyby_se(design_n: u64, group: &BaseSums, item: &ItemSums) -> Option<f64> {
+    if design_n < 2 || group.w <= 0.0 {
+        return None;
+    }
+    let p = item.wy / group.w;
+    let ss = item.w2y * (1.0 - 2.0 * p) + p * p * group.w2;
+    let n = design_n as f64;
+    Some((n / (n - 1.0) * ss.max(0.0) / (group.w * group.w)).sqrt())
+}
+
+/// Weighting efficiency, the inverse of the Kish design effect (effective / actual base).
+pub fn weighting_efficiency(base: &BaseSums) -> Option<f64> {
+    design_effect(base).filter(|d| *d > 0.0).map(|d| 1.0 / d)
+}
+
+/// Two-sided p-value of the pooled two-proportion z-test without continuity correction,
+/// as R `prop.test(c(x1, x2), c(n1, n2), correct = FALSE)`; `n` may be effective bases.
+pub fn two_proportion_p(p1: f64, n1: f64, p2: f64, n2: f64) -> Option<f64> {
+    if n1 <= 0.0 || n2 <= 0.0 || !n1.is_finite() || !n2.is_finite() {
+        return None;
+    }
+    let pooled = (p1 * n1 + p2 * n2) / (n1 + n2);
+    let var = pooled * (1.0 - pooled) * (1.0 / n1 + 1.0 / n2);
+    if var <= 0.0 {
+        // Both groups all 0 or all 1: no difference to test.
+        return None;
+    }
+    let z = (p1 - p2) / var.sqrt();
+    Some(2.0 * Normal::standard().sf(z.abs()))
+}
+
+/// Multiple-comparison adjustment of one family of p-values (R `p.adjust`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Adjust {
+    None,
+    Bonferroni,
+    Holm,
+    /// Benjamini–Hochberg false discovery rate.
+    Bh,
+}
+
+/// Adjusted p-values in the input order, identical to R `p.adjust(p, method)`.
+pub fn adjust(p: &[f64], method: Adjust) -> Vec<f64> {
+    let m = p.len();
+    let mf = m as f64;
+    let mut order: Vec<usize> = (0..m).collect();
+    order.sort_by(|&a, &b| p[a].total_cmp(&p[b]).then(a.cmp(&b)));
+    let mut out = vec![0.0; m];
+    match method {
+        Adjust::None => out.copy_from_slice(p),
+        Adjust::Bonferroni => {
+            for i in 0..m {
+                out[i] = (p[i] * mf).min(1.0);
+            }
+        }
+        Adjust::Holm => {
+            // Step-down: cumulative maximum of (m − k) p_(k) over ascending p.
+            let mut running: f64 = 0.0;
+            for (k, &i) in order.iter().enumerate() {
+                running = running.max((mf - k as f64) * p[i]);
+                out[i] = running.min(1.0);
+            }
+        }
+        Adjust::Bh => {
+            // Step-up: cumulative minimum of m/k p_(k) over descending p.
+            let mut running: f64 = 1.0;
+            for (k, &i) in order.iter().enumerate().rev() {
+                running = running.min(mf / (k as f64 + 1.0) * p[i]);
+                out[i] = running.min(1.0);
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,6 +231,82 @@ mod tests {
         assert!(close(svymean_se(&base, &item).unwrap(), expected, 1e-15));
         assert!(close(effective_base(&base), 100.0 / 30.0, 1e-15));
         assert!(close(design_effect(&base).unwrap(), 1.2, 1e-15));
+    }
+
+    #[test]
+    fn z_test_matches_r_prop_test() {
+        // Values printed by R 4.x:
+        // prop.test(c(45, 30), c(100, 100), correct = FALSE)$p.value = 0.0284597369163
+        let p = two_proportion_p(0.45, 100.0, 0.30, 100.0).unwrap();
+        assert!(close(p, 0.0284597369163, 1e-12), "{p}");
+        // prop.test(c(15, 25), c(50, 60), correct = FALSE)$p.value = 0.205313731423
+        let p = two_proportion_p(0.3, 50.0, 25.0 / 60.0, 60.0).unwrap();
+        assert!(close(p, 0.205313731423, 1e-12), "{p}");
+        // Non-integer (effective) counts: prop.test(c(45.5, 30.2), c(100.3, 99.1),
+        // correct = FALSE)$p.value = 0.0302948696817058
+        let p = two_proportion_p(45.5 / 100.3, 100.3, 30.2 / 99.1, 99.1).unwrap();
+        assert!(close(p, 0.0302948696817058, 1e-13), "{p}");
+        assert_eq!(two_proportion_p(0.0, 10.0, 0.0, 12.0), None);
+    }
+
+    #[test]
+    fn adjustments_match_r_p_adjust() {
+        let p = [0.01, 0.02, 0.03, 0.04, 0.05];
+        // p.adjust(p, "holm"):       0.05 0.08 0.09 0.09 0.09
+        // p.adjust(p, "BH"):         0.05 0.05 0.05 0.05 0.05
+        // p.adjust(p, "bonferroni"): 0.05 0.10 0.15 0.20 0.25
+        let eq = |a: Vec<f64>, b: [f64; 5]| a.iter().zip(b).all(|(x, y)| close(*x, y, 1e-12));
+        assert!(eq(adjust(&p, Adjust::Holm), [0.05, 0.08, 0.09, 0.09, 0.09]));
+        assert!(eq(adjust(&p, Adjust::Bh), [0.05; 5]));
+        assert!(eq(
+            adjust(&p, Adjust::Bonferroni),
+            [0.05, 0.10, 0.15, 0.20, 0.25]
+        ));
+        // Unsorted input keeps its order: p.adjust(c(0.04, 0.001, 0.03, 0.5), "holm")
+        // = 0.090 0.004 0.090 0.500; "BH" = 0.05333333 0.00400000 0.05333333 0.50000000.
+        let q = [0.04, 0.001, 0.03, 0.5];
+        let holm = adjust(&q, Adjust::Holm);
+        assert!(
+            holm.iter()
+                .zip([0.09, 0.004, 0.09, 0.5])
+                .all(|(x, y)| close(*x, y, 1e-12)),
+            "{holm:?}"
+        );
+        let bh = adjust(&q, Adjust::Bh);
+        assert!(
+            bh.iter()
+                .zip([0.16 / 3.0, 0.004, 0.16 / 3.0, 0.5])
+                .all(|(x, y)| close(*x, y, 1e-12)),
+            "{bh:?}"
+        );
+        assert_eq!(adjust(&q, Adjust::None), q.to_vec());
+    }
+
+    #[test]
+    fn domain_se_uses_the_whole_design_n() {
+        // Group of 3 inside a design of 10, unweighted: √(10/9 · p(1−p)/3) with p = 2/3.
+        let group = BaseSums {
+            n: 3,
+            w: 3.0,
+            w2: 3.0,
+        };
+        let item = ItemSums {
+            count: 2,
+            wy: 2.0,
+            w2y: 2.0,
+        };
+        let expected = (10.0 / 9.0 * (2.0 / 3.0) * (1.0 / 3.0) / 3.0f64).sqrt();
+        assert!(close(svyby_se(10, &group, &item).unwrap(), expected, 1e-15));
+        assert!(close(
+            weighting_efficiency(&BaseSums {
+                n: 4,
+                w: 10.0,
+                w2: 30.0
+            })
+            .unwrap(),
+            1.0 / 1.2,
+            1e-15
+        ));
     }
 
     #[test]

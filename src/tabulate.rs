@@ -26,8 +26,110 @@ pub struct Tabulation {
     pub excluded_by: Vec<u64>,
     pub excluded: u64,
     pub synthetic: bool,
+    /// Largest and median weight among kept respondents (weighted runs only).
+    pub weight_max: Option<f64>,
+    pub weight_median: Option<f64>,
     pub questions: Vec<QuestionSums>,
 }
+
+/// Sums of every question within one value of a grouping column.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupSums {
+    pub value: String,
+    pub questions: Vec<QuestionSums>,
+}
+
+fn weight_expr(weight: Option<&str>) -> Expr {
+    match weight {
+        Some(c) => col(c).cast(DataType::Float64),
+        None => lit(1.0),
+    }
+}
+
+fn keep_expr(codebook: &Codebook) -> Expr {
+    codebook.exclude.iter().fold(lit(true), |keep, e| {
+        keep.and(any_of(&e.column, &e.exclude).not())
+    })
+}
+
+/// Base and item sums of every question, named `q{question}_…`.
+fn question_aggs(codebook: &Codebook, keep: &Expr, w: &Expr) -> Result<Vec<Expr>> {
+    let mut aggs = Vec::new();
+    for (qi, q) in codebook.questions.iter().enumerate() {
+        let (in_base, items) = question_masks(q, keep)?;
+        aggs.push(count(in_base.clone()).alias(format!("q{qi}_n")));
+        aggs.push(wsum(in_base.clone(), w).alias(format!("q{qi}_w")));
+        aggs.push(w2sum(in_base, w).alias(format!("q{qi}_w2")));
+        for (ii, y) in items.into_iter().enumerate() {
+            aggs.push(count(y.clone()).alias(format!("q{qi}_i{ii}_n")));
+            aggs.push(wsum(y.clone(), w).alias(format!("q{qi}_i{ii}_wy")));
+            aggs.push(w2sum(y, w).alias(format!("q{qi}_i{ii}_w2y")));
+        }
+    }
+    Ok(aggs)
+}
+
+fn read_questions(get: &Row, codebook: &Codebook) -> Result<Vec<QuestionSums>> {
+    let mut questions = Vec::with_capacity(codebook.questions.len());
+    for (qi, q) in codebook.questions.iter().enumerate() {
+        let base = BaseSums {
+            n: get.u64(&format!("q{qi}_n"))?,
+            w: get.f64(&format!("q{qi}_w"))?,
+            w2: get.f64(&format!("q{qi}_w2"))?,
+        };
+        let items = (0..q.items.len())
+            .map(|ii| {
+                Ok(ItemSums {
+                    count: get.u64(&format!("q{qi}_i{ii}_n"))?,
+                    wy: get.f64(&format!("q{qi}_i{ii}_wy"))?,
+                    w2y: get.f64(&format!("q{qi}_i{ii}_w2y"))?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        questions.push(QuestionSums {
+            id: q.id.clone(),
+            base,
+            items,
+        });
+    }
+    Ok(questions)
+}
+
+/// Every question tabulated within each value of `column` (rows with it empty are left
+/// out), in one grouped query. Run after [`tabulate`] has validated the data.
+pub fn tabulate_by(
+    lf: LazyFrame,
+    file: &str,
+    codebook: &Codebook,
+    weight: Option<&str>,
+    column: &str,
+) -> Result<Vec<GroupSums>> {
+    let aggs = question_aggs(codebook, &keep_expr(codebook), &weight_expr(weight))?;
+    let df = lf
+        .filter(col(column).is_not_null())
+        .group_by([col(column).alias(GROUP)])
+        .agg(aggs)
+        .sort([GROUP], SortMultipleOptions::default())
+        .collect_with_engine(Engine::Streaming)
+        .map(|r| r.unwrap_single())
+        .map_err(|e| {
+            DataError::new(
+                file,
+                format!("cannot group by '{column}': {}", polars_message(&e)),
+            )
+        })?;
+    (0..df.height())
+        .map(|row| {
+            let get = Row { df: &df, row };
+            Ok(GroupSums {
+                value: get.text(GROUP)?.unwrap_or_default(),
+                questions: read_questions(&get, codebook)?,
+            })
+        })
+        .collect()
+}
+
+const GROUP: &str = "__concerns_group";
 
 /// One validity rule on one column.
 struct Check {
@@ -168,10 +270,7 @@ pub fn tabulate(
     weight: Option<&str>,
 ) -> Result<Tabulation> {
     let checks = checks(codebook, weight);
-    let w = match weight {
-        Some(c) => col(c).cast(DataType::Float64),
-        None => lit(1.0),
-    };
+    let w = weight_expr(weight);
     let mut aggs: Vec<Expr> = vec![len().cast(DataType::UInt64).alias("rows")];
     for (k, ch) in checks.iter().enumerate() {
         aggs.push(count(ch.bad.clone()).alias(format!("bad{k}")));
@@ -198,6 +297,10 @@ pub fn tabulate(
         keep = keep.and(hit.not());
     }
     aggs.push(count(keep.clone().not()).alias("excluded"));
+    if weight.is_some() {
+        aggs.push(w.clone().filter(keep.clone()).max().alias("w_max"));
+        aggs.push(w.clone().filter(keep.clone()).median().alias("w_median"));
+    }
 
     if let (Some(prefix), Some(id)) = (
         &codebook.survey.synthetic_id_prefix,
@@ -209,25 +312,14 @@ pub fn tabulate(
             .fill_null(lit(false));
         aggs.push(count(marked.not()).alias("unmarked_ids"));
     }
-
-    for (qi, q) in codebook.questions.iter().enumerate() {
-        let (in_base, items) = question_masks(q, &keep)?;
-        aggs.push(count(in_base.clone()).alias(format!("q{qi}_n")));
-        aggs.push(wsum(in_base.clone(), &w).alias(format!("q{qi}_w")));
-        aggs.push(w2sum(in_base, &w).alias(format!("q{qi}_w2")));
-        for (ii, y) in items.into_iter().enumerate() {
-            aggs.push(count(y.clone()).alias(format!("q{qi}_i{ii}_n")));
-            aggs.push(wsum(y.clone(), &w).alias(format!("q{qi}_i{ii}_wy")));
-            aggs.push(w2sum(y, &w).alias(format!("q{qi}_i{ii}_w2y")));
-        }
-    }
+    aggs.extend(question_aggs(codebook, &keep, &w)?);
 
     let df = lf
         .select(aggs)
         .collect_with_engine(Engine::Streaming)
         .map(|r| r.unwrap_single())
         .map_err(|e| DataError::new(file, format!("cannot read as CSV: {}", polars_message(&e))))?;
-    let get = Row { df: &df };
+    let get = Row { df: &df, row: 0 };
 
     for (k, ch) in checks.iter().enumerate() {
         let n = get.u64(&format!("bad{k}"))?;
@@ -276,29 +368,15 @@ pub fn tabulate(
         && codebook.respondent_id.is_some()
         && get.u64("unmarked_ids")? == 0;
 
-    let mut questions = Vec::with_capacity(codebook.questions.len());
-    for (qi, q) in codebook.questions.iter().enumerate() {
-        let base = BaseSums {
-            n: get.u64(&format!("q{qi}_n"))?,
-            w: get.f64(&format!("q{qi}_w"))?,
-            w2: get.f64(&format!("q{qi}_w2"))?,
-        };
-        let items = (0..q.items.len())
-            .map(|ii| {
-                Ok(ItemSums {
-                    count: get.u64(&format!("q{qi}_i{ii}_n"))?,
-                    wy: get.f64(&format!("q{qi}_i{ii}_wy"))?,
-                    w2y: get.f64(&format!("q{qi}_i{ii}_w2y"))?,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        questions.push(QuestionSums {
-            id: q.id.clone(),
-            base,
-            items,
-        });
-    }
+    let questions = read_questions(&get, codebook)?;
+    let (weight_max, weight_median) = if weight.is_some() {
+        (Some(get.f64("w_max")?), Some(get.f64("w_median")?))
+    } else {
+        (None, None)
+    };
     Ok(Tabulation {
+        weight_max,
+        weight_median,
         rows,
         excluded_by,
         excluded,
@@ -313,9 +391,10 @@ fn polars_message(e: &PolarsError) -> String {
     s.lines().next().unwrap_or_default().trim().to_string()
 }
 
-/// Typed access to the one-row aggregate frame.
+/// Typed access to one row of an aggregate frame.
 struct Row<'a> {
     df: &'a DataFrame,
+    row: usize,
 }
 
 impl Row<'_> {
@@ -324,7 +403,7 @@ impl Row<'_> {
             .df
             .column(name)
             .map_err(|e| anyhow!("internal: no aggregate {name}: {e}"))?;
-        c.get(0)
+        c.get(self.row)
             .map_err(|e| anyhow!("internal: empty aggregate {name}: {e}"))
     }
 

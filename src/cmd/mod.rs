@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
 use concerns::load::WeightChoice;
+use concerns::stats::Adjust;
 use concerns::{Codebook, Options};
 
 #[derive(Parser, Debug)]
@@ -51,6 +52,34 @@ pub struct Common {
     /// Language of labels and notes.
     #[arg(long, default_value = "en", value_parser = ["en", "ru"])]
     pub lang: String,
+    /// Tabulate every question per group of this segment, beside the total (repeatable).
+    #[arg(long, value_name = "SEGMENT")]
+    pub by: Vec<String>,
+    /// Multiple-comparison correction of the pairwise tests of one item row.
+    #[arg(long, value_enum, default_value_t = AdjustArg::Holm)]
+    pub adjust: AdjustArg,
+    /// Significance level of the letters.
+    #[arg(long, default_value_t = 0.05)]
+    pub alpha: f64,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum AdjustArg {
+    None,
+    Bonferroni,
+    Holm,
+    Bh,
+}
+
+impl From<AdjustArg> for Adjust {
+    fn from(a: AdjustArg) -> Adjust {
+        match a {
+            AdjustArg::None => Adjust::None,
+            AdjustArg::Bonferroni => Adjust::Bonferroni,
+            AdjustArg::Holm => Adjust::Holm,
+            AdjustArg::Bh => Adjust::Bh,
+        }
+    }
 }
 
 impl Common {
@@ -70,6 +99,9 @@ impl Common {
         Options {
             lang: self.lang.clone(),
             weight,
+            by: self.by.clone(),
+            adjust: self.adjust.into(),
+            alpha: self.alpha,
             ..Options::default()
         }
     }
