@@ -311,6 +311,32 @@ mod tests {
     }
 
     #[test]
+    fn weighted_case_with_design_effect_above_1_3_matches_r_survey() {
+        // R: d <- data.frame(w = c(1,1,1,1,4,4,1,2), y = c(1,0,1,0,1,0,1,1))
+        // svymean(~y, svydesign(ids = ~1, weights = ~w, data = d)): mean 0.6, SE 0.2271703088133421
+        let w = [1.0, 1.0, 1.0, 1.0, 4.0, 4.0, 1.0, 2.0];
+        let y = [1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 1.0];
+        let base = BaseSums {
+            n: 8,
+            w: w.iter().sum(),
+            w2: w.iter().map(|x| x * x).sum(),
+        };
+        let item = ItemSums {
+            count: 5,
+            wy: w.iter().zip(y).map(|(w, y)| w * y).sum(),
+            w2y: w.iter().zip(y).map(|(w, y)| w * w * y).sum(),
+        };
+        assert!(close(share(&base, &item).unwrap(), 0.6, 1e-15));
+        assert!(close(
+            svymean_se(&base, &item).unwrap(),
+            0.2271703088133421,
+            1e-15
+        ));
+        let deff = design_effect(&base).unwrap();
+        assert!(close(deff, 1.4577777777777778, 1e-15) && deff > 1.3);
+    }
+
+    #[test]
     fn degenerate_bases_give_no_estimate_instead_of_nan() {
         let one = BaseSums {
             n: 1,

@@ -4,6 +4,7 @@ mod bad_input;
 mod data;
 mod reference;
 mod report;
+mod segments;
 mod table;
 
 use std::path::{Path, PathBuf};

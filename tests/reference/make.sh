@@ -11,5 +11,13 @@ Rscript svymean.R "$root/data/ai-customer-service-2023.csv" unweighted unweighte
 Rscript svymean.R "$root/tests/fixtures/small.csv" small_weighted weighted >> "$tmp"
 Rscript svymean.R "$root/tests/fixtures/small.csv" small_unweighted unweighted >> "$tmp"
 python3 wilson.py "$tmp" > reference.csv
-rm -f "$tmp"
-echo "wrote $(pwd)/reference.csv"
+
+groups=$(mktemp)
+echo "case,segment,question,item,group,share,se,base_unweighted,base_weighted,base_effective" > "$groups"
+echo "case,segment,question,item,a,b,p_value,p_holm" > tests_by_generation.csv
+Rscript svyby.R "$root/data/ai-customer-service-2023.csv" weighted weighted generation "$groups" tests_by_generation.csv
+Rscript svyby.R "$root/data/ai-customer-service-2023.csv" unweighted unweighted generation "$groups" tests_by_generation.csv
+Rscript svyby.R "$root/tests/fixtures/small.csv" small_weighted weighted generation "$groups" tests_by_generation.csv
+python3 wilson.py "$groups" > groups_by_generation.csv
+rm -f "$tmp" "$groups"
+echo "wrote reference.csv, groups_by_generation.csv, tests_by_generation.csv in $(pwd)"

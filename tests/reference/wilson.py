@@ -3,6 +3,7 @@
 Unweighted: proportion_confint(count, n, method="wilson") exactly.
 Weighted: the same on the Kish effective base (count = share * n_eff, nobs = n_eff).
 Usage: python3 wilson.py r_survey.csv > reference.csv
+(any CSV with case, share, base_unweighted and base_effective columns)
 """
 import csv
 import sys

@@ -1,0 +1,323 @@
+//! `--by`: per-group shares, SEs and intervals against R `survey::svyby`, and significance
+//! letters against R `prop.test` + `p.adjust(method = "holm")` (tests/reference/svyby.R).
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use super::{json, run, DATA};
+
+const TOLERANCE: f64 = 1e-9;
+
+fn rows(file: &str, case: &str) -> Vec<HashMap<String, String>> {
+    let path = super::root().join("tests/reference").join(file);
+    csv::Reader::from_path(path)
+        .unwrap()
+        .deserialize::<HashMap<String, String>>()
+        .map(Result::unwrap)
+        .filter(|r| r["case"] == case)
+        .collect()
+}
+
+fn close(ours: &Value, theirs: &str, what: &str) {
+    if theirs == "NaN" {
+        // R's test is undefined when both groups are all 0 or all 1: we report null.
+        assert!(ours.is_null(), "{what}: R gives NaN, ours {ours}");
+        return;
+    }
+    let (a, b) = (
+        ours.as_f64().unwrap_or_else(|| panic!("{what} missing")),
+        theirs.parse::<f64>().unwrap(),
+    );
+    assert!((a - b).abs() <= TOLERANCE, "{what}: ours {a}, R {b}");
+}
+
+fn check(case: &str, args: &[&str]) {
+    let r = json(args);
+    let question = |id: &str| {
+        r["questions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|q| q["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    let groups = rows("groups_by_generation.csv", case);
+    assert!(!groups.is_empty());
+    for g in &groups {
+        let q = question(&g["question"]);
+        let group = q["by"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["value"] == g["group"].as_str())
+            .unwrap();
+        let item = group["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["id"] == g["item"].as_str())
+            .unwrap();
+        let what = format!("{case} {} {} {}", g["question"], g["group"], g["item"]);
+        close(&item["share"], &g["share"], &format!("{what} share"));
+        close(&item["se"], &g["se"], &format!("{what} se"));
+        close(&item["ci_low"], &g["ci_low"], &format!("{what} ci_low"));
+        close(&item["ci_high"], &g["ci_high"], &format!("{what} ci_high"));
+        close(
+            &group["base"]["weighted"],
+            &g["base_weighted"],
+            &format!("{what} weighted base"),
+        );
+        close(
+            &group["base"]["effective"],
+            &g["base_effective"],
+            &format!("{what} effective base"),
+        );
+        assert_eq!(
+            group["base"]["unweighted"].as_u64().unwrap().to_string(),
+            g["base_unweighted"]
+        );
+    }
+
+    // Letters: a group is higher than another where R's Holm-adjusted p < 0.05.
+    let mut expected: HashMap<(String, String, String), Vec<String>> = HashMap::new();
+    for t in rows("tests_by_generation.csv", case) {
+        let q = question(&t["question"]);
+        let cmp = q["comparisons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| {
+                c["item"] == t["item"].as_str()
+                    && c["groups"][0] == t["a"].as_str()
+                    && c["groups"][1] == t["b"].as_str()
+            })
+            .unwrap_or_else(|| panic!("no comparison {:?}", t));
+        let what = format!(
+            "{case} {} {} {}–{}",
+            t["question"], t["item"], t["a"], t["b"]
+        );
+        close(&cmp["p_value"], &t["p_value"], &format!("{what} p"));
+        close(&cmp["p_adjusted"], &t["p_holm"], &format!("{what} Holm p"));
+        if t["p_holm"].parse::<f64>().is_ok_and(|p| p < 0.05) {
+            let share = |letter: &str| {
+                let g = q["by"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|g| g["letter"] == letter)
+                    .unwrap();
+                let i = g["items"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|i| i["id"] == t["item"].as_str())
+                    .unwrap();
+                i["share"].as_f64().unwrap()
+            };
+            let (hi, lo) = if share(&t["a"]) > share(&t["b"]) {
+                (&t["a"], &t["b"])
+            } else {
+                (&t["b"], &t["a"])
+            };
+            expected
+                .entry((t["question"].clone(), t["item"].clone(), hi.clone()))
+                .or_default()
+                .push(lo.clone());
+        }
+    }
+    let mut any_letter = false;
+    for qid in ["concerns", "switch_intent"] {
+        for g in question(qid)["by"].as_array().unwrap() {
+            for i in g["items"].as_array().unwrap() {
+                let ours: Vec<String> = i["higher_than"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|l| l.as_str().unwrap().to_string())
+                    .collect();
+                let key = (
+                    qid.to_string(),
+                    i["id"].as_str().unwrap().to_string(),
+                    g["letter"].as_str().unwrap().to_string(),
+                );
+                let mut theirs = expected.get(&key).cloned().unwrap_or_default();
+                theirs.sort();
+                any_letter |= !ours.is_empty();
+                assert_eq!(ours, theirs, "{case} letters of {key:?}");
+            }
+        }
+    }
+    if case == "weighted" {
+        assert!(
+            any_letter,
+            "the bundled data has real generation differences"
+        );
+    }
+}
+
+#[test]
+fn weighted_groups_match_r_svyby_and_holm_letters() {
+    check(
+        "weighted",
+        &["table", DATA, "--by", "generation", "--format", "json"],
+    );
+}
+
+#[test]
+fn unweighted_groups_match_r_svyby_and_holm_letters() {
+    check(
+        "unweighted",
+        &[
+            "table",
+            DATA,
+            "--by",
+            "generation",
+            "--format",
+            "json",
+            "--no-weight",
+        ],
+    );
+}
+
+#[test]
+fn small_groups_under_30_match_and_are_flagged() {
+    check(
+        "small_weighted",
+        &[
+            "table",
+            "tests/fixtures/small.csv",
+            "--by",
+            "generation",
+            "--format",
+            "json",
+        ],
+    );
+    let r = json(&[
+        "table",
+        "tests/fixtures/small.csv",
+        "--by",
+        "generation",
+        "--format",
+        "json",
+    ]);
+    let q = &r["questions"][0];
+    assert!(q["by"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|g| g["base_flag"] == "under_30"));
+    let warnings = r["warnings"].as_array().unwrap();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("under 30")),
+        "{warnings:?}"
+    );
+}
+
+#[test]
+fn groups_follow_codebook_order_with_letters() {
+    let r = json(&[
+        "table",
+        DATA,
+        "--by",
+        "generation",
+        "--by",
+        "gender",
+        "--format",
+        "json",
+    ]);
+    let by = r["questions"][0]["by"].as_array().unwrap();
+    let seen: Vec<(String, String, String)> = by
+        .iter()
+        .map(|g| {
+            (
+                g["segment"].as_str().unwrap().into(),
+                g["value"].as_str().unwrap().into(),
+                g["letter"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let expect = [
+        ("generation", "gen_z", "A"),
+        ("generation", "millennial", "B"),
+        ("generation", "gen_x", "C"),
+        ("generation", "boomer", "D"),
+        ("gender", "female", "A"),
+        ("gender", "male", "B"),
+        ("gender", "other", "C"),
+    ];
+    assert_eq!(seen.len(), expect.len());
+    for (s, e) in seen.iter().zip(expect) {
+        assert_eq!((s.0.as_str(), s.1.as_str(), s.2.as_str()), e);
+    }
+    assert_eq!(by[0]["label"], "Gen Z");
+}
+
+#[test]
+fn adjustment_and_alpha_change_the_letters() {
+    let count = |args: &[&str]| {
+        let r = json(args);
+        r["questions"][0]["comparisons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["significant"] == true)
+            .count()
+    };
+    let base = ["table", DATA, "--by", "generation", "--format", "json"];
+    let none = count(&[&base[..], &["--adjust", "none"]].concat());
+    let bonferroni = count(&[&base[..], &["--adjust", "bonferroni"]].concat());
+    let strict = count(&[&base[..], &["--alpha", "0.001"]].concat());
+    let holm = count(&base);
+    assert!(
+        none >= holm && holm >= bonferroni,
+        "{none} {holm} {bonferroni}"
+    );
+    assert!(strict <= holm);
+    let r = json(&[&base[..], &["--adjust", "bh"]].concat());
+    assert_eq!(r["significance"]["adjust"], "bh");
+}
+
+#[test]
+fn switchers_worry_more_and_the_contrast_says_so() {
+    let r = json(&["table", DATA, "--format", "json"]);
+    let c = &r["contrasts"][0];
+    assert_eq!(c["question"], "concerns");
+    assert_eq!(c["by"], "switch_intent");
+    let groups = c["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 2);
+    assert_eq!(groups[0]["value"], "yes");
+    let reach = groups[0]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == "reach_person")
+        .unwrap();
+    assert_eq!(reach["higher_than"], serde_json::json!(["B"]));
+    // Independent check of one contrast share from the raw file.
+    let rows = super::read_rows(&super::root().join(DATA));
+    let yes: Vec<_> = rows
+        .iter()
+        .filter(|r| r["ai_familiarity"] != "dont_know_ai" && r["switch_intent"] == "yes")
+        .collect();
+    let w: f64 = yes
+        .iter()
+        .map(|r| r["weight"].parse::<f64>().unwrap())
+        .sum();
+    let wy: f64 = yes
+        .iter()
+        .filter(|r| r["concern_reach_person"] == "1")
+        .map(|r| r["weight"].parse::<f64>().unwrap())
+        .sum();
+    assert!((reach["share"].as_f64().unwrap() - wy / w).abs() < 1e-12);
+}
+
+#[test]
+fn unknown_segment_is_a_usage_error() {
+    let out = run(&["table", DATA, "--by", "age"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("generation"));
+}
