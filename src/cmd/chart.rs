@@ -70,6 +70,7 @@ pub fn run(args: Args) -> Result<i32> {
         .into());
     }
     let results = analyse(&args.data, &codebook, &args.common.options())?;
+    super::print_warnings(&results);
     let bytes = chart::render(&results, &args.question, &opts, format)?;
     write_atomic(&args.output, |w| Ok(w.write_all(&bytes)?))?;
     eprintln!("wrote {}", args.output.display());

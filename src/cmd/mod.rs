@@ -129,3 +129,10 @@ pub fn print_stdout(text: &str) -> Result<()> {
         r => Ok(r?),
     }
 }
+
+/// Weighting and base warnings go to stderr; they are in the JSON `warnings` too.
+pub fn print_warnings(results: &concerns::Results) {
+    for w in &results.warnings {
+        eprintln!("warning: {w}");
+    }
+}

@@ -28,6 +28,7 @@ pub fn run(args: Args) -> Result<i32> {
     let opts = args.look.options()?;
     let codebook = args.common.codebook()?;
     let results = analyse(&args.data, &codebook, &args.common.options())?;
+    super::print_warnings(&results);
     let files = report::render(&results, &opts)?;
     if args.check {
         let stale = report::stale(&args.out, &files);

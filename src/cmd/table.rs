@@ -39,6 +39,7 @@ impl From<FormatArg> for Format {
 pub fn run(args: Args) -> Result<i32> {
     let codebook = args.common.codebook()?;
     let results = analyse(&args.data, &codebook, &args.common.options())?;
+    super::print_warnings(&results);
     let text = Format::from(args.format)
         .exporter(stdout_color())
         .render(&results)?;

@@ -1,13 +1,17 @@
 use anyhow::Result;
 
 use super::Exporter;
-use crate::results::Results;
+use crate::results::{ItemResult, QuestionBase, Results};
 
-/// Long format: one row per question item, every number at full precision.
+/// Long format: one row per question item for the total and for every segment group,
+/// every number at full precision.
 pub struct CsvExporter;
 
-const HEADER: [&str; 16] = [
+const HEADER: [&str; 20] = [
     "question_id",
+    "segment",
+    "group",
+    "letter",
     "item_id",
     "label",
     "rank",
@@ -17,6 +21,7 @@ const HEADER: [&str; 16] = [
     "se",
     "ci_low",
     "ci_high",
+    "higher_than",
     "base_unweighted",
     "base_weighted",
     "base_effective",
@@ -33,26 +38,50 @@ impl Exporter for CsvExporter {
     fn render(&self, r: &Results) -> Result<String> {
         let mut w = csv::Writer::from_writer(Vec::new());
         w.write_record(HEADER)?;
+        let mut row = |q: &str,
+                       group: [&str; 3],
+                       i: &ItemResult,
+                       higher: &[String],
+                       base: &QuestionBase,
+                       weighted: bool| {
+            w.write_record([
+                q.to_string(),
+                group[0].to_string(),
+                group[1].to_string(),
+                group[2].to_string(),
+                i.id.clone(),
+                i.label.clone(),
+                i.rank.to_string(),
+                i.count.to_string(),
+                i.weighted_count.to_string(),
+                num(i.share),
+                num(i.se),
+                num(i.ci_low),
+                num(i.ci_high),
+                higher.concat(),
+                base.unweighted.to_string(),
+                base.weighted.to_string(),
+                base.effective.to_string(),
+                weighted.to_string(),
+                r.base.excluded.to_string(),
+                r.base.respondents.to_string(),
+            ])
+        };
         for q in &r.questions {
             for i in &q.items {
-                w.write_record([
-                    q.id.clone(),
-                    i.id.clone(),
-                    i.label.clone(),
-                    i.rank.to_string(),
-                    i.count.to_string(),
-                    i.weighted_count.to_string(),
-                    num(i.share),
-                    num(i.se),
-                    num(i.ci_low),
-                    num(i.ci_high),
-                    q.base.unweighted.to_string(),
-                    q.base.weighted.to_string(),
-                    q.base.effective.to_string(),
-                    q.weighted.to_string(),
-                    r.base.excluded.to_string(),
-                    r.base.respondents.to_string(),
-                ])?;
+                row(&q.id, ["", "total", ""], i, &[], &q.base, q.weighted)?;
+            }
+            for g in &q.by {
+                for gi in &g.items {
+                    row(
+                        &q.id,
+                        [&g.segment, &g.value, &g.letter],
+                        &gi.item,
+                        &gi.higher_than,
+                        &g.base,
+                        q.weighted,
+                    )?;
+                }
             }
         }
         Ok(String::from_utf8(w.into_inner()?)?)

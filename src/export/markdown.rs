@@ -2,6 +2,7 @@ use std::fmt::Write;
 
 use anyhow::Result;
 
+use super::banner::{any_groups, banner, legend};
 use super::{base_line, exclusion_line, interval, percent, thousands, Exporter};
 use crate::results::{QuestionResult, Results};
 
@@ -13,8 +14,39 @@ fn cell(s: &str) -> String {
     s.replace('|', "\\|")
 }
 
-/// One question's ranked table and its base line.
+/// One question's banner (groups as columns) and its base line.
+fn banner_table(q: &QuestionResult) -> Result<String> {
+    let b = banner(q);
+    let mut out = String::new();
+    let line = |cells: &[String]| {
+        format!(
+            "| {} |",
+            cells
+                .iter()
+                .map(|c| cell(c))
+                .collect::<Vec<_>>()
+                .join(" | ")
+        )
+    };
+    writeln!(out, "{}", line(&b.header))?;
+    let mut align = vec!["---".to_string()];
+    align.extend((1..b.header.len()).map(|_| "---:".to_string()));
+    writeln!(out, "| {} |", align.join(" | "))?;
+    for row in &b.rows {
+        writeln!(out, "{}", line(row))?;
+    }
+    let base: Vec<String> = b.base.iter().map(|c| format!("*{c}*")).collect();
+    writeln!(out, "{}", line(&base))?;
+    writeln!(out)?;
+    writeln!(out, "{}.", base_line(q))?;
+    Ok(out)
+}
+
+/// One question's ranked table (a banner when it has groups) and its base line.
 pub(crate) fn question_table(q: &QuestionResult) -> Result<String> {
+    if !q.by.is_empty() {
+        return banner_table(q);
+    }
     let mut out = String::new();
     writeln!(out, "| Rank | Answer | Share | 95% CI | Count |")?;
     writeln!(out, "| ---: | --- | ---: | ---: | ---: |")?;
@@ -50,6 +82,9 @@ impl Exporter for MarkdownExporter {
         for q in &r.questions {
             writeln!(out, "## {}\n", cell(&q.text))?;
             writeln!(out, "{}", question_table(q)?)?;
+        }
+        if any_groups(r) {
+            writeln!(out, "{}\n", legend(r))?;
         }
         writeln!(out, "{}", exclusion_line(r))?;
         Ok(out)

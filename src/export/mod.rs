@@ -1,5 +1,6 @@
 //! Exporters: one small file per format behind one trait. They read only `Results`.
 
+mod banner;
 mod csv;
 mod json;
 mod markdown;

@@ -25,6 +25,15 @@ fn lower_first(s: &str) -> String {
     }
 }
 
+/// "p < 0.001" or "p = 0.012" for an adjusted p-value.
+fn p_text(p: Option<f64>) -> String {
+    match p {
+        Some(p) if p < 0.001 => "p < 0.001".into(),
+        Some(p) => format!("p = {p:.3}"),
+        None => "p not defined".into(),
+    }
+}
+
 fn whole(share: Option<f64>) -> String {
     percent(share, 0)
 }
@@ -90,6 +99,57 @@ impl Exporter for ReportMarkdown {
             thousands(r.base.kept),
             r.exclusion_notes()
         )?;
+
+        for c in &r.contrasts {
+            let (Some(a), Some(b)) = (c.groups.first(), c.groups.get(1)) else {
+                continue;
+            };
+            let by_text = r.question(&c.by).map(|q| q.text.as_str()).unwrap_or(&c.by);
+            let sentences: Vec<String> = c
+                .comparisons
+                .iter()
+                .filter(|cmp| cmp.significant)
+                .filter_map(|cmp| {
+                    let ia = a.items.iter().find(|i| i.item.id == cmp.item)?;
+                    let ib = b.items.iter().find(|i| i.item.id == cmp.item)?;
+                    let (hi, lo, ihi, ilo) =
+                        if ia.item.share > ib.item.share { (a, b, ia, ib) } else { (b, a, ib, ia) };
+                    Some(format!(
+                        "- Of those who answered *{}*, {} chose *{}*, against {} of those who answered *{}* ({}).",
+                        hi.label,
+                        whole(ihi.item.share),
+                        ihi.item.label,
+                        whole(ilo.item.share),
+                        lo.label,
+                        p_text(cmp.p_adjusted)
+                    ))
+                })
+                .collect();
+            writeln!(
+                out,
+                "## {} by answer to “{}”\n",
+                r.question(&c.question)
+                    .map(|q| q.title.as_str())
+                    .unwrap_or(&c.question),
+                by_text
+            )?;
+            if sentences.is_empty() {
+                writeln!(
+                    out,
+                    "No answer differs significantly between *{}* and *{}*.\n",
+                    a.label, b.label
+                )?;
+            } else {
+                for line in sentences {
+                    writeln!(out, "{line}")?;
+                }
+                writeln!(
+                    out,
+                    "\nOnly significant differences are listed (two-proportion z-test on effective bases, alpha = {}).\n",
+                    r.significance.alpha
+                )?;
+            }
+        }
 
         for (n, q) in r.questions.iter().enumerate() {
             writeln!(out, "## Figure {}. {}\n", n + 1, q.title)?;

@@ -5,6 +5,7 @@ use comfy_table::{
     presets::UTF8_FULL_CONDENSED, Attribute, Cell, CellAlignment, Color, ContentArrangement, Table,
 };
 
+use super::banner::{any_groups, banner, legend};
 use super::{base_line, exclusion_line, interval, percent, thousands, Exporter};
 use crate::results::Results;
 
@@ -36,6 +37,44 @@ impl Exporter for TableExporter {
             )?;
         }
         for q in &r.questions {
+            if !q.by.is_empty() {
+                let b = banner(q);
+                let mut t = Table::new();
+                t.load_preset(UTF8_FULL_CONDENSED)
+                    .set_content_arrangement(ContentArrangement::Disabled);
+                if self.color {
+                    t.enforce_styling();
+                } else {
+                    t.force_no_tty();
+                }
+                t.set_header(
+                    b.header
+                        .iter()
+                        .map(|h| Cell::new(h).add_attribute(Attribute::Bold)),
+                );
+                for row in b.rows {
+                    t.add_row(row.into_iter().enumerate().map(|(i, c)| {
+                        let cell = Cell::new(c);
+                        if i == 0 {
+                            cell
+                        } else {
+                            cell.set_alignment(CellAlignment::Right)
+                        }
+                    }));
+                }
+                t.add_row(b.base.into_iter().enumerate().map(|(i, c)| {
+                    let cell = Cell::new(c).add_attribute(Attribute::Italic);
+                    if i == 0 {
+                        cell
+                    } else {
+                        cell.set_alignment(CellAlignment::Right)
+                    }
+                }));
+                writeln!(out, "\n{}", q.text)?;
+                writeln!(out, "{t}")?;
+                writeln!(out, "{}", base_line(q))?;
+                continue;
+            }
             let mut t = Table::new();
             t.load_preset(UTF8_FULL_CONDENSED)
                 .set_content_arrangement(ContentArrangement::Disabled);
@@ -66,6 +105,9 @@ impl Exporter for TableExporter {
             writeln!(out, "\n{}", q.text)?;
             writeln!(out, "{t}")?;
             writeln!(out, "{}", base_line(q))?;
+        }
+        if any_groups(r) {
+            writeln!(out, "\n{}", legend(r))?;
         }
         writeln!(out, "\n{}", exclusion_line(r))?;
         Ok(out)
