@@ -7,7 +7,10 @@ use plotters::style::{FontDesc, FontFamily, FontStyle};
 use super::words::{base, number, words};
 use super::{BASE_WIDTH, FAMILY};
 use crate::chart::ChartOptions;
-use crate::results::Results;
+use crate::results::{GroupResult, ItemResult, Results};
+use plotters::style::RGBColor;
+
+use super::{BAR, BAR_LAST, GROUP_COLORS};
 
 /// One line of text, anchored at its left edge and vertical centre.
 #[derive(Debug, Clone)]
@@ -37,10 +40,24 @@ pub struct Whisker {
 #[derive(Debug, Clone)]
 pub struct Bar {
     pub label: Vec<Line>,
+    /// One mark for the total, or one per group of the segment.
+    pub marks: Vec<Mark>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Mark {
     pub rect: ((i32, i32), (i32, i32)),
     pub value: Line,
     pub whisker: Option<Whisker>,
-    pub pinned_last: bool,
+    pub color: RGBColor,
+}
+
+/// A legend entry: colour swatch and text.
+#[derive(Debug, Clone)]
+pub struct Key {
+    pub rect: ((i32, i32), (i32, i32)),
+    pub color: RGBColor,
+    pub text: Line,
 }
 
 #[derive(Debug, Clone)]
@@ -53,6 +70,7 @@ pub struct Layout {
     /// Horizontal rules: (y, x0, x1).
     pub rules: Vec<(i32, i32, i32)>,
     pub rule_width: u32,
+    pub legend: Vec<Key>,
     pub bars: Vec<Bar>,
     pub footer: Vec<Line>,
 }
@@ -196,6 +214,44 @@ impl Layout {
             lh(question_size),
         )?;
 
+        // A segment comparison (`--by`): the first segment's groups, one colour each.
+        let groups: Vec<&GroupResult> = match q.by.first() {
+            Some(first) => q.by.iter().filter(|g| g.segment == first.segment).collect(),
+            None => Vec::new(),
+        };
+        let mut legend = Vec::new();
+        if !groups.is_empty() {
+            y += 16.0 * s;
+            let swatch = 22.0 * s;
+            let row_h = lh(label_size);
+            let mut x = margin;
+            for (k, g) in groups.iter().enumerate() {
+                let text = format!("({}) {}", g.letter, g.label);
+                let w = swatch + 10.0 * s + text_width(&text, label_size, false)?;
+                if x > margin && x + w > margin + content {
+                    x = margin;
+                    y += row_h;
+                }
+                let centre = y + row_h / 2.0;
+                legend.push(Key {
+                    rect: (
+                        (px(x), px(centre - swatch / 2.0)),
+                        (px(x + swatch), px(centre + swatch / 2.0)),
+                    ),
+                    color: GROUP_COLORS[k % GROUP_COLORS.len()],
+                    text: Line {
+                        text,
+                        x: px(x + swatch + 10.0 * s),
+                        y: px(centre),
+                        size: label_size,
+                        bold: false,
+                    },
+                });
+                x += w + 32.0 * s;
+            }
+            y += row_h;
+        }
+
         let rule_width = (2.0 * s).round().max(1.0) as u32;
         let mut rules = Vec::new();
         y += 20.0 * s;
@@ -206,48 +262,48 @@ impl Layout {
         let label_w = 0.40 * content;
         let gap = 24.0 * s;
         let bar_x0 = margin + label_w + gap;
-        let value_w = text_width("100%", value_size, true)? + 16.0 * s;
+        let value_size = if groups.is_empty() {
+            value_size
+        } else {
+            value_size * 0.8
+        };
+        let widest_value = if groups.is_empty() {
+            "100%".to_string()
+        } else {
+            format!(
+                "100% {}",
+                groups.iter().map(|g| g.letter.as_str()).collect::<String>()
+            )
+        };
+        let value_w = text_width(&widest_value, value_size, true)? + 16.0 * s;
         let bar_area = content - label_w - gap - value_w;
-        let bar_h = 46.0 * s;
+        let bar_h = if groups.is_empty() {
+            46.0 * s
+        } else {
+            26.0 * s
+        };
+        let mark_gap = 6.0 * s;
         let row_gap = 22.0 * s;
-        let top = q
-            .items
-            .iter()
-            .map(|i| {
-                let hi = if opts.ci {
-                    i.ci_high.unwrap_or(0.0)
-                } else {
-                    0.0
-                };
-                i.share.unwrap_or(0.0).max(hi)
-            })
-            .fold(0.0f64, f64::max);
+        let reach = |i: &ItemResult| {
+            let hi = if opts.ci {
+                i.ci_high.unwrap_or(0.0)
+            } else {
+                0.0
+            };
+            i.share.unwrap_or(0.0).max(hi)
+        };
+        let top = if groups.is_empty() {
+            q.items.iter().map(reach).fold(0.0f64, f64::max)
+        } else {
+            groups
+                .iter()
+                .flat_map(|g| g.items.iter().map(|i| reach(&i.item)))
+                .fold(0.0f64, f64::max)
+        };
         let top = if top > 0.0 { top } else { 1.0 };
         let to_x = |share: f64| bar_x0 + bar_area * (share / top).clamp(0.0, 1.0);
-
-        let mut bars = Vec::new();
-        for item in &q.items {
-            let lines = wrap(&item.label, label_size, false, label_w)?;
-            let text_h = lines.len() as f64 * lh(label_size);
-            let row_h = text_h.max(bar_h);
-            let centre = y + row_h / 2.0;
-            let mut ly = centre - text_h / 2.0;
-            let label = lines
-                .into_iter()
-                .map(|t| {
-                    let line = Line {
-                        text: t,
-                        x: px(margin),
-                        y: px(ly + lh(label_size) / 2.0),
-                        size: label_size,
-                        bold: false,
-                    };
-                    ly += lh(label_size);
-                    line
-                })
-                .collect();
-            let share = item.share.unwrap_or(0.0);
-            let end = to_x(share);
+        let mark = |item: &ItemResult, letters: &[String], centre: f64, color: RGBColor| -> Mark {
+            let end = to_x(item.share.unwrap_or(0.0));
             let whisker = match (opts.ci, item.ci_low, item.ci_high) {
                 (true, Some(lo), Some(hi)) => Some(Whisker {
                     x0: px(to_x(lo)),
@@ -264,26 +320,78 @@ impl Layout {
                 .unwrap_or(end)
                 .max(end)
                 + 12.0 * s;
-            let value_text = match item.share {
+            let mut text = match item.share {
                 Some(p) => format!("{}%", (p * 100.0).round() as i64),
                 None => "–".into(),
             };
-            bars.push(Bar {
-                label,
+            if !letters.is_empty() {
+                text = format!("{text} {}", letters.concat());
+            }
+            Mark {
                 rect: (
                     (px(bar_x0), px(centre - bar_h / 2.0)),
                     (px(end), px(centre + bar_h / 2.0)),
                 ),
                 value: Line {
-                    text: value_text,
+                    text,
                     x: px(value_x),
                     y: px(centre),
                     size: value_size,
                     bold: true,
                 },
                 whisker,
-                pinned_last: item.pinned_last,
-            });
+                color,
+            }
+        };
+
+        let mut bars = Vec::new();
+        for (row, item) in q.items.iter().enumerate() {
+            let lines = wrap(&item.label, label_size, false, label_w)?;
+            let text_h = lines.len() as f64 * lh(label_size);
+            let marks_n = groups.len().max(1) as f64;
+            let block_h = marks_n * bar_h + (marks_n - 1.0) * mark_gap;
+            let row_h = text_h.max(block_h);
+            let centre = y + row_h / 2.0;
+            let mut ly = centre - text_h / 2.0;
+            let label = lines
+                .into_iter()
+                .map(|t| {
+                    let line = Line {
+                        text: t,
+                        x: px(margin),
+                        y: px(ly + lh(label_size) / 2.0),
+                        size: label_size,
+                        bold: false,
+                    };
+                    ly += lh(label_size);
+                    line
+                })
+                .collect();
+            let marks = if groups.is_empty() {
+                vec![mark(
+                    item,
+                    &[],
+                    centre,
+                    if item.pinned_last { BAR_LAST } else { BAR },
+                )]
+            } else {
+                let first = centre - block_h / 2.0 + bar_h / 2.0;
+                groups
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(k, g)| {
+                        let gi = g.items.get(row)?;
+                        let c = first + k as f64 * (bar_h + mark_gap);
+                        Some(mark(
+                            &gi.item,
+                            &gi.higher_than,
+                            c,
+                            GROUP_COLORS[k % GROUP_COLORS.len()],
+                        ))
+                    })
+                    .collect()
+            };
+            bars.push(Bar { label, marks });
             y += row_h + row_gap;
         }
 
@@ -292,6 +400,20 @@ impl Layout {
         y += 22.0 * s;
 
         let mut footer_text = vec![base(&r.lang, q.base.unweighted)];
+        if !groups.is_empty() {
+            let parts: Vec<String> = groups
+                .iter()
+                .map(|g| {
+                    let flag = match g.base_flag.as_deref() {
+                        Some("under_30") => " !",
+                        Some("under_100") => " *",
+                        _ => "",
+                    };
+                    format!("{} {}{flag}", g.letter, number(&r.lang, g.base.unweighted))
+                })
+                .collect();
+            footer_text[0] = format!("{} ({})", footer_text[0], parts.join(", "));
+        }
         if q.weighted {
             footer_text[0] = format!(
                 "{}. {} {}.",
@@ -306,6 +428,12 @@ impl Layout {
         let notes = r.exclusion_notes();
         if !notes.is_empty() {
             footer_text.push(format!("{}: {notes}", w.note));
+        }
+        if !groups.is_empty() {
+            footer_text.push(
+                w.letters
+                    .replace("{alpha}", &r.significance.alpha.to_string()),
+            );
         }
         if opts.ci {
             footer_text.push(w.whiskers.to_string());
@@ -338,6 +466,7 @@ impl Layout {
             question,
             rules,
             rule_width,
+            legend,
             bars,
             footer,
         })

@@ -76,8 +76,17 @@ pub const BASE_WIDTH: u32 = 1600;
 
 const INK: RGBColor = RGBColor(0x1a, 0x1a, 0x1a);
 const MUTED: RGBColor = RGBColor(0x55, 0x5b, 0x63);
-const BAR: RGBColor = RGBColor(0x1f, 0x5f, 0x8b);
-const BAR_LAST: RGBColor = RGBColor(0x9a, 0xa5, 0xb1);
+pub(crate) const BAR: RGBColor = RGBColor(0x1f, 0x5f, 0x8b);
+pub(crate) const BAR_LAST: RGBColor = RGBColor(0x9a, 0xa5, 0xb1);
+/// Groups of a segment: distinct in hue and lightness, readable in greyscale print.
+pub(crate) const GROUP_COLORS: [RGBColor; 6] = [
+    RGBColor(0x9e, 0xca, 0xe1),
+    RGBColor(0x42, 0x92, 0xc6),
+    RGBColor(0x08, 0x45, 0x94),
+    RGBColor(0xe6, 0x6b, 0x00),
+    RGBColor(0x6a, 0x3d, 0x9a),
+    RGBColor(0x33, 0xa0, 0x2c),
+];
 const RULE: RGBColor = RGBColor(0xc8, 0xcd, 0xd3);
 const TAG: RGBColor = RGBColor(0xfc, 0xe8, 0xd2);
 const TAG_INK: RGBColor = RGBColor(0x8a, 0x3b, 0x00);
@@ -247,28 +256,37 @@ fn draw<DB: DrawingBackend>(
         ))
         .map_err(err)?;
     }
+    for key in &l.legend {
+        root.draw(&Rectangle::new(
+            [key.rect.0, key.rect.1],
+            key.color.filled(),
+        ))
+        .map_err(err)?;
+        line(&key.text, INK)?;
+    }
     for bar in &l.bars {
         for t in &bar.label {
             line(t, INK)?;
         }
-        let color = if bar.pinned_last { BAR_LAST } else { BAR };
-        if bar.rect.1 .0 > bar.rect.0 .0 {
-            root.draw(&Rectangle::new([bar.rect.0, bar.rect.1], color.filled()))
-                .map_err(err)?;
-        }
-        if let Some(w) = &bar.whisker {
-            let style = WHISKER.stroke_width(w.stroke);
-            root.draw(&PathElement::new(vec![(w.x0, w.y), (w.x1, w.y)], style))
-                .map_err(err)?;
-            for x in [w.x0, w.x1] {
-                root.draw(&PathElement::new(
-                    vec![(x, w.y - w.cap), (x, w.y + w.cap)],
-                    style,
-                ))
-                .map_err(err)?;
+        for m in &bar.marks {
+            if m.rect.1 .0 > m.rect.0 .0 {
+                root.draw(&Rectangle::new([m.rect.0, m.rect.1], m.color.filled()))
+                    .map_err(err)?;
             }
+            if let Some(w) = &m.whisker {
+                let style = WHISKER.stroke_width(w.stroke);
+                root.draw(&PathElement::new(vec![(w.x0, w.y), (w.x1, w.y)], style))
+                    .map_err(err)?;
+                for x in [w.x0, w.x1] {
+                    root.draw(&PathElement::new(
+                        vec![(x, w.y - w.cap), (x, w.y + w.cap)],
+                        style,
+                    ))
+                    .map_err(err)?;
+                }
+            }
+            line(&m.value, INK)?;
         }
-        line(&bar.value, INK)?;
     }
     for t in &l.footer {
         line(t, MUTED)?;

@@ -9,6 +9,7 @@ pub struct Words {
     pub weighted: &'static str,
     pub source: &'static str,
     pub made_with: &'static str,
+    pub letters: &'static str,
 }
 
 const EN: Words = Words {
@@ -20,6 +21,7 @@ const EN: Words = Words {
     weighted: "Weighted shares; effective base",
     source: "Source",
     made_with: "Chart: concerns",
+    letters: "Letters: significantly higher than that group (z-test on effective bases, adjusted, alpha = {alpha}). Base * under 100; ! under 30.",
 };
 
 const RU: Words = Words {
@@ -31,6 +33,7 @@ const RU: Words = Words {
     weighted: "Доли взвешены; эффективная база",
     source: "Источник",
     made_with: "Диаграмма: concerns",
+    letters: "Буквы: доля значимо выше, чем в группе с этой буквой (z-тест на эффективных базах, с поправкой, alpha = {alpha}). База * меньше 100; ! меньше 30.",
 };
 
 pub fn words(lang: &str) -> &'static Words {

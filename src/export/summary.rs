@@ -160,6 +160,9 @@ impl Exporter for ReportMarkdown {
             writeln!(out, "{}", question_table(q)?)?;
         }
 
+        if super::banner::any_groups(r) {
+            writeln!(out, "{}\n", super::banner::legend(r))?;
+        }
         writeln!(out, "## Bases\n")?;
         writeln!(
             out,

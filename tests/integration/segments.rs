@@ -321,3 +321,74 @@ fn unknown_segment_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("generation"));
 }
+
+#[test]
+fn grouped_chart_and_banner_report_show_groups_and_letters() {
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("by.svg");
+    let out = super::concerns()
+        .args(["chart", DATA, "--by", "generation", "-o"])
+        .arg(&svg)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let texts = super::report::svg_texts(&std::fs::read_to_string(&svg).unwrap());
+    for label in [
+        "(A) Gen Z",
+        "(B) Millennials",
+        "(C) Gen X",
+        "(D) Baby boomers",
+    ] {
+        assert!(
+            texts.iter().any(|t| t == label),
+            "{label} missing from the legend"
+        );
+    }
+    // Every group's share and letters, as the JSON has them, is printed at its bar.
+    let r = json(&["table", DATA, "--by", "generation", "--format", "json"]);
+    for g in r["questions"][0]["by"].as_array().unwrap() {
+        for i in g["items"].as_array().unwrap() {
+            let pct = format!("{}%", (i["share"].as_f64().unwrap() * 100.0).round());
+            let letters: String = i["higher_than"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| l.as_str().unwrap())
+                .collect();
+            let expected = if letters.is_empty() {
+                pct
+            } else {
+                format!("{pct} {letters}")
+            };
+            assert!(texts.contains(&expected), "{expected} missing");
+        }
+    }
+
+    let out = super::concerns()
+        .args(["report", DATA, "--by", "generation", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.contains("(D) Baby boomers") && stdout.contains("ABC"),
+        "{stdout}"
+    );
+    let md = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
+    assert!(md.contains("| Answer | Total | (A) Gen Z |"), "{md}");
+    assert!(md.contains("Holm-adjusted"));
+    assert!(md.contains("against"), "contrast sentences");
+    let csv = run(&["table", DATA, "--by", "generation", "--format", "csv"]);
+    let text = String::from_utf8(csv.stdout).unwrap();
+    assert_eq!(
+        text.lines().count(),
+        1 + 11 * 5,
+        "total and four groups for 11 items"
+    );
+    assert!(text.contains(",generation,boomer,D,reach_person,"));
+}
