@@ -172,12 +172,13 @@ impl Exporter for ReportMarkdown {
         for q in &r.questions {
             writeln!(
                 out,
-                "| {} | {} | {} | {} | {:.3} |",
+                "| {} | {} | {} | {} | {:.3} | {} |",
                 q.id,
                 thousands(q.base.unweighted),
                 thousands_f(q.base.weighted),
                 thousands_f(q.base.effective),
-                q.base.design_effect.unwrap_or(1.0)
+                q.base.design_effect.unwrap_or(1.0),
+                percent(q.base.weighting_efficiency, 1)
             )?;
         }
         writeln!(out, "\n## How the numbers were computed\n")?;

@@ -53,3 +53,13 @@ pub fn read_rows(path: &Path) -> Vec<std::collections::HashMap<String, String>> 
         })
         .collect()
 }
+
+/// The header of a CSV file.
+pub fn read_header(path: &Path) -> Vec<String> {
+    let mut r = csv::Reader::from_path(path).expect("readable CSV");
+    r.headers()
+        .expect("header")
+        .iter()
+        .map(String::from)
+        .collect()
+}

@@ -392,3 +392,85 @@ fn grouped_chart_and_banner_report_show_groups_and_letters() {
     );
     assert!(text.contains(",generation,boomer,D,reach_person,"));
 }
+
+#[test]
+fn extreme_weights_are_warned_about_on_stderr_and_in_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("heavy.csv");
+    let text = std::fs::read_to_string(super::root().join(DATA)).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    // Respondent on row 2 gets a weight of 50, far above the median (about 1).
+    let fields: Vec<&str> = lines[1].split(',').collect();
+    let mut edited: Vec<String> = fields.iter().map(|f| f.to_string()).collect();
+    edited[4] = "50".into();
+    lines[1] = edited.join(",");
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let out = super::concerns()
+        .arg("table")
+        .arg(&path)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("warning: the largest weight (50)"),
+        "{stderr}"
+    );
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(r["warnings"][0]
+        .as_str()
+        .unwrap()
+        .contains("more than 10 times the median"));
+    // The bundled data has no such weight.
+    assert_eq!(
+        json(&["table", DATA, "--format", "json"])["warnings"],
+        serde_json::json!([])
+    );
+}
+
+#[test]
+fn weight_picks_another_column_and_diagnostics_follow_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("two-weights.csv");
+    let rows = super::read_rows(&super::root().join(DATA));
+    let mut w = csv::Writer::from_path(&path).unwrap();
+    let mut header: Vec<String> = super::read_header(&super::root().join(DATA));
+    header.push("weight_alt".into());
+    w.write_record(&header).unwrap();
+    for (i, r) in rows.iter().enumerate() {
+        let mut rec: Vec<String> = header[..header.len() - 1]
+            .iter()
+            .map(|h| r[h].clone())
+            .collect();
+        rec.push(if i % 2 == 0 { "1" } else { "3" }.into());
+        w.write_record(&rec).unwrap();
+    }
+    w.flush().unwrap();
+    let path_s = path.to_str().unwrap();
+    let r = json(&[
+        "table",
+        path_s,
+        "--format",
+        "json",
+        "--weight",
+        "weight_alt",
+    ]);
+    assert_eq!(r["weight"], "weight_alt");
+    // Independent: the concern base's Σw, Σw² and design effect from the raw alternating weights.
+    let kept: Vec<f64> = rows
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r["ai_familiarity"] != "dont_know_ai")
+        .map(|(i, _)| if i % 2 == 0 { 1.0 } else { 3.0 })
+        .collect();
+    let (s, s2) = (
+        kept.iter().sum::<f64>(),
+        kept.iter().map(|x| x * x).sum::<f64>(),
+    );
+    let b = &r["questions"][0]["base"];
+    assert_eq!(b["weighted"].as_f64().unwrap(), s);
+    let deff = kept.len() as f64 * s2 / (s * s);
+    assert!((b["design_effect"].as_f64().unwrap() - deff).abs() < 1e-12);
+    assert!((b["weighting_efficiency"].as_f64().unwrap() - 1.0 / deff).abs() < 1e-12);
+}
