@@ -23,6 +23,10 @@ pub struct Options {
     pub by: Vec<String>,
     pub adjust: Adjust,
     pub alpha: f64,
+    /// Text encoding of the input (`utf-8`, `windows-1251`, `latin-1`, …).
+    pub encoding: String,
+    /// Field delimiter; `None` detects `,` `;` or tab from the header.
+    pub delimiter: Option<u8>,
 }
 
 impl Default for Options {
@@ -34,6 +38,8 @@ impl Default for Options {
             by: Vec::new(),
             adjust: Adjust::Holm,
             alpha: 0.05,
+            encoding: "utf-8".into(),
+            delimiter: None,
         }
     }
 }
@@ -96,7 +102,7 @@ pub fn analyse(input: &str, codebook: &Codebook, opts: &Options) -> Result<Resul
     }
     let segment_columns: Vec<String> = segments.iter().map(|s| s.column.clone()).collect();
 
-    let src = Source::open(input)?;
+    let src = Source::open(input, &opts.encoding, opts.delimiter)?;
     let header = check_header(&src, codebook, &opts.weight, &segment_columns)?;
     let lf = scan_csv(&src)?;
     let weight = header.weight.as_deref();

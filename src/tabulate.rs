@@ -391,6 +391,16 @@ fn polars_message(e: &PolarsError) -> String {
     s.lines().next().unwrap_or_default().trim().to_string()
 }
 
+/// `x` rounded to 12 significant digits.
+pub fn stable(x: f64) -> f64 {
+    if x == 0.0 || !x.is_finite() {
+        return x;
+    }
+    let digits = 11 - x.abs().log10().floor() as i32;
+    let scale = 10f64.powi(digits);
+    (x * scale).round() / scale
+}
+
 /// Typed access to one row of an aggregate frame.
 struct Row<'a> {
     df: &'a DataFrame,
@@ -416,7 +426,14 @@ impl Row<'_> {
         }
     }
 
+    /// A weighted sum, rounded to 12 significant digits: polars adds in parallel chunks
+    /// whose boundaries vary, which changes the last bits; rounding keeps outputs
+    /// byte-identical from run to run and machine to machine.
     fn f64(&self, name: &str) -> Result<f64> {
+        self.raw_f64(name).map(stable)
+    }
+
+    fn raw_f64(&self, name: &str) -> Result<f64> {
         match self.value(name)? {
             AnyValue::Null => Ok(0.0),
             v => v
@@ -432,5 +449,20 @@ impl Row<'_> {
             AnyValue::StringOwned(s) => Some(s.to_string()),
             v => Some(v.to_string()),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stable;
+
+    #[test]
+    fn stable_sums_forget_the_last_bits_only() {
+        assert_eq!(stable(5076.210800000001), stable(5076.2107999999998));
+        assert_eq!(stable(5140.0), 5140.0);
+        assert_eq!(stable(10_000_000.0), 10_000_000.0);
+        assert!((stable(3047.8131000000012) - 3047.8131).abs() < 1e-12);
+        assert_eq!(stable(0.12345678901234), 0.123456789012);
+        assert_eq!(stable(0.0), 0.0);
     }
 }

@@ -61,6 +61,24 @@ pub struct Common {
     /// Significance level of the letters.
     #[arg(long, default_value_t = 0.05)]
     pub alpha: f64,
+    /// Text encoding of the input: utf-8, windows-1251 (Cyrillic Excel), latin-1, …
+    #[arg(long, default_value = "utf-8")]
+    pub encoding: String,
+    /// Field delimiter: ',', ';' or 'tab' (default: detected from the header).
+    #[arg(long, value_parser = parse_delimiter)]
+    pub delimiter: Option<u8>,
+}
+
+fn parse_delimiter(s: &str) -> Result<u8, String> {
+    match s {
+        "," | "comma" => Ok(b','),
+        ";" | "semicolon" => Ok(b';'),
+        "tab" | "\\t" | "\t" => Ok(b'\t'),
+        "|" | "pipe" => Ok(b'|'),
+        other => Err(format!(
+            "'{other}' is not a delimiter: use ',', ';', 'tab' or '|'"
+        )),
+    }
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -102,6 +120,8 @@ impl Common {
             by: self.by.clone(),
             adjust: self.adjust.into(),
             alpha: self.alpha,
+            encoding: self.encoding.clone(),
+            delimiter: self.delimiter,
             ..Options::default()
         }
     }

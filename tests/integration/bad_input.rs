@@ -156,15 +156,23 @@ fn cases() -> Vec<Case> {
             ],
         },
         Case {
-            name: "semicolon delimiter",
+            name: "Windows-1251 without --encoding",
             content: Some(
-                String::from_utf8(data.clone())
-                    .unwrap()
-                    .replace(',', ";")
-                    .into_bytes(),
+                [
+                    header.clone(),
+                    String::from_utf8(data[header_end..].to_vec())
+                        .unwrap()
+                        .lines()
+                        .take(3)
+                        .map(|l| format!("{l}\n"))
+                        .collect::<String>()
+                        .into_bytes(),
+                    b"syn-9,us,gen_z,female,1.0,very_familiar,yes,yes,1,0,0,0,0,1,\xd7\xe0\xf2-\xe1\xee\xf2\n".to_vec(),
+                ]
+                .concat(),
             ),
             extra: &[],
-            expect: &["row 1", "';'"],
+            expect: &["row 5", "not UTF-8", "--encoding windows-1251"],
         },
         Case {
             name: "unknown --weight column",

@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod data;
+mod inputs;
 mod reference;
 mod report;
 mod segments;

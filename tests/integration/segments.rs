@@ -32,6 +32,15 @@ fn close(ours: &Value, theirs: &str, what: &str) {
     assert!((a - b).abs() <= TOLERANCE, "{what}: ours {a}, R {b}");
 }
 
+/// Bases are large numbers: compared relative to their size.
+fn close_rel(ours: &Value, theirs: &str, what: &str) {
+    let (a, b) = (ours.as_f64().unwrap(), theirs.parse::<f64>().unwrap());
+    assert!(
+        (a - b).abs() <= TOLERANCE * b.abs().max(1.0),
+        "{what}: ours {a}, R {b}"
+    );
+}
+
 fn check(case: &str, args: &[&str]) {
     let r = json(args);
     let question = |id: &str| {
