@@ -73,12 +73,12 @@ fn check(case: &str, args: &[&str]) {
         close(&item["se"], &g["se"], &format!("{what} se"));
         close(&item["ci_low"], &g["ci_low"], &format!("{what} ci_low"));
         close(&item["ci_high"], &g["ci_high"], &format!("{what} ci_high"));
-        close(
+        close_rel(
             &group["base"]["weighted"],
             &g["base_weighted"],
             &format!("{what} weighted base"),
         );
-        close(
+        close_rel(
             &group["base"]["effective"],
             &g["base_effective"],
             &format!("{what} effective base"),
