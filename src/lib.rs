@@ -16,6 +16,7 @@ pub mod results;
 pub mod simulate;
 pub mod stats;
 pub mod tabulate;
+pub mod validate;
 
 pub use analysis::{analyse, Options};
 pub use codebook::Codebook;

@@ -160,9 +160,13 @@ fn hex(hasher: Sha256) -> String {
 pub const ENCODING_HINT: &str =
     "save it as UTF-8 (CSV UTF-8), or name its encoding, e.g. --encoding windows-1251 (Cyrillic) or --encoding latin-1";
 
-/// Checks the CSV structure polars would gloss over: every row has the header's number
-/// of fields and is UTF-8 text.
-fn check_structure<R: Read>(src: &Source, input: R) -> Result<()> {
+/// Walks the CSV structure polars would gloss over: every row must have the header's
+/// number of fields and be UTF-8 text. Each problem goes to `problem`; returning false stops.
+pub(crate) fn scan_structure<R: Read>(
+    src: &Source,
+    input: R,
+    mut problem: impl FnMut(DataError) -> bool,
+) -> Result<()> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -188,26 +192,43 @@ fn check_structure<R: Read>(src: &Source, input: R) -> Result<()> {
         match fields {
             None => fields = Some(record.len()),
             Some(n) if n != record.len() => {
-                return Err(DataError::new(
+                let e = DataError::new(
                     &src.name,
                     format!(
                         "ragged row{at}: it has {} fields but the header has {n}",
                         record.len()
                     ),
                 )
-                .row(row)
-                .into())
+                .row(row);
+                if !problem(e) {
+                    return Ok(());
+                }
             }
             Some(_) => {}
         }
         if std::str::from_utf8(record.as_slice()).is_err() {
-            return Err(DataError::new(
+            let e = DataError::new(
                 &src.name,
                 format!("the row{at} is not UTF-8 text; {ENCODING_HINT}"),
             )
-            .row(row)
-            .into());
+            .row(row);
+            if !problem(e) {
+                return Ok(());
+            }
         }
+    }
+}
+
+/// The first structural problem, as an error.
+fn check_structure<R: Read>(src: &Source, input: R) -> Result<()> {
+    let mut first = None;
+    scan_structure(src, input, |e| {
+        first = Some(e);
+        false
+    })?;
+    match first {
+        Some(e) => Err(e.into()),
+        None => Ok(()),
     }
 }
 
@@ -256,14 +277,8 @@ pub struct Header {
     pub weight: Option<String>,
 }
 
-/// Reads the header (and peeks at the first row) and checks that every needed column is
-/// there, so the common mistakes get a precise message before any scanning starts.
-pub fn check_header(
-    src: &Source,
-    codebook: &Codebook,
-    weight: &WeightChoice,
-    segments: &[String],
-) -> Result<Header> {
+/// The header's column names (a byte-order mark removed) and the reader positioned after it.
+pub fn header_columns(src: &Source) -> Result<(Vec<String>, csv::Reader<std::fs::File>)> {
     let file = &src.name;
     let bytes_len = std::fs::metadata(&src.path).map(|m| m.len()).unwrap_or(0);
     if bytes_len == 0 {
@@ -294,6 +309,19 @@ pub fn check_header(
         })?;
         columns.push(name.trim_start_matches('\u{feff}').to_string());
     }
+    Ok((columns, reader))
+}
+
+/// Reads the header (and peeks at the first row) and checks that every needed column is
+/// there, so the common mistakes get a precise message before any scanning starts.
+pub fn check_header(
+    src: &Source,
+    codebook: &Codebook,
+    weight: &WeightChoice,
+    segments: &[String],
+) -> Result<Header> {
+    let file = &src.name;
+    let (columns, mut reader) = header_columns(src)?;
     if columns.len() == 1
         && (columns[0].contains(';') || columns[0].contains('\t') || columns[0].contains(','))
     {
@@ -351,7 +379,7 @@ pub fn check_header(
     Ok(Header { columns, weight })
 }
 
-fn missing_column(file: &str, wanted: &str, columns: &[String], why: &str) -> DataError {
+pub(crate) fn missing_column(file: &str, wanted: &str, columns: &[String], why: &str) -> DataError {
     let closest = columns
         .iter()
         .map(|c| {

@@ -46,7 +46,7 @@ fn weight_expr(weight: Option<&str>) -> Expr {
     }
 }
 
-fn keep_expr(codebook: &Codebook) -> Expr {
+pub(crate) fn keep_expr(codebook: &Codebook) -> Expr {
     codebook.exclude.iter().fold(lit(true), |keep, e| {
         keep.and(any_of(&e.column, &e.exclude).not())
     })
@@ -132,10 +132,10 @@ pub fn tabulate_by(
 const GROUP: &str = "__concerns_group";
 
 /// One validity rule on one column.
-struct Check {
-    column: String,
-    expected: String,
-    bad: Expr,
+pub(crate) struct Check {
+    pub column: String,
+    pub expected: String,
+    pub bad: Expr,
 }
 
 fn any_of(column: &str, codes: &[String]) -> Expr {
@@ -155,7 +155,7 @@ fn quoted_list(codes: &[String]) -> String {
         .join(", ")
 }
 
-fn checks(codebook: &Codebook, weight: Option<&str>) -> Vec<Check> {
+pub(crate) fn checks(codebook: &Codebook, weight: Option<&str>) -> Vec<Check> {
     let mut out = Vec::new();
     if let Some(w) = weight {
         let v = col(w).cast(DataType::Float64);
@@ -312,6 +312,22 @@ pub fn tabulate(
             .fill_null(lit(false));
         aggs.push(count(marked.not()).alias("unmarked_ids"));
     }
+    if let Some(id) = &codebook.respondent_id {
+        aggs.push(
+            col(id.as_str())
+                .drop_nulls()
+                .n_unique()
+                .cast(DataType::UInt64)
+                .alias("ids_unique"),
+        );
+        aggs.push(
+            col(id.as_str())
+                .drop_nulls()
+                .len()
+                .cast(DataType::UInt64)
+                .alias("ids"),
+        );
+    }
     aggs.extend(question_aggs(codebook, &keep, &w)?);
 
     let df = lf
@@ -344,6 +360,20 @@ pub fn tabulate(
         }
     }
 
+    if let Some(id) = &codebook.respondent_id {
+        let (ids, unique) = (get.u64("ids")?, get.u64("ids_unique")?);
+        if unique < ids {
+            return Err(DataError::new(
+                file,
+                format!(
+                    "{} respondent IDs are duplicates; `concerns validate {file}` lists their rows",
+                    ids - unique
+                ),
+            )
+            .column(id.clone())
+            .into());
+        }
+    }
     let rows = get.u64("rows")?;
     let excluded = get.u64("excluded")?;
     let excluded_by = (0..codebook.exclude.len())
@@ -386,7 +416,7 @@ pub fn tabulate(
 }
 
 /// Polars errors carry a context chain; the first line is the one a person needs.
-fn polars_message(e: &PolarsError) -> String {
+pub(crate) fn polars_message(e: &PolarsError) -> String {
     let s = e.to_string();
     s.lines().next().unwrap_or_default().trim().to_string()
 }

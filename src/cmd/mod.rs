@@ -4,6 +4,7 @@ pub mod chart;
 pub mod report;
 pub mod simulate;
 pub mod table;
+pub mod validate;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -33,6 +34,8 @@ pub enum Command {
     Table(table::Args),
     /// One chart, as SVG or PNG (from the file extension).
     Chart(chart::Args),
+    /// Check data against the codebook and list every problem with row and column.
+    Validate(validate::Args),
     /// Synthetic respondent-level data calibrated to the published study.
     Simulate(simulate::Args),
 }
@@ -132,6 +135,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Report(a) => report::run(a),
         Command::Table(a) => table::run(a),
         Command::Chart(a) => chart::run(a),
+        Command::Validate(a) => validate::run(a),
         Command::Simulate(a) => simulate::run(a),
     }
 }

@@ -7,6 +7,7 @@ mod reference;
 mod report;
 mod segments;
 mod table;
+mod validate;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
