@@ -9,6 +9,7 @@ pub mod chart;
 pub mod codebook;
 pub mod error;
 pub mod export;
+pub mod guess;
 pub mod load;
 pub mod output;
 pub mod report;

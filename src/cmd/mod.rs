@@ -1,6 +1,7 @@
 //! Subcommands, one file each. They parse options, call the library and print.
 
 pub mod chart;
+pub mod codebook;
 pub mod report;
 pub mod simulate;
 pub mod table;
@@ -36,6 +37,8 @@ pub enum Command {
     Chart(chart::Args),
     /// Check data against the codebook and list every problem with row and column.
     Validate(validate::Args),
+    /// Codebook tools: `codebook init DATA` guesses a starting codebook.
+    Codebook(codebook::Args),
     /// Synthetic respondent-level data calibrated to the published study.
     Simulate(simulate::Args),
 }
@@ -136,6 +139,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Table(a) => table::run(a),
         Command::Chart(a) => chart::run(a),
         Command::Validate(a) => validate::run(a),
+        Command::Codebook(a) => codebook::run(a),
         Command::Simulate(a) => simulate::run(a),
     }
 }

@@ -1,6 +1,7 @@
 //! Integration tests: the `concerns` binary end to end, one test binary for build speed.
 
 mod bad_input;
+mod codebooks;
 mod data;
 mod inputs;
 mod reference;
