@@ -272,21 +272,10 @@ pub fn tabulate(
     let checks = checks(codebook, weight);
     let w = weight_expr(weight);
     let mut aggs: Vec<Expr> = vec![len().cast(DataType::UInt64).alias("rows")];
+    // Only counts here; where a problem is, is looked up by a second query on the rare
+    // failing path, which keeps the common pass lean.
     for (k, ch) in checks.iter().enumerate() {
         aggs.push(count(ch.bad.clone()).alias(format!("bad{k}")));
-        aggs.push(
-            col(ROW_INDEX)
-                .filter(ch.bad.clone())
-                .first()
-                .cast(DataType::UInt64)
-                .alias(format!("bad{k}_row")),
-        );
-        aggs.push(
-            col(ch.column.as_str())
-                .filter(ch.bad.clone())
-                .first()
-                .alias(format!("bad{k}_value")),
-        );
     }
 
     // A respondent is excluded by the first exclusion whose code they carry.
@@ -331,6 +320,7 @@ pub fn tabulate(
     aggs.extend(question_aggs(codebook, &keep, &w)?);
 
     let df = lf
+        .clone()
         .select(aggs)
         .collect_with_engine(Engine::Streaming)
         .map(|r| r.unwrap_single())
@@ -340,8 +330,15 @@ pub fn tabulate(
     for (k, ch) in checks.iter().enumerate() {
         let n = get.u64(&format!("bad{k}"))?;
         if n > 0 {
-            let row = get.u64(&format!("bad{k}_row"))? + 2;
-            let value = get.text(&format!("bad{k}_value"))?;
+            let first = lf
+                .filter(ch.bad.clone())
+                .select([col(ROW_INDEX).cast(DataType::UInt64).alias("row"), col(ch.column.as_str()).alias("value")])
+                .limit(1)
+                .collect()
+                .map_err(|e| DataError::new(file, format!("cannot read as CSV: {}", polars_message(&e))))?;
+            let at = Row { df: &first, row: 0 };
+            let row = at.u64("row")? + 2;
+            let value = at.text("value")?;
             let found = match value {
                 Some(v) => format!("found '{v}'"),
                 None => "found an empty value".to_string(),
