@@ -55,15 +55,7 @@ pub fn design_effect(base: &BaseSums) -> Option<f64> {
 /// `svydesign(ids = ~1, weights = ~w)`: Taylor linearisation of the ratio Σwy/Σw,
 /// with the n/(n−1) with-replacement factor. With all weights 1 this is √(p(1−p)/(n−1)).
 pub fn svymean_se(base: &BaseSums, item: &ItemSums) -> Option<f64> {
-    if base.n < 2 || base.w <= 0.0 {
-        return None;
-    }
-    let p = item.wy / base.w;
-    // Σ w²(y − p)² expanded for y ∈ {0, 1}: Σw²y (1 − 2p) + p² Σw².
-    let ss = item.w2y * (1.0 - 2.0 * p) + p * p * base.w2;
-    let n = base.n as f64;
-    let var = n / (n - 1.0) * ss.max(0.0) / (base.w * base.w);
-    Some(var.sqrt())
+    svyby_se(base.n, base, item)
 }
 
 /// Wilson score interval for share `p` on base `n` (n may be a non-integer effective base).

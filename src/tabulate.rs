@@ -39,10 +39,15 @@ pub struct GroupSums {
     pub questions: Vec<QuestionSums>,
 }
 
-fn weight_expr(weight: Option<&str>) -> Expr {
+/// Name of the parsed weight column added by [`with_weight`].
+const WEIGHT: &str = "__concerns_weight";
+
+/// Parses the weight once into its own column (null where it is not a number), so the
+/// many sums below read floats instead of re-parsing text.
+fn with_weight(lf: LazyFrame, weight: Option<&str>) -> (LazyFrame, Expr) {
     match weight {
-        Some(c) => col(c).cast(DataType::Float64),
-        None => lit(1.0),
+        Some(c) => (lf.with_column(col(c).cast(DataType::Float64).alias(WEIGHT)), col(WEIGHT)),
+        None => (lf, lit(1.0)),
     }
 }
 
@@ -104,7 +109,8 @@ pub fn tabulate_by(
     weight: Option<&str>,
     column: &str,
 ) -> Result<Vec<GroupSums>> {
-    let aggs = question_aggs(codebook, &keep_expr(codebook), &weight_expr(weight))?;
+    let (lf, w) = with_weight(lf, weight);
+    let aggs = question_aggs(codebook, &keep_expr(codebook), &w)?;
     let df = lf
         .filter(col(column).is_not_null())
         .group_by([col(column).alias(GROUP)])
@@ -270,7 +276,7 @@ pub fn tabulate(
     weight: Option<&str>,
 ) -> Result<Tabulation> {
     let checks = checks(codebook, weight);
-    let w = weight_expr(weight);
+    let (lf, w) = with_weight(lf, weight);
     let mut aggs: Vec<Expr> = vec![len().cast(DataType::UInt64).alias("rows")];
     // Only counts here; where a problem is, is looked up by a second query on the rare
     // failing path, which keeps the common pass lean.
@@ -332,10 +338,15 @@ pub fn tabulate(
         if n > 0 {
             let first = lf
                 .filter(ch.bad.clone())
-                .select([col(ROW_INDEX).cast(DataType::UInt64).alias("row"), col(ch.column.as_str()).alias("value")])
+                .select([
+                    col(ROW_INDEX).cast(DataType::UInt64).alias("row"),
+                    col(ch.column.as_str()).alias("value"),
+                ])
                 .limit(1)
                 .collect()
-                .map_err(|e| DataError::new(file, format!("cannot read as CSV: {}", polars_message(&e))))?;
+                .map_err(|e| {
+                    DataError::new(file, format!("cannot read as CSV: {}", polars_message(&e)))
+                })?;
             let at = Row { df: &first, row: 0 };
             let row = at.u64("row")? + 2;
             let value = at.text("value")?;

@@ -26,6 +26,21 @@ fn bar(share: Option<f64>) -> String {
     s
 }
 
+impl TableExporter {
+    /// A condensed UTF-8 table, styled only when colour is on.
+    fn table(&self) -> Table {
+        let mut t = Table::new();
+        t.load_preset(UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Disabled);
+        if self.color {
+            t.enforce_styling();
+        } else {
+            t.force_no_tty();
+        }
+        t
+    }
+}
+
 impl Exporter for TableExporter {
     fn render(&self, r: &Results) -> Result<String> {
         let mut out = String::new();
@@ -39,14 +54,7 @@ impl Exporter for TableExporter {
         for q in &r.questions {
             if !q.by.is_empty() {
                 let b = banner(q);
-                let mut t = Table::new();
-                t.load_preset(UTF8_FULL_CONDENSED)
-                    .set_content_arrangement(ContentArrangement::Disabled);
-                if self.color {
-                    t.enforce_styling();
-                } else {
-                    t.force_no_tty();
-                }
+                let mut t = self.table();
                 t.set_header(
                     b.header
                         .iter()
@@ -75,14 +83,7 @@ impl Exporter for TableExporter {
                 writeln!(out, "{}", base_line(q))?;
                 continue;
             }
-            let mut t = Table::new();
-            t.load_preset(UTF8_FULL_CONDENSED)
-                .set_content_arrangement(ContentArrangement::Disabled);
-            if self.color {
-                t.enforce_styling();
-            } else {
-                t.force_no_tty();
-            }
+            let mut t = self.table();
             let head = |s: &str| Cell::new(s).add_attribute(Attribute::Bold);
             t.set_header(vec![
                 head("#"),
