@@ -46,7 +46,10 @@ const WEIGHT: &str = "__concerns_weight";
 /// many sums below read floats instead of re-parsing text.
 fn with_weight(lf: LazyFrame, weight: Option<&str>) -> (LazyFrame, Expr) {
     match weight {
-        Some(c) => (lf.with_column(col(c).cast(DataType::Float64).alias(WEIGHT)), col(WEIGHT)),
+        Some(c) => (
+            lf.with_column(col(c).cast(DataType::Float64).alias(WEIGHT)),
+            col(WEIGHT),
+        ),
         None => (lf, lit(1.0)),
     }
 }
