@@ -13,7 +13,7 @@ mod validate;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use assert_cmd::Command;
+use std::process::Command;
 
 pub const DATA: &str = "data/ai-customer-service-2023.csv";
 
@@ -22,7 +22,8 @@ pub fn root() -> PathBuf {
 }
 
 pub fn concerns() -> Command {
-    let mut c = Command::cargo_bin("concerns").expect("binary built");
+    // Cargo builds the binary for integration tests and names it here.
+    let mut c = Command::new(env!("CARGO_BIN_EXE_concerns"));
     c.current_dir(root()).env("NO_COLOR", "1");
     c
 }
@@ -65,4 +66,22 @@ pub fn read_header(path: &Path) -> Vec<String> {
         .iter()
         .map(String::from)
         .collect()
+}
+
+/// Runs `cmd` with `input` on its standard input.
+pub fn output_with_stdin(cmd: &mut Command, input: &[u8]) -> Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawns");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let data = input.to_vec();
+    let writer = std::thread::spawn(move || stdin.write_all(&data));
+    let out = child.wait_with_output().expect("runs");
+    writer.join().expect("writer").expect("writes stdin");
+    out
 }

@@ -201,11 +201,7 @@ fn csv_and_markdown_carry_the_same_numbers() {
 #[test]
 fn reads_standard_input() {
     let data = std::fs::read(super::root().join(DATA)).unwrap();
-    let out = concerns()
-        .args(["table", "-", "--format", "json"])
-        .write_stdin(data)
-        .output()
-        .unwrap();
+    let out = super::output_with_stdin(concerns().args(["table", "-", "--format", "json"]), &data);
     assert!(
         out.status.success(),
         "{}",
