@@ -85,3 +85,12 @@ pub fn output_with_stdin(cmd: &mut Command, input: &[u8]) -> Output {
     writer.join().expect("writer").expect("writes stdin");
     out
 }
+
+/// The element of JSON array `list` whose `key` equals `value`.
+pub fn find<'a>(list: &'a serde_json::Value, key: &str, value: &str) -> &'a serde_json::Value {
+    list.as_array()
+        .expect("a JSON array")
+        .iter()
+        .find(|x| x[key] == value)
+        .unwrap_or_else(|| panic!("no element with {key} = {value}"))
+}

@@ -43,15 +43,7 @@ fn close_rel(ours: &Value, theirs: &str, what: &str) {
 
 fn check(case: &str, args: &[&str]) {
     let r = json(args);
-    let question = |id: &str| {
-        r["questions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|q| q["id"] == id)
-            .unwrap()
-            .clone()
-    };
+    let question = |id: &str| super::find(&r["questions"], "id", id).clone();
     let groups = rows("groups_by_generation.csv", case);
     assert!(!groups.is_empty());
     for g in &groups {
@@ -111,12 +103,7 @@ fn check(case: &str, args: &[&str]) {
         close(&cmp["p_adjusted"], &t["p_holm"], &format!("{what} Holm p"));
         if t["p_holm"].parse::<f64>().is_ok_and(|p| p < 0.05) {
             let share = |letter: &str| {
-                let g = q["by"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .find(|g| g["letter"] == letter)
-                    .unwrap();
+                let g = super::find(&q["by"], "letter", letter);
                 let i = g["items"]
                     .as_array()
                     .unwrap()
