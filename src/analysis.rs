@@ -3,14 +3,17 @@
 use anyhow::Result;
 
 use crate::codebook::{pick, Codebook, Order, Question};
+use crate::error::DataError;
 use crate::error::UsageError;
-use crate::load::{check_header, digest_and_check, scan_csv, Source, WeightChoice};
+use crate::load::{check_header, Engine, Source, WeightChoice};
+use crate::plan::Plan;
 use crate::results::{
-    Base, Comparison, ContrastResult, ExclusionCount, GroupItem, GroupResult, Input, ItemResult,
-    Method, QuestionBase, QuestionResult, Results, Significance, SurveyInfo, Tool, SCHEMA_VERSION,
+    Base, Comparison, ContrastResult, DroppedRows, ExclusionCount, GroupItem, GroupResult, Input,
+    ItemResult, Method, QuestionBase, QuestionResult, Results, Significance, SurveyInfo, Tool,
+    SCHEMA_VERSION,
 };
 use crate::stats::{self, Adjust, BaseSums, ItemSums};
-use crate::tabulate::{tabulate, tabulate_by, GroupSums, QuestionSums, Tabulation};
+use crate::tabulate::{GroupSums, Issue, Pass, QuestionSums, Settings, Tabulation};
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -23,10 +26,14 @@ pub struct Options {
     pub by: Vec<String>,
     pub adjust: Adjust,
     pub alpha: f64,
-    /// Text encoding of the input (`utf-8`, `windows-1251`, `latin-1`, …).
-    pub encoding: String,
-    /// Field delimiter; `None` detects `,` `;` or tab from the header.
+    /// Text encoding of the input (`utf-8`, `windows-1251`, `latin-1`, …); `None`: the
+    /// codebook's, else UTF-8.
+    pub encoding: Option<String>,
+    /// Field delimiter; `None`: the codebook's, else detected from the header.
     pub delimiter: Option<u8>,
+    /// Leave out rows with problems (and say so) instead of refusing to compute.
+    pub lenient: bool,
+    pub engine: Engine,
 }
 
 impl Default for Options {
@@ -38,8 +45,10 @@ impl Default for Options {
             by: Vec::new(),
             adjust: Adjust::Holm,
             alpha: 0.05,
-            encoding: "utf-8".into(),
+            encoding: None,
             delimiter: None,
+            lenient: false,
+            engine: Engine::Auto,
         }
     }
 }
@@ -75,6 +84,36 @@ fn order_groups(sums: Vec<GroupSums>, known: &[(String, String)], only: bool) ->
     }
 }
 
+/// Opens `input` with the encoding and delimiter of the options, else of the codebook's layout.
+pub fn open_source(input: &str, codebook: &Codebook, opts: &Options) -> Result<Source> {
+    let encoding = opts
+        .encoding
+        .clone()
+        .or_else(|| codebook.input.encoding.clone())
+        .unwrap_or_else(|| "utf-8".into());
+    let delimiter = match (opts.delimiter, &codebook.input.delimiter) {
+        (Some(d), _) => Some(d),
+        (None, Some(d)) => Some(delimiter_byte(d).ok_or_else(|| {
+            UsageError(format!(
+                "codebook: [input] delimiter = '{d}' is not one of ',', ';', 'tab', '|'"
+            ))
+        })?),
+        (None, None) => None,
+    };
+    Source::open(input, &encoding, delimiter)
+}
+
+/// A delimiter as written on the command line or in a codebook.
+pub fn delimiter_byte(s: &str) -> Option<u8> {
+    match s {
+        "," | "comma" => Some(b','),
+        ";" | "semicolon" => Some(b';'),
+        "tab" | "\\t" | "\t" => Some(b'\t'),
+        "|" | "pipe" => Some(b'|'),
+        _ => None,
+    }
+}
+
 /// Analyses one input (`-` for standard input) with `codebook`.
 pub fn analyse(input: &str, codebook: &Codebook, opts: &Options) -> Result<Results> {
     if !(opts.alpha > 0.0 && opts.alpha < 1.0) {
@@ -102,33 +141,103 @@ pub fn analyse(input: &str, codebook: &Codebook, opts: &Options) -> Result<Resul
     }
     let segment_columns: Vec<String> = segments.iter().map(|s| s.column.clone()).collect();
 
-    let src = Source::open(input, &opts.encoding, opts.delimiter)?;
+    let src = open_source(input, codebook, opts)?;
     let header = check_header(&src, codebook, &opts.weight, &segment_columns)?;
-    let lf = scan_csv(&src)?;
-    let weight = header.weight.as_deref();
-    // Hash and check the structure while polars scans; a structural problem explains
-    // whatever polars made of the file, so it is reported first.
-    let (tab, sha) = std::thread::scope(|s| {
-        let hash = s.spawn(|| digest_and_check(&src));
-        let tab = tabulate(lf.clone(), &src.name, codebook, weight);
-        let sha = hash
-            .join()
-            .unwrap_or_else(|_| Err(anyhow::anyhow!("reading the input failed")));
-        (tab, sha)
-    });
-    let sha = sha?;
-    let tab = tab?;
+    // Grouping columns: the segments, then each contrast's question.
+    let mut grouping_columns = segment_columns.clone();
+    for c in &codebook.contrasts {
+        grouping_columns.push(
+            codebook
+                .question(&c.by)
+                .and_then(|q| q.column.clone())
+                .unwrap_or_default(),
+        );
+    }
+    let plan = Plan::new(
+        codebook,
+        &header.columns,
+        header.weight.as_deref(),
+        &grouping_columns,
+    );
+    let mut settings = Settings {
+        lenient: opts.lenient,
+        max_problems: if opts.lenient { 0 } else { 1 },
+        skip: Default::default(),
+    };
+    let read = crate::load::read(&src, &header, &plan, &settings, opts.engine)?;
+    let (mut pass, sha) = (read.pass, read.sha256);
+    if !opts.lenient {
+        if let Some(first) = pass.problems.first() {
+            let count = match &first.issue {
+                Issue::Check(v) => pass.problem_counts[v.check],
+                _ => 1,
+            };
+            let mut e = crate::validate::describe(&src, &header, &plan, first);
+            if count > 1 {
+                e.message
+                    .push_str(&format!(" ({count} rows have such values)"));
+            }
+            return Err(e.into());
+        }
+        if !read.duplicates.is_empty() {
+            let column = codebook.respondent_id.clone().unwrap_or_default();
+            return Err(DataError::new(
+                &src.name,
+                format!(
+                    "{} respondent IDs are duplicates; `concerns validate {}` lists their rows",
+                    read.duplicates.len(),
+                    src.name
+                ),
+            )
+            .column(column)
+            .into());
+        }
+    } else if !read.duplicates.is_empty() {
+        // Keep the first row of each repeated ID; pass again without the later ones.
+        settings.skip = read.duplicates.iter().map(|f| f.offset).collect();
+        let skipped = settings.skip.len() as u64;
+        pass = crate::load::run(&src, &header, &plan, opts.engine, false, &|| {
+            Pass::new(&plan, &settings)
+        })?;
+        pass.problem_counts[plan.checks.len() + crate::tabulate::DUPLICATE_ID] = skipped;
+    }
+    let ids: Vec<String> = codebook.questions.iter().map(|q| q.id.clone()).collect();
+    let mut tab = pass.finish(&ids);
+    tab.dropped = crate::validate::dropped(&plan, &pass);
+    let dropped = tab.dropped_rows();
+    if tab.rows > dropped && tab.excluded == tab.rows - dropped {
+        let column = codebook
+            .exclude
+            .first()
+            .map(|e| e.column.clone())
+            .unwrap_or_default();
+        return Err(DataError::new(
+            &src.name,
+            format!(
+                "all {} respondents are excluded by the screener; nothing is left to tabulate",
+                tab.rows - dropped
+            ),
+        )
+        .column(column)
+        .into());
+    }
+    if tab.rows == dropped {
+        return Err(DataError::new(
+            &src.name,
+            format!("all {} rows have problems; nothing is left to tabulate (run `concerns validate {}`)", tab.rows, src.name),
+        )
+        .into());
+    }
 
+    let mut sums = tab.groupings.clone().into_iter();
     let mut groupings = Vec::new();
     for seg in &segments {
-        let sums = tabulate_by(lf.clone(), &src.name, codebook, weight, &seg.column)?;
         let known: Vec<(String, String)> = seg
             .values
             .iter()
             .map(|v| (v.code.clone(), pick(&v.label, &opts.lang).to_string()))
             .collect();
-        let known = if known.is_empty() { Vec::new() } else { known };
-        let mut g = order_groups(sums, &known, false);
+        let mut g = order_groups(sums.next().unwrap_or_default(), &known, false);
         for (value, label) in g.groups.iter_mut() {
             if label.is_empty() {
                 *label = value.clone();
@@ -139,11 +248,6 @@ pub fn analyse(input: &str, codebook: &Codebook, opts: &Options) -> Result<Resul
     }
     let mut contrast_groupings = Vec::new();
     for c in &codebook.contrasts {
-        let by = codebook
-            .question(&c.by)
-            .and_then(|q| q.column.clone())
-            .unwrap_or_default();
-        let sums = tabulate_by(lf.clone(), &src.name, codebook, weight, &by)?;
         let q = codebook.question(&c.by);
         let known: Vec<(String, String)> = c
             .groups
@@ -160,7 +264,7 @@ pub fn analyse(input: &str, codebook: &Codebook, opts: &Options) -> Result<Resul
                 (code.clone(), label)
             })
             .collect();
-        let mut g = order_groups(sums, &known, true);
+        let mut g = order_groups(sums.next().unwrap_or_default(), &known, true);
         g.name = c.by.clone();
         contrast_groupings.push(g);
     }
@@ -269,7 +373,17 @@ pub fn build(
             ci: "Wilson score interval on the Kish effective base".into(),
         },
         weight,
-        base: Base { respondents: tab.rows, excluded: tab.excluded, kept: tab.rows - tab.excluded },
+        base: Base {
+            respondents: tab.rows,
+            excluded: tab.excluded,
+            dropped: tab.dropped_rows(),
+            kept: tab.rows - tab.excluded - tab.dropped_rows(),
+        },
+        dropped: tab
+            .dropped
+            .iter()
+            .map(|d| DroppedRows { column: d.column.clone(), reason: d.reason.clone(), rows: d.rows })
+            .collect(),
         exclusions: codebook
             .exclude
             .iter()

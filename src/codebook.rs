@@ -40,7 +40,45 @@ pub struct Codebook {
     pub questions: Vec<Question>,
     #[serde(default)]
     pub contrasts: Vec<Contrast>,
+    /// How the file is laid out (platform exports with several header rows).
+    #[serde(default)]
+    pub input: InputLayout,
 }
+
+/// The layout of an export: how many header rows, and how column names are formed.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InputLayout {
+    /// Rows before the first respondent: 1 for a plain CSV, 3 for Qualtrics (names,
+    /// question text, ImportId), 2 for SurveyMonkey (question text, choice text).
+    #[serde(default = "one")]
+    pub header_rows: usize,
+    #[serde(default)]
+    pub column_names: ColumnNames,
+    /// Field delimiter (`","`, `";"`, `"tab"`); detected when absent.
+    pub delimiter: Option<String>,
+    /// Text encoding (`utf-8`, `windows-1251`, `latin-1`); `--encoding` overrides it.
+    pub encoding: Option<String>,
+}
+
+fn one() -> usize {
+    1
+}
+
+/// How column names come out of the header rows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ColumnNames {
+    /// The first header row names the columns (Qualtrics, Google Forms, plain CSV).
+    #[default]
+    FirstRow,
+    /// The first row, carried right over the empty cells a question spans, then
+    /// `" / "` and the second row when it is not empty (SurveyMonkey).
+    Joined,
+}
+
+/// The separator between the two header rows of a `joined` column name.
+pub const JOINED_SEPARATOR: &str = " / ";
 
 /// One question compared between answers of another, e.g. concerns among those who would
 /// switch vs those who would not.
@@ -106,8 +144,23 @@ pub struct Choice {
 pub enum Kind {
     /// One column, one answer code per respondent.
     SingleChoice,
-    /// "Check all that apply" as one 0/1 column per item (dichotomies).
+    /// "Check all that apply" as one column per item (dichotomies).
     MultiResponse,
+    /// "Check all that apply" as one column holding the chosen codes joined by a
+    /// delimiter ("a;b;c"), the way Google Forms and many panels export it.
+    MultiResponseDelimited,
+}
+
+/// How a dichotomy column says "selected".
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Coding {
+    /// `1` selected, `0` not selected, empty not asked.
+    #[default]
+    ZeroOne,
+    /// Any text selected (SurveyMonkey writes the choice text), empty not selected;
+    /// the base is then every respondent who selected at least one item.
+    Filled,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -135,6 +188,16 @@ pub struct Question {
     pub note: Labels,
     #[serde(default)]
     pub order: Order,
+    /// Dichotomies: how a column says "selected".
+    #[serde(default)]
+    pub coding: Coding,
+    /// Delimited multi-response: the separator between chosen codes (default `;`).
+    /// Spaces around it are ignored, and codes that contain it are still recognised.
+    pub delimiter: Option<String>,
+    /// Delimited multi-response: the item credited with answers that are not among the
+    /// items' codes (Google Forms writes an "Other:" answer's own text); without it such
+    /// an answer is a data error.
+    pub unlisted: Option<String>,
     pub items: Vec<Item>,
 }
 
@@ -142,9 +205,9 @@ pub struct Question {
 #[serde(deny_unknown_fields)]
 pub struct Item {
     pub id: String,
-    /// The 0/1 column of a multi-response item.
+    /// The column of a multi-response (dichotomy) item.
     pub column: Option<String>,
-    /// The answer code of a single-choice item.
+    /// The answer code of a single-choice or delimited multi-response item.
     pub code: Option<String>,
     pub label: Labels,
     /// "Other"-type items stay last whatever their share.
@@ -187,6 +250,13 @@ impl Codebook {
                 bail!("question '{}' has no items", q.id);
             }
             let mut item_ids = BTreeSet::new();
+            if q.kind != Kind::SingleChoice && q.items.len() > MAX_MULTI_ITEMS {
+                bail!(
+                    "question '{}' has {} items; a multi-response question can have at most {MAX_MULTI_ITEMS}",
+                    q.id,
+                    q.items.len()
+                );
+            }
             for item in &q.items {
                 if !item_ids.insert(item.id.as_str()) {
                     bail!("question '{}': item id '{}' is used twice", q.id, item.id);
@@ -197,19 +267,40 @@ impl Codebook {
                         q.id,
                         item.id
                     ),
-                    Kind::SingleChoice if item.code.is_none() => bail!(
-                        "question '{}' item '{}': a single_choice item needs `code`",
-                        q.id,
-                        item.id
-                    ),
+                    Kind::SingleChoice | Kind::MultiResponseDelimited if item.code.is_none() => {
+                        bail!(
+                            "question '{}' item '{}': a {} item needs `code`",
+                            q.id,
+                            item.id,
+                            q.kind.name()
+                        )
+                    }
                     _ => {}
                 }
             }
-            if q.kind == Kind::SingleChoice && q.column.is_none() {
+            if q.kind != Kind::MultiResponse && q.column.is_none() {
                 bail!(
-                    "question '{}': a single_choice question needs `column`",
-                    q.id
+                    "question '{}': a {} question needs `column`",
+                    q.id,
+                    q.kind.name()
                 );
+            }
+            if let Some(u) = &q.unlisted {
+                if q.kind != Kind::MultiResponseDelimited {
+                    bail!(
+                        "question '{}': `unlisted` is only for multi_response_delimited questions",
+                        q.id
+                    );
+                }
+                if !q.items.iter().any(|i| &i.id == u) {
+                    bail!(
+                        "question '{}': `unlisted = \"{u}\"` is not one of its item ids",
+                        q.id
+                    );
+                }
+            }
+            if q.delimiter.as_deref() == Some("") {
+                bail!("question '{}': `delimiter` is empty", q.id);
             }
         }
         for e in &self.exclude {
@@ -272,6 +363,11 @@ impl Codebook {
         cols
     }
 
+    /// The header rows of the input layout (at least 1).
+    pub fn header_rows(&self) -> usize {
+        self.input.header_rows.max(1)
+    }
+
     /// A segment by id or by column name.
     pub fn segment(&self, name: &str) -> Option<&Segment> {
         self.segments
@@ -284,11 +380,31 @@ impl Codebook {
     }
 }
 
+/// Multi-response answers are held as bits of one 64-bit word (bit 0: answered).
+pub const MAX_MULTI_ITEMS: usize = 63;
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::SingleChoice => "single_choice",
+            Kind::MultiResponse => "multi_response",
+            Kind::MultiResponseDelimited => "multi_response_delimited",
+        }
+    }
+}
+
 impl Question {
+    /// The separator of a delimited question.
+    pub fn delimiter(&self) -> &str {
+        self.delimiter.as_deref().unwrap_or(";")
+    }
+
     /// The data columns this question reads.
     pub fn columns(&self) -> Vec<&str> {
         match self.kind {
-            Kind::SingleChoice => self.column.as_deref().into_iter().collect(),
+            Kind::SingleChoice | Kind::MultiResponseDelimited => {
+                self.column.as_deref().into_iter().collect()
+            }
             Kind::MultiResponse => self
                 .items
                 .iter()

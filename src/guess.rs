@@ -5,6 +5,9 @@ use std::fmt::Write;
 
 use anyhow::Result;
 
+use std::io::Seek;
+
+use crate::codebook::InputLayout;
 use crate::load::{header_columns, Source};
 
 /// Distinct values kept per column; more means free text or numbers.
@@ -53,7 +56,14 @@ fn is_dont_know(v: &str) -> bool {
 
 /// Reads `src` once and writes a codebook in the format of `codebooks/canonical.toml`.
 pub fn guess(src: &Source) -> Result<String> {
-    let (columns, mut reader) = header_columns(src)?;
+    let (columns, start) = header_columns(src, &InputLayout::default())?;
+    let mut file = std::fs::File::open(&src.path)?;
+    file.seek(std::io::SeekFrom::Start(start))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(src.delimiter)
+        .from_reader(file);
     let mut profiles: Vec<Profile> = columns
         .iter()
         .map(|_| Profile {
@@ -251,4 +261,246 @@ pub fn guess(src: &Source) -> Result<String> {
         }
     }
     Ok(out)
+}
+
+/// The text of an SPSS value-label key as the pass sees the value (`1`, not `1.0`).
+fn spss_code(v: &crate::load::spss::Value) -> String {
+    match v {
+        crate::load::spss::Value::Numeric(x) => crate::load::frame::number_text(*x),
+        crate::load::spss::Value::String(s) => s.trim_end().to_string(),
+    }
+}
+
+/// A starting codebook from an SPSS file's own dictionary: multiple-response sets become
+/// multi-response questions, labelled variables single-choice questions or segments, the
+/// file's weight variable the weight, and a value labelled "don't know" a screener.
+pub fn guess_spss(src: &Source) -> Result<String> {
+    use crate::load::spss::{metadata, MrType};
+    let meta = metadata(src)?;
+    let var_label = |v: &str| {
+        meta.label(v)
+            .filter(|l| !l.is_empty())
+            .unwrap_or(v)
+            .to_string()
+    };
+    let in_sets: BTreeSet<&str> = meta
+        .mr_sets
+        .values()
+        .flat_map(|s| s.variables.iter().map(String::as_str))
+        .collect();
+    let name_has = |c: &str, words: &[&str]| words.iter().any(|w| c.to_lowercase().contains(w));
+    let mut out = String::new();
+    writeln!(
+        out,
+        "# Codebook written by `concerns codebook init` from the dictionary of {}.",
+        src.name
+    )?;
+    writeln!(
+        out,
+        "# Labels come from the file's variable and value labels; check the screener and segments."
+    )?;
+    writeln!(out, "# The keys are documented in docs/codebook.md.\n")?;
+    let id = meta.variable_names.iter().find(|v| {
+        let l = v.to_lowercase();
+        l == "id" || l.ends_with("_id") || l.starts_with("id_") || l == "respid"
+    });
+    if let Some(id) = id {
+        writeln!(out, "respondent_id = {}", quote(id))?;
+    }
+    let weight = meta.weight_variable.clone().or_else(|| {
+        meta.variable_names
+            .iter()
+            .find(|v| name_has(v, &["weight", "wgt"]))
+            .cloned()
+    });
+    if let Some(w) = &weight {
+        writeln!(out, "weight = {}", quote(w))?;
+    }
+    let title = if meta.file_label.trim().is_empty() {
+        "Survey results".to_string()
+    } else {
+        meta.file_label.trim().to_string()
+    };
+    writeln!(
+        out,
+        "\n[survey]\nid = \"my-survey\"\ntitle.en = {}\n",
+        quote(&title)
+    )?;
+
+    let labelled: Vec<_> = meta
+        .variable_names
+        .iter()
+        .filter(|v| !in_sets.contains(v.as_str()) && Some(*v) != weight.as_ref() && Some(*v) != id)
+        .filter_map(|v| {
+            meta.value_labels(v)
+                .filter(|l| !l.is_empty())
+                .map(|l| (v, l))
+        })
+        .collect();
+    let mut questions = String::new();
+    for (v, labels) in &labelled {
+        let codes: Vec<(String, &String)> = labels.iter().map(|(k, l)| (spss_code(k), l)).collect();
+        let missing = meta.variable_missing_values.get(v.as_str());
+        let is_missing = |code: &str| {
+            missing.is_some_and(|specs| {
+                specs.iter().any(|s| match s {
+                    crate::load::spss::MissingSpec::Value(x) => {
+                        crate::load::frame::number_text(*x) == code
+                    }
+                    crate::load::spss::MissingSpec::Range { lo, hi } => {
+                        code.parse::<f64>().is_ok_and(|x| *lo <= x && x <= *hi)
+                    }
+                    crate::load::spss::MissingSpec::StringValue(m) => m.trim_end() == code,
+                })
+            })
+        };
+        let valid: Vec<&(String, &String)> = codes.iter().filter(|(c, _)| !is_missing(c)).collect();
+        if valid.iter().any(|(_, l)| is_dont_know(l)) {
+            let all: Vec<String> = valid.iter().map(|(c, _)| quote(c)).collect();
+            let excluded: Vec<&(String, &String)> = valid
+                .iter()
+                .copied()
+                .filter(|(_, l)| is_dont_know(l))
+                .collect();
+            writeln!(out, "# Screener: {} (\"{}\"); check it.", v, var_label(v))?;
+            writeln!(
+                out,
+                "[[exclude]]\ncolumn = {}\ncodes = [{}]\nexclude = [{}]\nnote.en = {}\n",
+                quote(v),
+                all.join(", "),
+                excluded
+                    .iter()
+                    .map(|(c, _)| quote(c))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                quote(&format!(
+                    "Respondents who answered \"{}\" are excluded.",
+                    excluded
+                        .iter()
+                        .map(|(_, l)| l.as_str())
+                        .collect::<Vec<_>>()
+                        .join("\" or \"")
+                ))
+            )?;
+        } else if name_has(
+            v,
+            &[
+                "country",
+                "region",
+                "gender",
+                "sex",
+                "age",
+                "generation",
+                "segment",
+                "state",
+            ],
+        ) {
+            let values: Vec<String> = valid
+                .iter()
+                .map(|(c, l)| format!("{{ code = {}, label.en = {} }}", quote(c), quote(l)))
+                .collect();
+            writeln!(
+                out,
+                "[[segments]]\nid = {}\ncolumn = {}\nlabel.en = {}\nvalues = [\n  {},\n]\n",
+                quote(v),
+                quote(v),
+                quote(&var_label(v)),
+                values.join(",\n  ")
+            )?;
+        } else {
+            writeln!(
+                questions,
+                "[[questions]]\nid = {}\nkind = \"single_choice\"\ncolumn = {}\norder = \"codebook\"\ntext.en = {}",
+                quote(v),
+                quote(v),
+                quote(&var_label(v))
+            )?;
+            let items: Vec<String> = valid
+                .iter()
+                .map(|(c, l)| {
+                    format!(
+                        "{{ id = {}, code = {}, label.en = {} }}",
+                        quote(c),
+                        quote(c),
+                        quote(l)
+                    )
+                })
+                .collect();
+            writeln!(questions, "items = [\n  {},\n]\n", items.join(",\n  "))?;
+        }
+    }
+    // Segments without value labels: string variables named like one.
+    for v in &meta.variable_names {
+        if meta.value_labels(v).is_none_or(|l| l.is_empty())
+            && Some(v) != id
+            && Some(v) != weight.as_ref()
+            && name_has(v, &["country", "region", "gender", "sex", "generation"])
+        {
+            writeln!(
+                out,
+                "[[segments]]\nid = {}\ncolumn = {}\nlabel.en = {}\n",
+                quote(v),
+                quote(v),
+                quote(&var_label(v))
+            )?;
+        }
+    }
+    let mut sets = String::new();
+    for set in meta.mr_sets.values() {
+        let qid = set.name.trim_start_matches('$');
+        if set.mr_type != MrType::MultipleDichotomy {
+            writeln!(
+                sets,
+                "# {}: a multiple-category set; list its codes as a single_choice per variable or recode it to dichotomies.\n",
+                set.name
+            )?;
+            continue;
+        }
+        let counted = set.counted_value.as_deref().map(str::trim).unwrap_or("1");
+        if counted != "1" {
+            writeln!(
+                sets,
+                "# {}: the counted value is {counted}; recode it to 1 (selected) and 0 (not selected).",
+                set.name
+            )?;
+        }
+        let text = if set.label.is_empty() {
+            qid.to_string()
+        } else {
+            set.label.clone()
+        };
+        writeln!(
+            sets,
+            "[[questions]]\nid = {}\nkind = \"multi_response\"\ntext.en = {}",
+            quote(qid),
+            quote(&text)
+        )?;
+        let items: Vec<String> = set
+            .variables
+            .iter()
+            .map(|v| {
+                let label = var_label(v);
+                let last = if is_other(&label) {
+                    ", last = true"
+                } else {
+                    ""
+                };
+                format!(
+                    "{{ id = {}, column = {}, label.en = {}{last} }}",
+                    quote(v),
+                    quote(v),
+                    quote(&label)
+                )
+            })
+            .collect();
+        writeln!(sets, "items = [\n  {},\n]\n", items.join(",\n  "))?;
+    }
+    out.push_str(&sets);
+    out.push_str(&questions);
+    Ok(out)
+}
+
+fn is_other(label: &str) -> bool {
+    let l = label.to_lowercase();
+    l == "other" || l.starts_with("other ") || l.starts_with("other (") || l.starts_with("other:")
 }

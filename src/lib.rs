@@ -1,8 +1,10 @@
 //! `concerns`: respondent-level survey data in, the ranked "top concerns about AI in
 //! customer service" breakdown out.
 //!
-//! Data flows one way: [`load`] (polars, only needed columns) → exclude and [`tabulate`]
-//! (one aggregate query) → [`results::Results`] → [`export`]ers. Statistics live in [`stats`].
+//! Data flows one way: [`load`] (only needed fields: the parallel CSV scanner, polars for
+//! Parquet, ambers for SPSS) → [`plan`] (the codebook against the header: validity,
+//! exclusion, answers) → [`tabulate`] into a [`tally`] (one pass) → [`results::Results`]
+//! → [`export`]ers and [`chart`]s. Statistics live in [`stats`].
 
 pub mod analysis;
 pub mod chart;
@@ -12,11 +14,13 @@ pub mod export;
 pub mod guess;
 pub mod load;
 pub mod output;
+pub mod plan;
 pub mod report;
 pub mod results;
 pub mod simulate;
 pub mod stats;
 pub mod tabulate;
+pub mod tally;
 pub mod validate;
 
 pub use analysis::{analyse, Options};

@@ -24,6 +24,8 @@ pub struct Results {
     pub method: Method,
     pub base: Base,
     pub exclusions: Vec<ExclusionCount>,
+    /// Rows left out because of problems (`--lenient`), per reason; empty otherwise.
+    pub dropped: Vec<DroppedRows>,
     pub significance: Significance,
     pub questions: Vec<QuestionResult>,
     /// Contrasts between the answers of one question, such as concerns among those who
@@ -79,7 +81,17 @@ pub struct Method {
 pub struct Base {
     pub respondents: u64,
     pub excluded: u64,
+    /// Rows with problems left out by `--lenient` (0 otherwise).
+    pub dropped: u64,
     pub kept: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DroppedRows {
+    /// The column at fault, if one is.
+    pub column: Option<String>,
+    pub reason: String,
+    pub rows: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

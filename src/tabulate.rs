@@ -1,13 +1,16 @@
-//! Exclude and tabulate in one polars query: every validation count, base and item sum is
-//! an aggregate of the same scan, so the file is read once.
+//! Exclude and tabulate in one pass: every record is checked against the plan, excluded
+//! respondents are counted, and kept ones are added to the tally. The same pass counts
+//! problems, collects respondent-ID digests and kept weights, so the file is read once.
 
-use anyhow::{anyhow, Result};
-use polars::prelude::*;
+use std::borrow::Cow;
+use std::collections::HashSet;
 
-use crate::codebook::{Codebook, Kind, Question};
-use crate::error::DataError;
-use crate::load::ROW_INDEX;
+use xxhash_rust::xxh3::xxh3_64;
+
+use crate::load::scan::Consumer;
+use crate::plan::{trim, Eval, Fields, Plan, Violation};
 use crate::stats::{BaseSums, ItemSums};
+use crate::tally::{CellKey, Tally};
 
 /// Raw additive sums of one question.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,20 +21,6 @@ pub struct QuestionSums {
     pub items: Vec<ItemSums>,
 }
 
-/// Everything the scan produced.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Tabulation {
-    pub rows: u64,
-    /// Excluded respondents per codebook exclusion (a respondent counts under the first that applies).
-    pub excluded_by: Vec<u64>,
-    pub excluded: u64,
-    pub synthetic: bool,
-    /// Largest and median weight among kept respondents (weighted runs only).
-    pub weight_max: Option<f64>,
-    pub weight_median: Option<f64>,
-    pub questions: Vec<QuestionSums>,
-}
-
 /// Sums of every question within one value of a grouping column.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GroupSums {
@@ -39,471 +28,400 @@ pub struct GroupSums {
     pub questions: Vec<QuestionSums>,
 }
 
-/// Name of the parsed weight column added by [`with_weight`].
-const WEIGHT: &str = "__concerns_weight";
+/// Rows left out by `--lenient`, per reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dropped {
+    pub column: Option<String>,
+    pub reason: String,
+    pub rows: u64,
+}
 
-/// Parses the weight once into its own column (null where it is not a number), so the
-/// many sums below read floats instead of re-parsing text.
-fn with_weight(lf: LazyFrame, weight: Option<&str>) -> (LazyFrame, Expr) {
-    match weight {
-        Some(c) => (
-            lf.with_column(col(c).cast(DataType::Float64).alias(WEIGHT)),
-            col(WEIGHT),
-        ),
-        None => (lf, lit(1.0)),
+/// Everything the pass produced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tabulation {
+    pub rows: u64,
+    /// Excluded respondents per codebook exclusion (a respondent counts under the first that applies).
+    pub excluded_by: Vec<u64>,
+    pub excluded: u64,
+    /// Rows with problems left out (`--lenient` only).
+    pub dropped: Vec<Dropped>,
+    pub synthetic: bool,
+    /// Largest and median weight among kept respondents (weighted runs only).
+    pub weight_max: Option<f64>,
+    pub weight_median: Option<f64>,
+    pub questions: Vec<QuestionSums>,
+    /// Per grouping column of the plan: the questions within each of its values.
+    pub groupings: Vec<Vec<GroupSums>>,
+}
+
+impl Tabulation {
+    pub fn dropped_rows(&self) -> u64 {
+        self.dropped.iter().map(|d| d.rows).sum()
     }
 }
 
-pub(crate) fn keep_expr(codebook: &Codebook) -> Expr {
-    codebook.exclude.iter().fold(lit(true), |keep, e| {
-        keep.and(any_of(&e.column, &e.exclude).not())
-    })
+/// What is wrong with one record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Issue {
+    /// It has `fields` fields, not the header's number.
+    Ragged { fields: usize },
+    /// Its bytes are not UTF-8 text.
+    NotUtf8,
+    /// A value breaks a rule of the codebook.
+    Check(Violation),
+    /// Its respondent ID was seen on an earlier row.
+    DuplicateId { id: String, first_record: u64 },
 }
 
-/// Base and item sums of every question, named `q{question}_…`.
-fn question_aggs(codebook: &Codebook, keep: &Expr, w: &Expr) -> Result<Vec<Expr>> {
-    let mut aggs = Vec::new();
-    for (qi, q) in codebook.questions.iter().enumerate() {
-        let (in_base, items) = question_masks(q, keep)?;
-        aggs.push(count(in_base.clone()).alias(format!("q{qi}_n")));
-        aggs.push(wsum(in_base.clone(), w).alias(format!("q{qi}_w")));
-        aggs.push(w2sum(in_base, w).alias(format!("q{qi}_w2")));
-        for (ii, y) in items.into_iter().enumerate() {
-            aggs.push(count(y.clone()).alias(format!("q{qi}_i{ii}_n")));
-            aggs.push(wsum(y.clone(), w).alias(format!("q{qi}_i{ii}_wy")));
-            aggs.push(w2sum(y, w).alias(format!("q{qi}_i{ii}_w2y")));
+/// One problem, located by record number (within its chunk until merged) and byte offset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    pub record: u64,
+    pub offset: u64,
+    pub issue: Issue,
+}
+
+/// How strictly a pass treats problems.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// Leave out rows with problems instead of stopping.
+    pub lenient: bool,
+    /// Problems kept with their location (all are counted).
+    pub max_problems: usize,
+    /// Byte offsets of records to leave out (later duplicates of a respondent ID).
+    pub skip: HashSet<u64>,
+}
+
+/// Counters of the problem kinds that are not codebook checks.
+pub const RAGGED: usize = 0;
+pub const NOT_UTF8: usize = 1;
+pub const DUPLICATE_ID: usize = 2;
+
+/// The pass over one chunk of records (or all of them, for the polars and SPSS loaders).
+pub struct Pass<'p> {
+    plan: &'p Plan,
+    settings: &'p Settings,
+    eval: Eval,
+    violations: Vec<Violation>,
+    groups: Vec<Vec<u8>>,
+    pub tally: Tally,
+    pub records: u64,
+    pub excluded_by: Vec<u64>,
+    /// Rows with each problem: the plan's checks, then [`RAGGED`], [`NOT_UTF8`], [`DUPLICATE_ID`].
+    pub problem_counts: Vec<u64>,
+    pub problem_rows: u64,
+    pub problems: Vec<Found>,
+    pub skipped: u64,
+    pub unmarked_ids: u64,
+    pub weights: Vec<f64>,
+    pub weight_max: f64,
+    /// xxh3 digests of the non-empty respondent IDs.
+    pub ids: Vec<u64>,
+    /// Whether the IDs came in strictly increasing order (then none repeats).
+    ids_increasing: bool,
+    first_id: Option<Vec<u8>>,
+    last_id: Option<Vec<u8>>,
+}
+
+/// (length, bytes): numeric IDs of one width and zero-padded IDs sort as numbers.
+fn id_less(a: &[u8], b: &[u8]) -> bool {
+    (a.len(), a) < (b.len(), b)
+}
+
+impl<'p> Pass<'p> {
+    pub fn new(plan: &'p Plan, settings: &'p Settings) -> Pass<'p> {
+        Pass {
+            plan,
+            settings,
+            eval: Eval::default(),
+            violations: Vec::new(),
+            groups: vec![Vec::new(); plan.groupings.len()],
+            tally: Tally::new(plan),
+            records: 0,
+            excluded_by: vec![0; plan.exclusions.len()],
+            problem_counts: vec![0; plan.checks.len() + 3],
+            problem_rows: 0,
+            problems: Vec::new(),
+            skipped: 0,
+            unmarked_ids: 0,
+            weights: Vec::new(),
+            weight_max: 0.0,
+            ids: Vec::new(),
+            ids_increasing: true,
+            first_id: None,
+            last_id: None,
         }
     }
-    Ok(aggs)
-}
 
-fn read_questions(get: &Row, codebook: &Codebook) -> Result<Vec<QuestionSums>> {
-    let mut questions = Vec::with_capacity(codebook.questions.len());
-    for (qi, q) in codebook.questions.iter().enumerate() {
-        let base = BaseSums {
-            n: get.u64(&format!("q{qi}_n"))?,
-            w: get.f64(&format!("q{qi}_w"))?,
-            w2: get.f64(&format!("q{qi}_w2"))?,
-        };
-        let items = (0..q.items.len())
-            .map(|ii| {
-                Ok(ItemSums {
-                    count: get.u64(&format!("q{qi}_i{ii}_n"))?,
-                    wy: get.f64(&format!("q{qi}_i{ii}_wy"))?,
-                    w2y: get.f64(&format!("q{qi}_i{ii}_w2y"))?,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        questions.push(QuestionSums {
-            id: q.id.clone(),
-            base,
-            items,
-        });
+    fn problem(&mut self, record: u64, offset: u64, issue: Issue) {
+        if self.problems.len() < self.settings.max_problems {
+            self.problems.push(Found {
+                record,
+                offset,
+                issue,
+            });
+        }
     }
-    Ok(questions)
-}
 
-/// Every question tabulated within each value of `column` (rows with it empty are left
-/// out), in one grouped query. Run after [`tabulate`] has validated the data.
-pub fn tabulate_by(
-    lf: LazyFrame,
-    file: &str,
-    codebook: &Codebook,
-    weight: Option<&str>,
-    column: &str,
-) -> Result<Vec<GroupSums>> {
-    let (lf, w) = with_weight(lf, weight);
-    let aggs = question_aggs(codebook, &keep_expr(codebook), &w)?;
-    let df = lf
-        .filter(col(column).is_not_null())
-        .group_by([col(column).alias(GROUP)])
-        .agg(aggs)
-        .sort([GROUP], SortMultipleOptions::default())
-        .collect_with_engine(Engine::Streaming)
-        .map(|r| r.unwrap_single())
-        .map_err(|e| {
-            DataError::new(
-                file,
-                format!("cannot group by '{column}': {}", polars_message(&e)),
-            )
-        })?;
-    (0..df.height())
-        .map(|row| {
-            let get = Row { df: &df, row };
-            Ok(GroupSums {
-                value: get.text(GROUP)?.unwrap_or_default(),
-                questions: read_questions(&get, codebook)?,
-            })
-        })
-        .collect()
-}
-
-const GROUP: &str = "__concerns_group";
-
-/// One validity rule on one column.
-pub(crate) struct Check {
-    pub column: String,
-    pub expected: String,
-    pub bad: Expr,
-}
-
-fn any_of(column: &str, codes: &[String]) -> Expr {
-    codes
-        .iter()
-        .map(|c| col(column).eq(lit(c.as_str())))
-        .reduce(|a, b| a.or(b))
-        .unwrap_or_else(|| lit(false))
-        .fill_null(lit(false))
-}
-
-fn quoted_list(codes: &[String]) -> String {
-    codes
-        .iter()
-        .map(|c| format!("'{c}'"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-pub(crate) fn checks(codebook: &Codebook, weight: Option<&str>) -> Vec<Check> {
-    let mut out = Vec::new();
-    if let Some(w) = weight {
-        let v = col(w).cast(DataType::Float64);
-        let bad = v
-            .clone()
-            .is_null()
-            .or(v.clone().is_nan())
-            .or(v.clone().is_infinite())
-            .or(v.lt_eq(lit(0.0)))
-            .fill_null(lit(true));
-        out.push(Check {
-            column: w.to_string(),
-            expected: "a positive number (survey weight)".into(),
-            bad,
-        });
-    }
-    for e in &codebook.exclude {
-        out.push(Check {
-            column: e.column.clone(),
-            expected: format!("one of {}", quoted_list(&e.codes)),
-            bad: any_of(&e.column, &e.codes).not(),
-        });
-    }
-    for q in &codebook.questions {
-        match q.kind {
-            Kind::MultiResponse => {
-                for c in q.columns() {
-                    let ok = any_of(c, &["0".into(), "1".into()]);
-                    out.push(Check {
-                        column: c.to_string(),
-                        expected: "1 (selected), 0 (not selected) or empty (not asked)".into(),
-                        bad: col(c).is_not_null().and(ok.not()),
-                    });
+    fn note_id(&mut self, id: &[u8]) {
+        if let Some(prefix) = &self.plan.synthetic_prefix {
+            if !id.starts_with(prefix) {
+                self.unmarked_ids += 1;
+            }
+        }
+        if id.is_empty() {
+            return;
+        }
+        self.ids.push(xxh3_64(id));
+        match &mut self.last_id {
+            None => {
+                self.first_id = Some(id.to_vec());
+                self.last_id = Some(id.to_vec());
+            }
+            Some(last) => {
+                if self.ids_increasing && !id_less(last, id) {
+                    self.ids_increasing = false;
                 }
-            }
-            Kind::SingleChoice => {
-                let c = q.column.as_deref().unwrap_or_default();
-                let codes: Vec<String> = q.items.iter().filter_map(|i| i.code.clone()).collect();
-                out.push(Check {
-                    column: c.to_string(),
-                    expected: format!("one of {} or empty (not answered)", quoted_list(&codes)),
-                    bad: col(c).is_not_null().and(any_of(c, &codes).not()),
-                });
+                last.clear();
+                last.extend_from_slice(id);
             }
         }
     }
-    out
-}
 
-fn count(mask: Expr) -> Expr {
-    mask.cast(DataType::UInt64).sum()
-}
-
-fn wsum(mask: Expr, w: &Expr) -> Expr {
-    when(mask).then(w.clone()).otherwise(lit(0.0)).sum()
-}
-
-fn w2sum(mask: Expr, w: &Expr) -> Expr {
-    when(mask)
-        .then(w.clone() * w.clone())
-        .otherwise(lit(0.0))
-        .sum()
-}
-
-/// The respondents of `q`'s base and, per item, the mask of those who chose it.
-fn question_masks(q: &Question, keep: &Expr) -> Result<(Expr, Vec<Expr>)> {
-    match q.kind {
-        Kind::MultiResponse => {
-            let answered = any_horizontal(
-                q.columns()
-                    .iter()
-                    .map(|c| col(*c).is_not_null())
-                    .collect::<Vec<_>>(),
-            )
-            .map_err(|e| anyhow!("building the query for '{}': {e}", q.id))?;
-            let in_base = keep.clone().and(answered);
-            let items = q
-                .columns()
-                .iter()
-                .map(|c| {
-                    in_base
-                        .clone()
-                        .and(col(*c).eq(lit("1")).fill_null(lit(false)))
-                })
-                .collect();
-            Ok((in_base, items))
+    fn absorb_pass(&mut self, other: Pass<'p>, before: u64) {
+        self.tally.merge(&other.tally);
+        self.records += other.records;
+        for (a, b) in self.excluded_by.iter_mut().zip(&other.excluded_by) {
+            *a += b;
         }
-        Kind::SingleChoice => {
-            let c = q.column.as_deref().unwrap_or_default();
-            let in_base = keep.clone().and(col(c).is_not_null());
-            let items = q
-                .items
-                .iter()
-                .map(|i| {
-                    in_base.clone().and(
-                        col(c)
-                            .eq(lit(i.code.as_deref().unwrap_or_default()))
-                            .fill_null(lit(false)),
-                    )
-                })
-                .collect();
-            Ok((in_base, items))
+        for (a, b) in self.problem_counts.iter_mut().zip(&other.problem_counts) {
+            *a += b;
+        }
+        self.problem_rows += other.problem_rows;
+        self.skipped += other.skipped;
+        for mut f in other.problems {
+            if self.problems.len() >= self.settings.max_problems {
+                break;
+            }
+            f.record += before;
+            self.problems.push(f);
+        }
+        self.unmarked_ids += other.unmarked_ids;
+        self.weights.extend(other.weights);
+        self.weight_max = self.weight_max.max(other.weight_max);
+        let joined = match (&self.last_id, &other.first_id) {
+            (Some(a), Some(b)) => id_less(a, b),
+            _ => true,
+        };
+        self.ids_increasing &= other.ids_increasing && joined;
+        self.ids.extend(other.ids);
+        if self.first_id.is_none() {
+            self.first_id = other.first_id;
+        }
+        if other.last_id.is_some() {
+            self.last_id = other.last_id;
         }
     }
-}
 
-/// Runs the one aggregate query over `lf` and returns the sums, or the first data problem.
-pub fn tabulate(
-    lf: LazyFrame,
-    file: &str,
-    codebook: &Codebook,
-    weight: Option<&str>,
-) -> Result<Tabulation> {
-    let checks = checks(codebook, weight);
-    let (lf, w) = with_weight(lf, weight);
-    let mut aggs: Vec<Expr> = vec![len().cast(DataType::UInt64).alias("rows")];
-    // Only counts here; where a problem is, is looked up by a second query on the rare
-    // failing path, which keeps the common pass lean.
-    for (k, ch) in checks.iter().enumerate() {
-        aggs.push(count(ch.bad.clone()).alias(format!("bad{k}")));
+    /// Digests that occur more than once (empty when the IDs were strictly increasing).
+    pub fn repeated_ids(&mut self) -> HashSet<u64> {
+        if self.ids_increasing {
+            return HashSet::new();
+        }
+        self.ids.sort_unstable();
+        self.ids
+            .windows(2)
+            .filter(|w| w[0] == w[1])
+            .map(|w| w[0])
+            .collect()
     }
 
-    // A respondent is excluded by the first exclusion whose code they carry.
-    let mut keep = lit(true);
-    for (k, e) in codebook.exclude.iter().enumerate() {
-        let hit = any_of(&e.column, &e.exclude);
-        aggs.push(count(keep.clone().and(hit.clone())).alias(format!("excl{k}")));
-        keep = keep.and(hit.not());
-    }
-    aggs.push(count(keep.clone().not()).alias("excluded"));
-    if weight.is_some() {
-        aggs.push(w.clone().filter(keep.clone()).max().alias("w_max"));
-        aggs.push(w.clone().filter(keep.clone()).median().alias("w_median"));
-    }
-
-    if let (Some(prefix), Some(id)) = (
-        &codebook.survey.synthetic_id_prefix,
-        &codebook.respondent_id,
-    ) {
-        let marked = col(id.as_str())
-            .str()
-            .starts_with(lit(prefix.as_str()))
-            .fill_null(lit(false));
-        aggs.push(count(marked.not()).alias("unmarked_ids"));
-    }
-    if let Some(id) = &codebook.respondent_id {
-        aggs.push(
-            col(id.as_str())
-                .drop_nulls()
-                .n_unique()
-                .cast(DataType::UInt64)
-                .alias("ids_unique"),
-        );
-        aggs.push(
-            col(id.as_str())
-                .drop_nulls()
-                .len()
-                .cast(DataType::UInt64)
-                .alias("ids"),
-        );
-    }
-    aggs.extend(question_aggs(codebook, &keep, &w)?);
-
-    let df = lf
-        .clone()
-        .select(aggs)
-        .collect_with_engine(Engine::Streaming)
-        .map(|r| r.unwrap_single())
-        .map_err(|e| DataError::new(file, format!("cannot read as CSV: {}", polars_message(&e))))?;
-    let get = Row { df: &df, row: 0 };
-
-    for (k, ch) in checks.iter().enumerate() {
-        let n = get.u64(&format!("bad{k}"))?;
-        if n > 0 {
-            let first = lf
-                .filter(ch.bad.clone())
-                .select([
-                    col(ROW_INDEX).cast(DataType::UInt64).alias("row"),
-                    col(ch.column.as_str()).alias("value"),
-                ])
-                .limit(1)
+    /// The sums of the pass, by question, and per value of each grouping column.
+    pub fn finish(&mut self, codebook_ids: &[String]) -> Tabulation {
+        let to_questions = |sums: Vec<(BaseSums, Vec<ItemSums>)>| -> Vec<QuestionSums> {
+            sums.into_iter()
+                .zip(codebook_ids)
+                .map(|((base, items), id)| QuestionSums {
+                    id: id.clone(),
+                    base,
+                    items,
+                })
                 .collect()
-                .map_err(|e| {
-                    DataError::new(file, format!("cannot read as CSV: {}", polars_message(&e)))
-                })?;
-            let at = Row { df: &first, row: 0 };
-            let row = at.u64("row")? + 2;
-            let value = at.text("value")?;
-            let found = match value {
-                Some(v) => format!("found '{v}'"),
-                None => "found an empty value".to_string(),
-            };
-            let more = if n > 1 {
-                format!(" ({} rows have such values)", n)
-            } else {
-                String::new()
-            };
-            return Err(
-                DataError::new(file, format!("expected {}, {found}{more}", ch.expected))
-                    .row(row)
-                    .column(ch.column.clone())
-                    .into(),
-            );
+        };
+        let questions = to_questions(self.tally.sums(self.plan, |_| true));
+        let groupings = (0..self.plan.groupings.len())
+            .map(|g| {
+                self.tally
+                    .group_values(g)
+                    .into_iter()
+                    .map(|value| {
+                        let keep = |key: &CellKey| key[g].as_deref() == Some(value.as_slice());
+                        GroupSums {
+                            value: String::from_utf8_lossy(&value).into_owned(),
+                            questions: to_questions(self.tally.sums(self.plan, keep)),
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        let (weight_max, weight_median) = match self.plan.weight {
+            Some(_) if !self.weights.is_empty() => {
+                (Some(self.weight_max), Some(median(&mut self.weights)))
+            }
+            _ => (None, None),
+        };
+        let excluded: u64 = self.excluded_by.iter().sum();
+        Tabulation {
+            rows: self.records,
+            excluded_by: self.excluded_by.clone(),
+            excluded,
+            dropped: Vec::new(),
+            synthetic: self.plan.synthetic_prefix.is_some()
+                && self.plan.id.is_some()
+                && self.unmarked_ids == 0,
+            weight_max,
+            weight_median,
+            questions,
+            groupings,
         }
     }
+}
 
-    if let Some(id) = &codebook.respondent_id {
-        let (ids, unique) = (get.u64("ids")?, get.u64("ids_unique")?);
-        if unique < ids {
-            return Err(DataError::new(
-                file,
-                format!(
-                    "{} respondent IDs are duplicates; `concerns validate {file}` lists their rows",
-                    ids - unique
-                ),
-            )
-            .column(id.clone())
-            .into());
-        }
-    }
-    let rows = get.u64("rows")?;
-    let excluded = get.u64("excluded")?;
-    let excluded_by = (0..codebook.exclude.len())
-        .map(|k| get.u64(&format!("excl{k}")))
-        .collect::<Result<Vec<_>>>()?;
-    if rows > 0 && excluded == rows {
-        let column = codebook
-            .exclude
-            .first()
-            .map(|e| e.column.clone())
-            .unwrap_or_default();
-        return Err(DataError::new(
-            file,
-            format!(
-                "all {rows} respondents are excluded by the screener; nothing is left to tabulate"
-            ),
-        )
-        .column(column)
-        .into());
-    }
-    let synthetic = codebook.survey.synthetic_id_prefix.is_some()
-        && codebook.respondent_id.is_some()
-        && get.u64("unmarked_ids")? == 0;
-
-    let questions = read_questions(&get, codebook)?;
-    let (weight_max, weight_median) = if weight.is_some() {
-        (Some(get.f64("w_max")?), Some(get.f64("w_median")?))
+/// The median as polars and R compute it: the mean of the two middle values when even.
+fn median(v: &mut [f64]) -> f64 {
+    let n = v.len();
+    let mid = n / 2;
+    let (_, &mut upper, _) = v.select_nth_unstable_by(mid, f64::total_cmp);
+    if n % 2 == 1 {
+        upper
     } else {
-        (None, None)
-    };
-    Ok(Tabulation {
-        weight_max,
-        weight_median,
-        rows,
-        excluded_by,
-        excluded,
-        synthetic,
-        questions,
-    })
-}
-
-/// Polars errors carry a context chain; the first line is the one a person needs.
-pub(crate) fn polars_message(e: &PolarsError) -> String {
-    let s = e.to_string();
-    s.lines().next().unwrap_or_default().trim().to_string()
-}
-
-/// `x` rounded to 12 significant digits.
-pub fn stable(x: f64) -> f64 {
-    if x == 0.0 || !x.is_finite() {
-        return x;
+        let lower = v[..mid].iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        (lower + upper) / 2.0
     }
-    let digits = 11 - x.abs().log10().floor() as i32;
-    let scale = 10f64.powi(digits);
-    (x * scale).round() / scale
 }
 
-/// Typed access to one row of an aggregate frame.
-struct Row<'a> {
-    df: &'a DataFrame,
-    row: usize,
-}
-
-impl Row<'_> {
-    fn value(&self, name: &str) -> Result<AnyValue<'_>> {
-        let c = self
-            .df
-            .column(name)
-            .map_err(|e| anyhow!("internal: no aggregate {name}: {e}"))?;
-        c.get(self.row)
-            .map_err(|e| anyhow!("internal: empty aggregate {name}: {e}"))
+impl<'p> Consumer for Pass<'p> {
+    fn absorb(&mut self, next: Pass<'p>, before: u64) {
+        self.absorb_pass(next, before);
     }
 
-    fn u64(&self, name: &str) -> Result<u64> {
-        match self.value(name)? {
-            AnyValue::Null => Ok(0),
-            v => v
-                .extract::<u64>()
-                .ok_or_else(|| anyhow!("internal: aggregate {name} is not an integer")),
+    #[inline]
+    fn record<F: Fields>(&mut self, rec: &F, offset: u64, index: u64) {
+        self.records += 1;
+        if !self.settings.skip.is_empty() && self.settings.skip.contains(&offset) {
+            self.skipped += 1;
+            return;
+        }
+        if rec.len() != self.plan.width {
+            self.problem_rows += 1;
+            self.problem_counts[self.plan.checks.len() + RAGGED] += 1;
+            self.problem(index, offset, Issue::Ragged { fields: rec.len() });
+            return;
+        }
+        if !rec.is_utf8() {
+            self.problem_rows += 1;
+            self.problem_counts[self.plan.checks.len() + NOT_UTF8] += 1;
+            self.problem(index, offset, Issue::NotUtf8);
+            return;
+        }
+        if let Some(c) = self.plan.id {
+            let raw = rec.get(c).unwrap_or(Cow::Borrowed(&[]));
+            self.note_id(trim(&raw));
+        }
+        self.violations.clear();
+        self.plan.eval(rec, &mut self.eval, &mut self.violations);
+        if !self.violations.is_empty() {
+            self.problem_rows += 1;
+            let mut seen = 0u64;
+            let violations = std::mem::take(&mut self.violations);
+            for v in &violations {
+                // A row counts once per check, however many of its fields broke it.
+                if v.check < 64 && seen & (1 << v.check) != 0 {
+                    continue;
+                }
+                if v.check < 64 {
+                    seen |= 1 << v.check;
+                }
+                self.problem_counts[v.check] += 1;
+                self.problem(index, offset, Issue::Check(v.clone()));
+            }
+            self.violations = violations;
+            return;
+        }
+        if let Some(k) = self.eval.excluded_by {
+            self.excluded_by[k] += 1;
+            return;
+        }
+        if self.plan.weight.is_some() {
+            self.weights.push(self.eval.weight);
+            self.weight_max = self.weight_max.max(self.eval.weight);
+        }
+        for (g, &c) in self.plan.groupings.iter().enumerate() {
+            let buf = &mut self.groups[g];
+            buf.clear();
+            if let Some(v) = rec.get(c) {
+                buf.extend_from_slice(trim(&v));
+            }
+        }
+        self.tally.add(&self.eval, &self.groups);
+    }
+}
+
+/// The second, narrow pass when respondent-ID digests repeat: the rows of those IDs.
+pub struct IdRows<'a> {
+    column: Option<usize>,
+    digests: &'a HashSet<u64>,
+    /// (ID, byte offset, record number) in file order.
+    rows: Vec<(Vec<u8>, u64, u64)>,
+}
+
+impl<'a> IdRows<'a> {
+    pub fn new(plan: &Plan, digests: &'a HashSet<u64>) -> IdRows<'a> {
+        IdRows {
+            column: plan.id,
+            digests,
+            rows: Vec::new(),
         }
     }
 
-    /// A weighted sum, rounded to 12 significant digits: polars adds in parallel chunks
-    /// whose boundaries vary, which changes the last bits; rounding keeps outputs
-    /// byte-identical from run to run and machine to machine.
-    fn f64(&self, name: &str) -> Result<f64> {
-        self.raw_f64(name).map(stable)
-    }
-
-    fn raw_f64(&self, name: &str) -> Result<f64> {
-        match self.value(name)? {
-            AnyValue::Null => Ok(0.0),
-            v => v
-                .extract::<f64>()
-                .ok_or_else(|| anyhow!("internal: aggregate {name} is not a number")),
+    /// Every row whose ID appeared earlier, naming where it first appeared.
+    pub fn later_occurrences(self) -> Vec<Found> {
+        let mut first: std::collections::HashMap<&[u8], u64> = std::collections::HashMap::new();
+        let mut out = Vec::new();
+        for (id, offset, record) in &self.rows {
+            match first.get(id.as_slice()) {
+                None => {
+                    first.insert(id, *record);
+                }
+                Some(&first_record) => out.push(Found {
+                    record: *record,
+                    offset: *offset,
+                    issue: Issue::DuplicateId {
+                        id: String::from_utf8_lossy(id).into_owned(),
+                        first_record,
+                    },
+                }),
+            }
         }
-    }
-
-    fn text(&self, name: &str) -> Result<Option<String>> {
-        Ok(match self.value(name)? {
-            AnyValue::Null => None,
-            AnyValue::String(s) => Some(s.to_string()),
-            AnyValue::StringOwned(s) => Some(s.to_string()),
-            v => Some(v.to_string()),
-        })
+        out
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::stable;
+impl Consumer for IdRows<'_> {
+    fn record<F: Fields>(&mut self, rec: &F, offset: u64, index: u64) {
+        let Some(c) = self.column else { return };
+        let Some(raw) = rec.get(c) else { return };
+        let id = trim(&raw);
+        if !id.is_empty() && self.digests.contains(&xxh3_64(id)) {
+            self.rows.push((id.to_vec(), offset, index));
+        }
+    }
 
-    #[test]
-    fn stable_sums_forget_the_last_bits_only() {
-        assert_eq!(stable(5076.210800000001), stable(5076.2107999999998));
-        assert_eq!(stable(5140.0), 5140.0);
-        assert_eq!(stable(10_000_000.0), 10_000_000.0);
-        assert!((stable(3047.8131000000012) - 3047.8131).abs() < 1e-12);
-        assert_eq!(stable(0.12345678901234), 0.123456789012);
-        assert_eq!(stable(0.0), 0.0);
+    fn absorb(&mut self, next: Self, before: u64) {
+        self.rows.extend(
+            next.rows
+                .into_iter()
+                .map(|(id, offset, record)| (id, offset, record + before)),
+        );
     }
 }

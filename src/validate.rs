@@ -1,14 +1,20 @@
-//! `concerns validate`: every problem the analysis would stop at, not only the first.
+//! `concerns validate`: every problem the analysis would stop at, not only the first; and
+//! the wording of problems for every command.
+
+use std::collections::BTreeMap;
+use std::io::Read;
 
 use anyhow::Result;
-use polars::prelude::*;
 use serde::Serialize;
 
+use crate::analysis::{open_source, Options};
 use crate::codebook::Codebook;
 use crate::error::DataError;
-use crate::load::ROW_INDEX;
-use crate::load::{header_columns, missing_column, scan_csv, scan_structure, Source};
-use crate::tabulate::{checks, keep_expr, polars_message};
+use crate::load::{
+    check_header, missing_column, read, schema_columns, Format, Header, Source, ENCODING_HINT,
+};
+use crate::plan::Plan;
+use crate::tabulate::{Dropped, Found, Issue, Pass, Settings, DUPLICATE_ID, NOT_UTF8, RAGGED};
 
 /// One problem, located.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -25,7 +31,10 @@ pub struct Validation {
     pub file: String,
     pub rows: u64,
     pub valid: bool,
+    /// Problems found; only the first `listed` carry a location when there are very many.
     pub problems: Vec<Problem>,
+    /// Problems found beyond those listed (see `--max-problems`).
+    pub unlisted: u64,
 }
 
 impl From<DataError> for Problem {
@@ -53,6 +62,13 @@ impl Validation {
             out.push_str(&e.to_string());
             out.push('\n');
         }
+        if self.unlisted > 0 {
+            out.push_str(&format!(
+                "{}: … and {} more problems (raise --max-problems to list them)\n",
+                self.file,
+                crate::export::thousands(self.unlisted)
+            ));
+        }
         if self.valid {
             out.push_str(&format!(
                 "{}: valid ({} respondents, no problems)\n",
@@ -62,11 +78,13 @@ impl Validation {
         } else {
             let rows: std::collections::BTreeSet<u64> =
                 self.problems.iter().filter_map(|p| p.row).collect();
+            let total = self.problems.len() as u64 + self.unlisted;
             out.push_str(&format!(
-                "{}: NOT valid: {} problem{} in {} row{}\n",
+                "{}: NOT valid: {} problem{} in {}{} row{}\n",
                 self.file,
-                self.problems.len(),
-                if self.problems.len() == 1 { "" } else { "s" },
+                crate::export::thousands(total),
+                if total == 1 { "" } else { "s" },
+                if self.unlisted > 0 { "at least " } else { "" },
                 rows.len(),
                 if rows.len() == 1 { "" } else { "s" }
             ));
@@ -75,180 +93,298 @@ impl Validation {
     }
 }
 
-/// Checks `src` against `codebook`: header, structure, codes, weights, IDs, exclusion.
-pub fn validate(src: &Source, codebook: &Codebook, weight: Option<&str>) -> Result<Validation> {
-    let file = src.name.clone();
-    let finish = |problems: Vec<Problem>, rows: u64| Validation {
-        file: file.clone(),
-        rows,
-        valid: problems.is_empty(),
-        problems,
+/// Line numbers (1-based) of byte offsets in a file, for rows that span several lines.
+fn lines_at(src: &Source, offsets: &[u64]) -> Vec<u64> {
+    let Some(&last) = offsets.iter().max() else {
+        return Vec::new();
     };
-    let columns = match header_columns(src) {
-        Ok((columns, _)) => columns,
-        Err(e) => match e.downcast::<DataError>() {
-            Ok(d) => return Ok(finish(vec![d.into()], 0)),
-            Err(e) => return Err(e),
-        },
-    };
-    let mut problems: Vec<Problem> = Vec::new();
-    let weight = weight.filter(|w| columns.iter().any(|c| c == w));
-    for needed in codebook.needed_columns(weight) {
-        if !columns.contains(&needed) {
-            problems
-                .push(missing_column(&file, &needed, &columns, "required by the codebook").into());
-        }
+    let mut bytes = Vec::new();
+    let read = std::fs::File::open(&src.path).and_then(|f| f.take(last).read_to_end(&mut bytes));
+    if read.is_err() {
+        return vec![0; offsets.len()];
     }
-    let mut structural = Vec::new();
-    scan_structure(
-        src,
-        std::io::BufReader::new(std::fs::File::open(&src.path)?),
-        |e| {
-            structural.push(Problem::from(e));
-            true
-        },
-    )?;
-    let structure_ok = structural.is_empty();
-    problems.extend(structural);
-    if !problems.is_empty() || !structure_ok {
-        return Ok(finish(problems, 0));
-    }
-
-    let checks = checks(codebook, weight);
-    let lf = scan_csv(src)?;
-    let any_bad = checks
+    offsets
         .iter()
-        .fold(lit(false), |acc, c| acc.or(c.bad.clone()));
-    let mut select = vec![col(ROW_INDEX)];
-    for (k, c) in checks.iter().enumerate() {
-        select.push(c.bad.clone().alias(format!("bad{k}")));
-        select.push(col(c.column.as_str()).alias(format!("value{k}")));
-    }
-    let polars_err = |e: PolarsError| {
-        DataError::new(&file, format!("cannot read as CSV: {}", polars_message(&e)))
-    };
-    let bad = lf
-        .clone()
-        .filter(any_bad)
-        .select(select)
+        .map(|&o| memchr::memchr_iter(b'\n', &bytes[..o as usize]).count() as u64 + 1)
         .collect()
-        .map_err(polars_err)?;
-    let rows_col = bad
-        .column(ROW_INDEX)
-        .map_err(polars_err)?
-        .cast(&DataType::UInt64)
-        .map_err(polars_err)?;
-    for i in 0..bad.height() {
-        let row = rows_col
-            .get(i)
-            .ok()
-            .and_then(|v| v.extract::<u64>())
-            .unwrap_or(0)
-            + 2;
-        for (k, c) in checks.iter().enumerate() {
-            let is_bad = matches!(
-                bad.column(&format!("bad{k}"))
-                    .map_err(polars_err)?
-                    .get(i)
-                    .map_err(polars_err)?,
-                AnyValue::Boolean(true)
-            );
-            if is_bad {
-                let value = match bad
-                    .column(&format!("value{k}"))
-                    .map_err(polars_err)?
-                    .get(i)
-                    .map_err(polars_err)?
-                {
-                    AnyValue::Null => None,
-                    AnyValue::String(s) => Some(s.to_string()),
-                    v => Some(v.to_string()),
-                };
-                let found = match &value {
-                    Some(v) => format!("found '{v}'"),
-                    None => "found an empty value".into(),
-                };
-                problems.push(Problem {
-                    row: Some(row),
-                    column: Some(c.column.clone()),
-                    value,
-                    message: format!("expected {}, {found}", c.expected),
-                });
-            }
+}
+
+/// The row of a record, as the user sees it.
+fn row_of(header: &Header, found: &Found) -> u64 {
+    header.first_row + found.record
+}
+
+/// A problem in words, located by row and column (`line` given when a row spans lines).
+fn describe_at(
+    header: &Header,
+    plan: &Plan,
+    found: &Found,
+    file: &str,
+    line: Option<u64>,
+) -> DataError {
+    let row = row_of(header, found);
+    let at = match line {
+        Some(l) if l != row => format!(" (line {l})"),
+        _ => String::new(),
+    };
+    match &found.issue {
+        Issue::Ragged { fields } => DataError::new(
+            file,
+            format!(
+                "ragged row{at}: it has {fields} fields but the header has {}",
+                plan.width
+            ),
+        )
+        .row(row),
+        Issue::NotUtf8 => DataError::new(
+            file,
+            format!("the row{at} is not UTF-8 text; {ENCODING_HINT}"),
+        )
+        .row(row),
+        Issue::Check(v) => {
+            let check = &plan.checks[v.check];
+            let found = match &v.value {
+                Some(x) => format!("found '{x}'"),
+                None => "found an empty value".to_string(),
+            };
+            DataError::new(file, format!("expected {}, {found}", check.expected))
+                .row(row)
+                .column(check.column.clone())
+        }
+        Issue::DuplicateId { id, first_record } => DataError::new(
+            file,
+            format!(
+                "duplicate respondent ID '{id}': first on row {}",
+                header.first_row + first_record
+            ),
+        )
+        .row(row),
+    }
+}
+
+/// One problem as an error naming file, row (and line) and column.
+pub fn describe(src: &Source, header: &Header, plan: &Plan, found: &Found) -> DataError {
+    let line = (src.format == Format::Csv).then(|| lines_at(src, &[found.offset])[0]);
+    describe_at(header, plan, found, &src.name, line)
+}
+
+/// What `--lenient` left out, per reason.
+pub fn dropped(plan: &Plan, pass: &Pass) -> Vec<Dropped> {
+    let n = plan.checks.len();
+    let mut out: Vec<Dropped> = plan
+        .checks
+        .iter()
+        .zip(&pass.problem_counts)
+        .filter(|(_, &rows)| rows > 0)
+        .map(|(c, &rows)| Dropped {
+            column: Some(c.column.clone()),
+            reason: format!("not {}", c.expected),
+            rows,
+        })
+        .collect();
+    for (k, reason) in [
+        (RAGGED, "ragged row (wrong number of fields)"),
+        (NOT_UTF8, "not UTF-8 text"),
+        (DUPLICATE_ID, "repeats an earlier row's respondent ID"),
+    ] {
+        if pass.problem_counts[n + k] > 0 {
+            out.push(Dropped {
+                column: None,
+                reason: reason.into(),
+                rows: pass.problem_counts[n + k],
+            });
         }
     }
+    out
+}
 
-    // Duplicate respondent IDs: every row of every repeated ID.
-    if let Some(id) = &codebook.respondent_id {
-        let dups = lf
-            .clone()
-            .filter(col(id.as_str()).is_not_null())
-            .group_by([col(id.as_str()).alias("id")])
-            .agg([len().alias("n"), col(ROW_INDEX).min().alias("first")])
-            .filter(col("n").gt(lit(1)))
-            .sort(["first"], SortMultipleOptions::default())
-            .collect()
-            .map_err(polars_err)?;
-        for i in 0..dups.height() {
-            let id_value = dups
-                .column("id")
-                .map_err(polars_err)?
-                .get(i)
-                .map_err(polars_err)?
-                .to_string()
-                .trim_matches('"')
-                .to_string();
-            let n = dups
-                .column("n")
-                .map_err(polars_err)?
-                .get(i)
-                .map_err(polars_err)?
-                .extract::<u64>()
-                .unwrap_or(0);
-            let first = dups
-                .column("first")
-                .map_err(polars_err)?
-                .get(i)
-                .map_err(polars_err)?
-                .extract::<u64>()
-                .unwrap_or(0)
-                + 2;
-            problems.push(Problem {
-                row: Some(first),
-                column: Some(id.clone()),
-                value: Some(id_value.clone()),
-                message: format!("duplicate respondent ID '{id_value}': it appears on {n} rows (first on row {first})"),
+/// Rows broken in themselves (ragged, not UTF-8), for when the header is broken too.
+struct Structure {
+    width: usize,
+    max: usize,
+    found: Vec<Found>,
+}
+
+impl Structure {
+    fn new(width: usize, max: usize) -> Structure {
+        Structure {
+            width,
+            max,
+            found: Vec::new(),
+        }
+    }
+}
+
+impl crate::load::scan::Consumer for Structure {
+    fn record<F: crate::plan::Fields>(&mut self, rec: &F, offset: u64, index: u64) {
+        let issue = if rec.len() != self.width {
+            Issue::Ragged { fields: rec.len() }
+        } else if !rec.is_utf8() {
+            Issue::NotUtf8
+        } else {
+            return;
+        };
+        if self.found.len() < self.max {
+            self.found.push(Found {
+                record: index,
+                offset,
+                issue,
             });
         }
     }
 
-    let counts = lf
-        .select([
-            len().cast(DataType::UInt64).alias("rows"),
-            keep_expr(codebook)
-                .cast(DataType::UInt64)
-                .sum()
-                .alias("kept"),
-        ])
-        .collect()
-        .map_err(polars_err)?;
-    let get = |name: &str| {
-        counts
-            .column(name)
-            .ok()
-            .and_then(|c| c.get(0).ok())
-            .and_then(|v| v.extract::<u64>())
-            .unwrap_or(0)
+    fn absorb(&mut self, next: Self, before: u64) {
+        for mut f in next.found {
+            if self.found.len() < self.max {
+                f.record += before;
+                self.found.push(f);
+            }
+        }
+    }
+}
+
+/// Checks `input` against `codebook`: header, structure, codes, weights, IDs, exclusion;
+/// lists up to `max_problems` problems with their location.
+pub fn validate(
+    input: &str,
+    codebook: &Codebook,
+    opts: &Options,
+    max_problems: usize,
+) -> Result<Validation> {
+    let src = open_source(input, codebook, opts)?;
+    let file = src.name.clone();
+    let finish = |problems: Vec<Problem>, rows: u64, unlisted: u64| Validation {
+        file: file.clone(),
+        rows,
+        valid: problems.is_empty() && unlisted == 0,
+        problems,
+        unlisted,
     };
-    let (rows, kept) = (get("rows"), get("kept"));
-    if rows == 0 {
-        problems.push(Problem {
-            row: Some(1),
-            column: None,
-            value: None,
-            message: "the file has a header but no respondent rows".into(),
-        });
-    } else if kept == 0 && problems.is_empty() {
+    let as_problem = |e: anyhow::Error| -> Result<Validation> {
+        match e.downcast::<DataError>() {
+            Ok(d) => Ok(finish(vec![d.into()], 0, 0)),
+            Err(e) => Err(e),
+        }
+    };
+    // Every missing column at once, before the first-problem header check.
+    let columns = match src.format {
+        Format::Csv => crate::load::header_columns(&src, &codebook.input).map(|c| c.0),
+        _ => schema_columns(&src),
+    };
+    let columns = match columns {
+        Ok(c) => c,
+        Err(e) => return as_problem(e),
+    };
+    let weight_col = match &opts.weight {
+        crate::load::WeightChoice::None => None,
+        crate::load::WeightChoice::Column(c) => Some(c.clone()),
+        crate::load::WeightChoice::Codebook => codebook.weight.clone(),
+    };
+    let missing: Vec<Problem> = codebook
+        .needed_columns(weight_col.as_deref())
+        .iter()
+        .filter(|c| !columns.contains(c))
+        .map(|c| missing_column(&file, c, &columns, "required by the codebook").into())
+        .collect();
+    if !missing.is_empty() {
+        // The header is broken; still list the rows that are broken in themselves.
+        let mut problems = missing;
+        if src.format == Format::Csv {
+            let (_, data_start) = crate::load::header_columns(&src, &codebook.input)?;
+            let header = Header {
+                columns: columns.clone(),
+                weight: None,
+                data_start,
+                first_row: codebook.header_rows() as u64 + 1,
+            };
+            let plan = Plan::new(codebook, &columns, None, &[]);
+            let found = crate::load::run(&src, &header, &plan, opts.engine, false, &|| {
+                Structure::new(columns.len(), max_problems)
+            })?;
+            let lines = lines_at(
+                &src,
+                &found.found.iter().map(|f| f.offset).collect::<Vec<_>>(),
+            );
+            for (f, line) in found.found.iter().zip(lines) {
+                problems.push(describe_at(&header, &plan, f, &file, Some(line)).into());
+            }
+            problems.sort_by_key(|p| p.row.unwrap_or(0));
+        }
+        return Ok(finish(problems, 0, 0));
+    }
+    let header = match check_header(&src, codebook, &opts.weight, &[]) {
+        Ok(h) => h,
+        Err(e) => return as_problem(e),
+    };
+    let plan = Plan::new(codebook, &header.columns, header.weight.as_deref(), &[]);
+    let settings = Settings {
+        lenient: true,
+        max_problems,
+        skip: Default::default(),
+    };
+    let read = read(&src, &header, &plan, &settings, opts.engine)?;
+    let pass = read.pass;
+    let found: Vec<&Found> = pass.problems.iter().collect();
+    // One line per repeated ID, at its first row, listing every row it is on.
+    let mut repeats: BTreeMap<&str, (u64, Vec<u64>)> = BTreeMap::new();
+    for f in &read.duplicates {
+        if let Issue::DuplicateId { id, first_record } = &f.issue {
+            let e = repeats
+                .entry(id.as_str())
+                .or_insert((*first_record, vec![header.first_row + first_record]));
+            e.1.push(header.first_row + f.record);
+        }
+    }
+    let mut repeat_found: Vec<(&str, u64, Vec<u64>)> = repeats
+        .into_iter()
+        .map(|(id, (first, rows))| (id, first, rows))
+        .collect();
+    repeat_found.sort_by_key(|(_, first, _)| *first);
+    let duplicate_problems: Vec<Problem> = repeat_found
+        .iter()
+        .map(|(id, first, rows)| {
+            let list: Vec<String> = rows.iter().map(|r| r.to_string()).collect();
+            Problem {
+                row: Some(header.first_row + first),
+                column: codebook.respondent_id.clone(),
+                value: Some(id.to_string()),
+                message: format!(
+                    "duplicate respondent ID '{id}': it appears on {} rows ({})",
+                    rows.len(),
+                    list.join(", ")
+                ),
+            }
+        })
+        .collect();
+    let lines = if src.format == Format::Csv {
+        lines_at(&src, &found.iter().map(|f| f.offset).collect::<Vec<_>>())
+    } else {
+        vec![0; found.len()]
+    };
+    let mut problems: Vec<Problem> = found
+        .iter()
+        .zip(&lines)
+        .map(|(f, &line)| {
+            let line = (src.format == Format::Csv).then_some(line);
+            let mut p = Problem::from(describe_at(&header, &plan, f, &file, line));
+            if let Issue::Check(v) = &f.issue {
+                p.value = v.value.clone();
+            }
+            p
+        })
+        .chain(duplicate_problems)
+        .take(max_problems)
+        .collect();
+    let total_found = pass
+        .problem_counts
+        .iter()
+        .take(plan.checks.len() + DUPLICATE_ID)
+        .sum::<u64>()
+        + repeat_found.len() as u64;
+    let unlisted = total_found.saturating_sub(problems.len() as u64);
+    let rows = pass.records;
+    let kept = rows - pass.problem_rows - pass.excluded_by.iter().sum::<u64>();
+    if rows > 0 && kept == 0 && problems.is_empty() {
         problems.push(Problem {
             row: None,
             column: codebook.exclude.first().map(|e| e.column.clone()),
@@ -259,5 +395,5 @@ pub fn validate(src: &Source, codebook: &Codebook, weight: Option<&str>) -> Resu
         });
     }
     problems.sort_by_key(|p| p.row.unwrap_or(0));
-    Ok(finish(problems, rows))
+    Ok(finish(problems, rows, unlisted))
 }

@@ -3,7 +3,8 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Subcommand;
 use concerns::error::exit;
-use concerns::guess::guess;
+use concerns::guess::{guess, guess_spss};
+use concerns::load::Format;
 use concerns::load::Source;
 use concerns::output::write_atomic;
 
@@ -19,7 +20,7 @@ pub struct Args {
 pub enum Action {
     /// Write a starting codebook guessed from a file's columns and values.
     Init {
-        /// Respondent-level CSV (`-` for standard input).
+        /// Respondent-level CSV or SPSS .sav/.zsav (`-` for standard input).
         data: String,
         /// Where to write the TOML; default: standard output.
         #[arg(short, long, value_name = "FILE")]
@@ -38,7 +39,17 @@ pub fn run(args: Args) -> Result<i32> {
             encoding,
         } => {
             let src = Source::open(&data, &encoding, None)?;
-            let text = guess(&src)?;
+            let text = match src.format {
+                Format::Csv => guess(&src)?,
+                Format::Spss => guess_spss(&src)?,
+                Format::Parquet => {
+                    return Err(concerns::error::DataError::new(
+                        &src.name,
+                        "codebook init reads CSV and SPSS files; for Parquet, export a few rows as CSV and guess from those",
+                    )
+                    .into())
+                }
+            };
             match output {
                 Some(path) => {
                     write_atomic(&path, |w| Ok(w.write_all(text.as_bytes())?))?;

@@ -67,24 +67,29 @@ pub struct Common {
     /// Significance level of the letters.
     #[arg(long, default_value_t = 0.05)]
     pub alpha: f64,
-    /// Text encoding of the input: utf-8, windows-1251 (Cyrillic Excel), latin-1, …
-    #[arg(long, default_value = "utf-8")]
-    pub encoding: String,
-    /// Field delimiter: ',', ';' or 'tab' (default: detected from the header).
+    /// Text encoding of the input: utf-8 (default), windows-1251 (Cyrillic Excel), latin-1, …
+    #[arg(long)]
+    pub encoding: Option<String>,
+    /// Field delimiter: ',', ';', 'tab' or '|' (default: the codebook's, else detected).
     #[arg(long, value_parser = parse_delimiter)]
     pub delimiter: Option<u8>,
+    /// Leave out rows with problems, and say how many and why, instead of stopping.
+    #[arg(long)]
+    pub lenient: bool,
+    /// How a CSV is read: `scan` (the parallel scanner) or `polars` (to cross-check it).
+    #[arg(long, value_enum, default_value_t = EngineArg::Scan, hide_short_help = true)]
+    pub engine: EngineArg,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum EngineArg {
+    Scan,
+    Polars,
 }
 
 fn parse_delimiter(s: &str) -> Result<u8, String> {
-    match s {
-        "," | "comma" => Ok(b','),
-        ";" | "semicolon" => Ok(b';'),
-        "tab" | "\\t" | "\t" => Ok(b'\t'),
-        "|" | "pipe" => Ok(b'|'),
-        other => Err(format!(
-            "'{other}' is not a delimiter: use ',', ';', 'tab' or '|'"
-        )),
-    }
+    concerns::analysis::delimiter_byte(s)
+        .ok_or_else(|| format!("'{s}' is not a delimiter: use ',', ';', 'tab' or '|'"))
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -128,6 +133,11 @@ impl Common {
             alpha: self.alpha,
             encoding: self.encoding.clone(),
             delimiter: self.delimiter,
+            lenient: self.lenient,
+            engine: match self.engine {
+                EngineArg::Scan => concerns::load::Engine::Auto,
+                EngineArg::Polars => concerns::load::Engine::Polars,
+            },
             ..Options::default()
         }
     }

@@ -1,6 +1,5 @@
 use anyhow::Result;
 use concerns::error::exit;
-use concerns::load::Source;
 use concerns::validate::validate;
 
 use super::{print_stdout, Common};
@@ -12,6 +11,9 @@ pub struct Args {
     /// `text` (one line per problem, then a verdict) or `json`.
     #[arg(long, short, default_value = "text", value_parser = ["text", "json"])]
     pub format: String,
+    /// Problems listed with their row at most (all are counted).
+    #[arg(long, default_value_t = 10_000)]
+    pub max_problems: usize,
     #[command(flatten)]
     pub common: Common,
 }
@@ -19,13 +21,7 @@ pub struct Args {
 pub fn run(args: Args) -> Result<i32> {
     let codebook = args.common.codebook()?;
     let opts = args.common.options();
-    let src = Source::open(&args.data, &opts.encoding, opts.delimiter)?;
-    let weight = match &opts.weight {
-        concerns::load::WeightChoice::None => None,
-        concerns::load::WeightChoice::Column(c) => Some(c.clone()),
-        concerns::load::WeightChoice::Codebook => codebook.weight.clone(),
-    };
-    let v = validate(&src, &codebook, weight.as_deref())?;
+    let v = validate(&args.data, &codebook, &opts, args.max_problems)?;
     let text = if args.format == "json" {
         serde_json::to_string_pretty(&v)? + "\n"
     } else {

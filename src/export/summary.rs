@@ -46,7 +46,7 @@ fn headline(r: &Results, q: &QuestionResult) -> Option<String> {
     };
     let first = q.items.iter().find(|i| i.rank == 1)?;
     Some(match q.kind {
-        Kind::MultiResponse => {
+        Kind::MultiResponse | Kind::MultiResponseDelimited => {
             let next: Vec<String> = q
                 .items
                 .iter()

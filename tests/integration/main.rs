@@ -3,6 +3,7 @@
 mod bad_input;
 mod codebooks;
 mod data;
+mod engines;
 mod inputs;
 mod reference;
 mod report;

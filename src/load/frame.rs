@@ -1,0 +1,222 @@
+//! Inputs read by polars: Parquet files, and CSV when `--engine polars` cross-checks the
+//! scanner. Only the needed columns are read; their values are handed to the pass as text,
+//! with numbers written the way a CSV export would write them (`1`, not `1.0`).
+
+use std::borrow::Cow;
+
+use anyhow::{anyhow, Result};
+use polars::prelude::*;
+
+use super::scan::Consumer;
+use super::{Header, Source};
+use crate::error::DataError;
+use crate::plan::Fields;
+
+/// Rows converted to text at a time, to bound memory on large files.
+const BLOCK: usize = 1 << 16;
+
+/// Some columns of a block of rows, as text, addressed by header position.
+pub struct TextBlock {
+    width: usize,
+    /// Header position → index into `columns`.
+    slot: Vec<Option<usize>>,
+    columns: Vec<Vec<Option<String>>>,
+    pub rows: usize,
+}
+
+impl TextBlock {
+    /// `columns[k]` holds header position `positions[k]`.
+    pub fn new(width: usize, positions: &[usize], columns: Vec<Vec<Option<String>>>) -> TextBlock {
+        let mut slot = vec![None; width];
+        for (k, &p) in positions.iter().enumerate() {
+            slot[p] = Some(k);
+        }
+        let rows = columns.first().map(Vec::len).unwrap_or(0);
+        TextBlock {
+            width,
+            slot,
+            columns,
+            rows,
+        }
+    }
+
+    /// Hands the rows to `consumer`; `first` is the number of rows before this block.
+    pub fn feed<C: Consumer>(&self, consumer: &mut C, first: u64) {
+        for i in 0..self.rows {
+            let n = first + i as u64;
+            consumer.record(&BlockRow { block: self, i }, n, n);
+        }
+    }
+}
+
+struct BlockRow<'a> {
+    block: &'a TextBlock,
+    i: usize,
+}
+
+impl Fields for BlockRow<'_> {
+    fn len(&self) -> usize {
+        self.block.width
+    }
+
+    fn get(&self, column: usize) -> Option<Cow<'_, [u8]>> {
+        let k = (*self.block.slot.get(column)?)?;
+        Some(Cow::Borrowed(
+            self.block.columns[k][self.i]
+                .as_deref()
+                .unwrap_or_default()
+                .as_bytes(),
+        ))
+    }
+}
+
+/// A number as a CSV export writes it: whole numbers without a decimal point.
+pub fn number_text(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        format!("{}", x as i64)
+    } else {
+        format!("{x}")
+    }
+}
+
+fn polars_error(src: &Source, e: PolarsError) -> anyhow::Error {
+    let s = e.to_string();
+    let first = s.lines().next().unwrap_or_default().trim();
+    DataError::new(&src.name, format!("cannot read the file: {first}")).into()
+}
+
+/// One column as text.
+fn column_text(c: &Column) -> PolarsResult<Vec<Option<String>>> {
+    let s = c.as_materialized_series();
+    Ok(match s.dtype() {
+        DataType::String => s.str()?.iter().map(|v| v.map(str::to_string)).collect(),
+        DataType::Boolean => s
+            .bool()?
+            .iter()
+            .map(|v| v.map(|b| if b { "1" } else { "0" }.to_string()))
+            .collect(),
+        d if d.is_integer() => s
+            .cast(&DataType::Int64)?
+            .i64()?
+            .iter()
+            .map(|v| v.map(|x| x.to_string()))
+            .collect(),
+        d if d.is_float() => s
+            .cast(&DataType::Float64)?
+            .f64()?
+            .iter()
+            .map(|v| v.filter(|x| !x.is_nan()).map(number_text))
+            .collect(),
+        _ => s
+            .cast(&DataType::String)?
+            .str()?
+            .iter()
+            .map(|v| v.map(str::to_string))
+            .collect(),
+    })
+}
+
+/// Feeds a collected frame of the needed columns, block by block.
+fn feed_frame<C: Consumer>(
+    df: &DataFrame,
+    width: usize,
+    needed: &[usize],
+    consumer: &mut C,
+) -> PolarsResult<()> {
+    let mut first = 0;
+    while first < df.height() {
+        let part = df.slice(first as i64, BLOCK);
+        let columns = part
+            .columns()
+            .iter()
+            .map(column_text)
+            .collect::<PolarsResult<Vec<_>>>()?;
+        TextBlock::new(width, needed, columns).feed(consumer, first as u64);
+        first += BLOCK;
+    }
+    Ok(())
+}
+
+fn path_of(src: &Source) -> Result<PlRefPath> {
+    let p = src
+        .path
+        .to_str()
+        .ok_or_else(|| anyhow!("{}: the path is not valid UTF-8", src.name))?;
+    Ok(PlRefPath::new(p))
+}
+
+fn parquet_scan(src: &Source) -> Result<LazyFrame> {
+    let args = ScanArgsParquet {
+        glob: false,
+        ..Default::default()
+    };
+    LazyFrame::scan_parquet(path_of(src)?, args).map_err(|e| polars_error(src, e))
+}
+
+/// The column names of a Parquet file (from its footer; no data is read).
+pub fn parquet_columns(src: &Source) -> Result<Vec<String>> {
+    let schema = parquet_scan(src)?
+        .collect_schema()
+        .map_err(|e| polars_error(src, e))?;
+    Ok(schema.iter_names().map(|n| n.to_string()).collect())
+}
+
+/// Feeds the needed columns of a Parquet file.
+pub fn parquet<C: Consumer>(
+    src: &Source,
+    header: &Header,
+    needed: &[usize],
+    consumer: &mut C,
+) -> Result<()> {
+    let names: Vec<Expr> = needed
+        .iter()
+        .map(|&i| col(header.columns[i].as_str()))
+        .collect();
+    let df = parquet_scan(src)?
+        .select(names)
+        .collect()
+        .map_err(|e| polars_error(src, e))?;
+    feed_frame(&df, header.columns.len(), needed, consumer).map_err(|e| polars_error(src, e))
+}
+
+/// Feeds the needed columns of a CSV read by polars (every column as text).
+pub fn polars_csv<C: Consumer>(
+    src: &Source,
+    header: &Header,
+    needed: &[usize],
+    consumer: &mut C,
+) -> Result<()> {
+    let skip = (header.first_row - 1) as usize;
+    let lf = LazyCsvReader::new(path_of(src)?)
+        .with_has_header(false)
+        .with_skip_rows(skip)
+        .with_separator(src.delimiter)
+        .with_infer_schema_length(Some(0))
+        .with_null_values(Some(NullValues::AllColumnsSingle("".into())))
+        .finish()
+        .map_err(|e| polars_error(src, e))?;
+    // Without a header polars names the columns column_1, column_2, …
+    let names: Vec<Expr> = needed
+        .iter()
+        .map(|&i| col(format!("column_{}", i + 1).as_str()))
+        .collect();
+    let df = lf
+        .select(names)
+        .collect()
+        .map_err(|e| polars_error(src, e))?;
+    feed_frame(&df, header.columns.len(), needed, consumer).map_err(|e| polars_error(src, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::number_text;
+
+    #[test]
+    fn numbers_read_as_a_csv_writes_them() {
+        assert_eq!(number_text(1.0), "1");
+        assert_eq!(number_text(0.0), "0");
+        assert_eq!(number_text(-3.0), "-3");
+        assert_eq!(number_text(1.3087), "1.3087");
+        assert_eq!(number_text(0.1 + 0.2), "0.30000000000000004");
+    }
+}

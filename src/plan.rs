@@ -1,0 +1,516 @@
+//! The codebook compiled against one file's header: which fields to read and what each
+//! value means. Every input (the CSV scanner, Parquet, SPSS) hands records to [`Plan::eval`],
+//! so the rules of validity and of who counts where exist once.
+
+use std::borrow::Cow;
+
+use crate::codebook::{Codebook, Coding, Kind, Question};
+
+/// One record's fields, whatever the input.
+pub trait Fields {
+    /// Number of fields the record has (a CSV row may be ragged).
+    fn len(&self) -> usize;
+    /// The field at header position `column`, unescaped; `None` past the end.
+    fn get(&self, column: usize) -> Option<Cow<'_, [u8]>>;
+    /// Whether the whole record is UTF-8 text (loaders that decode text always are).
+    fn is_utf8(&self) -> bool {
+        true
+    }
+}
+
+/// One validity rule, as the messages and the `--lenient` summary name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    pub column: String,
+    pub expected: String,
+}
+
+/// What one field of a record broke.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// Index into [`Plan::checks`].
+    pub check: usize,
+    /// The value as found (`None`: empty).
+    pub value: Option<String>,
+}
+
+/// The answer of one question in one record: for a single choice 0 (not answered) or
+/// item index + 1; for a multi-response question bit 0 = answered, bit i + 1 = item i.
+pub type State = u64;
+
+/// Number of distinct states of a question, when small enough to count densely.
+pub fn dense_states(q: &QuestionPlan) -> Option<usize> {
+    match q {
+        QuestionPlan::Single { codes, .. } => Some(codes.len() + 1),
+        QuestionPlan::Multi { items, .. } if items <= &10 => Some(1 << (items + 1)),
+        QuestionPlan::Multi { .. } => None,
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum QuestionPlan {
+    Single {
+        column: usize,
+        codes: Vec<Vec<u8>>,
+        check: usize,
+    },
+    Multi {
+        items: usize,
+        form: MultiForm,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub enum MultiForm {
+    /// One column per item; `checks[i]` guards column i.
+    Dichotomies {
+        columns: Vec<usize>,
+        coding: Coding,
+        checks: Vec<usize>,
+    },
+    /// One column of codes joined by `delimiter`.
+    Delimited {
+        column: usize,
+        delimiter: Vec<u8>,
+        /// (code, item index), longest code first so codes containing the delimiter win.
+        codes: Vec<(Vec<u8>, usize)>,
+        unlisted: Option<usize>,
+        check: usize,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct ExclusionPlan {
+    pub column: usize,
+    pub codes: Vec<Vec<u8>>,
+    /// Per code: does it exclude the respondent?
+    pub excludes: Vec<bool>,
+    pub check: usize,
+}
+
+/// The codebook against one header.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Fields the header has; a record with another number is ragged.
+    pub width: usize,
+    pub id: Option<usize>,
+    pub weight: Option<(usize, usize)>,
+    pub exclusions: Vec<ExclusionPlan>,
+    pub questions: Vec<QuestionPlan>,
+    /// Columns whose values form groups: `--by` segments, then contrast questions.
+    pub groupings: Vec<usize>,
+    pub synthetic_prefix: Option<Vec<u8>>,
+    pub checks: Vec<Check>,
+}
+
+/// What [`Plan::eval`] makes of one valid record.
+#[derive(Debug, Clone, Default)]
+pub struct Eval {
+    /// 1.0 when unweighted.
+    pub weight: f64,
+    /// Index of the exclusion that applies, if any.
+    pub excluded_by: Option<usize>,
+    pub states: Vec<State>,
+}
+
+fn quoted_list(codes: &[String]) -> String {
+    codes
+        .iter()
+        .map(|c| format!("'{c}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Surrounding spaces are not part of a code (SPSS pads strings, spreadsheets add them).
+pub fn trim(v: &[u8]) -> &[u8] {
+    v.trim_ascii()
+}
+
+fn text(v: &[u8]) -> String {
+    String::from_utf8_lossy(v).into_owned()
+}
+
+/// A column's position in the header.
+pub fn position(columns: &[String], name: &str) -> Option<usize> {
+    columns.iter().position(|c| c == name)
+}
+
+impl Plan {
+    /// Compiles `codebook` against `columns` (the header, already checked to hold every
+    /// needed column), with the weight column in use and the grouping columns.
+    pub fn new(
+        codebook: &Codebook,
+        columns: &[String],
+        weight: Option<&str>,
+        groupings: &[String],
+    ) -> Plan {
+        let at = |name: &str| position(columns, name).unwrap_or(usize::MAX);
+        let mut checks = Vec::new();
+        let mut check = |column: &str, expected: String| {
+            checks.push(Check {
+                column: column.to_string(),
+                expected,
+            });
+            checks.len() - 1
+        };
+        let weight = weight.map(|w| (at(w), check(w, "a positive number (survey weight)".into())));
+        let exclusions = codebook
+            .exclude
+            .iter()
+            .map(|e| ExclusionPlan {
+                column: at(&e.column),
+                codes: e.codes.iter().map(|c| c.as_bytes().to_vec()).collect(),
+                excludes: e.codes.iter().map(|c| e.exclude.contains(c)).collect(),
+                check: check(&e.column, format!("one of {}", quoted_list(&e.codes))),
+            })
+            .collect();
+        let questions = codebook
+            .questions
+            .iter()
+            .map(|q| question_plan(q, &at, &mut check))
+            .collect();
+        Plan {
+            width: columns.len(),
+            id: codebook.respondent_id.as_deref().map(at),
+            weight,
+            exclusions,
+            questions,
+            groupings: groupings.iter().map(|g| at(g)).collect(),
+            synthetic_prefix: codebook
+                .survey
+                .synthetic_id_prefix
+                .as_ref()
+                .map(|p| p.as_bytes().to_vec()),
+            checks,
+        }
+    }
+
+    /// Header positions of every field the plan reads.
+    pub fn columns(&self) -> Vec<usize> {
+        let mut v: Vec<usize> = self.id.into_iter().collect();
+        v.extend(self.weight.map(|(c, _)| c));
+        v.extend(self.exclusions.iter().map(|e| e.column));
+        for q in &self.questions {
+            match q {
+                QuestionPlan::Single { column, .. } => v.push(*column),
+                QuestionPlan::Multi { form, .. } => match form {
+                    MultiForm::Dichotomies { columns, .. } => v.extend(columns),
+                    MultiForm::Delimited { column, .. } => v.push(*column),
+                },
+            }
+        }
+        v.extend(&self.groupings);
+        v
+    }
+
+    /// Evaluates one record into `out`; every broken rule goes to `violations` (in the
+    /// order of the checks). The record is valid when none was added.
+    pub fn eval<F: Fields>(&self, rec: &F, out: &mut Eval, violations: &mut Vec<Violation>) {
+        let field = |c: usize| rec.get(c).unwrap_or(Cow::Borrowed(&[]));
+        out.weight = 1.0;
+        if let Some((c, check)) = self.weight {
+            let raw = field(c);
+            match parse_weight(trim(&raw)) {
+                Some(w) => out.weight = w,
+                None => violations.push(Violation {
+                    check,
+                    value: (!trim(&raw).is_empty()).then(|| text(&raw)),
+                }),
+            }
+        }
+        out.excluded_by = None;
+        for (k, e) in self.exclusions.iter().enumerate() {
+            let raw = field(e.column);
+            let v = trim(&raw);
+            match e.codes.iter().position(|c| c.as_slice() == v) {
+                Some(i) => {
+                    if e.excludes[i] && out.excluded_by.is_none() {
+                        out.excluded_by = Some(k);
+                    }
+                }
+                None => violations.push(Violation {
+                    check: e.check,
+                    value: (!v.is_empty()).then(|| text(v)),
+                }),
+            }
+        }
+        out.states.clear();
+        for q in &self.questions {
+            let state = match q {
+                QuestionPlan::Single {
+                    column,
+                    codes,
+                    check,
+                } => {
+                    let raw = field(*column);
+                    let v = trim(&raw);
+                    if v.is_empty() {
+                        0
+                    } else {
+                        match codes.iter().position(|c| c.as_slice() == v) {
+                            Some(i) => i as State + 1,
+                            None => {
+                                violations.push(Violation {
+                                    check: *check,
+                                    value: Some(text(v)),
+                                });
+                                0
+                            }
+                        }
+                    }
+                }
+                QuestionPlan::Multi { form, .. } => multi_state(form, &field, violations),
+            };
+            out.states.push(state);
+        }
+    }
+}
+
+fn multi_state<'a>(
+    form: &MultiForm,
+    field: &impl Fn(usize) -> Cow<'a, [u8]>,
+    violations: &mut Vec<Violation>,
+) -> State {
+    let mut state: State = 0;
+    match form {
+        MultiForm::Dichotomies {
+            columns,
+            coding,
+            checks,
+        } => {
+            for (i, (&c, &check)) in columns.iter().zip(checks).enumerate() {
+                let raw = field(c);
+                let v = trim(&raw);
+                match (coding, v) {
+                    (_, b"") => {}
+                    (Coding::ZeroOne, b"1") => state |= 1 | 1 << (i + 1),
+                    (Coding::ZeroOne, b"0") => state |= 1,
+                    (Coding::ZeroOne, _) => violations.push(Violation {
+                        check,
+                        value: Some(text(v)),
+                    }),
+                    (Coding::Filled, _) => state |= 1 | 1 << (i + 1),
+                }
+            }
+        }
+        MultiForm::Delimited {
+            column,
+            delimiter,
+            codes,
+            unlisted,
+            check,
+        } => {
+            let raw = field(*column);
+            let mut rest = trim(&raw);
+            if rest.is_empty() {
+                return 0;
+            }
+            state = 1;
+            while !rest.is_empty() {
+                // The longest code that ends at a delimiter or at the end of the cell.
+                let hit = codes.iter().find_map(|(code, item)| {
+                    let after = rest.strip_prefix(code.as_slice())?;
+                    let after = after.trim_ascii_start();
+                    if after.is_empty() {
+                        Some((*item, after))
+                    } else {
+                        after
+                            .strip_prefix(delimiter.as_slice())
+                            .map(|a| (*item, a.trim_ascii_start()))
+                    }
+                });
+                match hit {
+                    Some((item, after)) => {
+                        state |= 1 << (item + 1);
+                        rest = after;
+                    }
+                    None => {
+                        let end = find(rest, delimiter).unwrap_or(rest.len());
+                        let token = trim(&rest[..end]);
+                        match unlisted {
+                            Some(item) if !token.is_empty() => state |= 1 << (item + 1),
+                            _ if token.is_empty() => {}
+                            _ => violations.push(Violation {
+                                check: *check,
+                                value: Some(text(token)),
+                            }),
+                        }
+                        rest = rest
+                            .get(end + delimiter.len()..)
+                            .unwrap_or_default()
+                            .trim_ascii_start();
+                    }
+                }
+            }
+        }
+    }
+    state
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    memchr::memmem::find(hay, needle)
+}
+
+/// A survey weight: a finite number above zero.
+pub fn parse_weight(v: &[u8]) -> Option<f64> {
+    let w: f64 = fast_float2::parse(v).ok()?;
+    (w.is_finite() && w > 0.0).then_some(w)
+}
+
+fn question_plan(
+    q: &Question,
+    at: &impl Fn(&str) -> usize,
+    check: &mut impl FnMut(&str, String) -> usize,
+) -> QuestionPlan {
+    let codes: Vec<String> = q.items.iter().filter_map(|i| i.code.clone()).collect();
+    match q.kind {
+        Kind::SingleChoice => {
+            let column = q.column.as_deref().unwrap_or_default();
+            QuestionPlan::Single {
+                column: at(column),
+                codes: codes.iter().map(|c| c.as_bytes().to_vec()).collect(),
+                check: check(
+                    column,
+                    format!("one of {} or empty (not answered)", quoted_list(&codes)),
+                ),
+            }
+        }
+        Kind::MultiResponse => {
+            let columns: Vec<&str> = q.columns();
+            let expected = match q.coding {
+                Coding::ZeroOne => "1 (selected), 0 (not selected) or empty (not asked)",
+                Coding::Filled => "any text (selected) or empty (not selected)",
+            };
+            QuestionPlan::Multi {
+                items: columns.len(),
+                form: MultiForm::Dichotomies {
+                    columns: columns.iter().map(|c| at(c)).collect(),
+                    coding: q.coding,
+                    checks: columns.iter().map(|c| check(c, expected.into())).collect(),
+                },
+            }
+        }
+        Kind::MultiResponseDelimited => {
+            let column = q.column.as_deref().unwrap_or_default();
+            let mut by_length: Vec<(Vec<u8>, usize)> = codes
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (c.as_bytes().to_vec(), i))
+                .collect();
+            by_length.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.1.cmp(&b.1)));
+            let unlisted = q
+                .unlisted
+                .as_ref()
+                .and_then(|u| q.items.iter().position(|i| &i.id == u));
+            QuestionPlan::Multi {
+                items: q.items.len(),
+                form: MultiForm::Delimited {
+                    column: at(column),
+                    delimiter: q.delimiter().as_bytes().to_vec(),
+                    codes: by_length,
+                    unlisted,
+                    check: check(
+                        column,
+                        format!(
+                            "codes among {} separated by '{}', or empty (not asked)",
+                            quoted_list(&codes),
+                            q.delimiter()
+                        ),
+                    ),
+                },
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A record of string fields.
+    struct Row(Vec<&'static str>);
+
+    impl Fields for Row {
+        fn len(&self) -> usize {
+            self.0.len()
+        }
+        fn get(&self, c: usize) -> Option<Cow<'_, [u8]>> {
+            self.0.get(c).map(|s| Cow::Borrowed(s.as_bytes()))
+        }
+    }
+
+    fn delimited(unlisted: Option<&str>) -> (Codebook, Vec<String>) {
+        let toml = format!(
+            r#"
+[survey]
+id = "t"
+title.en = "t"
+[[questions]]
+id = "q"
+kind = "multi_response_delimited"
+column = "q"
+text.en = "q"
+delimiter = ","
+{}
+items = [
+  {{ id = "a", code = "Yes, always", label.en = "A" }},
+  {{ id = "b", code = "Always", label.en = "B" }},
+  {{ id = "c", code = "No", label.en = "C" }},
+  {{ id = "other", code = "Other", label.en = "Other" }},
+]
+"#,
+            unlisted
+                .map(|u| format!("unlisted = \"{u}\""))
+                .unwrap_or_default()
+        );
+        (
+            Codebook::parse(&toml, "t.toml").unwrap(),
+            vec!["q".to_string()],
+        )
+    }
+
+    fn state_of(plan: &Plan, cell: &'static str) -> (State, Vec<Violation>) {
+        let mut e = Eval::default();
+        let mut v = Vec::new();
+        plan.eval(&Row(vec![cell]), &mut e, &mut v);
+        (e.states[0], v)
+    }
+
+    #[test]
+    fn delimited_codes_that_contain_the_delimiter_are_matched_whole() {
+        let (cb, cols) = delimited(None);
+        let plan = Plan::new(&cb, &cols, None, &[]);
+        // "Yes, always" holds the delimiter; it must not split into "Yes" + "always".
+        assert_eq!(state_of(&plan, "Yes, always, No").0, 1 | 1 << 1 | 1 << 3);
+        assert_eq!(state_of(&plan, "Always").0, 1 | 1 << 2);
+        assert_eq!(state_of(&plan, " No ,Always ").0, 1 | 1 << 2 | 1 << 3);
+        assert_eq!(state_of(&plan, "").0, 0);
+        let (s, v) = state_of(&plan, "No, Sometimes");
+        assert_eq!(s, 1 | 1 << 3);
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0].value.as_deref(), Some("Sometimes"));
+    }
+
+    #[test]
+    fn unlisted_answers_count_as_the_named_item() {
+        let (cb, cols) = delimited(Some("other"));
+        let plan = Plan::new(&cb, &cols, None, &[]);
+        let (s, v) = state_of(&plan, "No, my own words, with a comma");
+        assert!(v.is_empty(), "{v:?}");
+        assert_eq!(s, 1 | 1 << 3 | 1 << 4);
+    }
+
+    #[test]
+    fn weights_must_be_positive_finite_numbers() {
+        assert_eq!(parse_weight(b"1.25"), Some(1.25));
+        assert_eq!(parse_weight(b"2e-1"), Some(0.2));
+        for bad in [&b"0"[..], b"-1", b"NaN", b"inf", b"", b"1,5", b"x"] {
+            assert_eq!(
+                parse_weight(bad),
+                None,
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+    }
+}

@@ -1,0 +1,188 @@
+//! The parallel CSV scanner and polars' CSV reader give identical tabulations, whatever the
+//! chunking, quoting, line ends and problems of the file (a property test on random data).
+
+use concerns::codebook::Codebook;
+use concerns::load::scan::{scan, Consumer, CsvFile};
+use concerns::load::{check_header, frame, Source, WeightChoice};
+use concerns::plan::Plan;
+use concerns::tabulate::{Pass, Settings, Tabulation};
+use proptest::prelude::*;
+
+const COLUMNS: [&str; 15] = [
+    "respondent_id",
+    "country",
+    "generation",
+    "gender",
+    "weight",
+    "ai_familiarity",
+    "prefer_no_ai",
+    "switch_intent",
+    "concern_reach_person",
+    "concern_job_loss",
+    "concern_wrong_answers",
+    "concern_data_security",
+    "concern_bias",
+    "concern_other",
+    "concern_other_text",
+];
+
+/// One respondent: codes drawn from the canonical sets, now and then a bad value.
+fn respondent() -> impl Strategy<Value = Vec<String>> {
+    let pick = |v: &'static [&'static str]| prop::sample::select(v).prop_map(str::to_string);
+    (
+        pick(&["us", "gb", "de", "", " fr "]),
+        pick(&["gen_z", "millennial", "gen_x", "boomer", ""]),
+        pick(&["female", "male", "other"]),
+        prop_oneof![
+            pick(&["0.5939", "1.3087", "0.9869", "2", "1e0"]),
+            (1u32..5_000_000).prop_map(|x| format!("{}", x as f64 / 1_000_000.0)),
+            Just("-1".to_string()),
+        ],
+        pick(&[
+            "very_familiar",
+            "somewhat_familiar",
+            "not_very_familiar",
+            "dont_know_ai",
+            "maybe",
+        ]),
+        pick(&["yes", "no", ""]),
+        pick(&["yes", "no", "unsure", "", "perhaps"]),
+        prop::collection::vec(pick(&["0", "1", "1", "", "2"]), 6),
+        "[a-z ,\"\n\r;]{0,12}",
+    )
+        .prop_map(
+            |(country, generation, gender, weight, fam, prefer, switch, concerns, text)| {
+                let mut row = vec![
+                    String::new(),
+                    country,
+                    generation,
+                    gender,
+                    weight,
+                    fam,
+                    prefer,
+                    switch,
+                ];
+                row.extend(concerns);
+                row.push(text);
+                row
+            },
+        )
+}
+
+fn csv_bytes(rows: &[Vec<String>], crlf: bool, quote_all: bool) -> Vec<u8> {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(if crlf {
+            csv::Terminator::CRLF
+        } else {
+            csv::Terminator::Any(b'\n')
+        })
+        .quote_style(if quote_all {
+            csv::QuoteStyle::Always
+        } else {
+            csv::QuoteStyle::Necessary
+        })
+        .from_writer(Vec::new());
+    w.write_record(COLUMNS).unwrap();
+    for (i, r) in rows.iter().enumerate() {
+        let mut r = r.clone();
+        // Now and then a repeated respondent ID.
+        r[0] = format!("r{}", if i % 17 == 16 { i - 3 } else { i });
+        w.write_record(&r).unwrap();
+    }
+    w.into_inner().unwrap()
+}
+
+/// Tabulation and problem counts, the way `analyse` produces them, through one engine.
+fn tabulate(path: &std::path::Path, chunk: Option<u64>) -> (Tabulation, Vec<u64>, Vec<u64>) {
+    let codebook = Codebook::canonical();
+    let src = Source::open(path.to_str().unwrap(), "utf-8", None).unwrap();
+    let header = check_header(
+        &src,
+        &codebook,
+        &WeightChoice::Codebook,
+        &["generation".to_string()],
+    )
+    .unwrap();
+    let plan = Plan::new(
+        &codebook,
+        &header.columns,
+        header.weight.as_deref(),
+        &["generation".to_string(), "switch_intent".to_string()],
+    );
+    let settings = Settings {
+        lenient: true,
+        max_problems: 1000,
+        skip: Default::default(),
+    };
+    let mut pass = Pass::new(&plan, &settings);
+    match chunk {
+        Some(chunk) => {
+            let file = CsvFile {
+                path: &src.path,
+                data_start: header.data_start,
+                delimiter: b',',
+                chunk,
+            };
+            let mut before = 0;
+            for c in scan(&file, 3, &|| Pass::new(&plan, &settings), &|_| {}).unwrap() {
+                let n = c.records;
+                pass.absorb(c.consumer, before);
+                before += n;
+            }
+        }
+        None => {
+            let needed: Vec<usize> = (0..header.columns.len()).collect();
+            frame::polars_csv(&src, &header, &needed, &mut pass).unwrap();
+        }
+    }
+    let problem_rows: Vec<u64> = pass.problems.iter().map(|p| p.record).collect();
+    let counts = pass.problem_counts.clone();
+    let ids: Vec<String> = codebook.questions.iter().map(|q| q.id.clone()).collect();
+    (pass.finish(&ids), counts, problem_rows)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn scanner_and_polars_agree(
+        rows in prop::collection::vec(respondent(), 1..120),
+        chunk in 1u64..3000,
+        crlf in any::<bool>(),
+        quote_all in any::<bool>(),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("random.csv");
+        std::fs::write(&path, csv_bytes(&rows, crlf, quote_all)).unwrap();
+        let by_polars = tabulate(&path, None);
+        let whole = tabulate(&path, Some(1 << 30));
+        let chunked = tabulate(&path, Some(chunk));
+        prop_assert_eq!(&whole, &by_polars);
+        prop_assert_eq!(&chunked, &whole);
+        prop_assert_eq!(whole.0.rows, rows.len() as u64);
+    }
+}
+
+#[test]
+fn the_bundled_data_tabulates_the_same_through_both_engines() {
+    let data = super::root().join(super::DATA);
+    let scanner = super::json(&[
+        "table",
+        data.to_str().unwrap(),
+        "--format",
+        "json",
+        "--by",
+        "generation",
+    ]);
+    let polars = super::json(&[
+        "table",
+        data.to_str().unwrap(),
+        "--format",
+        "json",
+        "--by",
+        "generation",
+        "--engine",
+        "polars",
+    ]);
+    assert_eq!(scanner, polars);
+}
