@@ -5,6 +5,7 @@ mod codebooks;
 mod data;
 mod engines;
 mod inputs;
+mod platforms;
 mod reference;
 mod report;
 mod segments;
