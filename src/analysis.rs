@@ -166,6 +166,10 @@ pub fn analyse(input: &str, codebook: &Codebook, opts: &Options) -> Result<Resul
     };
     let read = crate::load::read(&src, &header, &plan, &settings, opts.engine)?;
     let (mut pass, sha) = (read.pass, read.sha256);
+    if let Some(u) = &read.unterminated {
+        // Whatever else is wrong, this explains the end of the file: fix it first.
+        return Err(crate::validate::describe(&src, &header, &plan, u).into());
+    }
     if !opts.lenient {
         if let Some(first) = pass.problems.first() {
             let count = match &first.issue {
@@ -352,7 +356,7 @@ pub fn build(
         })
         .collect();
 
-    Results {
+    let mut results = Results {
         schema_version: SCHEMA_VERSION,
         tool: Tool { name: env!("CARGO_PKG_NAME").into(), version: env!("CARGO_PKG_VERSION").into() },
         input,
@@ -405,7 +409,11 @@ pub fn build(
         questions,
         contrasts,
         warnings,
+    };
+    if let Some(note) = results.dropped_note() {
+        results.warnings.insert(0, note);
     }
+    results
 }
 
 struct Context<'a> {

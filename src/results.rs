@@ -206,6 +206,27 @@ impl Results {
         notes.join(" ")
     }
 
+    /// "12 rows with problems were left out (--lenient): …", when any were.
+    pub fn dropped_note(&self) -> Option<String> {
+        if self.base.dropped == 0 {
+            return None;
+        }
+        let reasons: Vec<String> = self
+            .dropped
+            .iter()
+            .map(|d| match &d.column {
+                Some(c) => format!("{} with '{c}' {}", d.rows, d.reason),
+                None => format!("{} {}", d.rows, d.reason),
+            })
+            .collect();
+        Some(format!(
+            "{} row{} with problems left out (--lenient): {}.",
+            self.base.dropped,
+            if self.base.dropped == 1 { "" } else { "s" },
+            reasons.join("; ")
+        ))
+    }
+
     pub fn question(&self, id: &str) -> Option<&QuestionResult> {
         self.questions.iter().find(|q| q.id == id)
     }

@@ -69,6 +69,8 @@ pub enum Issue {
     NotUtf8,
     /// A value breaks a rule of the codebook.
     Check(Violation),
+    /// A quoted field opens in it and never closes: the rest of the file became one field.
+    UnterminatedQuote,
     /// Its respondent ID was seen on an earlier row.
     DuplicateId { id: String, first_record: u64 },
 }
@@ -111,6 +113,8 @@ pub struct Pass<'p> {
     pub problem_counts: Vec<u64>,
     pub problem_rows: u64,
     pub problems: Vec<Found>,
+    /// (record number, byte offset) of the last record seen.
+    pub last_record: Option<(u64, u64)>,
     pub skipped: u64,
     pub unmarked_ids: u64,
     pub weights: Vec<f64>,
@@ -142,6 +146,7 @@ impl<'p> Pass<'p> {
             problem_counts: vec![0; plan.checks.len() + 3],
             problem_rows: 0,
             problems: Vec::new(),
+            last_record: None,
             skipped: 0,
             unmarked_ids: 0,
             weights: Vec::new(),
@@ -199,6 +204,9 @@ impl<'p> Pass<'p> {
         }
         self.problem_rows += other.problem_rows;
         self.skipped += other.skipped;
+        if let Some((record, offset)) = other.last_record {
+            self.last_record = Some((record + before, offset));
+        }
         for mut f in other.problems {
             if self.problems.len() >= self.settings.max_problems {
                 break;
@@ -308,6 +316,7 @@ impl<'p> Consumer for Pass<'p> {
     #[inline]
     fn record<F: Fields>(&mut self, rec: &F, offset: u64, index: u64) {
         self.records += 1;
+        self.last_record = Some((index, offset));
         if !self.settings.skip.is_empty() && self.settings.skip.contains(&offset) {
             self.skipped += 1;
             return;

@@ -151,6 +151,13 @@ fn describe_at(
                 .row(row)
                 .column(check.column.clone())
         }
+        Issue::UnterminatedQuote => DataError::new(
+            file,
+            format!(
+                "unterminated quote: a quoted field opens on this row{at} and its closing quote is never found, so the rest of the file was read as one field"
+            ),
+        )
+        .row(row),
         Issue::DuplicateId { id, first_record } => DataError::new(
             file,
             format!(
@@ -324,7 +331,15 @@ pub fn validate(
     };
     let read = read(&src, &header, &plan, &settings, opts.engine)?;
     let pass = read.pass;
-    let found: Vec<&Found> = pass.problems.iter().collect();
+    let mut found: Vec<&Found> = pass.problems.iter().collect();
+    let mut merged = 0;
+    if let Some(u) = &read.unterminated {
+        // The ragged row it makes is the same problem.
+        let before = found.len();
+        found.retain(|f| f.record != u.record);
+        merged = (before - found.len()) as u64;
+        found.push(u);
+    }
     // One line per repeated ID, at its first row, listing every row it is on.
     let mut repeats: BTreeMap<&str, (u64, Vec<u64>)> = BTreeMap::new();
     for f in &read.duplicates {
@@ -380,7 +395,9 @@ pub fn validate(
         .iter()
         .take(plan.checks.len() + DUPLICATE_ID)
         .sum::<u64>()
-        + repeat_found.len() as u64;
+        + repeat_found.len() as u64
+        + read.unterminated.is_some() as u64
+        - merged;
     let unlisted = total_found.saturating_sub(problems.len() as u64);
     let rows = pass.records;
     let kept = rows - pass.problem_rows - pass.excluded_by.iter().sum::<u64>();

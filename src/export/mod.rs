@@ -85,14 +85,19 @@ pub(crate) fn thousands_f(x: f64) -> String {
 
 /// The line every human-readable output carries about who was left out.
 pub(crate) fn exclusion_line(r: &Results) -> String {
-    format!(
+    let mut line = format!(
         "{} of {} respondents excluded. {}",
         thousands(r.base.excluded),
         thousands(r.base.respondents),
         r.exclusion_notes()
     )
     .trim_end()
-    .to_string()
+    .to_string();
+    if let Some(d) = r.dropped_note() {
+        line.push(' ');
+        line.push_str(&d);
+    }
+    line
 }
 
 /// "Base: 5,140 (weighted 5,101.3; effective 4,410.2)" for one question.

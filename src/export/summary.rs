@@ -93,11 +93,14 @@ impl Exporter for ReportMarkdown {
         }
         writeln!(
             out,
-            "\nBase: {} respondents surveyed, {} excluded, {} kept. {}\n",
+            "\nBase: {} respondents surveyed, {} excluded, {} kept. {}{}\n",
             thousands(r.base.respondents),
             thousands(r.base.excluded),
             thousands(r.base.kept),
-            r.exclusion_notes()
+            r.exclusion_notes(),
+            r.dropped_note()
+                .map(|d| format!(" {d}"))
+                .unwrap_or_default()
         )?;
 
         for c in &r.contrasts {

@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use crate::codebook::{Codebook, ColumnNames, InputLayout, JOINED_SEPARATOR};
 use crate::error::{DataError, UsageError};
 use crate::plan::Plan;
-use crate::tabulate::{Found, IdRows, Pass, Settings, DUPLICATE_ID};
+use crate::tabulate::{Found, IdRows, Issue, Pass, Settings, DUPLICATE_ID};
 use scan::Consumer;
 
 /// What kind of file an input is, from its first bytes.
@@ -179,16 +179,39 @@ impl Source {
 
 /// SHA-256 of the input bytes as given (lowercase hex).
 pub fn sha256(src: &Source) -> Result<String> {
-    let mut file = std::fs::File::open(&src.original)
-        .map_err(|e| DataError::new(&src.name, format!("cannot open the file: {e}")))?;
+    Ok(digest(src, false)?.0)
+}
+
+/// SHA-256 of the input as given and, for a CSV, the number of quote characters in what
+/// the scanner reads: an odd number means a quoted field is never closed.
+fn digest(src: &Source, count_quotes: bool) -> Result<(String, u64)> {
+    let read_err =
+        |e: std::io::Error| DataError::new(&src.name, format!("cannot read the file: {e}"));
+    let mut file = std::fs::File::open(&src.original).map_err(read_err)?;
     let mut hasher = Sha256::new();
-    std::io::copy(&mut file, &mut hasher)
-        .map_err(|e| DataError::new(&src.name, format!("cannot read the file: {e}")))?;
-    Ok(hasher
+    let same = src.original == src.path;
+    let mut quotes = 0u64;
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buf).map_err(read_err)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        if count_quotes && same {
+            quotes += memchr::memchr_iter(b'"', &buf[..n]).count() as u64;
+        }
+    }
+    if count_quotes && !same {
+        let text = std::fs::read(&src.path).map_err(read_err)?;
+        quotes = memchr::memchr_iter(b'"', &text).count() as u64;
+    }
+    let hex = hasher
         .finalize()
         .iter()
         .map(|b| format!("{b:02x}"))
-        .collect())
+        .collect();
+    Ok((hex, quotes))
 }
 
 /// The advice for text that is not UTF-8.
@@ -353,12 +376,14 @@ pub fn check_header(
     };
     if src.format == Format::Csv
         && columns.len() == 1
-        && (columns[0].contains(';') || columns[0].contains('\t') || columns[0].contains(','))
+        && [';', '\t', ',', '|']
+            .iter()
+            .any(|d| columns[0].contains(*d))
     {
         return Err(DataError::new(
             file,
             format!(
-                "the header is one field but looks delimited; the delimiter used was {:?}: pass --delimiter ',', ';' or 'tab'",
+                "the header is one field but looks delimited; the delimiter used was {:?}: pass --delimiter ',', ';', 'tab' or '|'",
                 src.delimiter as char
             ),
         )
@@ -475,6 +500,8 @@ pub enum Engine {
 pub struct Outcome<'p> {
     pub pass: Pass<'p>,
     pub sha256: String,
+    /// A quoted field opens on the file's last record and never closes (CSV only).
+    pub unterminated: Option<Found>,
     /// Every row whose respondent ID appeared on an earlier row.
     pub duplicates: Vec<Found>,
 }
@@ -489,7 +516,7 @@ pub fn read<'p>(
     engine: Engine,
 ) -> Result<Outcome<'p>> {
     let (pass, sha) = std::thread::scope(|s| {
-        let hash = s.spawn(|| sha256(src));
+        let hash = s.spawn(|| digest(src, src.format == Format::Csv));
         let pass = run(src, header, plan, engine, true, &|| {
             Pass::new(plan, settings)
         });
@@ -499,7 +526,15 @@ pub fn read<'p>(
         (pass, sha)
     });
     let mut pass = pass?;
-    let sha256 = sha?;
+    let (sha256, quotes) = sha?;
+    let unterminated = match pass.last_record {
+        Some((record, offset)) if quotes % 2 == 1 => Some(Found {
+            record,
+            offset,
+            issue: Issue::UnterminatedQuote,
+        }),
+        _ => None,
+    };
     let repeated = pass.repeated_ids();
     let duplicates = if repeated.is_empty() {
         Vec::new()
@@ -513,6 +548,7 @@ pub fn read<'p>(
     Ok(Outcome {
         pass,
         sha256,
+        unterminated,
         duplicates,
     })
 }

@@ -230,13 +230,139 @@ fn cases() -> Vec<Case> {
             extra: &[],
             expect: &["row 2", "not UTF-8"],
         },
+        Case {
+            name: "duplicate header name",
+            content: Some(
+                String::from_utf8(data.clone())
+                    .unwrap()
+                    .replacen("concern_other_text", "ai_familiarity", 1)
+                    .into_bytes(),
+            ),
+            extra: &[],
+            expect: &["row 1", "duplicate column name", "'ai_familiarity'", "columns 6 and 15"],
+        },
+        Case {
+            name: "binary file",
+            content: Some(b"\x00\x01\x02\x03respondent_id\x00\x00".to_vec()),
+            extra: &[],
+            expect: &["binary data", "NUL byte on line 1"],
+        },
+        Case {
+            name: "Excel workbook",
+            content: Some(b"PK\x03\x04\x14\x00\x06\x00[Content_Types].xml".to_vec()),
+            extra: &[],
+            expect: &["Excel workbook", "save it as CSV"],
+        },
+        Case {
+            name: "PDF",
+            content: Some(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n".to_vec()),
+            extra: &[],
+            expect: &["PDF document"],
+        },
+        Case {
+            name: "unterminated quote",
+            content: Some(
+                [
+                    data[..header_end].to_vec(),
+                    data[header_end..]
+                        .split(|&b| b == b'\n')
+                        .take(40)
+                        .flat_map(|l| [l, b"\n"].concat())
+                        .collect(),
+                    b"syn-x,\"us,gen_z,male,1,very_familiar,yes,yes,1,0,0,0,0,0,\nsyn-y,us\n".to_vec(),
+                ]
+                .concat(),
+            ),
+            extra: &[],
+            expect: &["row 42", "unterminated quote", "closing quote is never found"],
+        },
+        Case {
+            name: "unknown choice in a Qualtrics multi-answer column",
+            content: Some(
+                std::fs::read_to_string(root().join("tests/fixtures/platforms/qualtrics.csv"))
+                    .unwrap()
+                    .replacen("AI will take people's jobs", "AI will be rude", 1)
+                    .into_bytes(),
+            ),
+            extra: &["--codebook", "docs/codebooks/qualtrics.toml"],
+            expect: &["column 'Q4'", "found 'AI will be rude'", "separated by ','"],
+        },
+        Case {
+            name: "fewer rows than the export's header rows",
+            content: Some(
+                std::fs::read_to_string(root().join("tests/fixtures/platforms/qualtrics.csv"))
+                    .unwrap()
+                    .split("\r\n")
+                    .take(2)
+                    .collect::<Vec<_>>()
+                    .join("\r\n")
+                    .into_bytes(),
+            ),
+            extra: &["--codebook", "docs/codebooks/qualtrics.toml"],
+            expect: &["ends after 2 rows", "3 header rows"],
+        },
+        Case {
+            name: "platform export read with the default codebook",
+            content: Some(
+                std::fs::read(root().join("tests/fixtures/platforms/surveymonkey.csv")).unwrap(),
+            ),
+            extra: &[],
+            expect: &["column 'respondent_id'", "missing from the header", "did you mean 'Respondent ID'"],
+        },
+        Case {
+            name: "infinite weight",
+            content: Some(edited(cell(12, "weight", "inf"))),
+            extra: &[],
+            expect: &["row 14", "column 'weight'", "found 'inf'"],
+        },
+        Case {
+            name: "decimal comma in a weight",
+            content: Some(edited(cell(30, "weight", "1,3087"))),
+            extra: &[],
+            expect: &["row 32", "column 'weight'", "found '1,3087'"],
+        },
+        Case {
+            name: "duplicate respondent IDs",
+            content: Some(edited(|i, h, v| {
+                (i == 77 && h == "respondent_id").then(|| v.replace("078", "077"))
+            })),
+            extra: &[],
+            expect: &["1 respondent IDs are duplicates", "column 'respondent_id'", "concerns validate"],
+        },
+        Case {
+            name: "pipe-delimited file",
+            content: Some(
+                String::from_utf8(data.clone())
+                    .unwrap()
+                    .replace(',', "|")
+                    .into_bytes(),
+            ),
+            extra: &[],
+            expect: &["row 1", "one field but looks delimited", "--delimiter"],
+        },
+        Case {
+            name: "corrupt SPSS file",
+            content: Some([b"$FL2".as_slice(), &[7u8; 100]].concat()),
+            extra: &[],
+            expect: &["cannot read as an SPSS file"],
+        },
+        Case {
+            name: "misspelled --weight on a Parquet file",
+            content: Some(
+                std::fs::read(root().join("tests/fixtures/platforms/canonical.parquet")).unwrap(),
+            ),
+            extra: &["--weight", "wieght"],
+            expect: &["column 'wieght'", "did you mean 'weight'"],
+        },
     ]
 }
 
 #[test]
 fn every_bad_input_gets_one_clear_message() {
     let dir = tempfile::tempdir().unwrap();
-    for case in cases() {
+    let cases = cases();
+    assert!(cases.len() >= 30, "{} cases", cases.len());
+    for case in cases {
         let path = dir.path().join(if case.content.is_some() {
             "input.csv"
         } else {

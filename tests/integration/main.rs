@@ -5,6 +5,7 @@ mod codebooks;
 mod data;
 mod engines;
 mod inputs;
+mod lenient;
 mod platforms;
 mod reference;
 mod report;

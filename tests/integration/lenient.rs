@@ -1,0 +1,110 @@
+//! `--lenient`: rows with problems are left out, counted and named; what remains is
+//! tabulated exactly as if those rows had never been in the file.
+
+use serde_json::Value;
+
+use super::{concerns, root, DATA};
+
+/// The bundled data as rows of fields, header first.
+fn rows() -> Vec<Vec<String>> {
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_path(root().join(DATA))
+        .unwrap();
+    r.records()
+        .map(|x| x.unwrap().iter().map(String::from).collect())
+        .collect()
+}
+
+fn write(dir: &tempfile::TempDir, name: &str, rows: &[Vec<String>]) -> std::path::PathBuf {
+    let path = dir.path().join(name);
+    let mut w = csv::Writer::from_path(&path).unwrap();
+    for r in rows {
+        w.write_record(r).unwrap();
+    }
+    w.flush().unwrap();
+    path
+}
+
+#[test]
+fn lenient_leaves_out_bad_rows_and_says_so() {
+    let mut data = rows();
+    let col = |name: &str| data[0].iter().position(|h| h == name).unwrap();
+    let (fam, job, weight, id) = (
+        col("ai_familiarity"),
+        col("concern_job_loss"),
+        col("weight"),
+        col("respondent_id"),
+    );
+    // Spreadsheet rows 7, 12, 101 and 202 (the last repeats row 201's ID).
+    data[6][fam] = "maybe".into();
+    data[11][job] = "7".into();
+    data[100][weight] = "-2".into();
+    data[201][id] = data[200][id].clone();
+    let dir = tempfile::tempdir().unwrap();
+    let broken = write(&dir, "broken.csv", &data);
+    // The same file without those rows, written independently of the program.
+    let clean: Vec<Vec<String>> = data
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| ![6, 11, 100, 201].contains(i))
+        .map(|(_, r)| r.clone())
+        .collect();
+    let cleaned = write(&dir, "cleaned.csv", &clean);
+
+    let strict = concerns().arg("table").arg(&broken).output().unwrap();
+    assert_eq!(strict.status.code(), Some(1));
+
+    let out = concerns()
+        .arg("table")
+        .arg(&broken)
+        .args(["--lenient", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("4 rows with problems left out (--lenient)")
+            && stderr.contains("1 with 'ai_familiarity' not one of")
+            && stderr.contains("1 repeats an earlier row's respondent ID"),
+        "{stderr}"
+    );
+    let lenient: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(lenient["base"]["dropped"], 4);
+    assert_eq!(lenient["base"]["respondents"], 5728);
+    let reasons: Vec<(Value, u64)> = lenient["dropped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["column"].clone(), d["rows"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            (Value::from("weight"), 1),
+            (Value::from("ai_familiarity"), 1),
+            (Value::from("concern_job_loss"), 1),
+            (Value::Null, 1),
+        ]
+    );
+
+    let expected = super::json(&["table", cleaned.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(lenient["questions"], expected["questions"]);
+    assert_eq!(
+        lenient["base"]["kept"], expected["base"]["kept"],
+        "kept respondents"
+    );
+
+    // The human-readable outputs say it too.
+    let out = concerns()
+        .arg("table")
+        .arg(&broken)
+        .arg("--lenient")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("4 rows with problems left out"));
+}
