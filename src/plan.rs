@@ -51,7 +51,7 @@ pub fn dense_states(q: &QuestionPlan) -> Option<usize> {
 pub enum QuestionPlan {
     Single {
         column: usize,
-        codes: Vec<Vec<u8>>,
+        codes: Codes,
         check: usize,
     },
     Multi {
@@ -82,7 +82,7 @@ pub enum MultiForm {
 #[derive(Debug, Clone)]
 pub struct ExclusionPlan {
     pub column: usize,
-    pub codes: Vec<Vec<u8>>,
+    pub codes: Codes,
     /// Per code: does it exclude the respondent?
     pub excludes: Vec<bool>,
     pub check: usize,
@@ -101,6 +101,38 @@ pub struct Plan {
     pub groupings: Vec<usize>,
     pub synthetic_prefix: Option<Vec<u8>>,
     pub checks: Vec<Check>,
+}
+
+/// The codes of one column, found by length and first byte before any byte comparison
+/// (this lookup runs for every field of every record).
+#[derive(Debug, Clone)]
+pub struct Codes {
+    codes: Vec<Vec<u8>>,
+}
+
+impl Codes {
+    pub fn new(codes: &[String]) -> Codes {
+        Codes {
+            codes: codes.iter().map(|c| c.as_bytes().to_vec()).collect(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.codes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.codes.is_empty()
+    }
+
+    /// Position of `v` among the codes.
+    #[inline]
+    pub fn find(&self, v: &[u8]) -> Option<usize> {
+        let first = *v.first()?;
+        self.codes
+            .iter()
+            .position(|c| c.len() == v.len() && c[0] == first && c.as_slice() == v)
+    }
 }
 
 /// What [`Plan::eval`] makes of one valid record.
@@ -159,7 +191,7 @@ impl Plan {
             .iter()
             .map(|e| ExclusionPlan {
                 column: at(&e.column),
-                codes: e.codes.iter().map(|c| c.as_bytes().to_vec()).collect(),
+                codes: Codes::new(&e.codes),
                 excludes: e.codes.iter().map(|c| e.exclude.contains(c)).collect(),
                 check: check(&e.column, format!("one of {}", quoted_list(&e.codes))),
             })
@@ -222,7 +254,7 @@ impl Plan {
         for (k, e) in self.exclusions.iter().enumerate() {
             let raw = field(e.column);
             let v = trim(&raw);
-            match e.codes.iter().position(|c| c.as_slice() == v) {
+            match e.codes.find(v) {
                 Some(i) => {
                     if e.excludes[i] && out.excluded_by.is_none() {
                         out.excluded_by = Some(k);
@@ -247,7 +279,7 @@ impl Plan {
                     if v.is_empty() {
                         0
                     } else {
-                        match codes.iter().position(|c| c.as_slice() == v) {
+                        match codes.find(v) {
                             Some(i) => i as State + 1,
                             None => {
                                 violations.push(Violation {
@@ -368,7 +400,7 @@ fn question_plan(
             let column = q.column.as_deref().unwrap_or_default();
             QuestionPlan::Single {
                 column: at(column),
-                codes: codes.iter().map(|c| c.as_bytes().to_vec()).collect(),
+                codes: Codes::new(&codes),
                 check: check(
                     column,
                     format!("one of {} or empty (not answered)", quoted_list(&codes)),

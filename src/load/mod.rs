@@ -609,7 +609,7 @@ pub fn run<C: Consumer>(
             } else {
                 None
             };
-            let chunks = scan::scan(&file, threads(), make, &|n| {
+            let total = scan::scan(&file, threads(), make, &|n| {
                 if let Some(b) = &bar {
                     b.inc(n)
                 }
@@ -617,13 +617,6 @@ pub fn run<C: Consumer>(
             .map_err(fail)?;
             if let Some(b) = bar {
                 b.finish_and_clear();
-            }
-            let mut total = make();
-            let mut before = 0;
-            for chunk in chunks {
-                let records = chunk.records;
-                total.absorb(chunk.consumer, before);
-                before += records;
             }
             Ok(total)
         }

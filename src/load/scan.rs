@@ -14,7 +14,7 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex};
 
 use anyhow::{anyhow, Result};
 use simd_csv::{ZeroCopyByteRecord, ZeroCopyReaderBuilder};
@@ -146,76 +146,112 @@ fn parse_chunk<C: Consumer>(
     })
 }
 
-/// Scans the data records of `f` with one consumer per chunk, on up to `threads` threads,
-/// and returns the chunks in file order. `progress` is told the bytes of each chunk parsed.
+/// Scans the data records of `f` with one consumer per chunk on up to `threads` threads,
+/// and merges the chunks into one consumer in file order as they complete, so only the
+/// chunks in flight are held. `progress` is told the bytes of each chunk parsed.
 pub fn scan<C: Consumer>(
     f: &CsvFile,
     threads: usize,
     make: &(dyn Fn() -> C + Sync),
     progress: &(dyn Fn(u64) + Sync),
-) -> Result<Vec<Chunk<C>>> {
+) -> Result<C> {
     let len = std::fs::metadata(f.path)?.len();
     let size = len.saturating_sub(f.data_start);
     let n = size.div_ceil(f.chunk).max(1) as usize;
     let bound = |i: usize| (f.data_start + i as u64 * f.chunk).min(len);
     let next = AtomicUsize::new(0);
+    let workers = threads.clamp(1, n);
+    let alive = AtomicUsize::new(workers);
     let slots: Mutex<Vec<Option<Result<Chunk<C>>>>> = Mutex::new((0..n).map(|_| None).collect());
+    let ready = Condvar::new();
+
+    /// Counts a worker out however it ends (a panic included), and wakes the merger.
+    struct Leaving<'a>(&'a AtomicUsize, &'a Condvar);
+    impl Drop for Leaving<'_> {
+        fn drop(&mut self) {
+            self.0.fetch_sub(1, Ordering::SeqCst);
+            self.1.notify_all();
+        }
+    }
+
     std::thread::scope(|s| {
-        for _ in 0..threads.clamp(1, n) {
+        for _ in 0..workers {
             s.spawn(|| {
-                let mut file = match File::open(f.path) {
-                    Ok(file) => file,
-                    Err(e) => {
-                        if let Ok(mut slots) = slots.lock() {
-                            slots[0] = Some(Err(e.into()));
-                        }
-                        return;
-                    }
-                };
+                let _leaving = Leaving(&alive, &ready);
+                let mut file = File::open(f.path);
                 loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let i = next.fetch_add(1, Ordering::SeqCst);
                     if i >= n {
                         return;
                     }
-                    let start = if i == 0 {
-                        Ok(f.data_start)
-                    } else {
-                        line_start(&mut file, bound(i), len)
+                    let chunk = match &mut file {
+                        Err(e) => Err(anyhow!("cannot open the file: {e}")),
+                        Ok(file) => {
+                            let start = if i == 0 {
+                                Ok(f.data_start)
+                            } else {
+                                line_start(file, bound(i), len)
+                            };
+                            start.and_then(|st| parse_chunk(f, st, bound(i + 1), make()))
+                        }
                     };
-                    let chunk = start.and_then(|st| parse_chunk(f, st, bound(i + 1), make()));
                     progress(bound(i + 1) - bound(i));
                     if let Ok(mut slots) = slots.lock() {
                         slots[i] = Some(chunk);
                     }
+                    ready.notify_all();
                 }
             });
         }
-    });
-    let slots = slots
-        .into_inner()
-        .map_err(|_| anyhow!("a scanning thread failed"))?;
-    let mut chunks = Vec::with_capacity(n);
-    let mut boundary = f.data_start;
-    for (i, slot) in slots.into_iter().enumerate() {
-        let chunk = slot.ok_or_else(|| anyhow!("a scanning thread failed"))??;
-        let chunk = if chunk.start == boundary {
-            chunk
-        } else if boundary >= bound(i + 1) {
-            // The previous chunk's last record ran past this whole chunk.
-            Chunk {
-                consumer: make(),
-                records: 0,
-                start: boundary,
-                end: boundary,
-            }
-        } else {
-            // The guess fell inside a quoted field: parse again from the true boundary.
-            parse_chunk(f, boundary, bound(i + 1), make())?
-        };
-        boundary = chunk.end;
-        chunks.push(chunk);
-    }
-    Ok(chunks)
+
+        let mut total = make();
+        let mut boundary = f.data_start;
+        let mut before = 0u64;
+        for i in 0..n {
+            let taken = {
+                let mut guard = slots
+                    .lock()
+                    .map_err(|_| anyhow!("a scanning thread failed"))?;
+                loop {
+                    if let Some(chunk) = guard[i].take() {
+                        break chunk;
+                    }
+                    if alive.load(Ordering::SeqCst) == 0 {
+                        return Err(anyhow!("a scanning thread failed"));
+                    }
+                    guard = ready
+                        .wait(guard)
+                        .map_err(|_| anyhow!("a scanning thread failed"))?;
+                }
+            };
+            let chunk = match taken {
+                Ok(chunk) => chunk,
+                Err(e) => {
+                    // Stop the other workers before reporting.
+                    next.store(n, Ordering::SeqCst);
+                    return Err(e);
+                }
+            };
+            let chunk = if chunk.start == boundary {
+                chunk
+            } else if boundary >= bound(i + 1) {
+                // The previous chunk's last record ran past this whole chunk.
+                Chunk {
+                    consumer: make(),
+                    records: 0,
+                    start: boundary,
+                    end: boundary,
+                }
+            } else {
+                // The guess fell inside a quoted field: parse again from the true boundary.
+                parse_chunk(f, boundary, bound(i + 1), make())?
+            };
+            boundary = chunk.end;
+            total.absorb(chunk.consumer, before);
+            before += chunk.records;
+        }
+        Ok(total)
+    })
 }
 
 #[cfg(test)]
@@ -249,8 +285,7 @@ mod tests {
             delimiter: b',',
             chunk,
         };
-        let chunks = scan(&f, 3, &Collect::default, &|_| {}).unwrap();
-        chunks.into_iter().flat_map(|c| c.consumer.0).collect()
+        scan(&f, 3, &Collect::default, &|_| {}).unwrap().0
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! chunking, quoting, line ends and problems of the file (a property test on random data).
 
 use concerns::codebook::Codebook;
-use concerns::load::scan::{scan, Consumer, CsvFile};
+use concerns::load::scan::{scan, CsvFile};
 use concerns::load::{check_header, frame, Source, WeightChoice};
 use concerns::plan::Plan;
 use concerns::tabulate::{Pass, Settings, Tabulation};
@@ -123,12 +123,7 @@ fn tabulate(path: &std::path::Path, chunk: Option<u64>) -> (Tabulation, Vec<u64>
                 delimiter: b',',
                 chunk,
             };
-            let mut before = 0;
-            for c in scan(&file, 3, &|| Pass::new(&plan, &settings), &|_| {}).unwrap() {
-                let n = c.records;
-                pass.absorb(c.consumer, before);
-                before += n;
-            }
+            pass = scan(&file, 3, &|| Pass::new(&plan, &settings), &|_| {}).unwrap();
         }
         None => {
             let needed: Vec<usize> = (0..header.columns.len()).collect();
