@@ -131,7 +131,7 @@ impl Codes {
         let first = *v.first()?;
         self.codes
             .iter()
-            .position(|c| c.len() == v.len() && c[0] == first && c.as_slice() == v)
+            .position(|c| c.len() == v.len() && c[0] == first && same(c, v))
     }
 }
 
@@ -140,6 +140,9 @@ impl Codes {
 pub struct Eval {
     /// 1.0 when unweighted.
     pub weight: f64,
+    /// The weight in billionths when its text is a decimal with at most nine decimals
+    /// (as survey weights are), so sums of it are exact integers.
+    pub fixed: Option<u64>,
     /// Index of the exclusion that applies, if any.
     pub excluded_by: Option<usize>,
     pub states: Vec<State>,
@@ -151,6 +154,46 @@ fn quoted_list(codes: &[String]) -> String {
         .map(|c| format!("'{c}'"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// Byte equality for the short values of survey data, without a library call for the
+/// lengths that matter (codes, IDs and grouping values are mostly under 17 bytes).
+#[inline(always)]
+pub fn same(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let word =
+        |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().unwrap_or_default());
+    let half =
+        |s: &[u8], at: usize| u32::from_le_bytes(s[at..at + 4].try_into().unwrap_or_default());
+    match n {
+        0 => true,
+        1..=3 => a[0] == b[0] && a[n - 1] == b[n - 1] && a[n / 2] == b[n / 2],
+        4..=7 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
+        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        _ => a == b,
+    }
+}
+
+/// `(length, bytes)` order: IDs of one width, numeric or zero-padded, sort as numbers.
+#[inline(always)]
+pub fn id_less(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return a.len() < b.len();
+    }
+    let n = a.len();
+    if (8..=16).contains(&n) {
+        let word =
+            |s: &[u8], at: usize| u64::from_be_bytes(s[at..at + 8].try_into().unwrap_or_default());
+        let (x, y) = (word(a, 0), word(b, 0));
+        if x != y {
+            return x < y;
+        }
+        return word(a, n - 8) < word(b, n - 8);
+    }
+    a < b
 }
 
 /// Surrounding spaces are not part of a code (SPSS pads strings, spreadsheets add them).
@@ -240,9 +283,16 @@ impl Plan {
     pub fn eval<F: Fields>(&self, rec: &F, out: &mut Eval, violations: &mut Vec<Violation>) {
         let field = |c: usize| rec.get(c).unwrap_or(Cow::Borrowed(&[]));
         out.weight = 1.0;
+        out.fixed = Some(FIXED_ONE);
         if let Some((c, check)) = self.weight {
             let raw = field(c);
-            match parse_weight(trim(&raw)) {
+            let v = trim(&raw);
+            out.fixed = fixed_weight(v);
+            let parsed = match out.fixed {
+                Some(m) => Some(m as f64 / FIXED_ONE as f64),
+                None => parse_weight(v),
+            };
+            match parsed {
                 Some(w) => out.weight = w,
                 None => violations.push(Violation {
                     check,
@@ -381,6 +431,34 @@ fn multi_state<'a>(
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     memchr::memmem::find(hay, needle)
+}
+
+/// One in the units of [`Eval::fixed`].
+pub const FIXED_ONE: u64 = 1_000_000_000;
+
+/// Largest fixed-point weight (10⁶): squares of 10⁸ such weights still fit in a u128.
+const FIXED_MAX: u64 = 1_000_000 * FIXED_ONE;
+
+/// A positive weight written as plain decimal digits with at most nine decimals, in
+/// billionths; `None` for anything else (which [`parse_weight`] then reads as a float).
+#[inline]
+pub fn fixed_weight(v: &[u8]) -> Option<u64> {
+    let (int, frac) = match memchr::memchr(b'.', v) {
+        Some(dot) => (&v[..dot], &v[dot + 1..]),
+        None => (v, &v[..0]),
+    };
+    if int.len() > 7 || frac.len() > 9 || (int.is_empty() && frac.is_empty()) {
+        return None;
+    }
+    let mut m: u64 = 0;
+    for &b in int.iter().chain(frac) {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        m = m * 10 + (b - b'0') as u64;
+    }
+    m *= 10u64.pow(9 - frac.len() as u32);
+    (m > 0 && m <= FIXED_MAX).then_some(m)
 }
 
 /// A survey weight: a finite number above zero.
@@ -530,6 +608,86 @@ items = [
         let (s, v) = state_of(&plan, "No, my own words, with a comma");
         assert!(v.is_empty(), "{v:?}");
         assert_eq!(s, 1 | 1 << 3 | 1 << 4);
+    }
+
+    #[test]
+    fn short_comparisons_agree_with_the_slice_ones() {
+        let words: Vec<&[u8]> = vec![
+            b"",
+            b"a",
+            b"ab",
+            b"abc",
+            b"abd",
+            b"yes",
+            b"no",
+            b"0",
+            b"1",
+            b"unsure",
+            b"gen_z",
+            b"syn-000001",
+            b"syn-000002",
+            b"syn-000010",
+            b"syn-100000",
+            b"very_familiar",
+            b"not_very_familiar",
+            b"somewhat_familiar",
+            b"dont_know_ai",
+            b"99",
+            b"100",
+            b"a-very-long-respondent-id-0001",
+            b"a-very-long-respondent-id-0002",
+        ];
+        for a in &words {
+            for b in &words {
+                assert_eq!(same(a, b), a == b, "{a:?} {b:?}");
+                assert_eq!(id_less(a, b), (a.len(), *a) < (b.len(), *b), "{a:?} {b:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn decimal_weights_are_read_exactly_in_billionths() {
+        assert_eq!(fixed_weight(b"0.5939"), Some(593_900_000));
+        assert_eq!(fixed_weight(b"1"), Some(FIXED_ONE));
+        assert_eq!(fixed_weight(b"12.000000001"), Some(12_000_000_001));
+        assert_eq!(fixed_weight(b".25"), Some(250_000_000));
+        assert_eq!(fixed_weight(b"3."), Some(3 * FIXED_ONE));
+        assert_eq!(fixed_weight(b"1000000"), Some(1_000_000 * FIXED_ONE));
+        // Left to the float reader: too many decimals, exponents, zero, signs, junk.
+        for other in [
+            &b"0.1234567891"[..],
+            b"1e3",
+            b"0",
+            b"0.000",
+            b"-1",
+            b"+1",
+            b".",
+            b"",
+            b"1,5",
+            b"10000000",
+        ] {
+            assert_eq!(
+                fixed_weight(other),
+                None,
+                "{}",
+                String::from_utf8_lossy(other)
+            );
+        }
+        // Both readings agree where both apply.
+        for text in [
+            "0.5939",
+            "1.3087",
+            "22.912",
+            "0.000000001",
+            "999999.999999999",
+        ] {
+            let m = fixed_weight(text.as_bytes()).unwrap();
+            assert_eq!(
+                m as f64 / FIXED_ONE as f64,
+                text.parse::<f64>().unwrap(),
+                "{text}"
+            );
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::load::scan::Consumer;
-use crate::plan::{trim, Eval, Fields, Plan, Violation};
+use crate::plan::{id_less, trim, Eval, Fields, Plan, Violation};
 use crate::stats::{BaseSums, ItemSums};
 use crate::tally::{CellKey, Tally};
 
@@ -105,7 +105,7 @@ pub struct Pass<'p> {
     settings: &'p Settings,
     eval: Eval,
     violations: Vec<Violation>,
-    groups: Vec<Vec<u8>>,
+    groups: Vec<u32>,
     pub tally: Tally,
     pub records: u64,
     pub excluded_by: Vec<u64>,
@@ -127,11 +127,6 @@ pub struct Pass<'p> {
     last_id: Option<Vec<u8>>,
 }
 
-/// (length, bytes): numeric IDs of one width and zero-padded IDs sort as numbers.
-fn id_less(a: &[u8], b: &[u8]) -> bool {
-    (a.len(), a) < (b.len(), b)
-}
-
 impl<'p> Pass<'p> {
     pub fn new(plan: &'p Plan, settings: &'p Settings) -> Pass<'p> {
         Pass {
@@ -139,7 +134,7 @@ impl<'p> Pass<'p> {
             settings,
             eval: Eval::default(),
             violations: Vec::new(),
-            groups: vec![Vec::new(); plan.groupings.len()],
+            groups: vec![0; plan.groupings.len()],
             tally: Tally::new(plan),
             records: 0,
             excluded_by: vec![0; plan.exclusions.len()],
@@ -366,11 +361,8 @@ impl<'p> Consumer for Pass<'p> {
             self.weight_max = self.weight_max.max(self.eval.weight);
         }
         for (g, &c) in self.plan.groupings.iter().enumerate() {
-            let buf = &mut self.groups[g];
-            buf.clear();
-            if let Some(v) = rec.get(c) {
-                buf.extend_from_slice(trim(&v));
-            }
+            let v = rec.get(c).unwrap_or(Cow::Borrowed(&[]));
+            self.groups[g] = self.tally.value_index(g, trim(&v));
         }
         self.tally.add(&self.eval, &self.groups);
     }

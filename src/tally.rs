@@ -2,9 +2,10 @@
 //! answer state of each question. A record costs one bucket update per question; bases
 //! and item sums of the total and of every group are expanded from the buckets at the end.
 //!
-//! Weighted sums are compensated (`accurate::Sum2`, twice the precision of f64), so the
-//! numbers do not depend on the order rows were added in: the parallel CSV scanner, its
-//! chunking and the polars loader give the same results.
+//! Weighted sums do not depend on the order rows were added in, so the parallel CSV
+//! scanner, its chunking and the polars loader give the same results: decimal weights
+//! (nearly all survey weights) are summed exactly as integers, others with compensated
+//! float sums (`accurate::Sum2`, twice the precision of f64).
 
 use std::collections::BTreeMap;
 
@@ -12,13 +13,16 @@ use accurate::sum::Sum2;
 use accurate::traits::SumAccumulator;
 use rustc_hash::FxHashMap;
 
-use crate::plan::{dense_states, Eval, Plan, QuestionPlan, State};
+use crate::plan::{dense_states, same, Eval, Plan, QuestionPlan, State, FIXED_ONE};
 use crate::stats::{BaseSums, ItemSums};
 
-/// Respondents, Σw and Σw² of one answer state in one cell.
+/// Respondents, Σw and Σw² of one answer state in one cell. Decimal weights (nearly all)
+/// are summed exactly as integers in billionths; others with compensated float sums.
 #[derive(Debug, Clone, Copy)]
 struct Bucket {
     n: u64,
+    fixed: u128,
+    fixed2: u128,
     w: Sum2<f64>,
     w2: Sum2<f64>,
 }
@@ -27,6 +31,8 @@ impl Default for Bucket {
     fn default() -> Self {
         Bucket {
             n: 0,
+            fixed: 0,
+            fixed2: 0,
             w: Sum2::zero(),
             w2: Sum2::zero(),
         }
@@ -35,14 +41,24 @@ impl Default for Bucket {
 
 impl Bucket {
     #[inline]
-    fn add(&mut self, w: f64, w2: f64) {
+    fn add(&mut self, eval: &Eval) {
         self.n += 1;
-        self.w += w;
-        self.w2 += w2;
+        match eval.fixed {
+            Some(m) => {
+                self.fixed += m as u128;
+                self.fixed2 += (m as u128) * (m as u128);
+            }
+            None => {
+                self.w += eval.weight;
+                self.w2 += eval.weight * eval.weight;
+            }
+        }
     }
 
     fn merge(&mut self, o: &Bucket) {
         self.n += o.n;
+        self.fixed += o.fixed;
+        self.fixed2 += o.fixed2;
         self.w = self.w + o.w;
         self.w2 = self.w2 + o.w2;
     }
@@ -98,22 +114,30 @@ pub type CellKey = Vec<Option<Vec<u8>>>;
 #[derive(Debug, Clone)]
 pub struct Tally {
     dense: Vec<Option<usize>>,
-    /// Per grouping column: value → local index (0 is "empty").
-    dicts: Vec<FxHashMap<Vec<u8>, u32>>,
+    /// Per grouping column: local index → value (index 0 is "empty").
     values: Vec<Vec<Option<Vec<u8>>>>,
+    /// Per grouping column with many values: value → local index.
+    dicts: Vec<FxHashMap<Vec<u8>, u32>>,
+    /// Cell of the local indices packed 16 bits each (up to 4 groupings of < 65536 values)…
+    packed: FxHashMap<u64, u32>,
+    /// …or as a list otherwise.
     index: FxHashMap<Vec<u32>, u32>,
     cells: Vec<Cell>,
     keys: Vec<Vec<u32>>,
     key: Vec<u32>,
 }
 
+/// Grouping values kept in a list (searched in order) before a hash map pays off.
+const FEW_VALUES: usize = 16;
+
 impl Tally {
     pub fn new(plan: &Plan) -> Tally {
         let g = plan.groupings.len();
         Tally {
             dense: plan.questions.iter().map(dense_states).collect(),
-            dicts: vec![FxHashMap::default(); g],
             values: vec![vec![None]; g],
+            dicts: vec![FxHashMap::default(); g],
+            packed: FxHashMap::default(),
             index: FxHashMap::default(),
             cells: Vec::new(),
             keys: Vec::new(),
@@ -121,8 +145,42 @@ impl Tally {
         }
     }
 
+    /// The local index of value `v` (trimmed; empty is 0) of grouping column `g`.
+    #[inline]
+    pub fn value_index(&mut self, g: usize, v: &[u8]) -> u32 {
+        if v.is_empty() {
+            return 0;
+        }
+        let values = &self.values[g];
+        if values.len() <= FEW_VALUES {
+            if let Some(i) = values[1..]
+                .iter()
+                .position(|x| x.as_deref().is_some_and(|x| same(x, v)))
+            {
+                return i as u32 + 1;
+            }
+        } else if let Some(&i) = self.dicts[g].get(v) {
+            return i;
+        }
+        let i = values.len() as u32;
+        self.values[g].push(Some(v.to_vec()));
+        self.dicts[g].insert(v.to_vec(), i);
+        i
+    }
+
     fn cell_for(&mut self) -> usize {
-        if let Some(&c) = self.index.get(self.key.as_slice()) {
+        let packable = self.key.len() <= 4 && self.key.iter().all(|&i| i < 1 << 16);
+        let packed = self
+            .key
+            .iter()
+            .enumerate()
+            .fold(0u64, |acc, (g, &i)| acc | (i as u64) << (16 * g));
+        let found = if packable {
+            self.packed.get(&packed)
+        } else {
+            self.index.get(self.key.as_slice())
+        };
+        if let Some(&c) = found {
             return c as usize;
         }
         let c = self.cells.len();
@@ -130,36 +188,25 @@ impl Tally {
             questions: self.dense.iter().map(|d| States::new(*d)).collect(),
         });
         self.keys.push(self.key.clone());
-        self.index.insert(self.key.clone(), c as u32);
+        if packable {
+            self.packed.insert(packed, c as u32);
+        } else {
+            self.index.insert(self.key.clone(), c as u32);
+        }
         c
     }
 
-    /// Adds one kept respondent: its answers and the (trimmed) values of its grouping columns.
+    /// Adds one kept respondent: its answers, and the local index of each grouping
+    /// column's value ([`Tally::value_index`]).
     #[inline]
-    pub fn add(&mut self, eval: &Eval, groups: &[Vec<u8>]) {
+    pub fn add(&mut self, eval: &Eval, groups: &[u32]) {
         self.key.clear();
-        for (g, v) in groups.iter().enumerate() {
-            let i = if v.is_empty() {
-                0
-            } else {
-                match self.dicts[g].get(v.as_slice()) {
-                    Some(&i) => i,
-                    None => {
-                        let i = self.values[g].len() as u32;
-                        self.values[g].push(Some(v.to_vec()));
-                        self.dicts[g].insert(v.to_vec(), i);
-                        i
-                    }
-                }
-            };
-            self.key.push(i);
-        }
+        self.key.extend_from_slice(groups);
         let c = self.cell_for();
-        let (w, w2) = (eval.weight, eval.weight * eval.weight);
         let cell = &mut self.cells[c];
         for (q, &s) in eval.states.iter().enumerate() {
             if s != 0 {
-                cell.questions[q].bucket(s).add(w, w2);
+                cell.questions[q].bucket(s).add(eval);
             }
         }
     }
@@ -182,22 +229,13 @@ impl Tally {
     /// Adds another tally's sums into this one (chunks are merged in file order).
     pub fn merge(&mut self, other: &Tally) {
         for (key, cell) in other.by_value() {
+            let indices: Vec<u32> = key
+                .iter()
+                .enumerate()
+                .map(|(g, v)| self.value_index(g, v.as_deref().unwrap_or_default()))
+                .collect();
             self.key.clear();
-            for (g, v) in key.iter().enumerate() {
-                let i = match v {
-                    None => 0,
-                    Some(v) => match self.dicts[g].get(v.as_slice()) {
-                        Some(&i) => i,
-                        None => {
-                            let i = self.values[g].len() as u32;
-                            self.values[g].push(Some(v.clone()));
-                            self.dicts[g].insert(v.clone(), i);
-                            i
-                        }
-                    },
-                };
-                self.key.push(i);
-            }
+            self.key.extend_from_slice(&indices);
             let c = self.cell_for();
             for (q, states) in cell.questions.iter().enumerate() {
                 for (s, b) in states.iter() {
@@ -235,10 +273,20 @@ impl Tally {
     }
 }
 
-/// Compensated running sums of one question.
+/// Running sums of one question: the base, then each item.
 struct QuestionAcc {
-    base: (u64, Sum2<f64>, Sum2<f64>),
-    items: Vec<(u64, Sum2<f64>, Sum2<f64>)>,
+    base: Bucket,
+    items: Vec<Bucket>,
+}
+
+impl Bucket {
+    /// (n, Σw, Σw²): the exact integer part converted once, plus the float part.
+    fn values(&self) -> (u64, f64, f64) {
+        let one = FIXED_ONE as f64;
+        let w = (self.w + self.fixed as f64 / one).sum();
+        let w2 = (self.w2 + self.fixed2 as f64 / (one * one)).sum();
+        (self.n, w, w2)
+    }
 }
 
 impl QuestionAcc {
@@ -247,19 +295,14 @@ impl QuestionAcc {
             QuestionPlan::Single { codes, .. } => codes.len(),
             QuestionPlan::Multi { items, .. } => *items,
         };
-        let zero = (0, Sum2::zero(), Sum2::zero());
         QuestionAcc {
-            base: zero,
-            items: vec![zero; n],
+            base: Bucket::default(),
+            items: vec![Bucket::default(); n],
         }
     }
 
     fn add(&mut self, q: &QuestionPlan, s: State, b: &Bucket) {
-        let add = |t: &mut (u64, Sum2<f64>, Sum2<f64>)| {
-            t.0 += b.n;
-            t.1 = t.1 + b.w;
-            t.2 = t.2 + b.w2;
-        };
+        let add = |t: &mut Bucket| t.merge(b);
         add(&mut self.base);
         match q {
             QuestionPlan::Single { .. } => add(&mut self.items[s as usize - 1]),
@@ -275,18 +318,14 @@ impl QuestionAcc {
     }
 
     fn finish(self) -> (BaseSums, Vec<ItemSums>) {
-        let base = BaseSums {
-            n: self.base.0,
-            w: self.base.1.sum(),
-            w2: self.base.2.sum(),
-        };
+        let (n, w, w2) = self.base.values();
+        let base = BaseSums { n, w, w2 };
         let items = self
             .items
-            .into_iter()
-            .map(|(n, w, w2)| ItemSums {
-                count: n,
-                wy: w.sum(),
-                w2y: w2.sum(),
+            .iter()
+            .map(|b| {
+                let (count, wy, w2y) = b.values();
+                ItemSums { count, wy, w2y }
             })
             .collect();
         (base, items)
