@@ -114,7 +114,7 @@ fn parse_chunk<C: Consumer>(
         .delimiter(f.delimiter)
         .has_headers(false)
         .flexible(true)
-        .buffer_capacity(1 << 20)
+        .buffer_capacity(1 << 18)
         .from_reader(file);
     let mut records = 0u64;
     let mut end = start;
