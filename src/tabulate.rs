@@ -117,14 +117,105 @@ pub struct Pass<'p> {
     pub last_record: Option<(u64, u64)>,
     pub skipped: u64,
     pub unmarked_ids: u64,
-    pub weights: Vec<f64>,
+    /// Kept respondents' weights, for the median.
+    pub weights: Weights,
     pub weight_max: f64,
-    /// xxh3 digests of the non-empty respondent IDs.
-    pub ids: Vec<u64>,
-    /// Whether the IDs came in strictly increasing order (then none repeats).
+    /// xxh3 digests of the non-empty respondent IDs — not kept while the IDs come in
+    /// strictly increasing order (then none repeats), as exports sorted by ID do.
+    ids: Vec<u64>,
+    /// Whether `ids` holds a digest of every ID of the pass.
+    ids_complete: bool,
     ids_increasing: bool,
     first_id: Option<Vec<u8>>,
     last_id: Option<Vec<u8>>,
+}
+
+/// IDs of a chunk digested while they still increase, so that a chunk whose IDs turn out
+/// unordered early (random IDs) still has every digest without a second pass.
+const IDS_BEFORE_TRUSTING_ORDER: usize = 256;
+
+/// Distinct weights counted before falling back to keeping every weight: survey weights
+/// are usually per cell, so a few hundred values cover millions of respondents.
+const DISTINCT_WEIGHTS: usize = 1 << 16;
+
+/// Kept respondents' weights: counted per distinct value while there are few, else listed.
+#[derive(Debug, Clone)]
+pub enum Weights {
+    Counts(rustc_hash::FxHashMap<u64, u64>),
+    All(Vec<f64>),
+}
+
+impl Weights {
+    #[inline]
+    fn push(&mut self, w: f64) {
+        match self {
+            Weights::Counts(m) => {
+                *m.entry(w.to_bits()).or_default() += 1;
+                if m.len() > DISTINCT_WEIGHTS {
+                    *self = Weights::All(self.values());
+                }
+            }
+            Weights::All(v) => v.push(w),
+        }
+    }
+
+    fn values(&self) -> Vec<f64> {
+        match self {
+            Weights::Counts(m) => m
+                .iter()
+                .flat_map(|(&w, &n)| std::iter::repeat_n(f64::from_bits(w), n as usize))
+                .collect(),
+            Weights::All(v) => v.clone(),
+        }
+    }
+
+    fn absorb(&mut self, other: Weights) {
+        match (&mut *self, other) {
+            (Weights::Counts(a), Weights::Counts(b)) if a.len() + b.len() <= DISTINCT_WEIGHTS => {
+                for (w, n) in b {
+                    *a.entry(w).or_default() += n;
+                }
+            }
+            (Weights::All(a), Weights::All(b)) => a.extend(b),
+            (_, other) => {
+                let mut all = self.values();
+                all.extend(other.values());
+                *self = Weights::All(all);
+            }
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        match self {
+            Weights::Counts(m) => m.is_empty(),
+            Weights::All(v) => v.is_empty(),
+        }
+    }
+
+    /// The median as polars and R compute it: the mean of the two middle values when even.
+    fn median(&self) -> f64 {
+        match self {
+            Weights::All(v) => median(&mut v.clone()),
+            Weights::Counts(m) => {
+                let mut distinct: Vec<(f64, u64)> =
+                    m.iter().map(|(&w, &n)| (f64::from_bits(w), n)).collect();
+                distinct.sort_by(|a, b| a.0.total_cmp(&b.0));
+                let total: u64 = distinct.iter().map(|d| d.1).sum();
+                // The values at 0-based ranks (total - 1) / 2 and total / 2.
+                let at = |rank: u64| {
+                    let mut seen = 0;
+                    for &(w, n) in &distinct {
+                        seen += n;
+                        if rank < seen {
+                            return w;
+                        }
+                    }
+                    f64::NAN
+                };
+                (at((total - 1) / 2) + at(total / 2)) / 2.0
+            }
+        }
+    }
 }
 
 impl<'p> Pass<'p> {
@@ -144,9 +235,10 @@ impl<'p> Pass<'p> {
             last_record: None,
             skipped: 0,
             unmarked_ids: 0,
-            weights: Vec::new(),
+            weights: Weights::Counts(Default::default()),
             weight_max: 0.0,
             ids: Vec::new(),
+            ids_complete: true,
             ids_increasing: true,
             first_id: None,
             last_id: None,
@@ -172,7 +264,6 @@ impl<'p> Pass<'p> {
         if id.is_empty() {
             return;
         }
-        self.ids.push(xxh3_64(id));
         match &mut self.last_id {
             None => {
                 self.first_id = Some(id.to_vec());
@@ -185,6 +276,11 @@ impl<'p> Pass<'p> {
                 last.clear();
                 last.extend_from_slice(id);
             }
+        }
+        if !self.ids_increasing || self.ids.len() < IDS_BEFORE_TRUSTING_ORDER {
+            self.ids.push(xxh3_64(id));
+        } else {
+            self.ids_complete = false;
         }
     }
 
@@ -210,13 +306,14 @@ impl<'p> Pass<'p> {
             self.problems.push(f);
         }
         self.unmarked_ids += other.unmarked_ids;
-        self.weights.extend(other.weights);
+        self.weights.absorb(other.weights);
         self.weight_max = self.weight_max.max(other.weight_max);
         let joined = match (&self.last_id, &other.first_id) {
             (Some(a), Some(b)) => id_less(a, b),
             _ => true,
         };
         self.ids_increasing &= other.ids_increasing && joined;
+        self.ids_complete &= other.ids_complete;
         self.ids.extend(other.ids);
         if self.first_id.is_none() {
             self.first_id = other.first_id;
@@ -226,17 +323,17 @@ impl<'p> Pass<'p> {
         }
     }
 
-    /// Digests that occur more than once (empty when the IDs were strictly increasing).
-    pub fn repeated_ids(&mut self) -> HashSet<u64> {
+    /// Digests that occur more than once (none when the IDs were strictly increasing);
+    /// `None` when the pass trusted an order that later broke, so the digests must be
+    /// taken again ([`IdDigests`]).
+    pub fn repeated_ids(&mut self) -> Option<HashSet<u64>> {
         if self.ids_increasing {
-            return HashSet::new();
+            return Some(HashSet::new());
         }
-        self.ids.sort_unstable();
-        self.ids
-            .windows(2)
-            .filter(|w| w[0] == w[1])
-            .map(|w| w[0])
-            .collect()
+        if !self.ids_complete {
+            return None;
+        }
+        Some(repeated(&mut self.ids))
     }
 
     /// The sums of the pass, by question, and per value of each grouping column.
@@ -269,7 +366,7 @@ impl<'p> Pass<'p> {
             .collect();
         let (weight_max, weight_median) = match self.plan.weight {
             Some(_) if !self.weights.is_empty() => {
-                (Some(self.weight_max), Some(median(&mut self.weights)))
+                (Some(self.weight_max), Some(self.weights.median()))
             }
             _ => (None, None),
         };
@@ -288,6 +385,16 @@ impl<'p> Pass<'p> {
             groupings,
         }
     }
+}
+
+/// Digests that occur more than once.
+pub fn repeated(digests: &mut [u64]) -> HashSet<u64> {
+    digests.sort_unstable();
+    digests
+        .windows(2)
+        .filter(|w| w[0] == w[1])
+        .map(|w| w[0])
+        .collect()
 }
 
 /// The median as polars and R compute it: the mean of the two middle values when even.
@@ -424,5 +531,75 @@ impl Consumer for IdRows<'_> {
                 .into_iter()
                 .map(|(id, offset, record)| (id, offset, record + before)),
         );
+    }
+}
+
+/// Every respondent-ID digest, when the first pass could not keep them all.
+pub struct IdDigests {
+    column: Option<usize>,
+    pub digests: Vec<u64>,
+}
+
+impl IdDigests {
+    pub fn new(plan: &Plan) -> IdDigests {
+        IdDigests {
+            column: plan.id,
+            digests: Vec::new(),
+        }
+    }
+}
+
+impl Consumer for IdDigests {
+    fn record<F: Fields>(&mut self, rec: &F, _: u64, _: u64) {
+        let Some(c) = self.column else { return };
+        let Some(raw) = rec.get(c) else { return };
+        let id = trim(&raw);
+        if !id.is_empty() {
+            self.digests.push(xxh3_64(id));
+        }
+    }
+
+    fn absorb(&mut self, next: Self, _: u64) {
+        self.digests.extend(next.digests);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_median_of_counted_weights_is_the_median_of_the_list() {
+        let cases: Vec<Vec<f64>> = vec![
+            vec![1.0],
+            vec![2.0, 1.0],
+            vec![0.5939, 1.3087, 0.5939, 0.9869],
+            vec![3.0, 1.0, 2.0, 2.0, 5.0],
+            (0..1001)
+                .map(|i| ((i * 7919) % 13) as f64 / 4.0 + 0.25)
+                .collect(),
+        ];
+        for v in cases {
+            let mut counted = Weights::Counts(Default::default());
+            let mut listed = Weights::All(Vec::new());
+            for &w in &v {
+                counted.push(w);
+                listed.push(w);
+            }
+            let mut sorted = v.clone();
+            sorted.sort_by(f64::total_cmp);
+            let n = sorted.len();
+            let expected = (sorted[(n - 1) / 2] + sorted[n / 2]) / 2.0;
+            assert_eq!(counted.median(), expected, "{v:?}");
+            assert_eq!(listed.median(), expected, "{v:?}");
+            // Merging a counted and a listed half gives the same median.
+            let (a, b) = v.split_at(n / 2);
+            let mut left = Weights::Counts(Default::default());
+            a.iter().for_each(|&w| left.push(w));
+            let mut right = Weights::All(Vec::new());
+            b.iter().for_each(|&w| right.push(w));
+            left.absorb(right);
+            assert_eq!(left.median(), expected, "{v:?}");
+        }
     }
 }

@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use crate::codebook::{Codebook, ColumnNames, InputLayout, JOINED_SEPARATOR};
 use crate::error::{DataError, UsageError};
 use crate::plan::Plan;
-use crate::tabulate::{Found, IdRows, Issue, Pass, Settings, DUPLICATE_ID};
+use crate::tabulate::{repeated, Found, IdDigests, IdRows, Issue, Pass, Settings, DUPLICATE_ID};
 use scan::Consumer;
 
 /// What kind of file an input is, from its first bytes.
@@ -535,7 +535,13 @@ pub fn read<'p>(
         }),
         _ => None,
     };
-    let repeated = pass.repeated_ids();
+    let repeated = match pass.repeated_ids() {
+        Some(r) => r,
+        None => {
+            let mut all = run(src, header, plan, engine, false, &|| IdDigests::new(plan))?.digests;
+            repeated(&mut all)
+        }
+    };
     let duplicates = if repeated.is_empty() {
         Vec::new()
     } else {

@@ -127,3 +127,24 @@ fn duplicate_ids_stop_the_analysis() {
         "{stderr}"
     );
 }
+
+#[test]
+fn duplicates_are_found_after_a_long_ordered_run() {
+    // IDs increase for 5,727 rows, then the last repeats row 11's: the scanner trusts
+    // the order, so finding it takes the second look at every ID.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("late-dup.csv");
+    let text = std::fs::read_to_string(root().join(DATA)).unwrap();
+    let text = text.replacen("syn-005728,", "syn-000010,", 1);
+    std::fs::write(&path, text).unwrap();
+    let out = concerns().arg("validate").arg(&path).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("row 11, column 'respondent_id': duplicate respondent ID 'syn-000010': it appears on 2 rows (11, 5729)"),
+        "{text}"
+    );
+    let out = concerns().arg("table").arg(&path).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1 respondent IDs are duplicates"));
+}
