@@ -118,7 +118,9 @@ pub struct Tally {
     values: Vec<Vec<Option<Vec<u8>>>>,
     /// Per grouping column with many values: value → local index.
     dicts: Vec<FxHashMap<Vec<u8>, u32>>,
-    /// Cell of the local indices packed 16 bits each (up to 4 groupings of < 65536 values)…
+    /// Cell of the local indices, 4 bits each, for up to 3 groupings of < 16 values…
+    table: Vec<u32>,
+    /// …packed 16 bits each (up to 4 groupings of < 65536 values)…
     packed: FxHashMap<u64, u32>,
     /// …or as a list otherwise.
     index: FxHashMap<Vec<u32>, u32>,
@@ -126,6 +128,8 @@ pub struct Tally {
     keys: Vec<Vec<u32>>,
     key: Vec<u32>,
 }
+
+const NO_CELL: u32 = u32::MAX;
 
 /// Grouping values kept in a list (searched in order) before a hash map pays off.
 const FEW_VALUES: usize = 16;
@@ -137,6 +141,11 @@ impl Tally {
             dense: plan.questions.iter().map(dense_states).collect(),
             values: vec![vec![None]; g],
             dicts: vec![FxHashMap::default(); g],
+            table: if g <= 3 {
+                vec![NO_CELL; 1 << (4 * g)]
+            } else {
+                Vec::new()
+            },
             packed: FxHashMap::default(),
             index: FxHashMap::default(),
             cells: Vec::new(),
@@ -169,6 +178,17 @@ impl Tally {
     }
 
     fn cell_for(&mut self) -> usize {
+        if !self.table.is_empty() && self.key.iter().all(|&i| i < 16) {
+            let at = self
+                .key
+                .iter()
+                .enumerate()
+                .fold(0usize, |acc, (g, &i)| acc | (i as usize) << (4 * g));
+            if self.table[at] == NO_CELL {
+                self.table[at] = self.new_cell() as u32;
+            }
+            return self.table[at] as usize;
+        }
         let packable = self.key.len() <= 4 && self.key.iter().all(|&i| i < 1 << 16);
         let packed = self
             .key
@@ -183,17 +203,22 @@ impl Tally {
         if let Some(&c) = found {
             return c as usize;
         }
-        let c = self.cells.len();
-        self.cells.push(Cell {
-            questions: self.dense.iter().map(|d| States::new(*d)).collect(),
-        });
-        self.keys.push(self.key.clone());
+        let c = self.new_cell();
         if packable {
             self.packed.insert(packed, c as u32);
         } else {
             self.index.insert(self.key.clone(), c as u32);
         }
         c
+    }
+
+    /// A new cell for the current key.
+    fn new_cell(&mut self) -> usize {
+        self.cells.push(Cell {
+            questions: self.dense.iter().map(|d| States::new(*d)).collect(),
+        });
+        self.keys.push(self.key.clone());
+        self.cells.len() - 1
     }
 
     /// Adds one kept respondent: its answers, and the local index of each grouping
