@@ -577,20 +577,48 @@ fn threads() -> usize {
         .unwrap_or(1)
 }
 
-/// A progress bar on a terminal for inputs big enough to take a second or more.
-fn progress_bar(src: &Source, len: u64) -> Option<indicatif::ProgressBar> {
+/// A progress bar on stderr when it is a terminal, shown once a scan has taken a second
+/// (a few hundred megabytes): quick runs and pipes never see one.
+struct Progress {
+    bar: indicatif::ProgressBar,
+    started: std::time::Instant,
+    shown: std::sync::atomic::AtomicBool,
+}
+
+impl Progress {
+    fn inc(&self, n: u64) {
+        use std::sync::atomic::Ordering;
+        self.bar.inc(n);
+        if !self.shown.load(Ordering::Relaxed)
+            && self.started.elapsed() >= std::time::Duration::from_secs(1)
+            && !self.shown.swap(true, Ordering::Relaxed)
+        {
+            self.bar
+                .set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        }
+    }
+}
+
+fn progress_bar(src: &Source, len: u64) -> Option<Progress> {
     use std::io::IsTerminal;
-    if len < 64 << 20 || !std::io::stderr().is_terminal() {
+    if !std::io::stderr().is_terminal() {
         return None;
     }
-    let bar = indicatif::ProgressBar::new(len);
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(len),
+        indicatif::ProgressDrawTarget::hidden(),
+    );
     if let Ok(style) = indicatif::ProgressStyle::with_template(
         "{msg} {wide_bar} {binary_bytes}/{binary_total_bytes} {eta}",
     ) {
         bar.set_style(style);
     }
     bar.set_message(src.name.clone());
-    Some(bar)
+    Some(Progress {
+        bar,
+        started: std::time::Instant::now(),
+        shown: std::sync::atomic::AtomicBool::new(false),
+    })
 }
 
 /// Hands every record of the input to consumers made by `make` and returns their merge:
@@ -633,7 +661,7 @@ pub fn run<C: Consumer>(
             })
             .map_err(fail)?;
             if let Some(b) = bar {
-                b.finish_and_clear();
+                b.bar.finish_and_clear();
             }
             Ok(total)
         }
