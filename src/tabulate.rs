@@ -257,9 +257,8 @@ impl<'p> Pass<'p> {
 
     fn note_id(&mut self, id: &[u8]) {
         if let Some(prefix) = &self.plan.synthetic_prefix {
-            if !id.starts_with(prefix) {
-                self.unmarked_ids += 1;
-            }
+            let marked = id.len() >= prefix.len() && crate::plan::same(&id[..prefix.len()], prefix);
+            self.unmarked_ids += !marked as u64;
         }
         if id.is_empty() {
             return;
