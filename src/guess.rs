@@ -10,6 +10,18 @@ use std::io::Seek;
 use crate::codebook::InputLayout;
 use crate::load::{header_columns, Source};
 
+/// Column names that suggest a segment for `--by`.
+const SEGMENT_WORDS: &[&str] = &[
+    "country",
+    "region",
+    "gender",
+    "sex",
+    "age",
+    "generation",
+    "segment",
+    "state",
+];
+
 /// Distinct values kept per column; more means free text or numbers.
 const MAX_CODES: usize = 15;
 
@@ -127,19 +139,7 @@ pub fn guess(src: &Source) -> Result<String> {
             }
             if p.values.iter().any(|v| is_dont_know(v)) {
                 screener = Some((c.as_str(), p));
-            } else if name_has(
-                c,
-                &[
-                    "country",
-                    "region",
-                    "gender",
-                    "sex",
-                    "age",
-                    "generation",
-                    "segment",
-                    "state",
-                ],
-            ) {
+            } else if name_has(c, SEGMENT_WORDS) {
                 segments.push((c.as_str(), p));
             } else {
                 singles.push((c.as_str(), p));
@@ -382,19 +382,7 @@ pub fn guess_spss(src: &Source) -> Result<String> {
                         .join("\" or \"")
                 ))
             )?;
-        } else if name_has(
-            v,
-            &[
-                "country",
-                "region",
-                "gender",
-                "sex",
-                "age",
-                "generation",
-                "segment",
-                "state",
-            ],
-        ) {
+        } else if name_has(v, SEGMENT_WORDS) {
             let values: Vec<String> = valid
                 .iter()
                 .map(|(c, l)| format!("{{ code = {}, label.en = {} }}", quote(c), quote(l)))
@@ -434,7 +422,7 @@ pub fn guess_spss(src: &Source) -> Result<String> {
         if meta.value_labels(v).is_none_or(|l| l.is_empty())
             && Some(v) != id
             && Some(v) != weight.as_ref()
-            && name_has(v, &["country", "region", "gender", "sex", "generation"])
+            && name_has(v, SEGMENT_WORDS)
         {
             writeln!(
                 out,

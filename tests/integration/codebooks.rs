@@ -1,6 +1,6 @@
 //! User codebooks: `--codebook FILE`, `codebook init`, and errors that name the line.
 
-use super::{concerns, json, root, DATA};
+use super::{concerns, json, root, succeeded, DATA};
 
 fn numbers(r: &serde_json::Value) -> Vec<(String, u64, Vec<(String, f64)>)> {
     r["questions"]
@@ -33,16 +33,7 @@ fn numbers(r: &serde_json::Value) -> Vec<(String, u64, Vec<(String, f64)>)> {
 fn a_guessed_codebook_reproduces_the_canonical_numbers() {
     let dir = tempfile::tempdir().unwrap();
     let toml = dir.path().join("guess.toml");
-    let out = concerns()
-        .args(["codebook", "init", DATA, "-o"])
-        .arg(&toml)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(concerns().args(["codebook", "init", DATA, "-o"]).arg(&toml));
     let text = std::fs::read_to_string(&toml).unwrap();
     assert!(text.contains("exclude = [\"dont_know_ai\"]"), "{text}");
     let guessed = json(&[

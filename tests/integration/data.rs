@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::{concerns, read_rows, root, DATA};
+use super::{concerns, read_rows, root, succeeded, DATA};
 
 const CONCERNS: [(&str, f64); 6] = [
     ("concern_reach_person", 60.0),
@@ -182,15 +182,10 @@ fn bundled_data_looks_like_real_survey_data() {
 fn large_simulations_stay_calibrated() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("big.csv");
-    let out = concerns()
-        .args(["simulate", "--n", "20000", "-o"])
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    succeeded(
+        concerns()
+            .args(["simulate", "--n", "20000", "-o"])
+            .arg(&path),
     );
     let rows = read_rows(&path);
     assert_eq!(rows.len(), 20000);

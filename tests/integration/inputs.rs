@@ -1,7 +1,7 @@
 //! Real exports: other delimiters, a byte-order mark, CRLF line ends and Windows code pages
 //! give exactly the numbers of the canonical file.
 
-use super::{concerns, json, root, DATA};
+use super::{concerns, json, root, succeeded, DATA};
 
 fn numbers(r: &serde_json::Value) -> (serde_json::Value, serde_json::Value) {
     (r["base"].clone(), r["questions"].clone())
@@ -11,17 +11,12 @@ fn same_as_canonical(bytes: Vec<u8>, extra: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("export.csv");
     std::fs::write(&path, bytes).unwrap();
-    let out = concerns()
-        .arg("table")
-        .arg(&path)
-        .args(["--format", "json"])
-        .args(extra)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = succeeded(
+        concerns()
+            .arg("table")
+            .arg(&path)
+            .args(["--format", "json"])
+            .args(extra),
     );
     let ours: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let canonical = json(&["table", DATA, "--format", "json"]);

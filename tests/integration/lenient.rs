@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::{concerns, root, DATA};
+use super::{concerns, root, succeeded, DATA};
 
 /// The bundled data as rows of fields, header first.
 fn rows() -> Vec<Vec<String>> {
@@ -55,17 +55,13 @@ fn lenient_leaves_out_bad_rows_and_says_so() {
     let strict = concerns().arg("table").arg(&broken).output().unwrap();
     assert_eq!(strict.status.code(), Some(1));
 
-    let out = concerns()
-        .arg("table")
-        .arg(&broken)
-        .args(["--lenient", "--format", "json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out =
+        succeeded(
+            concerns()
+                .arg("table")
+                .arg(&broken)
+                .args(["--lenient", "--format", "json"]),
+        );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("4 rows with problems left out (--lenient)")

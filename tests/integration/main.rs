@@ -31,6 +31,17 @@ pub fn concerns() -> Command {
     c
 }
 
+/// Runs a prepared command and asserts it succeeded, showing its stderr if not.
+pub fn succeeded(cmd: &mut Command) -> Output {
+    let out = cmd.output().expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 pub fn run(args: &[&str]) -> Output {
     concerns().args(args).output().expect("runs")
 }

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use super::{concerns, json};
+use super::{concerns, json, succeeded};
 
 const DIR: &str = "tests/fixtures/platforms";
 
@@ -96,15 +96,7 @@ fn every_export_gives_the_canonical_numbers() {
 
 #[test]
 fn a_sav_file_describes_itself() {
-    let out = concerns()
-        .args(["codebook", "init", &format!("{DIR}/survey.sav")])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = succeeded(concerns().args(["codebook", "init", &format!("{DIR}/survey.sav")]));
     let text = String::from_utf8(out.stdout).unwrap();
     // From the file's multiple-response set, weight, value labels and variable labels.
     for expected in [

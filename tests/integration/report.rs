@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::{concerns, run, DATA};
+use super::{concerns, run, succeeded, DATA};
 
 const FILES: [&str; 8] = [
     "figure1.svg",
@@ -150,15 +150,10 @@ fn figure1_svg_holds_every_label_and_percentage_in_rank_order() {
 fn russian_chart_follows_the_seed() {
     let dir = tempfile::tempdir().unwrap();
     let svg_path = dir.path().join("fig.svg");
-    let out = concerns()
-        .args(["chart", DATA, "--lang", "ru", "-o"])
-        .arg(&svg_path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    succeeded(
+        concerns()
+            .args(["chart", DATA, "--lang", "ru", "-o"])
+            .arg(&svg_path),
     );
     let all = svg_texts(&std::fs::read_to_string(&svg_path).unwrap()).join(" ");
     for needed in [
