@@ -488,6 +488,30 @@ pub fn guess_spss(src: &Source) -> Result<String> {
     Ok(out)
 }
 
+/// For an SPSS file (not standard input), the codebook its own dictionary describes.
+pub fn spss_codebook(data: &str) -> Result<Option<crate::Codebook>> {
+    let mut head = [0u8; 4];
+    let n = std::fs::File::open(data)
+        .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+        .unwrap_or(0);
+    if data == "-" || !(head[..n].starts_with(b"$FL2") || head[..n].starts_with(b"$FL3")) {
+        return Ok(None);
+    }
+    let src = Source::open(data, "utf-8", None)?;
+    let text = guess_spss(&src)?;
+    crate::Codebook::parse(&text, &format!("the dictionary of {data}"))
+        .map(Some)
+        .map_err(|e| {
+            crate::error::DataError::new(
+                data,
+                format!(
+                    "its dictionary does not describe a survey concerns can tabulate ({e:#}); write a codebook with `concerns codebook init {data} -o survey.toml` and pass --codebook survey.toml"
+                ),
+            )
+            .into()
+        })
+}
+
 fn is_other(label: &str) -> bool {
     let l = label.to_lowercase();
     l == "other" || l.starts_with("other ") || l.starts_with("other (") || l.starts_with("other:")

@@ -59,7 +59,7 @@ pub fn run(args: Args) -> Result<i32> {
         ))
     })?;
     let opts = args.look.options()?;
-    let codebook = args.common.codebook()?;
+    let codebook = args.common.codebook(&args.data)?;
     if codebook.question(&args.question).is_none() {
         let ids: Vec<&str> = codebook.questions.iter().map(|q| q.id.as_str()).collect();
         return Err(UsageError(format!(

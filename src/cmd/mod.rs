@@ -112,10 +112,19 @@ impl From<AdjustArg> for Adjust {
 }
 
 impl Common {
-    pub fn codebook(&self) -> Result<Codebook> {
+    /// The codebook: `--codebook`, else an SPSS file's own dictionary, else the embedded one.
+    pub fn codebook(&self, data: &str) -> Result<Codebook> {
         match &self.codebook {
             Some(p) => Codebook::from_file(p),
-            None => Ok(Codebook::canonical()),
+            None => match concerns::guess::spss_codebook(data)? {
+                Some(cb) => {
+                    eprintln!(
+                        "note: no --codebook: reading {data} with its own dictionary (`concerns codebook init {data}` writes it out to edit)"
+                    );
+                    Ok(cb)
+                }
+                None => Ok(Codebook::canonical()),
+            },
         }
     }
 

@@ -26,7 +26,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<i32> {
     let opts = args.look.options()?;
-    let codebook = args.common.codebook()?;
+    let codebook = args.common.codebook(&args.data)?;
     let results = analyse(&args.data, &codebook, &args.common.options())?;
     super::print_warnings(&results);
     let files = report::render(&results, &opts)?;

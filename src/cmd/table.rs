@@ -37,7 +37,7 @@ impl From<FormatArg> for Format {
 }
 
 pub fn run(args: Args) -> Result<i32> {
-    let codebook = args.common.codebook()?;
+    let codebook = args.common.codebook(&args.data)?;
     let results = analyse(&args.data, &codebook, &args.common.options())?;
     super::print_warnings(&results);
     let text = Format::from(args.format)

@@ -19,7 +19,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<i32> {
-    let codebook = args.common.codebook()?;
+    let codebook = args.common.codebook(&args.data)?;
     let opts = args.common.options();
     let v = validate(&args.data, &codebook, &opts, args.max_problems)?;
     let text = if args.format == "json" {

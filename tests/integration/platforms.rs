@@ -131,6 +131,13 @@ fn a_sav_file_describes_itself() {
     let canonical = table("canonical.csv", None);
     assert_eq!(v["base"], canonical["base"]);
     assert_eq!(v["questions"][0]["base"], canonical["questions"][0]["base"]);
+
+    // Without --codebook, an SPSS file is read with that same dictionary.
+    let out =
+        succeeded(concerns().args(["table", &format!("{DIR}/survey.sav"), "--format", "json"]));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("its own dictionary"));
+    let own: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(own["questions"], v["questions"]);
 }
 
 #[test]
