@@ -637,6 +637,33 @@ items = [
     }
 
     #[test]
+    fn numeric_choice_codes_as_qualtrics_exports_them() {
+        let toml = r#"
+[survey]
+id = "t"
+title.en = "t"
+[[questions]]
+id = "q"
+kind = "multi_response_delimited"
+column = "q"
+text.en = "q"
+delimiter = ","
+items = [
+  { id = "a", code = "1", label.en = "A" },
+  { id = "b", code = "2", label.en = "B" },
+  { id = "j", code = "10", label.en = "J" },
+]
+"#;
+        let cb = Codebook::parse(toml, "t.toml").unwrap();
+        let plan = Plan::new(&cb, &["q".to_string()], None, &[]);
+        // "10" is its own code, not "1" followed by junk.
+        assert_eq!(state_of(&plan, "1,10").0, 1 | 1 << 1 | 1 << 3);
+        assert_eq!(state_of(&plan, "2").0, 1 | 1 << 2);
+        let (_, v) = state_of(&plan, "1,3");
+        assert_eq!(v[0].value.as_deref(), Some("3"));
+    }
+
+    #[test]
     fn unlisted_answers_count_as_the_named_item() {
         let (cb, cols) = delimited(Some("other"));
         let plan = Plan::new(&cb, &cols, None, &[]);

@@ -105,7 +105,9 @@ fn lines_at(src: &Source, offsets: &[u64]) -> Vec<u64> {
     }
     offsets
         .iter()
-        .map(|&o| memchr::memchr_iter(b'\n', &bytes[..o as usize]).count() as u64 + 1)
+        .map(|&o| {
+            memchr::memchr_iter(b'\n', &bytes[..(o as usize).min(bytes.len())]).count() as u64 + 1
+        })
         .collect()
 }
 
