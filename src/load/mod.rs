@@ -177,12 +177,7 @@ impl Source {
     }
 }
 
-/// SHA-256 of the input bytes as given (lowercase hex).
-pub fn sha256(src: &Source) -> Result<String> {
-    Ok(digest(src, false)?.0)
-}
-
-/// SHA-256 of the input as given and, for a CSV, the number of quote characters in what
+/// SHA-256 of the input as given (lowercase hex) and, for a CSV, the number of quote characters in what
 /// the scanner reads: an odd number means a quoted field is never closed.
 fn digest(src: &Source, count_quotes: bool) -> Result<(String, u64)> {
     let read_err =
@@ -539,7 +534,7 @@ pub fn read<'p>(
     let mut pass = pass?;
     let (sha256, quotes) = sha?;
     let unterminated = match pass.last_record {
-        Some((record, offset)) if quotes % 2 == 1 => Some(Found {
+        Some((record, offset)) if !quotes.is_multiple_of(2) => Some(Found {
             record,
             offset,
             issue: Issue::UnterminatedQuote,
