@@ -36,6 +36,92 @@ struct Profile {
     numeric: bool,
     unique: bool,
     filled: u64,
+    /// Comma-separated pieces and how often each appears (up to a limit), and how many
+    /// cells held more than one: the mark of "check all" answers joined in one cell.
+    pieces: BTreeMap<String, u64>,
+    joined: u64,
+}
+
+/// Distinct pieces of a joined "check all" column; more means free text.
+const MAX_PIECES: usize = 60;
+
+/// The export layout, from the first rows: Qualtrics' third row of ImportId JSON, or
+/// SurveyMonkey's second row of choice texts ("Response" over single-choice columns).
+/// Also returns Qualtrics' question texts by column.
+fn detect_layout(src: &Source) -> (InputLayout, Vec<String>) {
+    let mut reader = match csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(src.delimiter)
+        .from_path(&src.path)
+    {
+        Ok(r) => r,
+        Err(_) => return (InputLayout::default(), Vec::new()),
+    };
+    let rows: Vec<csv::StringRecord> = reader.records().take(3).flatten().collect();
+    let filled = |r: &csv::StringRecord| r.iter().filter(|f| !f.is_empty()).count();
+    if let Some(third) = rows.get(2) {
+        let imports = third.iter().filter(|f| f.contains("\"ImportId\"")).count();
+        if imports > 0 && imports * 2 >= filled(third) {
+            let texts = rows[1]
+                .iter()
+                .map(|t| t.trim_end_matches(" - Selected Choice").to_string())
+                .collect();
+            return (
+                InputLayout {
+                    header_rows: 3,
+                    ..InputLayout::default()
+                },
+                texts,
+            );
+        }
+    }
+    if let (Some(first), Some(second)) = (rows.first(), rows.get(1)) {
+        let spans = first.iter().any(|f| f.is_empty());
+        if spans && second.iter().any(|f| f == "Response") {
+            return (
+                InputLayout {
+                    header_rows: 2,
+                    column_names: crate::codebook::ColumnNames::Joined,
+                    ..InputLayout::default()
+                },
+                Vec::new(),
+            );
+        }
+    }
+    (InputLayout::default(), Vec::new())
+}
+
+/// A question id from a column name: lowercase letters, digits and underscores.
+fn slug(name: &str, taken: &mut BTreeSet<String>) -> String {
+    let mut s: String = name
+        .split(crate::codebook::JOINED_SEPARATOR)
+        .next()
+        .unwrap_or(name)
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    s = s
+        .split('_')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("_");
+    s.truncate(40);
+    let s = s.trim_end_matches('_').to_string();
+    let base = if s.is_empty() { "q".to_string() } else { s };
+    let mut id = base.clone();
+    let mut n = 2;
+    while !taken.insert(id.clone()) {
+        id = format!("{base}_{n}");
+        n += 1;
+    }
+    id
 }
 
 /// The longest common prefix of names, cut after its last `_` (e.g. `concern_`).
@@ -68,7 +154,23 @@ fn is_dont_know(v: &str) -> bool {
 
 /// Reads `src` once and writes a codebook in the format of `codebooks/canonical.toml`.
 pub fn guess(src: &Source) -> Result<String> {
-    let (columns, start) = header_columns(src, &InputLayout::default())?;
+    let (layout, texts) = detect_layout(src);
+    let (columns, start) = header_columns(src, &layout)?;
+    // The question as asked: Qualtrics' second header row, SurveyMonkey's first, else the name.
+    let text_of = |c: &str| -> String {
+        columns
+            .iter()
+            .position(|x| x == c)
+            .and_then(|i| texts.get(i))
+            .filter(|t| !t.is_empty())
+            .cloned()
+            .unwrap_or_else(|| {
+                c.split(crate::codebook::JOINED_SEPARATOR)
+                    .next()
+                    .unwrap_or(c)
+                    .to_string()
+            })
+    };
     let mut file = std::fs::File::open(&src.path)?;
     file.seek(std::io::SeekFrom::Start(start))?;
     let mut reader = csv::ReaderBuilder::new()
@@ -84,6 +186,8 @@ pub fn guess(src: &Source) -> Result<String> {
             numeric: true,
             unique: true,
             filled: 0,
+            pieces: BTreeMap::new(),
+            joined: 0,
         })
         .collect();
     let mut seen_ids: Vec<BTreeSet<String>> = columns.iter().map(|_| BTreeSet::new()).collect();
@@ -107,6 +211,17 @@ pub fn guess(src: &Source) -> Result<String> {
                     p.values.clear();
                 }
             }
+            if p.pieces.len() <= MAX_PIECES {
+                let pieces: Vec<&str> = field
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|x| !x.is_empty())
+                    .collect();
+                p.joined += (pieces.len() > 1) as u64;
+                for x in pieces {
+                    *p.pieces.entry(x.to_string()).or_default() += 1;
+                }
+            }
         }
     }
 
@@ -118,7 +233,33 @@ pub fn guess(src: &Source) -> Result<String> {
     let mut singles = Vec::new();
     let mut segments = Vec::new();
     let mut screener = None;
+    let mut delimited = Vec::new();
+    // SurveyMonkey: "question / choice" columns holding the choice text when chosen.
+    let mut filled: BTreeMap<&str, Vec<(&str, &str)>> = BTreeMap::new();
     for (c, p) in columns.iter().zip(&profiles) {
+        if let Some((question, choice)) = c.split_once(crate::codebook::JOINED_SEPARATOR) {
+            let one_text = !p.too_many && p.values.len() <= 1;
+            let other = choice.to_lowercase().starts_with("other");
+            if choice != "Response" && (one_text || other) && p.filled > 0 {
+                filled
+                    .entry(question)
+                    .or_default()
+                    .push((c.as_str(), choice));
+                continue;
+            }
+        }
+        let repeated = p.pieces.values().filter(|&&n| n > 1).count();
+        // Qualtrics' "_TEXT" columns hold what people typed, not choices.
+        let typed = c.to_uppercase().ends_with("_TEXT");
+        if !typed
+            && p.joined * 20 >= p.filled.max(1)
+            && p.joined > 0
+            && p.pieces.len() <= MAX_PIECES
+            && repeated >= 2
+        {
+            delimited.push((c.as_str(), p));
+            continue;
+        }
         let binary =
             !p.too_many && !p.values.is_empty() && p.values.iter().all(|v| v == "0" || v == "1");
         if id.is_none() && p.unique && name_has(c, &["id"]) {
@@ -132,14 +273,14 @@ pub fn guess(src: &Source) -> Result<String> {
                 None => c.clone(),
             };
             dichotomies.entry(key).or_default().push(c);
-        } else if !p.too_many && !p.values.is_empty() {
+        } else if !p.too_many && p.values.len() > 1 {
             let free_text = p.values.len() > 5 && p.values.iter().any(|v| v.contains(' '));
             if free_text {
                 continue;
             }
             if p.values.iter().any(|v| is_dont_know(v)) {
                 screener = Some((c.as_str(), p));
-            } else if name_has(c, SEGMENT_WORDS) {
+            } else if name_has(c, SEGMENT_WORDS) || name_has(&text_of(c), SEGMENT_WORDS) {
                 segments.push((c.as_str(), p));
             } else {
                 singles.push((c.as_str(), p));
@@ -162,6 +303,14 @@ pub fn guess(src: &Source) -> Result<String> {
     }
     if let Some(w) = weight {
         writeln!(out, "weight = {}", quote(w))?;
+    }
+    if layout.header_rows > 1 {
+        let what = if layout.column_names == crate::codebook::ColumnNames::Joined {
+            "# SurveyMonkey layout: question text, then choice text; names join the two.\n[input]\nheader_rows = 2\ncolumn_names = \"joined\""
+        } else {
+            "# Qualtrics layout: names, question text, ImportId JSON.\n[input]\nheader_rows = 3"
+        };
+        writeln!(out, "\n{what}")?;
     }
     writeln!(
         out,
@@ -201,13 +350,14 @@ pub fn guess(src: &Source) -> Result<String> {
             writeln!(out, "# [[exclude]]\n# column = \"...\"\n# codes = [\"...\"]\n# exclude = [\"...\"]\n# note.en = \"...\"\n")?;
         }
     }
+    let mut segment_ids = BTreeSet::new();
     for (c, p) in &segments {
         writeln!(
             out,
             "[[segments]]\nid = {}\ncolumn = {}\nlabel.en = {}",
+            quote(&slug(&text_of(c), &mut segment_ids)),
             quote(c),
-            quote(c),
-            quote(c)
+            quote(&text_of(c))
         )?;
         let values: Vec<String> = p
             .values
@@ -248,8 +398,77 @@ pub fn guess(src: &Source) -> Result<String> {
             )?;
         }
     }
+    let mut taken = BTreeSet::new();
+    for (question, cols) in &filled {
+        if cols.len() < 2 {
+            continue;
+        }
+        writeln!(
+            out,
+            "[[questions]]\nid = {}\nkind = \"multi_response\"\ncoding = \"filled\"\ntext.en = {}\n",
+            quote(&slug(question, &mut taken)),
+            quote(question)
+        )?;
+        let mut items = BTreeSet::new();
+        for (c, choice) in cols {
+            let last = if choice.to_lowercase().starts_with("other") {
+                "last = true\n"
+            } else {
+                ""
+            };
+            writeln!(
+                out,
+                "[[questions.items]]\nid = {}\ncolumn = {}\n{last}label.en = {}\n",
+                quote(&slug(choice, &mut items)),
+                quote(c),
+                quote(choice)
+            )?;
+        }
+    }
+    for (c, p) in &delimited {
+        // Pieces seen once are taken for write-ins ("Other:" answers in one's own words).
+        let codes: Vec<&String> = p
+            .pieces
+            .iter()
+            .filter(|(_, &n)| n > 1)
+            .map(|(x, _)| x)
+            .collect();
+        let write_ins = p.pieces.values().any(|&n| n == 1);
+        writeln!(
+            out,
+            "# Choices joined by commas in one cell; a choice whose text holds a comma shows here as two codes: join them.\n[[questions]]\nid = {}\nkind = \"multi_response_delimited\"\ncolumn = {}\ndelimiter = \",\"{}\ntext.en = {}\n",
+            quote(&slug(c, &mut taken)),
+            quote(c),
+            if write_ins { "\nunlisted = \"other\"" } else { "" },
+            quote(&text_of(c))
+        )?;
+        let mut items = BTreeSet::new();
+        for code in &codes {
+            let is_other = code.to_lowercase() == "other";
+            let id = if is_other && write_ins {
+                items.insert("other".to_string());
+                "other".to_string()
+            } else {
+                slug(code, &mut items)
+            };
+            let last = if is_other { "last = true\n" } else { "" };
+            writeln!(
+                out,
+                "[[questions.items]]\nid = {}\ncode = {}\n{last}label.en = {}\n",
+                quote(&id),
+                quote(code),
+                quote(code)
+            )?;
+        }
+        if write_ins && !items.contains("other") {
+            writeln!(
+                out,
+                "[[questions.items]]\nid = \"other\"\ncode = \"Other\"\nlast = true\nlabel.en = \"Other\"\n"
+            )?;
+        }
+    }
     for (c, p) in &singles {
-        writeln!(out, "[[questions]]\nid = {}\nkind = \"single_choice\"\ncolumn = {}\norder = \"codebook\"\ntext.en = {}\n", quote(c), quote(c), quote(c))?;
+        writeln!(out, "[[questions]]\nid = {}\nkind = \"single_choice\"\ncolumn = {}\norder = \"codebook\"\ntext.en = {}\n", quote(&slug(c, &mut taken)), quote(c), quote(&text_of(c)))?;
         for v in &p.values {
             writeln!(
                 out,

@@ -185,3 +185,85 @@ fn validate_lists_every_seeded_problem_of_a_platform_export() {
     assert_eq!(seen, [(5, "Q1"), (9, "Q2"), (12, "Q4")], "{v:#}");
     assert_eq!(problems[2]["value"], "AI will be rude");
 }
+
+#[test]
+fn codebook_init_recognises_platform_layouts() {
+    let canonical = table("canonical.csv", None);
+    let concerns_base = &canonical["questions"][0]["base"];
+    let mut expected: Vec<u64> = canonical["questions"][0]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["count"].as_u64().unwrap())
+        .collect();
+    expected.sort();
+    for (file, marks) in [
+        (
+            "qualtrics.csv",
+            &[
+                "header_rows = 3",
+                "kind = \"multi_response_delimited\"",
+                "column = \"Q4\"",
+            ][..],
+        ),
+        (
+            "surveymonkey.csv",
+            &[
+                "header_rows = 2",
+                "column_names = \"joined\"",
+                "coding = \"filled\"",
+            ][..],
+        ),
+        (
+            "google-forms.csv",
+            &[
+                "kind = \"multi_response_delimited\"",
+                "unlisted = \"other\"",
+            ][..],
+        ),
+    ] {
+        let out = succeeded(concerns().args(["codebook", "init", &format!("{DIR}/{file}")]));
+        let text = String::from_utf8(out.stdout).unwrap();
+        for mark in marks.iter().chain(&[
+            "exclude = [\"I don't know what AI technology is\"]",
+            "weight = \"weight\"",
+        ]) {
+            assert!(
+                text.contains(mark),
+                "{file}: {mark:?} missing from:\n{text}"
+            );
+        }
+        // The guess analyses its file as it stands, and finds the concerns question.
+        let dir = tempfile::tempdir().unwrap();
+        let cb = dir.path().join("guess.toml");
+        std::fs::write(&cb, &text).unwrap();
+        let v = json(&[
+            "table",
+            &format!("{DIR}/{file}"),
+            "--codebook",
+            cb.to_str().unwrap(),
+            "--format",
+            "json",
+        ]);
+        let q = &v["questions"][0];
+        assert_eq!(&q["base"], concerns_base, "{file}");
+        let mut counts: Vec<u64> = q["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["count"].as_u64().unwrap())
+            .collect();
+        counts.sort();
+        if file == "google-forms.csv" {
+            // A guess to edit: the choice whose text holds a comma comes out as two codes,
+            // and write-ins given more than once as codes of their own; the other choices
+            // are exact.
+            let other = canonical["questions"][0]["items"][5]["count"].as_u64();
+            for c in expected.iter().filter(|c| Some(**c) != other) {
+                assert!(counts.contains(c), "{file}: {counts:?} vs {expected:?}");
+            }
+        } else {
+            assert_eq!(counts, expected, "{file}");
+        }
+    }
+}
