@@ -587,7 +587,8 @@ mod tests {
         }
     }
 
-    fn delimited(unlisted: Option<&str>) -> (Codebook, Vec<String>) {
+    /// A plan of one delimited question (column `q`, delimiter `,`) with these items.
+    fn delimited(items: &str, unlisted: Option<&str>) -> Plan {
         let toml = format!(
             r#"
 [survey]
@@ -600,22 +601,22 @@ column = "q"
 text.en = "q"
 delimiter = ","
 {}
-items = [
-  {{ id = "a", code = "Yes, always", label.en = "A" }},
-  {{ id = "b", code = "Always", label.en = "B" }},
-  {{ id = "c", code = "No", label.en = "C" }},
-  {{ id = "other", code = "Other", label.en = "Other" }},
-]
+items = [{items}]
 "#,
             unlisted
                 .map(|u| format!("unlisted = \"{u}\""))
                 .unwrap_or_default()
         );
-        (
-            Codebook::parse(&toml, "t.toml").unwrap(),
-            vec!["q".to_string()],
-        )
+        let cb = Codebook::parse(&toml, "t.toml").unwrap();
+        Plan::new(&cb, &["q".to_string()], None, &[])
     }
+
+    const WORDS: &str = r#"
+  { id = "a", code = "Yes, always", label.en = "A" },
+  { id = "b", code = "Always", label.en = "B" },
+  { id = "c", code = "No", label.en = "C" },
+  { id = "other", code = "Other", label.en = "Other" },
+"#;
 
     fn state_of(plan: &Plan, cell: &'static str) -> (State, Vec<Violation>) {
         let mut e = Eval::default();
@@ -626,8 +627,7 @@ items = [
 
     #[test]
     fn delimited_codes_that_contain_the_delimiter_are_matched_whole() {
-        let (cb, cols) = delimited(None);
-        let plan = Plan::new(&cb, &cols, None, &[]);
+        let plan = delimited(WORDS, None);
         // "Yes, always" holds the delimiter; it must not split into "Yes" + "always".
         assert_eq!(state_of(&plan, "Yes, always, No").0, 1 | 1 << 1 | 1 << 3);
         assert_eq!(state_of(&plan, "Always").0, 1 | 1 << 2);
@@ -641,24 +641,12 @@ items = [
 
     #[test]
     fn numeric_choice_codes_as_qualtrics_exports_them() {
-        let toml = r#"
-[survey]
-id = "t"
-title.en = "t"
-[[questions]]
-id = "q"
-kind = "multi_response_delimited"
-column = "q"
-text.en = "q"
-delimiter = ","
-items = [
-  { id = "a", code = "1", label.en = "A" },
-  { id = "b", code = "2", label.en = "B" },
-  { id = "j", code = "10", label.en = "J" },
-]
-"#;
-        let cb = Codebook::parse(toml, "t.toml").unwrap();
-        let plan = Plan::new(&cb, &["q".to_string()], None, &[]);
+        let plan = delimited(
+            r#"{ id = "a", code = "1", label.en = "A" },
+               { id = "b", code = "2", label.en = "B" },
+               { id = "j", code = "10", label.en = "J" }"#,
+            None,
+        );
         // "10" is its own code, not "1" followed by junk.
         assert_eq!(state_of(&plan, "1,10").0, 1 | 1 << 1 | 1 << 3);
         assert_eq!(state_of(&plan, "2").0, 1 | 1 << 2);
@@ -668,8 +656,7 @@ items = [
 
     #[test]
     fn unlisted_answers_count_as_the_named_item() {
-        let (cb, cols) = delimited(Some("other"));
-        let plan = Plan::new(&cb, &cols, None, &[]);
+        let plan = delimited(WORDS, Some("other"));
         let (s, v) = state_of(&plan, "No, my own words, with a comma");
         assert!(v.is_empty(), "{v:?}");
         assert_eq!(s, 1 | 1 << 3 | 1 << 4);
