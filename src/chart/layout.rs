@@ -438,13 +438,12 @@ impl Layout {
         if opts.ci {
             footer_text.push(w.whiskers.to_string());
         }
-        footer_text.push(format!(
-            "{}: {}. {} {}",
-            w.source,
-            r.survey.source.trim_end_matches('.'),
-            w.made_with,
-            r.tool.version
-        ));
+        let source = r.survey.source.trim_end_matches('.');
+        footer_text.push(if source.is_empty() {
+            format!("{} {}", w.made_with, r.tool.version)
+        } else {
+            format!("{}: {source}. {} {}", w.source, w.made_with, r.tool.version)
+        });
         let mut footer = Vec::new();
         for t in footer_text {
             footer.extend(stack(
