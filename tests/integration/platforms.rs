@@ -58,6 +58,21 @@ fn first_difference(a: &Value, b: &Value, at: String) -> Option<String> {
     }
 }
 
+/// `table --format json` of a fixture with a codebook given as text.
+fn table_with_codebook(file: &str, codebook: &str) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    let cb = dir.path().join("codebook.toml");
+    std::fs::write(&cb, codebook).unwrap();
+    json(&[
+        "table",
+        &format!("{DIR}/{file}"),
+        "--codebook",
+        cb.to_str().unwrap(),
+        "--format",
+        "json",
+    ])
+}
+
 fn table(file: &str, codebook: Option<&str>) -> Value {
     let path = format!("{DIR}/{file}");
     let mut args = vec!["table", &path, "--format", "json", "--by", "generation"];
@@ -117,17 +132,7 @@ fn a_sav_file_describes_itself() {
     assert!(!text.contains("Prefer not to say"), "{text}");
 
     // The guessed codebook analyses the file as it stands.
-    let dir = tempfile::tempdir().unwrap();
-    let cb = dir.path().join("guess.toml");
-    std::fs::write(&cb, &text).unwrap();
-    let v = json(&[
-        "table",
-        &format!("{DIR}/survey.sav"),
-        "--codebook",
-        cb.to_str().unwrap(),
-        "--format",
-        "json",
-    ]);
+    let v = table_with_codebook("survey.sav", &text);
     let canonical = table("canonical.csv", None);
     assert_eq!(v["base"], canonical["base"]);
     assert_eq!(v["questions"][0]["base"], canonical["questions"][0]["base"]);
@@ -234,17 +239,7 @@ fn codebook_init_recognises_platform_layouts() {
             );
         }
         // The guess analyses its file as it stands, and finds the concerns question.
-        let dir = tempfile::tempdir().unwrap();
-        let cb = dir.path().join("guess.toml");
-        std::fs::write(&cb, &text).unwrap();
-        let v = json(&[
-            "table",
-            &format!("{DIR}/{file}"),
-            "--codebook",
-            cb.to_str().unwrap(),
-            "--format",
-            "json",
-        ]);
+        let v = table_with_codebook(file, &text);
         let q = &v["questions"][0];
         assert_eq!(&q["base"], concerns_base, "{file}");
         let mut counts: Vec<u64> = q["items"]
