@@ -5,7 +5,7 @@ use anyhow::Result;
 use crate::codebook::{pick, Codebook, Order, Question};
 use crate::error::DataError;
 use crate::error::UsageError;
-use crate::load::{check_header, Engine, Source, WeightChoice};
+use crate::load::{check_header, Source, WeightChoice};
 use crate::plan::Plan;
 use crate::results::{
     Base, Comparison, ContrastResult, DroppedRows, ExclusionCount, GroupItem, GroupResult, Input,
@@ -33,7 +33,8 @@ pub struct Options {
     pub delimiter: Option<u8>,
     /// Leave out rows with problems (and say so) instead of refusing to compute.
     pub lenient: bool,
-    pub engine: Engine,
+    /// Smallest effective base of a group that is tested against others.
+    pub min_base: f64,
 }
 
 impl Default for Options {
@@ -48,7 +49,7 @@ impl Default for Options {
             encoding: None,
             delimiter: None,
             lenient: false,
-            engine: Engine::Auto,
+            min_base: 30.0,
         }
     }
 }
@@ -123,6 +124,13 @@ pub fn analyse(input: &str, codebook: &Codebook, opts: &Options) -> Result<Resul
         ))
         .into());
     }
+    if !(opts.min_base.is_finite() && opts.min_base >= 0.0) {
+        return Err(UsageError(format!(
+            "--min-base must be a number of at least 0, got {}",
+            opts.min_base
+        ))
+        .into());
+    }
     let mut segments = Vec::new();
     for name in &opts.by {
         let segment = codebook.segment(name).ok_or_else(|| {
@@ -158,13 +166,15 @@ pub fn analyse(input: &str, codebook: &Codebook, opts: &Options) -> Result<Resul
         &header.columns,
         header.weight.as_deref(),
         &grouping_columns,
+        &segments,
     );
     let mut settings = Settings {
         lenient: opts.lenient,
         max_problems: if opts.lenient { 0 } else { 1 },
         skip: Default::default(),
     };
-    let read = crate::load::read(&src, &header, &plan, &settings, opts.engine)?;
+    let read = crate::load::read(&src, &header, &plan, &settings)?;
+    src.unchanged()?;
     let (mut pass, sha) = (read.pass, read.sha256);
     if let Some(u) = &read.unterminated {
         // Whatever else is wrong, this explains the end of the file: fix it first.
@@ -200,7 +210,7 @@ pub fn analyse(input: &str, codebook: &Codebook, opts: &Options) -> Result<Resul
         // Keep the first row of each repeated ID; pass again without the later ones.
         settings.skip = read.duplicates.iter().map(|f| f.offset).collect();
         let skipped = settings.skip.len() as u64;
-        pass = crate::load::run(&src, &header, &plan, opts.engine, false, &|| {
+        pass = crate::load::run(&src, &header, &plan, false, &|| {
             Pass::new(&plan, &settings)
         })?;
         pass.problem_counts[plan.checks.len() + crate::tabulate::DUPLICATE_ID] = skipped;
@@ -233,6 +243,34 @@ pub fn analyse(input: &str, codebook: &Codebook, opts: &Options) -> Result<Resul
         .into());
     }
 
+    for (g, seg) in segments.iter().enumerate() {
+        let groups = &tab.groupings[g];
+        if groups.len() > MAX_GROUPS {
+            return Err(DataError::new(
+                &src.name,
+                format!(
+                    "segment '{}' has {} distinct values, more than the {MAX_GROUPS} a banner can compare; list its values in the codebook or choose another segment",
+                    seg.id,
+                    groups.len()
+                ),
+            )
+            .column(seg.column.clone())
+            .into());
+        }
+        if let Some(long) = groups.iter().find(|v| v.value.chars().count() > MAX_GROUP_VALUE) {
+            return Err(DataError::new(
+                &src.name,
+                format!(
+                    "segment '{}' has a value of {} characters (at most {MAX_GROUP_VALUE}): '{}…'",
+                    seg.id,
+                    long.value.chars().count(),
+                    long.value.chars().take(20).collect::<String>()
+                ),
+            )
+            .column(seg.column.clone())
+            .into());
+        }
+    }
     let mut sums = tab.groupings.clone().into_iter();
     let mut groupings = Vec::new();
     for seg in &segments {
@@ -273,12 +311,26 @@ pub fn analyse(input: &str, codebook: &Codebook, opts: &Options) -> Result<Resul
         contrast_groupings.push(g);
     }
 
+    let blank_notes: Vec<String> = segments
+        .iter()
+        .zip(&tab.blank_groups)
+        .filter(|(_, &n)| n > 0)
+        .map(|(seg, &n)| {
+            format!(
+                "segment '{}': {} kept {} no value; {} in the total but in no group",
+                seg.id,
+                crate::export::thousands(n),
+                if n == 1 { "respondent has" } else { "respondents have" },
+                if n == 1 { "it counts" } else { "they count" }
+            )
+        })
+        .collect();
     let input = Input {
-        path: src.json_path().to_string(),
+        path: src.json_path(),
         sha256: sha,
         rows: tab.rows,
     };
-    Ok(build(
+    let mut results = build(
         codebook,
         &tab,
         &groupings,
@@ -286,8 +338,18 @@ pub fn analyse(input: &str, codebook: &Codebook, opts: &Options) -> Result<Resul
         input,
         header.weight,
         opts,
-    ))
+    );
+    results.warnings.extend(blank_notes);
+    Ok(results)
 }
+
+/// Groups of one segment a banner compares at most.
+pub const MAX_GROUPS: usize = 100;
+/// Characters of one segment value shown as a group label.
+pub const MAX_GROUP_VALUE: usize = 200;
+
+/// Bases under this many (effective) respondents are flagged as unreliable.
+const MIN_READABLE_BASE: f64 = 30.0;
 
 /// Turns raw sums into `Results`: shares, SEs, intervals, ranks, labels, letters, warnings.
 pub fn build(
@@ -317,10 +379,19 @@ pub fn build(
     let mut questions = Vec::new();
     for (qi, (q, sums)) in codebook.questions.iter().zip(&tab.questions).enumerate() {
         let mut result = question_result(q, sums, &ctx);
+        if result.base.effective < MIN_READABLE_BASE {
+            warnings.push(format!(
+                "{}: the base is {} ({}effective base {:.1}), under {MIN_READABLE_BASE}; its shares are unreliable",
+                q.id,
+                crate::export::respondents(result.base.unweighted),
+                if ctx.weighted { "" } else { "unweighted; " },
+                result.base.effective
+            ));
+        }
         for g in groupings {
             let (groups, comparisons) = group_results(q, qi, sums, &result, g, &ctx);
             for group in &groups {
-                if group.base.effective < 30.0 {
+                if group.base.effective < MIN_READABLE_BASE {
                     warnings.push(format!(
                         "{}: {} = {}: effective base {:.1} is under 30; its shares are unreliable",
                         q.id, g.name, group.value, group.base.effective
@@ -405,6 +476,7 @@ pub fn build(
                 .into(),
             adjust: opts.adjust,
             alpha: opts.alpha,
+            min_base: opts.min_base,
         },
         questions,
         contrasts,
@@ -578,8 +650,10 @@ fn group_results(
         for a in 0..groups.len() {
             for b in a + 1..groups.len() {
                 let (ia, ib) = (&groups[a].items[row].item, &groups[b].items[row].item);
+                let (na, nb) = (groups[a].base.effective, groups[b].base.effective);
+                let testable = na >= ctx.opts.min_base && nb >= ctx.opts.min_base;
                 let p = match (ia.share, ib.share) {
-                    (Some(pa), Some(pb)) => stats::two_proportion_p(
+                    (Some(pa), Some(pb)) if testable => stats::two_proportion_p(
                         pa,
                         groups[a].base.effective,
                         pb,

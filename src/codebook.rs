@@ -9,8 +9,13 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 
+use crate::text::{is_safe_id, visible, MAX_ID};
+
 /// The codebook of the canonical data format (SPEC §2), embedded at build time.
 pub const CANONICAL_TOML: &str = include_str!("../codebooks/canonical.toml");
+
+/// Largest codebook file read.
+pub const MAX_CODEBOOK_BYTES: u64 = 8 << 20;
 
 /// Text per language code (`en`, `ru`, …).
 pub type Labels = BTreeMap<String, String>;
@@ -46,7 +51,7 @@ pub struct Codebook {
 }
 
 /// The layout of an export: how many header rows, and how column names are formed.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InputLayout {
     /// Rows before the first respondent: 1 for a plain CSV, 3 for Qualtrics (names,
@@ -63,6 +68,17 @@ pub struct InputLayout {
 
 fn one() -> usize {
     1
+}
+
+impl Default for InputLayout {
+    fn default() -> Self {
+        InputLayout {
+            header_rows: 1,
+            column_names: ColumnNames::default(),
+            delimiter: None,
+            encoding: None,
+        }
+    }
 }
 
 /// How column names come out of the header rows.
@@ -223,8 +239,20 @@ impl Codebook {
     }
 
     pub fn from_file(path: &Path) -> Result<Codebook> {
-        let text = std::fs::read_to_string(path)
+        use std::io::Read;
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|f| f.take(MAX_CODEBOOK_BYTES + 1).read_to_end(&mut bytes))
             .with_context(|| format!("cannot read codebook {}", path.display()))?;
+        if bytes.len() as u64 > MAX_CODEBOOK_BYTES {
+            bail!(
+                "codebook {}: larger than {} MiB; a codebook is a short text file",
+                path.display(),
+                MAX_CODEBOOK_BYTES >> 20
+            );
+        }
+        let text = String::from_utf8(bytes)
+            .map_err(|_| anyhow::anyhow!("codebook {}: not UTF-8 text", path.display()))?;
         Codebook::parse(&text, &path.display().to_string())
     }
 
@@ -238,6 +266,8 @@ impl Codebook {
     }
 
     fn check(&self) -> Result<()> {
+        self.check_bounds()?;
+        self.check_ids()?;
         if self.questions.is_empty() {
             bail!("it defines no [[questions]]");
         }
@@ -248,6 +278,24 @@ impl Codebook {
             }
             if q.items.is_empty() {
                 bail!("question '{}' has no items", q.id);
+            }
+            let codes: Vec<&str> = q.items.iter().filter_map(|i| i.code.as_deref()).collect();
+            if let Some(code) = first_repeat(codes.iter().copied()) {
+                bail!(
+                    "question '{}': code '{}' belongs to two items; each answer code must name one item",
+                    q.id,
+                    visible(code)
+                );
+            }
+            if q.kind == Kind::MultiResponse {
+                let columns = q.items.iter().filter_map(|i| i.column.as_deref());
+                if let Some(c) = first_repeat(columns) {
+                    bail!(
+                        "question '{}': column '{}' belongs to two items",
+                        q.id,
+                        visible(c)
+                    );
+                }
             }
             let mut item_ids = BTreeSet::new();
             if q.kind != Kind::SingleChoice && q.items.len() > MAX_MULTI_ITEMS {
@@ -303,7 +351,36 @@ impl Codebook {
                 bail!("question '{}': `delimiter` is empty", q.id);
             }
         }
+        let mut segment_ids = BTreeSet::new();
+        for seg in &self.segments {
+            if !segment_ids.insert(seg.id.as_str()) {
+                bail!("segment id '{}' is used twice", seg.id);
+            }
+            if let Some(code) = first_repeat(seg.values.iter().map(|v| v.code.as_str())) {
+                bail!(
+                    "segment '{}': value code '{}' is listed twice",
+                    seg.id,
+                    visible(code)
+                );
+            }
+            if seg.values.iter().any(|v| v.code.trim().is_empty()) {
+                bail!("segment '{}': a value code is empty", seg.id);
+            }
+        }
+        let mut contrast_ids = BTreeSet::new();
+        for c in &self.contrasts {
+            if !contrast_ids.insert(c.id.as_str()) {
+                bail!("contrast id '{}' is used twice", c.id);
+            }
+        }
         for e in &self.exclude {
+            if let Some(code) = first_repeat(e.codes.iter().map(String::as_str)) {
+                bail!(
+                    "exclusion on '{}': code '{}' is listed twice",
+                    visible(&e.column),
+                    visible(code)
+                );
+            }
             if let Some(code) = e.exclude.iter().find(|c| !e.codes.contains(c)) {
                 bail!(
                     "exclusion on '{}': code '{code}' is not among its `codes`",
@@ -336,6 +413,133 @@ impl Codebook {
             }
         }
         Ok(())
+    }
+
+    /// Ids name output files and JSON keys: each must match the safe pattern.
+    fn check_ids(&self) -> Result<()> {
+        let mut ids: Vec<(&str, &str)> = Vec::new();
+        for q in &self.questions {
+            ids.push(("question", &q.id));
+            ids.extend(q.items.iter().map(|i| ("item", i.id.as_str())));
+        }
+        ids.extend(self.segments.iter().map(|s| ("segment", s.id.as_str())));
+        ids.extend(self.contrasts.iter().map(|c| ("contrast", c.id.as_str())));
+        ids.push(("survey", &self.survey.id));
+        for (what, id) in ids {
+            if !is_safe_id(id) {
+                bail!(
+                    "{what} id '{}' is not allowed: ids use only letters, digits, '_' and '-', \
+                     start with a letter or digit, and have at most {MAX_ID} characters",
+                    visible(id)
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Sizes and counts are bounded, so no codebook can exhaust memory or draw a chart
+    /// too large to render (docs/codebook.md lists the limits).
+    fn check_bounds(&self) -> Result<()> {
+        let rows = self.input.header_rows;
+        if !(1..=MAX_HEADER_ROWS).contains(&rows) {
+            bail!("[input] header_rows = {rows}: expected 1 to {MAX_HEADER_ROWS}");
+        }
+        let counts = [
+            ("[[questions]]", self.questions.len(), MAX_QUESTIONS),
+            ("[[segments]]", self.segments.len(), MAX_SEGMENTS),
+            ("[[exclude]]", self.exclude.len(), MAX_SEGMENTS),
+            ("[[contrasts]]", self.contrasts.len(), MAX_SEGMENTS),
+        ];
+        for (what, n, max) in counts {
+            if n > max {
+                bail!("{n} {what}: at most {max} are allowed");
+            }
+        }
+        for q in &self.questions {
+            if q.items.len() > MAX_CODES {
+                bail!("question '{}' has {} items: at most {MAX_CODES}", visible(&q.id), q.items.len());
+            }
+        }
+        for s in &self.segments {
+            if s.values.len() > MAX_CODES {
+                bail!("segment '{}' lists {} values: at most {MAX_CODES}", visible(&s.id), s.values.len());
+            }
+        }
+        for e in &self.exclude {
+            if e.codes.len() > MAX_CODES {
+                bail!("exclusion on '{}' lists {} codes: at most {MAX_CODES}", visible(&e.column), e.codes.len());
+            }
+        }
+        for (what, text) in self.texts() {
+            let chars = text.chars().count();
+            if chars > MAX_LABEL {
+                bail!("{what} has {chars} characters: at most {MAX_LABEL} (a label is a line on a chart)");
+            }
+        }
+        for (what, v) in self.short_values() {
+            if v.len() > MAX_CODE {
+                bail!("{what} '{}…' is {} bytes long: at most {MAX_CODE}", visible(&v.chars().take(20).collect::<String>()), v.len());
+            }
+        }
+        Ok(())
+    }
+
+    /// Every label and text, named for a message.
+    fn texts<'c>(&'c self) -> Vec<(String, &'c str)> {
+        let mut out = Vec::new();
+        fn add<'a>(out: &mut Vec<(String, &'a str)>, what: String, labels: &'a Labels) {
+            for (lang, t) in labels {
+                out.push((format!("{what} ({lang})"), t.as_str()));
+            }
+        }
+        let mut add = |what: String, labels: &'c Labels| add(&mut out, what, labels);
+        add("survey title".into(), &self.survey.title);
+        add("survey source".into(), &self.survey.source);
+        add("survey population".into(), &self.survey.population);
+        for e in &self.exclude {
+            add(format!("exclusion note on '{}'", visible(&e.column)), &e.note);
+        }
+        for s in &self.segments {
+            add(format!("segment '{}' label", visible(&s.id)), &s.label);
+            for v in &s.values {
+                add(format!("segment '{}' value label", visible(&s.id)), &v.label);
+            }
+        }
+        for q in &self.questions {
+            let qid = visible(&q.id).into_owned();
+            add(format!("question '{qid}' text"), &q.text);
+            add(format!("question '{qid}' title"), &q.title);
+            add(format!("question '{qid}' note"), &q.note);
+            for i in &q.items {
+                add(format!("question '{qid}' item label"), &i.label);
+            }
+        }
+        out
+    }
+
+    /// Codes, column names and delimiters: short by nature.
+    fn short_values(&self) -> Vec<(&'static str, &str)> {
+        let mut out: Vec<(&'static str, &str)> = Vec::new();
+        out.extend(self.respondent_id.as_deref().map(|c| ("column name", c)));
+        out.extend(self.weight.as_deref().map(|c| ("column name", c)));
+        out.extend(self.survey.synthetic_id_prefix.as_deref().map(|c| ("synthetic_id_prefix", c)));
+        for e in &self.exclude {
+            out.push(("column name", &e.column));
+            out.extend(e.codes.iter().map(|c| ("code", c.as_str())));
+        }
+        for s in &self.segments {
+            out.push(("column name", &s.column));
+            out.extend(s.values.iter().map(|v| ("code", v.code.as_str())));
+        }
+        for q in &self.questions {
+            out.extend(q.column.as_deref().map(|c| ("column name", c)));
+            out.extend(q.delimiter.as_deref().map(|c| ("delimiter", c)));
+            for i in &q.items {
+                out.extend(i.column.as_deref().map(|c| ("column name", c)));
+                out.extend(i.code.as_deref().map(|c| ("code", c)));
+            }
+        }
+        out
     }
 
     /// Every column the analysis reads, in a stable order, without duplicates.
@@ -382,6 +586,24 @@ impl Codebook {
 
 /// Multi-response answers are held as bits of one 64-bit word (bit 0: answered).
 pub const MAX_MULTI_ITEMS: usize = 63;
+/// Header rows of an export (Qualtrics has 3).
+pub const MAX_HEADER_ROWS: usize = 100;
+/// Characters of one label or text.
+pub const MAX_LABEL: usize = 500;
+/// Bytes of one code, column name or delimiter.
+pub const MAX_CODE: usize = 1000;
+/// Questions of one codebook.
+pub const MAX_QUESTIONS: usize = 200;
+/// Segments, exclusions or contrasts of one codebook.
+pub const MAX_SEGMENTS: usize = 100;
+/// Items of a single-choice question, values of a segment, codes of an exclusion.
+pub const MAX_CODES: usize = 1000;
+
+/// The first value that occurs twice.
+fn first_repeat<'a>(values: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let mut seen = BTreeSet::new();
+    values.into_iter().find(|v| !seen.insert(*v))
+}
 
 impl Kind {
     pub fn name(self) -> &'static str {

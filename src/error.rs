@@ -71,6 +71,31 @@ impl fmt::Display for UsageError {
 
 impl std::error::Error for UsageError {}
 
+/// Panics expected inside [`no_panic`] right now: the hook stays silent for them.
+static QUIET: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Runs `f`, turning a panic inside it (a third-party reader given a corrupt file) into
+/// `fail()`, without the panic's message on stderr.
+pub fn no_panic<T>(
+    fail: impl FnOnce() -> anyhow::Error,
+    f: impl FnOnce() -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    use std::sync::atomic::Ordering;
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if QUIET.load(Ordering::SeqCst) == 0 {
+                previous(info);
+            }
+        }));
+    });
+    QUIET.fetch_add(1, Ordering::SeqCst);
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    QUIET.fetch_sub(1, Ordering::SeqCst);
+    result.unwrap_or_else(|_| Err(fail()))
+}
+
 /// Exit code for an error that ended a command.
 pub fn exit_code(err: &anyhow::Error) -> i32 {
     if err.chain().any(|e| e.is::<UsageError>()) {
@@ -83,6 +108,14 @@ pub fn exit_code(err: &anyhow::Error) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_panic_inside_becomes_an_error() {
+        let r: anyhow::Result<()> = no_panic(|| anyhow::anyhow!("not valid"), || panic!("boom"));
+        assert_eq!(r.unwrap_err().to_string(), "not valid");
+        let ok = no_panic(|| anyhow::anyhow!("unused"), || Ok(7));
+        assert_eq!(ok.unwrap(), 7);
+    }
 
     #[test]
     fn message_names_file_row_and_column() {

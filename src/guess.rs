@@ -25,6 +25,8 @@ const SEGMENT_WORDS: &[&str] = &[
 /// Distinct values kept per column; more means free text or numbers.
 const MAX_CODES: usize = 15;
 
+use crate::text::visible;
+
 fn quote(s: &str) -> String {
     toml::Value::String(s.to_string()).to_string()
 }
@@ -92,7 +94,22 @@ fn detect_layout(src: &Source) -> (InputLayout, Vec<String>) {
     (InputLayout::default(), Vec::new())
 }
 
-/// A question id from a column name: lowercase letters, digits and underscores.
+/// A name as an id: itself when it is a safe id, else its slug.
+fn id_of(name: &str) -> String {
+    id_in(name, &mut BTreeSet::new())
+}
+
+/// A name as an id not yet in `taken`: itself when safe and free, else a slug.
+fn id_in(name: &str, taken: &mut BTreeSet<String>) -> String {
+    if crate::text::is_safe_id(name) && taken.insert(name.to_string()) {
+        name.to_string()
+    } else {
+        slug(name, taken)
+    }
+}
+
+/// A question id from a column name: lowercase ASCII letters, digits and underscores
+/// (the safe id pattern of codebooks).
 fn slug(name: &str, taken: &mut BTreeSet<String>) -> String {
     let mut s: String = name
         .split(crate::codebook::JOINED_SEPARATOR)
@@ -100,7 +117,7 @@ fn slug(name: &str, taken: &mut BTreeSet<String>) -> String {
         .unwrap_or(name)
         .chars()
         .map(|c| {
-            if c.is_alphanumeric() {
+            if c.is_ascii_alphanumeric() {
                 c.to_ascii_lowercase()
             } else {
                 '_'
@@ -291,7 +308,7 @@ pub fn guess(src: &Source) -> Result<String> {
     writeln!(
         out,
         "# Codebook guessed by `concerns codebook init` from {}.",
-        src.name
+        visible(&src.name)
     )?;
     writeln!(
         out,
@@ -376,7 +393,7 @@ pub fn guess(src: &Source) -> Result<String> {
         writeln!(
             out,
             "[[questions]]\nid = {}\nkind = \"multi_response\"\ntext.en = {}\n",
-            quote(qid),
+            quote(&id_of(qid)),
             quote(qid)
         )?;
         for c in cols {
@@ -392,7 +409,7 @@ pub fn guess(src: &Source) -> Result<String> {
             writeln!(
                 out,
                 "[[questions.items]]\nid = {}\ncolumn = {}\n{last}label.en = {}\n",
-                quote(item),
+                quote(&id_of(item)),
                 quote(c),
                 quote(item)
             )?;
@@ -469,11 +486,12 @@ pub fn guess(src: &Source) -> Result<String> {
     }
     for (c, p) in &singles {
         writeln!(out, "[[questions]]\nid = {}\nkind = \"single_choice\"\ncolumn = {}\norder = \"codebook\"\ntext.en = {}\n", quote(&slug(c, &mut taken)), quote(c), quote(&text_of(c)))?;
+        let mut items = BTreeSet::new();
         for v in &p.values {
             writeln!(
                 out,
                 "[[questions.items]]\nid = {}\ncode = {}\nlabel.en = {}\n",
-                quote(v),
+                quote(&id_in(v, &mut items)),
                 quote(v),
                 quote(v)
             )?;
@@ -512,7 +530,7 @@ pub fn guess_spss(src: &Source) -> Result<String> {
     writeln!(
         out,
         "# Codebook written by `concerns codebook init` from the dictionary of {}.",
-        src.name
+        visible(&src.name)
     )?;
     writeln!(
         out,
@@ -581,7 +599,7 @@ pub fn guess_spss(src: &Source) -> Result<String> {
                 .copied()
                 .filter(|(_, l)| is_dont_know(l))
                 .collect();
-            writeln!(out, "# Screener: {} (\"{}\"); check it.", v, var_label(v))?;
+            writeln!(out, "# Screener: {} (\"{}\"); check it.", visible(v), visible(&var_label(v)))?;
             writeln!(
                 out,
                 "[[exclude]]\ncolumn = {}\ncodes = [{}]\nexclude = [{}]\nnote.en = {}\n",
@@ -609,7 +627,7 @@ pub fn guess_spss(src: &Source) -> Result<String> {
             writeln!(
                 out,
                 "[[segments]]\nid = {}\ncolumn = {}\nlabel.en = {}\nvalues = [\n  {},\n]\n",
-                quote(v),
+                quote(&id_of(v)),
                 quote(v),
                 quote(&var_label(v)),
                 values.join(",\n  ")
@@ -618,16 +636,17 @@ pub fn guess_spss(src: &Source) -> Result<String> {
             writeln!(
                 questions,
                 "[[questions]]\nid = {}\nkind = \"single_choice\"\ncolumn = {}\norder = \"codebook\"\ntext.en = {}",
-                quote(v),
+                quote(&id_of(v)),
                 quote(v),
                 quote(&var_label(v))
             )?;
+            let mut taken = BTreeSet::new();
             let items: Vec<String> = valid
                 .iter()
                 .map(|(c, l)| {
                     format!(
                         "{{ id = {}, code = {}, label.en = {} }}",
-                        quote(c),
+                        quote(&id_in(c, &mut taken)),
                         quote(c),
                         quote(l)
                     )
@@ -646,7 +665,7 @@ pub fn guess_spss(src: &Source) -> Result<String> {
             writeln!(
                 out,
                 "[[segments]]\nid = {}\ncolumn = {}\nlabel.en = {}\n",
-                quote(v),
+                quote(&id_of(v)),
                 quote(v),
                 quote(&var_label(v))
             )?;
@@ -659,7 +678,7 @@ pub fn guess_spss(src: &Source) -> Result<String> {
             writeln!(
                 sets,
                 "# {}: a multiple-category set; list its codes as a single_choice per variable or recode it to dichotomies.\n",
-                set.name
+                visible(&set.name)
             )?;
             continue;
         }
@@ -667,8 +686,9 @@ pub fn guess_spss(src: &Source) -> Result<String> {
         if counted != "1" {
             writeln!(
                 sets,
-                "# {}: the counted value is {counted}; recode it to 1 (selected) and 0 (not selected).",
-                set.name
+                "# {}: the counted value is {}; recode it to 1 (selected) and 0 (not selected).",
+                visible(&set.name),
+                visible(counted)
             )?;
         }
         let text = if set.label.is_empty() {
@@ -679,7 +699,7 @@ pub fn guess_spss(src: &Source) -> Result<String> {
         writeln!(
             sets,
             "[[questions]]\nid = {}\nkind = \"multi_response\"\ntext.en = {}",
-            quote(qid),
+            quote(&id_of(qid)),
             quote(&text)
         )?;
         let items: Vec<String> = set
@@ -694,7 +714,7 @@ pub fn guess_spss(src: &Source) -> Result<String> {
                 };
                 format!(
                     "{{ id = {}, column = {}, label.en = {}{last} }}",
-                    quote(v),
+                    quote(&id_of(v)),
                     quote(v),
                     quote(&label)
                 )
@@ -710,10 +730,16 @@ pub fn guess_spss(src: &Source) -> Result<String> {
 /// For an SPSS file (not standard input), the codebook its own dictionary describes.
 pub fn spss_codebook(data: &str) -> Result<Option<crate::Codebook>> {
     let mut head = [0u8; 4];
-    let n = std::fs::File::open(data)
-        .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
-        .unwrap_or(0);
-    if data == "-" || !(head[..n].starts_with(b"$FL2") || head[..n].starts_with(b"$FL3")) {
+    let n = if std::fs::metadata(data).is_ok_and(|m| m.is_file()) {
+        std::fs::File::open(data)
+            .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+            .unwrap_or(0)
+    } else {
+        0
+    };
+    // A pipe can be read once only: it is left to the analysis, which needs --codebook.
+    let regular = std::fs::metadata(data).is_ok_and(|m| m.is_file());
+    if data == "-" || !regular || !(head[..n].starts_with(b"$FL2") || head[..n].starts_with(b"$FL3")) {
         return Ok(None);
     }
     let src = Source::open(data, "utf-8", None)?;

@@ -21,6 +21,7 @@ pub mod simulate;
 pub mod stats;
 pub mod tabulate;
 pub mod tally;
+pub mod text;
 pub mod validate;
 
 pub use analysis::{analyse, Options};

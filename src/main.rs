@@ -9,7 +9,8 @@ fn main() {
     let code = match cmd::run(cli) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            // Messages quote data and codebook text: never let it drive the terminal.
+            eprintln!("error: {}", concerns::text::visible(&format!("{err:#}")));
             concerns::error::exit_code(&err)
         }
     };

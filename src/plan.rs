@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use crate::codebook::{Codebook, Coding, Kind, Question};
+use crate::codebook::{Codebook, Coding, Kind, Question, Segment};
 
 /// One record's fields, whatever the input.
 pub trait Fields {
@@ -104,6 +104,10 @@ pub struct Plan {
     pub groupings: Vec<usize>,
     pub synthetic_prefix: Option<Vec<u8>>,
     pub checks: Vec<Check>,
+    /// The check that the respondent ID is not blank.
+    id_check: Option<usize>,
+    /// Segments that list their values: (column, codes, check).
+    segment_checks: Vec<(usize, Codes, usize)>,
 }
 
 /// The codes of one column. This lookup runs for every field of every record, on answers
@@ -245,11 +249,13 @@ pub fn position(columns: &[String], name: &str) -> Option<usize> {
 impl Plan {
     /// Compiles `codebook` against `columns` (the header, already checked to hold every
     /// needed column), with the weight column in use and the grouping columns.
+    /// `segments`: the segments whose values are checked (those that list values).
     pub fn new(
         codebook: &Codebook,
         columns: &[String],
         weight: Option<&str>,
         groupings: &[String],
+        segments: &[&Segment],
     ) -> Plan {
         let at = |name: &str| position(columns, name).unwrap_or(usize::MAX);
         let mut checks = Vec::new();
@@ -260,7 +266,11 @@ impl Plan {
             });
             checks.len() - 1
         };
-        let weight = weight.map(|w| (at(w), check(w, "a positive number (survey weight)".into())));
+        let id_check = codebook
+            .respondent_id
+            .as_deref()
+            .map(|c| check(c, "a respondent ID (not empty)".into()));
+        let weight = weight.map(|w| (at(w), check(w, format!("a positive number from {MIN_WEIGHT:e} to {MAX_WEIGHT:e} (survey weight)"))));
         let exclusions = codebook
             .exclude
             .iter()
@@ -276,6 +286,15 @@ impl Plan {
             .iter()
             .map(|q| question_plan(q, &at, &mut check))
             .collect();
+        let segment_checks = segments
+            .iter()
+            .filter(|s| !s.values.is_empty() && position(columns, &s.column).is_some())
+            .map(|s| {
+                let codes: Vec<String> = s.values.iter().map(|v| v.code.clone()).collect();
+                let expected = format!("one of {} or empty (segment '{}')", quoted_list(&codes), s.id);
+                (at(&s.column), Codes::new(&codes), check(&s.column, expected))
+            })
+            .collect();
         Plan {
             width: columns.len(),
             id: codebook.respondent_id.as_deref().map(at),
@@ -289,6 +308,8 @@ impl Plan {
                 .as_ref()
                 .map(|p| p.as_bytes().to_vec()),
             checks,
+            id_check,
+            segment_checks,
         }
     }
 
@@ -307,6 +328,7 @@ impl Plan {
             }
         }
         v.extend(&self.groupings);
+        v.extend(self.segment_checks.iter().map(|s| s.0));
         v
     }
 
@@ -316,6 +338,11 @@ impl Plan {
         let field = |c: usize| rec.get(c).unwrap_or(Cow::Borrowed(&[]));
         out.weight = 1.0;
         out.fixed = Some(FIXED_ONE);
+        if let (Some(c), Some(check)) = (self.id, self.id_check) {
+            if trim(&field(c)).is_empty() {
+                violations.push(Violation { check, value: None });
+            }
+        }
         if let Some((c, check)) = self.weight {
             let raw = field(c);
             let v = trim(&raw);
@@ -346,6 +373,16 @@ impl Plan {
                     check: e.check,
                     value: (!v.is_empty()).then(|| text(v)),
                 }),
+            }
+        }
+        for (c, codes, check) in &self.segment_checks {
+            let raw = field(*c);
+            let v = trim(&raw);
+            if !v.is_empty() && codes.find(v).is_none() {
+                violations.push(Violation {
+                    check: *check,
+                    value: Some(text(v)),
+                });
             }
         }
         out.states.clear();
@@ -499,10 +536,16 @@ pub fn fixed_weight(v: &[u8]) -> Option<u64> {
     (m > 0 && m <= FIXED_MAX).then_some(m)
 }
 
-/// A survey weight: a finite number above zero.
+/// Smallest and largest survey weight accepted. Only ratios of weights matter, and within
+/// these bounds every sum of weights and of their squares stays far from overflow and
+/// underflow (10⁹ rows of 10⁹ give Σw² = 10²⁷).
+pub const MIN_WEIGHT: f64 = 1e-9;
+pub const MAX_WEIGHT: f64 = 1e9;
+
+/// A survey weight: a number from [`MIN_WEIGHT`] to [`MAX_WEIGHT`].
 pub fn parse_weight(v: &[u8]) -> Option<f64> {
     let w: f64 = fast_float2::parse(v).ok()?;
-    (w.is_finite() && w > 0.0).then_some(w)
+    (MIN_WEIGHT..=MAX_WEIGHT).contains(&w).then_some(w)
 }
 
 fn question_plan(
@@ -608,7 +651,7 @@ items = [{items}]
                 .unwrap_or_default()
         );
         let cb = Codebook::parse(&toml, "t.toml").unwrap();
-        Plan::new(&cb, &["q".to_string()], None, &[])
+        Plan::new(&cb, &["q".to_string()], None, &[], &[])
     }
 
     const WORDS: &str = r#"
@@ -746,7 +789,7 @@ items = [{items}]
     fn weights_must_be_positive_finite_numbers() {
         assert_eq!(parse_weight(b"1.25"), Some(1.25));
         assert_eq!(parse_weight(b"2e-1"), Some(0.2));
-        for bad in [&b"0"[..], b"-1", b"NaN", b"inf", b"", b"1,5", b"x"] {
+        for bad in [&b"0"[..], b"-1", b"NaN", b"inf", b"", b"1,5", b"x", b"1e200", b"1e308", b"1e-320", b"2e9", b"1e-10"] {
             assert_eq!(
                 parse_weight(bad),
                 None,

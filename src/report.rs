@@ -1,13 +1,12 @@
 //! The full report: every chart plus `summary.json` and `summary.md`, rendered in memory,
 //! then written all-or-nothing, or compared with what is on disk (`--check`).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
 use crate::chart::{self, ChartFormat, ChartOptions};
 use crate::export::{Exporter, JsonExporter, ReportMarkdown};
-use crate::output::temp_in;
 use crate::results::Results;
 
 /// One output file of a report.
@@ -52,34 +51,235 @@ pub fn render(results: &Results, opts: &ChartOptions) -> Result<Vec<ReportFile>>
     Ok(files)
 }
 
-/// Writes every file into `dir` atomically as a set: all are staged under temporary names
-/// first and renamed into place only when every one was written, so a failure leaves the
-/// previous report as it was.
+/// Whether `name` is a file a report writes: a chart (`figure3_prefer_no_ai.svg`), or one
+/// of the summaries. A run replaces every such file, so charts of questions a codebook no
+/// longer has do not linger beside the new set; other files in `--out` are kept.
+pub fn is_owned(name: &str) -> bool {
+    if matches!(name, "summary.json" | "summary.md") {
+        return true;
+    }
+    let Some(stem) = name
+        .strip_suffix(".svg")
+        .or_else(|| name.strip_suffix(".png"))
+        .and_then(|s| s.strip_prefix("figure"))
+    else {
+        return false;
+    };
+    let (number, id) = stem.split_once('_').unwrap_or((stem, "x"));
+    !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()) && crate::text::is_safe_id(id)
+}
+
+/// Prefix of the staging directories a run makes beside `--out` (hidden, and named after
+/// it so that runs into other directories leave them alone).
+fn staging_prefix(name: &str) -> String {
+    format!(".{name}.concerns-")
+}
+
+/// Where a report goes: the real directory (a symbolic link followed), its parent and name.
+struct Target {
+    dir: PathBuf,
+    parent: PathBuf,
+    name: String,
+}
+
+impl Target {
+    fn new(dir: &Path) -> Result<Target> {
+        let dir = if dir.exists() {
+            if !dir.is_dir() {
+                anyhow::bail!("--out {}: is a file, not a directory", dir.display());
+            }
+            dir.canonicalize()
+                .with_context(|| format!("cannot resolve {}", dir.display()))?
+        } else {
+            let name = dir
+                .file_name()
+                .ok_or_else(|| anyhow::anyhow!("--out {}: not a directory name", dir.display()))?;
+            let parent = match dir.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+                _ => PathBuf::from("."),
+            };
+            std::fs::create_dir_all(&parent).with_context(|| {
+                format!("cannot create the report directory's parent {}", parent.display())
+            })?;
+            parent
+                .canonicalize()
+                .with_context(|| format!("cannot resolve {}", parent.display()))?
+                .join(name)
+        };
+        let parent = dir.parent().map(Path::to_path_buf).ok_or_else(|| {
+            anyhow::anyhow!("--out {}: the report directory cannot be the root", dir.display())
+        })?;
+        let name = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        Ok(Target { dir, parent, name })
+    }
+
+    /// Staging directories left by runs that were killed.
+    fn orphans(&self) -> Vec<PathBuf> {
+        let prefix = staging_prefix(&self.name);
+        let Ok(entries) = std::fs::read_dir(&self.parent) else {
+            return Vec::new();
+        };
+        let mut found: Vec<PathBuf> = entries
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+            .map(|e| e.path())
+            .collect();
+        found.sort();
+        found
+    }
+}
+
+/// Holds the lock that serialises report runs into one parent directory.
+struct Lock(std::fs::File);
+
+impl Lock {
+    fn take(parent: &Path) -> Result<Lock> {
+        let f = std::fs::File::open(parent)
+            .with_context(|| format!("cannot open {} to lock it", parent.display()))?;
+        f.lock()
+            .with_context(|| format!("cannot lock {}", parent.display()))?;
+        Ok(Lock(f))
+    }
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        let _ = self.0.unlock();
+    }
+}
+
+/// Writes the report into `dir` as a set: the complete new set is staged in a hidden
+/// directory beside `dir` (with every file of `dir` that a report does not own, hard
+/// linked), then swapped in with one atomic exchange of the two directories. A failed,
+/// killed or concurrent run therefore leaves `dir` holding exactly the old set or exactly
+/// the new one. Runs into the same parent are serialised by a lock on it, and staging
+/// directories of killed runs are removed by the next run.
 pub fn write(dir: &Path, files: &[ReportFile]) -> Result<()> {
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create the report directory {}", dir.display()))?;
-    for f in files {
-        let target = dir.join(&f.name);
-        if target.is_dir() {
-            anyhow::bail!(
-                "cannot write {}: a directory of that name is in the way",
-                target.display()
-            );
+    let target = Target::new(dir)?;
+    let _lock = Lock::take(&target.parent)?;
+    for orphan in target.orphans() {
+        std::fs::remove_dir_all(&orphan)
+            .with_context(|| format!("cannot remove {} left by an interrupted run", orphan.display()))?;
+    }
+    let staging = target.parent.join(format!(
+        "{}{}",
+        staging_prefix(&target.name),
+        std::process::id()
+    ));
+    let staged = stage(&target, &staging, files);
+    if let Err(e) = staged {
+        let _ = std::fs::remove_dir_all(&staging);
+        return Err(e);
+    }
+    if target.dir.exists() {
+        swap(&staging, &target.dir)?;
+        // `staging` now holds the previous set.
+        std::fs::remove_dir_all(&staging)
+            .with_context(|| format!("cannot remove the previous report at {}", staging.display()))?;
+    } else {
+        std::fs::rename(&staging, &target.dir).with_context(|| {
+            format!("cannot move the new report into place at {}", target.dir.display())
+        })?;
+    }
+    sync_dir(&target.parent);
+    Ok(())
+}
+
+/// Fills `staging` with the files of `dir` a report does not own, then the new set.
+fn stage(target: &Target, staging: &Path, files: &[ReportFile]) -> Result<()> {
+    std::fs::create_dir(staging)
+        .with_context(|| format!("cannot create {}", staging.display()))?;
+    if let Ok(entries) = std::fs::read_dir(&target.dir) {
+        for entry in entries {
+            let entry = entry.with_context(|| format!("cannot list {}", target.dir.display()))?;
+            let name = entry.file_name();
+            let text = name.to_string_lossy();
+            if is_owned(&text) && entry.file_type().is_ok_and(|t| t.is_dir()) {
+                anyhow::bail!(
+                    "cannot write {}: a directory of that name is in the way",
+                    entry.path().display()
+                );
+            }
+            // Temporary files of versions that wrote into the directory itself go too.
+            if is_owned(&text) || text.starts_with(".concerns-") {
+                continue;
+            }
+            keep(&entry.path(), &staging.join(&name))?;
         }
     }
-    let mut staged = Vec::with_capacity(files.len());
     for f in files {
-        let mut tmp = temp_in(dir)?;
-        std::io::Write::write_all(&mut tmp, &f.bytes)
-            .with_context(|| format!("writing {}", f.name))?;
-        tmp.as_file().sync_all().ok();
-        staged.push((tmp, dir.join(&f.name)));
+        let path = staging.join(&f.name);
+        let mut out = std::fs::File::create(&path)
+            .with_context(|| format!("cannot create {}", path.display()))?;
+        std::io::Write::write_all(&mut out, &f.bytes)
+            .with_context(|| format!("writing {}", path.display()))?;
+        out.sync_all()
+            .with_context(|| format!("writing {}", path.display()))?;
     }
-    for (tmp, target) in staged {
-        tmp.persist(&target)
-            .with_context(|| format!("cannot move {} into place", target.display()))?;
+    sync_dir(staging);
+    Ok(())
+}
+
+/// Carries a file the report does not own into the new directory: a hard link (a copy
+/// across file systems), a directory recursively, a symbolic link as a link.
+fn keep(from: &Path, to: &Path) -> Result<()> {
+    let meta = std::fs::symlink_metadata(from)
+        .with_context(|| format!("cannot read {}", from.display()))?;
+    let ctx = || format!("cannot keep {} in the new report", from.display());
+    if meta.file_type().is_symlink() {
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(std::fs::read_link(from).with_context(ctx)?, to)
+            .with_context(ctx)?;
+    } else if meta.is_dir() {
+        std::fs::create_dir(to).with_context(ctx)?;
+        for entry in std::fs::read_dir(from).with_context(ctx)? {
+            let entry = entry.with_context(ctx)?;
+            keep(&entry.path(), &to.join(entry.file_name()))?;
+        }
+    } else if std::fs::hard_link(from, to).is_err() {
+        std::fs::copy(from, to).with_context(ctx)?;
     }
     Ok(())
+}
+
+/// Exchanges two directories in one step (Linux `renameat2(RENAME_EXCHANGE)`); where the
+/// file system cannot, two renames (a moment without `dir`, never a mixed set).
+fn swap(staging: &Path, dir: &Path) -> Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let a = std::ffi::CString::new(staging.as_os_str().as_bytes())?;
+        let b = std::ffi::CString::new(dir.as_os_str().as_bytes())?;
+        // Safety: two valid NUL-terminated paths; the call only renames.
+        let rc = unsafe {
+            libc::syscall(
+                libc::SYS_renameat2,
+                libc::AT_FDCWD,
+                a.as_ptr(),
+                libc::AT_FDCWD,
+                b.as_ptr(),
+                libc::RENAME_EXCHANGE,
+            )
+        };
+        if rc == 0 {
+            return Ok(());
+        }
+    }
+    let aside = staging.with_extension("old");
+    std::fs::rename(dir, &aside)
+        .and_then(|_| std::fs::rename(staging, dir))
+        .and_then(|_| std::fs::rename(&aside, staging))
+        .with_context(|| format!("cannot move the new report into place at {}", dir.display()))
+}
+
+/// Makes renames inside `dir` durable; best effort (not every file system supports it).
+fn sync_dir(dir: &Path) {
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
 }
 
 /// Names of the files in `dir` that are missing or differ from `files`.
@@ -93,4 +293,111 @@ pub fn stale(dir: &Path, files: &[ReportFile]) -> Vec<String> {
         })
         .map(|f| f.name.clone())
         .collect()
+}
+
+/// Files in `dir` that a report owns but this run would not write: charts of questions
+/// the codebook no longer has, left by an older run.
+pub fn extra(dir: &Path, files: &[ReportFile]) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = entries
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| is_owned(n) && !files.iter().any(|f| &f.name == n))
+        .collect();
+    out.sort();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_report_owns_its_charts_and_summaries_only() {
+        for owned in [
+            "figure1.svg",
+            "figure1.png",
+            "figure2_switch_intent.svg",
+            "figure12_q-3.png",
+            "summary.json",
+            "summary.md",
+        ] {
+            assert!(is_owned(owned), "{owned}");
+        }
+        for other in [
+            "README.md",
+            "figure.svg",
+            "figurex_a.svg",
+            "figure1_.svg",
+            "figure1_a.b.svg",
+            "notes.txt",
+            "summary.json.bak",
+        ] {
+            assert!(!is_owned(other), "{other}");
+        }
+    }
+
+    fn set(names: &[(&str, &str)]) -> Vec<ReportFile> {
+        names
+            .iter()
+            .map(|(n, b)| ReportFile {
+                name: n.to_string(),
+                bytes: b.as_bytes().to_vec(),
+            })
+            .collect()
+    }
+
+    fn listing(dir: &Path) -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = std::fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .map(|e| {
+                let n = e.file_name().to_string_lossy().into_owned();
+                let b = std::fs::read_to_string(e.path()).unwrap_or_default();
+                (n, b)
+            })
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn a_run_replaces_the_set_keeps_other_files_and_leaves_no_staging() {
+        let root = tempfile::tempdir().unwrap();
+        let out = root.path().join("reports");
+        write(&out, &set(&[("figure1.svg", "a"), ("figure4_gone.svg", "old"), ("summary.md", "a")])).unwrap();
+        std::fs::write(out.join("README.md"), "mine").unwrap();
+        std::fs::write(out.join(".concerns-abc123"), "orphan of an old version").unwrap();
+        write(&out, &set(&[("figure1.svg", "b"), ("summary.md", "b")])).unwrap();
+        assert_eq!(
+            listing(&out),
+            vec![
+                ("README.md".to_string(), "mine".to_string()),
+                ("figure1.svg".to_string(), "b".to_string()),
+                ("summary.md".to_string(), "b".to_string()),
+            ]
+        );
+        // Only the report directory is left in the parent.
+        assert_eq!(std::fs::read_dir(root.path()).unwrap().count(), 1);
+        assert!(stale(&out, &set(&[("figure1.svg", "b")])).is_empty());
+        assert_eq!(extra(&out, &set(&[("figure1.svg", "b")])), vec!["summary.md"]);
+    }
+
+    #[test]
+    fn staging_left_by_a_killed_run_is_removed_by_the_next() {
+        let root = tempfile::tempdir().unwrap();
+        let out = root.path().join("r");
+        let orphan = root.path().join(".r.concerns-99999");
+        std::fs::create_dir(&orphan).unwrap();
+        std::fs::write(orphan.join("figure1.svg"), "half").unwrap();
+        // Another directory's staging is not ours to remove.
+        let other = root.path().join(".rr.concerns-1");
+        std::fs::create_dir(&other).unwrap();
+        write(&out, &set(&[("figure1.svg", "new")])).unwrap();
+        assert!(!orphan.exists());
+        assert!(other.exists());
+        assert_eq!(listing(&out), vec![("figure1.svg".to_string(), "new".to_string())]);
+    }
 }

@@ -8,8 +8,9 @@ use serde::{Deserialize, Serialize};
 use crate::codebook::Kind;
 use crate::stats::Adjust;
 
-/// Bumped whenever a JSON field is renamed, removed or changes meaning.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Bumped whenever a JSON field is renamed, removed or changes meaning. 2: `input.path`
+/// holds the file name without its directory (it held the path as typed).
+pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Results {
@@ -40,6 +41,9 @@ pub struct Significance {
     pub test: String,
     pub adjust: Adjust,
     pub alpha: f64,
+    /// Groups with an effective base under this are not tested (their p-values are null).
+    #[serde(default)]
+    pub min_base: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -50,7 +54,8 @@ pub struct Tool {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Input {
-    /// As given on the command line (`-` for standard input).
+    /// The input's file name without its directory, so that outputs do not depend on
+    /// the working directory or on how the path was spelled (`-` for standard input).
     pub path: String,
     /// SHA-256 of the input bytes, lowercase hex.
     pub sha256: String,

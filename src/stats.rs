@@ -17,7 +17,9 @@ pub struct BaseSums {
     pub w2: f64,
 }
 
-/// Sums over the respondents of the base who selected an item (y = 1).
+/// Sums over the respondents of the base who selected an item (y = 1), and over those
+/// who did not (y = 0): kept apart so that 1 − p and the variance need no subtraction of
+/// nearly equal sums.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct ItemSums {
     pub count: u64,
@@ -25,6 +27,10 @@ pub struct ItemSums {
     pub wy: f64,
     /// Σw²y.
     pub w2y: f64,
+    /// Σw(1−y).
+    pub wn: f64,
+    /// Σw²(1−y).
+    pub w2n: f64,
 }
 
 /// Two-sided critical value of the standard normal for a confidence `level` (0.95 → 1.95996…).
@@ -68,20 +74,29 @@ pub fn wilson(p: f64, n: f64, z: f64) -> Option<(f64, f64)> {
     let denom = 1.0 + z2 / n;
     let center = (p + z2 / (2.0 * n)) / denom;
     let half = z * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / denom;
-    Some(((center - half).max(0.0), (center + half).min(1.0)))
+    // At p = 0 and p = 1 one end is exactly 0 or 1, not a rounding residue of it.
+    let low = if p == 0.0 { 0.0 } else { (center - half).max(0.0) };
+    let high = if p == 1.0 { 1.0 } else { (center + half).min(1.0) };
+    Some((low, high))
 }
 
 /// Domain (subgroup) standard error as R `svyby(~y, ~group, design, svymean)` gives it for
 /// `svydesign(ids = ~1, weights = ~w)`: the group's linearised residuals with the n/(n−1)
 /// factor of the whole design, `design_n` being the respondents of the question's base.
+///
+/// The residual sum Σw²(y−p)² is taken as Σw²y·(1−p)² + Σw²(1−y)·p², with 1 − p from the
+/// non-selecting respondents' own sum: two non-negative terms, so one huge weight among
+/// tiny ones cannot cancel the answer away.
 pub fn svyby_se(design_n: u64, group: &BaseSums, item: &ItemSums) -> Option<f64> {
-    if design_n < 2 || group.w <= 0.0 {
+    let w = item.wy + item.wn;
+    if design_n < 2 || group.w <= 0.0 || w <= 0.0 {
         return None;
     }
-    let p = item.wy / group.w;
-    let ss = item.w2y * (1.0 - 2.0 * p) + p * p * group.w2;
+    let (p, q) = (item.wy / w, item.wn / w);
     let n = design_n as f64;
-    Some((n / (n - 1.0) * ss.max(0.0) / (group.w * group.w)).sqrt())
+    // Scaled by the group's total weight before squaring: no overflow or underflow of w².
+    let (sy, sn) = (item.w2y / (w * w), item.w2n / (w * w));
+    Some((n / (n - 1.0) * (sy * q * q + sn * p * p)).sqrt())
 }
 
 /// Weighting efficiency, the inverse of the Kish design effect (effective / actual base).
@@ -159,6 +174,30 @@ mod tests {
         (a - b).abs() <= tol
     }
 
+    /// Item sums of respondents with weights `w` and answers `y` (0 or 1).
+    fn sums(w: &[f64], y: &[f64]) -> (BaseSums, ItemSums) {
+        let base = BaseSums {
+            n: w.len() as u64,
+            w: w.iter().sum(),
+            w2: w.iter().map(|x| x * x).sum(),
+        };
+        let pick = |sel: f64, sq: bool| -> f64 {
+            w.iter()
+                .zip(y)
+                .filter(|(_, &y)| y == sel)
+                .map(|(&w, _)| if sq { w * w } else { w })
+                .sum()
+        };
+        let item = ItemSums {
+            count: y.iter().filter(|&&y| y == 1.0).count() as u64,
+            wy: pick(1.0, false),
+            w2y: pick(1.0, true),
+            wn: pick(0.0, false),
+            w2n: pick(0.0, true),
+        };
+        (base, item)
+    }
+
     #[test]
     fn z_matches_the_published_normal_quantile() {
         // qnorm(0.975) in R: 1.959963984540054
@@ -188,16 +227,7 @@ mod tests {
 
     #[test]
     fn unweighted_se_is_binomial_with_n_minus_one() {
-        let base = BaseSums {
-            n: 10,
-            w: 10.0,
-            w2: 10.0,
-        };
-        let item = ItemSums {
-            count: 3,
-            wy: 3.0,
-            w2y: 3.0,
-        };
+        let (base, item) = sums(&[1.0; 10], &[1., 1., 1., 0., 0., 0., 0., 0., 0., 0.]);
         let expected = (0.3f64 * 0.7 / 9.0).sqrt();
         assert!(close(svymean_se(&base, &item).unwrap(), expected, 1e-15));
         assert_eq!(effective_base(&base), 10.0);
@@ -209,16 +239,7 @@ mod tests {
         // Four respondents, weights 1, 2, 3, 4, y = 1, 0, 1, 0: p = 4/10.
         // Residuals w(y−p): 0.6, −0.8, 1.8, −1.6; Σ² = 0.36+0.64+3.24+2.56 = 6.8.
         // var = 4/3 · 6.8 / 100; se = √0.0906667.
-        let base = BaseSums {
-            n: 4,
-            w: 10.0,
-            w2: 30.0,
-        };
-        let item = ItemSums {
-            count: 2,
-            wy: 4.0,
-            w2y: 10.0,
-        };
+        let (base, item) = sums(&[1.0, 2.0, 3.0, 4.0], &[1.0, 0.0, 1.0, 0.0]);
         assert!(close(share(&base, &item).unwrap(), 0.4, 1e-15));
         let expected = (4.0 / 3.0 * 6.8 / 100.0f64).sqrt();
         assert!(close(svymean_se(&base, &item).unwrap(), expected, 1e-15));
@@ -278,16 +299,7 @@ mod tests {
     #[test]
     fn domain_se_uses_the_whole_design_n() {
         // Group of 3 inside a design of 10, unweighted: √(10/9 · p(1−p)/3) with p = 2/3.
-        let group = BaseSums {
-            n: 3,
-            w: 3.0,
-            w2: 3.0,
-        };
-        let item = ItemSums {
-            count: 2,
-            wy: 2.0,
-            w2y: 2.0,
-        };
+        let (group, item) = sums(&[1.0; 3], &[1.0, 1.0, 0.0]);
         let expected = (10.0 / 9.0 * (2.0 / 3.0) * (1.0 / 3.0) / 3.0f64).sqrt();
         assert!(close(svyby_se(10, &group, &item).unwrap(), expected, 1e-15));
         assert!(close(
@@ -308,16 +320,7 @@ mod tests {
         // svymean(~y, svydesign(ids = ~1, weights = ~w, data = d)): mean 0.6, SE 0.2271703088133421
         let w = [1.0, 1.0, 1.0, 1.0, 4.0, 4.0, 1.0, 2.0];
         let y = [1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 1.0];
-        let base = BaseSums {
-            n: 8,
-            w: w.iter().sum(),
-            w2: w.iter().map(|x| x * x).sum(),
-        };
-        let item = ItemSums {
-            count: 5,
-            wy: w.iter().zip(y).map(|(w, y)| w * y).sum(),
-            w2y: w.iter().zip(y).map(|(w, y)| w * w * y).sum(),
-        };
+        let (base, item) = sums(&w, &y);
         assert!(close(share(&base, &item).unwrap(), 0.6, 1e-15));
         assert!(close(
             svymean_se(&base, &item).unwrap(),
@@ -341,7 +344,9 @@ mod tests {
                 &ItemSums {
                     count: 1,
                     wy: 1.0,
-                    w2y: 1.0
+                    w2y: 1.0,
+                    wn: 0.0,
+                    w2n: 0.0,
                 }
             ),
             None

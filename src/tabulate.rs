@@ -52,6 +52,8 @@ pub struct Tabulation {
     pub questions: Vec<QuestionSums>,
     /// Per grouping column of the plan: the questions within each of its values.
     pub groupings: Vec<Vec<GroupSums>>,
+    /// Per grouping column: kept respondents whose value is blank (in no group).
+    pub blank_groups: Vec<u64>,
 }
 
 impl Tabulation {
@@ -120,6 +122,8 @@ pub struct Pass<'p> {
     /// Kept respondents' weights, for the median.
     pub weights: Weights,
     pub weight_max: f64,
+    /// Per grouping column: kept respondents with a blank value.
+    pub blank_groups: Vec<u64>,
     /// xxh3 digests of the non-empty respondent IDs — not kept while the IDs come in
     /// strictly increasing order (then none repeats), as exports sorted by ID do.
     ids: Vec<u64>,
@@ -237,6 +241,7 @@ impl<'p> Pass<'p> {
             unmarked_ids: 0,
             weights: Weights::Counts(Default::default()),
             weight_max: 0.0,
+            blank_groups: vec![0; plan.groupings.len()],
             ids: Vec::new(),
             ids_complete: true,
             ids_increasing: true,
@@ -307,6 +312,9 @@ impl<'p> Pass<'p> {
         self.unmarked_ids += other.unmarked_ids;
         self.weights.absorb(other.weights);
         self.weight_max = self.weight_max.max(other.weight_max);
+        for (a, b) in self.blank_groups.iter_mut().zip(&other.blank_groups) {
+            *a += b;
+        }
         let joined = match (&self.last_id, &other.first_id) {
             (Some(a), Some(b)) => id_less(a, b),
             _ => true,
@@ -382,6 +390,7 @@ impl<'p> Pass<'p> {
             weight_median,
             questions,
             groupings,
+            blank_groups: self.blank_groups.clone(),
         }
     }
 }
@@ -469,6 +478,7 @@ impl<'p> Consumer for Pass<'p> {
         for (g, &c) in self.plan.groupings.iter().enumerate() {
             let v = rec.get(c).unwrap_or(Cow::Borrowed(&[]));
             self.groups[g] = self.tally.value_index(g, trim(&v));
+            self.blank_groups[g] += (self.groups[g] == 0) as u64;
         }
         self.tally.add(&self.eval, &self.groups);
     }

@@ -298,10 +298,12 @@ impl Tally {
     }
 }
 
-/// Running sums of one question: the base, then each item.
+/// Running sums of one question: the base, then each item among those who selected it
+/// and among those who did not.
 struct QuestionAcc {
     base: Bucket,
     items: Vec<Bucket>,
+    not: Vec<Bucket>,
 }
 
 impl Bucket {
@@ -323,21 +325,22 @@ impl QuestionAcc {
         QuestionAcc {
             base: Bucket::default(),
             items: vec![Bucket::default(); n],
+            not: vec![Bucket::default(); n],
         }
     }
 
+    /// Adds the respondents of answer state `s`: once per state, not per respondent.
     fn add(&mut self, q: &QuestionPlan, s: State, b: &Bucket) {
-        let add = |t: &mut Bucket| t.merge(b);
-        add(&mut self.base);
-        match q {
-            QuestionPlan::Single { .. } => add(&mut self.items[s as usize - 1]),
-            QuestionPlan::Multi { .. } => {
-                let mut bits = s >> 1;
-                while bits != 0 {
-                    let i = bits.trailing_zeros() as usize;
-                    add(&mut self.items[i]);
-                    bits &= bits - 1;
-                }
+        self.base.merge(b);
+        for i in 0..self.items.len() {
+            let selected = match q {
+                QuestionPlan::Single { .. } => s as usize == i + 1,
+                QuestionPlan::Multi { .. } => s >> (i + 1) & 1 == 1,
+            };
+            if selected {
+                self.items[i].merge(b);
+            } else {
+                self.not[i].merge(b);
             }
         }
     }
@@ -348,9 +351,17 @@ impl QuestionAcc {
         let items = self
             .items
             .iter()
-            .map(|b| {
+            .zip(&self.not)
+            .map(|(b, not)| {
                 let (count, wy, w2y) = b.values();
-                ItemSums { count, wy, w2y }
+                let (_, wn, w2n) = not.values();
+                ItemSums {
+                    count,
+                    wy,
+                    w2y,
+                    wn,
+                    w2n,
+                }
             })
             .collect();
         (base, items)

@@ -59,7 +59,7 @@ impl Validation {
                 column: p.column.clone(),
                 message: p.message.clone(),
             };
-            out.push_str(&e.to_string());
+            out.push_str(&crate::text::visible(&e.to_string()));
             out.push('\n');
         }
         if self.unlisted > 0 {
@@ -98,17 +98,31 @@ fn lines_at(src: &Source, offsets: &[u64]) -> Vec<u64> {
     let Some(&last) = offsets.iter().max() else {
         return Vec::new();
     };
-    let mut bytes = Vec::new();
-    let read = std::fs::File::open(&src.path).and_then(|f| f.take(last).read_to_end(&mut bytes));
-    if read.is_err() {
-        return vec![0; offsets.len()];
+    // Newlines counted a block at a time, each offset taken as the count passes it.
+    let mut order: Vec<usize> = (0..offsets.len()).collect();
+    order.sort_by_key(|&i| offsets[i]);
+    let mut lines = vec![0u64; offsets.len()];
+    let Ok(mut file) = std::fs::File::open(&src.path) else {
+        return lines;
+    };
+    let mut buf = vec![0u8; 1 << 20];
+    let (mut at, mut newlines, mut next) = (0u64, 0u64, 0usize);
+    while next < order.len() && at < last {
+        let n = match file.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        let block = &buf[..n];
+        while next < order.len() && offsets[order[next]] <= at + n as u64 {
+            let upto = (offsets[order[next]] - at) as usize;
+            lines[order[next]] =
+                newlines + memchr::memchr_iter(b'\n', &block[..upto]).count() as u64 + 1;
+            next += 1;
+        }
+        newlines += memchr::memchr_iter(b'\n', block).count() as u64;
+        at += n as u64;
     }
-    offsets
-        .iter()
-        .map(|&o| {
-            memchr::memchr_iter(b'\n', &bytes[..(o as usize).min(bytes.len())]).count() as u64 + 1
-        })
-        .collect()
+    lines
 }
 
 /// The row of a record, as the user sees it.
@@ -306,8 +320,8 @@ pub fn validate(
                 data_start,
                 first_row: codebook.header_rows() as u64 + 1,
             };
-            let plan = Plan::new(codebook, &columns, None, &[]);
-            let found = crate::load::run(&src, &header, &plan, opts.engine, false, &|| {
+            let plan = Plan::new(codebook, &columns, None, &[], &[]);
+            let found = crate::load::run(&src, &header, &plan, false, &|| {
                 Structure::new(columns.len(), max_problems)
             })?;
             let lines = lines_at(
@@ -325,13 +339,22 @@ pub fn validate(
         Ok(h) => h,
         Err(e) => return as_problem(e),
     };
-    let plan = Plan::new(codebook, &header.columns, header.weight.as_deref(), &[]);
+    // Every segment that lists its values and is in the file is checked.
+    let segments: Vec<&crate::codebook::Segment> = codebook.segments.iter().collect();
+    let plan = Plan::new(
+        codebook,
+        &header.columns,
+        header.weight.as_deref(),
+        &[],
+        &segments,
+    );
     let settings = Settings {
         lenient: true,
         max_problems,
         skip: Default::default(),
     };
-    let read = read(&src, &header, &plan, &settings, opts.engine)?;
+    let read = read(&src, &header, &plan, &settings)?;
+    src.unchanged()?;
     let pass = read.pass;
     let mut found: Vec<&Found> = pass.problems.iter().collect();
     let mut merged = 0;

@@ -90,6 +90,7 @@ pub fn text_width(text: &str, size: f64, bold: bool) -> Result<f64> {
 
 /// Greedy word wrap to `width` pixels; a word longer than a line is broken by characters.
 pub fn wrap(text: &str, size: f64, bold: bool, width: f64) -> Result<Vec<String>> {
+    let text = crate::text::chart(text);
     let mut lines: Vec<String> = Vec::new();
     let mut current = String::new();
     for word in text.split_whitespace() {
@@ -148,6 +149,9 @@ fn stack(
     }
     Ok(out)
 }
+
+/// Tallest chart at scale 1, in pixels: a Figure 1 is about 1,100.
+const MAX_HEIGHT: f64 = 20_000.0;
 
 fn px(x: f64) -> i32 {
     x.round() as i32
@@ -226,7 +230,7 @@ impl Layout {
             let row_h = lh(label_size);
             let mut x = margin;
             for (k, g) in groups.iter().enumerate() {
-                let text = format!("({}) {}", g.letter, g.label);
+                let text = format!("({}) {}", g.letter, crate::text::chart(&g.label));
                 let w = swatch + 10.0 * s + text_width(&text, label_size, false)?;
                 if x > margin && x + w > margin + content {
                     x = margin;
@@ -457,6 +461,12 @@ impl Layout {
             )?);
         }
         let height = (y + margin * 0.75).round();
+        if height > MAX_HEIGHT * s {
+            anyhow::bail!(
+                "the chart would be {height} pixels tall (at most {}): too many items or lines to draw; use `concerns table`",
+                MAX_HEIGHT * s
+            );
+        }
         Ok(Layout {
             width: width as u32,
             height: height as u32,

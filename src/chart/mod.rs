@@ -109,13 +109,21 @@ pub fn render(
         .position(|q| q.id == question)
         .ok_or_else(|| anyhow!("no question '{question}' in the results"))?;
     let layout = Layout::new(results, figure, opts)?;
+    // Drawing never ends the process: a panic in a drawing library is an error.
+    crate::error::no_panic(
+        || anyhow!("drawing the chart of '{question}' failed"),
+        || draw_format(&layout, format),
+    )
+}
+
+fn draw_format(layout: &Layout, format: ChartFormat) -> Result<Vec<u8>> {
     let (w, h) = (layout.width, layout.height);
     match format {
         ChartFormat::Svg => {
             let mut svg = String::new();
             {
                 let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
-                draw(&root, &layout, TextMode::Svg)?;
+                draw(&root, layout, TextMode::Svg)?;
                 root.present()
                     .map_err(|e| anyhow!("drawing the SVG: {e:?}"))?;
             }
@@ -125,7 +133,7 @@ pub fn render(
             let mut pixels = vec![0u8; w as usize * h as usize * 3];
             {
                 let root = BitMapBackend::with_buffer(&mut pixels, (w, h)).into_drawing_area();
-                draw(&root, &layout, TextMode::Raster)?;
+                draw(&root, layout, TextMode::Raster)?;
                 root.present()
                     .map_err(|e| anyhow!("drawing the PNG: {e:?}"))?;
             }

@@ -76,15 +76,9 @@ pub struct Common {
     /// Leave out rows with problems, and say how many and why, instead of stopping.
     #[arg(long)]
     pub lenient: bool,
-    /// How a CSV is read: `scan` (the parallel scanner) or `polars` (to cross-check it).
-    #[arg(long, value_enum, default_value_t = EngineArg::Scan, hide_short_help = true)]
-    pub engine: EngineArg,
-}
-
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum EngineArg {
-    Scan,
-    Polars,
+    /// No significance test where a group's effective base is under N.
+    #[arg(long, value_name = "N", default_value_t = 30.0)]
+    pub min_base: f64,
 }
 
 fn parse_delimiter(s: &str) -> Result<u8, String> {
@@ -143,10 +137,7 @@ impl Common {
             encoding: self.encoding.clone(),
             delimiter: self.delimiter,
             lenient: self.lenient,
-            engine: match self.engine {
-                EngineArg::Scan => concerns::load::Engine::Auto,
-                EngineArg::Polars => concerns::load::Engine::Polars,
-            },
+            min_base: self.min_base,
             ..Options::default()
         }
     }
@@ -180,6 +171,6 @@ pub fn print_stdout(text: &str) -> Result<()> {
 /// Weighting and base warnings go to stderr; they are in the JSON `warnings` too.
 pub fn print_warnings(results: &concerns::Results) {
     for w in &results.warnings {
-        eprintln!("warning: {w}");
+        eprintln!("warning: {}", concerns::text::visible(w));
     }
 }

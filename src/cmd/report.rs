@@ -32,7 +32,8 @@ pub fn run(args: Args) -> Result<i32> {
     let files = report::render(&results, &opts)?;
     if args.check {
         let stale = report::stale(&args.out, &files);
-        if stale.is_empty() {
+        let extra = report::extra(&args.out, &files);
+        if stale.is_empty() && extra.is_empty() {
             eprintln!(
                 "{}: all {} files are current",
                 args.out.display(),
@@ -43,10 +44,17 @@ pub fn run(args: Args) -> Result<i32> {
         for name in &stale {
             eprintln!("stale: {}", args.out.join(name).display());
         }
+        for name in &extra {
+            eprintln!(
+                "not part of this report: {} (a run removes it)",
+                args.out.join(name).display()
+            );
+        }
         eprintln!(
-            "{} of {} report files are stale or missing; regenerate with: concerns report {} --out {}",
+            "{} of {} report files are stale or missing and {} should not be there; regenerate with: concerns report {} --out {}",
             stale.len(),
             files.len(),
+            extra.len(),
             args.data,
             args.out.display()
         );

@@ -67,9 +67,9 @@ pub(crate) fn legend(r: &Results) -> String {
     };
     format!(
         "Letters: significantly higher than the group of that letter in the same segment \
-         (two-proportion z-test on effective bases, {adjust}, alpha = {}). \
-         Base * under 100 (low base); ! under 30 (too small to read).",
-        r.significance.alpha
+         (two-proportion z-test on effective bases, {adjust}, alpha = {}; no test where a group's \
+         effective base is under {}). Base * under 100 (low base); ! under 30 (too small to read).",
+        r.significance.alpha, r.significance.min_base
     )
 }
 

@@ -2,9 +2,11 @@ use anyhow::Result;
 
 use super::Exporter;
 use crate::results::{ItemResult, QuestionBase, Results};
+use crate::text::spreadsheet_cell;
 
 /// Long format: one row per question item for the total and for every segment group,
-/// every number at full precision.
+/// every number at full precision. Text cells from data or codebook cannot start a
+/// spreadsheet formula ([`spreadsheet_cell`]).
 pub struct CsvExporter;
 
 const HEADER: [&str; 20] = [
@@ -47,10 +49,10 @@ impl Exporter for CsvExporter {
             w.write_record([
                 q.to_string(),
                 group[0].to_string(),
-                group[1].to_string(),
+                spreadsheet_cell(group[1]).into_owned(),
                 group[2].to_string(),
                 i.id.clone(),
-                i.label.clone(),
+                spreadsheet_cell(&i.label).into_owned(),
                 i.rank.to_string(),
                 i.count.to_string(),
                 i.weighted_count.to_string(),

@@ -9,33 +9,25 @@ use crate::results::{QuestionResult, Results};
 /// GitHub-flavoured Markdown tables, one per question.
 pub struct MarkdownExporter;
 
-/// Pipes inside labels would break the table.
+/// Text from data or codebook, inert in Markdown (no markup, one line, one cell).
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|")
+    crate::text::markdown(s)
 }
 
 /// One question's banner (groups as columns) and its base line.
 fn banner_table(q: &QuestionResult) -> Result<String> {
     let b = banner(q);
     let mut out = String::new();
-    let line = |cells: &[String]| {
-        format!(
-            "| {} |",
-            cells
-                .iter()
-                .map(|c| cell(c))
-                .collect::<Vec<_>>()
-                .join(" | ")
-        )
-    };
-    writeln!(out, "{}", line(&b.header))?;
+    let line = |cells: &[String]| format!("| {} |", cells.join(" | "));
+    let escaped = |cells: &[String]| cells.iter().map(|c| cell(c)).collect::<Vec<_>>();
+    writeln!(out, "{}", line(&escaped(&b.header)))?;
     let mut align = vec!["---".to_string()];
     align.extend((1..b.header.len()).map(|_| "---:".to_string()));
     writeln!(out, "| {} |", align.join(" | "))?;
     for row in &b.rows {
-        writeln!(out, "{}", line(row))?;
+        writeln!(out, "{}", line(&escaped(row)))?;
     }
-    let base: Vec<String> = b.base.iter().map(|c| format!("*{c}*")).collect();
+    let base: Vec<String> = b.base.iter().map(|c| format!("*{}*", cell(c))).collect();
     writeln!(out, "{}", line(&base))?;
     writeln!(out)?;
     writeln!(out, "{}.", base_line(q))?;
@@ -64,7 +56,7 @@ pub(crate) fn question_table(q: &QuestionResult) -> Result<String> {
     writeln!(out)?;
     writeln!(out, "{}.", base_line(q))?;
     if !q.note.is_empty() {
-        writeln!(out, "{}", q.note)?;
+        writeln!(out, "{}", cell(&q.note))?;
     }
     Ok(out)
 }
@@ -86,7 +78,7 @@ impl Exporter for MarkdownExporter {
         if any_groups(r) {
             writeln!(out, "{}\n", legend(r))?;
         }
-        writeln!(out, "{}", exclusion_line(r))?;
+        writeln!(out, "{}", cell(&exclusion_line(r)))?;
         Ok(out)
     }
 }

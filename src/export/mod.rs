@@ -72,6 +72,15 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// "1 respondent", "5,140 respondents".
+pub fn respondents(n: u64) -> String {
+    format!(
+        "{} {}",
+        thousands(n),
+        if n == 1 { "respondent" } else { "respondents" }
+    )
+}
+
 /// A weighted base to one decimal, with thousands separators.
 pub(crate) fn thousands_f(x: f64) -> String {
     let whole = x.trunc() as u64;
@@ -104,17 +113,14 @@ pub(crate) fn exclusion_line(r: &Results) -> String {
 pub(crate) fn base_line(q: &crate::results::QuestionResult) -> String {
     if q.weighted {
         format!(
-            "Base: {} respondents (weighted {}; effective {}; design effect {:.2})",
-            thousands(q.base.unweighted),
+            "Base: {} (weighted {}; effective {}; design effect {:.2})",
+            respondents(q.base.unweighted),
             thousands_f(q.base.weighted),
             thousands_f(q.base.effective),
             q.base.design_effect.unwrap_or(1.0)
         )
     } else {
-        format!(
-            "Base: {} respondents (unweighted)",
-            thousands(q.base.unweighted)
-        )
+        format!("Base: {} (unweighted)", respondents(q.base.unweighted))
     }
 }
 
@@ -126,6 +132,8 @@ mod tests {
     fn numbers_are_formatted_for_people() {
         assert_eq!(thousands(5140), "5,140");
         assert_eq!(thousands(588), "588");
+        assert_eq!(respondents(1), "1 respondent");
+        assert_eq!(respondents(5140), "5,140 respondents");
         assert_eq!(thousands(10_000_000), "10,000,000");
         assert_eq!(thousands_f(5101.26), "5,101.3");
         assert_eq!(thousands_f(999.96), "1,000.0");

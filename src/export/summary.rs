@@ -6,6 +6,7 @@ use super::markdown::question_table;
 use super::{percent, thousands, thousands_f, Exporter};
 use crate::codebook::Kind;
 use crate::results::{QuestionResult, Results};
+use crate::text::markdown as md;
 
 /// `summary.md`: the report a manager reads — findings as sentences, charts, tables, bases,
 /// method and the synthetic-data note.
@@ -34,15 +35,24 @@ fn p_text(p: Option<f64>) -> String {
     }
 }
 
+/// A code span when the text cannot break out of one, else escaped text.
+fn code(s: &str) -> String {
+    if s.contains('`') || s.chars().any(char::is_control) {
+        md(s)
+    } else {
+        format!("`{s}`")
+    }
+}
+
 fn whole(share: Option<f64>) -> String {
     percent(share, 0)
 }
 
 fn headline(r: &Results, q: &QuestionResult) -> Option<String> {
     let who = if r.survey.population.is_empty() {
-        "respondents in the base"
+        "respondents in the base".to_string()
     } else {
-        &r.survey.population
+        md(&r.survey.population)
     };
     let first = q.items.iter().find(|i| i.rank == 1)?;
     Some(match q.kind {
@@ -51,13 +61,13 @@ fn headline(r: &Results, q: &QuestionResult) -> Option<String> {
                 .items
                 .iter()
                 .filter(|i| (2..=3).contains(&i.rank) && !i.pinned_last)
-                .map(|i| format!("*{}* ({})", lower_first(&i.label), whole(i.share)))
+                .map(|i| format!("*{}* ({})", md(&lower_first(&i.label)), whole(i.share)))
                 .collect();
             let mut s = format!(
                 "**{}** of {who} worry that *{}* — the top answer to “{}”",
                 whole(first.share),
-                lower_first(&first.label),
-                q.text
+                md(&lower_first(&first.label)),
+                md(&q.text)
             );
             if !next.is_empty() {
                 write!(s, ", ahead of {}", next.join(" and ")).ok()?;
@@ -68,8 +78,8 @@ fn headline(r: &Results, q: &QuestionResult) -> Option<String> {
         Kind::SingleChoice => format!(
             "**{}** of {who} answered *{}* to “{}”.",
             whole(first.share),
-            first.label,
-            q.text
+            md(&first.label),
+            md(&q.text)
         ),
     })
 }
@@ -77,7 +87,7 @@ fn headline(r: &Results, q: &QuestionResult) -> Option<String> {
 impl Exporter for ReportMarkdown {
     fn render(&self, r: &Results) -> Result<String> {
         let mut out = String::new();
-        writeln!(out, "# {}\n", r.survey.title)?;
+        writeln!(out, "# {}\n", md(&r.survey.title))?;
         if r.survey.synthetic {
             writeln!(
                 out,
@@ -97,9 +107,9 @@ impl Exporter for ReportMarkdown {
             thousands(r.base.respondents),
             thousands(r.base.excluded),
             thousands(r.base.kept),
-            r.exclusion_notes(),
+            md(&r.exclusion_notes()),
             r.dropped_note()
-                .map(|d| format!(" {d}"))
+                .map(|d| format!(" {}", md(&d)))
                 .unwrap_or_default()
         )?;
 
@@ -119,11 +129,11 @@ impl Exporter for ReportMarkdown {
                         if ia.item.share > ib.item.share { (a, b, ia, ib) } else { (b, a, ib, ia) };
                     Some(format!(
                         "- Of those who answered *{}*, {} chose *{}*, against {} of those who answered *{}* ({}).",
-                        hi.label,
+                        md(&hi.label),
                         whole(ihi.item.share),
-                        ihi.item.label,
+                        md(&ihi.item.label),
                         whole(ilo.item.share),
-                        lo.label,
+                        md(&lo.label),
                         p_text(cmp.p_adjusted)
                     ))
                 })
@@ -131,16 +141,17 @@ impl Exporter for ReportMarkdown {
             writeln!(
                 out,
                 "## {} by answer to “{}”\n",
-                r.question(&c.question)
+                md(r.question(&c.question)
                     .map(|q| q.title.as_str())
-                    .unwrap_or(&c.question),
-                by_text
+                    .unwrap_or(&c.question)),
+                md(by_text)
             )?;
             if sentences.is_empty() {
                 writeln!(
                     out,
                     "No answer differs significantly between *{}* and *{}*.\n",
-                    a.label, b.label
+                    md(&a.label),
+                    md(&b.label)
                 )?;
             } else {
                 for line in sentences {
@@ -155,11 +166,11 @@ impl Exporter for ReportMarkdown {
         }
 
         for (n, q) in r.questions.iter().enumerate() {
-            writeln!(out, "## Figure {}. {}\n", n + 1, q.title)?;
+            writeln!(out, "## Figure {}. {}\n", n + 1, md(&q.title))?;
             if let Some((_, file)) = self.charts.iter().find(|(id, _)| id == &q.id) {
-                writeln!(out, "![Figure {}: {}]({file})\n", n + 1, q.title)?;
+                writeln!(out, "![Figure {}: {}]({file})\n", n + 1, md(&q.title))?;
             }
-            writeln!(out, "Question: {}\n", q.text)?;
+            writeln!(out, "Question: {}\n", md(&q.text))?;
             writeln!(out, "{}", question_table(q)?)?;
         }
 
@@ -169,9 +180,9 @@ impl Exporter for ReportMarkdown {
         writeln!(out, "## Bases\n")?;
         writeln!(
             out,
-            "| Question | Base | Weighted base | Effective base | Design effect |"
+            "| Question | Base | Weighted base | Effective base | Design effect | Weighting efficiency |"
         )?;
-        writeln!(out, "| --- | ---: | ---: | ---: | ---: |")?;
+        writeln!(out, "| --- | ---: | ---: | ---: | ---: | ---: |")?;
         for q in &r.questions {
             writeln!(
                 out,
@@ -186,7 +197,7 @@ impl Exporter for ReportMarkdown {
         }
         writeln!(out, "\n## How the numbers were computed\n")?;
         let weighting = match &r.weight {
-            Some(w) => format!("Weighted by the column `{w}`."),
+            Some(w) => format!("Weighted by the column {}.", code(w)),
             None => "Unweighted.".to_string(),
         };
         writeln!(out, "- {weighting}")?;
@@ -204,8 +215,8 @@ impl Exporter for ReportMarkdown {
         )?;
         writeln!(
             out,
-            "\nInput: `{}` ({} rows, SHA-256 `{}`). Made by {} {}; the same input gives byte-identical files.",
-            r.input.path, thousands(r.input.rows), r.input.sha256, r.tool.name, r.tool.version
+            "\nInput: {} ({} rows, SHA-256 `{}`). Made by {} {}; the same input gives byte-identical files.",
+            code(&r.input.path), thousands(r.input.rows), r.input.sha256, r.tool.name, r.tool.version
         )?;
         Ok(out)
     }

@@ -8,6 +8,7 @@ use comfy_table::{
 use super::banner::{any_groups, banner, legend};
 use super::{base_line, exclusion_line, interval, percent, thousands, Exporter};
 use crate::results::Results;
+use crate::text::visible;
 
 /// The table an analyst reads first: ranked items, shares, a text bar, bases, exclusions.
 pub struct TableExporter {
@@ -44,7 +45,7 @@ impl TableExporter {
 impl Exporter for TableExporter {
     fn render(&self, r: &Results) -> Result<String> {
         let mut out = String::new();
-        writeln!(out, "{}", r.survey.title)?;
+        writeln!(out, "{}", visible(&r.survey.title))?;
         if r.survey.synthetic {
             writeln!(
                 out,
@@ -58,7 +59,7 @@ impl Exporter for TableExporter {
                 t.set_header(
                     b.header
                         .iter()
-                        .map(|h| Cell::new(h).add_attribute(Attribute::Bold)),
+                        .map(|h| Cell::new(visible(h)).add_attribute(Attribute::Bold)),
                 );
                 for row in b.rows {
                     t.add_row(row.into_iter().enumerate().map(|(i, c)| {
@@ -71,14 +72,14 @@ impl Exporter for TableExporter {
                     }));
                 }
                 t.add_row(b.base.into_iter().enumerate().map(|(i, c)| {
-                    let cell = Cell::new(c).add_attribute(Attribute::Italic);
+                    let cell = Cell::new(visible(&c)).add_attribute(Attribute::Italic);
                     if i == 0 {
                         cell
                     } else {
                         cell.set_alignment(CellAlignment::Right)
                     }
                 }));
-                writeln!(out, "\n{}", q.text)?;
+                writeln!(out, "\n{}", visible(&q.text))?;
                 writeln!(out, "{t}")?;
                 writeln!(out, "{}", base_line(q))?;
                 continue;
@@ -96,21 +97,21 @@ impl Exporter for TableExporter {
             for i in &q.items {
                 t.add_row(vec![
                     Cell::new(i.rank).set_alignment(CellAlignment::Right),
-                    Cell::new(&i.label),
+                    Cell::new(visible(&i.label)),
                     Cell::new(percent(i.share, 1)).set_alignment(CellAlignment::Right),
                     Cell::new(interval(i.ci_low, i.ci_high)).set_alignment(CellAlignment::Right),
                     Cell::new(thousands(i.count)).set_alignment(CellAlignment::Right),
                     Cell::new(bar(i.share)).fg(Color::Cyan),
                 ]);
             }
-            writeln!(out, "\n{}", q.text)?;
+            writeln!(out, "\n{}", visible(&q.text))?;
             writeln!(out, "{t}")?;
             writeln!(out, "{}", base_line(q))?;
         }
         if any_groups(r) {
             writeln!(out, "\n{}", legend(r))?;
         }
-        writeln!(out, "\n{}", exclusion_line(r))?;
+        writeln!(out, "\n{}", visible(&exclusion_line(r)))?;
         Ok(out)
     }
 }

@@ -1,5 +1,5 @@
-//! Inputs read by polars: Parquet files, and CSV when `--engine polars` cross-checks the
-//! scanner. Only the needed columns are read; their values are handed to the pass as text,
+//! Inputs read by polars: Parquet files, and CSV for the property test that cross-checks
+//! the scanner (polars' CSV reader fills ragged rows, so it is not offered to users). Only the needed columns are read; their values are handed to the pass as text,
 //! with numbers written the way a CSV export would write them (`1`, not `1.0`).
 
 use std::borrow::Cow;
@@ -153,12 +153,46 @@ fn parquet_scan(src: &Source) -> Result<LazyFrame> {
     LazyFrame::scan_parquet(path_of(src)?, args).map_err(|e| polars_error(src, e))
 }
 
+/// The error for a Parquet file polars cannot read (or panics on).
+fn not_parquet(src: &Source, why: &str) -> anyhow::Error {
+    DataError::new(&src.name, format!("not a valid Parquet file: {why}")).into()
+}
+
+/// The frame of a Parquet file: magic bytes at both ends and a footer that fits are
+/// checked first, and any panic of the reader on a corrupt file becomes an error.
+fn guarded<T>(src: &Source, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    use std::io::{Read, Seek, SeekFrom};
+    let check = || -> std::io::Result<Option<&'static str>> {
+        let mut file = std::fs::File::open(&src.path)?;
+        let len = file.metadata()?.len();
+        if len < 12 {
+            return Ok(Some("it is too short"));
+        }
+        let mut tail = [0u8; 8];
+        file.seek(SeekFrom::End(-8))?;
+        file.read_exact(&mut tail)?;
+        if &tail[4..] != b"PAR1" {
+            return Ok(Some("it does not end with the Parquet footer (truncated?)"));
+        }
+        let footer = u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]) as u64;
+        Ok((footer + 12 > len).then_some("its footer is longer than the file"))
+    };
+    match check() {
+        Err(e) => return Err(DataError::new(&src.name, format!("cannot read the file: {e}")).into()),
+        Ok(Some(why)) => return Err(not_parquet(src, why)),
+        Ok(None) => {}
+    }
+    crate::error::no_panic(|| not_parquet(src, "its contents are corrupt"), f)
+}
+
 /// The column names of a Parquet file (from its footer; no data is read).
 pub fn parquet_columns(src: &Source) -> Result<Vec<String>> {
-    let schema = parquet_scan(src)?
-        .collect_schema()
-        .map_err(|e| polars_error(src, e))?;
-    Ok(schema.iter_names().map(|n| n.to_string()).collect())
+    guarded(src, || {
+        let schema = parquet_scan(src)?
+            .collect_schema()
+            .map_err(|e| polars_error(src, e))?;
+        Ok(schema.iter_names().map(|n| n.to_string()).collect())
+    })
 }
 
 /// Feeds the needed columns of a Parquet file.
@@ -172,11 +206,13 @@ pub fn parquet<C: Consumer>(
         .iter()
         .map(|&i| col(header.columns[i].as_str()))
         .collect();
-    let df = parquet_scan(src)?
-        .select(names)
-        .collect()
-        .map_err(|e| polars_error(src, e))?;
-    feed_frame(&df, header.columns.len(), needed, consumer).map_err(|e| polars_error(src, e))
+    guarded(src, || {
+        let df = parquet_scan(src)?
+            .select(names)
+            .collect()
+            .map_err(|e| polars_error(src, e))?;
+        feed_frame(&df, header.columns.len(), needed, consumer).map_err(|e| polars_error(src, e))
+    })
 }
 
 /// Feeds the needed columns of a CSV read by polars (every column as text).

@@ -7,7 +7,7 @@ pub mod scan;
 pub mod spss;
 
 use std::io::{Read, Seek, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
@@ -47,10 +47,11 @@ pub fn encoding_for(label: &str) -> Option<&'static encoding_rs::Encoding> {
     }
 }
 
-/// An input file ready to scan. Standard input (`-`) is spooled to a temporary file first,
-/// because the scan needs a seekable file; a non-UTF-8 file is transcoded to one.
+/// An input file ready to scan. Anything that is not a regular file (standard input, a
+/// FIFO, `<(…)`) is copied once to an unnamed temporary file, because the scan reads the
+/// file several times and in parallel; a non-UTF-8 file is transcoded to one.
 pub struct Source {
-    /// The name the user gave, used in every message and in the JSON.
+    /// The name the user gave, used in every message.
     pub name: String,
     /// The UTF-8 file the scan reads.
     pub path: PathBuf,
@@ -60,16 +61,160 @@ pub struct Source {
     pub delimiter: u8,
     pub format: Format,
     from_stdin: bool,
-    _spools: Vec<tempfile::NamedTempFile>,
+    /// Length and modification time of the input when opened, to notice it changing.
+    stamp: Option<(u64, Option<std::time::SystemTime>)>,
+    _spools: Vec<Spool>,
 }
 
-fn spool(bytes: &[u8], what: &str) -> Result<tempfile::NamedTempFile> {
-    let mut f = tempfile::NamedTempFile::new()
-        .with_context(|| format!("cannot create a temporary file for {what}"))?;
-    f.write_all(bytes)
-        .with_context(|| format!("cannot spool {what}"))?;
-    f.flush()?;
-    Ok(f)
+/// Longest record (CSV row) read, and longest header: past this a file is refused rather
+/// than buffered (a "line" of hundreds of megabytes is not survey data).
+pub const MAX_RECORD: u64 = 16 << 20;
+/// Columns of a header.
+pub const MAX_COLUMNS: usize = 100_000;
+/// Largest input copied from standard input or a pipe.
+pub const MAX_SPOOL: u64 = 64 << 30;
+
+/// A temporary copy of an input. On Linux it has no name (`O_TMPFILE`), so nothing is
+/// left behind whatever ends the process, and it is reopened through `/proc/self/fd`.
+struct Spool {
+    path: PathBuf,
+    _file: std::fs::File,
+    _named: Option<tempfile::NamedTempFile>,
+}
+
+impl Spool {
+    fn new(what: &str) -> Result<(Spool, std::fs::File)> {
+        let fail = || format!("cannot create a temporary file for {what}");
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::fd::AsRawFd;
+            let file = tempfile::tempfile().with_context(fail)?;
+            let path = PathBuf::from(format!("/proc/self/fd/{}", file.as_raw_fd()));
+            if let Ok(writer) = std::fs::OpenOptions::new().write(true).open(&path) {
+                return Ok((
+                    Spool {
+                        path,
+                        _file: file,
+                        _named: None,
+                    },
+                    writer,
+                ));
+            }
+        }
+        let named = tempfile::NamedTempFile::new().with_context(fail)?;
+        let writer = named.reopen().with_context(fail)?;
+        let file = named.reopen().with_context(fail)?;
+        Ok((
+            Spool {
+                path: named.path().to_path_buf(),
+                _file: file,
+                _named: Some(named),
+            },
+            writer,
+        ))
+    }
+}
+
+/// Copies a stream to a spool, with bounds: a text stream with a NUL byte in its first
+/// block, or a line longer than [`MAX_RECORD`], is refused at once (`/dev/zero` on
+/// standard input ends with a message, not with a full disk).
+fn spool_stream(mut input: impl Read, name: &str) -> Result<Spool> {
+    let (spool, file) = Spool::new(name)?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+    let mut buf = vec![0u8; 1 << 20];
+    let (mut total, mut line) = (0u64, 0u64);
+    let mut text = None;
+    loop {
+        let n = match input.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(DataError::new(name, format!("cannot read: {e}")).into()),
+        };
+        let block = &buf[..n];
+        let is_text = *text.get_or_insert_with(|| Format::sniff(block) == Format::Csv);
+        if is_text {
+            if total == 0 {
+                if let Some(kind) = binary_kind(block) {
+                    return Err(DataError::new(
+                        name,
+                        format!("this is {kind}; expected a CSV text file"),
+                    )
+                    .into());
+                }
+            }
+            // The longest stretch without a line break, carried across blocks.
+            let mut start = 0usize;
+            let mut longest = 0u64;
+            for at in memchr::memchr_iter(b'\n', block) {
+                longest = longest.max(line + (at - start) as u64);
+                line = 0;
+                start = at + 1;
+            }
+            line += (block.len() - start) as u64;
+            longest = longest.max(line);
+            {
+                if longest > MAX_RECORD {
+                    return Err(DataError::new(
+                        name,
+                        format!(
+                            "a line is longer than {} MiB; this is not one row per respondent",
+                            MAX_RECORD >> 20
+                        ),
+                    )
+                    .into());
+                }
+            }
+        }
+        total += n as u64;
+        if total > MAX_SPOOL {
+            return Err(DataError::new(
+                name,
+                format!(
+                    "more than {} GiB on a pipe; save the data to a file and name it",
+                    MAX_SPOOL >> 30
+                ),
+            )
+            .into());
+        }
+        out.write_all(block)
+            .with_context(|| format!("cannot copy {name} to a temporary file"))?;
+    }
+    out.flush()
+        .with_context(|| format!("cannot copy {name} to a temporary file"))?;
+    Ok(spool)
+}
+
+/// Transcodes `from` (in `enc`, or as its byte-order mark says) to a UTF-8 spool, a block
+/// at a time.
+fn transcode(from: &Path, enc: &'static encoding_rs::Encoding, name: &str) -> Result<Spool> {
+    let read_err = |e: std::io::Error| DataError::new(name, format!("cannot read the file: {e}"));
+    let mut input = std::fs::File::open(from).map_err(read_err)?;
+    let (spool, file) = Spool::new(name)?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+    let mut decoder = enc.new_decoder();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut text = String::with_capacity(3 << 20);
+    loop {
+        let n = input.read(&mut buf).map_err(read_err)?;
+        let last = n == 0;
+        let mut rest = &buf[..n];
+        loop {
+            text.clear();
+            let (result, read, _) = decoder.decode_to_string(rest, &mut text, last);
+            out.write_all(text.as_bytes())
+                .with_context(|| format!("cannot transcode {name}"))?;
+            rest = &rest[read..];
+            if result == encoding_rs::CoderResult::InputEmpty {
+                break;
+            }
+        }
+        if last {
+            break;
+        }
+    }
+    out.flush().with_context(|| format!("cannot transcode {name}"))?;
+    Ok(spool)
 }
 
 /// The delimiter among `,` `;` tab that occurs most in the header line, outside quotes.
@@ -100,15 +245,11 @@ impl Source {
             ))
         })?;
         let mut spools = Vec::new();
+        let regular = input != "-" && std::fs::metadata(input).is_ok_and(|m| m.is_file());
         let (name, original) = if input == "-" {
-            let mut buf = Vec::new();
-            std::io::stdin()
-                .lock()
-                .read_to_end(&mut buf)
-                .context("cannot read standard input")?;
-            let f = spool(&buf, "standard input")?;
-            let p = f.path().to_path_buf();
-            spools.push(f);
+            let spool = spool_stream(std::io::stdin().lock(), "<stdin>")?;
+            let p = spool.path.clone();
+            spools.push(spool);
             ("<stdin>".to_string(), p)
         } else {
             let p = PathBuf::from(input);
@@ -123,9 +264,22 @@ impl Source {
                     )
                     .into())
                 }
+                Ok(_) if !regular => {
+                    // A FIFO or `<(…)`: it can be read once only.
+                    let f = std::fs::File::open(&p)
+                        .map_err(|e| DataError::new(input, format!("cannot open: {e}")))?;
+                    let spool = spool_stream(f, input)?;
+                    let path = spool.path.clone();
+                    spools.push(spool);
+                    (input.to_string(), path)
+                }
                 Ok(_) => (input.to_string(), p),
             }
         };
+        let stamp = regular
+            .then(|| std::fs::metadata(&original).ok())
+            .flatten()
+            .map(|m| (m.len(), m.modified().ok()));
         let mut head = [0u8; 4];
         let n = std::fs::File::open(&original)
             .and_then(|mut f| f.read(&mut head))
@@ -136,13 +290,9 @@ impl Source {
         let path = if format != Format::Csv || (enc == encoding_rs::UTF_8 && !utf16) {
             original.clone()
         } else {
-            let bytes = std::fs::read(&original)
-                .map_err(|e| DataError::new(&name, format!("cannot read the file: {e}")))?;
-            // `decode` follows a byte-order mark over the encoding given.
-            let (text, _, _) = enc.decode(&bytes);
-            let f = spool(text.as_bytes(), "the transcoded input")?;
-            let p = f.path().to_path_buf();
-            spools.push(f);
+            let spool = transcode(&original, enc, &name)?;
+            let p = spool.path.clone();
+            spools.push(spool);
             p
         };
         let delimiter = match delimiter {
@@ -163,17 +313,41 @@ impl Source {
             delimiter,
             format,
             from_stdin: input == "-",
+            stamp,
             _spools: spools,
         })
     }
 
-    /// The path as the JSON reports it: as given, or `-` for standard input.
-    pub fn json_path(&self) -> &str {
-        if self.from_stdin {
-            "-"
-        } else {
-            &self.name
+    /// An error if the input file changed (length or modification time) since it was
+    /// opened: its numbers would mix two versions of the data.
+    pub fn unchanged(&self) -> Result<()> {
+        let Some(then) = self.stamp else {
+            return Ok(());
+        };
+        let now = std::fs::metadata(&self.original)
+            .ok()
+            .map(|m| (m.len(), m.modified().ok()));
+        if now != Some(then) {
+            return Err(DataError::new(
+                &self.name,
+                "the file changed while it was being read; run again once it is complete",
+            )
+            .into());
         }
+        Ok(())
+    }
+
+    /// The input as outputs name it: the file name without its directory (so outputs do
+    /// not depend on the working directory or on how the path was spelled), or `-` for
+    /// standard input.
+    pub fn json_path(&self) -> String {
+        if self.from_stdin {
+            return "-".into();
+        }
+        std::path::Path::new(&self.name)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| self.name.clone())
     }
 }
 
@@ -182,35 +356,33 @@ impl Source {
 fn digest(src: &Source, count_quotes: bool) -> Result<(String, u64)> {
     let read_err =
         |e: std::io::Error| DataError::new(&src.name, format!("cannot read the file: {e}"));
-    let file = std::fs::File::open(&src.original).map_err(read_err)?;
-    let len = file.metadata().map_err(read_err)?.len();
+    let mut file = std::fs::File::open(&src.original).map_err(read_err)?;
     let mut hasher = Sha256::new();
     let same = src.original == src.path;
     let mut quotes = 0u64;
-    // Mapped a window at a time: no copy into a buffer, and only one window resident.
-    const WINDOW: u64 = 16 << 20;
-    let mut at = 0;
-    while at < len {
-        let n = WINDOW.min(len - at);
-        // Safety: the file is only read; a file changed underneath while being read gives
-        // a digest of mixed bytes (as `sha256sum` would), never undefined behaviour here.
-        let map = unsafe {
-            memmap2::MmapOptions::new()
-                .offset(at)
-                .len(n as usize)
-                .populate()
-                .map(&file)
-        }
-        .map_err(read_err)?;
-        hasher.update(&map[..]);
+    // Read, not mapped: a file truncated underneath must give an error, not SIGBUS.
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = match file.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(read_err(e).into()),
+        };
+        hasher.update(&buf[..n]);
         if count_quotes && same {
-            quotes += memchr::memchr_iter(b'"', &map[..]).count() as u64;
+            quotes += memchr::memchr_iter(b'"', &buf[..n]).count() as u64;
         }
-        at += n;
     }
     if count_quotes && !same {
-        let text = std::fs::read(&src.path).map_err(read_err)?;
-        quotes = memchr::memchr_iter(b'"', &text).count() as u64;
+        let mut f = std::fs::File::open(&src.path).map_err(read_err)?;
+        loop {
+            let n = f.read(&mut buf).map_err(read_err)?;
+            if n == 0 {
+                break;
+            }
+            quotes += memchr::memchr_iter(b'"', &buf[..n]).count() as u64;
+        }
     }
     let hex = hasher
         .finalize()
@@ -227,7 +399,7 @@ pub const ENCODING_HINT: &str =
 /// How the user chose the weight.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum WeightChoice {
-    /// The codebook's weight column if the file has it, else unweighted.
+    /// The codebook's weight column, which the file must have.
     #[default]
     Codebook,
     /// `--no-weight`.
@@ -293,12 +465,14 @@ pub fn header_columns(src: &Source, layout: &InputLayout) -> Result<(Vec<String>
         .into());
     }
     let rows = layout.header_rows.max(1);
+    let opened = std::fs::File::open(&src.path)
+        .map_err(|e| DataError::new(file, format!("cannot open the file: {e}")))?;
+    // Header rows longer than one record may be are refused, not buffered.
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .delimiter(src.delimiter)
-        .from_path(&src.path)
-        .map_err(|e| DataError::new(file, format!("cannot open the file: {e}")))?;
+        .from_reader(opened.take(MAX_RECORD));
     let mut header_rows: Vec<Vec<String>> = Vec::with_capacity(rows);
     let mut record = csv::ByteRecord::new();
     for r in 1..=rows {
@@ -314,6 +488,28 @@ pub fn header_columns(src: &Source, layout: &InputLayout) -> Result<(Vec<String>
                     format!("the file ends after {} rows, but the codebook's export has {rows} header rows", r - 1)
                 },
             )
+            .into());
+        }
+        if reader.position().byte() >= MAX_RECORD {
+            return Err(DataError::new(
+                file,
+                format!(
+                    "the header is longer than {} MiB; is this a CSV export of survey data?",
+                    MAX_RECORD >> 20
+                ),
+            )
+            .row(r as u64)
+            .into());
+        }
+        if record.len() > MAX_COLUMNS {
+            return Err(DataError::new(
+                file,
+                format!(
+                    "the header has {} columns, more than the {MAX_COLUMNS} a survey export has",
+                    record.len()
+                ),
+            )
+            .row(r as u64)
             .into());
         }
         let mut fields = Vec::with_capacity(record.len());
@@ -411,7 +607,19 @@ pub fn check_header(
             }
             Some(c.clone())
         }
-        WeightChoice::Codebook => codebook.weight.clone().filter(|w| columns.contains(w)),
+        // A misspelt weight column must not quietly give unweighted numbers.
+        WeightChoice::Codebook => match &codebook.weight {
+            Some(w) if !columns.contains(w) => {
+                return Err(missing_column(
+                    file,
+                    w,
+                    &columns,
+                    "the codebook's weight; pass --no-weight to analyse unweighted",
+                )
+                .into())
+            }
+            w => w.clone(),
+        },
     };
     let mut needed = codebook.needed_columns(weight.as_deref());
     for s in segments {
@@ -492,16 +700,6 @@ pub(crate) fn missing_column(file: &str, wanted: &str, columns: &[String], why: 
     .column(wanted)
 }
 
-/// How records are read from a CSV.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Engine {
-    /// The parallel scanner for CSV; polars for Parquet; ambers for SPSS.
-    #[default]
-    Auto,
-    /// Polars' CSV reader, to cross-check the scanner.
-    Polars,
-}
-
 /// The outcome of reading an input once.
 pub struct Outcome<'p> {
     pub pass: Pass<'p>,
@@ -519,11 +717,10 @@ pub fn read<'p>(
     header: &Header,
     plan: &'p Plan,
     settings: &'p Settings,
-    engine: Engine,
 ) -> Result<Outcome<'p>> {
     let (pass, sha) = std::thread::scope(|s| {
         let hash = s.spawn(|| digest(src, src.format == Format::Csv));
-        let pass = run(src, header, plan, engine, true, &|| {
+        let pass = run(src, header, plan, true, &|| {
             Pass::new(plan, settings)
         });
         let sha = hash
@@ -544,14 +741,14 @@ pub fn read<'p>(
     let repeated = match pass.repeated_ids() {
         Some(r) => r,
         None => {
-            let mut all = run(src, header, plan, engine, false, &|| IdDigests::new(plan))?.digests;
+            let mut all = run(src, header, plan, false, &|| IdDigests::new(plan))?.digests;
             repeated(&mut all)
         }
     };
     let duplicates = if repeated.is_empty() {
         Vec::new()
     } else {
-        run(src, header, plan, engine, false, &|| {
+        run(src, header, plan, false, &|| {
             IdRows::new(plan, &repeated)
         })?
         .later_occurrences()
@@ -623,7 +820,6 @@ pub fn run<C: Consumer>(
     src: &Source,
     header: &Header,
     plan: &Plan,
-    engine: Engine,
     show_progress: bool,
     make: &(dyn Fn() -> C + Sync),
 ) -> Result<C> {
@@ -635,8 +831,8 @@ pub fn run<C: Consumer>(
         }
     };
     let needed = needed_positions(plan, header.columns.len());
-    match (src.format, engine) {
-        (Format::Csv, Engine::Auto) => {
+    match src.format {
+        Format::Csv => {
             let file = scan::CsvFile {
                 path: &src.path,
                 data_start: header.data_start,
@@ -660,17 +856,12 @@ pub fn run<C: Consumer>(
             }
             Ok(total)
         }
-        (Format::Csv, Engine::Polars) => {
-            let mut c = make();
-            frame::polars_csv(src, header, &needed, &mut c).map_err(fail)?;
-            Ok(c)
-        }
-        (Format::Parquet, _) => {
+        Format::Parquet => {
             let mut c = make();
             frame::parquet(src, header, &needed, &mut c).map_err(fail)?;
             Ok(c)
         }
-        (Format::Spss, _) => {
+        Format::Spss => {
             let mut c = make();
             spss::records(src, header, &needed, &mut c).map_err(fail)?;
             Ok(c)

@@ -19,6 +19,7 @@ use std::sync::{Condvar, Mutex};
 use anyhow::{anyhow, Result};
 use simd_csv::{ZeroCopyByteRecord, ZeroCopyReaderBuilder};
 
+use super::MAX_RECORD;
 use crate::plan::Fields;
 
 /// Bytes per chunk. Large enough that per-chunk work is negligible, small enough that
@@ -110,12 +111,21 @@ fn parse_chunk<C: Consumer>(
         });
     }
     file.seek(SeekFrom::Start(start))?;
+    // No record may run more than MAX_RECORD past the chunk: the reader's buffer stays
+    // bounded whatever the file holds.
+    let limit = stop.saturating_sub(start).saturating_add(MAX_RECORD);
     let mut reader = ZeroCopyReaderBuilder::new()
         .delimiter(f.delimiter)
         .has_headers(false)
         .flexible(true)
         .buffer_capacity(1 << 18)
-        .from_reader(file);
+        .from_reader(file.take(limit));
+    let too_long = |at: u64| {
+        anyhow!(
+            "the record at byte {at} is longer than {} MiB (is a quote never closed?)",
+            MAX_RECORD >> 20
+        )
+    };
     let mut records = 0u64;
     let mut end = start;
     loop {
@@ -129,10 +139,16 @@ fn parse_chunk<C: Consumer>(
             .map_err(|e| anyhow!("cannot read as CSV: {e}"))?
         {
             Some(rec) => {
+                if rec.as_slice().len() as u64 > MAX_RECORD {
+                    return Err(too_long(at));
+                }
                 consumer.record(&rec, at, records);
                 records += 1;
             }
             None => {
+                if start + limit < len {
+                    return Err(too_long(at));
+                }
                 end = end.max(len);
                 break;
             }

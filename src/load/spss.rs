@@ -20,7 +20,14 @@ fn spss_error(src: &Source, e: impl std::fmt::Display) -> anyhow::Error {
 
 /// The file's dictionary, without reading its data.
 pub fn metadata(src: &Source) -> Result<SpssMetadata> {
-    ambers::read_sav_metadata(&src.path).map_err(|e| spss_error(src, e))
+    guarded(src, || {
+        ambers::read_sav_metadata(&src.path).map_err(|e| spss_error(src, e))
+    })
+}
+
+/// Any panic of the reader on a corrupt file becomes an error.
+fn guarded<T>(src: &Source, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    crate::error::no_panic(|| spss_error(src, "its contents are corrupt"), f)
 }
 
 /// Variable names in file order.
@@ -73,6 +80,15 @@ fn column_text(array: &dyn Array, missing: &[MissingSpec]) -> Vec<Option<String>
 
 /// Feeds the needed variables of an SPSS file, batch by batch.
 pub fn records<C: Consumer>(
+    src: &Source,
+    header: &Header,
+    needed: &[usize],
+    consumer: &mut C,
+) -> Result<()> {
+    guarded(src, || read_records(src, header, needed, consumer))
+}
+
+fn read_records<C: Consumer>(
     src: &Source,
     header: &Header,
     needed: &[usize],

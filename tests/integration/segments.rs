@@ -179,6 +179,7 @@ fn unweighted_groups_match_r_svyby_and_holm_letters() {
 
 #[test]
 fn small_groups_under_30_match_and_are_flagged() {
+    // R's tests on groups this small, with the minimum base lifted so ours run too.
     check(
         "small_weighted",
         &[
@@ -188,6 +189,8 @@ fn small_groups_under_30_match_and_are_flagged() {
             "generation",
             "--format",
             "json",
+            "--min-base",
+            "0",
         ],
     );
     let r = json(&[
@@ -204,6 +207,17 @@ fn small_groups_under_30_match_and_are_flagged() {
         .unwrap()
         .iter()
         .all(|g| g["base_flag"] == "under_30"));
+    // By default groups under an effective base of 30 are not tested: no p, no letter.
+    for c in q["comparisons"].as_array().unwrap() {
+        assert!(c["p_value"].is_null() && c["significant"] == false, "{c}");
+    }
+    assert!(q["by"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|g| g["items"].as_array().unwrap())
+        .all(|i| i["higher_than"].as_array().unwrap().is_empty()));
+    assert_eq!(r["significance"]["min_base"], 30.0);
     let warnings = r["warnings"].as_array().unwrap();
     assert!(
         warnings

@@ -21,3 +21,7 @@ Rscript svyby.R "$root/tests/fixtures/small.csv" small_weighted weighted generat
 python3 wilson.py "$groups" > groups_by_generation.csv
 rm -f "$tmp" "$groups"
 echo "wrote reference.csv, groups_by_generation.csv, tests_by_generation.csv in $(pwd)"
+
+# Extreme weights (1e6 among 1e-6): R's values and exact rational ones.
+Rscript extreme.R ../fixtures/extreme/extreme.csv > extreme_r.csv
+python3 extreme.py ../fixtures/extreme/extreme.csv > extreme_exact.csv
