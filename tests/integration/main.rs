@@ -9,6 +9,7 @@ mod lenient;
 mod platforms;
 mod reference;
 mod report;
+mod robustness;
 mod segments;
 mod table;
 mod validate;
