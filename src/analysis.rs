@@ -95,9 +95,10 @@ pub fn open_source(input: &str, codebook: &Codebook, opts: &Options) -> Result<S
     let delimiter = match (opts.delimiter, &codebook.input.delimiter) {
         (Some(d), _) => Some(d),
         (None, Some(d)) => Some(delimiter_byte(d).ok_or_else(|| {
-            UsageError(format!(
-                "codebook: [input] delimiter = '{d}' is not one of ',', ';', 'tab', '|'"
-            ))
+            anyhow::anyhow!(
+                "codebook: [input] delimiter = '{}' is not one of ',', ';', 'tab', '|'",
+                crate::text::visible(d)
+            )
         })?),
         (None, None) => None,
     };

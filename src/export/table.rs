@@ -63,7 +63,7 @@ impl Exporter for TableExporter {
                 );
                 for row in b.rows {
                     t.add_row(row.into_iter().enumerate().map(|(i, c)| {
-                        let cell = Cell::new(c);
+                        let cell = Cell::new(visible(&c));
                         if i == 0 {
                             cell
                         } else {

@@ -1,11 +1,13 @@
 //! Integration tests: the `concerns` binary end to end, one test binary for build speed.
 
+mod atomic;
 mod bad_input;
 mod codebooks;
 mod data;
 mod engines;
 mod inputs;
 mod lenient;
+mod mutation;
 mod platforms;
 mod reference;
 mod report;

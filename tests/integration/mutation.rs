@@ -1,0 +1,204 @@
+//! A bounded mutation test: a few thousand inputs made by breaking the small fixture and
+//! the canonical codebook in hostile ways (seeded, so every run tries the same ones).
+//! Whatever the input: exit 0 or 1 only, never a panic, nothing on stdout when failing,
+//! nothing written outside `--out`, and the same output when the same input comes again.
+
+use std::path::Path;
+use std::process::Output;
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use super::{concerns, root};
+
+/// Values that have broken parsers, terminals, spreadsheets and renderers.
+const HOSTILE: [&str; 24] = [
+    "",
+    "\"",
+    "\"\"\"",
+    ",",
+    "\n",
+    "\r\n",
+    "\u{0}",
+    "\u{1b}[2J",
+    "\u{7}",
+    "\u{feff}",
+    "=cmd|' /C calc'!A0",
+    "+1",
+    "-1",
+    "@SUM(1)",
+    "1e308",
+    "1e-320",
+    "NaN",
+    "-0",
+    "99999999999999999999999",
+    "<script>",
+    "../../etc/passwd",
+    "ü",
+    "\u{202e}",
+    "very_familiar",
+];
+
+fn mutate_data(base: &[u8], rng: &mut ChaCha8Rng) -> Vec<u8> {
+    let mut b = base.to_vec();
+    for _ in 0..rng.gen_range(1..4) {
+        if b.is_empty() {
+            b.extend_from_slice(HOSTILE[rng.gen_range(0..HOSTILE.len())].as_bytes());
+            continue;
+        }
+        let at = rng.gen_range(0..b.len());
+        match rng.gen_range(0..8) {
+            0 => b[at] = rng.gen(),
+            1 => {
+                let v = HOSTILE[rng.gen_range(0..HOSTILE.len())];
+                b.splice(at..at, v.bytes());
+            }
+            2 => {
+                let end = (at + rng.gen_range(1..40)).min(b.len());
+                b.drain(at..end);
+            }
+            3 => b.truncate(at),
+            4 => {
+                // Replace one field (between delimiters) with a hostile value.
+                let start = b[..at].iter().rposition(|&c| c == b',' || c == b'\n').map_or(0, |p| p + 1);
+                let end = b[at..].iter().position(|&c| c == b',' || c == b'\n').map_or(b.len(), |p| at + p);
+                let v = HOSTILE[rng.gen_range(0..HOSTILE.len())];
+                b.splice(start..end, v.bytes());
+            }
+            5 => {
+                // Repeat a line (duplicate IDs, ragged joins).
+                let start = b[..at].iter().rposition(|&c| c == b'\n').map_or(0, |p| p + 1);
+                let end = b[at..].iter().position(|&c| c == b'\n').map_or(b.len(), |p| at + p + 1);
+                let line = b[start..end].to_vec();
+                b.splice(end..end, line);
+            }
+            6 => b.insert(at, [b'"', b',', b'\n', b';', b'\t', 0][rng.gen_range(0..6)]),
+            _ => {
+                let n = rng.gen_range(1..3000);
+                b.splice(at..at, std::iter::repeat_n(b'x', n));
+            }
+        }
+    }
+    b
+}
+
+fn mutate_codebook(base: &str, rng: &mut ChaCha8Rng) -> String {
+    // Replace the contents of one quoted string, or one number, of the codebook.
+    let quotes: Vec<usize> = base.match_indices('"').map(|(i, _)| i).collect();
+    let pair = rng.gen_range(0..quotes.len() / 2) * 2;
+    let (a, b) = (quotes[pair] + 1, quotes[pair + 1]);
+    let v = match rng.gen_range(0..6) {
+        0 => "x/../../PWNED".to_string(),
+        1 => base[a..b].to_string() + "\\u001b[31m",
+        2 => "\\n[[questions]]".to_string(),
+        3 => "y".repeat(rng.gen_range(400..700)),
+        4 => {
+            // Another string of the codebook: duplicate ids, codes, columns.
+            let other = rng.gen_range(0..quotes.len() / 2) * 2;
+            base[quotes[other] + 1..quotes[other + 1]].to_string()
+        }
+        _ => HOSTILE[rng.gen_range(0..HOSTILE.len())]
+            .escape_default()
+            .to_string()
+            .replace("\\u{", "\\u00")
+            .replace('}', ""),
+    };
+    let mut out = format!("{}{}{}", &base[..a], v, &base[b..]);
+    if rng.gen_bool(0.1) {
+        out = out.replacen("[survey]", "[input]\nheader_rows = 99999999999\n\n[survey]", 1);
+    }
+    out
+}
+
+/// `validate` lists problems on stdout by design; every other command prints nothing there
+/// when it fails.
+fn check(o: &Output, what: &str, validate: bool) {
+    let err = String::from_utf8_lossy(&o.stderr);
+    let code = o.status.code();
+    assert!(matches!(code, Some(0 | 1)), "{what}: exit {:?}: {err}", o.status);
+    assert!(!err.contains("panicked") && !err.contains("RUST_BACKTRACE"), "{what}: {err}");
+    if code == Some(1) && validate {
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(out.contains("NOT valid") || err.contains("error: "), "{what}: {out} {err}");
+    } else if code == Some(1) {
+        assert!(o.stdout.is_empty(), "{what}: output on failure");
+        assert!(err.starts_with("error: ") || err.contains("\nerror: "), "{what}: {err}");
+    }
+    let raw = o.stdout.iter().chain(&o.stderr).any(|&b| b == 0x1b || b == 0x07 || b == 0);
+    if raw {
+        std::fs::write("/tmp/mutation-failure.out", [&o.stdout[..], b"\n=====\n", &o.stderr[..]].concat()).ok();
+    }
+    assert!(
+        !raw,
+        "{what}: a raw control character reached the terminal: {:?} {:?}",
+        String::from_utf8_lossy(&o.stdout),
+        err
+    );
+}
+
+fn run_in(dir: &Path, args: &[&std::ffi::OsStr]) -> Output {
+    concerns().current_dir(dir).args(args).output().unwrap()
+}
+
+#[test]
+fn thousands_of_mutated_inputs_exit_cleanly() {
+    let base = std::fs::read(root().join("tests/fixtures/small.csv")).unwrap();
+    let codebook = std::fs::read_to_string(root().join("codebooks/canonical.toml")).unwrap();
+    let workers = 2;
+    std::thread::scope(|s| {
+        for worker in 0..workers {
+            let (base, codebook) = (&base, &codebook);
+            s.spawn(move || {
+                let mut rng = ChaCha8Rng::seed_from_u64(10 + worker as u64);
+                let dir = tempfile::tempdir().unwrap();
+                let data = dir.path().join("in.csv");
+                let cb = dir.path().join("cb.toml");
+                let out = dir.path().join("out");
+                for case in 0..1500 {
+                    let what = format!("worker {worker} case {case}");
+                    let bytes = mutate_data(base, &mut rng);
+                    std::fs::write(&data, &bytes).unwrap();
+                    let with_codebook = case % 5 == 4;
+                    if with_codebook {
+                        std::fs::write(&cb, mutate_codebook(codebook, &mut rng)).unwrap();
+                    } else {
+                        std::fs::write(&cb, codebook).unwrap();
+                    }
+                    let mut args: Vec<&std::ffi::OsStr> = match case % 6 {
+                        0 => vec!["table".as_ref(), data.as_os_str(), "--format".as_ref(), "json".as_ref()],
+                        1 => vec!["table".as_ref(), data.as_os_str(), "--by".as_ref(), "generation".as_ref()],
+                        2 => vec!["table".as_ref(), data.as_os_str(), "--format".as_ref(), "csv".as_ref(), "--lenient".as_ref()],
+                        3 => vec!["validate".as_ref(), data.as_os_str()],
+                        4 => vec!["table".as_ref(), data.as_os_str(), "--format".as_ref(), "md".as_ref(), "--by".as_ref(), "country".as_ref()],
+                        _ => vec!["table".as_ref(), data.as_os_str(), "--lenient".as_ref(), "--by".as_ref(), "gender".as_ref()],
+                    };
+                    args.extend(["--codebook".as_ref(), cb.as_os_str()]);
+                    let o = run_in(dir.path(), &args);
+                    check(&o, &what, case % 6 == 3);
+                    // The same input again: the same bytes out.
+                    if case % 10 == 0 {
+                        let again = run_in(dir.path(), &args);
+                        assert_eq!(o.stdout, again.stdout, "{what}: not deterministic");
+                        assert_eq!(o.status.code(), again.status.code(), "{what}");
+                    }
+                    // Now and then a whole report: files only inside --out.
+                    if case % 50 == 7 {
+                        let o = run_in(
+                            dir.path(),
+                            &["report".as_ref(), data.as_os_str(), "--codebook".as_ref(), cb.as_os_str(), "--out".as_ref(), out.as_os_str()],
+                        );
+                        check(&o, &format!("{what} report"), false);
+                        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+                            .unwrap()
+                            .flatten()
+                            .map(|e| e.file_name().to_string_lossy().into_owned())
+                            .collect();
+                        names.sort();
+                        names.retain(|n| n != "out");
+                        assert_eq!(names, vec!["cb.toml", "in.csv"], "{what}: a file outside --out");
+                    }
+                }
+            });
+        }
+    });
+}
