@@ -106,6 +106,15 @@ impl Target {
                 .with_context(|| format!("cannot resolve {}", parent.display()))?
                 .join(name)
         };
+        // The directory is swapped out whole: it must not hold the working directory.
+        if let Ok(cwd) = std::env::current_dir().and_then(|c| c.canonicalize()) {
+            if cwd.starts_with(&dir) {
+                anyhow::bail!(
+                    "--out {}: the report directory contains the working directory; name a directory of its own (for example --out reports)",
+                    dir.display()
+                );
+            }
+        }
         let parent = dir.parent().map(Path::to_path_buf).ok_or_else(|| {
             anyhow::anyhow!("--out {}: the report directory cannot be the root", dir.display())
         })?;

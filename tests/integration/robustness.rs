@@ -330,6 +330,18 @@ fn a_run_removes_stale_charts_and_check_names_them() {
 }
 
 #[test]
+fn the_working_directory_is_never_swapped_out() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("mine.txt"), "kept").unwrap();
+    let data = root().join(DATA);
+    for out in [".", ".."] {
+        let o = concerns().current_dir(dir.path()).arg("report").arg(&data).args(["--out", out]).output().unwrap();
+        refused(&o, "contains the working directory");
+    }
+    assert_eq!(files_under(dir.path()), vec![dir.path().join("mine.txt")]);
+}
+
+#[test]
 fn check_gives_the_same_verdict_from_any_directory_and_spelling() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("r");
