@@ -211,9 +211,7 @@ pub fn analyse(input: &str, codebook: &Codebook, opts: &Options) -> Result<Resul
         // Keep the first row of each repeated ID; pass again without the later ones.
         settings.skip = read.duplicates.iter().map(|f| f.offset).collect();
         let skipped = settings.skip.len() as u64;
-        pass = crate::load::run(&src, &header, &plan, false, &|| {
-            Pass::new(&plan, &settings)
-        })?;
+        pass = crate::load::run(&src, &header, &plan, false, &|| Pass::new(&plan, &settings))?;
         pass.problem_counts[plan.checks.len() + crate::tabulate::DUPLICATE_ID] = skipped;
     }
     let ids: Vec<String> = codebook.questions.iter().map(|q| q.id.clone()).collect();
@@ -258,7 +256,10 @@ pub fn analyse(input: &str, codebook: &Codebook, opts: &Options) -> Result<Resul
             .column(seg.column.clone())
             .into());
         }
-        if let Some(long) = groups.iter().find(|v| v.value.chars().count() > MAX_GROUP_VALUE) {
+        if let Some(long) = groups
+            .iter()
+            .find(|v| v.value.chars().count() > MAX_GROUP_VALUE)
+        {
             return Err(DataError::new(
                 &src.name,
                 format!(
@@ -321,7 +322,11 @@ pub fn analyse(input: &str, codebook: &Codebook, opts: &Options) -> Result<Resul
                 "segment '{}': {} kept {} no value; {} in the total but in no group",
                 seg.id,
                 crate::export::thousands(n),
-                if n == 1 { "respondent has" } else { "respondents have" },
+                if n == 1 {
+                    "respondent has"
+                } else {
+                    "respondents have"
+                },
                 if n == 1 { "it counts" } else { "they count" }
             )
         })

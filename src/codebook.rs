@@ -457,17 +457,29 @@ impl Codebook {
         }
         for q in &self.questions {
             if q.items.len() > MAX_CODES {
-                bail!("question '{}' has {} items: at most {MAX_CODES}", visible(&q.id), q.items.len());
+                bail!(
+                    "question '{}' has {} items: at most {MAX_CODES}",
+                    visible(&q.id),
+                    q.items.len()
+                );
             }
         }
         for s in &self.segments {
             if s.values.len() > MAX_CODES {
-                bail!("segment '{}' lists {} values: at most {MAX_CODES}", visible(&s.id), s.values.len());
+                bail!(
+                    "segment '{}' lists {} values: at most {MAX_CODES}",
+                    visible(&s.id),
+                    s.values.len()
+                );
             }
         }
         for e in &self.exclude {
             if e.codes.len() > MAX_CODES {
-                bail!("exclusion on '{}' lists {} codes: at most {MAX_CODES}", visible(&e.column), e.codes.len());
+                bail!(
+                    "exclusion on '{}' lists {} codes: at most {MAX_CODES}",
+                    visible(&e.column),
+                    e.codes.len()
+                );
             }
         }
         for (what, text) in self.texts() {
@@ -478,7 +490,11 @@ impl Codebook {
         }
         for (what, v) in self.short_values() {
             if v.len() > MAX_CODE {
-                bail!("{what} '{}…' is {} bytes long: at most {MAX_CODE}", visible(&v.chars().take(20).collect::<String>()), v.len());
+                bail!(
+                    "{what} '{}…' is {} bytes long: at most {MAX_CODE}",
+                    visible(&v.chars().take(20).collect::<String>()),
+                    v.len()
+                );
             }
         }
         Ok(())
@@ -497,12 +513,18 @@ impl Codebook {
         add("survey source".into(), &self.survey.source);
         add("survey population".into(), &self.survey.population);
         for e in &self.exclude {
-            add(format!("exclusion note on '{}'", visible(&e.column)), &e.note);
+            add(
+                format!("exclusion note on '{}'", visible(&e.column)),
+                &e.note,
+            );
         }
         for s in &self.segments {
             add(format!("segment '{}' label", visible(&s.id)), &s.label);
             for v in &s.values {
-                add(format!("segment '{}' value label", visible(&s.id)), &v.label);
+                add(
+                    format!("segment '{}' value label", visible(&s.id)),
+                    &v.label,
+                );
             }
         }
         for q in &self.questions {
@@ -522,7 +544,12 @@ impl Codebook {
         let mut out: Vec<(&'static str, &str)> = Vec::new();
         out.extend(self.respondent_id.as_deref().map(|c| ("column name", c)));
         out.extend(self.weight.as_deref().map(|c| ("column name", c)));
-        out.extend(self.survey.synthetic_id_prefix.as_deref().map(|c| ("synthetic_id_prefix", c)));
+        out.extend(
+            self.survey
+                .synthetic_id_prefix
+                .as_deref()
+                .map(|c| ("synthetic_id_prefix", c)),
+        );
         for e in &self.exclude {
             out.push(("column name", &e.column));
             out.extend(e.codes.iter().map(|c| ("code", c.as_str())));

@@ -599,7 +599,12 @@ pub fn guess_spss(src: &Source) -> Result<String> {
                 .copied()
                 .filter(|(_, l)| is_dont_know(l))
                 .collect();
-            writeln!(out, "# Screener: {} (\"{}\"); check it.", visible(v), visible(&var_label(v)))?;
+            writeln!(
+                out,
+                "# Screener: {} (\"{}\"); check it.",
+                visible(v),
+                visible(&var_label(v))
+            )?;
             writeln!(
                 out,
                 "[[exclude]]\ncolumn = {}\ncodes = [{}]\nexclude = [{}]\nnote.en = {}\n",
@@ -739,7 +744,10 @@ pub fn spss_codebook(data: &str) -> Result<Option<crate::Codebook>> {
     };
     // A pipe can be read once only: it is left to the analysis, which needs --codebook.
     let regular = std::fs::metadata(data).is_ok_and(|m| m.is_file());
-    if data == "-" || !regular || !(head[..n].starts_with(b"$FL2") || head[..n].starts_with(b"$FL3")) {
+    if data == "-"
+        || !regular
+        || !(head[..n].starts_with(b"$FL2") || head[..n].starts_with(b"$FL3"))
+    {
         return Ok(None);
     }
     let src = Source::open(data, "utf-8", None)?;

@@ -270,7 +270,17 @@ impl Plan {
             .respondent_id
             .as_deref()
             .map(|c| check(c, "a respondent ID (not empty)".into()));
-        let weight = weight.map(|w| (at(w), check(w, format!("a positive number from {MIN_WEIGHT:e} to {MAX_WEIGHT:e} (survey weight)"))));
+        let weight = weight.map(|w| {
+            (
+                at(w),
+                check(
+                    w,
+                    format!(
+                        "a positive number from {MIN_WEIGHT:e} to {MAX_WEIGHT:e} (survey weight)"
+                    ),
+                ),
+            )
+        });
         let exclusions = codebook
             .exclude
             .iter()
@@ -291,8 +301,16 @@ impl Plan {
             .filter(|s| !s.values.is_empty() && position(columns, &s.column).is_some())
             .map(|s| {
                 let codes: Vec<String> = s.values.iter().map(|v| v.code.clone()).collect();
-                let expected = format!("one of {} or empty (segment '{}')", quoted_list(&codes), s.id);
-                (at(&s.column), Codes::new(&codes), check(&s.column, expected))
+                let expected = format!(
+                    "one of {} or empty (segment '{}')",
+                    quoted_list(&codes),
+                    s.id
+                );
+                (
+                    at(&s.column),
+                    Codes::new(&codes),
+                    check(&s.column, expected),
+                )
             })
             .collect();
         Plan {
@@ -789,7 +807,20 @@ items = [{items}]
     fn weights_must_be_positive_finite_numbers() {
         assert_eq!(parse_weight(b"1.25"), Some(1.25));
         assert_eq!(parse_weight(b"2e-1"), Some(0.2));
-        for bad in [&b"0"[..], b"-1", b"NaN", b"inf", b"", b"1,5", b"x", b"1e200", b"1e308", b"1e-320", b"2e9", b"1e-10"] {
+        for bad in [
+            &b"0"[..],
+            b"-1",
+            b"NaN",
+            b"inf",
+            b"",
+            b"1,5",
+            b"x",
+            b"1e200",
+            b"1e308",
+            b"1e-320",
+            b"2e9",
+            b"1e-10",
+        ] {
             assert_eq!(
                 parse_weight(bad),
                 None,

@@ -99,7 +99,10 @@ impl Target {
                 _ => PathBuf::from("."),
             };
             std::fs::create_dir_all(&parent).with_context(|| {
-                format!("cannot create the report directory's parent {}", parent.display())
+                format!(
+                    "cannot create the report directory's parent {}",
+                    parent.display()
+                )
             })?;
             parent
                 .canonicalize()
@@ -116,7 +119,10 @@ impl Target {
             }
         }
         let parent = dir.parent().map(Path::to_path_buf).ok_or_else(|| {
-            anyhow::anyhow!("--out {}: the report directory cannot be the root", dir.display())
+            anyhow::anyhow!(
+                "--out {}: the report directory cannot be the root",
+                dir.display()
+            )
         })?;
         let name = dir
             .file_name()
@@ -170,8 +176,12 @@ pub fn write(dir: &Path, files: &[ReportFile]) -> Result<()> {
     let target = Target::new(dir)?;
     let _lock = Lock::take(&target.parent)?;
     for orphan in target.orphans() {
-        std::fs::remove_dir_all(&orphan)
-            .with_context(|| format!("cannot remove {} left by an interrupted run", orphan.display()))?;
+        std::fs::remove_dir_all(&orphan).with_context(|| {
+            format!(
+                "cannot remove {} left by an interrupted run",
+                orphan.display()
+            )
+        })?;
     }
     let staging = target.parent.join(format!(
         "{}{}",
@@ -186,11 +196,15 @@ pub fn write(dir: &Path, files: &[ReportFile]) -> Result<()> {
     if target.dir.exists() {
         swap(&staging, &target.dir)?;
         // `staging` now holds the previous set.
-        std::fs::remove_dir_all(&staging)
-            .with_context(|| format!("cannot remove the previous report at {}", staging.display()))?;
+        std::fs::remove_dir_all(&staging).with_context(|| {
+            format!("cannot remove the previous report at {}", staging.display())
+        })?;
     } else {
         std::fs::rename(&staging, &target.dir).with_context(|| {
-            format!("cannot move the new report into place at {}", target.dir.display())
+            format!(
+                "cannot move the new report into place at {}",
+                target.dir.display()
+            )
         })?;
     }
     sync_dir(&target.parent);
@@ -199,8 +213,7 @@ pub fn write(dir: &Path, files: &[ReportFile]) -> Result<()> {
 
 /// Fills `staging` with the files of `dir` a report does not own, then the new set.
 fn stage(target: &Target, staging: &Path, files: &[ReportFile]) -> Result<()> {
-    std::fs::create_dir(staging)
-        .with_context(|| format!("cannot create {}", staging.display()))?;
+    std::fs::create_dir(staging).with_context(|| format!("cannot create {}", staging.display()))?;
     if let Ok(entries) = std::fs::read_dir(&target.dir) {
         for entry in entries {
             let entry = entry.with_context(|| format!("cannot list {}", target.dir.display()))?;
@@ -376,7 +389,15 @@ mod tests {
     fn a_run_replaces_the_set_keeps_other_files_and_leaves_no_staging() {
         let root = tempfile::tempdir().unwrap();
         let out = root.path().join("reports");
-        write(&out, &set(&[("figure1.svg", "a"), ("figure4_gone.svg", "old"), ("summary.md", "a")])).unwrap();
+        write(
+            &out,
+            &set(&[
+                ("figure1.svg", "a"),
+                ("figure4_gone.svg", "old"),
+                ("summary.md", "a"),
+            ]),
+        )
+        .unwrap();
         std::fs::write(out.join("README.md"), "mine").unwrap();
         std::fs::write(out.join(".concerns-abc123"), "orphan of an old version").unwrap();
         write(&out, &set(&[("figure1.svg", "b"), ("summary.md", "b")])).unwrap();
@@ -391,7 +412,10 @@ mod tests {
         // Only the report directory is left in the parent.
         assert_eq!(std::fs::read_dir(root.path()).unwrap().count(), 1);
         assert!(stale(&out, &set(&[("figure1.svg", "b")])).is_empty());
-        assert_eq!(extra(&out, &set(&[("figure1.svg", "b")])), vec!["summary.md"]);
+        assert_eq!(
+            extra(&out, &set(&[("figure1.svg", "b")])),
+            vec!["summary.md"]
+        );
     }
 
     #[test]
@@ -407,6 +431,9 @@ mod tests {
         write(&out, &set(&[("figure1.svg", "new")])).unwrap();
         assert!(!orphan.exists());
         assert!(other.exists());
-        assert_eq!(listing(&out), vec![("figure1.svg".to_string(), "new".to_string())]);
+        assert_eq!(
+            listing(&out),
+            vec![("figure1.svg".to_string(), "new".to_string())]
+        );
     }
 }

@@ -75,8 +75,16 @@ pub fn wilson(p: f64, n: f64, z: f64) -> Option<(f64, f64)> {
     let center = (p + z2 / (2.0 * n)) / denom;
     let half = z * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / denom;
     // At p = 0 and p = 1 one end is exactly 0 or 1, not a rounding residue of it.
-    let low = if p == 0.0 { 0.0 } else { (center - half).max(0.0) };
-    let high = if p == 1.0 { 1.0 } else { (center + half).min(1.0) };
+    let low = if p == 0.0 {
+        0.0
+    } else {
+        (center - half).max(0.0)
+    };
+    let high = if p == 1.0 {
+        1.0
+    } else {
+        (center + half).min(1.0)
+    };
     Some((low, high))
 }
 

@@ -115,7 +115,14 @@ mod tests {
 
     #[test]
     fn formulas_are_neutralised_and_numbers_kept() {
-        for f in ["=1+1", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\tx", "\rx"] {
+        for f in [
+            "=1+1",
+            "+cmd|' /C calc'!A0",
+            "-2+3",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+        ] {
             assert_eq!(spreadsheet_cell(f), format!("'{f}"));
         }
         for keep in ["-5", "+1.5", "plain", "a=b", "", "1e3"] {
@@ -130,7 +137,11 @@ mod tests {
         assert!(!m.contains('\n'));
         // Every character that could open markup is escaped.
         for c in ['<', '[', '`', '|'] {
-            assert_eq!(m.matches(c).count(), m.matches(&format!("\\{c}")).count(), "{c}: {m}");
+            assert_eq!(
+                m.matches(c).count(),
+                m.matches(&format!("\\{c}")).count(),
+                "{c}: {m}"
+            );
         }
         // Every pipe is escaped, so a table row keeps its cells.
         assert_eq!(m.matches('|').count(), m.matches("\\|").count());

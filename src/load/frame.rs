@@ -178,7 +178,9 @@ fn guarded<T>(src: &Source, f: impl FnOnce() -> Result<T>) -> Result<T> {
         Ok((footer + 12 > len).then_some("its footer is longer than the file"))
     };
     match check() {
-        Err(e) => return Err(DataError::new(&src.name, format!("cannot read the file: {e}")).into()),
+        Err(e) => {
+            return Err(DataError::new(&src.name, format!("cannot read the file: {e}")).into())
+        }
         Ok(Some(why)) => return Err(not_parquet(src, why)),
         Ok(None) => {}
     }

@@ -213,7 +213,8 @@ fn transcode(from: &Path, enc: &'static encoding_rs::Encoding, name: &str) -> Re
             break;
         }
     }
-    out.flush().with_context(|| format!("cannot transcode {name}"))?;
+    out.flush()
+        .with_context(|| format!("cannot transcode {name}"))?;
     Ok(spool)
 }
 
@@ -720,9 +721,7 @@ pub fn read<'p>(
 ) -> Result<Outcome<'p>> {
     let (pass, sha) = std::thread::scope(|s| {
         let hash = s.spawn(|| digest(src, src.format == Format::Csv));
-        let pass = run(src, header, plan, true, &|| {
-            Pass::new(plan, settings)
-        });
+        let pass = run(src, header, plan, true, &|| Pass::new(plan, settings));
         let sha = hash
             .join()
             .unwrap_or_else(|_| Err(anyhow::anyhow!("reading the input failed")));
@@ -748,10 +747,7 @@ pub fn read<'p>(
     let duplicates = if repeated.is_empty() {
         Vec::new()
     } else {
-        run(src, header, plan, false, &|| {
-            IdRows::new(plan, &repeated)
-        })?
-        .later_occurrences()
+        run(src, header, plan, false, &|| IdRows::new(plan, &repeated))?.later_occurrences()
     };
     pass.problem_counts[plan.checks.len() + DUPLICATE_ID] = duplicates.len() as u64;
     Ok(Outcome {

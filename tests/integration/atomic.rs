@@ -35,7 +35,13 @@ fn report(data: &Path, out: &Path, lang: &str) -> Command {
 }
 
 /// A data file large enough that a report takes a while, and the two complete sets.
-fn fixture(root: &Path) -> (std::path::PathBuf, BTreeMap<String, Vec<u8>>, BTreeMap<String, Vec<u8>>) {
+fn fixture(
+    root: &Path,
+) -> (
+    std::path::PathBuf,
+    BTreeMap<String, Vec<u8>>,
+    BTreeMap<String, Vec<u8>>,
+) {
     let data = root.join("data.csv");
     let o = run(&["simulate", "--n", "300000", "-o", data.to_str().unwrap()]);
     assert!(o.status.success());
@@ -69,10 +75,17 @@ fn a_killed_report_leaves_the_old_set_or_the_new_one() {
         child.kill().ok();
         child.wait().unwrap();
         let now = snapshot(&out);
-        assert!(now == en || now == ru, "step {step}: a mixed set: {:?}", now.keys());
+        assert!(
+            now == en || now == ru,
+            "step {step}: a mixed set: {:?}",
+            now.keys()
+        );
         seen_new |= now == ru;
     }
-    assert!(seen_new, "no run got as far as the swap: kill points too early");
+    assert!(
+        seen_new,
+        "no run got as far as the swap: kill points too early"
+    );
     // The next complete run removes what killed runs left beside --out.
     assert!(report(&data, &out, "en").status().unwrap().success());
     assert_eq!(snapshot(&out), en);
@@ -102,7 +115,11 @@ fn concurrent_reports_into_one_directory_do_not_mix() {
             assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         }
         let now = snapshot(&out);
-        assert!(now == en || now == ru, "round {round}: a mixed set: {:?}", now.keys());
+        assert!(
+            now == en || now == ru,
+            "round {round}: a mixed set: {:?}",
+            now.keys()
+        );
     }
     let staging = std::fs::read_dir(tmp.path())
         .unwrap()

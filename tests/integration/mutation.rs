@@ -60,15 +60,27 @@ fn mutate_data(base: &[u8], rng: &mut ChaCha8Rng) -> Vec<u8> {
             3 => b.truncate(at),
             4 => {
                 // Replace one field (between delimiters) with a hostile value.
-                let start = b[..at].iter().rposition(|&c| c == b',' || c == b'\n').map_or(0, |p| p + 1);
-                let end = b[at..].iter().position(|&c| c == b',' || c == b'\n').map_or(b.len(), |p| at + p);
+                let start = b[..at]
+                    .iter()
+                    .rposition(|&c| c == b',' || c == b'\n')
+                    .map_or(0, |p| p + 1);
+                let end = b[at..]
+                    .iter()
+                    .position(|&c| c == b',' || c == b'\n')
+                    .map_or(b.len(), |p| at + p);
                 let v = HOSTILE[rng.gen_range(0..HOSTILE.len())];
                 b.splice(start..end, v.bytes());
             }
             5 => {
                 // Repeat a line (duplicate IDs, ragged joins).
-                let start = b[..at].iter().rposition(|&c| c == b'\n').map_or(0, |p| p + 1);
-                let end = b[at..].iter().position(|&c| c == b'\n').map_or(b.len(), |p| at + p + 1);
+                let start = b[..at]
+                    .iter()
+                    .rposition(|&c| c == b'\n')
+                    .map_or(0, |p| p + 1);
+                let end = b[at..]
+                    .iter()
+                    .position(|&c| c == b'\n')
+                    .map_or(b.len(), |p| at + p + 1);
                 let line = b[start..end].to_vec();
                 b.splice(end..end, line);
             }
@@ -105,7 +117,11 @@ fn mutate_codebook(base: &str, rng: &mut ChaCha8Rng) -> String {
     };
     let mut out = format!("{}{}{}", &base[..a], v, &base[b..]);
     if rng.gen_bool(0.1) {
-        out = out.replacen("[survey]", "[input]\nheader_rows = 99999999999\n\n[survey]", 1);
+        out = out.replacen(
+            "[survey]",
+            "[input]\nheader_rows = 99999999999\n\n[survey]",
+            1,
+        );
     }
     out
 }
@@ -115,18 +131,39 @@ fn mutate_codebook(base: &str, rng: &mut ChaCha8Rng) -> String {
 fn check(o: &Output, what: &str, validate: bool) {
     let err = String::from_utf8_lossy(&o.stderr);
     let code = o.status.code();
-    assert!(matches!(code, Some(0 | 1)), "{what}: exit {:?}: {err}", o.status);
-    assert!(!err.contains("panicked") && !err.contains("RUST_BACKTRACE"), "{what}: {err}");
+    assert!(
+        matches!(code, Some(0 | 1)),
+        "{what}: exit {:?}: {err}",
+        o.status
+    );
+    assert!(
+        !err.contains("panicked") && !err.contains("RUST_BACKTRACE"),
+        "{what}: {err}"
+    );
     if code == Some(1) && validate {
         let out = String::from_utf8_lossy(&o.stdout);
-        assert!(out.contains("NOT valid") || err.contains("error: "), "{what}: {out} {err}");
+        assert!(
+            out.contains("NOT valid") || err.contains("error: "),
+            "{what}: {out} {err}"
+        );
     } else if code == Some(1) {
         assert!(o.stdout.is_empty(), "{what}: output on failure");
-        assert!(err.starts_with("error: ") || err.contains("\nerror: "), "{what}: {err}");
+        assert!(
+            err.starts_with("error: ") || err.contains("\nerror: "),
+            "{what}: {err}"
+        );
     }
-    let raw = o.stdout.iter().chain(&o.stderr).any(|&b| b == 0x1b || b == 0x07 || b == 0);
+    let raw = o
+        .stdout
+        .iter()
+        .chain(&o.stderr)
+        .any(|&b| b == 0x1b || b == 0x07 || b == 0);
     if raw {
-        std::fs::write("/tmp/mutation-failure.out", [&o.stdout[..], b"\n=====\n", &o.stderr[..]].concat()).ok();
+        std::fs::write(
+            "/tmp/mutation-failure.out",
+            [&o.stdout[..], b"\n=====\n", &o.stderr[..]].concat(),
+        )
+        .ok();
     }
     assert!(
         !raw,
@@ -165,12 +202,41 @@ fn thousands_of_mutated_inputs_exit_cleanly() {
                         std::fs::write(&cb, codebook).unwrap();
                     }
                     let mut args: Vec<&std::ffi::OsStr> = match case % 6 {
-                        0 => vec!["table".as_ref(), data.as_os_str(), "--format".as_ref(), "json".as_ref()],
-                        1 => vec!["table".as_ref(), data.as_os_str(), "--by".as_ref(), "generation".as_ref()],
-                        2 => vec!["table".as_ref(), data.as_os_str(), "--format".as_ref(), "csv".as_ref(), "--lenient".as_ref()],
+                        0 => vec![
+                            "table".as_ref(),
+                            data.as_os_str(),
+                            "--format".as_ref(),
+                            "json".as_ref(),
+                        ],
+                        1 => vec![
+                            "table".as_ref(),
+                            data.as_os_str(),
+                            "--by".as_ref(),
+                            "generation".as_ref(),
+                        ],
+                        2 => vec![
+                            "table".as_ref(),
+                            data.as_os_str(),
+                            "--format".as_ref(),
+                            "csv".as_ref(),
+                            "--lenient".as_ref(),
+                        ],
                         3 => vec!["validate".as_ref(), data.as_os_str()],
-                        4 => vec!["table".as_ref(), data.as_os_str(), "--format".as_ref(), "md".as_ref(), "--by".as_ref(), "country".as_ref()],
-                        _ => vec!["table".as_ref(), data.as_os_str(), "--lenient".as_ref(), "--by".as_ref(), "gender".as_ref()],
+                        4 => vec![
+                            "table".as_ref(),
+                            data.as_os_str(),
+                            "--format".as_ref(),
+                            "md".as_ref(),
+                            "--by".as_ref(),
+                            "country".as_ref(),
+                        ],
+                        _ => vec![
+                            "table".as_ref(),
+                            data.as_os_str(),
+                            "--lenient".as_ref(),
+                            "--by".as_ref(),
+                            "gender".as_ref(),
+                        ],
                     };
                     args.extend(["--codebook".as_ref(), cb.as_os_str()]);
                     let o = run_in(dir.path(), &args);
@@ -185,7 +251,14 @@ fn thousands_of_mutated_inputs_exit_cleanly() {
                     if case % 50 == 7 {
                         let o = run_in(
                             dir.path(),
-                            &["report".as_ref(), data.as_os_str(), "--codebook".as_ref(), cb.as_os_str(), "--out".as_ref(), out.as_os_str()],
+                            &[
+                                "report".as_ref(),
+                                data.as_os_str(),
+                                "--codebook".as_ref(),
+                                cb.as_os_str(),
+                                "--out".as_ref(),
+                                out.as_os_str(),
+                            ],
                         );
                         check(&o, &format!("{what} report"), false);
                         let mut names: Vec<String> = std::fs::read_dir(dir.path())
@@ -195,7 +268,11 @@ fn thousands_of_mutated_inputs_exit_cleanly() {
                             .collect();
                         names.sort();
                         names.retain(|n| n != "out");
-                        assert_eq!(names, vec!["cb.toml", "in.csv"], "{what}: a file outside --out");
+                        assert_eq!(
+                            names,
+                            vec!["cb.toml", "in.csv"],
+                            "{what}: a file outside --out"
+                        );
                     }
                 }
             });

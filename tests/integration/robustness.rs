@@ -36,8 +36,23 @@ fn refused(o: &Output, words: &str) {
     let err = stderr(o);
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(err.contains(words), "expected '{words}' in: {err}");
-    assert!(o.stdout.is_empty(), "stdout: {}", String::from_utf8_lossy(&o.stdout));
+    assert!(
+        o.stdout.is_empty(),
+        "stdout: {}",
+        String::from_utf8_lossy(&o.stdout)
+    );
     assert!(!err.contains("panicked"), "{err}");
+}
+
+/// `report` of the bundled data with codebook `cb` into `out`.
+fn report_with(cb: &Path, out: &Path) -> Output {
+    concerns()
+        .args(["report", DATA, "--codebook"])
+        .arg(cb)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap()
 }
 
 fn table(args: &[&std::ffi::OsStr]) -> Output {
@@ -69,15 +84,12 @@ fn an_id_cannot_name_a_path_outside_out() {
         "\u{1b}[31m",
     ] {
         let toml_id = id.replace('\u{1b}', "\\u001b");
-        let cb = codebook_with(dir.path(), &[("id = \"switch_intent\"", &format!("id = \"{toml_id}\""))]);
+        let cb = codebook_with(
+            dir.path(),
+            &[("id = \"switch_intent\"", &format!("id = \"{toml_id}\""))],
+        );
         let out = dir.path().join("out");
-        let o = concerns()
-            .args(["report", DATA, "--codebook"])
-            .arg(&cb)
-            .arg("--out")
-            .arg(&out)
-            .output()
-            .unwrap();
+        let o = report_with(&cb, &out);
         refused(&o, "is not allowed: ids use only letters, digits");
         assert!(!stderr(&o).contains('\u{1b}'), "raw escape in the message");
         assert!(!out.exists());
@@ -91,7 +103,10 @@ fn an_id_cannot_name_a_path_outside_out() {
         ("id = \"concerns_by_switch_intent\"", "id = \"c:d\""),
     ] {
         let cb = codebook_with(dir.path(), &[(from, to)]);
-        refused(&table(&[DATA.as_ref(), "--codebook".as_ref(), cb.as_os_str()]), "is not allowed");
+        refused(
+            &table(&[DATA.as_ref(), "--codebook".as_ref(), cb.as_os_str()]),
+            "is not allowed",
+        );
     }
 }
 
@@ -99,14 +114,37 @@ fn an_id_cannot_name_a_path_outside_out() {
 fn duplicate_codes_ids_and_values_are_codebook_errors() {
     let dir = tempfile::tempdir().unwrap();
     for (from, to, words) in [
-        ("code = \"unsure\"", "code = \"no\"", "code 'no' belongs to two items"),
-        ("id = \"job_loss\"", "id = \"reach_person\"", "item id 'reach_person' is used twice"),
-        ("{ code = \"gen_x\"", "{ code = \"gen_z\"", "value code 'gen_z' is listed twice"),
-        ("column = \"concern_job_loss\"", "column = \"concern_reach_person\"", "belongs to two items"),
-        ("id = \"gender\"", "id = \"generation\"", "segment id 'generation' is used twice"),
+        (
+            "code = \"unsure\"",
+            "code = \"no\"",
+            "code 'no' belongs to two items",
+        ),
+        (
+            "id = \"job_loss\"",
+            "id = \"reach_person\"",
+            "item id 'reach_person' is used twice",
+        ),
+        (
+            "{ code = \"gen_x\"",
+            "{ code = \"gen_z\"",
+            "value code 'gen_z' is listed twice",
+        ),
+        (
+            "column = \"concern_job_loss\"",
+            "column = \"concern_reach_person\"",
+            "belongs to two items",
+        ),
+        (
+            "id = \"gender\"",
+            "id = \"generation\"",
+            "segment id 'generation' is used twice",
+        ),
     ] {
         let cb = codebook_with(dir.path(), &[(from, to)]);
-        refused(&table(&[DATA.as_ref(), "--codebook".as_ref(), cb.as_os_str()]), words);
+        refused(
+            &table(&[DATA.as_ref(), "--codebook".as_ref(), cb.as_os_str()]),
+            words,
+        );
     }
 }
 
@@ -119,25 +157,29 @@ fn numeric_keys_and_label_lengths_are_bounded() {
         ("0", "expected 1 to 100"),
         ("-1", "header_rows"),
     ] {
-        let cb = codebook_with(dir.path(), &[("[survey]", &format!("[input]\nheader_rows = {rows}\n\n[survey]"))]);
-        refused(&table(&[DATA.as_ref(), "--codebook".as_ref(), cb.as_os_str()]), words);
+        let cb = codebook_with(
+            dir.path(),
+            &[(
+                "[survey]",
+                &format!("[input]\nheader_rows = {rows}\n\n[survey]"),
+            )],
+        );
+        refused(
+            &table(&[DATA.as_ref(), "--codebook".as_ref(), cb.as_os_str()]),
+            words,
+        );
     }
     let long_word = "x".repeat(1_000_000);
     let many_words = "word ".repeat(200_000);
     for label in [long_word, many_words] {
         let cb = codebook_with(
             dir.path(),
-            &[("label.en = \"AI will take people's jobs\"", &format!("label.en = \"{label}\""))],
+            &[(
+                "label.en = \"AI will take people's jobs\"",
+                &format!("label.en = \"{label}\""),
+            )],
         );
-        let out = dir.path().join("out");
-        let o = concerns()
-            .args(["report", DATA, "--codebook"])
-            .arg(&cb)
-            .arg("--out")
-            .arg(&out)
-            .output()
-            .unwrap();
-        refused(&o, "at most 500");
+        refused(&report_with(&cb, &dir.path().join("out")), "at most 500");
     }
 }
 
@@ -179,10 +221,15 @@ fn control_characters_never_reach_the_terminal_raw() {
 #[test]
 fn csv_cells_cannot_start_a_formula() {
     let dir = tempfile::tempdir().unwrap();
-    let data = data_with(dir.path(), |_, l| l.replacen(",fr,", ",=HYPERLINK(\"http://x\"),", 1));
+    let data = data_with(dir.path(), |_, l| {
+        l.replacen(",fr,", ",=HYPERLINK(\"http://x\"),", 1)
+    });
     let cb = codebook_with(
         dir.path(),
-        &[("label.en = \"AI will take people's jobs\"", "label.en = \"@SUM(A1:A9)\"")],
+        &[(
+            "label.en = \"AI will take people's jobs\"",
+            "label.en = \"@SUM(A1:A9)\"",
+        )],
     );
     let o = table(&[
         data.as_os_str(),
@@ -230,7 +277,10 @@ fn svg_stays_xml_and_markdown_tables_keep_their_shape_whatever_the_labels() {
         let cb = codebook_with(
             dir.path(),
             &[
-                ("label.en = \"AI will take people's jobs\"", &format!("label.en = \"{nasty}\"")),
+                (
+                    "label.en = \"AI will take people's jobs\"",
+                    &format!("label.en = \"{nasty}\""),
+                ),
                 ("label.en = \"Gen Z\"", &format!("label.en = \"{nasty}\"")),
             ],
         );
@@ -278,7 +328,10 @@ fn check_markdown(md: &str, nasty: &str) {
     assert!(!md.chars().any(|c| c.is_control() && c != '\n'), "{nasty}");
     // Escaped characters (`\<`) are text; what is left must hold no tag or link.
     let bare = md.replace("\\<", "").replace("\\]", "");
-    assert!(!bare.contains("<script") && !bare.contains("<img"), "{nasty}");
+    assert!(
+        !bare.contains("<script") && !bare.contains("<img"),
+        "{nasty}"
+    );
     assert!(!bare.contains("](javascript"), "{nasty}");
     let cells = |line: &str| {
         let mut n = 0;
@@ -314,18 +367,44 @@ fn check_markdown(md: &str, nasty: &str) {
 fn a_run_removes_stale_charts_and_check_names_them() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("reports");
-    assert!(concerns().args(["report", DATA, "--out"]).arg(&out).output().unwrap().status.success());
+    assert!(concerns()
+        .args(["report", DATA, "--out"])
+        .arg(&out)
+        .output()
+        .unwrap()
+        .status
+        .success());
     // A chart of a question an older codebook had, and a file of the user's.
     std::fs::write(out.join("figure4_old_question.svg"), "<svg/>").unwrap();
     std::fs::write(out.join("notes.txt"), "mine").unwrap();
-    let o = concerns().args(["report", DATA, "--check", "--out"]).arg(&out).output().unwrap();
+    let o = concerns()
+        .args(["report", DATA, "--check", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert!(stderr(&o).contains("figure4_old_question.svg"));
-    assert!(out.join("figure4_old_question.svg").exists(), "--check writes nothing");
-    assert!(concerns().args(["report", DATA, "--out"]).arg(&out).output().unwrap().status.success());
+    assert!(
+        out.join("figure4_old_question.svg").exists(),
+        "--check writes nothing"
+    );
+    assert!(concerns()
+        .args(["report", DATA, "--out"])
+        .arg(&out)
+        .output()
+        .unwrap()
+        .status
+        .success());
     assert!(!out.join("figure4_old_question.svg").exists());
-    assert_eq!(std::fs::read_to_string(out.join("notes.txt")).unwrap(), "mine");
-    let o = concerns().args(["report", DATA, "--check", "--out"]).arg(&out).output().unwrap();
+    assert_eq!(
+        std::fs::read_to_string(out.join("notes.txt")).unwrap(),
+        "mine"
+    );
+    let o = concerns()
+        .args(["report", DATA, "--check", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
 
@@ -335,7 +414,13 @@ fn the_working_directory_is_never_swapped_out() {
     std::fs::write(dir.path().join("mine.txt"), "kept").unwrap();
     let data = root().join(DATA);
     for out in [".", ".."] {
-        let o = concerns().current_dir(dir.path()).arg("report").arg(&data).args(["--out", out]).output().unwrap();
+        let o = concerns()
+            .current_dir(dir.path())
+            .arg("report")
+            .arg(&data)
+            .args(["--out", out])
+            .output()
+            .unwrap();
         refused(&o, "contains the working directory");
     }
     assert_eq!(files_under(dir.path()), vec![dir.path().join("mine.txt")]);
@@ -345,12 +430,21 @@ fn the_working_directory_is_never_swapped_out() {
 fn check_gives_the_same_verdict_from_any_directory_and_spelling() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("r");
-    assert!(concerns().args(["report", DATA, "--out"]).arg(&out).output().unwrap().status.success());
+    assert!(concerns()
+        .args(["report", DATA, "--out"])
+        .arg(&out)
+        .output()
+        .unwrap()
+        .status
+        .success());
     let abs = root().join(DATA);
     let spelled = root().join("data/../data/./ai-customer-service-2023.csv");
     for (cwd, data) in [
         (root(), abs.clone()),
-        (root().join("data"), PathBuf::from("ai-customer-service-2023.csv")),
+        (
+            root().join("data"),
+            PathBuf::from("ai-customer-service-2023.csv"),
+        ),
         (dir.path().to_path_buf(), spelled),
     ] {
         let o = concerns()
@@ -362,7 +456,13 @@ fn check_gives_the_same_verdict_from_any_directory_and_spelling() {
             .arg(&out)
             .output()
             .unwrap();
-        assert_eq!(o.status.code(), Some(0), "from {}: {}", cwd.display(), stderr(&o));
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "from {}: {}",
+            cwd.display(),
+            stderr(&o)
+        );
     }
 }
 
@@ -370,13 +470,21 @@ fn check_gives_the_same_verdict_from_any_directory_and_spelling() {
 fn a_misspelt_weight_column_is_an_error_not_an_unweighted_table() {
     let dir = tempfile::tempdir().unwrap();
     for name in ["wieght", "Weight "] {
-        let cb = codebook_with(dir.path(), &[("weight = \"weight\"", &format!("weight = \"{name}\""))]);
+        let cb = codebook_with(
+            dir.path(),
+            &[("weight = \"weight\"", &format!("weight = \"{name}\""))],
+        );
         let args = [DATA.as_ref(), "--codebook".as_ref(), cb.as_os_str()];
         refused(&table(&args), "did you mean 'weight'?");
         let o = concerns().arg("validate").args(args).output().unwrap();
         assert_eq!(o.status.code(), Some(1));
         assert!(String::from_utf8_lossy(&o.stdout).contains("did you mean 'weight'?"));
-        let o = table(&[DATA.as_ref(), "--codebook".as_ref(), cb.as_os_str(), "--no-weight".as_ref()]);
+        let o = table(&[
+            DATA.as_ref(),
+            "--codebook".as_ref(),
+            cb.as_os_str(),
+            "--no-weight".as_ref(),
+        ]);
         assert!(o.status.success(), "{}", stderr(&o));
     }
 }
@@ -384,7 +492,12 @@ fn a_misspelt_weight_column_is_an_error_not_an_unweighted_table() {
 #[test]
 fn weights_at_the_limits_of_floating_point_are_refused() {
     let dir = tempfile::tempdir().unwrap();
-    for (all, weight) in [(true, "1e200"), (false, "1e308"), (false, "1e-320"), (false, "1e10")] {
+    for (all, weight) in [
+        (true, "1e200"),
+        (false, "1e308"),
+        (false, "1e-320"),
+        (false, "1e10"),
+    ] {
         let data = data_with(dir.path(), |i, l| {
             if i == 0 || (!all && i != 7) {
                 return l.to_string();
@@ -403,22 +516,41 @@ fn blank_respondent_ids_are_problems() {
     let dir = tempfile::tempdir().unwrap();
     let data = data_with(dir.path(), |i, l| {
         if (5..8).contains(&i) {
-            l.replacen("syn-", "", 1).split_once(',').map(|(_, rest)| format!(",{rest}")).unwrap()
+            l.replacen("syn-", "", 1)
+                .split_once(',')
+                .map(|(_, rest)| format!(",{rest}"))
+                .unwrap()
         } else {
             l.to_string()
         }
     });
-    refused(&table(&[data.as_os_str()]), "expected a respondent ID (not empty)");
+    refused(
+        &table(&[data.as_os_str()]),
+        "expected a respondent ID (not empty)",
+    );
     let o = concerns().arg("validate").arg(&data).output().unwrap();
     assert_eq!(o.status.code(), Some(1));
     let text = String::from_utf8_lossy(&o.stdout).into_owned();
-    assert_eq!(text.matches("respondent ID (not empty)").count(), 3, "{text}");
+    assert_eq!(
+        text.matches("respondent ID (not empty)").count(),
+        3,
+        "{text}"
+    );
 }
 
 #[test]
 fn a_segment_value_the_codebook_does_not_list_is_a_problem_and_blanks_are_counted() {
     let dir = tempfile::tempdir().unwrap();
-    let data = data_with(dir.path(), |i, l| if i == 9 { l.replacen(",gen_z,", ",genz,", 1).replacen(",millennial,", ",genz,", 1).replacen(",gen_x,", ",genz,", 1).replacen(",boomer,", ",genz,", 1) } else { l.to_string() });
+    let data = data_with(dir.path(), |i, l| {
+        if i == 9 {
+            l.replacen(",gen_z,", ",genz,", 1)
+                .replacen(",millennial,", ",genz,", 1)
+                .replacen(",gen_x,", ",genz,", 1)
+                .replacen(",boomer,", ",genz,", 1)
+        } else {
+            l.to_string()
+        }
+    });
     let by = [data.as_os_str(), "--by".as_ref(), "generation".as_ref()];
     refused(&table(&by), "found 'genz'");
     let o = concerns().arg("validate").arg(&data).output().unwrap();
@@ -428,20 +560,42 @@ fn a_segment_value_the_codebook_does_not_list_is_a_problem_and_blanks_are_counte
         if (10..13).contains(&i) && !l.contains("dont_know_ai") {
             ["gen_z", "millennial", "gen_x", "boomer"]
                 .iter()
-                .fold(l.to_string(), |acc, g| acc.replacen(&format!(",{g},"), ",,", 1))
+                .fold(l.to_string(), |acc, g| {
+                    acc.replacen(&format!(",{g},"), ",,", 1)
+                })
         } else {
             l.to_string()
         }
     });
-    let o = table(&[data.as_os_str(), "--by".as_ref(), "generation".as_ref(), "--format".as_ref(), "json".as_ref()]);
+    let o = table(&[
+        data.as_os_str(),
+        "--by".as_ref(),
+        "generation".as_ref(),
+        "--format".as_ref(),
+        "json".as_ref(),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let note = r["warnings"].as_array().unwrap().iter().filter_map(|w| w.as_str()).find(|w| w.contains("no value")).map(String::from);
+    let note = r["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|w| w.as_str())
+        .find(|w| w.contains("no value"))
+        .map(String::from);
     let note = note.expect("a note on blank segment values");
     assert!(note.contains("segment 'generation'"), "{note}");
-    let groups: u64 = r["questions"][0]["by"].as_array().unwrap().iter().map(|g| g["base"]["unweighted"].as_u64().unwrap()).sum();
+    let groups: u64 = r["questions"][0]["by"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["base"]["unweighted"].as_u64().unwrap())
+        .sum();
     let total = r["questions"][0]["base"]["unweighted"].as_u64().unwrap();
-    let blanks: u64 = note.split_whitespace().find_map(|w| w.parse().ok()).unwrap();
+    let blanks: u64 = note
+        .split_whitespace()
+        .find_map(|w| w.parse().ok())
+        .unwrap();
     assert_eq!(groups + blanks, total, "{note}");
 }
 
@@ -449,16 +603,29 @@ fn a_segment_value_the_codebook_does_not_list_is_a_problem_and_blanks_are_counte
 fn small_bases_are_warned_and_said_in_the_singular() {
     let dir = tempfile::tempdir().unwrap();
     let text = std::fs::read_to_string(root().join(DATA)).unwrap();
-    let kept: Vec<&str> = text.lines().filter(|l| !l.contains("dont_know_ai")).take(2).collect();
+    let kept: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.contains("dont_know_ai"))
+        .take(2)
+        .collect();
     let path = dir.path().join("one.csv");
     std::fs::write(&path, kept.join("\n") + "\n").unwrap();
     let o = table(&[path.as_os_str(), "--no-weight".as_ref()]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = String::from_utf8(o.stdout.clone()).unwrap();
     assert!(out.contains("Base: 1 respondent (unweighted)"), "{out}");
-    assert!(stderr(&o).contains("under 30; its shares are unreliable"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("under 30; its shares are unreliable"),
+        "{}",
+        stderr(&o)
+    );
     // At p = 0 and p = 1 the interval ends are exactly 0 and 1.
-    let o = table(&[path.as_os_str(), "--no-weight".as_ref(), "--format".as_ref(), "json".as_ref()]);
+    let o = table(&[
+        path.as_os_str(),
+        "--no-weight".as_ref(),
+        "--format".as_ref(),
+        "json".as_ref(),
+    ]);
     let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     for q in r["questions"].as_array().unwrap() {
         for i in q["items"].as_array().unwrap() {
@@ -490,12 +657,18 @@ fn domain_standard_errors_survive_weights_twelve_orders_apart() {
     let q = &r["questions"][0];
     let mut ours = vec![("total".to_string(), q["items"][0]["se"].as_f64().unwrap())];
     for g in q["by"].as_array().unwrap() {
-        ours.push((g["value"].as_str().unwrap().into(), g["items"][0]["se"].as_f64().unwrap()));
+        ours.push((
+            g["value"].as_str().unwrap().into(),
+            g["items"][0]["se"].as_f64().unwrap(),
+        ));
     }
     assert_eq!(ours.len(), 4);
     for (group, se) in ours {
         let e = exact[&group];
-        assert!(((se - e) / e).abs() < 1e-12, "{group}: ours {se}, exact {e}");
+        assert!(
+            ((se - e) / e).abs() < 1e-12,
+            "{group}: ours {se}, exact {e}"
+        );
         // R's own linearisation subtracts nearly equal numbers where the heavy respondent
         // selected the item (group a): R is right there to about 1e-5 only.
         let tol = if group == "a" { 1e-4 } else { 1e-12 };
@@ -545,8 +718,15 @@ fn corrupt_parquet_and_spss_files_are_errors_not_panics() {
         std::fs::write(&path, bytes).unwrap();
         let o = table(&[path.as_os_str()]);
         let err = stderr(&o);
-        assert!(matches!(o.status.code(), Some(0 | 1)), "case {k}: {:?} {err}", o.status);
-        assert!(!err.contains("panicked") && !err.contains("RUST_BACKTRACE"), "case {k}: {err}");
+        assert!(
+            matches!(o.status.code(), Some(0 | 1)),
+            "case {k}: {:?} {err}",
+            o.status
+        );
+        assert!(
+            !err.contains("panicked") && !err.contains("RUST_BACKTRACE"),
+            "case {k}: {err}"
+        );
         if o.status.code() == Some(1) {
             assert!(o.stdout.is_empty());
         }
@@ -559,7 +739,10 @@ fn corrupt_parquet_and_spss_files_are_errors_not_panics() {
 fn a_fifo_is_read_once() {
     let dir = tempfile::tempdir().unwrap();
     let fifo = dir.path().join("data.fifo");
-    let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
     assert!(made.success());
     let bytes = std::fs::read(root().join(DATA)).unwrap();
     let writer = {
@@ -603,11 +786,19 @@ fn standard_input_is_bounded_and_leaves_nothing_behind() {
     // A header line longer than a record may be.
     let mut long = b"respondent_id,".to_vec();
     long.extend(std::iter::repeat_n(b'x', 17 << 20));
-    let o = refusing_stdin(concerns().env("TMPDIR", tmp.path()).args(["table", "-"]), long);
+    let o = refusing_stdin(
+        concerns().env("TMPDIR", tmp.path()).args(["table", "-"]),
+        long,
+    );
     refused(&o, "longer than 16 MiB");
     // The bundled data through stdin: the same numbers, no spool file left in TMPDIR.
     let bytes = std::fs::read(root().join(DATA)).unwrap();
-    let o = output_with_stdin(concerns().env("TMPDIR", tmp.path()).args(["table", "-", "--format", "json"]), &bytes);
+    let o = output_with_stdin(
+        concerns()
+            .env("TMPDIR", tmp.path())
+            .args(["table", "-", "--format", "json"]),
+        &bytes,
+    );
     assert!(o.status.success());
     assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
 }
@@ -633,7 +824,12 @@ fn a_file_that_shrinks_while_read_gives_an_error_never_a_signal() {
         let o = child.wait_with_output().unwrap();
         // Exit 0 (it finished before the cut) or 1 with a message; never a signal.
         let code = o.status.code();
-        assert!(matches!(code, Some(0 | 1)), "delay {delay_ms}: {:?} {}", o.status, stderr(&o));
+        assert!(
+            matches!(code, Some(0 | 1)),
+            "delay {delay_ms}: {:?} {}",
+            o.status,
+            stderr(&o)
+        );
         if code == Some(1) {
             assert!(o.stdout.is_empty() && !stderr(&o).is_empty());
         }
