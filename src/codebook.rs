@@ -268,36 +268,14 @@ impl Codebook {
     fn check(&self) -> Result<()> {
         self.check_bounds()?;
         self.check_ids()?;
+        self.check_unique()?;
         if self.questions.is_empty() {
             bail!("it defines no [[questions]]");
         }
-        let mut ids = BTreeSet::new();
         for q in &self.questions {
-            if !ids.insert(q.id.as_str()) {
-                bail!("question id '{}' is used twice", q.id);
-            }
             if q.items.is_empty() {
                 bail!("question '{}' has no items", q.id);
             }
-            let codes: Vec<&str> = q.items.iter().filter_map(|i| i.code.as_deref()).collect();
-            if let Some(code) = first_repeat(codes.iter().copied()) {
-                bail!(
-                    "question '{}': code '{}' belongs to two items; each answer code must name one item",
-                    q.id,
-                    visible(code)
-                );
-            }
-            if q.kind == Kind::MultiResponse {
-                let columns = q.items.iter().filter_map(|i| i.column.as_deref());
-                if let Some(c) = first_repeat(columns) {
-                    bail!(
-                        "question '{}': column '{}' belongs to two items",
-                        q.id,
-                        visible(c)
-                    );
-                }
-            }
-            let mut item_ids = BTreeSet::new();
             if q.kind != Kind::SingleChoice && q.items.len() > MAX_MULTI_ITEMS {
                 bail!(
                     "question '{}' has {} items; a multi-response question can have at most {MAX_MULTI_ITEMS}",
@@ -306,9 +284,6 @@ impl Codebook {
                 );
             }
             for item in &q.items {
-                if !item_ids.insert(item.id.as_str()) {
-                    bail!("question '{}': item id '{}' is used twice", q.id, item.id);
-                }
                 match q.kind {
                     Kind::MultiResponse if item.column.is_none() => bail!(
                         "question '{}' item '{}': a multi_response item needs `column`",
@@ -351,36 +326,12 @@ impl Codebook {
                 bail!("question '{}': `delimiter` is empty", q.id);
             }
         }
-        let mut segment_ids = BTreeSet::new();
         for seg in &self.segments {
-            if !segment_ids.insert(seg.id.as_str()) {
-                bail!("segment id '{}' is used twice", seg.id);
-            }
-            if let Some(code) = first_repeat(seg.values.iter().map(|v| v.code.as_str())) {
-                bail!(
-                    "segment '{}': value code '{}' is listed twice",
-                    seg.id,
-                    visible(code)
-                );
-            }
             if seg.values.iter().any(|v| v.code.trim().is_empty()) {
                 bail!("segment '{}': a value code is empty", seg.id);
             }
         }
-        let mut contrast_ids = BTreeSet::new();
-        for c in &self.contrasts {
-            if !contrast_ids.insert(c.id.as_str()) {
-                bail!("contrast id '{}' is used twice", c.id);
-            }
-        }
         for e in &self.exclude {
-            if let Some(code) = first_repeat(e.codes.iter().map(String::as_str)) {
-                bail!(
-                    "exclusion on '{}': code '{}' is listed twice",
-                    visible(&e.column),
-                    visible(code)
-                );
-            }
             if let Some(code) = e.exclude.iter().find(|c| !e.codes.contains(c)) {
                 bail!(
                     "exclusion on '{}': code '{code}' is not among its `codes`",
@@ -415,6 +366,61 @@ impl Codebook {
         Ok(())
     }
 
+    /// Ids, answer codes, item columns and listed values must each name one thing: two
+    /// items with one code would silently share their answers.
+    fn check_unique(&self) -> Result<()> {
+        let mut lists: Vec<(String, Vec<&str>)> = vec![
+            (
+                "question id".into(),
+                self.questions.iter().map(|q| q.id.as_str()).collect(),
+            ),
+            (
+                "segment id".into(),
+                self.segments.iter().map(|s| s.id.as_str()).collect(),
+            ),
+            (
+                "contrast id".into(),
+                self.contrasts.iter().map(|c| c.id.as_str()).collect(),
+            ),
+        ];
+        for q in &self.questions {
+            let qid = visible(&q.id);
+            let items = &q.items;
+            lists.push((
+                format!("question '{qid}': item id"),
+                items.iter().map(|i| i.id.as_str()).collect(),
+            ));
+            lists.push((
+                format!("question '{qid}': answer code"),
+                items.iter().filter_map(|i| i.code.as_deref()).collect(),
+            ));
+            lists.push((
+                format!("question '{qid}': item column"),
+                items.iter().filter_map(|i| i.column.as_deref()).collect(),
+            ));
+        }
+        for s in &self.segments {
+            let values = s.values.iter().map(|v| v.code.as_str()).collect();
+            lists.push((format!("segment '{}': value code", visible(&s.id)), values));
+        }
+        for e in &self.exclude {
+            let codes = e.codes.iter().map(String::as_str).collect();
+            lists.push((
+                format!("exclusion on '{}': code", visible(&e.column)),
+                codes,
+            ));
+        }
+        for (what, values) in lists {
+            if let Some(v) = first_repeat(values.into_iter()) {
+                bail!(
+                    "{what} '{}' is used twice; each must name one thing",
+                    visible(v)
+                );
+            }
+        }
+        Ok(())
+    }
+
     /// Ids name output files and JSON keys: each must match the safe pattern.
     fn check_ids(&self) -> Result<()> {
         let mut ids: Vec<(&str, &str)> = Vec::new();
@@ -444,42 +450,40 @@ impl Codebook {
         if !(1..=MAX_HEADER_ROWS).contains(&rows) {
             bail!("[input] header_rows = {rows}: expected 1 to {MAX_HEADER_ROWS}");
         }
-        let counts = [
-            ("[[questions]]", self.questions.len(), MAX_QUESTIONS),
-            ("[[segments]]", self.segments.len(), MAX_SEGMENTS),
-            ("[[exclude]]", self.exclude.len(), MAX_SEGMENTS),
-            ("[[contrasts]]", self.contrasts.len(), MAX_SEGMENTS),
+        let mut counts = vec![
+            (
+                "[[questions]]".to_string(),
+                self.questions.len(),
+                MAX_QUESTIONS,
+            ),
+            ("[[segments]]".into(), self.segments.len(), MAX_SEGMENTS),
+            ("[[exclude]]".into(), self.exclude.len(), MAX_SEGMENTS),
+            ("[[contrasts]]".into(), self.contrasts.len(), MAX_SEGMENTS),
         ];
+        counts.extend(self.questions.iter().map(|q| {
+            (
+                format!("items of question '{}'", visible(&q.id)),
+                q.items.len(),
+                MAX_CODES,
+            )
+        }));
+        counts.extend(self.segments.iter().map(|s| {
+            (
+                format!("values of segment '{}'", visible(&s.id)),
+                s.values.len(),
+                MAX_CODES,
+            )
+        }));
+        counts.extend(self.exclude.iter().map(|e| {
+            (
+                format!("codes of the exclusion on '{}'", visible(&e.column)),
+                e.codes.len(),
+                MAX_CODES,
+            )
+        }));
         for (what, n, max) in counts {
             if n > max {
                 bail!("{n} {what}: at most {max} are allowed");
-            }
-        }
-        for q in &self.questions {
-            if q.items.len() > MAX_CODES {
-                bail!(
-                    "question '{}' has {} items: at most {MAX_CODES}",
-                    visible(&q.id),
-                    q.items.len()
-                );
-            }
-        }
-        for s in &self.segments {
-            if s.values.len() > MAX_CODES {
-                bail!(
-                    "segment '{}' lists {} values: at most {MAX_CODES}",
-                    visible(&s.id),
-                    s.values.len()
-                );
-            }
-        }
-        for e in &self.exclude {
-            if e.codes.len() > MAX_CODES {
-                bail!(
-                    "exclusion on '{}' lists {} codes: at most {MAX_CODES}",
-                    visible(&e.column),
-                    e.codes.len()
-                );
             }
         }
         for (what, text) in self.texts() {
@@ -501,14 +505,9 @@ impl Codebook {
     }
 
     /// Every label and text, named for a message.
-    fn texts<'c>(&'c self) -> Vec<(String, &'c str)> {
-        let mut out = Vec::new();
-        fn add<'a>(out: &mut Vec<(String, &'a str)>, what: String, labels: &'a Labels) {
-            for (lang, t) in labels {
-                out.push((format!("{what} ({lang})"), t.as_str()));
-            }
-        }
-        let mut add = |what: String, labels: &'c Labels| add(&mut out, what, labels);
+    fn texts(&self) -> Vec<(String, &str)> {
+        let mut labels: Vec<(String, &Labels)> = Vec::new();
+        let mut add = |what: String, l| labels.push((what, l));
         add("survey title".into(), &self.survey.title);
         add("survey source".into(), &self.survey.source);
         add("survey population".into(), &self.survey.population);
@@ -536,7 +535,13 @@ impl Codebook {
                 add(format!("question '{qid}' item label"), &i.label);
             }
         }
-        out
+        labels
+            .into_iter()
+            .flat_map(|(what, l)| {
+                l.iter()
+                    .map(move |(lang, t)| (format!("{what} ({lang})"), t.as_str()))
+            })
+            .collect()
     }
 
     /// Codes, column names and delimiters: short by nature.

@@ -2,7 +2,6 @@
 //! the wording of problems for every command.
 
 use std::collections::BTreeMap;
-use std::io::Read;
 
 use anyhow::Result;
 use serde::Serialize;
@@ -102,26 +101,23 @@ fn lines_at(src: &Source, offsets: &[u64]) -> Vec<u64> {
     let mut order: Vec<usize> = (0..offsets.len()).collect();
     order.sort_by_key(|&i| offsets[i]);
     let mut lines = vec![0u64; offsets.len()];
-    let Ok(mut file) = std::fs::File::open(&src.path) else {
+    let Ok(file) = std::fs::File::open(&src.path) else {
         return lines;
     };
-    let mut buf = vec![0u8; 1 << 20];
     let (mut at, mut newlines, mut next) = (0u64, 0u64, 0usize);
-    while next < order.len() && at < last {
-        let n = match file.read(&mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => n,
-        };
-        let block = &buf[..n];
-        while next < order.len() && offsets[order[next]] <= at + n as u64 {
+    // A read error leaves the lines not reached at 0; the rows are still named.
+    let _ = crate::load::each_block(file, &src.name, |block| {
+        let end = at + block.len() as u64;
+        while next < order.len() && offsets[order[next]] <= end {
             let upto = (offsets[order[next]] - at) as usize;
             lines[order[next]] =
                 newlines + memchr::memchr_iter(b'\n', &block[..upto]).count() as u64 + 1;
             next += 1;
         }
         newlines += memchr::memchr_iter(b'\n', block).count() as u64;
-        at += n as u64;
-    }
+        at = end;
+        Ok(next < order.len() && at < last)
+    });
     lines
 }
 

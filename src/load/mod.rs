@@ -74,6 +74,28 @@ pub const MAX_COLUMNS: usize = 100_000;
 /// Largest input copied from standard input or a pipe.
 pub const MAX_SPOOL: u64 = 64 << 30;
 
+/// Hands `input` to `f` a block (up to 1 MiB) at a time until it ends or `f` returns
+/// `false`; a read error becomes a message naming `name`. Every input is streamed this way,
+/// so no file or pipe is ever held whole in memory.
+pub(crate) fn each_block(
+    mut input: impl Read,
+    name: &str,
+    mut f: impl FnMut(&[u8]) -> Result<bool>,
+) -> Result<()> {
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = match input.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(DataError::new(name, format!("cannot read: {e}")).into()),
+        };
+        if !f(&buf[..n])? {
+            return Ok(());
+        }
+    }
+}
+
 /// A temporary copy of an input. On Linux it has no name (`O_TMPFILE`), so nothing is
 /// left behind whatever ends the process, and it is reopened through `/proc/self/fd`.
 struct Spool {
@@ -118,20 +140,12 @@ impl Spool {
 /// Copies a stream to a spool, with bounds: a text stream with a NUL byte in its first
 /// block, or a line longer than [`MAX_RECORD`], is refused at once (`/dev/zero` on
 /// standard input ends with a message, not with a full disk).
-fn spool_stream(mut input: impl Read, name: &str) -> Result<Spool> {
+fn spool_stream(input: impl Read, name: &str) -> Result<Spool> {
     let (spool, file) = Spool::new(name)?;
     let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
-    let mut buf = vec![0u8; 1 << 20];
     let (mut total, mut line) = (0u64, 0u64);
     let mut text = None;
-    loop {
-        let n = match input.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(DataError::new(name, format!("cannot read: {e}")).into()),
-        };
-        let block = &buf[..n];
+    each_block(input, name, |block| {
         let is_text = *text.get_or_insert_with(|| Format::sniff(block) == Format::Csv);
         if is_text {
             if total == 0 {
@@ -153,20 +167,18 @@ fn spool_stream(mut input: impl Read, name: &str) -> Result<Spool> {
             }
             line += (block.len() - start) as u64;
             longest = longest.max(line);
-            {
-                if longest > MAX_RECORD {
-                    return Err(DataError::new(
-                        name,
-                        format!(
-                            "a line is longer than {} MiB; this is not one row per respondent",
-                            MAX_RECORD >> 20
-                        ),
-                    )
-                    .into());
-                }
+            if longest > MAX_RECORD {
+                return Err(DataError::new(
+                    name,
+                    format!(
+                        "a line is longer than {} MiB; this is not one row per respondent",
+                        MAX_RECORD >> 20
+                    ),
+                )
+                .into());
             }
         }
-        total += n as u64;
+        total += block.len() as u64;
         if total > MAX_SPOOL {
             return Err(DataError::new(
                 name,
@@ -179,7 +191,8 @@ fn spool_stream(mut input: impl Read, name: &str) -> Result<Spool> {
         }
         out.write_all(block)
             .with_context(|| format!("cannot copy {name} to a temporary file"))?;
-    }
+        Ok(true)
+    })?;
     out.flush()
         .with_context(|| format!("cannot copy {name} to a temporary file"))?;
     Ok(spool)
@@ -188,17 +201,13 @@ fn spool_stream(mut input: impl Read, name: &str) -> Result<Spool> {
 /// Transcodes `from` (in `enc`, or as its byte-order mark says) to a UTF-8 spool, a block
 /// at a time.
 fn transcode(from: &Path, enc: &'static encoding_rs::Encoding, name: &str) -> Result<Spool> {
-    let read_err = |e: std::io::Error| DataError::new(name, format!("cannot read the file: {e}"));
-    let mut input = std::fs::File::open(from).map_err(read_err)?;
+    let input = std::fs::File::open(from)
+        .map_err(|e| DataError::new(name, format!("cannot read the file: {e}")))?;
     let (spool, file) = Spool::new(name)?;
     let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
     let mut decoder = enc.new_decoder();
-    let mut buf = vec![0u8; 1 << 20];
     let mut text = String::with_capacity(3 << 20);
-    loop {
-        let n = input.read(&mut buf).map_err(read_err)?;
-        let last = n == 0;
-        let mut rest = &buf[..n];
+    let mut decode = |mut rest: &[u8], last: bool| -> Result<bool> {
         loop {
             text.clear();
             let (result, read, _) = decoder.decode_to_string(rest, &mut text, last);
@@ -206,13 +215,12 @@ fn transcode(from: &Path, enc: &'static encoding_rs::Encoding, name: &str) -> Re
                 .with_context(|| format!("cannot transcode {name}"))?;
             rest = &rest[read..];
             if result == encoding_rs::CoderResult::InputEmpty {
-                break;
+                return Ok(true);
             }
         }
-        if last {
-            break;
-        }
-    }
+    };
+    each_block(input, name, |block| decode(block, false))?;
+    decode(&[], true)?;
     out.flush()
         .with_context(|| format!("cannot transcode {name}"))?;
     Ok(spool)
@@ -357,33 +365,25 @@ impl Source {
 fn digest(src: &Source, count_quotes: bool) -> Result<(String, u64)> {
     let read_err =
         |e: std::io::Error| DataError::new(&src.name, format!("cannot read the file: {e}"));
-    let mut file = std::fs::File::open(&src.original).map_err(read_err)?;
     let mut hasher = Sha256::new();
     let same = src.original == src.path;
     let mut quotes = 0u64;
+    let count = |block: &[u8]| memchr::memchr_iter(b'"', block).count() as u64;
     // Read, not mapped: a file truncated underneath must give an error, not SIGBUS.
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = match file.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(read_err(e).into()),
-        };
-        hasher.update(&buf[..n]);
+    let file = std::fs::File::open(&src.original).map_err(read_err)?;
+    each_block(file, &src.name, |block| {
+        hasher.update(block);
         if count_quotes && same {
-            quotes += memchr::memchr_iter(b'"', &buf[..n]).count() as u64;
+            quotes += count(block);
         }
-    }
+        Ok(true)
+    })?;
     if count_quotes && !same {
-        let mut f = std::fs::File::open(&src.path).map_err(read_err)?;
-        loop {
-            let n = f.read(&mut buf).map_err(read_err)?;
-            if n == 0 {
-                break;
-            }
-            quotes += memchr::memchr_iter(b'"', &buf[..n]).count() as u64;
-        }
+        let file = std::fs::File::open(&src.path).map_err(read_err)?;
+        each_block(file, &src.name, |block| {
+            quotes += count(block);
+            Ok(true)
+        })?;
     }
     let hex = hasher
         .finalize()
@@ -468,7 +468,8 @@ pub fn header_columns(src: &Source, layout: &InputLayout) -> Result<(Vec<String>
     let rows = layout.header_rows.max(1);
     let opened = std::fs::File::open(&src.path)
         .map_err(|e| DataError::new(file, format!("cannot open the file: {e}")))?;
-    // Header rows longer than one record may be are refused, not buffered.
+    // Header rows are read through a window of one record's length: a longer header is
+    // refused, not buffered.
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)

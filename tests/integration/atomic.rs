@@ -2,26 +2,12 @@
 //! the complete old set or exactly the complete new one, and no staging is left once a
 //! run has finished.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use super::report::snapshot;
 use super::{concerns, run};
-
-/// Every file of a directory with its bytes.
-fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .flatten()
-        .map(|e| {
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                std::fs::read(e.path()).unwrap(),
-            )
-        })
-        .collect()
-}
 
 fn report(data: &Path, out: &Path, lang: &str) -> Command {
     let mut c = concerns();
@@ -39,8 +25,8 @@ fn fixture(
     root: &Path,
 ) -> (
     std::path::PathBuf,
-    BTreeMap<String, Vec<u8>>,
-    BTreeMap<String, Vec<u8>>,
+    Vec<(String, Vec<u8>)>,
+    Vec<(String, Vec<u8>)>,
 ) {
     let data = root.join("data.csv");
     let o = run(&["simulate", "--n", "300000", "-o", data.to_str().unwrap()]);
@@ -78,7 +64,7 @@ fn a_killed_report_leaves_the_old_set_or_the_new_one() {
         assert!(
             now == en || now == ru,
             "step {step}: a mixed set: {:?}",
-            now.keys()
+            now.iter().map(|f| &f.0).collect::<Vec<_>>()
         );
         seen_new |= now == ru;
     }
@@ -118,7 +104,7 @@ fn concurrent_reports_into_one_directory_do_not_mix() {
         assert!(
             now == en || now == ru,
             "round {round}: a mixed set: {:?}",
-            now.keys()
+            now.iter().map(|f| &f.0).collect::<Vec<_>>()
         );
     }
     let staging = std::fs::read_dir(tmp.path())

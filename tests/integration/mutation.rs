@@ -1,7 +1,9 @@
 //! A bounded mutation test: a few thousand inputs made by breaking the small fixture and
 //! the canonical codebook in hostile ways (seeded, so every run tries the same ones).
 //! Whatever the input: exit 0 or 1 only, never a panic, nothing on stdout when failing,
-//! nothing written outside `--out`, and the same output when the same input comes again.
+//! nothing written outside `--out`, the same output when the same input comes again, and
+//! the same verdict through standard input as from a file. Parquet and SPSS files are
+//! mutated too (flipped bytes, truncation, holes).
 
 use std::path::Path;
 use std::process::Output;
@@ -241,6 +243,30 @@ fn thousands_of_mutated_inputs_exit_cleanly() {
                     args.extend(["--codebook".as_ref(), cb.as_os_str()]);
                     let o = run_in(dir.path(), &args);
                     check(&o, &what, case % 6 == 3);
+                    // Through standard input too: the spooled path gives the same verdict.
+                    if case % 7 == 1 && !with_codebook {
+                        let piped = super::output_with_stdin(
+                            concerns()
+                                .current_dir(dir.path())
+                                .args(["table", "-", "--format", "json"]),
+                            &bytes,
+                        );
+                        check(&piped, &format!("{what} stdin"), false);
+                        let file = run_in(
+                            dir.path(),
+                            &[
+                                "table".as_ref(),
+                                data.as_os_str(),
+                                "--format".as_ref(),
+                                "json".as_ref(),
+                            ],
+                        );
+                        assert_eq!(
+                            piped.status.code(),
+                            file.status.code(),
+                            "{what}: stdin and file disagree"
+                        );
+                    }
                     // The same input again: the same bytes out.
                     if case % 10 == 0 {
                         let again = run_in(dir.path(), &args);
@@ -278,4 +304,39 @@ fn thousands_of_mutated_inputs_exit_cleanly() {
             });
         }
     });
+}
+
+#[test]
+fn mutated_parquet_and_spss_files_exit_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("in.bin");
+    for (k, fixture) in ["canonical.parquet", "survey.sav"].iter().enumerate() {
+        let base = std::fs::read(root().join("tests/fixtures/platforms").join(fixture)).unwrap();
+        let mut rng = ChaCha8Rng::seed_from_u64(100 + k as u64);
+        for case in 0..150 {
+            let mut b = base.clone();
+            for _ in 0..rng.gen_range(1..6) {
+                let at = rng.gen_range(0..b.len());
+                match rng.gen_range(0..3) {
+                    0 => b[at] = rng.gen(),
+                    1 => b.truncate(at.max(4)),
+                    _ => {
+                        let end = (at + rng.gen_range(1..64)).min(b.len());
+                        b.drain(at..end);
+                    }
+                }
+            }
+            std::fs::write(&path, &b).unwrap();
+            let o = run_in(
+                dir.path(),
+                &[
+                    "table".as_ref(),
+                    path.as_os_str(),
+                    "--format".as_ref(),
+                    "json".as_ref(),
+                ],
+            );
+            check(&o, &format!("{fixture} case {case}"), false);
+        }
+    }
 }

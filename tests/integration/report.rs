@@ -15,7 +15,7 @@ const FILES: [&str; 8] = [
     "summary.md",
 ];
 
-fn report(out: &Path, extra: &[&str]) -> std::process::Output {
+pub(crate) fn report(out: &Path, extra: &[&str]) -> std::process::Output {
     concerns()
         .args(["report", DATA, "--out"])
         .arg(out)
@@ -25,7 +25,7 @@ fn report(out: &Path, extra: &[&str]) -> std::process::Output {
 }
 
 /// The files (not directories) of `dir` with their bytes.
-fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+pub(crate) fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
         .unwrap()
         .filter_map(|e| {

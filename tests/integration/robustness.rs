@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use super::report::report;
 use super::{concerns, output_with_stdin, root, run, DATA};
 
 /// The canonical codebook with `from` replaced by `to`, written to `dir`.
@@ -117,22 +118,22 @@ fn duplicate_codes_ids_and_values_are_codebook_errors() {
         (
             "code = \"unsure\"",
             "code = \"no\"",
-            "code 'no' belongs to two items",
+            "question 'switch_intent': answer code 'no' is used twice",
         ),
         (
             "id = \"job_loss\"",
             "id = \"reach_person\"",
-            "item id 'reach_person' is used twice",
+            "question 'concerns': item id 'reach_person' is used twice",
         ),
         (
             "{ code = \"gen_x\"",
             "{ code = \"gen_z\"",
-            "value code 'gen_z' is listed twice",
+            "segment 'generation': value code 'gen_z' is used twice",
         ),
         (
             "column = \"concern_job_loss\"",
             "column = \"concern_reach_person\"",
-            "belongs to two items",
+            "item column 'concern_reach_person' is used twice",
         ),
         (
             "id = \"gender\"",
@@ -367,44 +368,24 @@ fn check_markdown(md: &str, nasty: &str) {
 fn a_run_removes_stale_charts_and_check_names_them() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("reports");
-    assert!(concerns()
-        .args(["report", DATA, "--out"])
-        .arg(&out)
-        .output()
-        .unwrap()
-        .status
-        .success());
+    assert!(report(&out, &[]).status.success());
     // A chart of a question an older codebook had, and a file of the user's.
     std::fs::write(out.join("figure4_old_question.svg"), "<svg/>").unwrap();
     std::fs::write(out.join("notes.txt"), "mine").unwrap();
-    let o = concerns()
-        .args(["report", DATA, "--check", "--out"])
-        .arg(&out)
-        .output()
-        .unwrap();
+    let o = report(&out, &["--check"]);
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert!(stderr(&o).contains("figure4_old_question.svg"));
     assert!(
         out.join("figure4_old_question.svg").exists(),
         "--check writes nothing"
     );
-    assert!(concerns()
-        .args(["report", DATA, "--out"])
-        .arg(&out)
-        .output()
-        .unwrap()
-        .status
-        .success());
+    assert!(report(&out, &[]).status.success());
     assert!(!out.join("figure4_old_question.svg").exists());
     assert_eq!(
         std::fs::read_to_string(out.join("notes.txt")).unwrap(),
         "mine"
     );
-    let o = concerns()
-        .args(["report", DATA, "--check", "--out"])
-        .arg(&out)
-        .output()
-        .unwrap();
+    let o = report(&out, &["--check"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
 
@@ -430,13 +411,7 @@ fn the_working_directory_is_never_swapped_out() {
 fn check_gives_the_same_verdict_from_any_directory_and_spelling() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("r");
-    assert!(concerns()
-        .args(["report", DATA, "--out"])
-        .arg(&out)
-        .output()
-        .unwrap()
-        .status
-        .success());
+    assert!(report(&out, &[]).status.success());
     let abs = root().join(DATA);
     let spelled = root().join("data/../data/./ai-customer-service-2023.csv");
     for (cwd, data) in [
