@@ -436,7 +436,8 @@ impl Layout {
         if !groups.is_empty() {
             footer_text.push(
                 w.letters
-                    .replace("{alpha}", &r.significance.alpha.to_string()),
+                    .replace("{alpha}", &r.significance.alpha.to_string())
+                    .replace("{min_base}", &r.significance.min_base.to_string()),
             );
         }
         if opts.ci {

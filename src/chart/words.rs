@@ -21,7 +21,7 @@ const EN: Words = Words {
     weighted: "Weighted shares; effective base",
     source: "Source",
     made_with: "Chart: concerns",
-    letters: "Letters: significantly higher than that group (z-test on effective bases, adjusted, alpha = {alpha}). Base * under 100; ! under 30.",
+    letters: "Letters: significantly higher than that group (z-test on effective bases, adjusted, alpha = {alpha}; no test where an effective base is under {min_base}). Base * under 100; ! under 30.",
 };
 
 const RU: Words = Words {
@@ -33,7 +33,7 @@ const RU: Words = Words {
     weighted: "Доли взвешены; эффективная база",
     source: "Источник",
     made_with: "Диаграмма: concerns",
-    letters: "Буквы: доля значимо выше, чем в группе с этой буквой (z-тест на эффективных базах, с поправкой, alpha = {alpha}). База * меньше 100; ! меньше 30.",
+    letters: "Буквы: доля значимо выше, чем в группе с этой буквой (z-тест на эффективных базах, с поправкой, alpha = {alpha}; без теста, если эффективная база меньше {min_base}). База * меньше 100; ! меньше 30.",
 };
 
 pub fn words(lang: &str) -> &'static Words {

@@ -835,3 +835,33 @@ fn refusing_stdin(cmd: &mut std::process::Command, input: Vec<u8>) -> Output {
     writer.join().unwrap();
     out
 }
+
+#[test]
+fn the_chart_legend_names_the_minimum_base_of_the_tests() {
+    let dir = tempfile::tempdir().unwrap();
+    for (min, lang, words) in [
+        ("30", "en", "no test where an effective base is under 30"),
+        ("50", "en", "no test where an effective base is under 50"),
+        ("50", "ru", "без теста, если эффективная база меньше 50"),
+    ] {
+        let svg = dir.path().join("c.svg");
+        let o = concerns()
+            .args([
+                "chart",
+                DATA,
+                "--by",
+                "generation",
+                "--min-base",
+                min,
+                "--lang",
+                lang,
+                "-o",
+            ])
+            .arg(&svg)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        let text = super::report::svg_texts(&std::fs::read_to_string(&svg).unwrap()).join(" ");
+        assert!(text.contains(words), "{text}");
+    }
+}
