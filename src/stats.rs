@@ -234,6 +234,19 @@ mod tests {
     }
 
     #[test]
+    fn interval_ends_at_zero_and_one_are_exact() {
+        // Without the pinning, 1 − half + centre leaves residues like 0.9999999999999999.
+        for n in [1.0, 2.0, 3.0, 7.0, 29.5, 100.0, 4138.1, 1e6] {
+            let (lo, hi) = wilson(0.0, n, z_critical(0.95)).unwrap();
+            assert_eq!(lo, 0.0, "n = {n}");
+            assert!(hi > 0.0 && hi < 1.0);
+            let (lo, hi) = wilson(1.0, n, z_critical(0.95)).unwrap();
+            assert_eq!(hi, 1.0, "n = {n}");
+            assert!(lo > 0.0 && lo < 1.0);
+        }
+    }
+
+    #[test]
     fn unweighted_se_is_binomial_with_n_minus_one() {
         let (base, item) = sums(&[1.0; 10], &[1., 1., 1., 0., 0., 0., 0., 0., 0., 0.]);
         let expected = (0.3f64 * 0.7 / 9.0).sqrt();

@@ -20,14 +20,11 @@ fn report(data: &Path, out: &Path, lang: &str) -> Command {
     c
 }
 
+/// The files of a report with their bytes.
+type Set = Vec<(String, Vec<u8>)>;
+
 /// A data file large enough that a report takes a while, and the two complete sets.
-fn fixture(
-    root: &Path,
-) -> (
-    std::path::PathBuf,
-    Vec<(String, Vec<u8>)>,
-    Vec<(String, Vec<u8>)>,
-) {
+fn fixture(root: &Path) -> (std::path::PathBuf, Set, Set) {
     let data = root.join("data.csv");
     let o = run(&["simulate", "--n", "300000", "-o", data.to_str().unwrap()]);
     assert!(o.status.success());
