@@ -1,58 +1,17 @@
 //! The one way through: load → exclude → tabulate → `Results`.
 
-use anyhow::Result;
-
-use crate::codebook::{pick, Codebook, Order, Question};
-use crate::error::DataError;
-use crate::error::UsageError;
-use crate::load::{check_header, Source, WeightChoice};
-use crate::plan::Plan;
+use crate::codebook::{pick, Codebook, Contrast, Order, Question, Segment};
+use crate::error::{DataError, Result};
+use crate::pipeline::{open_source, Options, Prepared};
+use crate::problems::{describe, Issue};
+use crate::text::{respondents, thousands};
 use crate::results::{
-    Base, Comparison, ContrastResult, DroppedRows, ExclusionCount, GroupItem, GroupResult, Input,
+    Base, Comparison, ContrastResult, ExclusionCount, GroupItem, GroupResult, Input,
     ItemResult, Method, QuestionBase, QuestionResult, Results, Significance, SurveyInfo, Tool,
     SCHEMA_VERSION,
 };
-use crate::stats::{self, Adjust, BaseSums, ItemSums};
-use crate::tabulate::{GroupSums, Issue, Pass, QuestionSums, Settings, Tabulation};
-
-#[derive(Debug, Clone)]
-pub struct Options {
-    /// Label language (`en`, `ru`, …).
-    pub lang: String,
-    pub weight: WeightChoice,
-    /// Confidence level of the intervals.
-    pub confidence: f64,
-    /// Segments (codebook id or column) to tabulate beside the total.
-    pub by: Vec<String>,
-    pub adjust: Adjust,
-    pub alpha: f64,
-    /// Text encoding of the input (`utf-8`, `windows-1251`, `latin-1`, …); `None`: the
-    /// codebook's, else UTF-8.
-    pub encoding: Option<String>,
-    /// Field delimiter; `None`: the codebook's, else detected from the header.
-    pub delimiter: Option<u8>,
-    /// Leave out rows with problems (and say so) instead of refusing to compute.
-    pub lenient: bool,
-    /// Smallest effective base of a group that is tested against others.
-    pub min_base: f64,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            lang: "en".into(),
-            weight: WeightChoice::Codebook,
-            confidence: 0.95,
-            by: Vec::new(),
-            adjust: Adjust::Holm,
-            alpha: 0.05,
-            encoding: None,
-            delimiter: None,
-            lenient: false,
-            min_base: 30.0,
-        }
-    }
-}
+use crate::stats::{self, BaseSums, ItemSums};
+use crate::tabulate::{GroupSums, Pass, QuestionSums, Settings, Tabulation};
 
 /// A set of groups: a segment (`--by`) or the answers of a contrast's question.
 pub struct Grouping {
@@ -85,255 +44,43 @@ fn order_groups(sums: Vec<GroupSums>, known: &[(String, String)], only: bool) ->
     }
 }
 
-/// Opens `input` with the encoding and delimiter of the options, else of the codebook's layout.
-pub fn open_source(input: &str, codebook: &Codebook, opts: &Options) -> Result<Source> {
-    let encoding = opts
-        .encoding
-        .clone()
-        .or_else(|| codebook.input.encoding.clone())
-        .unwrap_or_else(|| "utf-8".into());
-    let delimiter = match (opts.delimiter, &codebook.input.delimiter) {
-        (Some(d), _) => Some(d),
-        (None, Some(d)) => Some(delimiter_byte(d).ok_or_else(|| {
-            anyhow::anyhow!(
-                "codebook: [input] delimiter = '{}' is not one of ',', ';', 'tab', '|'",
-                crate::text::visible(d)
-            )
-        })?),
-        (None, None) => None,
-    };
-    Source::open(input, &encoding, delimiter)
-}
-
-/// A delimiter as written on the command line or in a codebook.
-pub fn delimiter_byte(s: &str) -> Option<u8> {
-    match s {
-        "," | "comma" => Some(b','),
-        ";" | "semicolon" => Some(b';'),
-        "tab" | "\\t" | "\t" => Some(b'\t'),
-        "|" | "pipe" => Some(b'|'),
-        _ => None,
-    }
-}
-
 /// Analyses one input (`-` for standard input) with `codebook`.
 pub fn analyse(input: &str, codebook: &Codebook, opts: &Options) -> Result<Results> {
-    if !(opts.alpha > 0.0 && opts.alpha < 1.0) {
-        return Err(UsageError(format!(
-            "--alpha must be between 0 and 1, got {}",
-            opts.alpha
-        ))
-        .into());
-    }
-    if !(opts.min_base.is_finite() && opts.min_base >= 0.0) {
-        return Err(UsageError(format!(
-            "--min-base must be a number of at least 0, got {}",
-            opts.min_base
-        ))
-        .into());
-    }
-    let mut segments = Vec::new();
-    for name in &opts.by {
-        let segment = codebook.segment(name).ok_or_else(|| {
-            let known: Vec<&str> = codebook.segments.iter().map(|s| s.id.as_str()).collect();
-            UsageError(format!(
-                "--by {name}: not a segment of the codebook (segments: {})",
-                known.join(", ")
-            ))
-        })?;
-        if !segments
-            .iter()
-            .any(|s: &&crate::codebook::Segment| s.id == segment.id)
-        {
-            segments.push(segment);
-        }
-    }
-    let segment_columns: Vec<String> = segments.iter().map(|s| s.column.clone()).collect();
-
+    opts.check()?;
+    let segments = opts.segments(codebook)?;
     let src = open_source(input, codebook, opts)?;
-    let header = check_header(&src, codebook, &opts.weight, &segment_columns)?;
-    // Grouping columns: the segments, then each contrast's question.
-    let mut grouping_columns = segment_columns.clone();
-    for c in &codebook.contrasts {
-        grouping_columns.push(
-            codebook
-                .question(&c.by)
-                .and_then(|q| q.column.clone())
-                .unwrap_or_default(),
-        );
-    }
-    let plan = Plan::new(
-        codebook,
-        &header.columns,
-        header.weight.as_deref(),
-        &grouping_columns,
-        &segments,
-    );
-    let mut settings = Settings {
-        lenient: opts.lenient,
-        max_problems: if opts.lenient { 0 } else { 1 },
-        skip: Default::default(),
+    let prepared = Prepared::new(codebook, src, &opts.weight, segments.clone(), &segments)?;
+    let (tab, sha256) = if opts.lenient {
+        lenient(&prepared)?
+    } else {
+        strict(&prepared)?
     };
-    let read = crate::load::read(&src, &header, &plan, &settings)?;
-    src.unchanged()?;
-    let (mut pass, sha) = (read.pass, read.sha256);
-    if let Some(u) = &read.unterminated {
-        // Whatever else is wrong, this explains the end of the file: fix it first.
-        return Err(crate::validate::describe(&src, &header, &plan, u).into());
-    }
-    if !opts.lenient {
-        if let Some(first) = pass.problems.first() {
-            let count = match &first.issue {
-                Issue::Check(v) => pass.problem_counts[v.check],
-                _ => 1,
-            };
-            let mut e = crate::validate::describe(&src, &header, &plan, first);
-            if count > 1 {
-                e.message
-                    .push_str(&format!(" ({count} rows have such values)"));
-            }
-            return Err(e.into());
-        }
-        if !read.duplicates.is_empty() {
-            let column = codebook.respondent_id.clone().unwrap_or_default();
-            return Err(DataError::new(
-                &src.name,
-                format!(
-                    "{} respondent IDs are duplicates; `concerns validate {}` lists their rows",
-                    read.duplicates.len(),
-                    src.name
-                ),
-            )
-            .column(column)
-            .into());
-        }
-    } else if !read.duplicates.is_empty() {
-        // Keep the first row of each repeated ID; pass again without the later ones.
-        settings.skip = read.duplicates.iter().map(|f| f.offset).collect();
-        let skipped = settings.skip.len() as u64;
-        pass = crate::load::run(&src, &header, &plan, false, &|| Pass::new(&plan, &settings))?;
-        pass.problem_counts[plan.checks.len() + crate::tabulate::DUPLICATE_ID] = skipped;
-    }
-    let ids: Vec<String> = codebook.questions.iter().map(|q| q.id.clone()).collect();
-    let mut tab = pass.finish(&ids);
-    tab.dropped = crate::validate::dropped(&plan, &pass);
     let dropped = tab.dropped_rows();
-    if tab.rows > dropped && tab.excluded == tab.rows - dropped {
-        let column = codebook
-            .exclude
-            .first()
-            .map(|e| e.column.clone())
-            .unwrap_or_default();
-        return Err(DataError::new(
-            &src.name,
-            format!(
-                "all {} respondents are excluded by the screener; nothing is left to tabulate",
-                tab.rows - dropped
-            ),
-        )
-        .column(column)
-        .into());
+    if let Some(e) = prepared.all_excluded(tab.rows, tab.excluded, dropped) {
+        return Err(e.into());
     }
     if tab.rows == dropped {
+        let name = &prepared.src.name;
         return Err(DataError::new(
-            &src.name,
-            format!("all {} rows have problems; nothing is left to tabulate (run `concerns validate {}`)", tab.rows, src.name),
+            name,
+            format!("all {} rows have problems; nothing is left to tabulate (run `concerns validate {name}`)", tab.rows),
         )
         .into());
     }
-
-    for (g, seg) in segments.iter().enumerate() {
-        let groups = &tab.groupings[g];
-        if groups.len() > MAX_GROUPS {
-            return Err(DataError::new(
-                &src.name,
-                format!(
-                    "segment '{}' has {} distinct values, more than the {MAX_GROUPS} a banner can compare; list its values in the codebook or choose another segment",
-                    seg.id,
-                    groups.len()
-                ),
-            )
-            .column(seg.column.clone())
-            .into());
-        }
-        if let Some(long) = groups
-            .iter()
-            .find(|v| v.value.chars().count() > MAX_GROUP_VALUE)
-        {
-            return Err(DataError::new(
-                &src.name,
-                format!(
-                    "segment '{}' has a value of {} characters (at most {MAX_GROUP_VALUE}): '{}…'",
-                    seg.id,
-                    long.value.chars().count(),
-                    long.value.chars().take(20).collect::<String>()
-                ),
-            )
-            .column(seg.column.clone())
-            .into());
-        }
-    }
+    check_groups(&prepared, &tab)?;
     let mut sums = tab.groupings.clone().into_iter();
-    let mut groupings = Vec::new();
-    for seg in &segments {
-        let known: Vec<(String, String)> = seg
-            .values
-            .iter()
-            .map(|v| (v.code.clone(), pick(&v.label, &opts.lang).to_string()))
-            .collect();
-        let mut g = order_groups(sums.next().unwrap_or_default(), &known, false);
-        for (value, label) in g.groups.iter_mut() {
-            if label.is_empty() {
-                *label = value.clone();
-            }
-        }
-        g.name = seg.id.clone();
-        groupings.push(g);
-    }
-    let mut contrast_groupings = Vec::new();
-    for c in &codebook.contrasts {
-        let q = codebook.question(&c.by);
-        let known: Vec<(String, String)> = c
-            .groups
-            .iter()
-            .map(|code| {
-                let label = q
-                    .and_then(|q| {
-                        q.items
-                            .iter()
-                            .find(|i| i.code.as_deref() == Some(code.as_str()))
-                    })
-                    .map(|i| pick(&i.label, &opts.lang).to_string())
-                    .unwrap_or_else(|| code.clone());
-                (code.clone(), label)
-            })
-            .collect();
-        let mut g = order_groups(sums.next().unwrap_or_default(), &known, true);
-        g.name = c.by.clone();
-        contrast_groupings.push(g);
-    }
-
-    let blank_notes: Vec<String> = segments
+    let groupings: Vec<Grouping> = segments
         .iter()
-        .zip(&tab.blank_groups)
-        .filter(|(_, &n)| n > 0)
-        .map(|(seg, &n)| {
-            format!(
-                "segment '{}': {} kept {} no value; {} in the total but in no group",
-                seg.id,
-                crate::export::thousands(n),
-                if n == 1 {
-                    "respondent has"
-                } else {
-                    "respondents have"
-                },
-                if n == 1 { "it counts" } else { "they count" }
-            )
-        })
+        .map(|seg| segment_grouping(seg, sums.next().unwrap_or_default(), &opts.lang))
+        .collect();
+    let contrast_groupings: Vec<Grouping> = codebook
+        .contrasts
+        .iter()
+        .map(|c| contrast_grouping(codebook, c, sums.next().unwrap_or_default(), &opts.lang))
         .collect();
     let input = Input {
-        path: src.json_path(),
-        sha256: sha,
+        path: prepared.src.json_path(),
+        sha256,
         rows: tab.rows,
     };
     let mut results = build(
@@ -342,11 +89,167 @@ pub fn analyse(input: &str, codebook: &Codebook, opts: &Options) -> Result<Resul
         &groupings,
         &contrast_groupings,
         input,
-        header.weight,
+        prepared.header.weight.clone(),
         opts,
     );
-    results.warnings.extend(blank_notes);
+    results.warnings.extend(blank_notes(&segments, &tab));
     Ok(results)
+}
+
+/// The sums when every row must be right: the first problem is the error.
+fn strict(prepared: &Prepared) -> Result<(Tabulation, String)> {
+    let settings = Settings {
+        max_problems: 1,
+        skip: Default::default(),
+    };
+    let read = prepared.read(&settings)?;
+    let (src, header, plan) = (&prepared.src, &prepared.header, &prepared.plan);
+    if let Some(u) = &read.unterminated {
+        // Whatever else is wrong, this explains the end of the file: fix it first.
+        return Err(describe(src, header, plan, u).into());
+    }
+    if let Some(first) = read.pass.found().first() {
+        let mut e = describe(src, header, plan, first);
+        if let Issue::Check(v) = &first.issue {
+            let count = read.pass.counts().check(v.check);
+            if count > 1 {
+                e.message
+                    .push_str(&format!(" ({count} rows have such values)"));
+            }
+        }
+        return Err(e.into());
+    }
+    if !read.duplicates.is_empty() {
+        let column = prepared.codebook.respondent_id.clone().unwrap_or_default();
+        return Err(DataError::new(
+            &src.name,
+            format!(
+                "{} respondent IDs are duplicates; `concerns validate {}` lists their rows",
+                read.duplicates.len(),
+                src.name
+            ),
+        )
+        .column(column)
+        .into());
+    }
+    Ok((read.pass.finish(&prepared.codebook.question_ids()), read.sha256))
+}
+
+/// The sums of the rows without problems; what was left out is counted per reason.
+fn lenient(prepared: &Prepared) -> Result<(Tabulation, String)> {
+    let settings = Settings::default();
+    let read = prepared.read(&settings)?;
+    if let Some(u) = &read.unterminated {
+        return Err(describe(&prepared.src, &prepared.header, &prepared.plan, u).into());
+    }
+    let ids = prepared.codebook.question_ids();
+    if read.duplicates.is_empty() {
+        let mut tab = read.pass.finish(&ids);
+        tab.dropped = read.pass.counts().dropped(&prepared.plan);
+        return Ok((tab, read.sha256));
+    }
+    // Keep the first row of each repeated ID; pass again without the later ones.
+    let again = Settings {
+        max_problems: 0,
+        skip: read.duplicates.iter().map(|f| f.offset).collect(),
+    };
+    let mut pass = prepared.run(false, &|| Pass::new(&prepared.plan, &again))?;
+    pass.set_duplicate_ids(again.skip.len() as u64);
+    let mut tab = pass.finish(&ids);
+    tab.dropped = pass.counts().dropped(&prepared.plan);
+    Ok((tab, read.sha256))
+}
+
+/// A banner compares a bounded number of groups with labels of bounded length.
+fn check_groups(prepared: &Prepared, tab: &Tabulation) -> Result<()> {
+    for (seg, groups) in prepared.segments.iter().zip(&tab.groupings) {
+        let error = |message: String| {
+            Err(DataError::new(&prepared.src.name, message)
+                .column(seg.column.clone())
+                .into())
+        };
+        if groups.len() > MAX_GROUPS {
+            return error(format!(
+                "segment '{}' has {} distinct values, more than the {MAX_GROUPS} a banner can compare; list its values in the codebook or choose another segment",
+                seg.id,
+                groups.len()
+            ));
+        }
+        if let Some(long) = groups
+            .iter()
+            .find(|v| v.value.chars().count() > MAX_GROUP_VALUE)
+        {
+            return error(format!(
+                "segment '{}' has a value of {} characters (at most {MAX_GROUP_VALUE}): '{}…'",
+                seg.id,
+                long.value.chars().count(),
+                long.value.chars().take(20).collect::<String>()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The groups of a `--by` segment: its listed values in codebook order, then the others.
+fn segment_grouping(seg: &Segment, sums: Vec<GroupSums>, lang: &str) -> Grouping {
+    let known: Vec<(String, String)> = seg
+        .values
+        .iter()
+        .map(|v| (v.code.clone(), pick(&v.label, lang).to_string()))
+        .collect();
+    let mut g = order_groups(sums, &known, false);
+    for (value, label) in g.groups.iter_mut() {
+        if label.is_empty() {
+            *label = value.clone();
+        }
+    }
+    g.name = seg.id.clone();
+    g
+}
+
+/// The groups of a contrast: just the answers it names, labelled as the question's items.
+fn contrast_grouping(codebook: &Codebook, c: &Contrast, sums: Vec<GroupSums>, lang: &str) -> Grouping {
+    let q = codebook.question(&c.by);
+    let known: Vec<(String, String)> = c
+        .groups
+        .iter()
+        .map(|code| {
+            let label = q
+                .and_then(|q| {
+                    q.items
+                        .iter()
+                        .find(|i| i.code.as_deref() == Some(code.as_str()))
+                })
+                .map(|i| pick(&i.label, lang).to_string())
+                .unwrap_or_else(|| code.clone());
+            (code.clone(), label)
+        })
+        .collect();
+    let mut g = order_groups(sums, &known, true);
+    g.name = c.by.clone();
+    g
+}
+
+/// Kept respondents with no value of a segment: in the total, in no group.
+fn blank_notes(segments: &[&Segment], tab: &Tabulation) -> Vec<String> {
+    segments
+        .iter()
+        .zip(&tab.blank_groups)
+        .filter(|(_, &n)| n > 0)
+        .map(|(seg, &n)| {
+            format!(
+                "segment '{}': {} kept {} no value; {} in the total but in no group",
+                seg.id,
+                thousands(n),
+                if n == 1 {
+                    "respondent has"
+                } else {
+                    "respondents have"
+                },
+                if n == 1 { "it counts" } else { "they count" }
+            )
+        })
+        .collect()
 }
 
 /// Groups of one segment a banner compares at most.
@@ -389,7 +292,7 @@ pub fn build(
             warnings.push(format!(
                 "{}: the base is {} ({}effective base {:.1}), under {MIN_READABLE_BASE}; its shares are unreliable",
                 q.id,
-                crate::export::respondents(result.base.unweighted),
+                respondents(result.base.unweighted),
                 if ctx.weighted { "" } else { "unweighted; " },
                 result.base.effective
             ));
@@ -462,9 +365,7 @@ pub fn build(
         },
         dropped: tab
             .dropped
-            .iter()
-            .map(|d| DroppedRows { column: d.column.clone(), reason: d.reason.clone(), rows: d.rows })
-            .collect(),
+            .to_vec(),
         exclusions: codebook
             .exclude
             .iter()

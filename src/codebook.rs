@@ -6,7 +6,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use anyhow::{bail, Context, Result};
+use crate::error::{Error, IoContext, Result};
+
+/// Returns a codebook error (its file is named by [`Codebook::parse`]).
+macro_rules! bail {
+    ($($arg:tt)*) => {
+        return Err(Error::codebook(format!($($arg)*)))
+    };
+}
 use serde::Deserialize;
 
 use crate::text::{is_safe_id, visible, MAX_ID};
@@ -238,30 +245,34 @@ impl Codebook {
             .expect("embedded codebook is valid")
     }
 
+    /// Question ids in codebook order.
+    pub fn question_ids(&self) -> Vec<String> {
+        self.questions.iter().map(|q| q.id.clone()).collect()
+    }
+
     pub fn from_file(path: &Path) -> Result<Codebook> {
         use std::io::Read;
         let mut bytes = Vec::new();
         std::fs::File::open(path)
             .and_then(|f| f.take(MAX_CODEBOOK_BYTES + 1).read_to_end(&mut bytes))
-            .with_context(|| format!("cannot read codebook {}", path.display()))?;
+            .io(|| format!("cannot read codebook {}", path.display()))?;
+        let origin = path.display().to_string();
         if bytes.len() as u64 > MAX_CODEBOOK_BYTES {
-            bail!(
-                "codebook {}: larger than {} MiB; a codebook is a short text file",
-                path.display(),
+            return Err(Error::codebook(format!(
+                "larger than {} MiB; a codebook is a short text file",
                 MAX_CODEBOOK_BYTES >> 20
-            );
+            ))
+            .in_codebook(&origin));
         }
         let text = String::from_utf8(bytes)
-            .map_err(|_| anyhow::anyhow!("codebook {}: not UTF-8 text", path.display()))?;
-        Codebook::parse(&text, &path.display().to_string())
+            .map_err(|_| Error::codebook("not UTF-8 text").in_codebook(&origin))?;
+        Codebook::parse(&text, &origin)
     }
 
     pub fn parse(text: &str, origin: &str) -> Result<Codebook> {
         let codebook: Codebook = toml::from_str(text)
-            .map_err(|e| anyhow::anyhow!("codebook {origin}: {}", e.to_string().trim_end()))?;
-        codebook
-            .check()
-            .with_context(|| format!("codebook {origin} is inconsistent"))?;
+            .map_err(|e| Error::codebook(e.to_string().trim_end()).in_codebook(origin))?;
+        codebook.check().map_err(|e| e.in_codebook(origin))?;
         Ok(codebook)
     }
 

@@ -59,27 +59,101 @@ impl fmt::Display for DataError {
 
 impl std::error::Error for DataError {}
 
-/// The command line was used wrongly (exit 2).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UsageError(pub String);
+/// Every way a library call can fail, by what the user has to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The command line asked for something impossible (exit 2).
+    #[error("{0}")]
+    Usage(String),
+    /// The codebook is wrong; `origin` names its file (empty: not from a file).
+    #[error("codebook{}: {message}", if origin.is_empty() { String::new() } else { format!(" {origin}") })]
+    Codebook { origin: String, message: String },
+    /// The data is wrong, located by file, row and column.
+    #[error(transparent)]
+    Data(#[from] DataError),
+    /// Reading or writing a file failed.
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// An output could not be made (a chart could not be drawn or encoded).
+    #[error("{0}")]
+    Output(String),
+}
 
-impl fmt::Display for UsageError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+impl From<std::fmt::Error> for Error {
+    fn from(_: std::fmt::Error) -> Error {
+        Error::Output("formatting an output failed".into())
     }
 }
 
-impl std::error::Error for UsageError {}
+impl From<csv::Error> for Error {
+    fn from(e: csv::Error) -> Error {
+        Error::Output(format!("writing CSV failed: {e}"))
+    }
+}
+
+impl From<serde_json::Error> for Error {
+    fn from(e: serde_json::Error) -> Error {
+        Error::Output(format!("writing JSON failed: {e}"))
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// A codebook error not yet tied to its file.
+    pub fn codebook(message: impl Into<String>) -> Error {
+        Error::Codebook {
+            origin: String::new(),
+            message: message.into(),
+        }
+    }
+
+    /// Names the codebook file of a codebook error.
+    pub fn in_codebook(self, origin: &str) -> Error {
+        match self {
+            Error::Codebook { message, .. } => Error::Codebook {
+                origin: origin.to_string(),
+                message,
+            },
+            other => other,
+        }
+    }
+
+    /// The exit code of the command line (SPEC §7): 2 for usage, 1 for everything else.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Usage(_) => exit::USAGE,
+            Error::Codebook { .. } | Error::Data(_) | Error::Io { .. } | Error::Output(_) => {
+                exit::DATA
+            }
+        }
+    }
+}
+
+/// `io::Result` to [`Error::Io`], saying what was being done.
+pub trait IoContext<T> {
+    fn io(self, what: impl FnOnce() -> String) -> Result<T>;
+}
+
+impl<T> IoContext<T> for std::io::Result<T> {
+    fn io(self, what: impl FnOnce() -> String) -> Result<T> {
+        self.map_err(|source| Error::Io {
+            what: what(),
+            source,
+        })
+    }
+}
 
 /// Panics expected inside [`no_panic`] right now: the hook stays silent for them.
 static QUIET: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// Runs `f`, turning a panic inside it (a third-party reader given a corrupt file) into
 /// `fail()`, without the panic's message on stderr.
-pub fn no_panic<T>(
-    fail: impl FnOnce() -> anyhow::Error,
-    f: impl FnOnce() -> anyhow::Result<T>,
-) -> anyhow::Result<T> {
+pub fn no_panic<T>(fail: impl FnOnce() -> Error, f: impl FnOnce() -> Result<T>) -> Result<T> {
     use std::sync::atomic::Ordering;
     static HOOK: std::sync::Once = std::sync::Once::new();
     HOOK.call_once(|| {
@@ -96,24 +170,15 @@ pub fn no_panic<T>(
     result.unwrap_or_else(|_| Err(fail()))
 }
 
-/// Exit code for an error that ended a command.
-pub fn exit_code(err: &anyhow::Error) -> i32 {
-    if err.chain().any(|e| e.is::<UsageError>()) {
-        exit::USAGE
-    } else {
-        exit::DATA
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn a_panic_inside_becomes_an_error() {
-        let r: anyhow::Result<()> = no_panic(|| anyhow::anyhow!("not valid"), || panic!("boom"));
+        let r: Result<()> = no_panic(|| Error::Output("not valid".into()), || panic!("boom"));
         assert_eq!(r.unwrap_err().to_string(), "not valid");
-        let ok = no_panic(|| anyhow::anyhow!("unused"), || Ok(7));
+        let ok = no_panic(|| Error::Output("unused".into()), || Ok(7));
         assert_eq!(ok.unwrap(), 7);
     }
 
@@ -126,8 +191,10 @@ mod tests {
             e.to_string(),
             "d.csv, row 7, column 'concern_bias': expected 0 or 1, found '2'"
         );
-        let any = anyhow::Error::new(UsageError("bad flag".into()));
-        assert_eq!(exit_code(&any), exit::USAGE);
-        assert_eq!(exit_code(&anyhow::Error::new(e)), exit::DATA);
+        assert_eq!(Error::Usage("bad flag".into()).exit_code(), exit::USAGE);
+        assert_eq!(Error::from(e).exit_code(), exit::DATA);
+        let cb = Error::codebook("no [[questions]]").in_codebook("cb.toml");
+        assert_eq!(cb.to_string(), "codebook cb.toml: no [[questions]]");
+        assert_eq!(cb.exit_code(), exit::DATA);
     }
 }

@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
-use anyhow::Result;
+use crate::error::{IoContext, Result};
 
 use std::io::Seek;
 
@@ -188,8 +188,9 @@ pub fn guess(src: &Source) -> Result<String> {
                     .to_string()
             })
     };
-    let mut file = std::fs::File::open(&src.path)?;
-    file.seek(std::io::SeekFrom::Start(start))?;
+    let mut file = std::fs::File::open(&src.path).io(|| format!("cannot read {}", src.name))?;
+    file.seek(std::io::SeekFrom::Start(start))
+        .io(|| format!("cannot read {}", src.name))?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)

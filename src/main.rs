@@ -10,8 +10,8 @@ fn main() {
         Ok(code) => code,
         Err(err) => {
             // Messages quote data and codebook text: never let it drive the terminal.
-            eprintln!("error: {}", concerns::text::visible(&format!("{err:#}")));
-            concerns::error::exit_code(&err)
+            eprintln!("error: {}", concerns::text::visible(&err.to_string()));
+            err.exit_code()
         }
     };
     std::process::exit(code);

@@ -4,12 +4,12 @@
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use crate::error::{IoContext, Result};
 
 /// Creates `path` by calling `fill` on a buffered temporary file, then renaming it over `path`.
 pub fn write_atomic<F>(path: &Path, fill: F) -> Result<()>
 where
-    F: FnOnce(&mut dyn Write) -> Result<()>,
+    F: FnOnce(&mut dyn Write) -> std::io::Result<()>,
 {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
@@ -18,13 +18,14 @@ where
     let tmp = temp_in(dir)?;
     {
         let mut w = BufWriter::new(tmp.as_file());
-        fill(&mut w).with_context(|| format!("writing {}", path.display()))?;
+        fill(&mut w).io(|| format!("writing {}", path.display()))?;
         w.flush()
-            .with_context(|| format!("writing {}", path.display()))?;
+            .io(|| format!("writing {}", path.display()))?;
     }
     tmp.as_file().sync_all().ok();
     tmp.persist(path)
-        .with_context(|| format!("cannot move the new file into place at {}", path.display()))?;
+        .map_err(|e| e.error)
+        .io(|| format!("cannot move the new file into place at {}", path.display()))?;
     Ok(())
 }
 
@@ -40,7 +41,7 @@ pub fn temp_in(dir: &Path) -> Result<tempfile::NamedTempFile> {
     }
     builder
         .tempfile_in(dir)
-        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))
+        .io(|| format!("cannot create a temporary file in {}", dir.display()))
 }
 
 #[cfg(test)]
@@ -54,7 +55,7 @@ mod tests {
         write_atomic(&path, |w| Ok(w.write_all(b"old")?)).unwrap();
         let err = write_atomic(&path, |w| {
             w.write_all(b"half")?;
-            anyhow::bail!("interrupted")
+            Err(std::io::Error::other("interrupted"))
         });
         assert!(err.is_err());
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "old");

@@ -5,21 +5,7 @@
 use std::borrow::Cow;
 
 use crate::codebook::{Codebook, Coding, Kind, Question, Segment};
-
-/// One record's fields, whatever the input.
-pub trait Fields {
-    /// Number of fields the record has (a CSV row may be ragged).
-    fn len(&self) -> usize;
-    fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-    /// The field at header position `column`, unescaped; `None` past the end.
-    fn get(&self, column: usize) -> Option<Cow<'_, [u8]>>;
-    /// Whether the whole record is UTF-8 text (loaders that decode text always are).
-    fn is_utf8(&self) -> bool {
-        true
-    }
-}
+use crate::record::Fields;
 
 /// One validity rule, as the messages and the `--lenient` summary name it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -241,6 +227,11 @@ fn text(v: &[u8]) -> String {
     String::from_utf8_lossy(v).into_owned()
 }
 
+/// A column the plan needs and the header lacks (the header check names it first, so
+/// this is a safeguard, not a message users see).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissingColumn(pub String);
+
 /// A column's position in the header.
 pub fn position(columns: &[String], name: &str) -> Option<usize> {
     columns.iter().position(|c| c == name)
@@ -256,8 +247,15 @@ impl Plan {
         weight: Option<&str>,
         groupings: &[String],
         segments: &[&Segment],
-    ) -> Plan {
-        let at = |name: &str| position(columns, name).unwrap_or(usize::MAX);
+    ) -> Result<Plan, MissingColumn> {
+        // Every name is looked up; the first one missing is the error.
+        let missing = std::cell::RefCell::new(None);
+        let at = |name: &str| {
+            position(columns, name).unwrap_or_else(|| {
+                missing.borrow_mut().get_or_insert_with(|| name.to_string());
+                columns.len()
+            })
+        };
         let mut checks = Vec::new();
         let mut check = |column: &str, expected: String| {
             checks.push(Check {
@@ -313,7 +311,7 @@ impl Plan {
                 )
             })
             .collect();
-        Plan {
+        let plan = Plan {
             width: columns.len(),
             id: codebook.respondent_id.as_deref().map(at),
             weight,
@@ -328,6 +326,26 @@ impl Plan {
             checks,
             id_check,
             segment_checks,
+        };
+        match missing.into_inner() {
+            Some(name) => Err(MissingColumn(name)),
+            None => Ok(plan),
+        }
+    }
+
+    /// A plan that reads nothing: records are only counted and their width checked.
+    pub fn structure(width: usize) -> Plan {
+        Plan {
+            width,
+            id: None,
+            weight: None,
+            exclusions: Vec::new(),
+            questions: Vec::new(),
+            groupings: Vec::new(),
+            synthetic_prefix: None,
+            checks: Vec::new(),
+            id_check: None,
+            segment_checks: Vec::new(),
         }
     }
 
@@ -669,7 +687,7 @@ items = [{items}]
                 .unwrap_or_default()
         );
         let cb = Codebook::parse(&toml, "t.toml").unwrap();
-        Plan::new(&cb, &["q".to_string()], None, &[], &[])
+        Plan::new(&cb, &["q".to_string()], None, &[], &[]).unwrap()
     }
 
     const WORDS: &str = r#"

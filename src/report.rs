@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use crate::error::{Error, IoContext, Result};
 
 use crate::chart::{self, ChartFormat, ChartOptions};
 use crate::export::{Exporter, JsonExporter, ReportMarkdown};
@@ -33,8 +33,10 @@ pub fn render(results: &Results, opts: &ChartOptions) -> Result<Vec<ReportFile>>
         let stem = chart_stem(results, &q.id);
         for format in [ChartFormat::Svg, ChartFormat::Png] {
             let name = format!("{stem}.{}", format.extension());
-            let bytes = chart::render(results, &q.id, opts, format)
-                .with_context(|| format!("rendering {name}"))?;
+            let bytes = chart::render(results, &q.id, opts, format).map_err(|e| match e {
+                Error::Output(m) => Error::Output(format!("rendering {name}: {m}")),
+                e => e,
+            })?;
             files.push(ReportFile { name, bytes });
         }
         charts.push((q.id.clone(), format!("{stem}.svg")));
@@ -86,19 +88,22 @@ impl Target {
     fn new(dir: &Path) -> Result<Target> {
         let dir = if dir.exists() {
             if !dir.is_dir() {
-                anyhow::bail!("--out {}: is a file, not a directory", dir.display());
+                return Err(Error::Output(format!(
+                    "--out {}: is a file, not a directory",
+                    dir.display()
+                )));
             }
             dir.canonicalize()
-                .with_context(|| format!("cannot resolve {}", dir.display()))?
+                .io(|| format!("cannot resolve {}", dir.display()))?
         } else {
             let name = dir
                 .file_name()
-                .ok_or_else(|| anyhow::anyhow!("--out {}: not a directory name", dir.display()))?;
+                .ok_or_else(|| Error::Output(format!("--out {}: not a directory name", dir.display())))?;
             let parent = match dir.parent() {
                 Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
                 _ => PathBuf::from("."),
             };
-            std::fs::create_dir_all(&parent).with_context(|| {
+            std::fs::create_dir_all(&parent).io(|| {
                 format!(
                     "cannot create the report directory's parent {}",
                     parent.display()
@@ -106,23 +111,23 @@ impl Target {
             })?;
             parent
                 .canonicalize()
-                .with_context(|| format!("cannot resolve {}", parent.display()))?
+                .io(|| format!("cannot resolve {}", parent.display()))?
                 .join(name)
         };
         // The directory is swapped out whole: it must not hold the working directory.
         if let Ok(cwd) = std::env::current_dir().and_then(|c| c.canonicalize()) {
             if cwd.starts_with(&dir) {
-                anyhow::bail!(
+                return Err(Error::Output(format!(
                     "--out {}: the report directory contains the working directory; name a directory of its own (for example --out reports)",
                     dir.display()
-                );
+                )));
             }
         }
         let parent = dir.parent().map(Path::to_path_buf).ok_or_else(|| {
-            anyhow::anyhow!(
+            Error::Output(format!(
                 "--out {}: the report directory cannot be the root",
                 dir.display()
-            )
+            ))
         })?;
         let name = dir
             .file_name()
@@ -153,9 +158,9 @@ struct Lock(std::fs::File);
 impl Lock {
     fn take(parent: &Path) -> Result<Lock> {
         let f = std::fs::File::open(parent)
-            .with_context(|| format!("cannot open {} to lock it", parent.display()))?;
+            .io(|| format!("cannot open {} to lock it", parent.display()))?;
         f.lock()
-            .with_context(|| format!("cannot lock {}", parent.display()))?;
+            .io(|| format!("cannot lock {}", parent.display()))?;
         Ok(Lock(f))
     }
 }
@@ -176,7 +181,7 @@ pub fn write(dir: &Path, files: &[ReportFile]) -> Result<()> {
     let target = Target::new(dir)?;
     let _lock = Lock::take(&target.parent)?;
     for orphan in target.orphans() {
-        std::fs::remove_dir_all(&orphan).with_context(|| {
+        std::fs::remove_dir_all(&orphan).io(|| {
             format!(
                 "cannot remove {} left by an interrupted run",
                 orphan.display()
@@ -196,11 +201,11 @@ pub fn write(dir: &Path, files: &[ReportFile]) -> Result<()> {
     if target.dir.exists() {
         swap(&staging, &target.dir)?;
         // `staging` now holds the previous set.
-        std::fs::remove_dir_all(&staging).with_context(|| {
+        std::fs::remove_dir_all(&staging).io(|| {
             format!("cannot remove the previous report at {}", staging.display())
         })?;
     } else {
-        std::fs::rename(&staging, &target.dir).with_context(|| {
+        std::fs::rename(&staging, &target.dir).io(|| {
             format!(
                 "cannot move the new report into place at {}",
                 target.dir.display()
@@ -213,17 +218,17 @@ pub fn write(dir: &Path, files: &[ReportFile]) -> Result<()> {
 
 /// Fills `staging` with the files of `dir` a report does not own, then the new set.
 fn stage(target: &Target, staging: &Path, files: &[ReportFile]) -> Result<()> {
-    std::fs::create_dir(staging).with_context(|| format!("cannot create {}", staging.display()))?;
+    std::fs::create_dir(staging).io(|| format!("cannot create {}", staging.display()))?;
     if let Ok(entries) = std::fs::read_dir(&target.dir) {
         for entry in entries {
-            let entry = entry.with_context(|| format!("cannot list {}", target.dir.display()))?;
+            let entry = entry.io(|| format!("cannot list {}", target.dir.display()))?;
             let name = entry.file_name();
             let text = name.to_string_lossy();
             if is_owned(&text) && entry.file_type().is_ok_and(|t| t.is_dir()) {
-                anyhow::bail!(
+                return Err(Error::Output(format!(
                     "cannot write {}: a directory of that name is in the way",
                     entry.path().display()
-                );
+                )));
             }
             // Temporary files of versions that wrote into the directory itself go too.
             if is_owned(&text) || text.starts_with(".concerns-") {
@@ -235,11 +240,11 @@ fn stage(target: &Target, staging: &Path, files: &[ReportFile]) -> Result<()> {
     for f in files {
         let path = staging.join(&f.name);
         let mut out = std::fs::File::create(&path)
-            .with_context(|| format!("cannot create {}", path.display()))?;
+            .io(|| format!("cannot create {}", path.display()))?;
         std::io::Write::write_all(&mut out, &f.bytes)
-            .with_context(|| format!("writing {}", path.display()))?;
+            .io(|| format!("writing {}", path.display()))?;
         out.sync_all()
-            .with_context(|| format!("writing {}", path.display()))?;
+            .io(|| format!("writing {}", path.display()))?;
     }
     sync_dir(staging);
     Ok(())
@@ -249,20 +254,20 @@ fn stage(target: &Target, staging: &Path, files: &[ReportFile]) -> Result<()> {
 /// across file systems), a directory recursively, a symbolic link as a link.
 fn keep(from: &Path, to: &Path) -> Result<()> {
     let meta = std::fs::symlink_metadata(from)
-        .with_context(|| format!("cannot read {}", from.display()))?;
+        .io(|| format!("cannot read {}", from.display()))?;
     let ctx = || format!("cannot keep {} in the new report", from.display());
     if meta.file_type().is_symlink() {
         #[cfg(unix)]
-        std::os::unix::fs::symlink(std::fs::read_link(from).with_context(ctx)?, to)
-            .with_context(ctx)?;
+        std::os::unix::fs::symlink(std::fs::read_link(from).io(ctx)?, to)
+            .io(ctx)?;
     } else if meta.is_dir() {
-        std::fs::create_dir(to).with_context(ctx)?;
-        for entry in std::fs::read_dir(from).with_context(ctx)? {
-            let entry = entry.with_context(ctx)?;
+        std::fs::create_dir(to).io(ctx)?;
+        for entry in std::fs::read_dir(from).io(ctx)? {
+            let entry = entry.io(ctx)?;
             keep(&entry.path(), &to.join(entry.file_name()))?;
         }
     } else if std::fs::hard_link(from, to).is_err() {
-        std::fs::copy(from, to).with_context(ctx)?;
+        std::fs::copy(from, to).io(ctx)?;
     }
     Ok(())
 }
@@ -273,8 +278,10 @@ fn swap(staging: &Path, dir: &Path) -> Result<()> {
     #[cfg(target_os = "linux")]
     {
         use std::os::unix::ffi::OsStrExt;
-        let a = std::ffi::CString::new(staging.as_os_str().as_bytes())?;
-        let b = std::ffi::CString::new(dir.as_os_str().as_bytes())?;
+        let c = |p: &Path| std::ffi::CString::new(p.as_os_str().as_bytes());
+        let (a, b) = c(staging)
+            .and_then(|a| Ok((a, c(dir)?)))
+            .map_err(|_| Error::Output(format!("{}: a path with a NUL byte", dir.display())))?;
         // Safety: two valid NUL-terminated paths; the call only renames.
         let rc = unsafe {
             libc::syscall(
@@ -294,7 +301,7 @@ fn swap(staging: &Path, dir: &Path) -> Result<()> {
     std::fs::rename(dir, &aside)
         .and_then(|_| std::fs::rename(staging, dir))
         .and_then(|_| std::fs::rename(&aside, staging))
-        .with_context(|| format!("cannot move the new report into place at {}", dir.display()))
+        .io(|| format!("cannot move the new report into place at {}", dir.display()))
 }
 
 /// Makes renames inside `dir` durable; best effort (not every file system supports it).

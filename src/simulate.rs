@@ -8,7 +8,6 @@
 
 use std::io::Write;
 
-use anyhow::Result;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -462,7 +461,7 @@ fn flag(v: Option<bool>, yes: &'static str, no: &'static str) -> &'static str {
 }
 
 /// Writes `opts.n` respondents as canonical CSV to `out`, block by block.
-pub fn simulate<W: Write>(opts: SimOptions, out: W) -> Result<()> {
+pub fn simulate<W: Write>(opts: SimOptions, out: W) -> std::io::Result<()> {
     let mut sim = Simulator {
         rng: ChaCha8Rng::seed_from_u64(opts.seed),
         intercepts: None,

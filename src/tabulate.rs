@@ -7,8 +7,10 @@ use std::collections::HashSet;
 
 use xxhash_rust::xxh3::xxh3_64;
 
-use crate::load::scan::Consumer;
-use crate::plan::{id_less, trim, Eval, Fields, Plan, Violation};
+use crate::plan::{id_less, trim, Eval, Plan, Violation};
+use crate::problems::{Found, Issue, ProblemCounts};
+use crate::record::{Consumer, Fields};
+use crate::results::DroppedRows;
 use crate::stats::{BaseSums, ItemSums};
 use crate::tally::{CellKey, Tally};
 
@@ -28,14 +30,6 @@ pub struct GroupSums {
     pub questions: Vec<QuestionSums>,
 }
 
-/// Rows left out by `--lenient`, per reason.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Dropped {
-    pub column: Option<String>,
-    pub reason: String,
-    pub rows: u64,
-}
-
 /// Everything the pass produced.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tabulation {
@@ -44,7 +38,7 @@ pub struct Tabulation {
     pub excluded_by: Vec<u64>,
     pub excluded: u64,
     /// Rows with problems left out (`--lenient` only).
-    pub dropped: Vec<Dropped>,
+    pub dropped: Vec<DroppedRows>,
     pub synthetic: bool,
     /// Largest and median weight among kept respondents (weighted runs only).
     pub weight_max: Option<f64>,
@@ -62,76 +56,148 @@ impl Tabulation {
     }
 }
 
-/// What is wrong with one record.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Issue {
-    /// It has `fields` fields, not the header's number.
-    Ragged { fields: usize },
-    /// Its bytes are not UTF-8 text.
-    NotUtf8,
-    /// A value breaks a rule of the codebook.
-    Check(Violation),
-    /// A quoted field opens in it and never closes: the rest of the file became one field.
-    UnterminatedQuote,
-    /// Its respondent ID was seen on an earlier row.
-    DuplicateId { id: String, first_record: u64 },
-}
-
-/// One problem, located by record number (within its chunk until merged) and byte offset.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Found {
-    pub record: u64,
-    pub offset: u64,
-    pub issue: Issue,
-}
-
 /// How strictly a pass treats problems.
 #[derive(Debug, Clone, Default)]
 pub struct Settings {
-    /// Leave out rows with problems instead of stopping.
-    pub lenient: bool,
     /// Problems kept with their location (all are counted).
     pub max_problems: usize,
     /// Byte offsets of records to leave out (later duplicates of a respondent ID).
     pub skip: HashSet<u64>,
 }
 
-/// Counters of the problem kinds that are not codebook checks.
-pub const RAGGED: usize = 0;
-pub const NOT_UTF8: usize = 1;
-pub const DUPLICATE_ID: usize = 2;
-
-/// The pass over one chunk of records (or all of them, for the polars and SPSS loaders).
+/// The pass over one chunk of records (or all of them, for the Parquet and SPSS readers).
 pub struct Pass<'p> {
     plan: &'p Plan,
     settings: &'p Settings,
+    // Scratch space reused from record to record.
     eval: Eval,
     violations: Vec<Violation>,
     groups: Vec<u32>,
-    pub tally: Tally,
-    pub records: u64,
-    pub excluded_by: Vec<u64>,
-    /// Rows with each problem: the plan's checks, then [`RAGGED`], [`NOT_UTF8`], [`DUPLICATE_ID`].
-    pub problem_counts: Vec<u64>,
-    pub problem_rows: u64,
-    pub problems: Vec<Found>,
+    tally: Tally,
+    records: u64,
+    excluded_by: Vec<u64>,
+    counts: ProblemCounts,
+    found: Vec<Found>,
     /// (record number, byte offset) of the last record seen.
-    pub last_record: Option<(u64, u64)>,
-    pub skipped: u64,
-    pub unmarked_ids: u64,
-    /// Kept respondents' weights, for the median.
-    pub weights: Weights,
-    pub weight_max: f64,
+    last_record: Option<(u64, u64)>,
+    ids: IdOrder,
+    weights: WeightStats,
     /// Per grouping column: kept respondents with a blank value.
-    pub blank_groups: Vec<u64>,
-    /// xxh3 digests of the non-empty respondent IDs — not kept while the IDs come in
-    /// strictly increasing order (then none repeats), as exports sorted by ID do.
-    ids: Vec<u64>,
-    /// Whether `ids` holds a digest of every ID of the pass.
-    ids_complete: bool,
-    ids_increasing: bool,
-    first_id: Option<Vec<u8>>,
-    last_id: Option<Vec<u8>>,
+    blank_groups: Vec<u64>,
+}
+
+/// Respondent IDs as they pass: digests to find repeats, except while the IDs come in
+/// strictly increasing order (then none repeats), as exports sorted by ID do; and whether
+/// every ID carries the synthetic-data prefix.
+#[derive(Debug, Clone, Default)]
+struct IdOrder {
+    /// xxh3 digests of the non-empty IDs seen while the order was not trusted.
+    digests: Vec<u64>,
+    /// Whether `digests` holds every ID of the pass.
+    complete: bool,
+    increasing: bool,
+    first: Option<Vec<u8>>,
+    last: Option<Vec<u8>>,
+    /// IDs without the synthetic-data prefix.
+    unmarked: u64,
+}
+
+impl IdOrder {
+    fn new() -> IdOrder {
+        IdOrder {
+            complete: true,
+            increasing: true,
+            ..IdOrder::default()
+        }
+    }
+
+    fn note(&mut self, id: &[u8], prefix: Option<&[u8]>) {
+        if let Some(prefix) = prefix {
+            let marked = id.len() >= prefix.len() && crate::plan::same(&id[..prefix.len()], prefix);
+            self.unmarked += !marked as u64;
+        }
+        if id.is_empty() {
+            return;
+        }
+        match &mut self.last {
+            None => {
+                self.first = Some(id.to_vec());
+                self.last = Some(id.to_vec());
+            }
+            Some(last) => {
+                if self.increasing && !id_less(last, id) {
+                    self.increasing = false;
+                }
+                last.clear();
+                last.extend_from_slice(id);
+            }
+        }
+        if !self.increasing || self.digests.len() < IDS_BEFORE_TRUSTING_ORDER {
+            self.digests.push(xxh3_64(id));
+        } else {
+            self.complete = false;
+        }
+    }
+
+    /// Appends the IDs of the next chunk.
+    fn absorb(&mut self, next: IdOrder) {
+        let joined = match (&self.last, &next.first) {
+            (Some(a), Some(b)) => id_less(a, b),
+            _ => true,
+        };
+        self.increasing &= next.increasing && joined;
+        self.complete &= next.complete;
+        self.digests.extend(next.digests);
+        self.unmarked += next.unmarked;
+        if self.first.is_none() {
+            self.first = next.first;
+        }
+        if next.last.is_some() {
+            self.last = next.last;
+        }
+    }
+
+    /// See [`Pass::repeated_ids`].
+    fn repeated(&mut self) -> Option<HashSet<u64>> {
+        if self.increasing {
+            return Some(HashSet::new());
+        }
+        if !self.complete {
+            return None;
+        }
+        Some(repeated(&mut self.digests))
+    }
+}
+
+/// Kept respondents' weights: the largest, and all of them for the median.
+#[derive(Debug, Clone)]
+struct WeightStats {
+    weights: Weights,
+    max: f64,
+}
+
+impl WeightStats {
+    fn new() -> WeightStats {
+        WeightStats {
+            weights: Weights::Counts(Default::default()),
+            max: 0.0,
+        }
+    }
+
+    fn push(&mut self, w: f64) {
+        self.weights.push(w);
+        self.max = self.max.max(w);
+    }
+
+    fn absorb(&mut self, next: WeightStats) {
+        self.weights.absorb(next.weights);
+        self.max = self.max.max(next.max);
+    }
+
+    /// (largest, median), when there are any.
+    fn max_median(&self) -> Option<(f64, f64)> {
+        (!self.weights.is_empty()).then(|| (self.max, self.weights.median()))
+    }
 }
 
 /// IDs of a chunk digested while they still increase, so that a chunk whose IDs turn out
@@ -233,26 +299,47 @@ impl<'p> Pass<'p> {
             tally: Tally::new(plan),
             records: 0,
             excluded_by: vec![0; plan.exclusions.len()],
-            problem_counts: vec![0; plan.checks.len() + 3],
-            problem_rows: 0,
-            problems: Vec::new(),
+            counts: ProblemCounts::new(plan.checks.len()),
+            found: Vec::new(),
             last_record: None,
-            skipped: 0,
-            unmarked_ids: 0,
-            weights: Weights::Counts(Default::default()),
-            weight_max: 0.0,
+            ids: IdOrder::new(),
+            weights: WeightStats::new(),
             blank_groups: vec![0; plan.groupings.len()],
-            ids: Vec::new(),
-            ids_complete: true,
-            ids_increasing: true,
-            first_id: None,
-            last_id: None,
         }
     }
 
+    /// Records read (skipped ones included).
+    pub fn records(&self) -> u64 {
+        self.records
+    }
+
+    /// Respondents left out by the screener.
+    pub fn excluded(&self) -> u64 {
+        self.excluded_by.iter().sum()
+    }
+
+    pub fn counts(&self) -> &ProblemCounts {
+        &self.counts
+    }
+
+    pub fn set_duplicate_ids(&mut self, rows: u64) {
+        self.counts.set_duplicate_ids(rows);
+    }
+
+    /// The first problems, located (up to the settings' `max_problems`).
+    pub fn found(&self) -> &[Found] {
+        &self.found
+    }
+
+    /// (record number, byte offset) of the last record seen.
+    pub fn last_record(&self) -> Option<(u64, u64)> {
+        self.last_record
+    }
+
     fn problem(&mut self, record: u64, offset: u64, issue: Issue) {
-        if self.problems.len() < self.settings.max_problems {
-            self.problems.push(Found {
+        self.counts.add(&issue);
+        if self.found.len() < self.settings.max_problems {
+            self.found.push(Found {
                 record,
                 offset,
                 issue,
@@ -260,91 +347,39 @@ impl<'p> Pass<'p> {
         }
     }
 
-    fn note_id(&mut self, id: &[u8]) {
-        if let Some(prefix) = &self.plan.synthetic_prefix {
-            let marked = id.len() >= prefix.len() && crate::plan::same(&id[..prefix.len()], prefix);
-            self.unmarked_ids += !marked as u64;
-        }
-        if id.is_empty() {
-            return;
-        }
-        match &mut self.last_id {
-            None => {
-                self.first_id = Some(id.to_vec());
-                self.last_id = Some(id.to_vec());
-            }
-            Some(last) => {
-                if self.ids_increasing && !id_less(last, id) {
-                    self.ids_increasing = false;
-                }
-                last.clear();
-                last.extend_from_slice(id);
-            }
-        }
-        if !self.ids_increasing || self.ids.len() < IDS_BEFORE_TRUSTING_ORDER {
-            self.ids.push(xxh3_64(id));
-        } else {
-            self.ids_complete = false;
-        }
-    }
-
-    fn absorb_pass(&mut self, other: Pass<'p>, before: u64) {
-        self.tally.merge(&other.tally);
-        self.records += other.records;
-        for (a, b) in self.excluded_by.iter_mut().zip(&other.excluded_by) {
+    fn absorb_pass(&mut self, next: Pass<'p>, before: u64) {
+        self.tally.merge(&next.tally);
+        self.records += next.records;
+        for (a, b) in self.excluded_by.iter_mut().zip(&next.excluded_by) {
             *a += b;
         }
-        for (a, b) in self.problem_counts.iter_mut().zip(&other.problem_counts) {
-            *a += b;
-        }
-        self.problem_rows += other.problem_rows;
-        self.skipped += other.skipped;
-        if let Some((record, offset)) = other.last_record {
+        self.counts.absorb(&next.counts);
+        if let Some((record, offset)) = next.last_record {
             self.last_record = Some((record + before, offset));
         }
-        for mut f in other.problems {
-            if self.problems.len() >= self.settings.max_problems {
+        for mut f in next.found {
+            if self.found.len() >= self.settings.max_problems {
                 break;
             }
             f.record += before;
-            self.problems.push(f);
+            self.found.push(f);
         }
-        self.unmarked_ids += other.unmarked_ids;
-        self.weights.absorb(other.weights);
-        self.weight_max = self.weight_max.max(other.weight_max);
-        for (a, b) in self.blank_groups.iter_mut().zip(&other.blank_groups) {
+        self.weights.absorb(next.weights);
+        for (a, b) in self.blank_groups.iter_mut().zip(&next.blank_groups) {
             *a += b;
         }
-        let joined = match (&self.last_id, &other.first_id) {
-            (Some(a), Some(b)) => id_less(a, b),
-            _ => true,
-        };
-        self.ids_increasing &= other.ids_increasing && joined;
-        self.ids_complete &= other.ids_complete;
-        self.ids.extend(other.ids);
-        if self.first_id.is_none() {
-            self.first_id = other.first_id;
-        }
-        if other.last_id.is_some() {
-            self.last_id = other.last_id;
-        }
+        self.ids.absorb(next.ids);
     }
 
     /// Digests that occur more than once (none when the IDs were strictly increasing);
     /// `None` when the pass trusted an order that later broke, so the digests must be
     /// taken again ([`IdDigests`]).
     pub fn repeated_ids(&mut self) -> Option<HashSet<u64>> {
-        if self.ids_increasing {
-            return Some(HashSet::new());
-        }
-        if !self.ids_complete {
-            return None;
-        }
-        Some(repeated(&mut self.ids))
+        self.ids.repeated()
     }
 
     /// The sums of the pass, by question, and per value of each grouping column.
-    pub fn finish(&mut self, codebook_ids: &[String]) -> Tabulation {
+    pub fn finish(&self, codebook_ids: &[String]) -> Tabulation {
         let to_questions = |sums: Vec<(BaseSums, Vec<ItemSums>)>| -> Vec<QuestionSums> {
             sums.into_iter()
                 .zip(codebook_ids)
@@ -371,23 +406,17 @@ impl<'p> Pass<'p> {
                     .collect()
             })
             .collect();
-        let (weight_max, weight_median) = match self.plan.weight {
-            Some(_) if !self.weights.is_empty() => {
-                (Some(self.weight_max), Some(self.weights.median()))
-            }
-            _ => (None, None),
-        };
-        let excluded: u64 = self.excluded_by.iter().sum();
+        let weight = self.plan.weight.and(self.weights.max_median());
         Tabulation {
             rows: self.records,
             excluded_by: self.excluded_by.clone(),
-            excluded,
+            excluded: self.excluded(),
             dropped: Vec::new(),
             synthetic: self.plan.synthetic_prefix.is_some()
                 && self.plan.id.is_some()
-                && self.unmarked_ids == 0,
-            weight_max,
-            weight_median,
+                && self.ids.unmarked == 0,
+            weight_max: weight.map(|w| w.0),
+            weight_median: weight.map(|w| w.1),
             questions,
             groupings,
             blank_groups: self.blank_groups.clone(),
@@ -428,40 +457,33 @@ impl<'p> Consumer for Pass<'p> {
         self.records += 1;
         self.last_record = Some((index, offset));
         if !self.settings.skip.is_empty() && self.settings.skip.contains(&offset) {
-            self.skipped += 1;
             return;
         }
         if rec.len() != self.plan.width {
-            self.problem_rows += 1;
-            self.problem_counts[self.plan.checks.len() + RAGGED] += 1;
+            self.counts.row();
             self.problem(index, offset, Issue::Ragged { fields: rec.len() });
             return;
         }
         if !rec.is_utf8() {
-            self.problem_rows += 1;
-            self.problem_counts[self.plan.checks.len() + NOT_UTF8] += 1;
+            self.counts.row();
             self.problem(index, offset, Issue::NotUtf8);
             return;
         }
         if let Some(c) = self.plan.id {
             let raw = rec.get(c).unwrap_or(Cow::Borrowed(&[]));
-            self.note_id(trim(&raw));
+            self.ids
+                .note(trim(&raw), self.plan.synthetic_prefix.as_deref());
         }
         self.violations.clear();
         self.plan.eval(rec, &mut self.eval, &mut self.violations);
         if !self.violations.is_empty() {
-            self.problem_rows += 1;
-            let mut seen = 0u64;
+            self.counts.row();
             let violations = std::mem::take(&mut self.violations);
-            for v in &violations {
+            for (i, v) in violations.iter().enumerate() {
                 // A row counts once per check, however many of its fields broke it.
-                if v.check < 64 && seen & (1 << v.check) != 0 {
+                if violations[..i].iter().any(|earlier| earlier.check == v.check) {
                     continue;
                 }
-                if v.check < 64 {
-                    seen |= 1 << v.check;
-                }
-                self.problem_counts[v.check] += 1;
                 self.problem(index, offset, Issue::Check(v.clone()));
             }
             self.violations = violations;
@@ -473,7 +495,6 @@ impl<'p> Consumer for Pass<'p> {
         }
         if self.plan.weight.is_some() {
             self.weights.push(self.eval.weight);
-            self.weight_max = self.weight_max.max(self.eval.weight);
         }
         for (g, &c) in self.plan.groupings.iter().enumerate() {
             let v = rec.get(c).unwrap_or(Cow::Borrowed(&[]));

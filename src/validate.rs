@@ -3,27 +3,17 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::Result;
 use serde::Serialize;
 
-use crate::analysis::{open_source, Options};
-use crate::codebook::Codebook;
-use crate::error::DataError;
-use crate::load::{
-    check_header, missing_column, read, schema_columns, Format, Header, Source, ENCODING_HINT,
-};
+use crate::codebook::{Codebook, Segment};
+use crate::error::{DataError, Error, Result};
+use crate::load::{header_columns, missing_column, schema_columns, Format, Header, Source, WeightChoice};
+use crate::pipeline::{open_source, Options, Prepared};
 use crate::plan::Plan;
-use crate::tabulate::{Dropped, Found, Issue, Pass, Settings, DUPLICATE_ID, NOT_UTF8, RAGGED};
-
-/// One problem, located.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Problem {
-    /// Spreadsheet row: the header is row 1.
-    pub row: Option<u64>,
-    pub column: Option<String>,
-    pub value: Option<String>,
-    pub message: String,
-}
+use crate::problems::{describe_at, lines_at, Found, Issue, Problem};
+use crate::record::{Consumer, Fields};
+use crate::tabulate::Settings;
+use crate::text::thousands;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Validation {
@@ -34,17 +24,6 @@ pub struct Validation {
     pub problems: Vec<Problem>,
     /// Problems found beyond those listed (see `--max-problems`).
     pub unlisted: u64,
-}
-
-impl From<DataError> for Problem {
-    fn from(e: DataError) -> Problem {
-        Problem {
-            row: e.row,
-            column: e.column,
-            value: None,
-            message: e.message,
-        }
-    }
 }
 
 impl Validation {
@@ -65,14 +44,14 @@ impl Validation {
             out.push_str(&format!(
                 "{}: … and {} more problems (raise --max-problems to list them)\n",
                 self.file,
-                crate::export::thousands(self.unlisted)
+                thousands(self.unlisted)
             ));
         }
         if self.valid {
             out.push_str(&format!(
                 "{}: valid ({} respondents, no problems)\n",
                 self.file,
-                crate::export::thousands(self.rows)
+                thousands(self.rows)
             ));
         } else {
             let rows: std::collections::BTreeSet<u64> =
@@ -81,7 +60,7 @@ impl Validation {
             out.push_str(&format!(
                 "{}: NOT valid: {} problem{} in {}{} row{}\n",
                 self.file,
-                crate::export::thousands(total),
+                thousands(total),
                 if total == 1 { "" } else { "s" },
                 if self.unlisted > 0 { "at least " } else { "" },
                 rows.len(),
@@ -90,131 +69,6 @@ impl Validation {
         }
         out
     }
-}
-
-/// Line numbers (1-based) of byte offsets in a file, for rows that span several lines.
-fn lines_at(src: &Source, offsets: &[u64]) -> Vec<u64> {
-    let Some(&last) = offsets.iter().max() else {
-        return Vec::new();
-    };
-    // Newlines counted a block at a time, each offset taken as the count passes it.
-    let mut order: Vec<usize> = (0..offsets.len()).collect();
-    order.sort_by_key(|&i| offsets[i]);
-    let mut lines = vec![0u64; offsets.len()];
-    let Ok(file) = std::fs::File::open(&src.path) else {
-        return lines;
-    };
-    let (mut at, mut newlines, mut next) = (0u64, 0u64, 0usize);
-    // A read error leaves the lines not reached at 0; the rows are still named.
-    let _ = crate::load::each_block(file, &src.name, |block| {
-        let end = at + block.len() as u64;
-        while next < order.len() && offsets[order[next]] <= end {
-            let upto = (offsets[order[next]] - at) as usize;
-            lines[order[next]] =
-                newlines + memchr::memchr_iter(b'\n', &block[..upto]).count() as u64 + 1;
-            next += 1;
-        }
-        newlines += memchr::memchr_iter(b'\n', block).count() as u64;
-        at = end;
-        Ok(next < order.len() && at < last)
-    });
-    lines
-}
-
-/// The row of a record, as the user sees it.
-fn row_of(header: &Header, found: &Found) -> u64 {
-    header.first_row + found.record
-}
-
-/// A problem in words, located by row and column (`line` given when a row spans lines).
-fn describe_at(
-    header: &Header,
-    plan: &Plan,
-    found: &Found,
-    file: &str,
-    line: Option<u64>,
-) -> DataError {
-    let row = row_of(header, found);
-    let at = match line {
-        Some(l) if l != row => format!(" (line {l})"),
-        _ => String::new(),
-    };
-    match &found.issue {
-        Issue::Ragged { fields } => DataError::new(
-            file,
-            format!(
-                "ragged row{at}: it has {fields} fields but the header has {}",
-                plan.width
-            ),
-        )
-        .row(row),
-        Issue::NotUtf8 => DataError::new(
-            file,
-            format!("the row{at} is not UTF-8 text; {ENCODING_HINT}"),
-        )
-        .row(row),
-        Issue::Check(v) => {
-            let check = &plan.checks[v.check];
-            let found = match &v.value {
-                Some(x) => format!("found '{x}'"),
-                None => "found an empty value".to_string(),
-            };
-            DataError::new(file, format!("expected {}, {found}", check.expected))
-                .row(row)
-                .column(check.column.clone())
-        }
-        Issue::UnterminatedQuote => DataError::new(
-            file,
-            format!(
-                "unterminated quote: a quoted field opens on this row{at} and its closing quote is never found, so the rest of the file was read as one field"
-            ),
-        )
-        .row(row),
-        Issue::DuplicateId { id, first_record } => DataError::new(
-            file,
-            format!(
-                "duplicate respondent ID '{id}': first on row {}",
-                header.first_row + first_record
-            ),
-        )
-        .row(row),
-    }
-}
-
-/// One problem as an error naming file, row (and line) and column.
-pub fn describe(src: &Source, header: &Header, plan: &Plan, found: &Found) -> DataError {
-    let line = (src.format == Format::Csv).then(|| lines_at(src, &[found.offset])[0]);
-    describe_at(header, plan, found, &src.name, line)
-}
-
-/// What `--lenient` left out, per reason.
-pub fn dropped(plan: &Plan, pass: &Pass) -> Vec<Dropped> {
-    let n = plan.checks.len();
-    let mut out: Vec<Dropped> = plan
-        .checks
-        .iter()
-        .zip(&pass.problem_counts)
-        .filter(|(_, &rows)| rows > 0)
-        .map(|(c, &rows)| Dropped {
-            column: Some(c.column.clone()),
-            reason: format!("not {}", c.expected),
-            rows,
-        })
-        .collect();
-    for (k, reason) in [
-        (RAGGED, "ragged row (wrong number of fields)"),
-        (NOT_UTF8, "not UTF-8 text"),
-        (DUPLICATE_ID, "repeats an earlier row's respondent ID"),
-    ] {
-        if pass.problem_counts[n + k] > 0 {
-            out.push(Dropped {
-                column: None,
-                reason: reason.into(),
-                rows: pass.problem_counts[n + k],
-            });
-        }
-    }
-    out
 }
 
 /// Rows broken in themselves (ragged, not UTF-8), for when the header is broken too.
@@ -234,8 +88,8 @@ impl Structure {
     }
 }
 
-impl crate::load::scan::Consumer for Structure {
-    fn record<F: crate::plan::Fields>(&mut self, rec: &F, offset: u64, index: u64) {
+impl Consumer for Structure {
+    fn record<F: Fields>(&mut self, rec: &F, offset: u64, index: u64) {
         let issue = if rec.len() != self.width {
             Issue::Ragged { fields: rec.len() }
         } else if !rec.is_utf8() {
@@ -262,8 +116,9 @@ impl crate::load::scan::Consumer for Structure {
     }
 }
 
-/// Checks `input` against `codebook`: header, structure, codes, weights, IDs, exclusion;
-/// lists up to `max_problems` problems with their location.
+/// Checks `input` against `codebook` as `table --by` every segment would: header,
+/// structure, codes, segment values, weights, IDs, exclusion; lists up to `max_problems`
+/// problems with their location.
 pub fn validate(
     input: &str,
     codebook: &Codebook,
@@ -272,87 +127,108 @@ pub fn validate(
 ) -> Result<Validation> {
     let src = open_source(input, codebook, opts)?;
     let file = src.name.clone();
-    let finish = |problems: Vec<Problem>, rows: u64, unlisted: u64| Validation {
-        file: file.clone(),
-        rows,
-        valid: problems.is_empty() && unlisted == 0,
-        problems,
-        unlisted,
-    };
-    let as_problem = |e: anyhow::Error| -> Result<Validation> {
-        match e.downcast::<DataError>() {
-            Ok(d) => Ok(finish(vec![d.into()], 0, 0)),
-            Err(e) => Err(e),
+    let finish = |mut problems: Vec<Problem>, rows: u64, unlisted: u64| {
+        // Header problems are limited as row problems are.
+        let unlisted = unlisted + problems.len().saturating_sub(max_problems) as u64;
+        problems.truncate(max_problems);
+        Validation {
+            file: file.clone(),
+            rows,
+            valid: problems.is_empty() && unlisted == 0,
+            problems,
+            unlisted,
         }
     };
-    // Every missing column at once, before the first-problem header check.
-    let columns = match src.format {
-        Format::Csv => crate::load::header_columns(&src, &codebook.input).map(|c| c.0),
-        _ => schema_columns(&src),
+    let columns = match header_problems(&src, codebook, opts, max_problems) {
+        Err(Error::Data(d)) => return Ok(finish(vec![d.into()], 0, 0)),
+        Err(e) => return Err(e),
+        Ok(Err(problems)) => return Ok(finish(problems, 0, 0)),
+        Ok(Ok(columns)) => columns,
     };
-    let columns = match columns {
-        Ok(c) => c,
-        Err(e) => return as_problem(e),
+    // Every segment in the file is tabulated and checked, as with `--by`.
+    let segments: Vec<&Segment> = codebook
+        .segments
+        .iter()
+        .filter(|s| columns.contains(&s.column))
+        .collect();
+    let prepared = match Prepared::new(codebook, src, &opts.weight, segments.clone(), &segments) {
+        Ok(p) => p,
+        Err(Error::Data(d)) => return Ok(finish(vec![d.into()], 0, 0)),
+        Err(e) => return Err(e),
+    };
+    let (problems, rows, unlisted) = row_problems(&prepared, max_problems)?;
+    Ok(finish(problems, rows, unlisted))
+}
+
+/// The header's columns, or every column the codebook needs that it lacks (segments
+/// included), with the rows that are broken in themselves.
+fn header_problems(
+    src: &Source,
+    codebook: &Codebook,
+    opts: &Options,
+    max_problems: usize,
+) -> Result<Result<Vec<String>, Vec<Problem>>> {
+    let columns = match src.format {
+        Format::Csv => header_columns(src, &codebook.input)?.0,
+        _ => schema_columns(src)?,
     };
     let weight_col = match &opts.weight {
-        crate::load::WeightChoice::None => None,
-        crate::load::WeightChoice::Column(c) => Some(c.clone()),
-        crate::load::WeightChoice::Codebook => codebook.weight.clone(),
+        WeightChoice::None => None,
+        WeightChoice::Column(c) => Some(c.clone()),
+        WeightChoice::Codebook => codebook.weight.clone(),
     };
-    let missing: Vec<Problem> = codebook
+    let mut missing: Vec<Problem> = codebook
         .needed_columns(weight_col.as_deref())
         .iter()
         .filter(|c| !columns.contains(c))
-        .map(|c| missing_column(&file, c, &columns, "required by the codebook").into())
+        .map(|c| missing_column(&src.name, c, &columns, "required by the codebook").into())
         .collect();
-    if !missing.is_empty() {
-        // The header is broken; still list the rows that are broken in themselves.
-        let mut problems = missing;
-        if src.format == Format::Csv {
-            let (_, data_start) = crate::load::header_columns(&src, &codebook.input)?;
-            let header = Header {
-                columns: columns.clone(),
-                weight: None,
-                data_start,
-                first_row: codebook.header_rows() as u64 + 1,
-            };
-            let plan = Plan::new(codebook, &columns, None, &[], &[]);
-            let found = crate::load::run(&src, &header, &plan, false, &|| {
-                Structure::new(columns.len(), max_problems)
-            })?;
-            let lines = lines_at(
-                &src,
-                &found.found.iter().map(|f| f.offset).collect::<Vec<_>>(),
-            );
-            for (f, line) in found.found.iter().zip(lines) {
-                problems.push(describe_at(&header, &plan, f, &file, Some(line)).into());
-            }
-            problems.sort_by_key(|p| p.row.unwrap_or(0));
-        }
-        return Ok(finish(problems, 0, 0));
-    }
-    let header = match check_header(&src, codebook, &opts.weight, &[]) {
-        Ok(h) => h,
-        Err(e) => return as_problem(e),
-    };
-    // Every segment that lists its values and is in the file is checked.
-    let segments: Vec<&crate::codebook::Segment> = codebook.segments.iter().collect();
-    let plan = Plan::new(
-        codebook,
-        &header.columns,
-        header.weight.as_deref(),
-        &[],
-        &segments,
+    missing.extend(
+        codebook
+            .segments
+            .iter()
+            .filter(|s| !columns.contains(&s.column))
+            .map(|s| {
+                let why = format!("segment '{}' of the codebook", s.id);
+                missing_column(&src.name, &s.column, &columns, &why).into()
+            }),
     );
+    if missing.is_empty() {
+        return Ok(Ok(columns));
+    }
+    // The header is broken; still list the rows that are broken in themselves.
+    let mut problems = missing;
+    if src.format == Format::Csv {
+        let (_, data_start) = header_columns(src, &codebook.input)?;
+        let header = Header {
+            columns: columns.clone(),
+            weight: None,
+            data_start,
+            first_row: codebook.header_rows() as u64 + 1,
+        };
+        let plan = Plan::structure(columns.len());
+        let found = crate::load::run(src, &header, &[], false, &|| {
+            Structure::new(columns.len(), max_problems)
+        })?;
+        let lines = lines_at(src, &found.found.iter().map(|f| f.offset).collect::<Vec<_>>());
+        for (f, line) in found.found.iter().zip(lines) {
+            problems.push(describe_at(&header, &plan, f, &src.name, Some(line)).into());
+        }
+        problems.sort_by_key(|p| p.row.unwrap_or(0));
+    }
+    Ok(Err(problems))
+}
+
+/// Every problem in the rows: listed up to `max_problems`, all counted.
+fn row_problems(prepared: &Prepared, max_problems: usize) -> Result<(Vec<Problem>, u64, u64)> {
     let settings = Settings {
-        lenient: true,
         max_problems,
         skip: Default::default(),
     };
-    let read = read(&src, &header, &plan, &settings)?;
-    src.unchanged()?;
-    let pass = read.pass;
-    let mut found: Vec<&Found> = pass.problems.iter().collect();
+    let read = prepared.read(&settings)?;
+    let (src, header, plan) = (&prepared.src, &prepared.header, &prepared.plan);
+    let pass = &read.pass;
+    let mut found: Vec<&Found> = pass.found().iter().collect();
     let mut merged = 0;
     if let Some(u) = &read.unterminated {
         // The ragged row it makes is the same problem.
@@ -361,39 +237,9 @@ pub fn validate(
         merged = (before - found.len()) as u64;
         found.push(u);
     }
-    // One line per repeated ID, at its first row, listing every row it is on.
-    let mut repeats: BTreeMap<&str, (u64, Vec<u64>)> = BTreeMap::new();
-    for f in &read.duplicates {
-        if let Issue::DuplicateId { id, first_record } = &f.issue {
-            let e = repeats
-                .entry(id.as_str())
-                .or_insert((*first_record, vec![header.first_row + first_record]));
-            e.1.push(header.first_row + f.record);
-        }
-    }
-    let mut repeat_found: Vec<(&str, u64, Vec<u64>)> = repeats
-        .into_iter()
-        .map(|(id, (first, rows))| (id, first, rows))
-        .collect();
-    repeat_found.sort_by_key(|(_, first, _)| *first);
-    let duplicate_problems: Vec<Problem> = repeat_found
-        .iter()
-        .map(|(id, first, rows)| {
-            let list: Vec<String> = rows.iter().map(|r| r.to_string()).collect();
-            Problem {
-                row: Some(header.first_row + first),
-                column: codebook.respondent_id.clone(),
-                value: Some(id.to_string()),
-                message: format!(
-                    "duplicate respondent ID '{id}': it appears on {} rows ({})",
-                    rows.len(),
-                    list.join(", ")
-                ),
-            }
-        })
-        .collect();
+    let repeats = repeated_ids(prepared, &read.duplicates);
     let lines = if src.format == Format::Csv {
-        lines_at(&src, &found.iter().map(|f| f.offset).collect::<Vec<_>>())
+        lines_at(src, &found.iter().map(|f| f.offset).collect::<Vec<_>>())
     } else {
         vec![0; found.len()]
     };
@@ -402,36 +248,64 @@ pub fn validate(
         .zip(&lines)
         .map(|(f, &line)| {
             let line = (src.format == Format::Csv).then_some(line);
-            let mut p = Problem::from(describe_at(&header, &plan, f, &file, line));
+            let mut p = Problem::from(describe_at(header, plan, f, &src.name, line));
             if let Issue::Check(v) = &f.issue {
                 p.value = v.value.clone();
             }
             p
         })
-        .chain(duplicate_problems)
+        .chain(repeats.iter().cloned())
         .take(max_problems)
         .collect();
-    let total_found = pass
-        .problem_counts
-        .iter()
-        .take(plan.checks.len() + DUPLICATE_ID)
-        .sum::<u64>()
-        + repeat_found.len() as u64
+    let total_found = pass.counts().in_rows()
+        + repeats.len() as u64
         + read.unterminated.is_some() as u64
         - merged;
     let unlisted = total_found.saturating_sub(problems.len() as u64);
-    let rows = pass.records;
-    let kept = rows - pass.problem_rows - pass.excluded_by.iter().sum::<u64>();
-    if rows > 0 && kept == 0 && problems.is_empty() {
-        problems.push(Problem {
-            row: None,
-            column: codebook.exclude.first().map(|e| e.column.clone()),
-            value: None,
-            message: format!(
-                "all {rows} respondents are excluded by the screener; nothing is left to tabulate"
-            ),
-        });
+    let rows = pass.records();
+    if problems.is_empty() {
+        if let Some(e) = prepared.all_excluded(rows, pass.excluded(), pass.counts().rows()) {
+            problems.push(Problem {
+                row: None,
+                ..e.into()
+            });
+        }
     }
     problems.sort_by_key(|p| p.row.unwrap_or(0));
-    Ok(finish(problems, rows, unlisted))
+    Ok((problems, rows, unlisted))
+}
+
+/// One problem per repeated respondent ID, at its first row, listing every row it is on.
+fn repeated_ids(prepared: &Prepared, duplicates: &[Found]) -> Vec<Problem> {
+    let first_row = prepared.header.first_row;
+    let mut repeats: BTreeMap<&str, (u64, Vec<u64>)> = BTreeMap::new();
+    for f in duplicates {
+        if let Issue::DuplicateId { id, first_record } = &f.issue {
+            let e = repeats
+                .entry(id.as_str())
+                .or_insert((*first_record, vec![first_row + first_record]));
+            e.1.push(first_row + f.record);
+        }
+    }
+    let mut repeats: Vec<(&str, u64, Vec<u64>)> = repeats
+        .into_iter()
+        .map(|(id, (first, rows))| (id, first, rows))
+        .collect();
+    repeats.sort_by_key(|(_, first, _)| *first);
+    repeats
+        .iter()
+        .map(|(id, first, rows)| {
+            let list: Vec<String> = rows.iter().map(|r| r.to_string()).collect();
+            Problem {
+                row: Some(first_row + first),
+                column: prepared.codebook.respondent_id.clone(),
+                value: Some(id.to_string()),
+                message: format!(
+                    "duplicate respondent ID '{id}': it appears on {} rows ({})",
+                    rows.len(),
+                    list.join(", ")
+                ),
+            }
+        })
+        .collect()
 }

@@ -1,7 +1,7 @@
 //! Where everything goes. Text is measured with the embedded font and wrapped, and every
 //! height follows from the wrapped text, so no label is clipped or overlaps at any length.
 
-use anyhow::{anyhow, Result};
+use crate::error::{Error, Result};
 use plotters::style::{FontDesc, FontFamily, FontStyle};
 
 use super::words::{base, number, words};
@@ -84,7 +84,7 @@ pub fn text_width(text: &str, size: f64, bold: bool) -> Result<f64> {
     };
     let (w, _) = FontDesc::new(FontFamily::Name(FAMILY), size, style)
         .box_size(text)
-        .map_err(|e| anyhow!("measuring text: {e:?}"))?;
+        .map_err(|e| Error::Output(format!("measuring text: {e:?}")))?;
     Ok(w as f64)
 }
 
@@ -463,10 +463,10 @@ impl Layout {
         }
         let height = (y + margin * 0.75).round();
         if height > MAX_HEIGHT * s {
-            anyhow::bail!(
+            return Err(Error::Output(format!(
                 "the chart would be {height} pixels tall (at most {}): too many items or lines to draw; use `concerns table`",
                 MAX_HEIGHT * s
-            );
+            )));
         }
         Ok(Layout {
             width: width as u32,

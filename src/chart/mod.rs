@@ -7,7 +7,7 @@ mod words;
 
 use std::sync::Once;
 
-use anyhow::{anyhow, bail, Result};
+use crate::error::{Error, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -57,10 +57,30 @@ impl ChartFormat {
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ChartOptions {
-    /// Draw 95% intervals as whiskers.
-    pub ci: bool,
+    /// Draw the confidence intervals as whiskers.
+    ci: bool,
     /// Size multiplier; 1 gives a 1600 px wide PNG.
-    pub scale: f64,
+    scale: f64,
+}
+
+impl ChartOptions {
+    /// Options with whiskers or not, at `scale` (0.25 to 8).
+    pub fn new(ci: bool, scale: f64) -> Result<ChartOptions> {
+        if !(scale.is_finite() && (0.25..=8.0).contains(&scale)) {
+            return Err(Error::Usage(format!(
+                "--scale must be between 0.25 and 8, got {scale}"
+            )));
+        }
+        Ok(ChartOptions { ci, scale })
+    }
+
+    pub fn ci(&self) -> bool {
+        self.ci
+    }
+
+    pub fn scale(&self) -> f64 {
+        self.scale
+    }
 }
 
 impl Default for ChartOptions {
@@ -100,18 +120,15 @@ pub fn render(
     format: ChartFormat,
 ) -> Result<Vec<u8>> {
     register_fonts();
-    if !(opts.scale.is_finite() && (0.25..=8.0).contains(&opts.scale)) {
-        bail!("--scale must be between 0.25 and 8, got {}", opts.scale);
-    }
     let figure = results
         .questions
         .iter()
         .position(|q| q.id == question)
-        .ok_or_else(|| anyhow!("no question '{question}' in the results"))?;
+        .ok_or_else(|| Error::Usage(format!("no question '{question}' in the results")))?;
     let layout = Layout::new(results, figure, opts)?;
     // Drawing never ends the process: a panic in a drawing library is an error.
     crate::error::no_panic(
-        || anyhow!("drawing the chart of '{question}' failed"),
+        || Error::Output(format!("drawing the chart of '{question}' failed")),
         || draw_format(&layout, format),
     )
 }
@@ -125,7 +142,7 @@ fn draw_format(layout: &Layout, format: ChartFormat) -> Result<Vec<u8>> {
                 let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
                 draw(&root, layout, TextMode::Svg)?;
                 root.present()
-                    .map_err(|e| anyhow!("drawing the SVG: {e:?}"))?;
+                    .map_err(|e| Error::Output(format!("drawing the SVG: {e:?}")))?;
             }
             Ok(svg.into_bytes())
         }
@@ -135,7 +152,7 @@ fn draw_format(layout: &Layout, format: ChartFormat) -> Result<Vec<u8>> {
                 let root = BitMapBackend::with_buffer(&mut pixels, (w, h)).into_drawing_area();
                 draw(&root, layout, TextMode::Raster)?;
                 root.present()
-                    .map_err(|e| anyhow!("drawing the PNG: {e:?}"))?;
+                    .map_err(|e| Error::Output(format!("drawing the PNG: {e:?}")))?;
             }
             encode_png(&pixels, w, h)
         }
@@ -147,7 +164,7 @@ fn encode_png(pixels: &[u8], w: u32, h: u32) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     image::codecs::png::PngEncoder::new(&mut out)
         .write_image(pixels, w, h, image::ColorType::Rgb8)
-        .map_err(|e| anyhow!("encoding the PNG: {e}"))?;
+        .map_err(|e| Error::Output(format!("encoding the PNG: {e}")))?;
     Ok(out)
 }
 
@@ -178,7 +195,7 @@ fn raster_text<DB: DrawingBackend>(
 ) -> Result<()> {
     use ab_glyph::{point, Font, FontRef, PxScale, ScaleFont};
     let font =
-        FontRef::try_from_slice(font_bytes(l.bold)).map_err(|e| anyhow!("embedded font: {e}"))?;
+        FontRef::try_from_slice(font_bytes(l.bold)).map_err(|e| Error::Output(format!("embedded font: {e}")))?;
     let scale = PxScale::from(l.size as f32);
     let scaled = font.as_scaled(scale);
     let baseline = l.y as f32 + scaled.ascent() * CAP_TO_ASCENT / 2.0;
@@ -204,7 +221,7 @@ fn raster_text<DB: DrawingBackend>(
                     result = root.draw_pixel(at, &color.mix(coverage.min(1.0) as f64));
                 }
             });
-            result.map_err(|e| anyhow!("drawing text: {e:?}"))?;
+            result.map_err(|e| Error::Output(format!("drawing text: {e:?}")))?;
         }
     }
     Ok(())
@@ -218,7 +235,7 @@ fn draw<DB: DrawingBackend>(
     l: &Layout,
     text: TextMode,
 ) -> Result<()> {
-    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| anyhow!("drawing the chart: {e:?}");
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| Error::Output(format!("drawing the chart: {e:?}"));
     root.fill(&WHITE).map_err(err)?;
     let line = |l: &Line, color: RGBColor| -> Result<()> {
         match text {

@@ -1,16 +1,16 @@
 use std::path::PathBuf;
 
-use anyhow::Result;
 use concerns::analyse;
 use concerns::chart::{self, ChartFormat, ChartOptions};
-use concerns::error::{exit, UsageError};
+use concerns::error::exit;
+use concerns::{Error, Result};
 use concerns::output::write_atomic;
 
 use super::Common;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Respondent-level CSV (`-` for standard input).
+    /// Respondent-level data: CSV, Parquet or SPSS .sav/.zsav (`-` for standard input).
     pub data: String,
     /// Output file: `.svg` or `.png`.
     #[arg(short, long, value_name = "FILE")]
@@ -27,7 +27,7 @@ pub struct Args {
 /// Chart options shared by `chart` and `report`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct Look {
-    /// Draw 95% confidence intervals as whiskers.
+    /// Draw the confidence intervals as whiskers.
     #[arg(long)]
     pub ci: bool,
     /// Size multiplier (1 = 1600 px wide PNG).
@@ -37,23 +37,13 @@ pub struct Look {
 
 impl Look {
     pub fn options(&self) -> Result<ChartOptions> {
-        if !(self.scale.is_finite() && (0.25..=8.0).contains(&self.scale)) {
-            return Err(UsageError(format!(
-                "--scale must be between 0.25 and 8, got {}",
-                self.scale
-            ))
-            .into());
-        }
-        Ok(ChartOptions {
-            ci: self.ci,
-            scale: self.scale,
-        })
+        ChartOptions::new(self.ci, self.scale)
     }
 }
 
 pub fn run(args: Args) -> Result<i32> {
     let format = ChartFormat::from_path(&args.output).ok_or_else(|| {
-        UsageError(format!(
+        Error::Usage(format!(
             "{}: the chart file must end in .svg or .png",
             args.output.display()
         ))
@@ -62,17 +52,16 @@ pub fn run(args: Args) -> Result<i32> {
     let codebook = args.common.codebook(&args.data)?;
     if codebook.question(&args.question).is_none() {
         let ids: Vec<&str> = codebook.questions.iter().map(|q| q.id.as_str()).collect();
-        return Err(UsageError(format!(
+        return Err(Error::Usage(format!(
             "--question {}: no such question; the codebook has {}",
             args.question,
             ids.join(", ")
-        ))
-        .into());
+        )));
     }
     let results = analyse(&args.data, &codebook, &args.common.options())?;
     super::print_warnings(&results);
     let bytes = chart::render(&results, &args.question, &opts, format)?;
-    write_atomic(&args.output, |w| Ok(w.write_all(&bytes)?))?;
+    write_atomic(&args.output, |w| w.write_all(&bytes))?;
     eprintln!("wrote {}", args.output.display());
     Ok(exit::OK)
 }

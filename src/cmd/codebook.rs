@@ -1,8 +1,8 @@
 use std::path::PathBuf;
 
-use anyhow::Result;
 use clap::Subcommand;
 use concerns::error::exit;
+use concerns::Result;
 use concerns::guess::{guess, guess_spss};
 use concerns::load::Format;
 use concerns::load::Source;

@@ -10,11 +10,11 @@ pub mod validate;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
-use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
 use concerns::load::WeightChoice;
 use concerns::stats::Adjust;
-use concerns::{Codebook, Options};
+use concerns::error::IoContext;
+use concerns::{Codebook, Options, Result};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -82,7 +82,7 @@ pub struct Common {
 }
 
 fn parse_delimiter(s: &str) -> Result<u8, String> {
-    concerns::analysis::delimiter_byte(s)
+    concerns::pipeline::delimiter_byte(s)
         .ok_or_else(|| format!("'{s}' is not a delimiter: use ',', ';', 'tab' or '|'"))
 }
 
@@ -164,7 +164,7 @@ pub fn print_stdout(text: &str) -> Result<()> {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        r => Ok(r?),
+        r => r.io(|| "writing to standard output".into()),
     }
 }
 

@@ -1,16 +1,15 @@
 use std::path::PathBuf;
 
-use anyhow::Result;
 use concerns::error::exit;
 use concerns::export::Format;
-use concerns::{analyse, report};
+use concerns::{analyse, report, Result};
 
 use super::chart::Look;
 use super::{print_stdout, stdout_color, Common};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Respondent-level CSV (`-` for standard input).
+    /// Respondent-level data: CSV, Parquet or SPSS .sav/.zsav (`-` for standard input).
     pub data: String,
     /// Directory to write the report into.
     #[arg(long, default_value = "reports")]

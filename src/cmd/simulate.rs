@@ -1,7 +1,7 @@
 use std::path::PathBuf;
 
-use anyhow::Result;
-use concerns::error::{exit, UsageError};
+use concerns::error::{exit, IoContext};
+use concerns::{Error, Result};
 use concerns::output::write_atomic;
 use concerns::simulate::{simulate, SimOptions, DEFAULT_N, DEFAULT_SEED};
 
@@ -20,7 +20,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<i32> {
     if args.n == 0 {
-        return Err(UsageError("--n must be at least 1".into()).into());
+        return Err(Error::Usage("--n must be at least 1".into()));
     }
     let opts = SimOptions {
         n: args.n,
@@ -30,13 +30,9 @@ pub fn run(args: Args) -> Result<i32> {
         Some(path) => write_atomic(path, |w| simulate(opts, w))?,
         None => {
             let stdout = std::io::stdout().lock();
-            if let Err(e) = simulate(opts, std::io::BufWriter::new(stdout)) {
-                let broken_pipe = e
-                    .downcast_ref::<csv::Error>()
-                    .is_some_and(|c| matches!(c.kind(), csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe));
-                if !broken_pipe {
-                    return Err(e);
-                }
+            match simulate(opts, std::io::BufWriter::new(stdout)) {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+                r => r.io(|| "writing to standard output".into())?,
             }
         }
     }

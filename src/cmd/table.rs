@@ -1,6 +1,5 @@
-use anyhow::Result;
 use clap::ValueEnum;
-use concerns::analyse;
+use concerns::{analyse, Result};
 use concerns::error::exit;
 use concerns::export::Format;
 
@@ -8,7 +7,7 @@ use super::{print_stdout, stdout_color, Common};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Respondent-level CSV (`-` for standard input).
+    /// Respondent-level data: CSV, Parquet or SPSS .sav/.zsav (`-` for standard input).
     pub data: String,
     /// Output format.
     #[arg(long, short, value_enum, default_value_t = FormatArg::Table)]
@@ -22,7 +21,9 @@ pub enum FormatArg {
     Table,
     Json,
     Csv,
-    Md,
+    /// Markdown (`md` also accepted).
+    #[value(alias = "md")]
+    Markdown,
 }
 
 impl From<FormatArg> for Format {
@@ -31,7 +32,7 @@ impl From<FormatArg> for Format {
             FormatArg::Table => Format::Table,
             FormatArg::Json => Format::Json,
             FormatArg::Csv => Format::Csv,
-            FormatArg::Md => Format::Markdown,
+            FormatArg::Markdown => Format::Markdown,
         }
     }
 }

@@ -1,16 +1,16 @@
-use anyhow::Result;
 use concerns::error::exit;
 use concerns::validate::validate;
+use concerns::Result;
 
 use super::{print_stdout, Common};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Respondent-level CSV (`-` for standard input).
+    /// Respondent-level data: CSV, Parquet or SPSS .sav/.zsav (`-` for standard input).
     pub data: String,
-    /// `text` (one line per problem, then a verdict) or `json`.
-    #[arg(long, short, default_value = "text", value_parser = ["text", "json"])]
-    pub format: String,
+    /// Output format.
+    #[arg(long, short, value_enum, default_value_t = FormatArg::Text)]
+    pub format: FormatArg,
     /// Problems listed with their row at most (all are counted).
     #[arg(long, default_value_t = 10_000)]
     pub max_problems: usize,
@@ -18,14 +18,20 @@ pub struct Args {
     pub common: Common,
 }
 
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum FormatArg {
+    /// One line per problem, then the verdict.
+    Text,
+    Json,
+}
+
 pub fn run(args: Args) -> Result<i32> {
     let codebook = args.common.codebook(&args.data)?;
     let opts = args.common.options();
     let v = validate(&args.data, &codebook, &opts, args.max_problems)?;
-    let text = if args.format == "json" {
-        serde_json::to_string_pretty(&v)? + "\n"
-    } else {
-        v.to_text()
+    let text = match args.format {
+        FormatArg::Json => serde_json::to_string_pretty(&v)? + "\n",
+        FormatArg::Text => v.to_text(),
     };
     print_stdout(&text)?;
     Ok(if v.valid { exit::OK } else { exit::DATA })

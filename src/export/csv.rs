@@ -1,4 +1,4 @@
-use anyhow::Result;
+use crate::error::{Error, Result};
 
 use super::Exporter;
 use crate::results::{ItemResult, QuestionBase, Results};
@@ -86,6 +86,10 @@ impl Exporter for CsvExporter {
                 }
             }
         }
-        Ok(String::from_utf8(w.into_inner()?)?)
+        let bytes = w
+            .into_inner()
+            .map_err(|e| Error::Output(format!("writing CSV failed: {}", e.error())))?;
+        // Every cell came from a String.
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
     }
 }

@@ -1,4 +1,4 @@
-use anyhow::Result;
+use crate::error::Result;
 
 use super::Exporter;
 use crate::results::Results;

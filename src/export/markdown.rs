@@ -1,6 +1,6 @@
 use std::fmt::Write;
 
-use anyhow::Result;
+use crate::error::Result;
 
 use super::banner::{any_groups, banner, legend};
 use super::{base_line, exclusion_line, interval, percent, thousands, Exporter};

@@ -7,9 +7,10 @@ mod markdown;
 mod summary;
 mod table;
 
-use anyhow::Result;
+use crate::error::Result;
 
 use crate::results::Results;
+pub use crate::text::{respondents, thousands};
 
 pub use self::csv::CsvExporter;
 pub use self::json::JsonExporter;
@@ -57,28 +58,6 @@ pub(crate) fn interval(low: Option<f64>, high: Option<f64>) -> String {
         (Some(l), Some(h)) => format!("{:.1}–{:.1}", l * 100.0, h * 100.0),
         _ => "–".into(),
     }
-}
-
-/// 5140 → "5,140"; thousands separators for bases.
-pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
-}
-
-/// "1 respondent", "5,140 respondents".
-pub fn respondents(n: u64) -> String {
-    format!(
-        "{} {}",
-        thousands(n),
-        if n == 1 { "respondent" } else { "respondents" }
-    )
 }
 
 /// A weighted base to one decimal, with thousands separators.

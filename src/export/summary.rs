@@ -1,6 +1,6 @@
 use std::fmt::Write;
 
-use anyhow::Result;
+use crate::error::Result;
 
 use super::markdown::question_table;
 use super::{percent, thousands, thousands_f, Exporter};

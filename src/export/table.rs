@@ -1,6 +1,6 @@
 use std::fmt::Write;
 
-use anyhow::Result;
+use crate::error::Result;
 use comfy_table::{
     presets::UTF8_FULL_CONDENSED, Attribute, Cell, CellAlignment, Color, ContentArrangement, Table,
 };

@@ -4,13 +4,13 @@
 
 use std::borrow::Cow;
 
-use anyhow::{anyhow, Result};
+use crate::error::{Error, Result};
 use polars::prelude::*;
 
-use super::scan::Consumer;
+use crate::record::Consumer;
 use super::{Header, Source};
 use crate::error::DataError;
-use crate::plan::Fields;
+use crate::record::Fields;
 
 /// Rows converted to text at a time, to bound memory on large files.
 const BLOCK: usize = 1 << 16;
@@ -79,7 +79,7 @@ pub fn number_text(x: f64) -> String {
     }
 }
 
-fn polars_error(src: &Source, e: PolarsError) -> anyhow::Error {
+fn polars_error(src: &Source, e: PolarsError) -> Error {
     let s = e.to_string();
     let first = s.lines().next().unwrap_or_default().trim();
     DataError::new(&src.name, format!("cannot read the file: {first}")).into()
@@ -141,7 +141,7 @@ fn path_of(src: &Source) -> Result<PlRefPath> {
     let p = src
         .path
         .to_str()
-        .ok_or_else(|| anyhow!("{}: the path is not valid UTF-8", src.name))?;
+        .ok_or_else(|| DataError::new(&src.name, "the path is not valid UTF-8"))?;
     Ok(PlRefPath::new(p))
 }
 
@@ -154,7 +154,7 @@ fn parquet_scan(src: &Source) -> Result<LazyFrame> {
 }
 
 /// The error for a Parquet file polars cannot read (or panics on).
-fn not_parquet(src: &Source, why: &str) -> anyhow::Error {
+fn not_parquet(src: &Source, why: &str) -> Error {
     DataError::new(&src.name, format!("not a valid Parquet file: {why}")).into()
 }
 

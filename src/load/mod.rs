@@ -6,17 +6,18 @@ pub mod frame;
 pub mod scan;
 pub mod spss;
 
+#[cfg(test)]
+mod engines;
+
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use crate::error::{Error, IoContext, Result};
 use sha2::{Digest, Sha256};
 
 use crate::codebook::{Codebook, ColumnNames, InputLayout, JOINED_SEPARATOR};
-use crate::error::{DataError, UsageError};
-use crate::plan::Plan;
-use crate::tabulate::{repeated, Found, IdDigests, IdRows, Issue, Pass, Settings, DUPLICATE_ID};
-use scan::Consumer;
+use crate::error::DataError;
+use crate::record::Consumer;
 
 /// What kind of file an input is, from its first bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,7 +111,7 @@ impl Spool {
         #[cfg(target_os = "linux")]
         {
             use std::os::fd::AsRawFd;
-            let file = tempfile::tempfile().with_context(fail)?;
+            let file = tempfile::tempfile().io(fail)?;
             let path = PathBuf::from(format!("/proc/self/fd/{}", file.as_raw_fd()));
             if let Ok(writer) = std::fs::OpenOptions::new().write(true).open(&path) {
                 return Ok((
@@ -123,9 +124,9 @@ impl Spool {
                 ));
             }
         }
-        let named = tempfile::NamedTempFile::new().with_context(fail)?;
-        let writer = named.reopen().with_context(fail)?;
-        let file = named.reopen().with_context(fail)?;
+        let named = tempfile::NamedTempFile::new().io(fail)?;
+        let writer = named.reopen().io(fail)?;
+        let file = named.reopen().io(fail)?;
         Ok((
             Spool {
                 path: named.path().to_path_buf(),
@@ -190,11 +191,11 @@ fn spool_stream(input: impl Read, name: &str) -> Result<Spool> {
             .into());
         }
         out.write_all(block)
-            .with_context(|| format!("cannot copy {name} to a temporary file"))?;
+            .io(|| format!("cannot copy {name} to a temporary file"))?;
         Ok(true)
     })?;
     out.flush()
-        .with_context(|| format!("cannot copy {name} to a temporary file"))?;
+        .io(|| format!("cannot copy {name} to a temporary file"))?;
     Ok(spool)
 }
 
@@ -212,7 +213,7 @@ fn transcode(from: &Path, enc: &'static encoding_rs::Encoding, name: &str) -> Re
             text.clear();
             let (result, read, _) = decoder.decode_to_string(rest, &mut text, last);
             out.write_all(text.as_bytes())
-                .with_context(|| format!("cannot transcode {name}"))?;
+                .io(|| format!("cannot transcode {name}"))?;
             rest = &rest[read..];
             if result == encoding_rs::CoderResult::InputEmpty {
                 return Ok(true);
@@ -222,7 +223,7 @@ fn transcode(from: &Path, enc: &'static encoding_rs::Encoding, name: &str) -> Re
     each_block(input, name, |block| decode(block, false))?;
     decode(&[], true)?;
     out.flush()
-        .with_context(|| format!("cannot transcode {name}"))?;
+        .io(|| format!("cannot transcode {name}"))?;
     Ok(spool)
 }
 
@@ -249,7 +250,7 @@ impl Source {
     /// UTF-8, and settles the delimiter (`None`: detect).
     pub fn open(input: &str, encoding: &str, delimiter: Option<u8>) -> Result<Source> {
         let enc = encoding_for(encoding).ok_or_else(|| {
-            UsageError(format!(
+            Error::Usage(format!(
                 "--encoding {encoding}: unknown encoding (try utf-8, windows-1251, latin-1)"
             ))
         })?;
@@ -362,7 +363,7 @@ impl Source {
 
 /// SHA-256 of the input as given (lowercase hex) and, for a CSV, the number of quote characters in what
 /// the scanner reads: an odd number means a quoted field is never closed.
-fn digest(src: &Source, count_quotes: bool) -> Result<(String, u64)> {
+pub(crate) fn digest(src: &Source, count_quotes: bool) -> Result<(String, u64)> {
     let read_err =
         |e: std::io::Error| DataError::new(&src.name, format!("cannot read the file: {e}"));
     let mut hasher = Sha256::new();
@@ -680,18 +681,8 @@ pub fn check_header(
 }
 
 pub(crate) fn missing_column(file: &str, wanted: &str, columns: &[String], why: &str) -> DataError {
-    let closest = columns
-        .iter()
-        .map(|c| {
-            (
-                strsim::normalized_damerau_levenshtein(&c.to_lowercase(), &wanted.to_lowercase()),
-                c,
-            )
-        })
-        .filter(|(score, _)| *score >= 0.6)
-        .max_by(|a, b| a.0.total_cmp(&b.0));
-    let hint = match closest {
-        Some((_, c)) => format!("; did you mean '{c}'?"),
+    let hint = match crate::text::closest(wanted, columns.iter().map(String::as_str)) {
+        Some(c) => format!("; did you mean '{c}'?"),
         None => String::new(),
     };
     DataError::new(
@@ -700,63 +691,6 @@ pub(crate) fn missing_column(file: &str, wanted: &str, columns: &[String], why: 
     )
     .row(1)
     .column(wanted)
-}
-
-/// The outcome of reading an input once.
-pub struct Outcome<'p> {
-    pub pass: Pass<'p>,
-    pub sha256: String,
-    /// A quoted field opens on the file's last record and never closes (CSV only).
-    pub unterminated: Option<Found>,
-    /// Every row whose respondent ID appeared on an earlier row.
-    pub duplicates: Vec<Found>,
-}
-
-/// Runs one pass of `plan` over the input, hashing it alongside, then names the rows of
-/// any repeated respondent ID (a second, narrow pass, only when there are some).
-pub fn read<'p>(
-    src: &Source,
-    header: &Header,
-    plan: &'p Plan,
-    settings: &'p Settings,
-) -> Result<Outcome<'p>> {
-    let (pass, sha) = std::thread::scope(|s| {
-        let hash = s.spawn(|| digest(src, src.format == Format::Csv));
-        let pass = run(src, header, plan, true, &|| Pass::new(plan, settings));
-        let sha = hash
-            .join()
-            .unwrap_or_else(|_| Err(anyhow::anyhow!("reading the input failed")));
-        (pass, sha)
-    });
-    let mut pass = pass?;
-    let (sha256, quotes) = sha?;
-    let unterminated = match pass.last_record {
-        Some((record, offset)) if !quotes.is_multiple_of(2) => Some(Found {
-            record,
-            offset,
-            issue: Issue::UnterminatedQuote,
-        }),
-        _ => None,
-    };
-    let repeated = match pass.repeated_ids() {
-        Some(r) => r,
-        None => {
-            let mut all = run(src, header, plan, false, &|| IdDigests::new(plan))?.digests;
-            repeated(&mut all)
-        }
-    };
-    let duplicates = if repeated.is_empty() {
-        Vec::new()
-    } else {
-        run(src, header, plan, false, &|| IdRows::new(plan, &repeated))?.later_occurrences()
-    };
-    pass.problem_counts[plan.checks.len() + DUPLICATE_ID] = duplicates.len() as u64;
-    Ok(Outcome {
-        pass,
-        sha256,
-        unterminated,
-        duplicates,
-    })
 }
 
 /// Threads for the scanner: every core.
@@ -816,18 +750,10 @@ fn progress_bar(src: &Source, len: u64) -> Option<Progress> {
 pub fn run<C: Consumer>(
     src: &Source,
     header: &Header,
-    plan: &Plan,
+    needed: &[usize],
     show_progress: bool,
     make: &(dyn Fn() -> C + Sync),
 ) -> Result<C> {
-    let fail = |e: anyhow::Error| -> anyhow::Error {
-        if e.is::<DataError>() {
-            e
-        } else {
-            DataError::new(&src.name, format!("{e:#}")).into()
-        }
-    };
-    let needed = needed_positions(plan, header.columns.len());
     match src.format {
         Format::Csv => {
             let file = scan::CsvFile {
@@ -847,7 +773,7 @@ pub fn run<C: Consumer>(
                     b.inc(n)
                 }
             })
-            .map_err(fail)?;
+            .map_err(|e| DataError::new(&src.name, e))?;
             if let Some(b) = bar {
                 b.bar.finish_and_clear();
             }
@@ -855,21 +781,13 @@ pub fn run<C: Consumer>(
         }
         Format::Parquet => {
             let mut c = make();
-            frame::parquet(src, header, &needed, &mut c).map_err(fail)?;
+            frame::parquet(src, header, needed, &mut c)?;
             Ok(c)
         }
         Format::Spss => {
             let mut c = make();
-            spss::records(src, header, &needed, &mut c).map_err(fail)?;
+            spss::records(src, header, needed, &mut c)?;
             Ok(c)
         }
     }
-}
-
-/// Header positions the plan reads, in ascending order.
-fn needed_positions(plan: &Plan, width: usize) -> Vec<usize> {
-    let mut v: Vec<usize> = plan.columns().into_iter().filter(|&c| c < width).collect();
-    v.sort_unstable();
-    v.dedup();
-    v
 }

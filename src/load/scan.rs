@@ -16,26 +16,20 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 
-use anyhow::{anyhow, Result};
+/// What went wrong, in words; the caller names the file.
+type Result<T> = std::result::Result<T, String>;
+
+fn io(e: std::io::Error) -> String {
+    format!("cannot read the file: {e}")
+}
 use simd_csv::{ZeroCopyByteRecord, ZeroCopyReaderBuilder};
 
 use super::MAX_RECORD;
-use crate::plan::Fields;
+use crate::record::{Consumer, Fields};
 
 /// Bytes per chunk. Large enough that per-chunk work is negligible, small enough that
 /// two cores share the work of a 70 MB file evenly.
 pub const CHUNK: u64 = 4 << 20;
-
-/// Receives the records of one chunk, in order.
-pub trait Consumer: Send {
-    /// `offset`: byte offset of the record in the file (its number for inputs without
-    /// bytes); `index`: its number within the chunk.
-    fn record<F: Fields>(&mut self, rec: &F, offset: u64, index: u64);
-    /// Appends the next chunk's results; `before` records came before that chunk.
-    fn absorb(&mut self, next: Self, before: u64)
-    where
-        Self: Sized;
-}
 
 impl Fields for ZeroCopyByteRecord<'_> {
     fn len(&self) -> usize {
@@ -78,11 +72,11 @@ fn line_start(file: &mut File, at: u64, len: u64) -> Result<u64> {
     if at == 0 {
         return Ok(0);
     }
-    file.seek(SeekFrom::Start(at - 1))?;
+    file.seek(SeekFrom::Start(at - 1)).map_err(io)?;
     let mut buf = vec![0u8; 64 * 1024];
     let mut pos = at - 1;
     loop {
-        let n = file.read(&mut buf)?;
+        let n = file.read(&mut buf).map_err(io)?;
         if n == 0 {
             return Ok(len);
         }
@@ -100,8 +94,8 @@ fn parse_chunk<C: Consumer>(
     stop: u64,
     mut consumer: C,
 ) -> Result<Chunk<C>> {
-    let mut file = File::open(f.path)?;
-    let len = file.metadata()?.len();
+    let mut file = File::open(f.path).map_err(io)?;
+    let len = file.metadata().map_err(io)?.len();
     if start >= len {
         return Ok(Chunk {
             consumer,
@@ -110,7 +104,7 @@ fn parse_chunk<C: Consumer>(
             end: start,
         });
     }
-    file.seek(SeekFrom::Start(start))?;
+    file.seek(SeekFrom::Start(start)).map_err(io)?;
     // No record may run more than MAX_RECORD past the chunk: the reader's buffer stays
     // bounded whatever the file holds.
     let limit = stop.saturating_sub(start).saturating_add(MAX_RECORD);
@@ -121,7 +115,7 @@ fn parse_chunk<C: Consumer>(
         .buffer_capacity(1 << 18)
         .from_reader(file.take(limit));
     let too_long = |at: u64| {
-        anyhow!(
+        format!(
             "the record at byte {at} is longer than {} MiB (is a quote never closed?)",
             MAX_RECORD >> 20
         )
@@ -136,7 +130,7 @@ fn parse_chunk<C: Consumer>(
         }
         match reader
             .read_byte_record()
-            .map_err(|e| anyhow!("cannot read as CSV: {e}"))?
+            .map_err(|e| format!("cannot read as CSV: {e}"))?
         {
             Some(rec) => {
                 if rec.as_slice().len() as u64 > MAX_RECORD {
@@ -171,7 +165,7 @@ pub fn scan<C: Consumer>(
     make: &(dyn Fn() -> C + Sync),
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<C> {
-    let len = std::fs::metadata(f.path)?.len();
+    let len = std::fs::metadata(f.path).map_err(io)?.len();
     let size = len.saturating_sub(f.data_start);
     let n = size.div_ceil(f.chunk).max(1) as usize;
     let bound = |i: usize| (f.data_start + i as u64 * f.chunk).min(len);
@@ -201,7 +195,7 @@ pub fn scan<C: Consumer>(
                         return;
                     }
                     let chunk = match &mut file {
-                        Err(e) => Err(anyhow!("cannot open the file: {e}")),
+                        Err(e) => Err(format!("cannot open the file: {e}")),
                         Ok(file) => {
                             let start = if i == 0 {
                                 Ok(f.data_start)
@@ -227,17 +221,17 @@ pub fn scan<C: Consumer>(
             let taken = {
                 let mut guard = slots
                     .lock()
-                    .map_err(|_| anyhow!("a scanning thread failed"))?;
+                    .map_err(|_| format!("a scanning thread failed"))?;
                 loop {
                     if let Some(chunk) = guard[i].take() {
                         break chunk;
                     }
                     if alive.load(Ordering::SeqCst) == 0 {
-                        return Err(anyhow!("a scanning thread failed"));
+                        return Err(format!("a scanning thread failed"));
                     }
                     guard = ready
                         .wait(guard)
-                        .map_err(|_| anyhow!("a scanning thread failed"))?;
+                        .map_err(|_| format!("a scanning thread failed"))?;
                 }
             };
             let chunk = match taken {

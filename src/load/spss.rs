@@ -3,18 +3,18 @@
 //! user-missing are empty, as SPSS treats them. The file's own metadata (value labels,
 //! variable labels, multiple-response sets) feeds `concerns codebook init`.
 
-use anyhow::Result;
+use crate::error::{Error, Result};
 use arrow::array::{Array, Float64Array, StringArray, StringViewArray};
 use arrow::record_batch::RecordBatch;
 
 use super::frame::{number_text, TextBlock};
-use super::scan::Consumer;
+use crate::record::Consumer;
 use super::{Header, Source};
 use crate::error::DataError;
 
 pub use ambers::{MissingSpec, MrSet, MrType, SpssMetadata, Value};
 
-fn spss_error(src: &Source, e: impl std::fmt::Display) -> anyhow::Error {
+fn spss_error(src: &Source, e: impl std::fmt::Display) -> Error {
     DataError::new(&src.name, format!("cannot read as an SPSS file: {e}")).into()
 }
 

@@ -4,7 +4,6 @@ mod atomic;
 mod bad_input;
 mod codebooks;
 mod data;
-mod engines;
 mod inputs;
 mod lenient;
 mod mutation;

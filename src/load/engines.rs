@@ -3,13 +3,15 @@
 //! tabulations of well-formed files, whatever the chunking, quoting, line ends and bad
 //! values (a property test on random data).
 
-use concerns::codebook::Codebook;
-use concerns::load::scan::{scan, CsvFile};
-use concerns::load::{check_header, frame, Source, WeightChoice};
-use concerns::plan::Plan;
-use concerns::simulate::HEADER;
-use concerns::tabulate::{Pass, Settings, Tabulation};
 use proptest::prelude::*;
+
+use super::scan::{scan, CsvFile};
+use super::{check_header, frame, Source, WeightChoice};
+use crate::codebook::Codebook;
+use crate::plan::Plan;
+use crate::problems::ProblemCounts;
+use crate::simulate::HEADER;
+use crate::tabulate::{Pass, Settings, Tabulation};
 
 /// One respondent: codes drawn from the canonical sets, now and then a bad value.
 fn respondent() -> impl Strategy<Value = Vec<String>> {
@@ -78,7 +80,7 @@ fn csv_bytes(rows: &[Vec<String>], crlf: bool, quote_all: bool) -> Vec<u8> {
 }
 
 /// Tabulation and problem counts, the way `analyse` produces them, through one engine.
-fn tabulate(path: &std::path::Path, chunk: Option<u64>) -> (Tabulation, Vec<u64>, Vec<u64>) {
+fn tabulate(path: &std::path::Path, chunk: Option<u64>) -> (Tabulation, ProblemCounts, Vec<u64>) {
     let codebook = Codebook::canonical();
     let src = Source::open(path.to_str().unwrap(), "utf-8", None).unwrap();
     let header = check_header(
@@ -94,9 +96,9 @@ fn tabulate(path: &std::path::Path, chunk: Option<u64>) -> (Tabulation, Vec<u64>
         header.weight.as_deref(),
         &["generation".to_string(), "switch_intent".to_string()],
         &[],
-    );
+    )
+    .unwrap();
     let settings = Settings {
-        lenient: true,
         max_problems: 1000,
         skip: Default::default(),
     };
@@ -116,10 +118,12 @@ fn tabulate(path: &std::path::Path, chunk: Option<u64>) -> (Tabulation, Vec<u64>
             frame::polars_csv(&src, &header, &needed, &mut pass).unwrap();
         }
     }
-    let problem_rows: Vec<u64> = pass.problems.iter().map(|p| p.record).collect();
-    let counts = pass.problem_counts.clone();
-    let ids: Vec<String> = codebook.questions.iter().map(|q| q.id.clone()).collect();
-    (pass.finish(&ids), counts, problem_rows)
+    let problem_rows: Vec<u64> = pass.found().iter().map(|p| p.record).collect();
+    (
+        pass.finish(&codebook.question_ids()),
+        pass.counts().clone(),
+        problem_rows,
+    )
 }
 
 proptest! {
@@ -146,9 +150,9 @@ proptest! {
 
 #[test]
 fn the_bundled_data_tabulates_the_same_through_both_readers() {
-    let data = super::root().join(super::DATA);
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/ai-customer-service-2023.csv");
     assert_eq!(
         tabulate(&data, None),
-        tabulate(&data, Some(concerns::load::scan::CHUNK))
+        tabulate(&data, Some(super::scan::CHUNK))
     );
 }

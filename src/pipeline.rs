@@ -1,0 +1,275 @@
+//! The one way through, up to the sums: open the input, check its header, compile the
+//! plan, read it (one pass, hashed alongside; a narrow second pass only to name repeated
+//! respondent IDs). `analysis` and `validate` both start here and differ only in what they
+//! do with the outcome (stop at the first problem, leave problem rows out, or list them).
+
+use std::collections::HashSet;
+
+use crate::codebook::{Codebook, Segment};
+use crate::error::{DataError, Error, Result};
+use crate::load::{self, check_header, digest, Format, Header, Source, WeightChoice};
+use crate::plan::Plan;
+use crate::problems::{Found, Issue};
+use crate::stats::Adjust;
+use crate::tabulate::{repeated, IdDigests, IdRows, Pass, Settings};
+
+/// How a run reads and analyses its input.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Label language (`en`, `ru`, …).
+    pub lang: String,
+    pub weight: WeightChoice,
+    /// Confidence level of the intervals.
+    pub confidence: f64,
+    /// Segments (codebook id or column) to tabulate beside the total.
+    pub by: Vec<String>,
+    pub adjust: Adjust,
+    pub alpha: f64,
+    /// Text encoding of the input (`utf-8`, `windows-1251`, `latin-1`, …); `None`: the
+    /// codebook's, else UTF-8.
+    pub encoding: Option<String>,
+    /// Field delimiter; `None`: the codebook's, else detected from the header.
+    pub delimiter: Option<u8>,
+    /// Leave out rows with problems (and say so) instead of refusing to compute.
+    pub lenient: bool,
+    /// Smallest effective base of a group that is tested against others.
+    pub min_base: f64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            lang: "en".into(),
+            weight: WeightChoice::Codebook,
+            confidence: 0.95,
+            by: Vec::new(),
+            adjust: Adjust::Holm,
+            alpha: 0.05,
+            encoding: None,
+            delimiter: None,
+            lenient: false,
+            min_base: 30.0,
+        }
+    }
+}
+
+impl Options {
+    /// Refuses settings no analysis can use.
+    pub fn check(&self) -> Result<()> {
+        if !(self.alpha > 0.0 && self.alpha < 1.0) {
+            return Err(Error::Usage(format!(
+                "--alpha must be between 0 and 1, got {}",
+                self.alpha
+            )));
+        }
+        if !(self.confidence > 0.0 && self.confidence < 1.0) {
+            return Err(Error::Usage(format!(
+                "the confidence level must be between 0 and 1, got {}",
+                self.confidence
+            )));
+        }
+        if !(self.min_base.is_finite() && self.min_base >= 0.0) {
+            return Err(Error::Usage(format!(
+                "--min-base must be a number of at least 0, got {}",
+                self.min_base
+            )));
+        }
+        Ok(())
+    }
+
+    /// The segments of `--by`, each once, in the order given.
+    pub fn segments<'c>(&self, codebook: &'c Codebook) -> Result<Vec<&'c Segment>> {
+        let mut segments: Vec<&Segment> = Vec::new();
+        for name in &self.by {
+            let segment = codebook.segment(name).ok_or_else(|| {
+                let known: Vec<&str> = codebook.segments.iter().map(|s| s.id.as_str()).collect();
+                let hint = crate::text::closest(name, known.iter().copied())
+                    .map(|c| format!("did you mean '{c}'? "))
+                    .unwrap_or_default();
+                Error::Usage(format!(
+                    "--by {name}: not a segment of the codebook; {hint}(segments: {})",
+                    known.join(", ")
+                ))
+            })?;
+            if !segments.iter().any(|s| s.id == segment.id) {
+                segments.push(segment);
+            }
+        }
+        Ok(segments)
+    }
+}
+
+/// A delimiter as written on the command line or in a codebook.
+pub fn delimiter_byte(s: &str) -> Option<u8> {
+    match s {
+        "," | "comma" => Some(b','),
+        ";" | "semicolon" => Some(b';'),
+        "tab" | "\\t" | "\t" => Some(b'\t'),
+        "|" | "pipe" => Some(b'|'),
+        _ => None,
+    }
+}
+
+/// Opens `input` with the encoding and delimiter of the options, else of the codebook's layout.
+pub fn open_source(input: &str, codebook: &Codebook, opts: &Options) -> Result<Source> {
+    let encoding = opts
+        .encoding
+        .clone()
+        .or_else(|| codebook.input.encoding.clone())
+        .unwrap_or_else(|| "utf-8".into());
+    let delimiter = match (opts.delimiter, &codebook.input.delimiter) {
+        (Some(d), _) => Some(d),
+        (None, Some(d)) => Some(delimiter_byte(d).ok_or_else(|| {
+            Error::codebook(format!(
+                "[input] delimiter = '{}' is not one of ',', ';', 'tab', '|'",
+                crate::text::visible(d)
+            ))
+        })?),
+        (None, None) => None,
+    };
+    Source::open(input, &encoding, delimiter)
+}
+
+/// An input with its header checked and the codebook compiled against it.
+pub struct Prepared<'c> {
+    pub codebook: &'c Codebook,
+    pub src: Source,
+    pub header: Header,
+    pub plan: Plan,
+    /// Segments tabulated beside the total.
+    pub segments: Vec<&'c Segment>,
+}
+
+impl<'c> Prepared<'c> {
+    /// Checks the header of `src` and compiles the plan. `segments` are tabulated (their
+    /// columns must exist); `checked` are the segments whose values are checked.
+    pub fn new(
+        codebook: &'c Codebook,
+        src: Source,
+        weight: &WeightChoice,
+        segments: Vec<&'c Segment>,
+        checked: &[&Segment],
+    ) -> Result<Prepared<'c>> {
+        let columns: Vec<String> = segments.iter().map(|s| s.column.clone()).collect();
+        let header = check_header(&src, codebook, weight, &columns)?;
+        // Grouping columns: the segments, then each contrast's question.
+        let mut groupings = columns;
+        for c in &codebook.contrasts {
+            if let Some(column) = codebook.question(&c.by).and_then(|q| q.column.clone()) {
+                groupings.push(column);
+            }
+        }
+        let plan = Plan::new(
+            codebook,
+            &header.columns,
+            header.weight.as_deref(),
+            &groupings,
+            checked,
+        )
+        .map_err(|m| load::missing_column(&src.name, &m.0, &header.columns, "needed"))?;
+        Ok(Prepared {
+            codebook,
+            src,
+            header,
+            plan,
+            segments,
+        })
+    }
+
+    /// Header positions the plan reads, in ascending order.
+    fn needed(&self) -> Vec<usize> {
+        let width = self.header.columns.len();
+        let mut v: Vec<usize> = self
+            .plan
+            .columns()
+            .into_iter()
+            .filter(|&c| c < width)
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
+    /// Runs `make`'s consumers over every record.
+    pub fn run<C: crate::record::Consumer>(
+        &self,
+        show_progress: bool,
+        make: &(dyn Fn() -> C + Sync),
+    ) -> Result<C> {
+        load::run(&self.src, &self.header, &self.needed(), show_progress, make)
+    }
+
+    /// One pass of the plan over the input, hashing it alongside, then the rows of any
+    /// repeated respondent ID (a second, narrow pass, only when there are some). An error
+    /// if the file changed while it was read.
+    pub fn read<'p>(&'p self, settings: &'p Settings) -> Result<Outcome<'p>> {
+        let plan = &self.plan;
+        let (pass, sha) = std::thread::scope(|s| {
+            let hash = s.spawn(|| digest(&self.src, self.src.format == Format::Csv));
+            let pass = self.run(true, &|| Pass::new(plan, settings));
+            let sha = hash.join().unwrap_or_else(|_| {
+                Err(DataError::new(&self.src.name, "reading the input failed").into())
+            });
+            (pass, sha)
+        });
+        let mut pass = pass?;
+        let (sha256, quotes) = sha?;
+        let unterminated = match pass.last_record() {
+            Some((record, offset)) if !quotes.is_multiple_of(2) => Some(Found {
+                record,
+                offset,
+                issue: Issue::UnterminatedQuote,
+            }),
+            _ => None,
+        };
+        let repeated: HashSet<u64> = match pass.repeated_ids() {
+            Some(r) => r,
+            None => {
+                let mut all = self.run(false, &|| IdDigests::new(plan))?.digests;
+                repeated(&mut all)
+            }
+        };
+        let duplicates = if repeated.is_empty() {
+            Vec::new()
+        } else {
+            self.run(false, &|| IdRows::new(plan, &repeated))?
+                .later_occurrences()
+        };
+        pass.set_duplicate_ids(duplicates.len() as u64);
+        self.src.unchanged()?;
+        Ok(Outcome {
+            pass,
+            sha256,
+            unterminated,
+            duplicates,
+        })
+    }
+
+    /// The error when the screener leaves nobody of `rows` respondents (`dropped`
+    /// rows with problems aside), naming the screener's column.
+    pub fn all_excluded(&self, rows: u64, excluded: u64, dropped: u64) -> Option<DataError> {
+        let left = rows.saturating_sub(dropped);
+        (left > 0 && excluded == left).then(|| {
+            let e = DataError::new(
+                &self.src.name,
+                format!(
+                    "all {left} respondents are excluded by the screener; nothing is left to tabulate"
+                ),
+            );
+            match self.codebook.exclude.first() {
+                Some(x) => e.column(x.column.clone()),
+                None => e,
+            }
+        })
+    }
+}
+
+/// The outcome of reading an input once.
+pub struct Outcome<'p> {
+    pub pass: Pass<'p>,
+    pub sha256: String,
+    /// A quoted field opens on the file's last record and never closes (CSV only).
+    pub unterminated: Option<Found>,
+    /// Every row whose respondent ID appeared on an earlier row.
+    pub duplicates: Vec<Found>,
+}

@@ -1,0 +1,237 @@
+//! Problems in the data: what a pass finds in a record, how many of each kind, and the
+//! wording every command uses for them (file, row, line, column, what was expected).
+
+use serde::Serialize;
+
+use crate::error::DataError;
+use crate::load::{Format, Header, Source, ENCODING_HINT};
+use crate::plan::{Plan, Violation};
+use crate::results::DroppedRows;
+
+/// What is wrong with one record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Issue {
+    /// It has `fields` fields, not the header's number.
+    Ragged { fields: usize },
+    /// Its bytes are not UTF-8 text.
+    NotUtf8,
+    /// A value breaks a rule of the codebook.
+    Check(Violation),
+    /// A quoted field opens in it and never closes: the rest of the file became one field.
+    UnterminatedQuote,
+    /// Its respondent ID was seen on an earlier row.
+    DuplicateId { id: String, first_record: u64 },
+}
+
+/// One problem, located by record number (within its chunk until merged) and byte offset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    pub record: u64,
+    pub offset: u64,
+    pub issue: Issue,
+}
+
+/// Rows with each kind of problem. A row counts once per codebook check it breaks,
+/// however many of its fields break it, and once in `rows`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ProblemCounts {
+    by_check: Vec<u64>,
+    ragged: u64,
+    not_utf8: u64,
+    duplicate_id: u64,
+    rows: u64,
+}
+
+impl ProblemCounts {
+    pub fn new(checks: usize) -> ProblemCounts {
+        ProblemCounts {
+            by_check: vec![0; checks],
+            ..ProblemCounts::default()
+        }
+    }
+
+    /// Counts one kind of problem of a row (call [`Self::row`] once for the row).
+    pub fn add(&mut self, issue: &Issue) {
+        match issue {
+            Issue::Ragged { .. } => self.ragged += 1,
+            Issue::NotUtf8 => self.not_utf8 += 1,
+            Issue::Check(v) => self.by_check[v.check] += 1,
+            Issue::DuplicateId { .. } => self.duplicate_id += 1,
+            Issue::UnterminatedQuote => {}
+        }
+    }
+
+    /// Counts a row with at least one problem.
+    pub fn row(&mut self) {
+        self.rows += 1;
+    }
+
+    /// Rows with at least one problem (duplicate IDs aside: they are found after the pass).
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Rows that break the codebook check `check`.
+    pub fn check(&self, check: usize) -> u64 {
+        self.by_check[check]
+    }
+
+    pub fn set_duplicate_ids(&mut self, rows: u64) {
+        self.duplicate_id = rows;
+    }
+
+    /// Problems of every kind found in rows by the pass (duplicate IDs not included).
+    pub fn in_rows(&self) -> u64 {
+        self.by_check.iter().sum::<u64>() + self.ragged + self.not_utf8
+    }
+
+    pub fn absorb(&mut self, other: &ProblemCounts) {
+        for (a, b) in self.by_check.iter_mut().zip(&other.by_check) {
+            *a += b;
+        }
+        self.ragged += other.ragged;
+        self.not_utf8 += other.not_utf8;
+        self.duplicate_id += other.duplicate_id;
+        self.rows += other.rows;
+    }
+
+    /// What `--lenient` left out, per reason.
+    pub fn dropped(&self, plan: &Plan) -> Vec<DroppedRows> {
+        let mut out: Vec<DroppedRows> = plan
+            .checks
+            .iter()
+            .zip(&self.by_check)
+            .filter(|(_, &rows)| rows > 0)
+            .map(|(c, &rows)| DroppedRows {
+                column: Some(c.column.clone()),
+                reason: format!("not {}", c.expected),
+                rows,
+            })
+            .collect();
+        for (rows, reason) in [
+            (self.ragged, "ragged row (wrong number of fields)"),
+            (self.not_utf8, "not UTF-8 text"),
+            (self.duplicate_id, "repeats an earlier row's respondent ID"),
+        ] {
+            if rows > 0 {
+                out.push(DroppedRows {
+                    column: None,
+                    reason: reason.into(),
+                    rows,
+                });
+            }
+        }
+        out
+    }
+}
+
+/// One problem as `validate` lists it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Problem {
+    /// Spreadsheet row: the header is row 1.
+    pub row: Option<u64>,
+    pub column: Option<String>,
+    pub value: Option<String>,
+    pub message: String,
+}
+
+impl From<DataError> for Problem {
+    fn from(e: DataError) -> Problem {
+        Problem {
+            row: e.row,
+            column: e.column,
+            value: None,
+            message: e.message,
+        }
+    }
+}
+
+/// Line numbers (1-based) of byte offsets in a file, for rows that span several lines.
+pub fn lines_at(src: &Source, offsets: &[u64]) -> Vec<u64> {
+    let Some(&last) = offsets.iter().max() else {
+        return Vec::new();
+    };
+    // Newlines counted a block at a time, each offset taken as the count passes it.
+    let mut order: Vec<usize> = (0..offsets.len()).collect();
+    order.sort_by_key(|&i| offsets[i]);
+    let mut lines = vec![0u64; offsets.len()];
+    let Ok(file) = std::fs::File::open(&src.path) else {
+        return lines;
+    };
+    let (mut at, mut newlines, mut next) = (0u64, 0u64, 0usize);
+    // A read error leaves the lines not reached at 0; the rows are still named.
+    let _ = crate::load::each_block(file, &src.name, |block| {
+        let end = at + block.len() as u64;
+        while next < order.len() && offsets[order[next]] <= end {
+            let upto = (offsets[order[next]] - at) as usize;
+            lines[order[next]] =
+                newlines + memchr::memchr_iter(b'\n', &block[..upto]).count() as u64 + 1;
+            next += 1;
+        }
+        newlines += memchr::memchr_iter(b'\n', block).count() as u64;
+        at = end;
+        Ok(next < order.len() && at < last)
+    });
+    lines
+}
+
+/// A problem in words, located by row and column (`line` given when a row spans lines).
+pub fn describe_at(
+    header: &Header,
+    plan: &Plan,
+    found: &Found,
+    file: &str,
+    line: Option<u64>,
+) -> DataError {
+    let row = header.first_row + found.record;
+    let at = match line {
+        Some(l) if l != row => format!(" (line {l})"),
+        _ => String::new(),
+    };
+    match &found.issue {
+        Issue::Ragged { fields } => DataError::new(
+            file,
+            format!(
+                "ragged row{at}: it has {fields} fields but the header has {}",
+                plan.width
+            ),
+        )
+        .row(row),
+        Issue::NotUtf8 => DataError::new(
+            file,
+            format!("the row{at} is not UTF-8 text; {ENCODING_HINT}"),
+        )
+        .row(row),
+        Issue::Check(v) => {
+            let check = &plan.checks[v.check];
+            let found = match &v.value {
+                Some(x) => format!("found '{x}'"),
+                None => "found an empty value".to_string(),
+            };
+            DataError::new(file, format!("expected {}, {found}", check.expected))
+                .row(row)
+                .column(check.column.clone())
+        }
+        Issue::UnterminatedQuote => DataError::new(
+            file,
+            format!(
+                "unterminated quote: a quoted field opens on this row{at} and its closing quote is never found, so the rest of the file was read as one field"
+            ),
+        )
+        .row(row),
+        Issue::DuplicateId { id, first_record } => DataError::new(
+            file,
+            format!(
+                "duplicate respondent ID '{id}': first on row {}",
+                header.first_row + first_record
+            ),
+        )
+        .row(row),
+    }
+}
+
+/// One problem as an error naming file, row (and line) and column.
+pub fn describe(src: &Source, header: &Header, plan: &Plan, found: &Found) -> DataError {
+    let line = (src.format == Format::Csv).then(|| lines_at(src, &[found.offset])[0]);
+    describe_at(header, plan, found, &src.name, line)
+}
