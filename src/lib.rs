@@ -6,29 +6,39 @@
 //! exclusion, answers) → [`tabulate`] into a [`tally`] (one pass) → [`results::Results`]
 //! → [`export`]ers and [`chart`]s. Statistics live in [`stats`].
 
-pub mod analysis;
+// The public API: analyse or validate an input, render what came out.
 pub mod chart;
 pub mod codebook;
 pub mod error;
 pub mod export;
 pub mod guess;
-pub mod load;
 pub mod output;
-pub mod pipeline;
-pub mod plan;
-pub mod problems;
-pub mod record;
 pub mod report;
 pub mod results;
 pub mod simulate;
 pub mod stats;
-pub mod tabulate;
-pub mod tally;
 pub mod text;
 pub mod validate;
 
+// The machinery, in the order data flows through it.
+pub(crate) mod analysis;
+pub(crate) mod load;
+pub(crate) mod pipeline;
+pub(crate) mod plan;
+pub(crate) mod problems;
+pub(crate) mod record;
+pub(crate) mod tabulate;
+pub(crate) mod tally;
+
 pub use analysis::analyse;
-pub use error::{Error, Result};
-pub use pipeline::Options;
 pub use codebook::Codebook;
+pub use error::{Error, Result};
+pub use load::{Format as InputFormat, Source, WeightChoice};
+pub use pipeline::{delimiter_byte, Options};
+pub use problems::Problem;
 pub use results::Results;
+pub use stats::Adjust;
+pub use validate::{validate, Validation};
+
+#[cfg(test)]
+mod cross_check;

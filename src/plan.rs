@@ -128,9 +128,6 @@ impl Codes {
         self.codes.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.codes.is_empty()
-    }
 
     /// Position of `v` among the codes.
     #[inline]

@@ -7,10 +7,8 @@ use std::borrow::Cow;
 /// One record's fields, whatever the input.
 pub trait Fields {
     /// Number of fields the record has (a CSV row may be ragged).
+    #[allow(clippy::len_without_is_empty)]
     fn len(&self) -> usize;
-    fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
     /// The field at header position `column`, unescaped; `None` past the end.
     fn get(&self, column: usize) -> Option<Cow<'_, [u8]>>;
     /// Whether the whole record is UTF-8 text (loaders that decode text always are).

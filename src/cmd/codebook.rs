@@ -4,8 +4,7 @@ use clap::Subcommand;
 use concerns::error::exit;
 use concerns::Result;
 use concerns::guess::{guess, guess_spss};
-use concerns::load::Format;
-use concerns::load::Source;
+use concerns::{InputFormat as Format, Source};
 use concerns::output::write_atomic;
 
 use super::print_stdout;

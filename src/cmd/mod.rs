@@ -11,8 +11,7 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
-use concerns::load::WeightChoice;
-use concerns::stats::Adjust;
+use concerns::{Adjust, WeightChoice};
 use concerns::error::IoContext;
 use concerns::{Codebook, Options, Result};
 
@@ -82,7 +81,7 @@ pub struct Common {
 }
 
 fn parse_delimiter(s: &str) -> Result<u8, String> {
-    concerns::pipeline::delimiter_byte(s)
+    concerns::delimiter_byte(s)
         .ok_or_else(|| format!("'{s}' is not a delimiter: use ',', ';', 'tab' or '|'"))
 }
 

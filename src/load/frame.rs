@@ -217,6 +217,7 @@ pub fn parquet<C: Consumer>(
     })
 }
 
+#[cfg(test)]
 /// Feeds the needed columns of a CSV read by polars (every column as text).
 pub fn polars_csv<C: Consumer>(
     src: &Source,

@@ -6,9 +6,6 @@ pub mod frame;
 pub mod scan;
 pub mod spss;
 
-#[cfg(test)]
-mod engines;
-
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 

@@ -12,7 +12,7 @@ use crate::record::Consumer;
 use super::{Header, Source};
 use crate::error::DataError;
 
-pub use ambers::{MissingSpec, MrSet, MrType, SpssMetadata, Value};
+pub use ambers::{MissingSpec, MrType, SpssMetadata, Value};
 
 fn spss_error(src: &Source, e: impl std::fmt::Display) -> Error {
     DataError::new(&src.name, format!("cannot read as an SPSS file: {e}")).into()

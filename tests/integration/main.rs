@@ -5,6 +5,7 @@ mod bad_input;
 mod codebooks;
 mod data;
 mod inputs;
+mod layout;
 mod lenient;
 mod mutation;
 mod platforms;

@@ -5,9 +5,9 @@
 
 use proptest::prelude::*;
 
-use super::scan::{scan, CsvFile};
-use super::{check_header, frame, Source, WeightChoice};
 use crate::codebook::Codebook;
+use crate::load::scan::{scan, CsvFile};
+use crate::load::{check_header, frame, Source, WeightChoice};
 use crate::plan::Plan;
 use crate::problems::ProblemCounts;
 use crate::simulate::HEADER;
@@ -153,6 +153,6 @@ fn the_bundled_data_tabulates_the_same_through_both_readers() {
     let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/ai-customer-service-2023.csv");
     assert_eq!(
         tabulate(&data, None),
-        tabulate(&data, Some(super::scan::CHUNK))
+        tabulate(&data, Some(crate::load::scan::CHUNK))
     );
 }
