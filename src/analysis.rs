@@ -6,7 +6,7 @@ use crate::pipeline::{open_source, Options, Prepared};
 use crate::problems::{describe, Issue};
 use crate::text::{respondents, thousands};
 use crate::results::{
-    Base, Comparison, ContrastResult, ExclusionCount, GroupItem, GroupResult, Input,
+    Base, BaseFlag, Comparison, ContrastResult, ExclusionCount, GroupItem, GroupResult, Input,
     ItemResult, Method, QuestionBase, QuestionResult, Results, Significance, SurveyInfo, Tool,
     SCHEMA_VERSION,
 };
@@ -535,11 +535,7 @@ fn group_results(
             })
             .collect();
         let base = question_base(&sums.base);
-        let base_flag = match base.unweighted {
-            n if n < 30 => Some("under_30".to_string()),
-            n if n < 100 => Some("under_100".to_string()),
-            _ => None,
-        };
+        let base_flag = BaseFlag::of(base.unweighted);
         groups.push(GroupResult {
             segment: g.name.clone(),
             value: value.clone(),

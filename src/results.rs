@@ -12,6 +12,34 @@ use crate::stats::Adjust;
 /// holds the file name without its directory (it held the path as typed).
 pub const SCHEMA_VERSION: u32 = 2;
 
+/// A group's unweighted base too small to read (under 30) or low (under 100).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BaseFlag {
+    #[serde(rename = "under_30")]
+    Under30,
+    #[serde(rename = "under_100")]
+    Under100,
+}
+
+impl BaseFlag {
+    /// The flag of an unweighted base, if any.
+    pub fn of(unweighted: u64) -> Option<BaseFlag> {
+        match unweighted {
+            n if n < 30 => Some(BaseFlag::Under30),
+            n if n < 100 => Some(BaseFlag::Under100),
+            _ => None,
+        }
+    }
+
+    /// How tables and charts mark it after the base: " !" or " *".
+    pub fn mark(self) -> &'static str {
+        match self {
+            BaseFlag::Under30 => " !",
+            BaseFlag::Under100 => " *",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Results {
     pub schema_version: u32,
@@ -134,7 +162,7 @@ pub struct GroupResult {
     pub letter: String,
     pub base: QuestionBase,
     /// "under_30" (too small to read) or "under_100" (low base), else null.
-    pub base_flag: Option<String>,
+    pub base_flag: Option<BaseFlag>,
     /// Items in the order of the total's items.
     pub items: Vec<GroupItem>,
 }

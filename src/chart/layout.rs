@@ -4,13 +4,12 @@
 use crate::error::{Error, Result};
 use plotters::style::{FontDesc, FontFamily, FontStyle};
 
-use super::words::{base, number, words};
-use super::{BASE_WIDTH, FAMILY};
-use crate::chart::ChartOptions;
-use crate::results::{GroupResult, ItemResult, Results};
 use plotters::style::RGBColor;
 
-use super::{BAR, BAR_LAST, GROUP_COLORS};
+use super::words::{base, number, words};
+use crate::export::legend::{letters_legend, whiskers_legend};
+use super::{ChartOptions, BAR, BAR_LAST, BASE_WIDTH, FAMILY, GROUP_COLORS};
+use crate::results::{BaseFlag, GroupResult, ItemResult, QuestionResult, Results};
 
 /// One line of text, anchored at its left edge and vertical centre.
 #[derive(Debug, Clone)]
@@ -157,143 +156,205 @@ fn px(x: f64) -> i32 {
     x.round() as i32
 }
 
+/// Sizes of one chart at its scale.
+struct Metrics {
+    /// The scale: every length below is multiplied by it.
+    s: f64,
+    width: f64,
+    margin: f64,
+    /// Width between the margins.
+    content: f64,
+    title: f64,
+    tag: f64,
+    question: f64,
+    label: f64,
+    value: f64,
+    footer: f64,
+}
+
+impl Metrics {
+    fn new(scale: f64) -> Metrics {
+        let width = (BASE_WIDTH as f64 * scale).round();
+        let margin = 64.0 * scale;
+        Metrics {
+            s: scale,
+            width,
+            margin,
+            content: width - 2.0 * margin,
+            title: 44.0 * scale,
+            tag: 26.0 * scale,
+            question: 30.0 * scale,
+            label: 30.0 * scale,
+            value: 30.0 * scale,
+            footer: 25.0 * scale,
+        }
+    }
+
+    /// Line height of text of `size`.
+    fn lh(size: f64) -> f64 {
+        size * 1.3
+    }
+
+    /// A rule across the content width at `y`.
+    fn rule(&self, y: f64) -> (i32, i32, i32) {
+        (px(y), px(self.margin), px(self.margin + self.content))
+    }
+}
+
+/// The top of what is laid out next; sections move it down.
+struct Cursor {
+    y: f64,
+}
+
+impl Cursor {
+    /// `text` wrapped to the content width, one line under another.
+    fn stack(&mut self, m: &Metrics, text: &str, size: f64, bold: bool) -> Result<Vec<Line>> {
+        stack(text, m.margin, &mut self.y, size, bold, m.content, Metrics::lh(size))
+    }
+}
+
 impl Layout {
     pub fn new(r: &Results, figure: usize, opts: &ChartOptions) -> Result<Layout> {
         let q = &r.questions[figure];
         let w = words(&r.lang);
-        let s = opts.scale;
-        let width = (BASE_WIDTH as f64 * s).round();
-        let margin = 64.0 * s;
-        let content = width - 2.0 * margin;
-        let (title_size, tag_size, question_size, label_size, value_size, footer_size) =
-            (44.0 * s, 26.0 * s, 30.0 * s, 30.0 * s, 30.0 * s, 25.0 * s);
-        let lh = |size: f64| size * 1.3;
-
-        let mut y = margin;
-        let title_text = format!("{} {}. {}", w.figure, figure + 1, q.title);
-        let title = stack(
-            &title_text,
-            margin,
-            &mut y,
-            title_size,
-            true,
-            content,
-            lh(title_size),
-        )?;
-
+        let m = Metrics::new(opts.scale);
+        let mut at = Cursor { y: m.margin };
+        let title = at.stack(&m, &format!("{} {}. {}", w.figure, figure + 1, q.title), m.title, true)?;
         let tag = if r.survey.synthetic {
-            let pad = 14.0 * s;
-            y += 12.0 * s;
-            let tag_text = wrap(w.synthetic, tag_size, true, content - 2.0 * pad)?.join(" ");
-            let tw = text_width(&tag_text, tag_size, true)?.min(content - 2.0 * pad);
-            let h = tag_size * 1.7;
-            let tag = Tag {
-                rect: (
-                    (px(margin), px(y)),
-                    (px(margin + tw + 2.0 * pad), px(y + h)),
-                ),
-                text: Line {
-                    text: tag_text,
-                    x: px(margin + pad),
-                    y: px(y + h / 2.0),
-                    size: tag_size,
-                    bold: true,
-                },
-            };
-            y += h;
-            Some(tag)
+            Some(synthetic_tag(&m, &mut at, w.synthetic)?)
         } else {
             None
         };
-
-        y += 18.0 * s;
-        let question_text = format!("{}: {}", w.question, q.text);
-        let question = stack(
-            &question_text,
-            margin,
-            &mut y,
-            question_size,
-            false,
-            content,
-            lh(question_size),
-        )?;
-
+        at.y += 18.0 * m.s;
+        let question = at.stack(&m, &format!("{}: {}", w.question, q.text), m.question, false)?;
         // A segment comparison (`--by`): the first segment's groups, one colour each.
         let groups: Vec<&GroupResult> = match q.by.first() {
             Some(first) => q.by.iter().filter(|g| g.segment == first.segment).collect(),
             None => Vec::new(),
         };
-        let mut legend = Vec::new();
-        if !groups.is_empty() {
-            y += 16.0 * s;
-            let swatch = 22.0 * s;
-            let row_h = lh(label_size);
-            let mut x = margin;
-            for (k, g) in groups.iter().enumerate() {
-                let text = format!("({}) {}", g.letter, crate::text::chart(&g.label));
-                let w = swatch + 10.0 * s + text_width(&text, label_size, false)?;
-                if x > margin && x + w > margin + content {
-                    x = margin;
-                    y += row_h;
-                }
-                let centre = y + row_h / 2.0;
-                legend.push(Key {
-                    rect: (
-                        (px(x), px(centre - swatch / 2.0)),
-                        (px(x + swatch), px(centre + swatch / 2.0)),
-                    ),
-                    color: GROUP_COLORS[k % GROUP_COLORS.len()],
-                    text: Line {
-                        text,
-                        x: px(x + swatch + 10.0 * s),
-                        y: px(centre),
-                        size: label_size,
-                        bold: false,
-                    },
-                });
-                x += w + 32.0 * s;
-            }
-            y += row_h;
+        let legend = legend(&m, &mut at, &groups)?;
+        at.y += 20.0 * m.s;
+        let mut rules = vec![m.rule(at.y)];
+        at.y += 30.0 * m.s;
+        let bars = Bars::new(&m, q, &groups, opts.ci)?.lay_out(&m, &mut at, q, &groups)?;
+        at.y += 8.0 * m.s;
+        rules.push(m.rule(at.y));
+        at.y += 22.0 * m.s;
+        let mut footer = Vec::new();
+        for t in footer_text(r, q, &groups, opts) {
+            footer.extend(at.stack(&m, &t, m.footer, false)?);
         }
+        let height = (at.y + m.margin * 0.75).round();
+        if height > MAX_HEIGHT * m.s {
+            return Err(Error::Output(format!(
+                "the chart would be {height} pixels tall (at most {}): too many items or lines to draw; use `concerns table`",
+                MAX_HEIGHT * m.s
+            )));
+        }
+        Ok(Layout {
+            width: m.width as u32,
+            height: height as u32,
+            title,
+            tag,
+            question,
+            rules,
+            rule_width: (2.0 * m.s).round().max(1.0) as u32,
+            legend,
+            bars,
+            footer,
+        })
+    }
+}
 
-        let rule_width = (2.0 * s).round().max(1.0) as u32;
-        let mut rules = Vec::new();
-        y += 20.0 * s;
-        rules.push((px(y), px(margin), px(margin + content)));
-        y += 30.0 * s;
+/// The "synthetic data" tag under the title.
+fn synthetic_tag(m: &Metrics, at: &mut Cursor, words: &str) -> Result<Tag> {
+    let pad = 14.0 * m.s;
+    at.y += 12.0 * m.s;
+    let text = wrap(words, m.tag, true, m.content - 2.0 * pad)?.join(" ");
+    let tw = text_width(&text, m.tag, true)?.min(m.content - 2.0 * pad);
+    let h = m.tag * 1.7;
+    let tag = Tag {
+        rect: (
+            (px(m.margin), px(at.y)),
+            (px(m.margin + tw + 2.0 * pad), px(at.y + h)),
+        ),
+        text: Line {
+            text,
+            x: px(m.margin + pad),
+            y: px(at.y + h / 2.0),
+            size: m.tag,
+            bold: true,
+        },
+    };
+    at.y += h;
+    Ok(tag)
+}
 
-        // Bars: labels on the left, bars to their right, the percentage after each bar.
-        let label_w = 0.40 * content;
-        let gap = 24.0 * s;
-        let bar_x0 = margin + label_w + gap;
-        let value_size = if groups.is_empty() {
-            value_size
+/// One key per group, flowing onto further rows when the width is used up.
+fn legend(m: &Metrics, at: &mut Cursor, groups: &[&GroupResult]) -> Result<Vec<Key>> {
+    let mut keys = Vec::new();
+    if groups.is_empty() {
+        return Ok(keys);
+    }
+    at.y += 16.0 * m.s;
+    let swatch = 22.0 * m.s;
+    let row_h = Metrics::lh(m.label);
+    let mut x = m.margin;
+    for (k, g) in groups.iter().enumerate() {
+        let text = format!("({}) {}", g.letter, crate::text::chart(&g.label));
+        let w = swatch + 10.0 * m.s + text_width(&text, m.label, false)?;
+        if x > m.margin && x + w > m.margin + m.content {
+            x = m.margin;
+            at.y += row_h;
+        }
+        let centre = at.y + row_h / 2.0;
+        keys.push(Key {
+            rect: (
+                (px(x), px(centre - swatch / 2.0)),
+                (px(x + swatch), px(centre + swatch / 2.0)),
+            ),
+            color: GROUP_COLORS[k % GROUP_COLORS.len()],
+            text: Line {
+                text,
+                x: px(x + swatch + 10.0 * m.s),
+                y: px(centre),
+                size: m.label,
+                bold: false,
+            },
+        });
+        x += w + 32.0 * m.s;
+    }
+    at.y += row_h;
+    Ok(keys)
+}
+
+/// The geometry of the bar area: labels on the left, bars to their right, the
+/// percentage after each bar.
+struct Bars {
+    s: f64,
+    label_w: f64,
+    bar_x0: f64,
+    bar_area: f64,
+    bar_h: f64,
+    value_size: f64,
+    /// The share drawn full width: the longest bar or whisker.
+    top: f64,
+    ci: bool,
+}
+
+impl Bars {
+    fn new(m: &Metrics, q: &QuestionResult, groups: &[&GroupResult], ci: bool) -> Result<Bars> {
+        let label_w = 0.40 * m.content;
+        let gap = 24.0 * m.s;
+        let (value_size, widest_value, bar_h) = if groups.is_empty() {
+            (m.value, "100%".to_string(), 46.0 * m.s)
         } else {
-            value_size * 0.8
+            let letters: String = groups.iter().map(|g| g.letter.as_str()).collect();
+            (m.value * 0.8, format!("100% {letters}"), 26.0 * m.s)
         };
-        let widest_value = if groups.is_empty() {
-            "100%".to_string()
-        } else {
-            format!(
-                "100% {}",
-                groups.iter().map(|g| g.letter.as_str()).collect::<String>()
-            )
-        };
-        let value_w = text_width(&widest_value, value_size, true)? + 16.0 * s;
-        let bar_area = content - label_w - gap - value_w;
-        let bar_h = if groups.is_empty() {
-            46.0 * s
-        } else {
-            26.0 * s
-        };
-        let mark_gap = 6.0 * s;
-        let row_gap = 22.0 * s;
+        let value_w = text_width(&widest_value, value_size, true)? + 16.0 * m.s;
         let reach = |i: &ItemResult| {
-            let hi = if opts.ci {
-                i.ci_high.unwrap_or(0.0)
-            } else {
-                0.0
-            };
+            let hi = if ci { i.ci_high.unwrap_or(0.0) } else { 0.0 };
             i.share.unwrap_or(0.0).max(hi)
         };
         let top = if groups.is_empty() {
@@ -304,183 +365,170 @@ impl Layout {
                 .flat_map(|g| g.items.iter().map(|i| reach(&i.item)))
                 .fold(0.0f64, f64::max)
         };
-        let top = if top > 0.0 { top } else { 1.0 };
-        let to_x = |share: f64| bar_x0 + bar_area * (share / top).clamp(0.0, 1.0);
-        let mark = |item: &ItemResult, letters: &[String], centre: f64, color: RGBColor| -> Mark {
-            let end = to_x(item.share.unwrap_or(0.0));
-            let whisker = match (opts.ci, item.ci_low, item.ci_high) {
-                (true, Some(lo), Some(hi)) => Some(Whisker {
-                    x0: px(to_x(lo)),
-                    x1: px(to_x(hi)),
-                    y: px(centre),
-                    cap: px(bar_h * 0.28),
-                    stroke: (2.5 * s).round().max(1.0) as u32,
-                }),
-                _ => None,
-            };
-            let value_x = whisker
-                .as_ref()
-                .map(|w| w.x1 as f64)
-                .unwrap_or(end)
-                .max(end)
-                + 12.0 * s;
-            let mut text = match item.share {
-                Some(p) => format!("{}%", (p * 100.0).round() as i64),
-                None => "–".into(),
-            };
-            if !letters.is_empty() {
-                text = format!("{text} {}", letters.concat());
-            }
-            Mark {
-                rect: (
-                    (px(bar_x0), px(centre - bar_h / 2.0)),
-                    (px(end), px(centre + bar_h / 2.0)),
-                ),
-                value: Line {
-                    text,
-                    x: px(value_x),
-                    y: px(centre),
-                    size: value_size,
-                    bold: true,
-                },
-                whisker,
-                color,
-            }
-        };
+        Ok(Bars {
+            s: m.s,
+            label_w,
+            bar_x0: m.margin + label_w + gap,
+            bar_area: m.content - label_w - gap - value_w,
+            bar_h,
+            value_size,
+            top: if top > 0.0 { top } else { 1.0 },
+            ci,
+        })
+    }
 
+    fn to_x(&self, share: f64) -> f64 {
+        self.bar_x0 + self.bar_area * (share / self.top).clamp(0.0, 1.0)
+    }
+
+    /// One bar centred at `centre`, with its whisker and its value (and letters).
+    fn mark(&self, item: &ItemResult, letters: &[String], centre: f64, color: RGBColor) -> Mark {
+        let s = self.s;
+        let end = self.to_x(item.share.unwrap_or(0.0));
+        let whisker = match (self.ci, item.ci_low, item.ci_high) {
+            (true, Some(lo), Some(hi)) => Some(Whisker {
+                x0: px(self.to_x(lo)),
+                x1: px(self.to_x(hi)),
+                y: px(centre),
+                cap: px(self.bar_h * 0.28),
+                stroke: (2.5 * s).round().max(1.0) as u32,
+            }),
+            _ => None,
+        };
+        let value_x = whisker
+            .as_ref()
+            .map(|w| w.x1 as f64)
+            .unwrap_or(end)
+            .max(end)
+            + 12.0 * s;
+        let mut text = match item.share {
+            Some(p) => format!("{}%", (p * 100.0).round() as i64),
+            None => "–".into(),
+        };
+        if !letters.is_empty() {
+            text = format!("{text} {}", letters.concat());
+        }
+        Mark {
+            rect: (
+                (px(self.bar_x0), px(centre - self.bar_h / 2.0)),
+                (px(end), px(centre + self.bar_h / 2.0)),
+            ),
+            value: Line {
+                text,
+                x: px(value_x),
+                y: px(centre),
+                size: self.value_size,
+                bold: true,
+            },
+            whisker,
+            color,
+        }
+    }
+
+    /// One row per item: its wrapped label beside one mark, or one mark per group.
+    fn lay_out(
+        &self,
+        m: &Metrics,
+        at: &mut Cursor,
+        q: &QuestionResult,
+        groups: &[&GroupResult],
+    ) -> Result<Vec<Bar>> {
+        let (mark_gap, row_gap) = (6.0 * m.s, 22.0 * m.s);
+        let lh = Metrics::lh(m.label);
         let mut bars = Vec::new();
         for (row, item) in q.items.iter().enumerate() {
-            let lines = wrap(&item.label, label_size, false, label_w)?;
-            let text_h = lines.len() as f64 * lh(label_size);
+            let lines = wrap(&item.label, m.label, false, self.label_w)?;
+            let text_h = lines.len() as f64 * lh;
             let marks_n = groups.len().max(1) as f64;
-            let block_h = marks_n * bar_h + (marks_n - 1.0) * mark_gap;
+            let block_h = marks_n * self.bar_h + (marks_n - 1.0) * mark_gap;
             let row_h = text_h.max(block_h);
-            let centre = y + row_h / 2.0;
+            let centre = at.y + row_h / 2.0;
             let mut ly = centre - text_h / 2.0;
             let label = lines
                 .into_iter()
-                .map(|t| {
+                .map(|text| {
                     let line = Line {
-                        text: t,
-                        x: px(margin),
-                        y: px(ly + lh(label_size) / 2.0),
-                        size: label_size,
+                        text,
+                        x: px(m.margin),
+                        y: px(ly + lh / 2.0),
+                        size: m.label,
                         bold: false,
                     };
-                    ly += lh(label_size);
+                    ly += lh;
                     line
                 })
                 .collect();
             let marks = if groups.is_empty() {
-                vec![mark(
-                    item,
-                    &[],
-                    centre,
-                    if item.pinned_last { BAR_LAST } else { BAR },
-                )]
+                let color = if item.pinned_last { BAR_LAST } else { BAR };
+                vec![self.mark(item, &[], centre, color)]
             } else {
-                let first = centre - block_h / 2.0 + bar_h / 2.0;
+                let first = centre - block_h / 2.0 + self.bar_h / 2.0;
                 groups
                     .iter()
                     .enumerate()
                     .filter_map(|(k, g)| {
                         let gi = g.items.get(row)?;
-                        let c = first + k as f64 * (bar_h + mark_gap);
-                        Some(mark(
-                            &gi.item,
-                            &gi.higher_than,
-                            c,
-                            GROUP_COLORS[k % GROUP_COLORS.len()],
-                        ))
+                        let c = first + k as f64 * (self.bar_h + mark_gap);
+                        let color = GROUP_COLORS[k % GROUP_COLORS.len()];
+                        Some(self.mark(&gi.item, &gi.higher_than, c, color))
                     })
                     .collect()
             };
             bars.push(Bar { label, marks });
-            y += row_h + row_gap;
+            at.y += row_h + row_gap;
         }
-
-        y += 8.0 * s;
-        rules.push((px(y), px(margin), px(margin + content)));
-        y += 22.0 * s;
-
-        let mut footer_text = vec![base(&r.lang, q.base.unweighted)];
-        if !groups.is_empty() {
-            let parts: Vec<String> = groups
-                .iter()
-                .map(|g| {
-                    let flag = match g.base_flag.as_deref() {
-                        Some("under_30") => " !",
-                        Some("under_100") => " *",
-                        _ => "",
-                    };
-                    format!("{} {}{flag}", g.letter, number(&r.lang, g.base.unweighted))
-                })
-                .collect();
-            footer_text[0] = format!("{} ({})", footer_text[0], parts.join(", "));
-        }
-        if q.weighted {
-            footer_text[0] = format!(
-                "{}. {} {}.",
-                footer_text[0],
-                w.weighted,
-                number(&r.lang, q.base.effective.round() as u64)
-            );
-        }
-        if !q.note.is_empty() {
-            footer_text.push(q.note.clone());
-        }
-        let notes = r.exclusion_notes();
-        if !notes.is_empty() {
-            footer_text.push(format!("{}: {notes}", w.note));
-        }
-        if !groups.is_empty() {
-            footer_text.push(
-                w.letters
-                    .replace("{alpha}", &r.significance.alpha.to_string())
-                    .replace("{min_base}", &r.significance.min_base.to_string()),
-            );
-        }
-        if opts.ci {
-            footer_text.push(w.whiskers.to_string());
-        }
-        let source = r.survey.source.trim_end_matches('.');
-        footer_text.push(if source.is_empty() {
-            format!("{} {}", w.made_with, r.tool.version)
-        } else {
-            format!("{}: {source}. {} {}", w.source, w.made_with, r.tool.version)
-        });
-        let mut footer = Vec::new();
-        for t in footer_text {
-            footer.extend(stack(
-                &t,
-                margin,
-                &mut y,
-                footer_size,
-                false,
-                content,
-                lh(footer_size),
-            )?);
-        }
-        let height = (y + margin * 0.75).round();
-        if height > MAX_HEIGHT * s {
-            return Err(Error::Output(format!(
-                "the chart would be {height} pixels tall (at most {}): too many items or lines to draw; use `concerns table`",
-                MAX_HEIGHT * s
-            )));
-        }
-        Ok(Layout {
-            width: width as u32,
-            height: height as u32,
-            title,
-            tag,
-            question,
-            rules,
-            rule_width,
-            legend,
-            bars,
-            footer,
-        })
+        Ok(bars)
     }
+}
+
+/// The footer's paragraphs: base (per group, flagged), weighting, notes, exclusions, the
+/// letters' and whiskers' legends, source.
+fn footer_text(
+    r: &Results,
+    q: &QuestionResult,
+    groups: &[&GroupResult],
+    opts: &ChartOptions,
+) -> Vec<String> {
+    let w = words(&r.lang);
+    let mut base_line = base(&r.lang, q.base.unweighted);
+    if !groups.is_empty() {
+        let parts: Vec<String> = groups
+            .iter()
+            .map(|g| {
+                let flag = g.base_flag.map(BaseFlag::mark).unwrap_or_default();
+                format!("{} {}{flag}", g.letter, number(&r.lang, g.base.unweighted))
+            })
+            .collect();
+        base_line = format!("{base_line} ({})", parts.join(", "));
+    }
+    if q.weighted {
+        base_line = format!(
+            "{base_line}. {} {}.",
+            w.weighted,
+            number(&r.lang, q.base.effective.round() as u64)
+        );
+    }
+    let mut text = vec![base_line];
+    if !q.note.is_empty() {
+        text.push(q.note.clone());
+    }
+    let notes = r.exclusion_notes();
+    if !notes.is_empty() {
+        text.push(format!("{}: {notes}", w.note));
+    }
+    if !groups.is_empty() {
+        text.push(letters_legend(r));
+    }
+    if opts.ci {
+        text.push(whiskers_legend(r));
+    }
+    let source = r.survey.source.trim_end_matches('.');
+    text.push(if source.is_empty() {
+        format!("{} {}", w.made_with, r.tool.version)
+    } else {
+        format!("{}: {source}. {} {}", w.source, w.made_with, r.tool.version)
+    });
+    text
 }
 
 #[cfg(test)]

@@ -5,11 +5,9 @@ pub struct Words {
     pub question: &'static str,
     pub note: &'static str,
     pub synthetic: &'static str,
-    pub whiskers: &'static str,
     pub weighted: &'static str,
     pub source: &'static str,
     pub made_with: &'static str,
-    pub letters: &'static str,
 }
 
 const EN: Words = Words {
@@ -17,11 +15,9 @@ const EN: Words = Words {
     question: "Question",
     note: "Note",
     synthetic: "Synthetic data calibrated to published figures",
-    whiskers: "Whiskers: 95% Wilson confidence intervals.",
     weighted: "Weighted shares; effective base",
     source: "Source",
     made_with: "Chart: concerns",
-    letters: "Letters: significantly higher than that group (z-test on effective bases, adjusted, alpha = {alpha}; no test where an effective base is under {min_base}). Base * under 100; ! under 30.",
 };
 
 const RU: Words = Words {
@@ -29,11 +25,9 @@ const RU: Words = Words {
     question: "Вопрос",
     note: "Примечание",
     synthetic: "Синтетические данные, откалиброванные по опубликованным показателям",
-    whiskers: "Усы: 95% доверительные интервалы Уилсона.",
     weighted: "Доли взвешены; эффективная база",
     source: "Источник",
     made_with: "Диаграмма: concerns",
-    letters: "Буквы: доля значимо выше, чем в группе с этой буквой (z-тест на эффективных базах, с поправкой, alpha = {alpha}; без теста, если эффективная база меньше {min_base}). База * меньше 100; ! меньше 30.",
 };
 
 pub fn words(lang: &str) -> &'static Words {
@@ -47,7 +41,7 @@ pub fn words(lang: &str) -> &'static Words {
 pub fn number(lang: &str, n: u64) -> String {
     match lang {
         "ru" => n.to_string(),
-        _ => crate::export::thousands(n),
+        _ => crate::text::thousands(n),
     }
 }
 

@@ -2,7 +2,7 @@
 //! letters of the groups it is significantly higher than, bases in a row. A grid of strings
 //! that the terminal, Markdown and summary exporters lay out.
 
-use crate::results::{QuestionResult, Results};
+use crate::results::{BaseFlag, QuestionResult, Results};
 
 use super::thousands;
 
@@ -23,12 +23,8 @@ fn cell(share: Option<f64>, letters: &[String]) -> String {
 }
 
 /// "838", "95 *" (under 100), "24 !" (under 30).
-fn base_cell(n: u64, flag: Option<&str>) -> String {
-    match flag {
-        Some("under_30") => format!("{} !", thousands(n)),
-        Some("under_100") => format!("{} *", thousands(n)),
-        _ => thousands(n),
-    }
+fn base_cell(n: u64, flag: Option<BaseFlag>) -> String {
+    format!("{}{}", thousands(n), flag.map(BaseFlag::mark).unwrap_or_default())
 }
 
 pub(crate) fn banner(q: &QuestionResult) -> Banner {
@@ -52,25 +48,14 @@ pub(crate) fn banner(q: &QuestionResult) -> Banner {
     let mut base = vec!["Base".to_string(), thousands(q.base.unweighted)];
     base.extend(
         q.by.iter()
-            .map(|g| base_cell(g.base.unweighted, g.base_flag.as_deref())),
+            .map(|g| base_cell(g.base.unweighted, g.base_flag)),
     );
     Banner { header, rows, base }
 }
 
 /// The legend every banner carries.
 pub(crate) fn legend(r: &Results) -> String {
-    let adjust = match r.significance.adjust {
-        crate::stats::Adjust::None => "no adjustment".to_string(),
-        crate::stats::Adjust::Bonferroni => "Bonferroni-adjusted".to_string(),
-        crate::stats::Adjust::Holm => "Holm-adjusted".to_string(),
-        crate::stats::Adjust::Bh => "Benjamini–Hochberg-adjusted".to_string(),
-    };
-    format!(
-        "Letters: significantly higher than the group of that letter in the same segment \
-         (two-proportion z-test on effective bases, {adjust}, alpha = {}; no test where a group's \
-         effective base is under {}). Base * under 100 (low base); ! under 30 (too small to read).",
-        r.significance.alpha, r.significance.min_base
-    )
+    super::legend::letters_legend(r)
 }
 
 pub(crate) fn any_groups(r: &Results) -> bool {

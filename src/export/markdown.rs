@@ -3,6 +3,7 @@ use std::fmt::Write;
 use crate::error::Result;
 
 use super::banner::{any_groups, banner, legend};
+use super::legend::level;
 use super::{base_line, exclusion_line, interval, percent, thousands, Exporter};
 use crate::results::{QuestionResult, Results};
 
@@ -35,12 +36,12 @@ fn banner_table(q: &QuestionResult) -> Result<String> {
 }
 
 /// One question's ranked table (a banner when it has groups) and its base line.
-pub(crate) fn question_table(q: &QuestionResult) -> Result<String> {
+pub(crate) fn question_table(r: &Results, q: &QuestionResult) -> Result<String> {
     if !q.by.is_empty() {
         return banner_table(q);
     }
     let mut out = String::new();
-    writeln!(out, "| Rank | Answer | Share | 95% CI | Count |")?;
+    writeln!(out, "| Rank | Answer | Share | {}% CI | Count |", level(r))?;
     writeln!(out, "| ---: | --- | ---: | ---: | ---: |")?;
     for i in &q.items {
         writeln!(
@@ -73,7 +74,7 @@ impl Exporter for MarkdownExporter {
         }
         for q in &r.questions {
             writeln!(out, "## {}\n", cell(&q.text))?;
-            writeln!(out, "{}", question_table(q)?)?;
+            writeln!(out, "{}", question_table(r, q)?)?;
         }
         if any_groups(r) {
             writeln!(out, "{}\n", legend(r))?;

@@ -3,6 +3,7 @@
 mod banner;
 mod csv;
 mod json;
+pub(crate) mod legend;
 mod markdown;
 mod summary;
 mod table;

@@ -171,7 +171,7 @@ impl Exporter for ReportMarkdown {
                 writeln!(out, "![Figure {}: {}]({file})\n", n + 1, md(&q.title))?;
             }
             writeln!(out, "Question: {}\n", md(&q.text))?;
-            writeln!(out, "{}", question_table(q)?)?;
+            writeln!(out, "{}", question_table(r, q)?)?;
         }
 
         if super::banner::any_groups(r) {

@@ -6,6 +6,7 @@ use comfy_table::{
 };
 
 use super::banner::{any_groups, banner, legend};
+use super::legend::level;
 use super::{base_line, exclusion_line, interval, percent, thousands, Exporter};
 use crate::results::Results;
 use crate::text::visible;
@@ -90,7 +91,7 @@ impl Exporter for TableExporter {
                 head("#"),
                 head("Answer"),
                 head("Share"),
-                head("95% CI"),
+                head(&format!("{}% CI", level(r))),
                 head("Count"),
                 head(""),
             ]);

@@ -1,0 +1,56 @@
+//! The legends every banner and chart with groups or whiskers carries, written once per
+//! language from what `Results` says was computed.
+
+use crate::results::{BaseFlag, Results};
+use crate::stats::Adjust;
+
+/// What the significance letters mean: the test, its adjustment and level, the minimum
+/// base, and the base marks.
+pub(crate) fn letters_legend(r: &Results) -> String {
+    let sig = &r.significance;
+    let (under_100, under_30) = (BaseFlag::Under100.mark(), BaseFlag::Under30.mark());
+    match r.lang.as_str() {
+        "ru" => {
+            let adjust = match sig.adjust {
+                Adjust::None => "без поправки",
+                Adjust::Bonferroni => "с поправкой Бонферрони",
+                Adjust::Holm => "с поправкой Холма",
+                Adjust::Bh => "с поправкой Бенджамини–Хохберга",
+            };
+            format!(
+                "Буквы: доля значимо выше, чем в группе с этой буквой того же сегмента \
+                 (z-тест для двух долей на эффективных базах, {adjust}, alpha = {}; без теста, \
+                 если эффективная база меньше {}). База{under_100} меньше 100;{under_30} меньше 30.",
+                sig.alpha, sig.min_base
+            )
+        }
+        _ => {
+            let adjust = match sig.adjust {
+                Adjust::None => "no adjustment",
+                Adjust::Bonferroni => "Bonferroni-adjusted",
+                Adjust::Holm => "Holm-adjusted",
+                Adjust::Bh => "Benjamini–Hochberg-adjusted",
+            };
+            format!(
+                "Letters: significantly higher than the group of that letter in the same segment \
+                 (two-proportion z-test on effective bases, {adjust}, alpha = {}; no test where an \
+                 effective base is under {}). Base{under_100} under 100 (low base);{under_30} under 30 (too small to read).",
+                sig.alpha, sig.min_base
+            )
+        }
+    }
+}
+
+/// The confidence level as a percentage: "95".
+pub(crate) fn level(r: &Results) -> String {
+    let pct = (r.method.confidence_level * 1e4).round() / 1e2;
+    format!("{pct}")
+}
+
+/// What the whiskers of a chart are.
+pub(crate) fn whiskers_legend(r: &Results) -> String {
+    match r.lang.as_str() {
+        "ru" => format!("Усы: {}% доверительные интервалы Уилсона.", level(r)),
+        _ => format!("Whiskers: {}% Wilson confidence intervals.", level(r)),
+    }
+}
