@@ -3,7 +3,7 @@
 use crate::codebook::{pick, Codebook, Contrast, Order, Question, Segment};
 use crate::error::{DataError, Result};
 use crate::pipeline::{open_source, Options, Prepared};
-use crate::problems::{describe, Issue};
+use crate::problems::{describe, ProblemKind};
 use crate::text::{respondents, thousands};
 use crate::results::{
     Base, BaseFlag, Comparison, ContrastResult, ExclusionCount, GroupItem, GroupResult, Input,
@@ -108,10 +108,10 @@ fn strict(prepared: &Prepared) -> Result<(Tabulation, String)> {
         // Whatever else is wrong, this explains the end of the file: fix it first.
         return Err(describe(src, header, plan, u).into());
     }
-    if let Some(first) = read.pass.found().first() {
+    if let Some(first) = read.pass.problems().first() {
         let mut e = describe(src, header, plan, first);
-        if let Issue::Check(v) = &first.issue {
-            let count = read.pass.counts().check(v.check);
+        if let ProblemKind::Value(v) = &first.kind {
+            let count = read.pass.counts().rule(v.rule);
             if count > 1 {
                 e.message
                     .push_str(&format!(" ({count} rows have such values)"));

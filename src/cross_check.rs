@@ -118,7 +118,7 @@ fn tabulate(path: &std::path::Path, chunk: Option<u64>) -> (Tabulation, ProblemC
             frame::polars_csv(&src, &header, &needed, &mut pass).unwrap();
         }
     }
-    let problem_rows: Vec<u64> = pass.found().iter().map(|p| p.record).collect();
+    let problem_rows: Vec<u64> = pass.problems().iter().map(|p| p.record).collect();
     (
         pass.finish(&codebook.question_ids()),
         pass.counts().clone(),

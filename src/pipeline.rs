@@ -9,7 +9,7 @@ use crate::codebook::{Codebook, Segment};
 use crate::error::{DataError, Error, Result};
 use crate::load::{self, check_header, digest, Format, Header, Source, WeightChoice};
 use crate::plan::Plan;
-use crate::problems::{Found, Issue};
+use crate::problems::{RowProblem, ProblemKind};
 use crate::stats::Adjust;
 use crate::tabulate::{repeated, IdDigests, IdRows, Pass, Settings};
 
@@ -215,10 +215,10 @@ impl<'c> Prepared<'c> {
         let mut pass = pass?;
         let (sha256, quotes) = sha?;
         let unterminated = match pass.last_record() {
-            Some((record, offset)) if !quotes.is_multiple_of(2) => Some(Found {
+            Some((record, offset)) if !quotes.is_multiple_of(2) => Some(RowProblem {
                 record,
                 offset,
-                issue: Issue::UnterminatedQuote,
+                kind: ProblemKind::UnterminatedQuote,
             }),
             _ => None,
         };
@@ -269,7 +269,7 @@ pub struct Outcome<'p> {
     pub pass: Pass<'p>,
     pub sha256: String,
     /// A quoted field opens on the file's last record and never closes (CSV only).
-    pub unterminated: Option<Found>,
+    pub unterminated: Option<RowProblem>,
     /// Every row whose respondent ID appeared on an earlier row.
-    pub duplicates: Vec<Found>,
+    pub duplicates: Vec<RowProblem>,
 }

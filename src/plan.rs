@@ -9,16 +9,16 @@ use crate::record::Fields;
 
 /// One validity rule, as the messages and the `--lenient` summary name it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Check {
+pub struct Rule {
     pub column: String,
     pub expected: String,
 }
 
 /// What one field of a record broke.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Violation {
-    /// Index into [`Plan::checks`].
-    pub check: usize,
+pub struct BadValue {
+    /// Index into [`Plan::rules`].
+    pub rule: usize,
     /// The value as found (`None`: empty).
     pub value: Option<String>,
 }
@@ -41,7 +41,7 @@ pub enum QuestionPlan {
     Single {
         column: usize,
         codes: Codes,
-        check: usize,
+        rule: usize,
     },
     Multi {
         items: usize,
@@ -51,11 +51,11 @@ pub enum QuestionPlan {
 
 #[derive(Debug, Clone)]
 pub enum MultiForm {
-    /// One column per item; `checks[i]` guards column i.
+    /// One column per item; `rules[i]` guards column i.
     Dichotomies {
         columns: Vec<usize>,
         coding: Coding,
-        checks: Vec<usize>,
+        rules: Vec<usize>,
     },
     /// One column of codes joined by `delimiter`.
     Delimited {
@@ -64,7 +64,7 @@ pub enum MultiForm {
         /// (code, item index), longest code first so codes containing the delimiter win.
         codes: Vec<(Vec<u8>, usize)>,
         unlisted: Option<usize>,
-        check: usize,
+        rule: usize,
     },
 }
 
@@ -74,7 +74,7 @@ pub struct ExclusionPlan {
     pub codes: Codes,
     /// Per code: does it exclude the respondent?
     pub excludes: Vec<bool>,
-    pub check: usize,
+    pub rule: usize,
 }
 
 /// The codebook against one header.
@@ -89,11 +89,11 @@ pub struct Plan {
     /// Columns whose values form groups: `--by` segments, then contrast questions.
     pub groupings: Vec<usize>,
     pub synthetic_prefix: Option<Vec<u8>>,
-    pub checks: Vec<Check>,
-    /// The check that the respondent ID is not blank.
-    id_check: Option<usize>,
-    /// Segments that list their values: (column, codes, check).
-    segment_checks: Vec<(usize, Codes, usize)>,
+    pub rules: Vec<Rule>,
+    /// The rule that the respondent ID is not blank.
+    id_rule: Option<usize>,
+    /// Segments that list their values: (column, codes, rule).
+    segment_rules: Vec<(usize, Codes, usize)>,
 }
 
 /// The codes of one column. This lookup runs for every field of every record, on answers
@@ -253,22 +253,22 @@ impl Plan {
                 columns.len()
             })
         };
-        let mut checks = Vec::new();
-        let mut check = |column: &str, expected: String| {
-            checks.push(Check {
+        let mut rules = Vec::new();
+        let mut rule = |column: &str, expected: String| {
+            rules.push(Rule {
                 column: column.to_string(),
                 expected,
             });
-            checks.len() - 1
+            rules.len() - 1
         };
-        let id_check = codebook
+        let id_rule = codebook
             .respondent_id
             .as_deref()
-            .map(|c| check(c, "a respondent ID (not empty)".into()));
+            .map(|c| rule(c, "a respondent ID (not empty)".into()));
         let weight = weight.map(|w| {
             (
                 at(w),
-                check(
+                rule(
                     w,
                     format!(
                         "a positive number from {MIN_WEIGHT:e} to {MAX_WEIGHT:e} (survey weight)"
@@ -283,15 +283,15 @@ impl Plan {
                 column: at(&e.column),
                 codes: Codes::new(&e.codes),
                 excludes: e.codes.iter().map(|c| e.exclude.contains(c)).collect(),
-                check: check(&e.column, format!("one of {}", quoted_list(&e.codes))),
+                rule: rule(&e.column, format!("one of {}", quoted_list(&e.codes))),
             })
             .collect();
         let questions = codebook
             .questions
             .iter()
-            .map(|q| question_plan(q, &at, &mut check))
+            .map(|q| question_plan(q, &at, &mut rule))
             .collect();
-        let segment_checks = segments
+        let segment_rules = segments
             .iter()
             .filter(|s| !s.values.is_empty() && position(columns, &s.column).is_some())
             .map(|s| {
@@ -304,7 +304,7 @@ impl Plan {
                 (
                     at(&s.column),
                     Codes::new(&codes),
-                    check(&s.column, expected),
+                    rule(&s.column, expected),
                 )
             })
             .collect();
@@ -320,9 +320,9 @@ impl Plan {
                 .synthetic_id_prefix
                 .as_ref()
                 .map(|p| p.as_bytes().to_vec()),
-            checks,
-            id_check,
-            segment_checks,
+            rules,
+            id_rule,
+            segment_rules,
         };
         match missing.into_inner() {
             Some(name) => Err(MissingColumn(name)),
@@ -340,9 +340,9 @@ impl Plan {
             questions: Vec::new(),
             groupings: Vec::new(),
             synthetic_prefix: None,
-            checks: Vec::new(),
-            id_check: None,
-            segment_checks: Vec::new(),
+            rules: Vec::new(),
+            id_rule: None,
+            segment_rules: Vec::new(),
         }
     }
 
@@ -361,22 +361,22 @@ impl Plan {
             }
         }
         v.extend(&self.groupings);
-        v.extend(self.segment_checks.iter().map(|s| s.0));
+        v.extend(self.segment_rules.iter().map(|s| s.0));
         v
     }
 
-    /// Evaluates one record into `out`; every broken rule goes to `violations` (in the
-    /// order of the checks). The record is valid when none was added.
-    pub fn eval<F: Fields>(&self, rec: &F, out: &mut Eval, violations: &mut Vec<Violation>) {
+    /// Evaluates one record into `out`; every broken rule goes to `bad_values` (in the
+    /// order of the rules). The record is valid when none was added.
+    pub fn eval<F: Fields>(&self, rec: &F, out: &mut Eval, bad_values: &mut Vec<BadValue>) {
         let field = |c: usize| rec.get(c).unwrap_or(Cow::Borrowed(&[]));
         out.weight = 1.0;
         out.fixed = Some(FIXED_ONE);
-        if let (Some(c), Some(check)) = (self.id, self.id_check) {
+        if let (Some(c), Some(rule)) = (self.id, self.id_rule) {
             if trim(&field(c)).is_empty() {
-                violations.push(Violation { check, value: None });
+                bad_values.push(BadValue { rule, value: None });
             }
         }
-        if let Some((c, check)) = self.weight {
+        if let Some((c, rule)) = self.weight {
             let raw = field(c);
             let v = trim(&raw);
             out.fixed = fixed_weight(v);
@@ -386,8 +386,8 @@ impl Plan {
             };
             match parsed {
                 Some(w) => out.weight = w,
-                None => violations.push(Violation {
-                    check,
+                None => bad_values.push(BadValue {
+                    rule,
                     value: (!trim(&raw).is_empty()).then(|| text(&raw)),
                 }),
             }
@@ -402,18 +402,18 @@ impl Plan {
                         out.excluded_by = Some(k);
                     }
                 }
-                None => violations.push(Violation {
-                    check: e.check,
+                None => bad_values.push(BadValue {
+                    rule: e.rule,
                     value: (!v.is_empty()).then(|| text(v)),
                 }),
             }
         }
-        for (c, codes, check) in &self.segment_checks {
+        for (c, codes, rule) in &self.segment_rules {
             let raw = field(*c);
             let v = trim(&raw);
             if !v.is_empty() && codes.find(v).is_none() {
-                violations.push(Violation {
-                    check: *check,
+                bad_values.push(BadValue {
+                    rule: *rule,
                     value: Some(text(v)),
                 });
             }
@@ -424,7 +424,7 @@ impl Plan {
                 QuestionPlan::Single {
                     column,
                     codes,
-                    check,
+                    rule,
                 } => {
                     let raw = field(*column);
                     let v = trim(&raw);
@@ -434,8 +434,8 @@ impl Plan {
                         match codes.find(v) {
                             Some(i) => i as State + 1,
                             None => {
-                                violations.push(Violation {
-                                    check: *check,
+                                bad_values.push(BadValue {
+                                    rule: *rule,
                                     value: Some(text(v)),
                                 });
                                 0
@@ -443,7 +443,7 @@ impl Plan {
                         }
                     }
                 }
-                QuestionPlan::Multi { form, .. } => multi_state(form, &field, violations),
+                QuestionPlan::Multi { form, .. } => multi_state(form, &field, bad_values),
             };
             out.states.push(state);
         }
@@ -453,16 +453,16 @@ impl Plan {
 fn multi_state<'a>(
     form: &MultiForm,
     field: &impl Fn(usize) -> Cow<'a, [u8]>,
-    violations: &mut Vec<Violation>,
+    bad_values: &mut Vec<BadValue>,
 ) -> State {
     let mut state: State = 0;
     match form {
         MultiForm::Dichotomies {
             columns,
             coding,
-            checks,
+            rules,
         } => {
-            for (i, (&c, &check)) in columns.iter().zip(checks).enumerate() {
+            for (i, (&c, &rule)) in columns.iter().zip(rules).enumerate() {
                 let raw = field(c);
                 let v = trim(&raw);
                 // Without branches on the answer: answers are random, branches mispredict.
@@ -473,8 +473,8 @@ fn multi_state<'a>(
                     Coding::ZeroOne => {
                         state |= (one | zero) | one << (i + 1);
                         if filled & !(one | zero) & 1 == 1 {
-                            violations.push(Violation {
-                                check,
+                            bad_values.push(BadValue {
+                                rule,
                                 value: Some(text(v)),
                             });
                         }
@@ -488,7 +488,7 @@ fn multi_state<'a>(
             delimiter,
             codes,
             unlisted,
-            check,
+            rule,
         } => {
             let raw = field(*column);
             let mut rest = trim(&raw);
@@ -520,8 +520,8 @@ fn multi_state<'a>(
                         match unlisted {
                             Some(item) if !token.is_empty() => state |= 1 << (item + 1),
                             _ if token.is_empty() => {}
-                            _ => violations.push(Violation {
-                                check: *check,
+                            _ => bad_values.push(BadValue {
+                                rule: *rule,
                                 value: Some(text(token)),
                             }),
                         }
@@ -584,7 +584,7 @@ pub fn parse_weight(v: &[u8]) -> Option<f64> {
 fn question_plan(
     q: &Question,
     at: &impl Fn(&str) -> usize,
-    check: &mut impl FnMut(&str, String) -> usize,
+    rule: &mut impl FnMut(&str, String) -> usize,
 ) -> QuestionPlan {
     let codes: Vec<String> = q.items.iter().filter_map(|i| i.code.clone()).collect();
     match q.kind {
@@ -593,7 +593,7 @@ fn question_plan(
             QuestionPlan::Single {
                 column: at(column),
                 codes: Codes::new(&codes),
-                check: check(
+                rule: rule(
                     column,
                     format!("one of {} or empty (not answered)", quoted_list(&codes)),
                 ),
@@ -610,7 +610,7 @@ fn question_plan(
                 form: MultiForm::Dichotomies {
                     columns: columns.iter().map(|c| at(c)).collect(),
                     coding: q.coding,
-                    checks: columns.iter().map(|c| check(c, expected.into())).collect(),
+                    rules: columns.iter().map(|c| rule(c, expected.into())).collect(),
                 },
             }
         }
@@ -633,7 +633,7 @@ fn question_plan(
                     delimiter: q.delimiter().as_bytes().to_vec(),
                     codes: by_length,
                     unlisted,
-                    check: check(
+                    rule: rule(
                         column,
                         format!(
                             "codes among {} separated by '{}', or empty (not asked)",
@@ -694,7 +694,7 @@ items = [{items}]
   { id = "other", code = "Other", label.en = "Other" },
 "#;
 
-    fn state_of(plan: &Plan, cell: &'static str) -> (State, Vec<Violation>) {
+    fn state_of(plan: &Plan, cell: &'static str) -> (State, Vec<BadValue>) {
         let mut e = Eval::default();
         let mut v = Vec::new();
         plan.eval(&Row(vec![cell]), &mut e, &mut v);

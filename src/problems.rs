@@ -5,18 +5,18 @@ use serde::Serialize;
 
 use crate::error::DataError;
 use crate::load::{Format, Header, Source, ENCODING_HINT};
-use crate::plan::{Plan, Violation};
+use crate::plan::{Plan, BadValue};
 use crate::results::DroppedRows;
 
 /// What is wrong with one record.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Issue {
+pub enum ProblemKind {
     /// It has `fields` fields, not the header's number.
     Ragged { fields: usize },
     /// Its bytes are not UTF-8 text.
     NotUtf8,
     /// A value breaks a rule of the codebook.
-    Check(Violation),
+    Value(BadValue),
     /// A quoted field opens in it and never closes: the rest of the file became one field.
     UnterminatedQuote,
     /// Its respondent ID was seen on an earlier row.
@@ -25,17 +25,17 @@ pub enum Issue {
 
 /// One problem, located by record number (within its chunk until merged) and byte offset.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Found {
+pub struct RowProblem {
     pub record: u64,
     pub offset: u64,
-    pub issue: Issue,
+    pub kind: ProblemKind,
 }
 
-/// Rows with each kind of problem. A row counts once per codebook check it breaks,
+/// Rows with each kind of problem. A row counts once per codebook rule it breaks,
 /// however many of its fields break it, and once in `rows`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ProblemCounts {
-    by_check: Vec<u64>,
+    by_rule: Vec<u64>,
     ragged: u64,
     not_utf8: u64,
     duplicate_id: u64,
@@ -43,21 +43,21 @@ pub struct ProblemCounts {
 }
 
 impl ProblemCounts {
-    pub fn new(checks: usize) -> ProblemCounts {
+    pub fn new(rules: usize) -> ProblemCounts {
         ProblemCounts {
-            by_check: vec![0; checks],
+            by_rule: vec![0; rules],
             ..ProblemCounts::default()
         }
     }
 
     /// Counts one kind of problem of a row (call [`Self::row`] once for the row).
-    pub fn add(&mut self, issue: &Issue) {
+    pub fn add(&mut self, issue: &ProblemKind) {
         match issue {
-            Issue::Ragged { .. } => self.ragged += 1,
-            Issue::NotUtf8 => self.not_utf8 += 1,
-            Issue::Check(v) => self.by_check[v.check] += 1,
-            Issue::DuplicateId { .. } => self.duplicate_id += 1,
-            Issue::UnterminatedQuote => {}
+            ProblemKind::Ragged { .. } => self.ragged += 1,
+            ProblemKind::NotUtf8 => self.not_utf8 += 1,
+            ProblemKind::Value(v) => self.by_rule[v.rule] += 1,
+            ProblemKind::DuplicateId { .. } => self.duplicate_id += 1,
+            ProblemKind::UnterminatedQuote => {}
         }
     }
 
@@ -71,9 +71,9 @@ impl ProblemCounts {
         self.rows
     }
 
-    /// Rows that break the codebook check `check`.
-    pub fn check(&self, check: usize) -> u64 {
-        self.by_check[check]
+    /// Rows that break the codebook rule `rule`.
+    pub fn rule(&self, rule: usize) -> u64 {
+        self.by_rule[rule]
     }
 
     pub fn set_duplicate_ids(&mut self, rows: u64) {
@@ -82,11 +82,11 @@ impl ProblemCounts {
 
     /// Problems of every kind found in rows by the pass (duplicate IDs not included).
     pub fn in_rows(&self) -> u64 {
-        self.by_check.iter().sum::<u64>() + self.ragged + self.not_utf8
+        self.by_rule.iter().sum::<u64>() + self.ragged + self.not_utf8
     }
 
     pub fn absorb(&mut self, other: &ProblemCounts) {
-        for (a, b) in self.by_check.iter_mut().zip(&other.by_check) {
+        for (a, b) in self.by_rule.iter_mut().zip(&other.by_rule) {
             *a += b;
         }
         self.ragged += other.ragged;
@@ -98,9 +98,9 @@ impl ProblemCounts {
     /// What `--lenient` left out, per reason.
     pub fn dropped(&self, plan: &Plan) -> Vec<DroppedRows> {
         let mut out: Vec<DroppedRows> = plan
-            .checks
+            .rules
             .iter()
-            .zip(&self.by_check)
+            .zip(&self.by_rule)
             .filter(|(_, &rows)| rows > 0)
             .map(|(c, &rows)| DroppedRows {
                 column: Some(c.column.clone()),
@@ -179,7 +179,7 @@ pub fn lines_at(src: &Source, offsets: &[u64]) -> Vec<u64> {
 pub fn describe_at(
     header: &Header,
     plan: &Plan,
-    found: &Found,
+    found: &RowProblem,
     file: &str,
     line: Option<u64>,
 ) -> DataError {
@@ -188,8 +188,8 @@ pub fn describe_at(
         Some(l) if l != row => format!(" (line {l})"),
         _ => String::new(),
     };
-    match &found.issue {
-        Issue::Ragged { fields } => DataError::new(
+    match &found.kind {
+        ProblemKind::Ragged { fields } => DataError::new(
             file,
             format!(
                 "ragged row{at}: it has {fields} fields but the header has {}",
@@ -197,29 +197,29 @@ pub fn describe_at(
             ),
         )
         .row(row),
-        Issue::NotUtf8 => DataError::new(
+        ProblemKind::NotUtf8 => DataError::new(
             file,
             format!("the row{at} is not UTF-8 text; {ENCODING_HINT}"),
         )
         .row(row),
-        Issue::Check(v) => {
-            let check = &plan.checks[v.check];
+        ProblemKind::Value(v) => {
+            let rule = &plan.rules[v.rule];
             let found = match &v.value {
                 Some(x) => format!("found '{x}'"),
                 None => "found an empty value".to_string(),
             };
-            DataError::new(file, format!("expected {}, {found}", check.expected))
+            DataError::new(file, format!("expected {}, {found}", rule.expected))
                 .row(row)
-                .column(check.column.clone())
+                .column(rule.column.clone())
         }
-        Issue::UnterminatedQuote => DataError::new(
+        ProblemKind::UnterminatedQuote => DataError::new(
             file,
             format!(
                 "unterminated quote: a quoted field opens on this row{at} and its closing quote is never found, so the rest of the file was read as one field"
             ),
         )
         .row(row),
-        Issue::DuplicateId { id, first_record } => DataError::new(
+        ProblemKind::DuplicateId { id, first_record } => DataError::new(
             file,
             format!(
                 "duplicate respondent ID '{id}': first on row {}",
@@ -231,7 +231,7 @@ pub fn describe_at(
 }
 
 /// One problem as an error naming file, row (and line) and column.
-pub fn describe(src: &Source, header: &Header, plan: &Plan, found: &Found) -> DataError {
+pub fn describe(src: &Source, header: &Header, plan: &Plan, found: &RowProblem) -> DataError {
     let line = (src.format == Format::Csv).then(|| lines_at(src, &[found.offset])[0]);
     describe_at(header, plan, found, &src.name, line)
 }

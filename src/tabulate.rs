@@ -7,8 +7,8 @@ use std::collections::HashSet;
 
 use xxhash_rust::xxh3::xxh3_64;
 
-use crate::plan::{id_less, trim, Eval, Plan, Violation};
-use crate::problems::{Found, Issue, ProblemCounts};
+use crate::plan::{id_less, trim, Eval, Plan, BadValue};
+use crate::problems::{RowProblem, ProblemKind, ProblemCounts};
 use crate::record::{Consumer, Fields};
 use crate::results::DroppedRows;
 use crate::stats::{BaseSums, ItemSums};
@@ -71,13 +71,13 @@ pub struct Pass<'p> {
     settings: &'p Settings,
     // Scratch space reused from record to record.
     eval: Eval,
-    violations: Vec<Violation>,
+    bad_values: Vec<BadValue>,
     groups: Vec<u32>,
     tally: Tally,
     records: u64,
     excluded_by: Vec<u64>,
     counts: ProblemCounts,
-    found: Vec<Found>,
+    problems: Vec<RowProblem>,
     /// (record number, byte offset) of the last record seen.
     last_record: Option<(u64, u64)>,
     ids: IdOrder,
@@ -294,13 +294,13 @@ impl<'p> Pass<'p> {
             plan,
             settings,
             eval: Eval::default(),
-            violations: Vec::new(),
+            bad_values: Vec::new(),
             groups: vec![0; plan.groupings.len()],
             tally: Tally::new(plan),
             records: 0,
             excluded_by: vec![0; plan.exclusions.len()],
-            counts: ProblemCounts::new(plan.checks.len()),
-            found: Vec::new(),
+            counts: ProblemCounts::new(plan.rules.len()),
+            problems: Vec::new(),
             last_record: None,
             ids: IdOrder::new(),
             weights: WeightStats::new(),
@@ -327,8 +327,8 @@ impl<'p> Pass<'p> {
     }
 
     /// The first problems, located (up to the settings' `max_problems`).
-    pub fn found(&self) -> &[Found] {
-        &self.found
+    pub fn problems(&self) -> &[RowProblem] {
+        &self.problems
     }
 
     /// (record number, byte offset) of the last record seen.
@@ -336,13 +336,13 @@ impl<'p> Pass<'p> {
         self.last_record
     }
 
-    fn problem(&mut self, record: u64, offset: u64, issue: Issue) {
-        self.counts.add(&issue);
-        if self.found.len() < self.settings.max_problems {
-            self.found.push(Found {
+    fn problem(&mut self, record: u64, offset: u64, kind: ProblemKind) {
+        self.counts.add(&kind);
+        if self.problems.len() < self.settings.max_problems {
+            self.problems.push(RowProblem {
                 record,
                 offset,
-                issue,
+                kind,
             });
         }
     }
@@ -357,12 +357,12 @@ impl<'p> Pass<'p> {
         if let Some((record, offset)) = next.last_record {
             self.last_record = Some((record + before, offset));
         }
-        for mut f in next.found {
-            if self.found.len() >= self.settings.max_problems {
+        for mut f in next.problems {
+            if self.problems.len() >= self.settings.max_problems {
                 break;
             }
             f.record += before;
-            self.found.push(f);
+            self.problems.push(f);
         }
         self.weights.absorb(next.weights);
         for (a, b) in self.blank_groups.iter_mut().zip(&next.blank_groups) {
@@ -461,12 +461,12 @@ impl<'p> Consumer for Pass<'p> {
         }
         if rec.len() != self.plan.width {
             self.counts.row();
-            self.problem(index, offset, Issue::Ragged { fields: rec.len() });
+            self.problem(index, offset, ProblemKind::Ragged { fields: rec.len() });
             return;
         }
         if !rec.is_utf8() {
             self.counts.row();
-            self.problem(index, offset, Issue::NotUtf8);
+            self.problem(index, offset, ProblemKind::NotUtf8);
             return;
         }
         if let Some(c) = self.plan.id {
@@ -474,19 +474,19 @@ impl<'p> Consumer for Pass<'p> {
             self.ids
                 .note(trim(&raw), self.plan.synthetic_prefix.as_deref());
         }
-        self.violations.clear();
-        self.plan.eval(rec, &mut self.eval, &mut self.violations);
-        if !self.violations.is_empty() {
+        self.bad_values.clear();
+        self.plan.eval(rec, &mut self.eval, &mut self.bad_values);
+        if !self.bad_values.is_empty() {
             self.counts.row();
-            let violations = std::mem::take(&mut self.violations);
-            for (i, v) in violations.iter().enumerate() {
-                // A row counts once per check, however many of its fields broke it.
-                if violations[..i].iter().any(|earlier| earlier.check == v.check) {
+            let bad_values = std::mem::take(&mut self.bad_values);
+            for (i, v) in bad_values.iter().enumerate() {
+                // A row counts once per rule, however many of its fields broke it.
+                if bad_values[..i].iter().any(|earlier| earlier.rule == v.rule) {
                     continue;
                 }
-                self.problem(index, offset, Issue::Check(v.clone()));
+                self.problem(index, offset, ProblemKind::Value(v.clone()));
             }
-            self.violations = violations;
+            self.bad_values = bad_values;
             return;
         }
         if let Some(k) = self.eval.excluded_by {
@@ -523,7 +523,7 @@ impl<'a> IdRows<'a> {
     }
 
     /// Every row whose ID appeared earlier, naming where it first appeared.
-    pub fn later_occurrences(self) -> Vec<Found> {
+    pub fn later_occurrences(self) -> Vec<RowProblem> {
         let mut first: std::collections::HashMap<&[u8], u64> = std::collections::HashMap::new();
         let mut out = Vec::new();
         for (id, offset, record) in &self.rows {
@@ -531,10 +531,10 @@ impl<'a> IdRows<'a> {
                 None => {
                     first.insert(id, *record);
                 }
-                Some(&first_record) => out.push(Found {
+                Some(&first_record) => out.push(RowProblem {
                     record: *record,
                     offset: *offset,
-                    issue: Issue::DuplicateId {
+                    kind: ProblemKind::DuplicateId {
                         id: String::from_utf8_lossy(id).into_owned(),
                         first_record,
                     },

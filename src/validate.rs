@@ -10,7 +10,7 @@ use crate::error::{DataError, Error, Result};
 use crate::load::{header_columns, missing_column, schema_columns, Format, Header, Source, WeightChoice};
 use crate::pipeline::{open_source, Options, Prepared};
 use crate::plan::Plan;
-use crate::problems::{describe_at, lines_at, Found, Issue, Problem};
+use crate::problems::{describe_at, lines_at, RowProblem, ProblemKind, Problem};
 use crate::record::{Consumer, Fields};
 use crate::tabulate::Settings;
 use crate::text::thousands;
@@ -75,7 +75,7 @@ impl Validation {
 struct Structure {
     width: usize,
     max: usize,
-    found: Vec<Found>,
+    problems: Vec<RowProblem>,
 }
 
 impl Structure {
@@ -83,34 +83,34 @@ impl Structure {
         Structure {
             width,
             max,
-            found: Vec::new(),
+            problems: Vec::new(),
         }
     }
 }
 
 impl Consumer for Structure {
     fn record<F: Fields>(&mut self, rec: &F, offset: u64, index: u64) {
-        let issue = if rec.len() != self.width {
-            Issue::Ragged { fields: rec.len() }
+        let kind = if rec.len() != self.width {
+            ProblemKind::Ragged { fields: rec.len() }
         } else if !rec.is_utf8() {
-            Issue::NotUtf8
+            ProblemKind::NotUtf8
         } else {
             return;
         };
-        if self.found.len() < self.max {
-            self.found.push(Found {
+        if self.problems.len() < self.max {
+            self.problems.push(RowProblem {
                 record: index,
                 offset,
-                issue,
+                kind,
             });
         }
     }
 
     fn absorb(&mut self, next: Self, before: u64) {
-        for mut f in next.found {
-            if self.found.len() < self.max {
+        for mut f in next.problems {
+            if self.problems.len() < self.max {
                 f.record += before;
-                self.found.push(f);
+                self.problems.push(f);
             }
         }
     }
@@ -210,8 +210,8 @@ fn header_problems(
         let found = crate::load::run(src, &header, &[], false, &|| {
             Structure::new(columns.len(), max_problems)
         })?;
-        let lines = lines_at(src, &found.found.iter().map(|f| f.offset).collect::<Vec<_>>());
-        for (f, line) in found.found.iter().zip(lines) {
+        let lines = lines_at(src, &found.problems.iter().map(|f| f.offset).collect::<Vec<_>>());
+        for (f, line) in found.problems.iter().zip(lines) {
             problems.push(describe_at(&header, &plan, f, &src.name, Some(line)).into());
         }
         problems.sort_by_key(|p| p.row.unwrap_or(0));
@@ -228,7 +228,7 @@ fn row_problems(prepared: &Prepared, max_problems: usize) -> Result<(Vec<Problem
     let read = prepared.read(&settings)?;
     let (src, header, plan) = (&prepared.src, &prepared.header, &prepared.plan);
     let pass = &read.pass;
-    let mut found: Vec<&Found> = pass.found().iter().collect();
+    let mut found: Vec<&RowProblem> = pass.problems().iter().collect();
     let mut merged = 0;
     if let Some(u) = &read.unterminated {
         // The ragged row it makes is the same problem.
@@ -249,7 +249,7 @@ fn row_problems(prepared: &Prepared, max_problems: usize) -> Result<(Vec<Problem
         .map(|(f, &line)| {
             let line = (src.format == Format::Csv).then_some(line);
             let mut p = Problem::from(describe_at(header, plan, f, &src.name, line));
-            if let Issue::Check(v) = &f.issue {
+            if let ProblemKind::Value(v) = &f.kind {
                 p.value = v.value.clone();
             }
             p
@@ -276,11 +276,11 @@ fn row_problems(prepared: &Prepared, max_problems: usize) -> Result<(Vec<Problem
 }
 
 /// One problem per repeated respondent ID, at its first row, listing every row it is on.
-fn repeated_ids(prepared: &Prepared, duplicates: &[Found]) -> Vec<Problem> {
+fn repeated_ids(prepared: &Prepared, duplicates: &[RowProblem]) -> Vec<Problem> {
     let first_row = prepared.header.first_row;
     let mut repeats: BTreeMap<&str, (u64, Vec<u64>)> = BTreeMap::new();
     for f in duplicates {
-        if let Issue::DuplicateId { id, first_record } = &f.issue {
+        if let ProblemKind::DuplicateId { id, first_record } = &f.kind {
             let e = repeats
                 .entry(id.as_str())
                 .or_insert((*first_record, vec![first_row + first_record]));
