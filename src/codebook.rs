@@ -14,7 +14,7 @@ macro_rules! bail {
         return Err(Error::codebook(format!($($arg)*)))
     };
 }
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::text::{is_safe_id, visible, MAX_ID};
 
@@ -37,44 +37,57 @@ pub fn pick<'a>(labels: &'a Labels, lang: &str) -> &'a str {
         .unwrap_or("")
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Codebook {
     /// Column holding the respondent ID.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub respondent_id: Option<String>,
     /// Column holding the survey weight; absent from the data means unweighted.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub weight: Option<String>,
+    /// How the file is laid out (platform exports with several header rows).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub input: InputLayout,
     pub survey: Survey,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_default")]
     pub exclude: Vec<Exclusion>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_default")]
     pub segments: Vec<Segment>,
     pub questions: Vec<Question>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_default")]
     pub contrasts: Vec<Contrast>,
-    /// How the file is laid out (platform exports with several header rows).
-    #[serde(default)]
-    pub input: InputLayout,
 }
 
 /// The layout of an export: how many header rows, and how column names are formed.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct InputLayout {
     /// Rows before the first respondent: 1 for a plain CSV, 3 for Qualtrics (names,
     /// question text, ImportId), 2 for SurveyMonkey (question text, choice text).
-    #[serde(default = "one")]
+    #[serde(default = "one", skip_serializing_if = "is_one")]
     pub header_rows: usize,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_default")]
     pub column_names: ColumnNames,
     /// Field delimiter (`","`, `";"`, `"tab"`); detected when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub delimiter: Option<String>,
     /// Text encoding (`utf-8`, `windows-1251`, `latin-1`); `--encoding` overrides it.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub encoding: Option<String>,
 }
 
 fn one() -> usize {
     1
+}
+
+fn is_one(n: &usize) -> bool {
+    *n == 1
+}
+
+/// Whether a value is its type's default: such keys are left out of a written codebook.
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
 }
 
 impl Default for InputLayout {
@@ -89,7 +102,7 @@ impl Default for InputLayout {
 }
 
 /// How column names come out of the header rows.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ColumnNames {
     /// The first header row names the columns (Qualtrics, Google Forms, plain CSV).
@@ -105,7 +118,7 @@ pub const JOINED_SEPARATOR: &str = " / ";
 
 /// One question compared between answers of another, e.g. concerns among those who would
 /// switch vs those who would not.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Contrast {
     pub id: String,
@@ -116,53 +129,54 @@ pub struct Contrast {
     pub groups: Vec<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Survey {
     pub id: String,
     pub title: Labels,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_default")]
     pub source: Labels,
     /// Who the shares describe, for the report's sentences.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_default")]
     pub population: Labels,
     /// Respondent IDs with this prefix mark synthetic data (every ID must carry it).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub synthetic_id_prefix: Option<String>,
 }
 
 /// A screener: respondents whose `column` holds one of `exclude` are dropped from every base.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Exclusion {
     pub column: String,
     /// Every valid code of the screener; anything else is a data error.
     pub codes: Vec<String>,
     pub exclude: Vec<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_default")]
     pub note: Labels,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Segment {
     pub id: String,
     pub column: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_default")]
     pub label: Labels,
     /// Known values in display order; empty means any value, sorted.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_default")]
     pub values: Vec<Choice>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Choice {
     pub code: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_default")]
     pub label: Labels,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// One column, one answer code per respondent.
@@ -175,7 +189,7 @@ pub enum Kind {
 }
 
 /// How a dichotomy column says "selected".
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Coding {
     /// `1` selected, `0` not selected, empty not asked.
@@ -186,7 +200,7 @@ pub enum Coding {
     Filled,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Order {
     /// Descending share, ties in codebook order, `last` items at the end.
@@ -196,45 +210,50 @@ pub enum Order {
     Codebook,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Question {
     pub id: String,
     pub kind: Kind,
     /// The answer column of a single-choice question.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub column: Option<String>,
     pub text: Labels,
     /// Chart title; the question text when absent.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_default")]
     pub title: Labels,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_default")]
     pub note: Labels,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_default")]
     pub order: Order,
     /// Dichotomies: how a column says "selected".
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_default")]
     pub coding: Coding,
     /// Delimited multi-response: the separator between chosen codes (default `;`).
     /// Spaces around it are ignored, and codes that contain it are still recognised.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub delimiter: Option<String>,
     /// Delimited multi-response: the item credited with answers that are not among the
     /// items' codes (Google Forms writes an "Other:" answer's own text); without it such
     /// an answer is a data error.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub unlisted: Option<String>,
     pub items: Vec<Item>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Item {
     pub id: String,
     /// The column of a multi-response (dichotomy) item.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub column: Option<String>,
     /// The answer code of a single-choice or delimited multi-response item.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     pub label: Labels,
     /// "Other"-type items stay last whatever their share.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_default")]
     pub last: bool,
 }
 

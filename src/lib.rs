@@ -11,7 +11,7 @@ pub mod chart;
 pub mod codebook;
 pub mod error;
 pub mod export;
-pub mod guess;
+pub mod init;
 pub mod output;
 pub mod report;
 pub mod results;

@@ -10,7 +10,7 @@ pub fn analyse_signed(signature: &[u8], bytes: &[u8]) {
     let input = path.to_str().expect("UTF-8 path");
     let opts = concerns::Options::default();
     let _ = concerns::analyse(input, &concerns::Codebook::canonical(), &opts);
-    if let Ok(Some(cb)) = concerns::guess::spss_codebook(input) {
+    if let Ok(Some(cb)) = concerns::init::spss_codebook(input) {
         let _ = concerns::analyse(input, &cb, &opts);
     }
 }

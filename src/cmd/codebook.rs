@@ -2,12 +2,10 @@ use std::path::PathBuf;
 
 use clap::Subcommand;
 use concerns::error::exit;
-use concerns::Result;
-use concerns::guess::{guess, guess_spss};
-use concerns::{InputFormat as Format, Source};
-use concerns::output::write_atomic;
+use concerns::{Error, Result, Source};
 
 use super::print_stdout;
+use concerns::output::write_atomic;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -17,13 +15,17 @@ pub struct Args {
 
 #[derive(Subcommand, Debug)]
 pub enum Action {
-    /// Write a starting codebook guessed from a file's columns and values.
+    /// Draft a codebook from a file's columns and values (CSV exports of Qualtrics,
+    /// SurveyMonkey, Google Forms; SPSS files with their dictionary).
     Init {
         /// Respondent-level CSV or SPSS .sav/.zsav (`-` for standard input).
         data: String,
         /// Where to write the TOML; default: standard output.
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
+        /// Replace the output file if it exists.
+        #[arg(long, requires = "output")]
+        force: bool,
         /// Text encoding of the input.
         #[arg(long, default_value = "utf-8")]
         encoding: String,
@@ -35,23 +37,25 @@ pub fn run(args: Args) -> Result<i32> {
         Action::Init {
             data,
             output,
+            force,
             encoding,
         } => {
+            // Refused before reading: a hand-edited codebook is never lost to a typo.
+            if let Some(path) = output.as_ref().filter(|p| p.exists() && !force) {
+                return Err(Error::Usage(format!(
+                    "{} exists; pass --force to replace it, or choose another file",
+                    path.display()
+                )));
+            }
             let src = Source::open(&data, &encoding, None)?;
-            let text = match src.format {
-                Format::Csv => guess(&src)?,
-                Format::Spss => guess_spss(&src)?,
-                Format::Parquet => {
-                    return Err(concerns::error::DataError::new(
-                        &src.name,
-                        "codebook init reads CSV and SPSS files; for Parquet, export a few rows as CSV and guess from those",
-                    )
-                    .into())
-                }
-            };
+            let draft = concerns::init::draft(&src)?;
+            let text = draft.to_toml()?;
+            for note in &draft.notes {
+                eprintln!("note: {}", concerns::text::visible(note));
+            }
             match output {
                 Some(path) => {
-                    write_atomic(&path, |w| Ok(w.write_all(text.as_bytes())?))?;
+                    write_atomic(&path, |w| w.write_all(text.as_bytes()))?;
                     eprintln!("wrote {}", path.display());
                 }
                 None => print_stdout(&text)?,

@@ -109,7 +109,7 @@ impl Common {
     pub fn codebook(&self, data: &str) -> Result<Codebook> {
         match &self.codebook {
             Some(p) => Codebook::from_file(p),
-            None => match concerns::guess::spss_codebook(data)? {
+            None => match concerns::init::spss_codebook(data)? {
                 Some(cb) => {
                     eprintln!(
                         "note: no --codebook: reading {data} with its own dictionary (`concerns codebook init {data}` writes it out to edit)"

@@ -191,74 +191,189 @@ fn validate_lists_every_seeded_problem_of_a_platform_export() {
     assert_eq!(problems[2]["value"], "AI will be rude");
 }
 
-#[test]
-fn codebook_init_recognises_platform_layouts() {
-    let canonical = table("canonical.csv", None);
-    let concerns_base = &canonical["questions"][0]["base"];
-    let mut expected: Vec<u64> = canonical["questions"][0]["items"]
+/// A question's numbers without its names: the base, and every item's count, weighted
+/// count, share and SE, sorted (a draft names items by their text, the canonical codebook
+/// by hand); per group of `--by generation`, the same in letter order.
+fn question_numbers(q: &Value) -> Value {
+    fn items(list: &Value) -> Value {
+        let mut v: Vec<Value> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                let i = i.get("item").unwrap_or(i);
+                serde_json::json!([i["count"], i["weighted_count"], i["share"], i["se"]])
+            })
+            .collect();
+        v.sort_by_key(|x| x.to_string());
+        Value::Array(v)
+    }
+    let groups: Vec<Value> = q["by"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|i| i["count"].as_u64().unwrap())
+        .map(|g| serde_json::json!({"letter": g["letter"], "base": g["base"], "items": items(&g["items"])}))
         .collect();
-    expected.sort();
+    serde_json::json!({"base": q["base"], "items": items(&q["items"]), "groups": groups})
+}
+
+/// `codebook init` of a fixture, its notes, and `table --by generation` with that draft
+/// used unchanged.
+fn drafted(file: &str) -> (String, String, Value) {
+    let out = succeeded(concerns().args(["codebook", "init", &format!("{DIR}/{file}")]));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let notes = String::from_utf8(out.stderr).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cb = dir.path().join("draft.toml");
+    std::fs::write(&cb, &text).unwrap();
+    let v = json(&[
+        "table",
+        &format!("{DIR}/{file}"),
+        "--codebook",
+        cb.to_str().unwrap(),
+        "--by",
+        "generation",
+        "--format",
+        "json",
+    ]);
+    (text, notes, v)
+}
+
+#[test]
+fn a_drafted_codebook_used_unchanged_gives_the_canonical_numbers() {
+    let canonical = table("canonical.csv", None);
+    let questions = canonical["questions"].as_array().unwrap();
+    assert_eq!(questions.len(), 3);
     for (file, marks) in [
         (
             "qualtrics.csv",
-            &[
-                "header_rows = 3",
-                "kind = \"multi_response_delimited\"",
-                "column = \"Q4\"",
-            ][..],
+            &["header_rows = 3", "kind = \"multi_response_delimited\"", "column = \"Q4\""][..],
         ),
         (
             "surveymonkey.csv",
-            &[
-                "header_rows = 2",
-                "column_names = \"joined\"",
-                "coding = \"filled\"",
-            ][..],
+            &["header_rows = 2", "column_names = \"joined\"", "coding = \"filled\""][..],
         ),
         (
             "google-forms.csv",
             &[
                 "kind = \"multi_response_delimited\"",
                 "unlisted = \"other\"",
+                // The choice whose text holds a comma is one code, not two.
+                "code = \"It will be harder to reach a human agent, not a bot\"",
             ][..],
         ),
+        ("qualtrics-numeric.csv", &["header_rows = 3", "exclude = [\"4\"]"][..]),
     ] {
-        let out = succeeded(concerns().args(["codebook", "init", &format!("{DIR}/{file}")]));
-        let text = String::from_utf8(out.stdout).unwrap();
-        for mark in marks.iter().chain(&[
-            "exclude = [\"I don't know what AI technology is\"]",
-            "weight = \"weight\"",
-        ]) {
-            assert!(
-                text.contains(mark),
-                "{file}: {mark:?} missing from:\n{text}"
-            );
+        let (text, notes, v) = drafted(file);
+        for mark in marks.iter().chain(&["weight = \"weight\"", "order = \"codebook\""]) {
+            assert!(text.contains(mark), "{file}: {mark:?} missing from:\n{text}");
         }
-        // The guess analyses its file as it stands, and finds the concerns question.
-        let v = table_with_codebook(file, &text);
-        let q = &v["questions"][0];
-        assert_eq!(&q["base"], concerns_base, "{file}");
-        let mut counts: Vec<u64> = q["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|i| i["count"].as_u64().unwrap())
-            .collect();
-        counts.sort();
-        if file == "google-forms.csv" {
-            // A guess to edit: the choice whose text holds a comma comes out as two codes,
-            // and write-ins given more than once as codes of their own; the other choices
-            // are exact.
-            let other = canonical["questions"][0]["items"][5]["count"].as_u64();
-            for c in expected.iter().filter(|c| Some(**c) != other) {
-                assert!(counts.contains(c), "{file}: {counts:?} vs {expected:?}");
-            }
-        } else {
-            assert_eq!(counts, expected, "{file}");
+        assert_eq!(v["base"], canonical["base"], "{file}: who is excluded");
+        for q in questions {
+            let want = question_numbers(q);
+            let found = v["questions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|g| question_numbers(g) == want);
+            assert!(found, "{file}: no question has the numbers of '{}':\n{text}", q["id"]);
+        }
+        // Write-in text is neither a question nor an item; export metadata is no question.
+        assert_eq!(v["questions"].as_array().unwrap().len(), 3, "{file}:\n{text}");
+        assert!(!text.contains("Q4_6_TEXT\"\nkind"), "{file}");
+        if file == "qualtrics-numeric.csv" {
+            // It says plainly what it could not know.
+            assert!(notes.contains("no labels for them"), "{notes}");
+            assert!(notes.contains("assumed to be the \"don't know\" answer"), "{notes}");
+            assert!(text.contains("# - screener: 'Q1'"), "{text}");
         }
     }
+}
+
+#[test]
+fn drafted_ids_are_short_words_and_answers_keep_questionnaire_order() {
+    let (text, _, _) = drafted("qualtrics.csv");
+    let codebook: toml::Value = toml::from_str(&text).unwrap();
+    let ids: Vec<&str> = codebook["questions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|q| {
+            std::iter::once(q["id"].as_str().unwrap()).chain(
+                q["items"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|i| i["id"].as_str().unwrap()),
+            )
+        })
+        .collect();
+    for id in &ids {
+        assert!(
+            id.len() <= 40
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
+            "{id}"
+        );
+    }
+    assert!(ids.contains(&"top_concerns_use_ai"), "{ids:?}");
+    // Segment values in age order (letters A–D youngest first), scales in their order.
+    let generation = codebook["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"].as_str() == Some("generation"))
+        .unwrap();
+    let codes: Vec<&str> = generation["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "Gen Z (born 1997–2012)",
+            "Millennial (born 1981–1996)",
+            "Gen X (born 1965–1980)",
+            "Baby boomer (born 1946–1964)"
+        ]
+    );
+    let screener = &codebook["exclude"][0]["codes"];
+    assert_eq!(
+        screener.as_array().unwrap()[0].as_str(),
+        Some("Very familiar"),
+        "{screener}"
+    );
+    let switch: Vec<&str> = codebook["questions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["column"].as_str() == Some("Q3"))
+        .unwrap()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(switch, ["Yes", "Not sure", "No"]);
+}
+
+#[test]
+fn codebook_init_never_overwrites_without_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("survey.toml");
+    std::fs::write(&out, "# hand-edited\n").unwrap();
+    let data = format!("{DIR}/google-forms.csv");
+    let o = concerns()
+        .args(["codebook", "init", &data, "-o"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--force"));
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "# hand-edited\n");
+    succeeded(concerns().args(["codebook", "init", &data, "--force", "-o"]).arg(&out));
+    assert!(std::fs::read_to_string(&out).unwrap().contains("[[questions]]"));
 }
