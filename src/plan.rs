@@ -12,6 +12,8 @@ use crate::record::Fields;
 pub struct Rule {
     pub column: String,
     pub expected: String,
+    /// What to change when the value is not a mistake in the data.
+    pub hint: Option<String>,
 }
 
 /// What one field of a record broke.
@@ -254,17 +256,18 @@ impl Plan {
             })
         };
         let mut rules = Vec::new();
-        let mut rule = |column: &str, expected: String| {
+        let mut rule = |column: &str, expected: String, hint: Option<String>| {
             rules.push(Rule {
                 column: column.to_string(),
                 expected,
+                hint,
             });
             rules.len() - 1
         };
         let id_rule = codebook
             .respondent_id
             .as_deref()
-            .map(|c| rule(c, "a respondent ID (not empty)".into()));
+            .map(|c| rule(c, "a respondent ID (not empty)".into(), None));
         let weight = weight.map(|w| {
             (
                 at(w),
@@ -273,6 +276,7 @@ impl Plan {
                     format!(
                         "a positive number from {MIN_WEIGHT:e} to {MAX_WEIGHT:e} (survey weight)"
                     ),
+                    None,
                 ),
             )
         });
@@ -283,7 +287,7 @@ impl Plan {
                 column: at(&e.column),
                 codes: Codes::new(&e.codes),
                 excludes: e.codes.iter().map(|c| e.exclude.contains(c)).collect(),
-                rule: rule(&e.column, format!("one of {}", quoted_list(&e.codes))),
+                rule: rule(&e.column, format!("one of {}", quoted_list(&e.codes)), None),
             })
             .collect();
         let questions = codebook
@@ -304,7 +308,7 @@ impl Plan {
                 (
                     at(&s.column),
                     Codes::new(&codes),
-                    rule(&s.column, expected),
+                    rule(&s.column, expected, None),
                 )
             })
             .collect();
@@ -584,7 +588,7 @@ pub fn parse_weight(v: &[u8]) -> Option<f64> {
 fn question_plan(
     q: &Question,
     at: &impl Fn(&str) -> usize,
-    rule: &mut impl FnMut(&str, String) -> usize,
+    rule: &mut impl FnMut(&str, String, Option<String>) -> usize,
 ) -> QuestionPlan {
     let codes: Vec<String> = q.items.iter().filter_map(|i| i.code.clone()).collect();
     match q.kind {
@@ -596,6 +600,7 @@ fn question_plan(
                 rule: rule(
                     column,
                     format!("one of {} or empty (not answered)", quoted_list(&codes)),
+                    None,
                 ),
             }
         }
@@ -610,7 +615,7 @@ fn question_plan(
                 form: MultiForm::Dichotomies {
                     columns: columns.iter().map(|c| at(c)).collect(),
                     coding: q.coding,
-                    rules: columns.iter().map(|c| rule(c, expected.into())).collect(),
+                    rules: columns.iter().map(|c| rule(c, expected.into(), None)).collect(),
                 },
             }
         }
@@ -640,6 +645,14 @@ fn question_plan(
                             quoted_list(&codes),
                             q.delimiter()
                         ),
+                        // Answers typed by respondents ("Other: …") are not codes.
+                        unlisted.is_none().then(|| {
+                            let other = q.items.iter().find(|i| i.last).map_or("other", |i| i.id.as_str());
+                            format!(
+                                "if respondents typed their own answers, set unlisted = \"{other}\" on question '{}' to count them under that item",
+                                q.id
+                            )
+                        }),
                     ),
                 },
             }

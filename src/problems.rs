@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::error::DataError;
 use crate::load::{Format, Header, Source, ENCODING_HINT};
-use crate::plan::{Plan, BadValue};
+use crate::plan::{BadValue, Plan};
 use crate::results::DroppedRows;
 
 /// What is wrong with one record.
@@ -208,7 +208,13 @@ pub fn describe_at(
                 Some(x) => format!("found '{x}'"),
                 None => "found an empty value".to_string(),
             };
-            DataError::new(file, format!("expected {}, {found}", rule.expected))
+            let mut message = format!("expected {}, {found}", rule.expected);
+            if let Some(hint) = header_row_hint(header, plan, v, row) {
+                message.push_str(&format!("; {hint}"));
+            } else if let (Some(hint), Some(_)) = (&rule.hint, &v.value) {
+                message.push_str(&format!("; {hint}"));
+            }
+            DataError::new(file, message)
                 .row(row)
                 .column(rule.column.clone())
         }
@@ -228,6 +234,18 @@ pub fn describe_at(
         )
         .row(row),
     }
+}
+
+/// On the first respondent row, a value that is a column name, or text where the weight
+/// should be, means a header row is being read as a respondent.
+fn header_row_hint(header: &Header, plan: &Plan, v: &BadValue, row: u64) -> Option<&'static str> {
+    let value = v.value.as_deref()?;
+    let first = row == header.first_row;
+    let is_weight = plan.weight.is_some_and(|(_, r)| r == v.rule);
+    let names_a_column = header.columns.iter().any(|c| c == value);
+    (first && (names_a_column || (is_weight && value.trim().parse::<f64>().is_err()))).then_some(
+        "this looks like a header row: the export may have more header rows than the codebook says (set [input] header_rows; Qualtrics writes 3, SurveyMonkey 2)",
+    )
 }
 
 /// One problem as an error naming file, row (and line) and column.

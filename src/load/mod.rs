@@ -678,10 +678,16 @@ pub fn check_header(
 }
 
 pub(crate) fn missing_column(file: &str, wanted: &str, columns: &[String], why: &str) -> DataError {
-    let hint = match crate::text::closest(wanted, columns.iter().map(String::as_str)) {
+    let joined = columns.iter().any(|c| c.contains(JOINED_SEPARATOR));
+    let blanks = columns.iter().filter(|c| c.is_empty()).count();
+    let mut hint = match crate::text::closest(wanted, columns.iter().map(String::as_str)) {
         Some(c) => format!("; did you mean '{c}'?"),
         None => String::new(),
     };
+    // SurveyMonkey's first header row is blank over the choices of a question.
+    if !joined && (wanted.contains(JOINED_SEPARATOR) || blanks >= 2) {
+        hint.push_str("; the header looks like SurveyMonkey's two rows (question, then choice): set [input] header_rows = 2 and column_names = \"joined\"");
+    }
     DataError::new(
         file,
         format!("column '{wanted}' ({why}) is missing from the header{hint}"),

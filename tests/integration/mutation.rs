@@ -267,6 +267,31 @@ fn thousands_of_mutated_inputs_exit_cleanly() {
                             "{what}: stdin and file disagree"
                         );
                     }
+                    // A drafted codebook is always a valid codebook, whatever the data.
+                    if case % 4 == 2 {
+                        let init = run_in(
+                            dir.path(),
+                            &["codebook".as_ref(), "init".as_ref(), data.as_os_str()],
+                        );
+                        check(&init, &format!("{what} init"), false);
+                        if init.status.success() {
+                            let draft = dir.path().join("draft.toml");
+                            std::fs::write(&draft, &init.stdout).unwrap();
+                            let v = run_in(
+                                dir.path(),
+                                &[
+                                    "validate".as_ref(),
+                                    data.as_os_str(),
+                                    "--codebook".as_ref(),
+                                    draft.as_os_str(),
+                                ],
+                            );
+                            check(&v, &format!("{what} validate the draft"), true);
+                            let err = String::from_utf8_lossy(&v.stderr);
+                            assert!(!err.contains("error: codebook"), "{what}: {err}");
+                            std::fs::remove_file(&draft).unwrap();
+                        }
+                    }
                     // The same input again: the same bytes out.
                     if case % 10 == 0 {
                         let again = run_in(dir.path(), &args);

@@ -377,3 +377,295 @@ fn codebook_init_never_overwrites_without_force() {
     succeeded(concerns().args(["codebook", "init", &data, "--force", "-o"]).arg(&out));
     assert!(std::fs::read_to_string(&out).unwrap().contains("[[questions]]"));
 }
+
+/// A platform codebook with some lines left out, written to a temporary file.
+fn codebook_without(dir: &std::path::Path, name: &str, drop: &[&str]) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(super::root().join("docs/codebooks").join(name)).unwrap();
+    let kept: Vec<&str> = text
+        .lines()
+        .filter(|l| !drop.iter().any(|d| l.starts_with(d)))
+        .collect();
+    let path = dir.join(name);
+    std::fs::write(&path, kept.join("\n")).unwrap();
+    path
+}
+
+fn failure(args: &[&std::ffi::OsStr]) -> String {
+    let o = concerns().args(args).output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn messages_point_at_the_layout_setting_that_would_fix_them() {
+    let dir = tempfile::tempdir().unwrap();
+    // Qualtrics read with one header row: its second header row is taken for a respondent.
+    let q = codebook_without(dir.path(), "qualtrics.toml", &["header_rows"]);
+    let err = failure(&[
+        "table".as_ref(),
+        format!("{DIR}/qualtrics.csv").as_ref(),
+        "--codebook".as_ref(),
+        q.as_os_str(),
+    ]);
+    assert!(err.contains("row 2, column 'weight'"), "{err}");
+    assert!(err.contains("set [input] header_rows"), "{err}");
+    // SurveyMonkey without its layout: the two header rows are named.
+    let sm = codebook_without(
+        dir.path(),
+        "surveymonkey.toml",
+        &["header_rows", "column_names", "[input]"],
+    );
+    let err = failure(&[
+        "table".as_ref(),
+        format!("{DIR}/surveymonkey.csv").as_ref(),
+        "--codebook".as_ref(),
+        sm.as_os_str(),
+    ]);
+    assert!(err.contains("column_names = \"joined\""), "{err}");
+    // Google Forms write-ins without `unlisted`: the setting is named with its item.
+    let g = codebook_without(dir.path(), "google-forms.toml", &["unlisted"]);
+    let err = failure(&[
+        "table".as_ref(),
+        format!("{DIR}/google-forms.csv").as_ref(),
+        "--codebook".as_ref(),
+        g.as_os_str(),
+    ]);
+    assert!(
+        err.contains("set unlisted = \"other\" on question 'concerns'"),
+        "{err}"
+    );
+    // A misspelt segment gets the closest one.
+    let o = concerns()
+        .args(["table", "data/ai-customer-service-2023.csv", "--by", "generatoin"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("did you mean 'generation'?"));
+}
+
+#[test]
+fn validate_and_table_refuse_a_missing_segment_column_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    // The codebook's gender segment names a column the file does not have.
+    let text = std::fs::read_to_string(super::root().join("docs/codebooks/qualtrics.toml"))
+        .unwrap()
+        .replace("column = \"Q7\"", "column = \"Q7_gender\"");
+    let cb = dir.path().join("cb.toml");
+    std::fs::write(&cb, text).unwrap();
+    let data = format!("{DIR}/qualtrics.csv");
+    let table = failure(&[
+        "table".as_ref(),
+        data.as_ref(),
+        "--codebook".as_ref(),
+        cb.as_os_str(),
+        "--by".as_ref(),
+        "gender".as_ref(),
+    ]);
+    assert!(table.contains("column 'Q7_gender'"), "{table}");
+    let o = concerns()
+        .args(["validate", &data, "--codebook"])
+        .arg(&cb)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("column 'Q7_gender' (segment 'gender' of the codebook) is missing"), "{out}");
+    // --max-problems limits header problems too.
+    let o = concerns()
+        .args(["validate", &data, "--max-problems", "0", "--codebook"])
+        .arg(&cb)
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(!out.contains("Q7_gender"), "{out}");
+    assert!(out.contains("1 more problems"), "{out}");
+}
+
+/// Fresh exports made the way the fixtures are (tests/fixtures/make.py), from another
+/// slice of the bundled data: the draft of each, unchanged, gives that slice's numbers.
+#[test]
+fn drafts_of_fresh_exports_give_the_numbers_of_their_data() {
+    const CONCERNS: [&str; 6] = [
+        "It will be harder to reach a human agent",
+        "AI will take people's jobs",
+        "AI will give wrong answers",
+        "My data will be less secure",
+        "AI bias will make service unequal",
+        "Other",
+    ];
+    let text = |col: &str, v: &str| -> String {
+        let t = match (col, v) {
+            ("ai_familiarity", "very_familiar") => "Very familiar",
+            ("ai_familiarity", "somewhat_familiar") => "Somewhat familiar",
+            ("ai_familiarity", "not_very_familiar") => "Not very familiar",
+            ("ai_familiarity", "dont_know_ai") => "I don't know what AI technology is",
+            ("prefer_no_ai" | "switch_intent", "yes") => "Yes",
+            ("prefer_no_ai" | "switch_intent", "no") => "No",
+            ("switch_intent", "unsure") => "Not sure",
+            ("generation", "gen_z") => "Gen Z (born 1997–2012)",
+            ("generation", "millennial") => "Millennial (born 1981–1996)",
+            ("generation", "gen_x") => "Gen X (born 1965–1980)",
+            ("generation", "boomer") => "Baby boomer (born 1946–1964)",
+            ("gender", "female") => "Woman",
+            ("gender", "male") => "Man",
+            ("gender", "other") => "Another gender",
+            (_, v) => v,
+        };
+        t.to_string()
+    };
+    let mut reader = csv::Reader::from_path(super::root().join(super::DATA)).unwrap();
+    let header = reader.headers().unwrap().clone();
+    let mut rows: Vec<Vec<String>> = reader
+        .records()
+        .skip(2000)
+        .take(800)
+        .map(|r| r.unwrap().iter().map(String::from).collect())
+        .collect();
+    let at = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let concern_cols: Vec<usize> = (8..14).collect();
+    for r in &mut rows {
+        // No export can say "asked, chose nothing": such respondents were not asked.
+        if concern_cols.iter().all(|&c| r[c] != "1") {
+            for &c in &concern_cols {
+                r[c].clear();
+            }
+            r[14].clear();
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, head: Vec<Vec<String>>, body: Vec<Vec<String>>| {
+        let mut w = csv::Writer::from_path(dir.path().join(name)).unwrap();
+        for r in head.iter().chain(&body) {
+            w.write_record(r).unwrap();
+        }
+        w.flush().unwrap();
+    };
+    write("canonical.csv", vec![header.iter().map(String::from).collect()], rows.clone());
+    let chosen = |r: &Vec<String>| -> Vec<usize> { (0..6).filter(|&k| r[8 + k] == "1").collect() };
+    let other = |r: &Vec<String>| {
+        if r[14].is_empty() { "Something else".to_string() } else { r[14].clone() }
+    };
+    let answers = |r: &Vec<String>| {
+        [
+            text("ai_familiarity", &r[at("ai_familiarity")]),
+            text("prefer_no_ai", &r[at("prefer_no_ai")]),
+            text("switch_intent", &r[at("switch_intent")]),
+        ]
+    };
+    let people = |r: &Vec<String>| {
+        [
+            r[at("country")].clone(),
+            text("generation", &r[at("generation")]),
+            text("gender", &r[at("gender")]),
+            r[at("weight")].clone(),
+        ]
+    };
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<String>>();
+    // Qualtrics, choice text.
+    let q_names = s(&["ResponseId", "Q1", "Q2", "Q3", "Q4", "Q4_6_TEXT", "Q5", "Q6", "Q7", "weight"]);
+    let q_texts = s(&[
+        "Response ID",
+        "How familiar are you with AI technology?",
+        "Would you prefer that companies did not use AI in customer service?",
+        "Would you consider switching to a competitor if a company used AI for customer service?",
+        "What are your top concerns? Select all that apply. - Selected Choice",
+        "What are your top concerns? Select all that apply. - Other - Text",
+        "Which country do you live in?",
+        "Which generation do you belong to?",
+        "What is your gender?",
+        "weight",
+    ]);
+    let q_imports: Vec<String> = q_names
+        .iter()
+        .map(|n| format!("{{\"ImportId\": \"{n}\"}}"))
+        .collect();
+    let qualtrics: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            let picks = chosen(r);
+            let mut row = vec![r[0].clone()];
+            row.extend(answers(r));
+            row.push(picks.iter().map(|&k| CONCERNS[k]).collect::<Vec<_>>().join(","));
+            row.push(if picks.contains(&5) { other(r) } else { String::new() });
+            row.extend(people(r));
+            row
+        })
+        .collect();
+    write("qualtrics.csv", vec![q_names, q_texts, q_imports], qualtrics);
+    // SurveyMonkey: a column per choice holding its text.
+    let mut first = s(&["Respondent ID", "How familiar are you with AI technology?",
+        "Would you prefer that companies did not use AI in customer service?",
+        "Would you consider switching to a competitor if a company used AI for customer service?",
+        "What are your top concerns?", "", "", "", "", ""]);
+    first.extend(s(&["Which country do you live in?", "Which generation do you belong to?", "What is your gender?", "weight"]));
+    let mut second = s(&["", "Response", "Response", "Response"]);
+    second.extend(CONCERNS[..5].iter().map(|c| c.to_string()));
+    second.extend(s(&["Other (please specify)", "Response", "Response", "Response", ""]));
+    let monkey: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            let picks = chosen(r);
+            let mut row = vec![r[0].trim_start_matches("syn-").to_string()];
+            row.extend(answers(r));
+            for k in 0..6 {
+                row.push(match (picks.contains(&k), k) {
+                    (false, _) => String::new(),
+                    (true, 5) => other(r),
+                    (true, k) => CONCERNS[k].to_string(),
+                });
+            }
+            row.extend(people(r));
+            row
+        })
+        .collect();
+    write("surveymonkey.csv", vec![first, second], monkey);
+    // Google Forms: choices joined by ", ", one holding a comma, write-ins as typed.
+    let g_header = s(&["Timestamp", "How familiar are you with AI technology?",
+        "Would you prefer that companies did not use AI in customer service?",
+        "Would you consider switching to a competitor if a company used AI for customer service?",
+        "What are your top concerns?", "Which country do you live in?",
+        "Which generation do you belong to?", "What is your gender?", "weight"]);
+    let google: Vec<Vec<String>> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let words: Vec<String> = chosen(r)
+                .iter()
+                .map(|&k| match k {
+                    0 => "It will be harder to reach a human agent, not a bot".to_string(),
+                    5 => other(r),
+                    k => CONCERNS[k].to_string(),
+                })
+                .collect();
+            let mut row = vec![format!("2024/01/{:02} 10:00:00 AM GMT", 1 + i % 28)];
+            row.extend(answers(r));
+            row.push(words.join(", "));
+            row.extend(people(r));
+            row
+        })
+        .collect();
+    write("google-forms.csv", vec![g_header], google);
+
+    let path = |f: &str| dir.path().join(f).to_string_lossy().into_owned();
+    let canonical = json(&["table", &path("canonical.csv"), "--by", "generation", "--format", "json"]);
+    assert_eq!(canonical["base"]["respondents"], 800);
+    for file in ["qualtrics.csv", "surveymonkey.csv", "google-forms.csv"] {
+        let out = succeeded(concerns().args(["codebook", "init", &path(file)]));
+        let cb = dir.path().join(format!("{file}.toml"));
+        std::fs::write(&cb, &out.stdout).unwrap();
+        let v = json(&[
+            "table", &path(file), "--codebook", cb.to_str().unwrap(), "--by", "generation", "--format", "json",
+        ]);
+        let draft = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(v["base"], canonical["base"], "{file}:\n{draft}");
+        for q in canonical["questions"].as_array().unwrap() {
+            let want = question_numbers(q);
+            let found = v["questions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|g| question_numbers(g) == want);
+            assert!(found, "{file}: no question has the numbers of '{}':\n{draft}", q["id"]);
+        }
+    }
+}

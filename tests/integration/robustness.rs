@@ -866,3 +866,41 @@ fn the_chart_legend_names_the_minimum_base_of_the_tests() {
         assert!(text.contains(words), "{text}");
     }
 }
+
+#[test]
+fn a_codebook_drafted_from_hostile_names_is_still_a_codebook() {
+    // Column names and answers that would end a comment, open a table, drive the terminal.
+    let header = "\"id\",\"gen\n[[questions]]\nid = \"\"x\"\"\",\"\u{1b}[31mcountry\",\"weight\",\"q\"\"]]\"";
+    let mut csv = format!("{header}\n");
+    for i in 0..40 {
+        let answer = ["yes\n# not a comment", "no", "\u{7}maybe"][i % 3];
+        csv.push_str(&format!(
+            "r{i},\"{}\",\"x{}\",1.{},\"{}\"\n",
+            ["a", "b"][i % 2],
+            i % 3,
+            i % 7,
+            answer
+        ));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("hostile.csv");
+    std::fs::write(&data, csv).unwrap();
+    let o = concerns().args(["codebook", "init"]).arg(&data).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8(o.stdout.clone()).unwrap();
+    assert!(!text.contains('\u{1b}') && !text.contains('\u{7}'), "{text}");
+    // Every line of the header comment is still a comment.
+    for line in text.lines().take_while(|l| !l.is_empty()) {
+        assert!(line.starts_with('#'), "{line:?} in:\n{text}");
+    }
+    let draft = dir.path().join("draft.toml");
+    std::fs::write(&draft, &text).unwrap();
+    let v = concerns()
+        .arg("validate")
+        .arg(&data)
+        .arg("--codebook")
+        .arg(&draft)
+        .output()
+        .unwrap();
+    assert!(v.status.success(), "{}\n{}", stderr(&v), text);
+}
