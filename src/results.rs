@@ -13,7 +13,7 @@ use crate::stats::Adjust;
 pub const SCHEMA_VERSION: u32 = 2;
 
 /// A group's unweighted base too small to read (under 30) or low (under 100).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum BaseFlag {
     #[serde(rename = "under_30")]
     Under30,
@@ -40,8 +40,10 @@ impl BaseFlag {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Every number of one analysis of `concerns` (summary.json, `table --format json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Results {
+    /// Bumped whenever a field is renamed, removed or changes meaning.
     pub schema_version: u32,
     pub tool: Tool,
     pub input: Input,
@@ -64,7 +66,7 @@ pub struct Results {
     pub warnings: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Significance {
     pub test: String,
     pub adjust: Adjust,
@@ -74,13 +76,13 @@ pub struct Significance {
     pub min_base: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Tool {
     pub name: String,
     pub version: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Input {
     /// The input's file name without its directory, so that outputs do not depend on
     /// the working directory or on how the path was spelled (`-` for standard input).
@@ -91,7 +93,7 @@ pub struct Input {
     pub rows: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SurveyInfo {
     pub id: String,
     pub title: String,
@@ -102,7 +104,7 @@ pub struct SurveyInfo {
     pub synthetic: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Method {
     pub confidence_level: f64,
     pub share: String,
@@ -110,7 +112,7 @@ pub struct Method {
     pub ci: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Base {
     pub respondents: u64,
     pub excluded: u64,
@@ -119,7 +121,7 @@ pub struct Base {
     pub kept: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DroppedRows {
     /// The column at fault, if one is.
     pub column: Option<String>,
@@ -127,7 +129,7 @@ pub struct DroppedRows {
     pub rows: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ExclusionCount {
     pub column: String,
     pub codes: Vec<String>,
@@ -135,7 +137,7 @@ pub struct ExclusionCount {
     pub note: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct QuestionResult {
     pub id: String,
     /// Chart title.
@@ -153,7 +155,7 @@ pub struct QuestionResult {
     pub comparisons: Vec<Comparison>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct GroupResult {
     pub segment: String,
     pub value: String,
@@ -167,7 +169,7 @@ pub struct GroupResult {
     pub items: Vec<GroupItem>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct GroupItem {
     #[serde(flatten)]
     pub item: ItemResult,
@@ -175,7 +177,7 @@ pub struct GroupItem {
     pub higher_than: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Comparison {
     pub segment: String,
     pub item: String,
@@ -187,7 +189,7 @@ pub struct Comparison {
     pub significant: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ContrastResult {
     pub id: String,
     pub question: String,
@@ -197,7 +199,7 @@ pub struct ContrastResult {
     pub comparisons: Vec<Comparison>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct QuestionBase {
     pub unweighted: u64,
     pub weighted: f64,
@@ -209,7 +211,7 @@ pub struct QuestionBase {
     pub weighting_efficiency: Option<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ItemResult {
     pub id: String,
     pub label: String,
@@ -225,6 +227,13 @@ pub struct ItemResult {
     pub ci_high: Option<f64>,
     /// Kept out of the ranking and shown last ("Other").
     pub pinned_last: bool,
+}
+
+/// The JSON Schema of `Results` (draft 2020-12), as committed in `docs/summary.schema.json`.
+pub fn schema() -> String {
+    let schema = schemars::schema_for!(Results);
+    // A schema is plain data: serialising it cannot fail.
+    serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n"
 }
 
 impl Results {

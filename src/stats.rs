@@ -130,7 +130,7 @@ pub fn two_proportion_p(p1: f64, n1: f64, p2: f64, n2: f64) -> Option<f64> {
 }
 
 /// Multiple-comparison adjustment of one family of p-values (R `p.adjust`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Adjust {
     None,

@@ -3,6 +3,7 @@
 pub mod chart;
 pub mod codebook;
 pub mod report;
+pub mod schema;
 pub mod simulate;
 pub mod table;
 pub mod validate;
@@ -40,6 +41,8 @@ pub enum Command {
     Codebook(codebook::Args),
     /// Synthetic respondent-level data calibrated to the published study.
     Simulate(simulate::Args),
+    /// The JSON Schema of summary.json and `table --format json` (docs/summary.schema.json).
+    Schema(schema::Args),
 }
 
 /// Options every analysing command shares.
@@ -150,6 +153,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Validate(a) => validate::run(a),
         Command::Codebook(a) => codebook::run(a),
         Command::Simulate(a) => simulate::run(a),
+        Command::Schema(a) => schema::run(a),
     }
 }
 

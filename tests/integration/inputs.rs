@@ -18,7 +18,7 @@ fn same_as_canonical(bytes: Vec<u8>, extra: &[&str]) {
             .args(["--format", "json"])
             .args(extra),
     );
-    let ours: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ours: serde_json::Value = super::results_json(&out.stdout);
     let canonical = json(&["table", DATA, "--format", "json"]);
     assert_eq!(numbers(&ours), numbers(&canonical));
 }

@@ -69,7 +69,7 @@ fn lenient_leaves_out_bad_rows_and_says_so() {
             && stderr.contains("1 repeats an earlier row's respondent ID"),
         "{stderr}"
     );
-    let lenient: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let lenient: Value = super::results_json(&out.stdout);
     assert_eq!(lenient["base"]["dropped"], 4);
     assert_eq!(lenient["base"]["respondents"], 5728);
     let reasons: Vec<(Value, u64)> = lenient["dropped"]

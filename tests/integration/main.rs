@@ -12,6 +12,7 @@ mod platforms;
 mod reference;
 mod report;
 mod robustness;
+mod schema;
 mod segments;
 mod table;
 mod validate;
@@ -56,7 +57,32 @@ pub fn json(args: &[&str]) -> serde_json::Value {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_slice(&out.stdout).expect("valid JSON")
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
+    if v.get("schema_version").is_some() {
+        conforms(&v);
+    }
+    v
+}
+
+/// JSON results as a command printed or wrote them, checked against the committed schema.
+pub fn results_json(bytes: &[u8]) -> serde_json::Value {
+    let v: serde_json::Value = serde_json::from_slice(bytes).expect("valid JSON");
+    conforms(&v);
+    v
+}
+
+/// Asserts that `v` conforms to `docs/summary.schema.json`.
+pub fn conforms(v: &serde_json::Value) {
+    static SCHEMA: std::sync::OnceLock<jsonschema::Validator> = std::sync::OnceLock::new();
+    let validator = SCHEMA.get_or_init(|| {
+        let text = std::fs::read_to_string(root().join("docs/summary.schema.json")).unwrap();
+        jsonschema::validator_for(&serde_json::from_str(&text).unwrap()).unwrap()
+    });
+    let errors: Vec<String> = validator
+        .iter_errors(v)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "not as docs/summary.schema.json says: {errors:#?}");
 }
 
 /// Parsed canonical CSV as rows of field maps, read independently of the program.

@@ -141,7 +141,7 @@ fn a_sav_file_describes_itself() {
     let out =
         succeeded(concerns().args(["table", &format!("{DIR}/survey.sav"), "--format", "json"]));
     assert!(String::from_utf8_lossy(&out.stderr).contains("its own dictionary"));
-    let own: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let own: Value = super::results_json(&out.stdout);
     assert_eq!(own["questions"], v["questions"]);
 }
 

@@ -80,8 +80,9 @@ fn report_writes_every_file_and_the_table() {
         .unwrap()
         .contains("Base: 5,140 respondents"));
 
-    // summary.json is identical to `table --format json`.
+    // summary.json is identical to `table --format json`, and is what the schema says.
     let table = run(&["table", DATA, "--format", "json"]).stdout;
+    super::results_json(&table);
     assert_eq!(
         std::fs::read(dir.path().join("summary.json")).unwrap(),
         table

@@ -548,7 +548,7 @@ fn a_segment_value_the_codebook_does_not_list_is_a_problem_and_blanks_are_counte
         "json".as_ref(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let r: serde_json::Value = super::results_json(&o.stdout);
     let note = r["warnings"]
         .as_array()
         .unwrap()
@@ -599,7 +599,7 @@ fn small_bases_are_warned_and_said_in_the_singular() {
         "--format".as_ref(),
         "json".as_ref(),
     ]);
-    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let r: serde_json::Value = super::results_json(&o.stdout);
     let mut ends = 0;
     for q in r["questions"].as_array().unwrap() {
         for i in q["items"].as_array().unwrap() {
@@ -728,7 +728,7 @@ fn a_fifo_is_read_once() {
     let o = table(&[fifo.as_os_str(), "--format".as_ref(), "json".as_ref()]);
     writer.join().unwrap().unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
-    let via_fifo: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let via_fifo: serde_json::Value = super::results_json(&o.stdout);
     let direct = super::json(&["table", DATA, "--format", "json"]);
     assert_eq!(via_fifo["questions"], direct["questions"]);
     assert_eq!(via_fifo["input"]["sha256"], direct["input"]["sha256"]);

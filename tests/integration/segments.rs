@@ -427,7 +427,7 @@ fn extreme_weights_are_warned_about_on_stderr_and_in_json() {
         stderr.contains("warning: the largest weight (50)"),
         "{stderr}"
     );
-    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r: Value = super::results_json(&out.stdout);
     assert!(r["warnings"][0]
         .as_str()
         .unwrap()

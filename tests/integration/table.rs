@@ -208,7 +208,7 @@ fn reads_standard_input() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r: Value = super::results_json(&out.stdout);
     let file = json(&["table", DATA, "--format", "json"]);
     assert_eq!(r["input"]["path"], "-");
     assert_eq!(r["input"]["sha256"], file["input"]["sha256"]);
