@@ -4,7 +4,6 @@ use crate::codebook::{pick, Codebook, Contrast, Order, Question, Segment};
 use crate::error::{DataError, Result};
 use crate::pipeline::{open_source, Options, Prepared};
 use crate::problems::{describe, ProblemKind};
-use crate::text::{respondents, thousands};
 use crate::results::{
     Base, BaseFlag, Comparison, ContrastResult, ExclusionCount, GroupItem, GroupResult, Input,
     ItemResult, Method, QuestionBase, QuestionResult, Results, Significance, SurveyInfo, Tool,
@@ -12,6 +11,7 @@ use crate::results::{
 };
 use crate::stats::{self, BaseSums, ItemSums};
 use crate::tabulate::{GroupSums, Pass, QuestionSums, Settings, Tabulation};
+use crate::text::{respondents, thousands};
 
 /// A set of groups: a segment (`--by`) or the answers of a contrast's question.
 pub struct Grouping {
@@ -132,7 +132,10 @@ fn strict(prepared: &Prepared) -> Result<(Tabulation, String)> {
         .column(column)
         .into());
     }
-    Ok((read.pass.finish(&prepared.codebook.question_ids()), read.sha256))
+    Ok((
+        read.pass.finish(&prepared.codebook.question_ids()),
+        read.sha256,
+    ))
 }
 
 /// The sums of the rows without problems; what was left out is counted per reason.
@@ -208,7 +211,12 @@ fn segment_grouping(seg: &Segment, sums: Vec<GroupSums>, lang: &str) -> Grouping
 }
 
 /// The groups of a contrast: just the answers it names, labelled as the question's items.
-fn contrast_grouping(codebook: &Codebook, c: &Contrast, sums: Vec<GroupSums>, lang: &str) -> Grouping {
+fn contrast_grouping(
+    codebook: &Codebook,
+    c: &Contrast,
+    sums: Vec<GroupSums>,
+    lang: &str,
+) -> Grouping {
     let q = codebook.question(&c.by);
     let known: Vec<(String, String)> = c
         .groups

@@ -150,7 +150,8 @@ proptest! {
 
 #[test]
 fn the_bundled_data_tabulates_the_same_through_both_readers() {
-    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/ai-customer-service-2023.csv");
+    let data =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/ai-customer-service-2023.csv");
     assert_eq!(
         tabulate(&data, None),
         tabulate(&data, Some(crate::load::scan::CHUNK))

@@ -19,8 +19,7 @@ where
     {
         let mut w = BufWriter::new(tmp.as_file());
         fill(&mut w).io(|| format!("writing {}", path.display()))?;
-        w.flush()
-            .io(|| format!("writing {}", path.display()))?;
+        w.flush().io(|| format!("writing {}", path.display()))?;
     }
     tmp.as_file().sync_all().ok();
     tmp.persist(path)
@@ -52,7 +51,7 @@ mod tests {
     fn a_failed_fill_leaves_the_old_file_alone() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("x.txt");
-        write_atomic(&path, |w| Ok(w.write_all(b"old")?)).unwrap();
+        write_atomic(&path, |w| w.write_all(b"old")).unwrap();
         let err = write_atomic(&path, |w| {
             w.write_all(b"half")?;
             Err(std::io::Error::other("interrupted"))

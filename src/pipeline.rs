@@ -9,7 +9,7 @@ use crate::codebook::{Codebook, Segment};
 use crate::error::{DataError, Error, Result};
 use crate::load::{self, check_header, digest, Format, Header, Source, WeightChoice};
 use crate::plan::Plan;
-use crate::problems::{RowProblem, ProblemKind};
+use crate::problems::{ProblemKind, RowProblem};
 use crate::stats::Adjust;
 use crate::tabulate::{repeated, IdDigests, IdRows, Pass, Settings};
 

@@ -130,7 +130,6 @@ impl Codes {
         self.codes.len()
     }
 
-
     /// Position of `v` among the codes.
     #[inline]
     pub fn find(&self, v: &[u8]) -> Option<usize> {
@@ -615,7 +614,10 @@ fn question_plan(
                 form: MultiForm::Dichotomies {
                     columns: columns.iter().map(|c| at(c)).collect(),
                     coding: q.coding,
-                    rules: columns.iter().map(|c| rule(c, expected.into(), None)).collect(),
+                    rules: columns
+                        .iter()
+                        .map(|c| rule(c, expected.into(), None))
+                        .collect(),
                 },
             }
         }

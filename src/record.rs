@@ -27,4 +27,3 @@ pub trait Consumer: Send {
     where
         Self: Sized;
 }
-

@@ -96,9 +96,9 @@ impl Target {
             dir.canonicalize()
                 .io(|| format!("cannot resolve {}", dir.display()))?
         } else {
-            let name = dir
-                .file_name()
-                .ok_or_else(|| Error::Output(format!("--out {}: not a directory name", dir.display())))?;
+            let name = dir.file_name().ok_or_else(|| {
+                Error::Output(format!("--out {}: not a directory name", dir.display()))
+            })?;
             let parent = match dir.parent() {
                 Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
                 _ => PathBuf::from("."),
@@ -201,9 +201,8 @@ pub fn write(dir: &Path, files: &[ReportFile]) -> Result<()> {
     if target.dir.exists() {
         swap(&staging, &target.dir)?;
         // `staging` now holds the previous set.
-        std::fs::remove_dir_all(&staging).io(|| {
-            format!("cannot remove the previous report at {}", staging.display())
-        })?;
+        std::fs::remove_dir_all(&staging)
+            .io(|| format!("cannot remove the previous report at {}", staging.display()))?;
     } else {
         std::fs::rename(&staging, &target.dir).io(|| {
             format!(
@@ -239,8 +238,8 @@ fn stage(target: &Target, staging: &Path, files: &[ReportFile]) -> Result<()> {
     }
     for f in files {
         let path = staging.join(&f.name);
-        let mut out = std::fs::File::create(&path)
-            .io(|| format!("cannot create {}", path.display()))?;
+        let mut out =
+            std::fs::File::create(&path).io(|| format!("cannot create {}", path.display()))?;
         std::io::Write::write_all(&mut out, &f.bytes)
             .io(|| format!("writing {}", path.display()))?;
         out.sync_all()
@@ -253,13 +252,11 @@ fn stage(target: &Target, staging: &Path, files: &[ReportFile]) -> Result<()> {
 /// Carries a file the report does not own into the new directory: a hard link (a copy
 /// across file systems), a directory recursively, a symbolic link as a link.
 fn keep(from: &Path, to: &Path) -> Result<()> {
-    let meta = std::fs::symlink_metadata(from)
-        .io(|| format!("cannot read {}", from.display()))?;
+    let meta = std::fs::symlink_metadata(from).io(|| format!("cannot read {}", from.display()))?;
     let ctx = || format!("cannot keep {} in the new report", from.display());
     if meta.file_type().is_symlink() {
         #[cfg(unix)]
-        std::os::unix::fs::symlink(std::fs::read_link(from).io(ctx)?, to)
-            .io(ctx)?;
+        std::os::unix::fs::symlink(std::fs::read_link(from).io(ctx)?, to).io(ctx)?;
     } else if meta.is_dir() {
         std::fs::create_dir(to).io(ctx)?;
         for entry in std::fs::read_dir(from).io(ctx)? {

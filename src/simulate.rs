@@ -403,9 +403,9 @@ impl Simulator {
 
     fn calibrate_block(&mut self, people: &mut [Respondent], kept: &[usize]) {
         let weights: Vec<f64> = kept.iter().map(|&i| people[i].weight).collect();
-        for k in 0..6 {
+        for (k, &target) in CONCERN_TARGETS.iter().enumerate() {
             let mut v: Vec<Option<bool>> = kept.iter().map(|&i| people[i].concerns[k]).collect();
-            calibrate(&mut self.rng, &mut v, &weights, CONCERN_TARGETS[k], true);
+            calibrate(&mut self.rng, &mut v, &weights, target, true);
             for (j, &i) in kept.iter().enumerate() {
                 people[i].concerns[k] = v[j];
             }

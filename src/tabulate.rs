@@ -7,8 +7,8 @@ use std::collections::HashSet;
 
 use xxhash_rust::xxh3::xxh3_64;
 
-use crate::plan::{id_less, trim, Eval, Plan, BadValue};
-use crate::problems::{RowProblem, ProblemKind, ProblemCounts};
+use crate::plan::{id_less, trim, BadValue, Eval, Plan};
+use crate::problems::{ProblemCounts, ProblemKind, RowProblem};
 use crate::record::{Consumer, Fields};
 use crate::results::DroppedRows;
 use crate::stats::{BaseSums, ItemSums};

@@ -98,6 +98,45 @@ pub fn is_safe_id(s: &str) -> bool {
 /// Longest identifier in a codebook.
 pub const MAX_ID: usize = 64;
 
+/// A count with thousands separators: 5,140.
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// "1 respondent", "5,140 respondents".
+pub fn respondents(n: u64) -> String {
+    format!(
+        "{} {}",
+        thousands(n),
+        if n == 1 { "respondent" } else { "respondents" }
+    )
+}
+
+/// The name in `known` closest to `wanted` (case aside), when it is close enough to be a
+/// likely misspelling.
+pub fn closest<'a>(wanted: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let wanted = wanted.to_lowercase();
+    known
+        .into_iter()
+        .map(|c| {
+            (
+                strsim::normalized_damerau_levenshtein(&c.to_lowercase(), &wanted),
+                c,
+            )
+        })
+        .filter(|(score, _)| *score >= 0.6)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,38 +215,4 @@ mod tests {
             assert!(!is_safe_id(bad), "{bad}");
         }
     }
-}
-
-/// A count with thousands separators: 5,140.
-pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
-}
-
-/// "1 respondent", "5,140 respondents".
-pub fn respondents(n: u64) -> String {
-    format!(
-        "{} {}",
-        thousands(n),
-        if n == 1 { "respondent" } else { "respondents" }
-    )
-}
-
-/// The name in `known` closest to `wanted` (case aside), when it is close enough to be a
-/// likely misspelling.
-pub fn closest<'a>(wanted: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let wanted = wanted.to_lowercase();
-    known
-        .into_iter()
-        .map(|c| (strsim::normalized_damerau_levenshtein(&c.to_lowercase(), &wanted), c))
-        .filter(|(score, _)| *score >= 0.6)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| c)
 }

@@ -7,10 +7,12 @@ use serde::Serialize;
 
 use crate::codebook::{Codebook, Segment};
 use crate::error::{DataError, Error, Result};
-use crate::load::{header_columns, missing_column, schema_columns, Format, Header, Source, WeightChoice};
+use crate::load::{
+    header_columns, missing_column, schema_columns, Format, Header, Source, WeightChoice,
+};
 use crate::pipeline::{open_source, Options, Prepared};
 use crate::plan::Plan;
-use crate::problems::{describe_at, lines_at, RowProblem, ProblemKind, Problem};
+use crate::problems::{describe_at, lines_at, Problem, ProblemKind, RowProblem};
 use crate::record::{Consumer, Fields};
 use crate::tabulate::Settings;
 use crate::text::thousands;
@@ -210,7 +212,10 @@ fn header_problems(
         let found = crate::load::run(src, &header, &[], false, &|| {
             Structure::new(columns.len(), max_problems)
         })?;
-        let lines = lines_at(src, &found.problems.iter().map(|f| f.offset).collect::<Vec<_>>());
+        let lines = lines_at(
+            src,
+            &found.problems.iter().map(|f| f.offset).collect::<Vec<_>>(),
+        );
         for (f, line) in found.problems.iter().zip(lines) {
             problems.push(describe_at(&header, &plan, f, &src.name, Some(line)).into());
         }
@@ -257,10 +262,9 @@ fn row_problems(prepared: &Prepared, max_problems: usize) -> Result<(Vec<Problem
         .chain(repeats.iter().cloned())
         .take(max_problems)
         .collect();
-    let total_found = pass.counts().in_rows()
-        + repeats.len() as u64
-        + read.unterminated.is_some() as u64
-        - merged;
+    let total_found =
+        pass.counts().in_rows() + repeats.len() as u64 + read.unterminated.is_some() as u64
+            - merged;
     let unlisted = total_found.saturating_sub(problems.len() as u64);
     let rows = pass.records();
     if problems.is_empty() {

@@ -7,8 +7,8 @@ use plotters::style::{FontDesc, FontFamily, FontStyle};
 use plotters::style::RGBColor;
 
 use super::words::{base, number, words};
-use crate::export::legend::{letters_legend, whiskers_legend};
 use super::{ChartOptions, BAR, BAR_LAST, BASE_WIDTH, FAMILY, GROUP_COLORS};
+use crate::export::legend::{letters_legend, whiskers_legend};
 use crate::results::{BaseFlag, GroupResult, ItemResult, QuestionResult, Results};
 
 /// One line of text, anchored at its left edge and vertical centre.
@@ -209,7 +209,15 @@ struct Cursor {
 impl Cursor {
     /// `text` wrapped to the content width, one line under another.
     fn stack(&mut self, m: &Metrics, text: &str, size: f64, bold: bool) -> Result<Vec<Line>> {
-        stack(text, m.margin, &mut self.y, size, bold, m.content, Metrics::lh(size))
+        stack(
+            text,
+            m.margin,
+            &mut self.y,
+            size,
+            bold,
+            m.content,
+            Metrics::lh(size),
+        )
     }
 }
 
@@ -219,14 +227,24 @@ impl Layout {
         let w = words(&r.lang);
         let m = Metrics::new(opts.scale);
         let mut at = Cursor { y: m.margin };
-        let title = at.stack(&m, &format!("{} {}. {}", w.figure, figure + 1, q.title), m.title, true)?;
+        let title = at.stack(
+            &m,
+            &format!("{} {}. {}", w.figure, figure + 1, q.title),
+            m.title,
+            true,
+        )?;
         let tag = if r.survey.synthetic {
             Some(synthetic_tag(&m, &mut at, w.synthetic)?)
         } else {
             None
         };
         at.y += 18.0 * m.s;
-        let question = at.stack(&m, &format!("{}: {}", w.question, q.text), m.question, false)?;
+        let question = at.stack(
+            &m,
+            &format!("{}: {}", w.question, q.text),
+            m.question,
+            false,
+        )?;
         // A segment comparison (`--by`): the first segment's groups, one colour each.
         let groups: Vec<&GroupResult> = match q.by.first() {
             Some(first) => q.by.iter().filter(|g| g.segment == first.segment).collect(),

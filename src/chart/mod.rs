@@ -194,8 +194,8 @@ fn raster_text<DB: DrawingBackend>(
     color: RGBColor,
 ) -> Result<()> {
     use ab_glyph::{point, Font, FontRef, PxScale, ScaleFont};
-    let font =
-        FontRef::try_from_slice(font_bytes(l.bold)).map_err(|e| Error::Output(format!("embedded font: {e}")))?;
+    let font = FontRef::try_from_slice(font_bytes(l.bold))
+        .map_err(|e| Error::Output(format!("embedded font: {e}")))?;
     let scale = PxScale::from(l.size as f32);
     let scaled = font.as_scaled(scale);
     let baseline = l.y as f32 + scaled.ascent() * CAP_TO_ASCENT / 2.0;
@@ -235,7 +235,8 @@ fn draw<DB: DrawingBackend>(
     l: &Layout,
     text: TextMode,
 ) -> Result<()> {
-    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| Error::Output(format!("drawing the chart: {e:?}"));
+    let err =
+        |e: DrawingAreaErrorKind<DB::ErrorType>| Error::Output(format!("drawing the chart: {e:?}"));
     root.fill(&WHITE).map_err(err)?;
     let line = |l: &Line, color: RGBColor| -> Result<()> {
         match text {

@@ -3,8 +3,8 @@ use std::path::PathBuf;
 use concerns::analyse;
 use concerns::chart::{self, ChartFormat, ChartOptions};
 use concerns::error::exit;
-use concerns::{Error, Result};
 use concerns::output::write_atomic;
+use concerns::{Error, Result};
 
 use super::Common;
 

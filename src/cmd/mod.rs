@@ -12,8 +12,8 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
-use concerns::{Adjust, WeightChoice};
 use concerns::error::IoContext;
+use concerns::{Adjust, WeightChoice};
 use concerns::{Codebook, Options, Result};
 
 #[derive(Parser, Debug)]

@@ -1,9 +1,9 @@
 use std::path::PathBuf;
 
 use concerns::error::{exit, IoContext};
-use concerns::{Error, Result};
 use concerns::output::write_atomic;
 use concerns::simulate::{simulate, SimOptions, DEFAULT_N, DEFAULT_SEED};
+use concerns::{Error, Result};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {

@@ -1,7 +1,7 @@
 use clap::ValueEnum;
-use concerns::{analyse, Result};
 use concerns::error::exit;
 use concerns::export::Format;
+use concerns::{analyse, Result};
 
 use super::{print_stdout, stdout_color, Common};
 

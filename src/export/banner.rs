@@ -24,7 +24,11 @@ fn cell(share: Option<f64>, letters: &[String]) -> String {
 
 /// "838", "95 *" (under 100), "24 !" (under 30).
 fn base_cell(n: u64, flag: Option<BaseFlag>) -> String {
-    format!("{}{}", thousands(n), flag.map(BaseFlag::mark).unwrap_or_default())
+    format!(
+        "{}{}",
+        thousands(n),
+        flag.map(BaseFlag::mark).unwrap_or_default()
+    )
 }
 
 pub(crate) fn banner(q: &QuestionResult) -> Banner {

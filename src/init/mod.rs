@@ -11,8 +11,8 @@ mod write;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::codebook::{
-    Choice, Codebook, Coding, ColumnNames, Exclusion, Item, Kind, Labels, Order, Question,
-    Segment, Survey, JOINED_SEPARATOR,
+    Choice, Codebook, Coding, ColumnNames, Exclusion, Item, Kind, Labels, Order, Question, Segment,
+    Survey, JOINED_SEPARATOR,
 };
 use crate::error::{DataError, Result};
 use crate::load::{Format, Source};
@@ -53,17 +53,47 @@ pub fn draft(src: &Source) -> Result<Draft> {
 
 /// Column names that suggest a segment for `--by`.
 const SEGMENT_WORDS: &[&str] = &[
-    "country", "region", "gender", "sex", "age", "generation", "segment", "state", "income",
+    "country",
+    "region",
+    "gender",
+    "sex",
+    "age",
+    "generation",
+    "segment",
+    "state",
+    "income",
     "education",
 ];
 
 /// Names of the columns survey platforms add about the response, not the respondent.
 const METADATA: &[&str] = &[
-    "startdate", "enddate", "start date", "end date", "timestamp", "status", "ipaddress",
-    "ip address", "progress", "duration", "finished", "recordeddate", "recorded date",
-    "response type", "distributionchannel", "userlanguage", "locationlatitude",
-    "locationlongitude", "email", "first name", "last name", "firstname", "lastname",
-    "custom data", "collector id", "externalreference", "recipient",
+    "startdate",
+    "enddate",
+    "start date",
+    "end date",
+    "timestamp",
+    "status",
+    "ipaddress",
+    "ip address",
+    "progress",
+    "duration",
+    "finished",
+    "recordeddate",
+    "recorded date",
+    "response type",
+    "distributionchannel",
+    "userlanguage",
+    "locationlatitude",
+    "locationlongitude",
+    "email",
+    "first name",
+    "last name",
+    "firstname",
+    "lastname",
+    "custom data",
+    "collector id",
+    "externalreference",
+    "recipient",
 ];
 
 /// Words of a question text that mark a screener on awareness ("How familiar are you…").
@@ -79,13 +109,19 @@ enum Role {
     /// Words the respondent typed ("Other - Text", free comments).
     WriteIn,
     /// A screener; `assumed` when the excluded code was not named in the data.
-    Screener { exclude: Vec<String>, assumed: bool },
+    Screener {
+        exclude: Vec<String>,
+        assumed: bool,
+    },
     Segment,
     Single,
     /// A 0/1 column of a "check all" question (the question's key).
     Dichotomy(String),
     /// SurveyMonkey: a column holding a choice's text when it was chosen.
-    Filled { question: String, choice: String },
+    Filled {
+        question: String,
+        choice: String,
+    },
     /// Chosen answers joined by commas in one cell.
     Delimited,
 }
@@ -135,7 +171,11 @@ fn classify_one(
     if !weight && p.numeric && !p.codes && name_has(name, &["weight", "wgt", "wt"]) {
         return Role::Weight;
     }
-    if METADATA.iter().any(|m| lower == *m || lower.replace('_', " ") == *m) || p.filled == 0 {
+    if METADATA
+        .iter()
+        .any(|m| lower == *m || lower.replace('_', " ") == *m)
+        || p.filled == 0
+    {
         return Role::Metadata;
     }
     if p.constant() {
@@ -152,7 +192,11 @@ fn classify_one(
     }
     if p.too_many {
         // Many distinct values: numbers, or text people typed.
-        return if p.numeric { Role::Metadata } else { Role::WriteIn };
+        return if p.numeric {
+            Role::Metadata
+        } else {
+            Role::WriteIn
+        };
     }
     if !screener {
         let dont_know: Vec<String> = p
@@ -264,7 +308,9 @@ impl<'a> Builder<'a> {
             Role::Filled { question, choice } => {
                 match self.filled.iter_mut().find(|(q, _)| q == question) {
                     Some((_, cols)) => cols.push((i, choice.clone())),
-                    None => self.filled.push((question.clone(), vec![(i, choice.clone())])),
+                    None => self
+                        .filled
+                        .push((question.clone(), vec![(i, choice.clone())])),
                 }
             }
             Role::Delimited => {
@@ -273,7 +319,9 @@ impl<'a> Builder<'a> {
             }
         }
         let pieces_are_codes = !p.pieces.is_empty()
-            && p.pieces.iter().all(|(x, _)| x.len() <= 3 && x.bytes().all(|b| b.is_ascii_digit()));
+            && p.pieces
+                .iter()
+                .all(|(x, _)| x.len() <= 3 && x.bytes().all(|b| b.is_ascii_digit()));
         let codes = match role {
             Role::Delimited => pieces_are_codes,
             Role::Screener { .. } | Role::Segment | Role::Single => p.codes,
@@ -295,9 +343,15 @@ impl<'a> Builder<'a> {
                 self.export.text(i),
                 exclude.join(", ")
             ));
-            format!("Respondents who answered code {} are excluded.", exclude.join(" or "))
+            format!(
+                "Respondents who answered code {} are excluded.",
+                exclude.join(" or ")
+            )
         } else {
-            format!("Respondents who answered \"{}\" are excluded.", exclude.join("\" or \""))
+            format!(
+                "Respondents who answered \"{}\" are excluded.",
+                exclude.join("\" or \"")
+            )
         };
         self.codebook.exclude.push(Exclusion {
             column,
@@ -383,8 +437,9 @@ impl<'a> Builder<'a> {
         let joiner = if p.spaced > p.unspaced { ", " } else { "," };
         let pieces = joined_choices(p, joiner);
         let threshold = (p.filled as f64 * 0.05).max(2.0);
-        let (choices, typed): (Vec<_>, Vec<_>) =
-            pieces.into_iter().partition(|(_, n)| *n as f64 >= threshold);
+        let (choices, typed): (Vec<_>, Vec<_>) = pieces
+            .into_iter()
+            .partition(|(_, n)| *n as f64 >= threshold);
         let mut taken = BTreeSet::new();
         let mut items: Vec<Item> = Vec::new();
         let mut choices = choices;
@@ -419,7 +474,11 @@ impl<'a> Builder<'a> {
                     last: true,
                 });
             }
-            let shown: Vec<String> = typed.iter().take(3).map(|(t, _)| format!("\"{t}\"")).collect();
+            let shown: Vec<String> = typed
+                .iter()
+                .take(3)
+                .map(|(t, _)| format!("\"{t}\""))
+                .collect();
             self.notes.push(format!(
                 "'{column}': {} answers chosen by fewer than 5% of respondents (such as {}) are taken for write-ins and counted as \"Other\" (unlisted = \"other\"); list any that is a choice of the questionnaire as an item",
                 typed.len(),
@@ -445,14 +504,24 @@ impl<'a> Builder<'a> {
     /// 0/1 columns sharing a name stem (`concern_bias`, `concern_jobs`) form one question.
     fn dichotomy_questions(&mut self) {
         for (key, cols) in std::mem::take(&mut self.dichotomies) {
-            let names: Vec<&str> = cols.iter().map(|&c| self.export.columns[c].as_str()).collect();
-            let stem = if names.len() > 1 { stem(&names) } else { key.clone() };
+            let names: Vec<&str> = cols
+                .iter()
+                .map(|&c| self.export.columns[c].as_str())
+                .collect();
+            let stem = if names.len() > 1 {
+                stem(&names)
+            } else {
+                key.clone()
+            };
             let qid = id_for(stem.trim_end_matches('_'), "q", &mut self.question_ids);
             let mut taken = BTreeSet::new();
             let items = names
                 .iter()
                 .map(|c| {
-                    let item = c.strip_prefix(stem.as_str()).filter(|s| !s.is_empty()).unwrap_or(c);
+                    let item = c
+                        .strip_prefix(stem.as_str())
+                        .filter(|s| !s.is_empty())
+                        .unwrap_or(c);
                     Item {
                         id: id_for(item, "item", &mut taken),
                         column: Some(c.to_string()),
@@ -462,7 +531,8 @@ impl<'a> Builder<'a> {
                     }
                 })
                 .collect();
-            self.multi.push(multi_question(qid, &stem, items, Coding::ZeroOne));
+            self.multi
+                .push(multi_question(qid, &stem, items, Coding::ZeroOne));
         }
     }
 
@@ -488,7 +558,8 @@ impl<'a> Builder<'a> {
                     }
                 })
                 .collect();
-            self.multi.push(multi_question(qid, &question, items, Coding::Filled));
+            self.multi
+                .push(multi_question(qid, &question, items, Coding::Filled));
         }
     }
 
@@ -521,11 +592,18 @@ impl<'a> Builder<'a> {
         if !self.write_ins.is_empty() {
             notes.push(format!(
                 "left out as text respondents typed: {}",
-                self.write_ins.iter().map(|c| format!("'{c}'")).collect::<Vec<_>>().join(", ")
+                self.write_ins
+                    .iter()
+                    .map(|c| format!("'{c}'"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ));
         }
         if self.codebook.respondent_id.is_none() {
-            notes.push("no respondent ID column found: repeated respondents cannot be detected".to_string());
+            notes.push(
+                "no respondent ID column found: repeated respondents cannot be detected"
+                    .to_string(),
+            );
         }
         if self.codebook.weight.is_none() {
             notes.push("no weight column found: shares will be unweighted".to_string());
@@ -533,7 +611,9 @@ impl<'a> Builder<'a> {
         if self.export.layout.column_names == ColumnNames::Joined {
             notes.push("SurveyMonkey layout: two header rows; column names join the question and the choice with \" / \"".to_string());
         } else if self.export.layout.header_rows == 3 {
-            notes.push("Qualtrics layout: three header rows (names, question text, ImportId)".to_string());
+            notes.push(
+                "Qualtrics layout: three header rows (names, question text, ImportId)".to_string(),
+            );
         }
         notes.append(&mut self.notes);
         let draft = Draft {
@@ -553,7 +633,9 @@ fn multi_question(id: String, text: &str, items: Vec<Item>, coding: Coding) -> Q
         column: None,
         text: en(text),
         title: Labels::new(),
-        note: en("Multiple answers allowed; shares are % of respondents, so they sum to more than 100%."),
+        note: en(
+            "Multiple answers allowed; shares are % of respondents, so they sum to more than 100%.",
+        ),
         order: Order::Ranked,
         coding,
         delimiter: None,
@@ -605,7 +687,13 @@ fn stem(names: &[&str]) -> String {
     let first = names.first().copied().unwrap_or_default();
     let mut len = first.len();
     for n in names {
-        len = len.min(first.bytes().zip(n.bytes()).take_while(|(a, b)| a == b).count());
+        len = len.min(
+            first
+                .bytes()
+                .zip(n.bytes())
+                .take_while(|(a, b)| a == b)
+                .count(),
+        );
     }
     while !first.is_char_boundary(len) {
         len -= 1;

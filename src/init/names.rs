@@ -6,9 +6,8 @@ use std::collections::BTreeSet;
 const STOPWORDS: &[&str] = &[
     "a", "about", "all", "an", "and", "any", "apply", "are", "be", "belong", "by", "can", "did",
     "do", "does", "for", "from", "has", "have", "how", "i", "if", "in", "is", "it", "its", "live",
-    "me", "my", "of", "on", "or", "our", "please", "select", "that", "the", "their", "this",
-    "to", "was", "we", "were", "what", "when", "which", "who", "will", "with", "would", "you",
-    "your",
+    "me", "my", "of", "on", "or", "our", "please", "select", "that", "the", "their", "this", "to",
+    "was", "we", "were", "what", "when", "which", "who", "will", "with", "would", "you", "your",
 ];
 
 /// Significant words of an id at most.
@@ -34,7 +33,11 @@ pub fn id_for(text: &str, fallback: &str, taken: &mut BTreeSet<String>) -> Strin
         .copied()
         .filter(|w| !STOPWORDS.contains(w))
         .collect();
-    let words = if significant.is_empty() { all } else { significant };
+    let words = if significant.is_empty() {
+        all
+    } else {
+        significant
+    };
     let mut id = String::new();
     for w in words.iter().take(ID_WORDS) {
         if id.len() + w.len() + 1 > 40 {
@@ -73,7 +76,8 @@ pub fn is_other(label: &str) -> bool {
 /// not at all; don't know last), when it is on one.
 fn scale_rank(v: &str) -> Option<u32> {
     let l = v.trim().to_lowercase();
-    let starts = |w: &str| l == w || l.starts_with(&format!("{w} ")) || l.starts_with(&format!("{w},"));
+    let starts =
+        |w: &str| l == w || l.starts_with(&format!("{w} ")) || l.starts_with(&format!("{w},"));
     if is_dont_know(&l) || l.starts_with("prefer not") {
         return Some(90);
     }
@@ -166,31 +170,70 @@ mod tests {
     #[test]
     fn answers_come_in_questionnaire_order() {
         assert_eq!(
-            order(&["Not very familiar", "I don't know what AI technology is", "Very familiar", "Somewhat familiar"]),
-            ["Very familiar", "Somewhat familiar", "Not very familiar", "I don't know what AI technology is"]
+            order(&[
+                "Not very familiar",
+                "I don't know what AI technology is",
+                "Very familiar",
+                "Somewhat familiar"
+            ]),
+            [
+                "Very familiar",
+                "Somewhat familiar",
+                "Not very familiar",
+                "I don't know what AI technology is"
+            ]
         );
         assert_eq!(order(&["No", "Not sure", "Yes"]), ["Yes", "Not sure", "No"]);
         assert_eq!(
-            order(&["Millennial (born 1981–1996)", "Baby boomer (born 1946–1964)", "Gen Z (born 1997–2012)", "Gen X (born 1965–1980)"]),
-            ["Gen Z (born 1997–2012)", "Millennial (born 1981–1996)", "Gen X (born 1965–1980)", "Baby boomer (born 1946–1964)"]
+            order(&[
+                "Millennial (born 1981–1996)",
+                "Baby boomer (born 1946–1964)",
+                "Gen Z (born 1997–2012)",
+                "Gen X (born 1965–1980)"
+            ]),
+            [
+                "Gen Z (born 1997–2012)",
+                "Millennial (born 1981–1996)",
+                "Gen X (born 1965–1980)",
+                "Baby boomer (born 1946–1964)"
+            ]
         );
-        assert_eq!(order(&["35-44", "18-24", "65+", "25-34"]), ["18-24", "25-34", "35-44", "65+"]);
+        assert_eq!(
+            order(&["35-44", "18-24", "65+", "25-34"]),
+            ["18-24", "25-34", "35-44", "65+"]
+        );
         assert_eq!(order(&["3", "10", "1", "2"]), ["1", "2", "3", "10"]);
         // Most frequent first when nothing else tells; Other last.
-        assert_eq!(order(&["Other", "France", "Germany"]), ["Germany", "France", "Other"]);
+        assert_eq!(
+            order(&["Other", "France", "Germany"]),
+            ["Germany", "France", "Other"]
+        );
     }
 
     #[test]
     fn ids_are_whole_words_of_the_text() {
         let mut taken = BTreeSet::new();
         assert_eq!(
-            id_for("What are your top concerns about the use of AI in customer service?", "q", &mut taken),
+            id_for(
+                "What are your top concerns about the use of AI in customer service?",
+                "q",
+                &mut taken
+            ),
             "top_concerns_use_ai"
         );
-        assert_eq!(id_for("I don't know what AI technology is", "x", &mut taken), "dont_know_ai_technology");
-        assert_eq!(id_for("It will be harder to reach a human agent", "x", &mut taken), "harder_reach_human_agent");
+        assert_eq!(
+            id_for("I don't know what AI technology is", "x", &mut taken),
+            "dont_know_ai_technology"
+        );
+        assert_eq!(
+            id_for("It will be harder to reach a human agent", "x", &mut taken),
+            "harder_reach_human_agent"
+        );
         // Taken ids get a number; texts with no word get the fallback.
-        assert_eq!(id_for("Top concerns: use AI!", "q", &mut taken), "top_concerns_use_ai_2");
+        assert_eq!(
+            id_for("Top concerns: use AI!", "q", &mut taken),
+            "top_concerns_use_ai_2"
+        );
         assert_eq!(id_for("¿?", "q4", &mut taken), "q4");
         for id in &taken {
             assert!(crate::text::is_safe_id(id), "{id}");

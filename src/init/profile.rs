@@ -57,7 +57,11 @@ impl Profile {
         self.filled += 1;
         self.numeric &= field.trim().parse::<f64>().is_ok();
         self.codes &= field.len() <= 3 && field.bytes().all(|b| b.is_ascii_digit());
-        if self.unique && !self.seen.insert(xxhash_rust::xxh3::xxh3_64(field.as_bytes())) {
+        if self.unique
+            && !self
+                .seen
+                .insert(xxhash_rust::xxh3::xxh3_64(field.as_bytes()))
+        {
             self.unique = false;
             self.seen = Default::default();
         }
@@ -129,8 +133,7 @@ impl Export {
     pub fn read(src: &Source) -> Result<Export> {
         let (layout, texts) = detect_layout(src);
         let (columns, start) = header_columns(src, &layout)?;
-        let mut file =
-            std::fs::File::open(&src.path).io(|| format!("cannot read {}", src.name))?;
+        let mut file = std::fs::File::open(&src.path).io(|| format!("cannot read {}", src.name))?;
         file.seek(std::io::SeekFrom::Start(start))
             .io(|| format!("cannot read {}", src.name))?;
         let mut reader = csv::ReaderBuilder::new()

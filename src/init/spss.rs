@@ -7,8 +7,8 @@ use std::collections::BTreeSet;
 use super::names::{id_for, is_dont_know, is_other};
 use super::{en, multi_question, name_has, Draft, SEGMENT_WORDS};
 use crate::codebook::{
-    Choice, Codebook, Coding, Exclusion, InputLayout, Item, Kind, Labels, Order, Question,
-    Segment, Survey,
+    Choice, Codebook, Coding, Exclusion, InputLayout, Item, Kind, Labels, Order, Question, Segment,
+    Survey,
 };
 use crate::error::{DataError, Result};
 use crate::load::frame::number_text;
@@ -37,7 +37,9 @@ fn is_missing(meta: &SpssMetadata, var: &str, code: &str) -> bool {
     meta.variable_missing_values.get(var).is_some_and(|specs| {
         specs.iter().any(|s| match s {
             MissingSpec::Value(x) => number_text(*x) == code,
-            MissingSpec::Range { lo, hi } => code.parse::<f64>().is_ok_and(|x| *lo <= x && x <= *hi),
+            MissingSpec::Range { lo, hi } => {
+                code.parse::<f64>().is_ok_and(|x| *lo <= x && x <= *hi)
+            }
             MissingSpec::StringValue(m) => m.trim_end() == code,
         })
     })
@@ -45,7 +47,12 @@ fn is_missing(meta: &SpssMetadata, var: &str, code: &str) -> bool {
 
 pub(super) fn draft(src: &Source) -> Result<Draft> {
     let meta = metadata(src)?;
-    let label = |v: &str| meta.label(v).filter(|l| !l.is_empty()).unwrap_or(v).to_string();
+    let label = |v: &str| {
+        meta.label(v)
+            .filter(|l| !l.is_empty())
+            .unwrap_or(v)
+            .to_string()
+    };
     let id = meta
         .variable_names
         .iter()
@@ -112,20 +119,30 @@ pub(super) fn draft(src: &Source) -> Result<Draft> {
             .filter(|(c, _)| !is_missing(&meta, v, c))
             .collect();
         if codebook.exclude.is_empty() && valid.iter().any(|(_, l)| is_dont_know(l)) {
-            let excluded: Vec<&(String, String)> = valid.iter().filter(|(_, l)| is_dont_know(l)).collect();
+            let excluded: Vec<&(String, String)> =
+                valid.iter().filter(|(_, l)| is_dont_know(l)).collect();
             let words: Vec<&str> = excluded.iter().map(|(_, l)| l.as_str()).collect();
             codebook.exclude.push(Exclusion {
                 column: v.clone(),
                 codes: valid.iter().map(|(c, _)| c.clone()).collect(),
                 exclude: excluded.iter().map(|(c, _)| c.clone()).collect(),
-                note: en(&format!("Respondents who answered \"{}\" are excluded.", words.join("\" or \""))),
+                note: en(&format!(
+                    "Respondents who answered \"{}\" are excluded.",
+                    words.join("\" or \"")
+                )),
             });
         } else if name_has(v, SEGMENT_WORDS) {
             codebook.segments.push(Segment {
                 id: id_of(v, &mut segment_ids),
                 column: v.clone(),
                 label: en(&label(v)),
-                values: valid.into_iter().map(|(code, l)| Choice { code, label: en(&l) }).collect(),
+                values: valid
+                    .into_iter()
+                    .map(|(code, l)| Choice {
+                        code,
+                        label: en(&l),
+                    })
+                    .collect(),
             });
         } else {
             let mut taken = BTreeSet::new();
@@ -168,7 +185,12 @@ pub(super) fn draft(src: &Source) -> Result<Draft> {
 
 /// Multiple-dichotomy sets as multi-response questions; other sets are noted.
 fn sets(meta: &SpssMetadata, ids: &mut BTreeSet<String>, notes: &mut Vec<String>) -> Vec<Question> {
-    let label = |v: &str| meta.label(v).filter(|l| !l.is_empty()).unwrap_or(v).to_string();
+    let label = |v: &str| {
+        meta.label(v)
+            .filter(|l| !l.is_empty())
+            .unwrap_or(v)
+            .to_string()
+    };
     let mut questions = Vec::new();
     for set in meta.mr_sets.values() {
         let name = set.name.trim_start_matches('$');
@@ -186,7 +208,11 @@ fn sets(meta: &SpssMetadata, ids: &mut BTreeSet<String>, notes: &mut Vec<String>
                 set.name
             ));
         }
-        let text = if set.label.is_empty() { name.to_string() } else { set.label.clone() };
+        let text = if set.label.is_empty() {
+            name.to_string()
+        } else {
+            set.label.clone()
+        };
         let mut taken = BTreeSet::new();
         let items = set
             .variables
@@ -199,7 +225,12 @@ fn sets(meta: &SpssMetadata, ids: &mut BTreeSet<String>, notes: &mut Vec<String>
                 last: is_other(&label(v)),
             })
             .collect();
-        questions.push(multi_question(id_of(name, ids), &text, items, Coding::ZeroOne));
+        questions.push(multi_question(
+            id_of(name, ids),
+            &text,
+            items,
+            Coding::ZeroOne,
+        ));
     }
     questions
 }

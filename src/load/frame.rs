@@ -7,9 +7,9 @@ use std::borrow::Cow;
 use crate::error::{Error, Result};
 use polars::prelude::*;
 
-use crate::record::Consumer;
 use super::{Header, Source};
 use crate::error::DataError;
+use crate::record::Consumer;
 use crate::record::Fields;
 
 /// Rows converted to text at a time, to bound memory on large files.

@@ -219,8 +219,7 @@ fn transcode(from: &Path, enc: &'static encoding_rs::Encoding, name: &str) -> Re
     };
     each_block(input, name, |block| decode(block, false))?;
     decode(&[], true)?;
-    out.flush()
-        .io(|| format!("cannot transcode {name}"))?;
+    out.flush().io(|| format!("cannot transcode {name}"))?;
     Ok(spool)
 }
 

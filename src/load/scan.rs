@@ -221,17 +221,17 @@ pub fn scan<C: Consumer>(
             let taken = {
                 let mut guard = slots
                     .lock()
-                    .map_err(|_| format!("a scanning thread failed"))?;
+                    .map_err(|_| "a scanning thread failed".to_string())?;
                 loop {
                     if let Some(chunk) = guard[i].take() {
                         break chunk;
                     }
                     if alive.load(Ordering::SeqCst) == 0 {
-                        return Err(format!("a scanning thread failed"));
+                        return Err("a scanning thread failed".to_string());
                     }
                     guard = ready
                         .wait(guard)
-                        .map_err(|_| format!("a scanning thread failed"))?;
+                        .map_err(|_| "a scanning thread failed".to_string())?;
                 }
             };
             let chunk = match taken {

@@ -8,9 +8,9 @@ use arrow::array::{Array, Float64Array, StringArray, StringViewArray};
 use arrow::record_batch::RecordBatch;
 
 use super::frame::{number_text, TextBlock};
-use crate::record::Consumer;
 use super::{Header, Source};
 use crate::error::DataError;
+use crate::record::Consumer;
 
 pub use ambers::{MissingSpec, MrType, SpssMetadata, Value};
 

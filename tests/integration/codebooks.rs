@@ -2,7 +2,10 @@
 
 use super::{concerns, json, root, succeeded, DATA};
 
-fn numbers(r: &serde_json::Value) -> Vec<(String, u64, Vec<(String, f64)>)> {
+/// Per question: id, base and (item id, share), sorted.
+type Numbers = Vec<(String, u64, Vec<(String, f64)>)>;
+
+fn numbers(r: &serde_json::Value) -> Numbers {
     r["questions"]
         .as_array()
         .unwrap()
@@ -50,9 +53,7 @@ fn a_guessed_codebook_reproduces_the_canonical_numbers() {
     let c = numbers(&canonical);
     // Guessed question ids are column stems ("concern"); the numbers are the same.
     assert_eq!(g.len(), 3);
-    let find = |v: &Vec<(String, u64, Vec<(String, f64)>)>, id: &str| {
-        v.iter().find(|q| q.0 == id).unwrap().clone()
-    };
+    let find = |v: &Numbers, id: &str| v.iter().find(|q| q.0 == id).unwrap().clone();
     assert_eq!(find(&g, "concern").1, find(&c, "concerns").1);
     assert_eq!(find(&g, "concern").2, find(&c, "concerns").2);
     assert_eq!(find(&g, "switch_intent"), find(&c, "switch_intent"));

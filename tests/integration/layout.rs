@@ -23,7 +23,11 @@ fn module_graph() -> BTreeMap<String, BTreeSet<String>> {
         })
         .collect();
     for file in files {
-        let rel = file.strip_prefix(&src).unwrap().to_string_lossy().into_owned();
+        let rel = file
+            .strip_prefix(&src)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
         let top = rel
             .split('/')
             .next()
@@ -86,7 +90,12 @@ fn no_module_imports_one_that_imports_it_back() {
     }
     // The bottom of the crate depends on nothing of it.
     for leaf in ["text", "stats", "record", "error"] {
-        assert_eq!(graph[leaf], BTreeSet::new(), "{leaf} imports {:?}", graph[leaf]);
+        assert_eq!(
+            graph[leaf],
+            BTreeSet::new(),
+            "{leaf} imports {:?}",
+            graph[leaf]
+        );
     }
     // Readers know nothing of tabulation; exporters and charts nothing of reading.
     for (module, never) in [

@@ -82,7 +82,10 @@ pub fn conforms(v: &serde_json::Value) {
         .iter_errors(v)
         .map(|e| format!("{} at {}", e, e.instance_path()))
         .collect();
-    assert!(errors.is_empty(), "not as docs/summary.schema.json says: {errors:#?}");
+    assert!(
+        errors.is_empty(),
+        "not as docs/summary.schema.json says: {errors:#?}"
+    );
 }
 
 /// Parsed canonical CSV as rows of field maps, read independently of the program.

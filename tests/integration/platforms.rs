@@ -247,11 +247,19 @@ fn a_drafted_codebook_used_unchanged_gives_the_canonical_numbers() {
     for (file, marks) in [
         (
             "qualtrics.csv",
-            &["header_rows = 3", "kind = \"multi_response_delimited\"", "column = \"Q4\""][..],
+            &[
+                "header_rows = 3",
+                "kind = \"multi_response_delimited\"",
+                "column = \"Q4\"",
+            ][..],
         ),
         (
             "surveymonkey.csv",
-            &["header_rows = 2", "column_names = \"joined\"", "coding = \"filled\""][..],
+            &[
+                "header_rows = 2",
+                "column_names = \"joined\"",
+                "coding = \"filled\"",
+            ][..],
         ),
         (
             "google-forms.csv",
@@ -262,11 +270,20 @@ fn a_drafted_codebook_used_unchanged_gives_the_canonical_numbers() {
                 "code = \"It will be harder to reach a human agent, not a bot\"",
             ][..],
         ),
-        ("qualtrics-numeric.csv", &["header_rows = 3", "exclude = [\"4\"]"][..]),
+        (
+            "qualtrics-numeric.csv",
+            &["header_rows = 3", "exclude = [\"4\"]"][..],
+        ),
     ] {
         let (text, notes, v) = drafted(file);
-        for mark in marks.iter().chain(&["weight = \"weight\"", "order = \"codebook\""]) {
-            assert!(text.contains(mark), "{file}: {mark:?} missing from:\n{text}");
+        for mark in marks
+            .iter()
+            .chain(&["weight = \"weight\"", "order = \"codebook\""])
+        {
+            assert!(
+                text.contains(mark),
+                "{file}: {mark:?} missing from:\n{text}"
+            );
         }
         assert_eq!(v["base"], canonical["base"], "{file}: who is excluded");
         for q in questions {
@@ -276,15 +293,26 @@ fn a_drafted_codebook_used_unchanged_gives_the_canonical_numbers() {
                 .unwrap()
                 .iter()
                 .any(|g| question_numbers(g) == want);
-            assert!(found, "{file}: no question has the numbers of '{}':\n{text}", q["id"]);
+            assert!(
+                found,
+                "{file}: no question has the numbers of '{}':\n{text}",
+                q["id"]
+            );
         }
         // Write-in text is neither a question nor an item; export metadata is no question.
-        assert_eq!(v["questions"].as_array().unwrap().len(), 3, "{file}:\n{text}");
+        assert_eq!(
+            v["questions"].as_array().unwrap().len(),
+            3,
+            "{file}:\n{text}"
+        );
         assert!(!text.contains("Q4_6_TEXT\"\nkind"), "{file}");
         if file == "qualtrics-numeric.csv" {
             // It says plainly what it could not know.
             assert!(notes.contains("no labels for them"), "{notes}");
-            assert!(notes.contains("assumed to be the \"don't know\" answer"), "{notes}");
+            assert!(
+                notes.contains("assumed to be the \"don't know\" answer"),
+                "{notes}"
+            );
             assert!(text.contains("# - screener: 'Q1'"), "{text}");
         }
     }
@@ -371,11 +399,22 @@ fn codebook_init_never_overwrites_without_force() {
         .arg(&out)
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert!(String::from_utf8_lossy(&o.stderr).contains("--force"));
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "# hand-edited\n");
-    succeeded(concerns().args(["codebook", "init", &data, "--force", "-o"]).arg(&out));
-    assert!(std::fs::read_to_string(&out).unwrap().contains("[[questions]]"));
+    succeeded(
+        concerns()
+            .args(["codebook", "init", &data, "--force", "-o"])
+            .arg(&out),
+    );
+    assert!(std::fs::read_to_string(&out)
+        .unwrap()
+        .contains("[[questions]]"));
 }
 
 /// A platform codebook with some lines left out, written to a temporary file.
@@ -392,7 +431,12 @@ fn codebook_without(dir: &std::path::Path, name: &str, drop: &[&str]) -> std::pa
 
 fn failure(args: &[&std::ffi::OsStr]) -> String {
     let o = concerns().args(args).output().unwrap();
-    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
@@ -436,7 +480,12 @@ fn messages_point_at_the_layout_setting_that_would_fix_them() {
     );
     // A misspelt segment gets the closest one.
     let o = concerns()
-        .args(["table", "data/ai-customer-service-2023.csv", "--by", "generatoin"])
+        .args([
+            "table",
+            "data/ai-customer-service-2023.csv",
+            "--by",
+            "generatoin",
+        ])
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
@@ -469,7 +518,10 @@ fn validate_and_table_refuse_a_missing_segment_column_alike() {
         .unwrap();
     assert_eq!(o.status.code(), Some(1));
     let out = String::from_utf8_lossy(&o.stdout);
-    assert!(out.contains("column 'Q7_gender' (segment 'gender' of the codebook) is missing"), "{out}");
+    assert!(
+        out.contains("column 'Q7_gender' (segment 'gender' of the codebook) is missing"),
+        "{out}"
+    );
     // --max-problems limits header problems too.
     let o = concerns()
         .args(["validate", &data, "--max-problems", "0", "--codebook"])
@@ -540,10 +592,18 @@ fn drafts_of_fresh_exports_give_the_numbers_of_their_data() {
         }
         w.flush().unwrap();
     };
-    write("canonical.csv", vec![header.iter().map(String::from).collect()], rows.clone());
+    write(
+        "canonical.csv",
+        vec![header.iter().map(String::from).collect()],
+        rows.clone(),
+    );
     let chosen = |r: &Vec<String>| -> Vec<usize> { (0..6).filter(|&k| r[8 + k] == "1").collect() };
     let other = |r: &Vec<String>| {
-        if r[14].is_empty() { "Something else".to_string() } else { r[14].clone() }
+        if r[14].is_empty() {
+            "Something else".to_string()
+        } else {
+            r[14].clone()
+        }
     };
     let answers = |r: &Vec<String>| {
         [
@@ -562,7 +622,18 @@ fn drafts_of_fresh_exports_give_the_numbers_of_their_data() {
     };
     let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<String>>();
     // Qualtrics, choice text.
-    let q_names = s(&["ResponseId", "Q1", "Q2", "Q3", "Q4", "Q4_6_TEXT", "Q5", "Q6", "Q7", "weight"]);
+    let q_names = s(&[
+        "ResponseId",
+        "Q1",
+        "Q2",
+        "Q3",
+        "Q4",
+        "Q4_6_TEXT",
+        "Q5",
+        "Q6",
+        "Q7",
+        "weight",
+    ]);
     let q_texts = s(&[
         "Response ID",
         "How familiar are you with AI technology?",
@@ -585,22 +656,55 @@ fn drafts_of_fresh_exports_give_the_numbers_of_their_data() {
             let picks = chosen(r);
             let mut row = vec![r[0].clone()];
             row.extend(answers(r));
-            row.push(picks.iter().map(|&k| CONCERNS[k]).collect::<Vec<_>>().join(","));
-            row.push(if picks.contains(&5) { other(r) } else { String::new() });
+            row.push(
+                picks
+                    .iter()
+                    .map(|&k| CONCERNS[k])
+                    .collect::<Vec<_>>()
+                    .join(","),
+            );
+            row.push(if picks.contains(&5) {
+                other(r)
+            } else {
+                String::new()
+            });
             row.extend(people(r));
             row
         })
         .collect();
-    write("qualtrics.csv", vec![q_names, q_texts, q_imports], qualtrics);
+    write(
+        "qualtrics.csv",
+        vec![q_names, q_texts, q_imports],
+        qualtrics,
+    );
     // SurveyMonkey: a column per choice holding its text.
-    let mut first = s(&["Respondent ID", "How familiar are you with AI technology?",
+    let mut first = s(&[
+        "Respondent ID",
+        "How familiar are you with AI technology?",
         "Would you prefer that companies did not use AI in customer service?",
         "Would you consider switching to a competitor if a company used AI for customer service?",
-        "What are your top concerns?", "", "", "", "", ""]);
-    first.extend(s(&["Which country do you live in?", "Which generation do you belong to?", "What is your gender?", "weight"]));
+        "What are your top concerns?",
+        "",
+        "",
+        "",
+        "",
+        "",
+    ]);
+    first.extend(s(&[
+        "Which country do you live in?",
+        "Which generation do you belong to?",
+        "What is your gender?",
+        "weight",
+    ]));
     let mut second = s(&["", "Response", "Response", "Response"]);
     second.extend(CONCERNS[..5].iter().map(|c| c.to_string()));
-    second.extend(s(&["Other (please specify)", "Response", "Response", "Response", ""]));
+    second.extend(s(&[
+        "Other (please specify)",
+        "Response",
+        "Response",
+        "Response",
+        "",
+    ]));
     let monkey: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
@@ -620,11 +724,17 @@ fn drafts_of_fresh_exports_give_the_numbers_of_their_data() {
         .collect();
     write("surveymonkey.csv", vec![first, second], monkey);
     // Google Forms: choices joined by ", ", one holding a comma, write-ins as typed.
-    let g_header = s(&["Timestamp", "How familiar are you with AI technology?",
+    let g_header = s(&[
+        "Timestamp",
+        "How familiar are you with AI technology?",
         "Would you prefer that companies did not use AI in customer service?",
         "Would you consider switching to a competitor if a company used AI for customer service?",
-        "What are your top concerns?", "Which country do you live in?",
-        "Which generation do you belong to?", "What is your gender?", "weight"]);
+        "What are your top concerns?",
+        "Which country do you live in?",
+        "Which generation do you belong to?",
+        "What is your gender?",
+        "weight",
+    ]);
     let google: Vec<Vec<String>> = rows
         .iter()
         .enumerate()
@@ -647,14 +757,28 @@ fn drafts_of_fresh_exports_give_the_numbers_of_their_data() {
     write("google-forms.csv", vec![g_header], google);
 
     let path = |f: &str| dir.path().join(f).to_string_lossy().into_owned();
-    let canonical = json(&["table", &path("canonical.csv"), "--by", "generation", "--format", "json"]);
+    let canonical = json(&[
+        "table",
+        &path("canonical.csv"),
+        "--by",
+        "generation",
+        "--format",
+        "json",
+    ]);
     assert_eq!(canonical["base"]["respondents"], 800);
     for file in ["qualtrics.csv", "surveymonkey.csv", "google-forms.csv"] {
         let out = succeeded(concerns().args(["codebook", "init", &path(file)]));
         let cb = dir.path().join(format!("{file}.toml"));
         std::fs::write(&cb, &out.stdout).unwrap();
         let v = json(&[
-            "table", &path(file), "--codebook", cb.to_str().unwrap(), "--by", "generation", "--format", "json",
+            "table",
+            &path(file),
+            "--codebook",
+            cb.to_str().unwrap(),
+            "--by",
+            "generation",
+            "--format",
+            "json",
         ]);
         let draft = String::from_utf8_lossy(&out.stdout);
         assert_eq!(v["base"], canonical["base"], "{file}:\n{draft}");
@@ -665,7 +789,11 @@ fn drafts_of_fresh_exports_give_the_numbers_of_their_data() {
                 .unwrap()
                 .iter()
                 .any(|g| question_numbers(g) == want);
-            assert!(found, "{file}: no question has the numbers of '{}':\n{draft}", q["id"]);
+            assert!(
+                found,
+                "{file}: no question has the numbers of '{}':\n{draft}",
+                q["id"]
+            );
         }
     }
 }

@@ -885,10 +885,17 @@ fn a_codebook_drafted_from_hostile_names_is_still_a_codebook() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("hostile.csv");
     std::fs::write(&data, csv).unwrap();
-    let o = concerns().args(["codebook", "init"]).arg(&data).output().unwrap();
+    let o = concerns()
+        .args(["codebook", "init"])
+        .arg(&data)
+        .output()
+        .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
     let text = String::from_utf8(o.stdout.clone()).unwrap();
-    assert!(!text.contains('\u{1b}') && !text.contains('\u{7}'), "{text}");
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{7}'),
+        "{text}"
+    );
     // Every line of the header comment is still a comment.
     for line in text.lines().take_while(|l| !l.is_empty()) {
         assert!(line.starts_with('#'), "{line:?} in:\n{text}");

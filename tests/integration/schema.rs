@@ -1,7 +1,7 @@
 //! The JSON contract: `docs/summary.schema.json` is derived from the `Results` types, and
 //! every JSON result the tests produce is checked against it (`super::conforms`).
 
-use super::{conforms, json, root, succeeded, concerns, DATA};
+use super::{concerns, conforms, json, root, succeeded, DATA};
 
 #[test]
 fn the_committed_schema_is_the_one_the_types_give() {
