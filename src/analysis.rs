@@ -607,3 +607,85 @@ fn group_results(
     }
     (groups, comparisons)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codebook::Codebook;
+
+    fn sums(value: &str) -> GroupSums {
+        GroupSums {
+            value: value.into(),
+            questions: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn groups_come_in_codebook_order_then_the_others_as_given() {
+        let known = vec![
+            ("gen_z".to_string(), "Gen Z".to_string()),
+            ("millennial".to_string(), "Millennials".to_string()),
+            ("boomer".to_string(), "Boomers".to_string()),
+        ];
+        // Sums arrive sorted by value; a listed value with no respondents has no group.
+        let g = order_groups(
+            vec![sums("boomer"), sums("gen_z"), sums("martian")],
+            &known,
+            false,
+        );
+        let values: Vec<&str> = g.groups.iter().map(|(v, _)| v.as_str()).collect();
+        assert_eq!(values, ["gen_z", "boomer", "martian"]);
+        assert_eq!(
+            g.groups[2].1, "martian",
+            "an unlisted value is its own label"
+        );
+        // A contrast keeps only its listed answers.
+        let only = order_groups(vec![sums("boomer"), sums("martian")], &known, true);
+        assert_eq!(
+            only.groups,
+            vec![("boomer".to_string(), "Boomers".to_string())]
+        );
+    }
+
+    #[test]
+    fn letters_run_a_to_z_then_repeat_with_a_number() {
+        let l: Vec<String> = [0, 1, 25, 26, 27, 51, 52]
+            .iter()
+            .map(|&i| letter(i))
+            .collect();
+        assert_eq!(l, ["A", "B", "Z", "A2", "B2", "Z2", "A3"]);
+    }
+
+    #[test]
+    fn ties_keep_codebook_order_and_pinned_items_stay_last() {
+        let cb = Codebook::canonical();
+        let q = cb.question("concerns").unwrap();
+        let base = BaseSums {
+            n: 10,
+            w: 10.0,
+            w2: 10.0,
+        };
+        // Shares 0.3, 0.5, 0.3, 0.5, 0.1 and "other" (pinned) at 0.9.
+        let counts = [3u64, 5, 3, 5, 1, 9];
+        let sums: Vec<ItemSums> = counts
+            .iter()
+            .map(|&c| ItemSums {
+                count: c,
+                wy: c as f64,
+                w2y: c as f64,
+                wn: (10 - c) as f64,
+                w2n: (10 - c) as f64,
+            })
+            .collect();
+        let opts = Options::default();
+        let ctx = Context {
+            weighted: false,
+            lang: "en",
+            z: 1.96,
+            opts: &opts,
+        };
+        let ranked = items(q, &base, &sums, |_| None, &ctx);
+        let ranks: Vec<u32> = ranked.iter().map(|i| i.rank).collect();
+        assert_eq!(ranks, [3, 1, 4, 2, 5, 6]);
+    }
+}

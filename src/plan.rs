@@ -859,4 +859,51 @@ items = [{items}]
             );
         }
     }
+
+    #[test]
+    fn the_canonical_codebook_compiles_to_one_rule_per_column_it_checks() {
+        let cb = Codebook::canonical();
+        let header: Vec<String> = crate::simulate::HEADER
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let at = |n: &str| header.iter().position(|h| h == n).unwrap();
+        let plan = Plan::new(&cb, &header, Some("weight"), &["generation".into()], &[]).unwrap();
+        assert_eq!(plan.width, header.len());
+        assert_eq!(plan.id, Some(at("respondent_id")));
+        assert_eq!(plan.weight.map(|w| w.0), Some(at("weight")));
+        assert_eq!(plan.groupings, vec![at("generation")]);
+        assert_eq!(plan.exclusions[0].column, at("ai_familiarity"));
+        // ID, weight, screener, then each question's columns: six dichotomies and two
+        // single choices.
+        let columns: Vec<&str> = plan.rules.iter().map(|r| r.column.as_str()).collect();
+        assert_eq!(&columns[..3], ["respondent_id", "weight", "ai_familiarity"]);
+        assert_eq!(columns.len(), 3 + 6 + 2, "{columns:?}");
+        // Every column it reads is in the header, once per role.
+        assert!(plan.columns().iter().all(|&c| c < header.len()));
+        // A header without a needed column is refused, naming it.
+        let short: Vec<String> = header
+            .iter()
+            .filter(|h| *h != "switch_intent")
+            .cloned()
+            .collect();
+        let missing = Plan::new(&cb, &short, Some("weight"), &[], &[]).unwrap_err();
+        assert_eq!(missing, MissingColumn("switch_intent".into()));
+    }
+
+    #[test]
+    fn a_record_breaking_a_rule_names_the_rule_and_the_value() {
+        let plan = delimited(WORDS, None);
+        let (_, bad) = state_of(&plan, "Yes, always,Maybe");
+        assert_eq!(bad.len(), 1);
+        assert_eq!(bad[0].value.as_deref(), Some("Maybe"));
+        assert_eq!(plan.rules[bad[0].rule].column, "q");
+        // The hint names the setting that would accept typed answers.
+        let hint = plan.rules[bad[0].rule].hint.as_deref().unwrap();
+        assert!(
+            hint.contains("unlisted = \"other\" on question 'q'"),
+            "{hint}"
+        );
+        assert!(delimited(WORDS, Some("other")).rules[0].hint.is_none());
+    }
 }

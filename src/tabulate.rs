@@ -597,6 +597,89 @@ impl Consumer for IdDigests {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::codebook::Codebook;
+
+    /// A record of string fields.
+    struct Row(Vec<String>);
+
+    impl Fields for Row {
+        fn len(&self) -> usize {
+            self.0.len()
+        }
+        fn get(&self, c: usize) -> Option<Cow<'_, [u8]>> {
+            self.0.get(c).map(|s| Cow::Borrowed(s.as_bytes()))
+        }
+    }
+
+    /// Canonical rows, varied by `i`: kept, excluded, broken, repeated IDs.
+    fn row(i: usize) -> Row {
+        let pick = |v: &[&str]| v[i % v.len()].to_string();
+        let mut r = vec![
+            format!("syn-{:06}", if i % 11 == 10 { i - 1 } else { i }),
+            pick(&["us", "gb", "de"]),
+            pick(&["gen_z", "millennial", "gen_x", "boomer", ""]),
+            pick(&["female", "male"]),
+            pick(&["0.5939", "1.3087", "0.9869", "2"]),
+            pick(&[
+                "very_familiar",
+                "somewhat_familiar",
+                "dont_know_ai",
+                "not_very_familiar",
+            ]),
+            pick(&["yes", "no", ""]),
+            pick(&["yes", "no", "unsure", "perhaps"]),
+        ];
+        for k in 0..6 {
+            r.push(["0", "1", "1", ""][(i + k) % 4].to_string());
+        }
+        r.push(String::new());
+        if i % 29 == 28 {
+            r.pop();
+        }
+        Row(r)
+    }
+
+    fn pass_over<'p>(
+        plan: &'p Plan,
+        settings: &'p Settings,
+        rows: std::ops::Range<usize>,
+    ) -> Pass<'p> {
+        let mut pass = Pass::new(plan, settings);
+        for (index, i) in rows.clone().enumerate() {
+            pass.record(&row(i), i as u64 * 100, index as u64);
+        }
+        pass
+    }
+
+    #[test]
+    fn passes_over_parts_merge_into_the_pass_over_the_whole() {
+        let cb = Codebook::canonical();
+        let header: Vec<String> = crate::simulate::HEADER
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let plan = Plan::new(&cb, &header, Some("weight"), &["generation".into()], &[]).unwrap();
+        let settings = Settings {
+            max_problems: 1000,
+            skip: Default::default(),
+        };
+        let ids = cb.question_ids();
+        let whole = pass_over(&plan, &settings, 0..400);
+        assert!(whole.excluded() > 0 && whole.counts().rows() > 0);
+        for cut in [1, 97, 200, 399] {
+            let mut left = pass_over(&plan, &settings, 0..cut);
+            left.absorb(pass_over(&plan, &settings, cut..400), cut as u64);
+            assert_eq!(left.finish(&ids), whole.finish(&ids), "cut at {cut}");
+            assert_eq!(left.counts(), whole.counts());
+            assert_eq!(left.problems(), whole.problems(), "records renumbered");
+            assert_eq!(left.last_record(), whole.last_record());
+            // IDs out of order across the cut are seen as such.
+            assert_eq!(
+                left.repeated_ids(),
+                pass_over(&plan, &settings, 0..400).repeated_ids()
+            );
+        }
+    }
 
     #[test]
     fn the_median_of_counted_weights_is_the_median_of_the_list() {
