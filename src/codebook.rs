@@ -113,6 +113,17 @@ pub enum ColumnNames {
     Joined,
 }
 
+/// A delimiter as written on the command line or in a codebook.
+pub fn delimiter_byte(s: &str) -> Option<u8> {
+    match s {
+        "," | "comma" => Some(b','),
+        ";" | "semicolon" => Some(b';'),
+        "tab" | "\\t" | "\t" => Some(b'\t'),
+        "|" | "pipe" => Some(b'|'),
+        _ => None,
+    }
+}
+
 /// The separator between the two header rows of a `joined` column name.
 pub const JOINED_SEPARATOR: &str = " / ";
 
@@ -297,6 +308,17 @@ impl Codebook {
 
     fn check(&self) -> Result<()> {
         self.check_bounds()?;
+        if let Some(d) = self
+            .input
+            .delimiter
+            .as_deref()
+            .filter(|d| delimiter_byte(d).is_none())
+        {
+            bail!(
+                "[input] delimiter = '{}' is not one of ',', ';', 'tab', '|'",
+                visible(d)
+            );
+        }
         self.check_ids()?;
         self.check_unique()?;
         if self.questions.is_empty() {

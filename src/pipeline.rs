@@ -99,16 +99,7 @@ impl Options {
     }
 }
 
-/// A delimiter as written on the command line or in a codebook.
-pub fn delimiter_byte(s: &str) -> Option<u8> {
-    match s {
-        "," | "comma" => Some(b','),
-        ";" | "semicolon" => Some(b';'),
-        "tab" | "\\t" | "\t" => Some(b'\t'),
-        "|" | "pipe" => Some(b'|'),
-        _ => None,
-    }
-}
+pub use crate::codebook::delimiter_byte;
 
 /// Opens `input` with the encoding and delimiter of the options, else of the codebook's layout.
 pub fn open_source(input: &str, codebook: &Codebook, opts: &Options) -> Result<Source> {
@@ -117,16 +108,10 @@ pub fn open_source(input: &str, codebook: &Codebook, opts: &Options) -> Result<S
         .clone()
         .or_else(|| codebook.input.encoding.clone())
         .unwrap_or_else(|| "utf-8".into());
-    let delimiter = match (opts.delimiter, &codebook.input.delimiter) {
-        (Some(d), _) => Some(d),
-        (None, Some(d)) => Some(delimiter_byte(d).ok_or_else(|| {
-            Error::codebook(format!(
-                "[input] delimiter = '{}' is not one of ',', ';', 'tab', '|'",
-                crate::text::visible(d)
-            ))
-        })?),
-        (None, None) => None,
-    };
+    // The codebook's delimiter was checked when it loaded.
+    let delimiter = opts
+        .delimiter
+        .or_else(|| codebook.input.delimiter.as_deref().and_then(delimiter_byte));
     Source::open(input, &encoding, delimiter)
 }
 

@@ -151,3 +151,40 @@ fn a_codebook_error_names_the_line_and_key() {
     );
     assert!(out.stdout.is_empty());
 }
+
+#[test]
+fn every_codebook_error_exits_1_and_names_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let canonical = std::fs::read_to_string(root().join("codebooks/canonical.toml")).unwrap();
+    for (name, text, words) in [
+        (
+            "delimiter.toml",
+            format!("{canonical}\n[input]\ndelimiter = \"x\"\n"),
+            "[input] delimiter = 'x' is not one of",
+        ),
+        (
+            "rows.toml",
+            format!("{canonical}\n[input]\nheader_rows = 0\n"),
+            "header_rows = 0",
+        ),
+        (
+            "id.toml",
+            canonical.replacen("id = \"concerns\"", "id = \"con cerns\"", 1),
+            "con cerns",
+        ),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let out = concerns()
+            .args(["table", DATA, "--codebook"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{name}: {stderr}");
+        assert!(
+            stderr.contains(name) && stderr.contains(words),
+            "{name}: {stderr}"
+        );
+    }
+}
