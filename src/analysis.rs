@@ -285,68 +285,15 @@ pub fn build(
         z: stats::z_critical(opts.confidence),
         opts,
     };
-    let mut warnings = Vec::new();
-    if let (Some(max), Some(median)) = (tab.weight_max, tab.weight_median) {
-        if median > 0.0 && max > 10.0 * median {
-            warnings.push(format!(
-                "the largest weight ({max}) is more than 10 times the median weight ({median}); consider trimming"
-            ));
-        }
-    }
-    let mut questions = Vec::new();
-    for (qi, (q, sums)) in codebook.questions.iter().zip(&tab.questions).enumerate() {
-        let mut result = question_result(q, sums, &ctx);
-        if result.base.effective < MIN_READABLE_BASE {
-            warnings.push(format!(
-                "{}: the base is {} ({}effective base {:.1}), under {MIN_READABLE_BASE}; its shares are unreliable",
-                q.id,
-                respondents(result.base.unweighted),
-                if ctx.weighted { "" } else { "unweighted; " },
-                result.base.effective
-            ));
-        }
-        for g in groupings {
-            let (groups, comparisons) = group_results(q, qi, sums, &result, g, &ctx);
-            for group in &groups {
-                if group.base.effective < MIN_READABLE_BASE {
-                    warnings.push(format!(
-                        "{}: {} = {}: effective base {:.1} is under 30; its shares are unreliable",
-                        q.id, g.name, group.value, group.base.effective
-                    ));
-                }
-            }
-            result.by.extend(groups);
-            result.comparisons.extend(comparisons);
-        }
-        questions.push(result);
-    }
-    let contrasts = codebook
-        .contrasts
-        .iter()
-        .zip(contrast_groupings)
-        .filter_map(|(c, g)| {
-            let qi = codebook.questions.iter().position(|q| q.id == c.question)?;
-            let (groups, comparisons) = group_results(
-                &codebook.questions[qi],
-                qi,
-                &tab.questions[qi],
-                &questions[qi],
-                g,
-                &ctx,
-            );
-            Some(ContrastResult {
-                id: c.id.clone(),
-                question: c.question.clone(),
-                by: c.by.clone(),
-                groups,
-                comparisons,
-            })
-        })
-        .collect();
-
+    let mut warnings: Vec<String> = weight_warning(tab).into_iter().collect();
+    let questions = question_results(codebook, tab, groupings, &ctx, &mut warnings);
+    let contrasts = contrast_results(codebook, tab, &questions, contrast_groupings, &ctx);
     let mut results = Results {
         schema_version: SCHEMA_VERSION,
-        tool: Tool { name: env!("CARGO_PKG_NAME").into(), version: env!("CARGO_PKG_VERSION").into() },
+        tool: Tool {
+            name: env!("CARGO_PKG_NAME").into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        },
         input,
         survey: SurveyInfo {
             id: codebook.survey.id.clone(),
@@ -356,14 +303,7 @@ pub fn build(
             synthetic: tab.synthetic,
         },
         lang: lang.into(),
-        method: Method {
-            confidence_level: opts.confidence,
-            share: "weighted selections / weighted base (% of respondents in the base)".into(),
-            se: "Taylor linearisation, as R survey::svymean with svydesign(ids = ~1, weights = ~weight); \
-                 groups as svyby (domain estimation)"
-                .into(),
-            ci: "Wilson score interval on the Kish effective base".into(),
-        },
+        method: method(opts),
         weight,
         base: Base {
             respondents: tab.rows,
@@ -371,9 +311,7 @@ pub fn build(
             dropped: tab.dropped_rows(),
             kept: tab.rows - tab.excluded - tab.dropped_rows(),
         },
-        dropped: tab
-            .dropped
-            .to_vec(),
+        dropped: tab.dropped.to_vec(),
         exclusions: codebook
             .exclude
             .iter()
@@ -401,6 +339,98 @@ pub fn build(
         results.warnings.insert(0, note);
     }
     results
+}
+
+/// How every number was computed, in words.
+fn method(opts: &Options) -> Method {
+    Method {
+        confidence_level: opts.confidence,
+        share: "weighted selections / weighted base (% of respondents in the base)".into(),
+        se: "Taylor linearisation, as R survey::svymean with svydesign(ids = ~1, weights = ~weight); \
+             groups as svyby (domain estimation)"
+            .into(),
+        ci: "Wilson score interval on the Kish effective base".into(),
+    }
+}
+
+/// A warning when the largest weight is more than 10 times the median.
+fn weight_warning(tab: &Tabulation) -> Option<String> {
+    let (max, median) = (tab.weight_max?, tab.weight_median?);
+    (median > 0.0 && max > 10.0 * median).then(|| {
+        format!(
+            "the largest weight ({max}) is more than 10 times the median weight ({median}); consider trimming"
+        )
+    })
+}
+
+/// Every question, in the total and in each group of each `--by` segment; a warning per
+/// base too small to read.
+fn question_results(
+    codebook: &Codebook,
+    tab: &Tabulation,
+    groupings: &[Grouping],
+    ctx: &Context,
+    warnings: &mut Vec<String>,
+) -> Vec<QuestionResult> {
+    let mut questions = Vec::new();
+    for (qi, (q, sums)) in codebook.questions.iter().zip(&tab.questions).enumerate() {
+        let mut result = question_result(q, sums, ctx);
+        if result.base.effective < MIN_READABLE_BASE {
+            warnings.push(format!(
+                "{}: the base is {} ({}effective base {:.1}), under {MIN_READABLE_BASE}; its shares are unreliable",
+                q.id,
+                respondents(result.base.unweighted),
+                if ctx.weighted { "" } else { "unweighted; " },
+                result.base.effective
+            ));
+        }
+        for g in groupings {
+            let (groups, comparisons) = group_results(q, qi, sums, &result, g, ctx);
+            for group in groups.iter().filter(|g| g.base.effective < MIN_READABLE_BASE) {
+                warnings.push(format!(
+                    "{}: {} = {}: effective base {:.1} is under {MIN_READABLE_BASE}; its shares are unreliable",
+                    q.id, g.name, group.value, group.base.effective
+                ));
+            }
+            result.by.extend(groups);
+            result.comparisons.extend(comparisons);
+        }
+        questions.push(result);
+    }
+    questions
+}
+
+/// Each contrast: its question within the answers of another.
+fn contrast_results(
+    codebook: &Codebook,
+    tab: &Tabulation,
+    questions: &[QuestionResult],
+    groupings: &[Grouping],
+    ctx: &Context,
+) -> Vec<ContrastResult> {
+    codebook
+        .contrasts
+        .iter()
+        .zip(groupings)
+        .filter_map(|(c, g)| {
+            let qi = codebook.questions.iter().position(|q| q.id == c.question)?;
+            let (groups, comparisons) = group_results(
+                &codebook.questions[qi],
+                qi,
+                &tab.questions[qi],
+                &questions[qi],
+                g,
+                ctx,
+            );
+            Some(ContrastResult {
+                id: c.id.clone(),
+                question: c.question.clone(),
+                by: c.by.clone(),
+                groups,
+                comparisons,
+            })
+        })
+        .collect()
 }
 
 struct Context<'a> {
@@ -555,6 +585,18 @@ fn group_results(
         });
     }
 
+    let comparisons = compare(&mut groups, shown, &g.name, ctx);
+    (groups, comparisons)
+}
+
+/// Every pair of groups tested item by item (one family per item row, adjusted), and the
+/// letters of the higher group of each significant pair.
+fn compare(
+    groups: &mut [GroupResult],
+    shown: &QuestionResult,
+    segment: &str,
+    ctx: &Context,
+) -> Vec<Comparison> {
     let mut comparisons = Vec::new();
     for (row, total_item) in shown.items.iter().enumerate() {
         let mut pairs = Vec::new();
@@ -591,7 +633,7 @@ fn group_results(
                 groups[hi].items[row].higher_than.push(lo_letter);
             }
             comparisons.push(Comparison {
-                segment: g.name.clone(),
+                segment: segment.to_string(),
                 item: total_item.id.clone(),
                 groups: [groups[a].letter.clone(), groups[b].letter.clone()],
                 p_value: p,
@@ -600,13 +642,14 @@ fn group_results(
             });
         }
     }
-    for group in &mut groups {
+    for group in groups.iter_mut() {
         for item in &mut group.items {
             item.higher_than.sort();
         }
     }
-    (groups, comparisons)
+    comparisons
 }
+
 
 #[cfg(test)]
 mod tests {
