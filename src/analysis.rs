@@ -386,7 +386,10 @@ fn question_results(
         }
         for g in groupings {
             let (groups, comparisons) = group_results(q, qi, sums, &result, g, ctx);
-            for group in groups.iter().filter(|g| g.base.effective < MIN_READABLE_BASE) {
+            for group in groups
+                .iter()
+                .filter(|g| g.base.effective < MIN_READABLE_BASE)
+            {
                 warnings.push(format!(
                     "{}: {} = {}: effective base {:.1} is under {MIN_READABLE_BASE}; its shares are unreliable",
                     q.id, g.name, group.value, group.base.effective
@@ -649,7 +652,6 @@ fn compare(
     }
     comparisons
 }
-
 
 #[cfg(test)]
 mod tests {
