@@ -511,20 +511,33 @@ pub fn header_columns(src: &Source, layout: &InputLayout) -> Result<(Vec<String>
             .row(r as u64)
             .into());
         }
-        let mut fields = Vec::with_capacity(record.len());
-        for (i, field) in record.iter().enumerate() {
-            let text = std::str::from_utf8(field).map_err(|_| {
-                DataError::new(
-                    file,
-                    format!("header field {} is not UTF-8 text; {ENCODING_HINT}", i + 1),
-                )
-                .row(r as u64)
-            })?;
-            fields.push(text.trim_start_matches('\u{feff}').to_string());
-        }
+        let fields = header_fields(&record, file, r)?;
         header_rows.push(fields);
     }
-    let columns = match layout.column_names {
+    let columns = column_names(&header_rows, layout.column_names);
+    Ok((columns, reader.position().byte()))
+}
+
+/// The fields of header row `r` as text (a byte-order mark removed).
+fn header_fields(record: &csv::ByteRecord, file: &str, r: usize) -> Result<Vec<String>> {
+    let mut fields = Vec::with_capacity(record.len());
+    for (i, field) in record.iter().enumerate() {
+        let text = std::str::from_utf8(field).map_err(|_| {
+            DataError::new(
+                file,
+                format!("header field {} is not UTF-8 text; {ENCODING_HINT}", i + 1),
+            )
+            .row(r as u64)
+        })?;
+        fields.push(text.trim_start_matches('\u{feff}').to_string());
+    }
+    Ok(fields)
+}
+
+/// Column names from the header rows: the first row, or SurveyMonkey's two rows joined
+/// (the first carried right over the cells a question spans).
+fn column_names(header_rows: &[Vec<String>], names: ColumnNames) -> Vec<String> {
+    match names {
         ColumnNames::FirstRow => header_rows[0].clone(),
         ColumnNames::Joined => {
             let second = header_rows.get(1).cloned().unwrap_or_default();
@@ -545,8 +558,7 @@ pub fn header_columns(src: &Source, layout: &InputLayout) -> Result<(Vec<String>
                 })
                 .collect()
         }
-    };
-    Ok((columns, reader.position().byte()))
+    }
 }
 
 /// Column names of a Parquet or SPSS file.
@@ -592,34 +604,7 @@ pub fn check_header(
         .into());
     }
 
-    let weight = match weight {
-        WeightChoice::None => None,
-        WeightChoice::Column(c) => {
-            if !columns.contains(c) {
-                return Err(missing_column(
-                    file,
-                    c,
-                    &columns,
-                    "the weight column given by --weight",
-                )
-                .into());
-            }
-            Some(c.clone())
-        }
-        // A misspelt weight column must not quietly give unweighted numbers.
-        WeightChoice::Codebook => match &codebook.weight {
-            Some(w) if !columns.contains(w) => {
-                return Err(missing_column(
-                    file,
-                    w,
-                    &columns,
-                    "the codebook's weight; pass --no-weight to analyse unweighted",
-                )
-                .into())
-            }
-            w => w.clone(),
-        },
-    };
+    let weight = weight_column(file, &columns, codebook, weight)?;
     let mut needed = codebook.needed_columns(weight.as_deref());
     for s in segments {
         if !columns.contains(s) {
@@ -651,22 +636,12 @@ pub fn check_header(
             .into());
         }
     }
-    if src.format == Format::Csv {
-        let len = std::fs::metadata(&src.path).map(|m| m.len()).unwrap_or(0);
-        let mut rest = vec![0u8; 4096];
-        let n = std::fs::File::open(&src.path)
-            .and_then(|mut f| {
-                f.seek(std::io::SeekFrom::Start(data_start))?;
-                f.read(&mut rest)
-            })
-            .unwrap_or(0);
-        if data_start >= len || rest[..n].iter().all(|b| b.is_ascii_whitespace()) {
-            return Err(
-                DataError::new(file, "the file has a header but no respondent rows")
-                    .row(first_row - 1)
-                    .into(),
-            );
-        }
+    if src.format == Format::Csv && !has_rows(src, data_start) {
+        return Err(
+            DataError::new(file, "the file has a header but no respondent rows")
+                .row(first_row - 1)
+                .into(),
+        );
     }
     Ok(Header {
         columns,
@@ -674,6 +649,56 @@ pub fn check_header(
         data_start,
         first_row,
     })
+}
+
+/// The weight column in use: none, `--weight COL`, or the codebook's, which must exist.
+fn weight_column(
+    file: &str,
+    columns: &[String],
+    codebook: &Codebook,
+    weight: &WeightChoice,
+) -> Result<Option<String>> {
+    Ok(match weight {
+        WeightChoice::None => None,
+        WeightChoice::Column(c) => {
+            if !columns.contains(c) {
+                return Err(missing_column(
+                    file,
+                    c,
+                    columns,
+                    "the weight column given by --weight",
+                )
+                .into());
+            }
+            Some(c.clone())
+        }
+        // A misspelt weight column must not quietly give unweighted numbers.
+        WeightChoice::Codebook => match &codebook.weight {
+            Some(w) if !columns.contains(w) => {
+                return Err(missing_column(
+                    file,
+                    w,
+                    columns,
+                    "the codebook's weight; pass --no-weight to analyse unweighted",
+                )
+                .into())
+            }
+            w => w.clone(),
+        },
+    })
+}
+
+/// Whether a CSV has anything but white space after its header.
+fn has_rows(src: &Source, data_start: u64) -> bool {
+    let len = std::fs::metadata(&src.path).map(|m| m.len()).unwrap_or(0);
+    let mut rest = vec![0u8; 4096];
+    let n = std::fs::File::open(&src.path)
+        .and_then(|mut f| {
+            f.seek(std::io::SeekFrom::Start(data_start))?;
+            f.read(&mut rest)
+        })
+        .unwrap_or(0);
+    data_start < len && !rest[..n].iter().all(|b| b.is_ascii_whitespace())
 }
 
 pub(crate) fn missing_column(file: &str, wanted: &str, columns: &[String], why: &str) -> DataError {
