@@ -325,58 +325,7 @@ impl Codebook {
             bail!("it defines no [[questions]]");
         }
         for q in &self.questions {
-            if q.items.is_empty() {
-                bail!("question '{}' has no items", q.id);
-            }
-            if q.kind != Kind::SingleChoice && q.items.len() > MAX_MULTI_ITEMS {
-                bail!(
-                    "question '{}' has {} items; a multi-response question can have at most {MAX_MULTI_ITEMS}",
-                    q.id,
-                    q.items.len()
-                );
-            }
-            for item in &q.items {
-                match q.kind {
-                    Kind::MultiResponse if item.column.is_none() => bail!(
-                        "question '{}' item '{}': a multi_response item needs `column`",
-                        q.id,
-                        item.id
-                    ),
-                    Kind::SingleChoice | Kind::MultiResponseDelimited if item.code.is_none() => {
-                        bail!(
-                            "question '{}' item '{}': a {} item needs `code`",
-                            q.id,
-                            item.id,
-                            q.kind.name()
-                        )
-                    }
-                    _ => {}
-                }
-            }
-            if q.kind != Kind::MultiResponse && q.column.is_none() {
-                bail!(
-                    "question '{}': a {} question needs `column`",
-                    q.id,
-                    q.kind.name()
-                );
-            }
-            if let Some(u) = &q.unlisted {
-                if q.kind != Kind::MultiResponseDelimited {
-                    bail!(
-                        "question '{}': `unlisted` is only for multi_response_delimited questions",
-                        q.id
-                    );
-                }
-                if !q.items.iter().any(|i| &i.id == u) {
-                    bail!(
-                        "question '{}': `unlisted = \"{u}\"` is not one of its item ids",
-                        q.id
-                    );
-                }
-            }
-            if q.delimiter.as_deref() == Some("") {
-                bail!("question '{}': `delimiter` is empty", q.id);
-            }
+            q.check()?;
         }
         for seg in &self.segments {
             if seg.values.iter().any(|v| v.code.trim().is_empty()) {
@@ -392,28 +341,34 @@ impl Codebook {
             }
         }
         for c in &self.contrasts {
-            if self.question(&c.question).is_none() {
-                bail!("contrast '{}': no question '{}'", c.id, c.question);
-            }
-            match self.question(&c.by) {
-                Some(q) if q.kind == Kind::SingleChoice => {
-                    if let Some(g) = c.groups.iter().find(|g| {
-                        !q.items
-                            .iter()
-                            .any(|i| i.code.as_deref() == Some(g.as_str()))
-                    }) {
-                        bail!(
-                            "contrast '{}': '{g}' is not a code of question '{}'",
-                            c.id,
-                            c.by
-                        );
-                    }
+            self.check_contrast(c)?;
+        }
+        Ok(())
+    }
+
+    /// A contrast compares a question between codes of a single-choice question.
+    fn check_contrast(&self, c: &Contrast) -> Result<()> {
+        if self.question(&c.question).is_none() {
+            bail!("contrast '{}': no question '{}'", c.id, c.question);
+        }
+        match self.question(&c.by) {
+            Some(q) if q.kind == Kind::SingleChoice => {
+                if let Some(g) = c.groups.iter().find(|g| {
+                    !q.items
+                        .iter()
+                        .any(|i| i.code.as_deref() == Some(g.as_str()))
+                }) {
+                    bail!(
+                        "contrast '{}': '{g}' is not a code of question '{}'",
+                        c.id,
+                        c.by
+                    );
                 }
-                _ => bail!(
-                    "contrast '{}': `by` must name a single_choice question",
-                    c.id
-                ),
             }
+            _ => bail!(
+                "contrast '{}': `by` must name a single_choice question",
+                c.id
+            ),
         }
         Ok(())
     }
@@ -717,6 +672,65 @@ impl Question {
                 .filter_map(|i| i.column.as_deref())
                 .collect(),
         }
+    }
+}
+
+impl Question {
+    /// The keys its kind needs, and no key it cannot use.
+    fn check(&self) -> Result<()> {
+        if self.items.is_empty() {
+            bail!("question '{}' has no items", self.id);
+        }
+        if self.kind != Kind::SingleChoice && self.items.len() > MAX_MULTI_ITEMS {
+            bail!(
+                "question '{}' has {} items; a multi-response question can have at most {MAX_MULTI_ITEMS}",
+                self.id,
+                self.items.len()
+            );
+        }
+        for item in &self.items {
+            match self.kind {
+                Kind::MultiResponse if item.column.is_none() => bail!(
+                    "question '{}' item '{}': a multi_response item needs `column`",
+                    self.id,
+                    item.id
+                ),
+                Kind::SingleChoice | Kind::MultiResponseDelimited if item.code.is_none() => {
+                    bail!(
+                        "question '{}' item '{}': a {} item needs `code`",
+                        self.id,
+                        item.id,
+                        self.kind.name()
+                    )
+                }
+                _ => {}
+            }
+        }
+        if self.kind != Kind::MultiResponse && self.column.is_none() {
+            bail!(
+                "question '{}': a {} question needs `column`",
+                self.id,
+                self.kind.name()
+            );
+        }
+        if let Some(u) = &self.unlisted {
+            if self.kind != Kind::MultiResponseDelimited {
+                bail!(
+                    "question '{}': `unlisted` is only for multi_response_delimited questions",
+                    self.id
+                );
+            }
+            if !self.items.iter().any(|i| &i.id == u) {
+                bail!(
+                    "question '{}': `unlisted = \"{u}\"` is not one of its item ids",
+                    self.id
+                );
+            }
+        }
+        if self.delimiter.as_deref() == Some("") {
+            bail!("question '{}': `delimiter` is empty", self.id);
+        }
+        Ok(())
     }
 }
 
