@@ -160,6 +160,26 @@ fn sigmoid(x: f64) -> f64 {
 }
 
 /// The intercept a with mean(sigmoid(a + lin)) = target, by bisection.
+/// The linear predictor of concern `k`.
+fn concern_lin(p: &Respondent, k: usize) -> f64 {
+    CONCERN_SLOPE[k] * p.scepticism + p.breadth + CONCERN_GENERATION[k][p.generation]
+}
+
+/// The linear predictor of preferring no AI.
+fn prefer_lin(p: &Respondent) -> f64 {
+    0.9 * p.scepticism + 0.25 * (p.concern_count() - 2.1) + PREFER_GENERATION[p.generation]
+}
+
+/// The linear predictor of switching to a competitor.
+fn switch_lin(p: &Respondent) -> f64 {
+    let reach = if p.concerns[0] == Some(true) {
+        0.3
+    } else {
+        0.0
+    };
+    0.7 * p.scepticism + 0.2 * (p.concern_count() - 2.1) + reach + SWITCH_GENERATION[p.generation]
+}
+
 fn solve_intercept(lin: &[f64], target: f64) -> f64 {
     let (mut lo, mut hi) = (-12.0, 12.0);
     for _ in 0..60 {
@@ -265,40 +285,57 @@ impl Simulator {
     }
 
     fn block(&mut self, size: usize, excluded: usize) -> Vec<Respondent> {
-        let mut people: Vec<Respondent> = (0..size)
-            .map(|_| {
-                let generation = draw_index(&mut self.rng, &GENERATION_SAMPLE);
-                let gender = draw_index(&mut self.rng, &GENDER_SAMPLE);
-                let country = draw_index(&mut self.rng, &COUNTRY_SAMPLE);
-                let f = generation;
-                let familiarity = draw_index(
-                    &mut self.rng,
-                    &[
-                        VERY_FAMILIAR[f],
-                        SOMEWHAT_FAMILIAR[f],
-                        1.0 - VERY_FAMILIAR[f] - SOMEWHAT_FAMILIAR[f],
-                    ],
-                );
-                let familiarity_effect = [-0.25, 0.0, 0.25][familiarity];
-                let scepticism = self.normal() + SCEPTICISM_EFFECT[generation] + familiarity_effect;
-                let breadth = 0.6 * self.normal();
-                Respondent {
-                    country,
-                    generation,
-                    gender,
-                    familiarity,
-                    weight: 1.0,
-                    scepticism,
-                    breadth,
-                    concerns: [None; 6],
-                    prefer: None,
-                    switch: None,
-                    other_text: None,
-                }
-            })
+        let mut people: Vec<Respondent> = (0..size).map(|_| self.person()).collect();
+        self.screen(&mut people, excluded);
+        post_stratify(&mut people);
+        let kept: Vec<usize> = (0..people.len())
+            .filter(|&i| !people[i].excluded())
             .collect();
+        let intercepts = self.concerns(&mut people, &kept);
+        self.attitudes(&mut people, &kept, intercepts);
+        self.calibrate_block(&mut people, &kept);
+        for &i in &kept {
+            if people[i].concerns[5] == Some(true) && self.rng.gen::<f64>() < OTHER_TEXT_SHARE {
+                people[i].other_text = Some(OTHER_TEXTS[self.rng.gen_range(0..OTHER_TEXTS.len())]);
+            }
+        }
+        people
+    }
 
-        // Screener: exactly `excluded` respondents, the least familiar with AI by propensity.
+    /// One respondent's demographics, familiarity and latent attitudes.
+    fn person(&mut self) -> Respondent {
+        let generation = draw_index(&mut self.rng, &GENERATION_SAMPLE);
+        let gender = draw_index(&mut self.rng, &GENDER_SAMPLE);
+        let country = draw_index(&mut self.rng, &COUNTRY_SAMPLE);
+        let f = generation;
+        let familiarity = draw_index(
+            &mut self.rng,
+            &[
+                VERY_FAMILIAR[f],
+                SOMEWHAT_FAMILIAR[f],
+                1.0 - VERY_FAMILIAR[f] - SOMEWHAT_FAMILIAR[f],
+            ],
+        );
+        let familiarity_effect = [-0.25, 0.0, 0.25][familiarity];
+        let scepticism = self.normal() + SCEPTICISM_EFFECT[generation] + familiarity_effect;
+        let breadth = 0.6 * self.normal();
+        Respondent {
+            country,
+            generation,
+            gender,
+            familiarity,
+            weight: 1.0,
+            scepticism,
+            breadth,
+            concerns: [None; 6],
+            prefer: None,
+            switch: None,
+            other_text: None,
+        }
+    }
+
+    /// Screener: exactly `excluded` respondents, the least familiar with AI by propensity.
+    fn screen(&mut self, people: &mut [Respondent], excluded: usize) {
         let mut propensity: Vec<(f64, usize)> = people
             .iter()
             .enumerate()
@@ -308,22 +345,17 @@ impl Simulator {
         for &(_, i) in propensity.iter().take(excluded) {
             people[i].familiarity = 3;
         }
+    }
 
-        post_stratify(&mut people);
-        let kept: Vec<usize> = (0..people.len())
-            .filter(|&i| !people[i].excluded())
-            .collect();
-
-        // Concerns: scepticism, breadth and generation, intercepts solved for the targets.
-        let lin = |p: &Respondent, k: usize| {
-            CONCERN_SLOPE[k] * p.scepticism + p.breadth + CONCERN_GENERATION[k][p.generation]
-        };
+    /// Concerns: scepticism, breadth and generation, intercepts solved for the targets
+    /// (on the first block; later blocks reuse them).
+    fn concerns(&mut self, people: &mut [Respondent], kept: &[usize]) -> Intercepts {
         let intercepts = match self.intercepts {
             Some(x) => x,
             None => {
                 let mut concerns = [0.0; 6];
                 for (k, c) in concerns.iter_mut().enumerate() {
-                    let l: Vec<f64> = kept.iter().map(|&i| lin(&people[i], k)).collect();
+                    let l: Vec<f64> = kept.iter().map(|&i| concern_lin(&people[i], k)).collect();
                     *c = solve_intercept(&l, CONCERN_TARGETS[k]);
                 }
                 Intercepts {
@@ -333,9 +365,9 @@ impl Simulator {
                 }
             }
         };
-        for &i in &kept {
+        for &i in kept {
             for k in 0..6 {
-                let p = sigmoid(intercepts.concerns[k] + lin(&people[i], k));
+                let p = sigmoid(intercepts.concerns[k] + concern_lin(&people[i], k));
                 let chosen = self.rng.gen::<f64>() < p;
                 let skipped = self.rng.gen::<f64>() < SKIP_CONCERN_ITEM;
                 people[i].concerns[k] = if skipped { None } else { Some(chosen) };
@@ -344,21 +376,12 @@ impl Simulator {
                 people[i].concerns[0] = Some(false);
             }
         }
+        intercepts
+    }
 
-        // Preference and switching follow scepticism and how many concerns were ticked.
-        let prefer_lin = |p: &Respondent| {
-            0.9 * p.scepticism + 0.25 * (p.concern_count() - 2.1) + PREFER_GENERATION[p.generation]
-        };
-        let switch_lin = |p: &Respondent| {
-            0.7 * p.scepticism
-                + 0.2 * (p.concern_count() - 2.1)
-                + if p.concerns[0] == Some(true) {
-                    0.3
-                } else {
-                    0.0
-                }
-                + SWITCH_GENERATION[p.generation]
-        };
+    /// Preference and switching follow scepticism and how many concerns were ticked.
+    /// `first`: the intercepts so far (those of the concerns, on the first block).
+    fn attitudes(&mut self, people: &mut [Respondent], kept: &[usize], first: Intercepts) {
         let intercepts = match self.intercepts {
             Some(x) => x,
             None => {
@@ -369,13 +392,13 @@ impl Simulator {
                 let x = Intercepts {
                     prefer,
                     switch,
-                    ..intercepts
+                    ..first
                 };
                 self.intercepts = Some(x);
                 x
             }
         };
-        for &i in &kept {
+        for &i in kept {
             let prefer =
                 self.rng.gen::<f64>() < sigmoid(intercepts.prefer + prefer_lin(&people[i]));
             let switch =
@@ -390,15 +413,6 @@ impl Simulator {
             p.prefer = (self.rng.gen::<f64>() >= SKIP_PREFER).then_some(prefer);
             p.switch = (self.rng.gen::<f64>() >= SKIP_SWITCH).then_some(switch);
         }
-
-        self.calibrate_block(&mut people, &kept);
-
-        for &i in &kept {
-            if people[i].concerns[5] == Some(true) && self.rng.gen::<f64>() < OTHER_TEXT_SHARE {
-                people[i].other_text = Some(OTHER_TEXTS[self.rng.gen_range(0..OTHER_TEXTS.len())]);
-            }
-        }
-        people
     }
 
     fn calibrate_block(&mut self, people: &mut [Respondent], kept: &[usize]) {
