@@ -158,7 +158,6 @@ fn parse_chunk<C: Consumer>(
 
 /// Scans the data records of `f` with one consumer per chunk on up to `threads` threads,
 /// and merges the chunks into one consumer in file order as they complete, so only the
-/// chunks in flight are held. `progress` is told the bytes of each chunk parsed.
 pub fn scan<C: Consumer>(
     f: &CsvFile,
     threads: usize,
@@ -168,83 +167,28 @@ pub fn scan<C: Consumer>(
     let len = std::fs::metadata(f.path).map_err(io)?.len();
     let size = len.saturating_sub(f.data_start);
     let n = size.div_ceil(f.chunk).max(1) as usize;
-    let bound = |i: usize| (f.data_start + i as u64 * f.chunk).min(len);
-    let next = AtomicUsize::new(0);
+    let bounds = Bounds { f, len };
     let workers = threads.clamp(1, n);
-    let alive = AtomicUsize::new(workers);
-    let slots: Mutex<Vec<Option<Result<Chunk<C>>>>> = Mutex::new((0..n).map(|_| None).collect());
-    let ready = Condvar::new();
-
-    /// Counts a worker out however it ends (a panic included), and wakes the merger.
-    struct Leaving<'a>(&'a AtomicUsize, &'a Condvar);
-    impl Drop for Leaving<'_> {
-        fn drop(&mut self) {
-            self.0.fetch_sub(1, Ordering::SeqCst);
-            self.1.notify_all();
-        }
-    }
-
+    let slots = Slots::new(n, workers);
     std::thread::scope(|s| {
         for _ in 0..workers {
-            s.spawn(|| {
-                let _leaving = Leaving(&alive, &ready);
-                let mut file = File::open(f.path);
-                loop {
-                    let i = next.fetch_add(1, Ordering::SeqCst);
-                    if i >= n {
-                        return;
-                    }
-                    let chunk = match &mut file {
-                        Err(e) => Err(format!("cannot open the file: {e}")),
-                        Ok(file) => {
-                            let start = if i == 0 {
-                                Ok(f.data_start)
-                            } else {
-                                line_start(file, bound(i), len)
-                            };
-                            start.and_then(|st| parse_chunk(f, st, bound(i + 1), make()))
-                        }
-                    };
-                    progress(bound(i + 1) - bound(i));
-                    if let Ok(mut slots) = slots.lock() {
-                        slots[i] = Some(chunk);
-                    }
-                    ready.notify_all();
-                }
-            });
+            s.spawn(|| work(f, &bounds, &slots, make, progress));
         }
-
         let mut total = make();
         let mut boundary = f.data_start;
         let mut before = 0u64;
         for i in 0..n {
-            let taken = {
-                let mut guard = slots
-                    .lock()
-                    .map_err(|_| "a scanning thread failed".to_string())?;
-                loop {
-                    if let Some(chunk) = guard[i].take() {
-                        break chunk;
-                    }
-                    if alive.load(Ordering::SeqCst) == 0 {
-                        return Err("a scanning thread failed".to_string());
-                    }
-                    guard = ready
-                        .wait(guard)
-                        .map_err(|_| "a scanning thread failed".to_string())?;
-                }
-            };
-            let chunk = match taken {
+            let chunk = match slots.take(i) {
                 Ok(chunk) => chunk,
                 Err(e) => {
                     // Stop the other workers before reporting.
-                    next.store(n, Ordering::SeqCst);
+                    slots.stop();
                     return Err(e);
                 }
             };
             let chunk = if chunk.start == boundary {
                 chunk
-            } else if boundary >= bound(i + 1) {
+            } else if boundary >= bounds.at(i + 1) {
                 // The previous chunk's last record ran past this whole chunk.
                 Chunk {
                     consumer: make(),
@@ -254,7 +198,7 @@ pub fn scan<C: Consumer>(
                 }
             } else {
                 // The guess fell inside a quoted field: parse again from the true boundary.
-                parse_chunk(f, boundary, bound(i + 1), make())?
+                parse_chunk(f, boundary, bounds.at(i + 1), make())?
             };
             boundary = chunk.end;
             total.absorb(chunk.consumer, before);
@@ -262,6 +206,110 @@ pub fn scan<C: Consumer>(
         }
         Ok(total)
     })
+}
+
+/// Where chunk `i` starts: a fixed number of bytes after the header.
+struct Bounds<'a> {
+    f: &'a CsvFile<'a>,
+    len: u64,
+}
+
+impl Bounds<'_> {
+    fn at(&self, i: usize) -> u64 {
+        (self.f.data_start + i as u64 * self.f.chunk).min(self.len)
+    }
+}
+
+/// One worker: claims chunk after chunk, parses it from its first line, and leaves it in
+/// its slot for the merger.
+fn work<C: Consumer>(
+    f: &CsvFile,
+    bounds: &Bounds,
+    slots: &Slots<C>,
+    make: &(dyn Fn() -> C + Sync),
+    progress: &(dyn Fn(u64) + Sync),
+) {
+    let _leaving = Leaving(slots);
+    let mut file = File::open(f.path);
+    while let Some(i) = slots.claim() {
+        let chunk = match &mut file {
+            Err(e) => Err(format!("cannot open the file: {e}")),
+            Ok(file) => {
+                let start = if i == 0 {
+                    Ok(f.data_start)
+                } else {
+                    line_start(file, bounds.at(i), bounds.len)
+                };
+                start.and_then(|st| parse_chunk(f, st, bounds.at(i + 1), make()))
+            }
+        };
+        progress(bounds.at(i + 1) - bounds.at(i));
+        slots.put(i, chunk);
+    }
+}
+
+/// Parsed chunks waiting to be merged in order, and the workers still running.
+struct Slots<C> {
+    chunks: Mutex<Vec<Option<Result<Chunk<C>>>>>,
+    ready: Condvar,
+    next: AtomicUsize,
+    alive: AtomicUsize,
+    n: usize,
+}
+
+impl<C> Slots<C> {
+    fn new(n: usize, workers: usize) -> Slots<C> {
+        Slots {
+            chunks: Mutex::new((0..n).map(|_| None).collect()),
+            ready: Condvar::new(),
+            next: AtomicUsize::new(0),
+            alive: AtomicUsize::new(workers),
+            n,
+        }
+    }
+
+    /// The next chunk to parse, if any is left.
+    fn claim(&self) -> Option<usize> {
+        let i = self.next.fetch_add(1, Ordering::SeqCst);
+        (i < self.n).then_some(i)
+    }
+
+    /// No chunk is claimed after this.
+    fn stop(&self) {
+        self.next.store(self.n, Ordering::SeqCst);
+    }
+
+    fn put(&self, i: usize, chunk: Result<Chunk<C>>) {
+        if let Ok(mut chunks) = self.chunks.lock() {
+            chunks[i] = Some(chunk);
+        }
+        self.ready.notify_all();
+    }
+
+    /// Chunk `i`, once parsed; an error if every worker ended without it (a panic).
+    fn take(&self, i: usize) -> Result<Chunk<C>> {
+        let failed = || "a scanning thread failed".to_string();
+        let mut guard = self.chunks.lock().map_err(|_| failed())?;
+        loop {
+            if let Some(chunk) = guard[i].take() {
+                return chunk;
+            }
+            if self.alive.load(Ordering::SeqCst) == 0 {
+                return Err(failed());
+            }
+            guard = self.ready.wait(guard).map_err(|_| failed())?;
+        }
+    }
+}
+
+/// Counts a worker out however it ends (a panic included), and wakes the merger.
+struct Leaving<'a, C>(&'a Slots<C>);
+
+impl<C> Drop for Leaving<'_, C> {
+    fn drop(&mut self) {
+        self.0.alive.fetch_sub(1, Ordering::SeqCst);
+        self.0.ready.notify_all();
+    }
 }
 
 #[cfg(test)]
