@@ -282,12 +282,7 @@ impl Plan {
         let exclusions = codebook
             .exclude
             .iter()
-            .map(|e| ExclusionPlan {
-                column: at(&e.column),
-                codes: Codes::new(&e.codes),
-                excludes: e.codes.iter().map(|c| e.exclude.contains(c)).collect(),
-                rule: rule(&e.column, format!("one of {}", quoted_list(&e.codes)), None),
-            })
+            .map(|e| exclusion_plan(e, &at, &mut rule))
             .collect();
         let questions = codebook
             .questions
@@ -297,19 +292,7 @@ impl Plan {
         let segment_rules = segments
             .iter()
             .filter(|s| !s.values.is_empty() && position(columns, &s.column).is_some())
-            .map(|s| {
-                let codes: Vec<String> = s.values.iter().map(|v| v.code.clone()).collect();
-                let expected = format!(
-                    "one of {} or empty (segment '{}')",
-                    quoted_list(&codes),
-                    s.id
-                );
-                (
-                    at(&s.column),
-                    Codes::new(&codes),
-                    rule(&s.column, expected, None),
-                )
-            })
+            .map(|s| segment_plan(s, &at, &mut rule))
             .collect();
         let plan = Plan {
             width: columns.len(),
@@ -582,6 +565,39 @@ pub const MAX_WEIGHT: f64 = 1e9;
 pub fn parse_weight(v: &[u8]) -> Option<f64> {
     let w: f64 = fast_float2::parse(v).ok()?;
     (MIN_WEIGHT..=MAX_WEIGHT).contains(&w).then_some(w)
+}
+
+/// A screener: its column, codes, which of them exclude, and its rule.
+fn exclusion_plan(
+    e: &crate::codebook::Exclusion,
+    at: &impl Fn(&str) -> usize,
+    rule: &mut impl FnMut(&str, String, Option<String>) -> usize,
+) -> ExclusionPlan {
+    ExclusionPlan {
+        column: at(&e.column),
+        codes: Codes::new(&e.codes),
+        excludes: e.codes.iter().map(|c| e.exclude.contains(c)).collect(),
+        rule: rule(&e.column, format!("one of {}", quoted_list(&e.codes)), None),
+    }
+}
+
+/// A segment that lists its values: (column, codes, rule).
+fn segment_plan(
+    s: &Segment,
+    at: &impl Fn(&str) -> usize,
+    rule: &mut impl FnMut(&str, String, Option<String>) -> usize,
+) -> (usize, Codes, usize) {
+    let codes: Vec<String> = s.values.iter().map(|v| v.code.clone()).collect();
+    let expected = format!(
+        "one of {} or empty (segment '{}')",
+        quoted_list(&codes),
+        s.id
+    );
+    (
+        at(&s.column),
+        Codes::new(&codes),
+        rule(&s.column, expected, None),
+    )
 }
 
 fn question_plan(

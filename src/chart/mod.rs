@@ -230,38 +230,66 @@ fn raster_text<DB: DrawingBackend>(
 /// Cap height over ascent for Liberation Sans (1409 / 1854 font units).
 const CAP_TO_ASCENT: f32 = 0.76;
 
+fn drawing_error<E: std::fmt::Debug>(e: E) -> Error {
+    Error::Output(format!("drawing the chart: {e:?}"))
+}
+
+/// Text as SVG `<text>` (the viewer renders it with the embedded font's family).
+fn svg_text<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    l: &Line,
+    color: RGBColor,
+) -> Result<()> {
+    let style = if l.bold {
+        FontStyle::Bold
+    } else {
+        FontStyle::Normal
+    };
+    let font = FontDesc::new(FontFamily::Name(FAMILY), l.size, style)
+        .color(&color)
+        .pos(Pos::new(HPos::Left, VPos::Center));
+    // plotters puts the baseline 0.5ex below the anchor; lower it to centre capitals.
+    let y = l.y + (0.08 * l.size).round() as i32;
+    root.draw(&plotters::element::Text::new(
+        l.text.clone(),
+        (l.x, y),
+        font,
+    ))
+    .map_err(drawing_error)
+}
+
+/// One bar and its whisker.
+fn draw_mark<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, m: &layout::Mark) -> Result<()> {
+    if m.rect.1 .0 > m.rect.0 .0 {
+        root.draw(&Rectangle::new([m.rect.0, m.rect.1], m.color.filled()))
+            .map_err(drawing_error)?;
+    }
+    if let Some(w) = &m.whisker {
+        let style = WHISKER.stroke_width(w.stroke);
+        root.draw(&PathElement::new(vec![(w.x0, w.y), (w.x1, w.y)], style))
+            .map_err(drawing_error)?;
+        for x in [w.x0, w.x1] {
+            root.draw(&PathElement::new(
+                vec![(x, w.y - w.cap), (x, w.y + w.cap)],
+                style,
+            ))
+            .map_err(drawing_error)?;
+        }
+    }
+    Ok(())
+}
+
 fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     l: &Layout,
     text: TextMode,
 ) -> Result<()> {
-    let err =
-        |e: DrawingAreaErrorKind<DB::ErrorType>| Error::Output(format!("drawing the chart: {e:?}"));
+    let err = drawing_error::<DrawingAreaErrorKind<DB::ErrorType>>;
     root.fill(&WHITE).map_err(err)?;
     let line = |l: &Line, color: RGBColor| -> Result<()> {
         match text {
             TextMode::Raster => raster_text(root, l, color),
-            TextMode::Svg => {
-                let style = FontDesc::new(
-                    FontFamily::Name(FAMILY),
-                    l.size,
-                    if l.bold {
-                        FontStyle::Bold
-                    } else {
-                        FontStyle::Normal
-                    },
-                )
-                .color(&color)
-                .pos(Pos::new(HPos::Left, VPos::Center));
-                // plotters puts the baseline 0.5ex below the anchor; lower it to centre capitals.
-                let y = l.y + (0.08 * l.size).round() as i32;
-                root.draw(&plotters::element::Text::new(
-                    l.text.clone(),
-                    (l.x, y),
-                    style,
-                ))
-                .map_err(err)
-            }
+            TextMode::Svg => svg_text(root, l, color),
         }
     };
     for t in &l.title {
@@ -295,22 +323,7 @@ fn draw<DB: DrawingBackend>(
             line(t, INK)?;
         }
         for m in &bar.marks {
-            if m.rect.1 .0 > m.rect.0 .0 {
-                root.draw(&Rectangle::new([m.rect.0, m.rect.1], m.color.filled()))
-                    .map_err(err)?;
-            }
-            if let Some(w) = &m.whisker {
-                let style = WHISKER.stroke_width(w.stroke);
-                root.draw(&PathElement::new(vec![(w.x0, w.y), (w.x1, w.y)], style))
-                    .map_err(err)?;
-                for x in [w.x0, w.x1] {
-                    root.draw(&PathElement::new(
-                        vec![(x, w.y - w.cap), (x, w.y + w.cap)],
-                        style,
-                    ))
-                    .map_err(err)?;
-                }
-            }
+            draw_mark(root, m)?;
             line(&m.value, INK)?;
         }
     }
