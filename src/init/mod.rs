@@ -11,8 +11,8 @@ mod write;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::codebook::{
-    Choice, Codebook, Coding, ColumnNames, Exclusion, Item, Kind, Labels, Order, Question, Segment,
-    Survey, JOINED_SEPARATOR,
+    Choice, Codebook, Coding, ColumnNames, Exclusion, InputLayout, Item, Kind, Labels, Order,
+    Question, Segment, Survey, JOINED_SEPARATOR,
 };
 use crate::error::{DataError, Result};
 use crate::load::{Format, Source};
@@ -226,6 +226,26 @@ fn classify_one(
     Role::Single
 }
 
+/// A codebook with a title and a layout, and nothing else yet.
+fn blank(title: &str, input: InputLayout) -> Codebook {
+    Codebook {
+        respondent_id: None,
+        weight: None,
+        input,
+        survey: Survey {
+            id: "survey".into(),
+            title: en(title),
+            source: Labels::new(),
+            population: Labels::new(),
+            synthetic_id_prefix: None,
+        },
+        exclude: Vec::new(),
+        segments: Vec::new(),
+        questions: Vec::new(),
+        contrasts: Vec::new(),
+    }
+}
+
 fn en(text: &str) -> Labels {
     Labels::from([("en".to_string(), text.to_string())])
 }
@@ -262,22 +282,7 @@ impl<'a> Builder<'a> {
     fn new(export: &'a Export) -> Builder<'a> {
         Builder {
             export,
-            codebook: Codebook {
-                respondent_id: None,
-                weight: None,
-                input: export.layout.clone(),
-                survey: Survey {
-                    id: "survey".into(),
-                    title: en("Survey results"),
-                    source: Labels::new(),
-                    population: Labels::new(),
-                    synthetic_id_prefix: None,
-                },
-                exclude: Vec::new(),
-                segments: Vec::new(),
-                questions: Vec::new(),
-                contrasts: Vec::new(),
-            },
+            codebook: blank("Survey results", export.layout.clone()),
             notes: Vec::new(),
             question_ids: BTreeSet::new(),
             segment_ids: BTreeSet::new(),

@@ -8,7 +8,6 @@ use super::names::{id_for, is_dont_know, is_other};
 use super::{en, multi_question, name_has, Draft, SEGMENT_WORDS};
 use crate::codebook::{
     Choice, Codebook, Coding, Exclusion, InputLayout, Item, Kind, Labels, Order, Question, Segment,
-    Survey,
 };
 use crate::error::{DataError, Result};
 use crate::load::frame::number_text;
@@ -71,22 +70,9 @@ pub(super) fn draft(src: &Source) -> Result<Draft> {
         "" => "Survey results",
         t => t,
     };
-    let mut codebook = Codebook {
-        respondent_id: id.clone(),
-        weight: weight.clone(),
-        input: InputLayout::default(),
-        survey: Survey {
-            id: "survey".into(),
-            title: en(title),
-            source: Labels::new(),
-            population: Labels::new(),
-            synthetic_id_prefix: None,
-        },
-        exclude: Vec::new(),
-        segments: Vec::new(),
-        questions: Vec::new(),
-        contrasts: Vec::new(),
-    };
+    let mut codebook = super::blank(title, InputLayout::default());
+    codebook.respondent_id = id.clone();
+    codebook.weight = weight.clone();
     let mut notes = Vec::new();
     let mut question_ids = BTreeSet::new();
     codebook.questions = sets(&meta, &mut question_ids, &mut notes);

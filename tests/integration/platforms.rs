@@ -217,6 +217,25 @@ fn question_numbers(q: &Value) -> Value {
     serde_json::json!({"base": q["base"], "items": items(&q["items"]), "groups": groups})
 }
 
+/// Asserts that `got` excludes as `want` does and has a question with the numbers of each
+/// of `want`'s questions (`what` names the case).
+fn same_numbers(got: &Value, want: &Value, what: &str) {
+    assert_eq!(got["base"], want["base"], "who is excluded: {what}");
+    for q in want["questions"].as_array().unwrap() {
+        let numbers = question_numbers(q);
+        let found = got["questions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| question_numbers(g) == numbers);
+        assert!(
+            found,
+            "no question has the numbers of '{}': {what}",
+            q["id"]
+        );
+    }
+}
+
 /// `codebook init` of a fixture, its notes, and `table --by generation` with that draft
 /// used unchanged.
 fn drafted(file: &str) -> (String, String, Value) {
@@ -285,20 +304,7 @@ fn a_drafted_codebook_used_unchanged_gives_the_canonical_numbers() {
                 "{file}: {mark:?} missing from:\n{text}"
             );
         }
-        assert_eq!(v["base"], canonical["base"], "{file}: who is excluded");
-        for q in questions {
-            let want = question_numbers(q);
-            let found = v["questions"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|g| question_numbers(g) == want);
-            assert!(
-                found,
-                "{file}: no question has the numbers of '{}':\n{text}",
-                q["id"]
-            );
-        }
+        same_numbers(&v, &canonical, &format!("{file}:\n{text}"));
         // Write-in text is neither a question nor an item; export metadata is no question.
         assert_eq!(
             v["questions"].as_array().unwrap().len(),
@@ -781,19 +787,6 @@ fn drafts_of_fresh_exports_give_the_numbers_of_their_data() {
             "json",
         ]);
         let draft = String::from_utf8_lossy(&out.stdout);
-        assert_eq!(v["base"], canonical["base"], "{file}:\n{draft}");
-        for q in canonical["questions"].as_array().unwrap() {
-            let want = question_numbers(q);
-            let found = v["questions"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|g| question_numbers(g) == want);
-            assert!(
-                found,
-                "{file}: no question has the numbers of '{}':\n{draft}",
-                q["id"]
-            );
-        }
+        same_numbers(&v, &canonical, &format!("{file}:\n{draft}"));
     }
 }
