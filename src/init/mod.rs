@@ -418,19 +418,8 @@ impl<'a> Builder<'a> {
                 code: Some(v),
             })
             .collect();
-        Question {
-            id: self.question_id(i),
-            kind: Kind::SingleChoice,
-            column: Some(self.export.columns[i].clone()),
-            text: en(self.export.text(i)),
-            title: Labels::new(),
-            note: Labels::new(),
-            order: Order::Codebook,
-            coding: Coding::ZeroOne,
-            delimiter: None,
-            unlisted: None,
-            items,
-        }
+        let id = self.question_id(i);
+        single_question(id, &self.export.columns[i], self.export.text(i), items)
     }
 
     /// Answers joined by commas. A choice whose text holds a comma shows as two pieces
@@ -628,6 +617,23 @@ impl<'a> Builder<'a> {
         };
         write::checked(&draft)?;
         Ok(draft)
+    }
+}
+
+/// A single-choice question in codebook order.
+fn single_question(id: String, column: &str, text: &str, items: Vec<Item>) -> Question {
+    Question {
+        id,
+        kind: Kind::SingleChoice,
+        column: Some(column.to_string()),
+        text: en(text),
+        title: Labels::new(),
+        note: Labels::new(),
+        order: Order::Codebook,
+        coding: Coding::ZeroOne,
+        delimiter: None,
+        unlisted: None,
+        items,
     }
 }
 

@@ -5,10 +5,8 @@
 use std::collections::BTreeSet;
 
 use super::names::{id_for, is_dont_know, is_other};
-use super::{en, multi_question, name_has, Draft, SEGMENT_WORDS};
-use crate::codebook::{
-    Choice, Codebook, Coding, Exclusion, InputLayout, Item, Kind, Labels, Order, Question, Segment,
-};
+use super::{en, multi_question, name_has, single_question, Draft, SEGMENT_WORDS};
+use crate::codebook::{Choice, Codebook, Coding, Exclusion, InputLayout, Item, Question, Segment};
 use crate::error::{DataError, Result};
 use crate::load::frame::number_text;
 use crate::load::spss::{metadata, MissingSpec, MrType, SpssMetadata, Value};
@@ -142,19 +140,10 @@ pub(super) fn draft(src: &Source) -> Result<Draft> {
                     code: Some(code),
                 })
                 .collect();
-            codebook.questions.push(Question {
-                id: id_of(v, &mut question_ids),
-                kind: Kind::SingleChoice,
-                column: Some(v.clone()),
-                text: en(&label(v)),
-                title: Labels::new(),
-                note: Labels::new(),
-                order: Order::Codebook,
-                coding: Coding::ZeroOne,
-                delimiter: None,
-                unlisted: None,
-                items,
-            });
+            let id = id_of(v, &mut question_ids);
+            codebook
+                .questions
+                .push(single_question(id, v, &label(v), items));
         }
     }
     if codebook.exclude.is_empty() {

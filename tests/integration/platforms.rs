@@ -450,13 +450,16 @@ fn failure(args: &[&std::ffi::OsStr]) -> String {
 fn messages_point_at_the_layout_setting_that_would_fix_them() {
     let dir = tempfile::tempdir().unwrap();
     // Qualtrics read with one header row: its second header row is taken for a respondent.
+    let table = |file: &str, codebook: &std::path::Path| {
+        failure(&[
+            "table".as_ref(),
+            format!("{DIR}/{file}").as_ref(),
+            "--codebook".as_ref(),
+            codebook.as_os_str(),
+        ])
+    };
     let q = codebook_without(dir.path(), "qualtrics.toml", &["header_rows"]);
-    let err = failure(&[
-        "table".as_ref(),
-        format!("{DIR}/qualtrics.csv").as_ref(),
-        "--codebook".as_ref(),
-        q.as_os_str(),
-    ]);
+    let err = table("qualtrics.csv", &q);
     assert!(err.contains("row 2, column 'weight'"), "{err}");
     assert!(err.contains("set [input] header_rows"), "{err}");
     // SurveyMonkey without its layout: the two header rows are named.
@@ -465,21 +468,11 @@ fn messages_point_at_the_layout_setting_that_would_fix_them() {
         "surveymonkey.toml",
         &["header_rows", "column_names", "[input]"],
     );
-    let err = failure(&[
-        "table".as_ref(),
-        format!("{DIR}/surveymonkey.csv").as_ref(),
-        "--codebook".as_ref(),
-        sm.as_os_str(),
-    ]);
+    let err = table("surveymonkey.csv", &sm);
     assert!(err.contains("column_names = \"joined\""), "{err}");
     // Google Forms write-ins without `unlisted`: the setting is named with its item.
     let g = codebook_without(dir.path(), "google-forms.toml", &["unlisted"]);
-    let err = failure(&[
-        "table".as_ref(),
-        format!("{DIR}/google-forms.csv").as_ref(),
-        "--codebook".as_ref(),
-        g.as_os_str(),
-    ]);
+    let err = table("google-forms.csv", &g);
     assert!(
         err.contains("set unlisted = \"other\" on question 'concerns'"),
         "{err}"
