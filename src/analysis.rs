@@ -1,15 +1,16 @@
 //! The one way through: load → exclude → tabulate → `Results`.
 
 use crate::codebook::{pick, Codebook, Contrast, Order, Question, Segment};
+use crate::design::DesignSums;
 use crate::error::{DataError, Result};
 use crate::pipeline::{open_source, Options, Prepared};
 use crate::problems::{describe, ProblemKind};
 use crate::results::{
-    Base, BaseFlag, Comparison, ContrastResult, ExclusionCount, GroupItem, GroupResult, Input,
-    ItemResult, Method, QuestionBase, QuestionResult, Results, Significance, SurveyInfo, Tool,
-    SCHEMA_VERSION,
+    Base, BaseFlag, Comparison, ContrastResult, DesignInfo, ExclusionCount, GroupItem, GroupResult,
+    Input, ItemResult, Method, QuestionBase, QuestionResult, Results, Significance, SurveyInfo,
+    Tool, SCHEMA_VERSION,
 };
-use crate::stats::{self, BaseSums, ItemSums};
+use crate::stats::{self, BaseSums, ItemSums, StratumSums};
 use crate::tabulate::{GroupSums, Pass, QuestionSums, Settings, Tabulation};
 use crate::text::{respondents, thousands};
 
@@ -17,6 +18,8 @@ use crate::text::{respondents, thousands};
 pub struct Grouping {
     /// Segment id or question id.
     pub name: String,
+    /// Its place among the plan's grouping columns.
+    pub index: usize,
     /// (value, label) in letter order.
     pub groups: Vec<(String, String)>,
     pub sums: Vec<GroupSums>,
@@ -39,6 +42,7 @@ fn order_groups(sums: Vec<GroupSums>, known: &[(String, String)], only: bool) ->
     }
     Grouping {
         name: String::new(),
+        index: 0,
         groups,
         sums,
     }
@@ -47,6 +51,7 @@ fn order_groups(sums: Vec<GroupSums>, known: &[(String, String)], only: bool) ->
 /// Analyses one input (`-` for standard input) with `codebook`.
 pub fn analyse(input: &str, codebook: &Codebook, opts: &Options) -> Result<Results> {
     opts.check()?;
+    let codebook = &opts.with_design(codebook);
     let segments = opts.segments(codebook)?;
     let src = open_source(input, codebook, opts)?;
     let prepared = Prepared::new(codebook, src, &opts.weight, segments.clone(), &segments)?;
@@ -68,15 +73,29 @@ pub fn analyse(input: &str, codebook: &Codebook, opts: &Options) -> Result<Resul
         .into());
     }
     check_groups(&prepared, &tab)?;
+    let strata = match &tab.design {
+        Some(d) => Some(strata(&prepared, d)?),
+        None => None,
+    };
     let mut sums = tab.groupings.clone().into_iter();
     let groupings: Vec<Grouping> = segments
         .iter()
-        .map(|seg| segment_grouping(seg, sums.next().unwrap_or_default(), &opts.lang))
+        .enumerate()
+        .map(|(k, seg)| {
+            let mut g = segment_grouping(seg, sums.next().unwrap_or_default(), &opts.lang);
+            g.index = k;
+            g
+        })
         .collect();
     let contrast_groupings: Vec<Grouping> = codebook
         .contrasts
         .iter()
-        .map(|c| contrast_grouping(codebook, c, sums.next().unwrap_or_default(), &opts.lang))
+        .enumerate()
+        .map(|(k, c)| {
+            let mut g = contrast_grouping(codebook, c, sums.next().unwrap_or_default(), &opts.lang);
+            g.index = segments.len() + k;
+            g
+        })
         .collect();
     let input = Input {
         path: prepared.src.json_path(),
@@ -86,11 +105,11 @@ pub fn analyse(input: &str, codebook: &Codebook, opts: &Options) -> Result<Resul
     let mut results = build(
         codebook,
         &tab,
-        &groupings,
-        &contrast_groupings,
+        (&groupings, &contrast_groupings),
         input,
         prepared.header.weight.clone(),
         opts,
+        strata,
     );
     results.warnings.extend(blank_notes(&segments, &tab));
     Ok(results)
@@ -161,6 +180,62 @@ fn lenient(prepared: &Prepared) -> Result<(Tabulation, String)> {
     let mut tab = pass.finish(&ids);
     tab.dropped = pass.counts().dropped(&prepared.plan);
     Ok((tab, read.sha256))
+}
+
+/// The design's strata with their PSUs and finite population corrections; an error for a
+/// stratum whose fpc varies or is smaller than its PSUs, and for a stratum with a single
+/// PSU unless `lonely_psu` says what it contributes.
+fn strata<'a>(prepared: &Prepared, sums: &'a DesignSums) -> Result<Strata<'a>> {
+    let design = &prepared.codebook.design;
+    let error = |column: &Option<String>, message: String| -> crate::Error {
+        let e = DataError::new(&prepared.src.name, message);
+        match column {
+            Some(c) => e.column(c.clone()).into(),
+            None => e.into(),
+        }
+    };
+    if let Some((s, a, b)) = &sums.fpc_conflict {
+        return Err(error(
+            &design.fpc,
+            format!("the fpc of stratum '{s}' is {a} on one row and {b} on another; it must be one value per stratum"),
+        ));
+    }
+    let psus = sums.stratum_psus();
+    let fractions = sums.fpc.iter().flatten().all(|&f| f <= 1.0);
+    let mut fpc_factor = Vec::with_capacity(psus.len());
+    for (h, (&n, fpc)) in psus.iter().zip(&sums.fpc).enumerate() {
+        let f = match fpc {
+            None => 1.0,
+            Some(fraction) if fractions => 1.0 - fraction,
+            Some(size) if *size < n as f64 => {
+                return Err(error(
+                    &design.fpc,
+                    format!(
+                        "stratum '{}' has {n} PSUs in the sample but an fpc (population size) of {size}",
+                        sums.strata[h]
+                    ),
+                ))
+            }
+            Some(size) => (size - n as f64) / size,
+        };
+        fpc_factor.push(f);
+    }
+    if sums.lonely == crate::stats::LonelyPsu::Fail {
+        if let Some(h) = (0..psus.len()).find(|&h| psus[h] == 1 && fpc_factor[h] >= 1e-7) {
+            return Err(error(
+                &design.strata,
+                format!(
+                    "stratum '{}' has a single PSU, so its variance cannot be estimated; choose what it contributes with --lonely-psu adjust, average, remove or certainty (R's survey.lonely.psu)",
+                    sums.strata[h]
+                ),
+            ));
+        }
+    }
+    Ok(Strata {
+        sums,
+        psus,
+        fpc_factor,
+    })
 }
 
 /// A banner compares a bounded number of groups with labels of bounded length.
@@ -269,21 +344,31 @@ pub const MAX_GROUP_VALUE: usize = 200;
 const MIN_READABLE_BASE: f64 = 30.0;
 
 /// Turns raw sums into `Results`: shares, SEs, intervals, ranks, labels, letters, warnings.
-pub fn build(
+fn build(
     codebook: &Codebook,
     tab: &Tabulation,
-    groupings: &[Grouping],
-    contrast_groupings: &[Grouping],
+    (groupings, contrast_groupings): (&[Grouping], &[Grouping]),
     input: Input,
     weight: Option<String>,
     opts: &Options,
+    design: Option<Strata>,
 ) -> Results {
     let lang = opts.lang.as_str();
+    let design_info = design.as_ref().map(|d| DesignInfo {
+        strata: codebook.design.strata.clone(),
+        psu: codebook.design.psu.clone(),
+        fpc: codebook.design.fpc.clone(),
+        lonely_psu: d.sums.lonely,
+        strata_count: d.sums.strata.len() as u64,
+        psus: d.sums.psus(),
+        df: d.sums.df(),
+    });
     let ctx = Context {
         weighted: weight.is_some(),
         lang,
         z: stats::z_critical(opts.confidence),
         opts,
+        design,
     };
     let mut warnings: Vec<String> = weight_warning(tab).into_iter().collect();
     let questions = question_results(codebook, tab, groupings, &ctx, &mut warnings);
@@ -303,7 +388,8 @@ pub fn build(
             synthetic: tab.synthetic,
         },
         lang: lang.into(),
-        method: method(opts),
+        method: method(opts, &codebook.design),
+        design: design_info,
         weight,
         base: Base {
             respondents: tab.rows,
@@ -342,13 +428,26 @@ pub fn build(
 }
 
 /// How every number was computed, in words.
-fn method(opts: &Options) -> Method {
+fn method(opts: &Options, design: &crate::codebook::Design) -> Method {
+    let se = if design.is_complex() {
+        let arg = |name: &str, c: &Option<String>| c.as_ref().map(|c| format!(", {name} = ~{c}"));
+        format!(
+            "Taylor linearisation, as R survey::svymean with svydesign(ids = ~{}{}{}, weights = ~weight, nest = TRUE) \
+             on every valid row; a question's base is a domain (R subset(): excluded respondents stay in the design); \
+             groups as svyby",
+            design.psu.as_deref().unwrap_or("1"),
+            arg("strata", &design.strata).unwrap_or_default(),
+            arg("fpc", &design.fpc).unwrap_or_default(),
+        )
+    } else {
+        "Taylor linearisation, as R survey::svymean with svydesign(ids = ~1, weights = ~weight); \
+         groups as svyby (domain estimation)"
+            .into()
+    };
     Method {
         confidence_level: opts.confidence,
         share: "weighted selections / weighted base (% of respondents in the base)".into(),
-        se: "Taylor linearisation, as R survey::svymean with svydesign(ids = ~1, weights = ~weight); \
-             groups as svyby (domain estimation)"
-            .into(),
+        se,
         ci: "Wilson score interval on the Kish effective base".into(),
     }
 }
@@ -374,7 +473,7 @@ fn question_results(
 ) -> Vec<QuestionResult> {
     let mut questions = Vec::new();
     for (qi, (q, sums)) in codebook.questions.iter().zip(&tab.questions).enumerate() {
-        let mut result = question_result(q, sums, ctx);
+        let mut result = question_result(q, qi, sums, ctx);
         if result.base.effective < MIN_READABLE_BASE {
             warnings.push(format!(
                 "{}: the base is {} ({}effective base {:.1}), under {MIN_READABLE_BASE}; its shares are unreliable",
@@ -441,6 +540,64 @@ struct Context<'a> {
     lang: &'a str,
     z: f64,
     opts: &'a Options,
+    /// The strata and PSUs, when the design has them.
+    design: Option<Strata<'a>>,
+}
+
+/// A complex design ready for variances: its sums, and per stratum its PSUs and finite
+/// population correction factor.
+struct Strata<'a> {
+    sums: &'a DesignSums,
+    psus: Vec<u64>,
+    fpc_factor: Vec<f64>,
+}
+
+impl Strata<'_> {
+    /// The SE of item `i` of question `qi` in a domain (everyone kept, or a group of
+    /// grouping column `g`) with base sums `base` and item sums `item`.
+    fn se(
+        &self,
+        domain: Option<(usize, &[u8])>,
+        qi: usize,
+        i: usize,
+        base: &BaseSums,
+        item: &ItemSums,
+    ) -> Option<f64> {
+        let w = base.w;
+        if w <= 0.0 {
+            return None;
+        }
+        let p = item.wy / w;
+        let mut strata: Vec<StratumSums> = self
+            .psus
+            .iter()
+            .zip(&self.fpc_factor)
+            .map(|(&psus, &f)| StratumSums {
+                psus,
+                fpc_factor: f,
+                s1: 0.0,
+                s2: 0.0,
+                present: false,
+            })
+            .collect();
+        for (u, x) in self.sums.item(domain, qi, i) {
+            let st = &mut strata[self.sums.unit_stratum[u]];
+            st.present |= x.n > 0.0;
+            let z = ((1.0 - p) * x.wy - p * x.wn) / w;
+            if self.sums.psus_given {
+                st.s1 += z;
+                st.s2 += z * z;
+            } else {
+                // Every respondent its own PSU: the unit is the stratum.
+                st.s1 += z;
+                st.s2 += ((1.0 - p) * (1.0 - p) * x.w2y + p * p * x.w2n) / (w * w);
+            }
+        }
+        stats::stratified_variance(&strata, self.sums.lonely)
+            .ok()
+            .filter(|v| v.is_finite())
+            .map(f64::sqrt)
+    }
 }
 
 fn question_base(b: &BaseSums) -> QuestionBase {
@@ -458,7 +615,7 @@ fn items(
     q: &Question,
     base: &BaseSums,
     sums: &[ItemSums],
-    se: impl Fn(&ItemSums) -> Option<f64>,
+    se: impl Fn(usize, &ItemSums) -> Option<f64>,
     ctx: &Context,
 ) -> Vec<ItemResult> {
     let effective = stats::effective_base(base);
@@ -466,7 +623,8 @@ fn items(
         .items
         .iter()
         .zip(sums)
-        .map(|(item, s)| {
+        .enumerate()
+        .map(|(i, (item, s))| {
             let share = stats::share(base, s);
             let ci = share.and_then(|p| stats::wilson(p, effective, ctx.z));
             ItemResult {
@@ -476,7 +634,7 @@ fn items(
                 count: s.count,
                 weighted_count: s.wy,
                 share,
-                se: se(s),
+                se: se(i, s),
                 ci_low: ci.map(|c| c.0),
                 ci_high: ci.map(|c| c.1),
                 pinned_last: item.last,
@@ -499,14 +657,12 @@ fn items(
     items
 }
 
-fn question_result(q: &Question, sums: &QuestionSums, ctx: &Context) -> QuestionResult {
-    let mut items = items(
-        q,
-        &sums.base,
-        &sums.items,
-        |s| stats::svymean_se(&sums.base, s),
-        ctx,
-    );
+fn question_result(q: &Question, qi: usize, sums: &QuestionSums, ctx: &Context) -> QuestionResult {
+    let se = |i: usize, s: &ItemSums| match &ctx.design {
+        Some(d) => d.se(None, qi, i, &sums.base, s),
+        None => stats::svymean_se(&sums.base, s),
+    };
+    let mut items = items(q, &sums.base, &sums.items, se, ctx);
     if q.order == Order::Ranked {
         items.sort_by_key(|i| i.rank);
     }
@@ -558,13 +714,11 @@ fn group_results(
         else {
             continue;
         };
-        let by_codebook = items(
-            q,
-            &sums.base,
-            &sums.items,
-            |s| stats::svyby_se(total.base.n, &sums.base, s),
-            ctx,
-        );
+        let se = |i: usize, s: &ItemSums| match &ctx.design {
+            Some(d) => d.se(Some((g.index, value.as_bytes())), qi, i, &sums.base, s),
+            None => stats::svyby_se(total.base.n, &sums.base, s),
+        };
+        let by_codebook = items(q, &sums.base, &sums.items, se, ctx);
         // Same order as the total.
         let items = shown
             .items
@@ -728,8 +882,9 @@ mod tests {
             lang: "en",
             z: 1.96,
             opts: &opts,
+            design: None,
         };
-        let ranked = items(q, &base, &sums, |_| None, &ctx);
+        let ranked = items(q, &base, &sums, |_, _| None, &ctx);
         let ranks: Vec<u32> = ranked.iter().map(|i| i.rank).collect();
         assert_eq!(ranks, [3, 1, 4, 2, 5, 6]);
     }

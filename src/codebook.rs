@@ -46,6 +46,9 @@ pub struct Codebook {
     /// Column holding the survey weight; absent from the data means unweighted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub weight: Option<String>,
+    /// How the sample was drawn: strata, clusters (PSUs), finite population correction.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub design: Design,
     /// How the file is laid out (platform exports with several header rows).
     #[serde(default, skip_serializing_if = "is_default")]
     pub input: InputLayout,
@@ -112,6 +115,41 @@ pub enum ColumnNames {
     /// `" / "` and the second row when it is not empty (SurveyMonkey).
     Joined,
 }
+
+/// The sampling design: which columns hold the stratum, the primary sampling unit
+/// (cluster) and the finite population correction. Without any, the design is weights only
+/// (R `svydesign(ids = ~1, weights = ~w)`).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Design {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub strata: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub psu: Option<String>,
+    /// Population size of the stratum (in PSUs), or the sampling fraction when at most 1.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fpc: Option<String>,
+    /// What a stratum with a single PSU contributes (R `options(survey.lonely.psu)`).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub lonely_psu: LonelyPsu,
+}
+
+impl Design {
+    pub fn is_complex(&self) -> bool {
+        self.strata.is_some() || self.psu.is_some() || self.fpc.is_some()
+    }
+
+    /// Its columns, in the order strata, PSU, fpc.
+    pub fn columns(&self) -> Vec<&str> {
+        [&self.strata, &self.psu, &self.fpc]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect()
+    }
+}
+
+pub use crate::stats::LonelyPsu;
 
 /// A delimiter as written on the command line or in a codebook.
 pub fn delimiter_byte(s: &str) -> Option<u8> {
@@ -594,6 +632,9 @@ impl Codebook {
         }
         if let Some(w) = weight {
             push(w);
+        }
+        for c in self.design.columns() {
+            push(c);
         }
         for e in &self.exclude {
             push(&e.column);

@@ -22,6 +22,7 @@ pub mod validate;
 
 // The machinery, in the order data flows through it.
 pub(crate) mod analysis;
+pub(crate) mod design;
 pub(crate) mod load;
 pub(crate) mod pipeline;
 pub(crate) mod plan;

@@ -34,6 +34,11 @@ pub struct Options {
     pub lenient: bool,
     /// Smallest effective base of a group that is tested against others.
     pub min_base: f64,
+    /// The design's columns and lonely-PSU rule, over the codebook's `[design]`.
+    pub strata: Option<String>,
+    pub psu: Option<String>,
+    pub fpc: Option<String>,
+    pub lonely_psu: Option<crate::stats::LonelyPsu>,
 }
 
 impl Default for Options {
@@ -49,11 +54,41 @@ impl Default for Options {
             delimiter: None,
             lenient: false,
             min_base: 30.0,
+            strata: None,
+            psu: None,
+            fpc: None,
+            lonely_psu: None,
         }
     }
 }
 
 impl Options {
+    /// The codebook with the design given on the command line in place of its own.
+    pub fn with_design<'c>(&self, codebook: &'c Codebook) -> std::borrow::Cow<'c, Codebook> {
+        if self.strata.is_none()
+            && self.psu.is_none()
+            && self.fpc.is_none()
+            && self.lonely_psu.is_none()
+        {
+            return std::borrow::Cow::Borrowed(codebook);
+        }
+        let mut c = codebook.clone();
+        let d = &mut c.design;
+        for (given, into) in [
+            (&self.strata, &mut d.strata),
+            (&self.psu, &mut d.psu),
+            (&self.fpc, &mut d.fpc),
+        ] {
+            if given.is_some() {
+                into.clone_from(given);
+            }
+        }
+        if let Some(l) = self.lonely_psu {
+            d.lonely_psu = l;
+        }
+        std::borrow::Cow::Owned(c)
+    }
+
     /// Refuses settings no analysis can use.
     pub fn check(&self) -> Result<()> {
         if !(self.alpha > 0.0 && self.alpha < 1.0) {

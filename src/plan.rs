@@ -96,6 +96,20 @@ pub struct Plan {
     id_rule: Option<usize>,
     /// Segments that list their values: (column, codes, rule).
     segment_rules: Vec<(usize, Codes, usize)>,
+    /// Strata, clusters and finite population correction, when the design has them.
+    pub design: Option<DesignPlan>,
+}
+
+/// Where the design's columns are, and the rules their values follow.
+#[derive(Debug, Clone)]
+pub struct DesignPlan {
+    /// (column, rule): a stratum is not empty.
+    pub strata: Option<(usize, usize)>,
+    /// (column, rule): a PSU is not empty.
+    pub psu: Option<(usize, usize)>,
+    /// (column, rule): a positive number.
+    pub fpc: Option<(usize, usize)>,
+    pub lonely: crate::codebook::LonelyPsu,
 }
 
 /// The codes of one column. This lookup runs for every field of every record, on answers
@@ -160,6 +174,8 @@ pub struct Eval {
     /// Index of the exclusion that applies, if any.
     pub excluded_by: Option<usize>,
     pub states: Vec<State>,
+    /// The finite population correction of the record, when the design has one.
+    pub fpc: Option<f64>,
 }
 
 fn quoted_list(codes: &[String]) -> String {
@@ -279,6 +295,21 @@ impl Plan {
                 ),
             )
         });
+        let design = codebook.design.is_complex().then(|| {
+            let d = &codebook.design;
+            let mut unit = |c: &Option<String>, expected: &str| {
+                c.as_deref().map(|c| (at(c), rule(c, expected.to_string(), None)))
+            };
+            DesignPlan {
+                strata: unit(&d.strata, "a stratum (not empty)"),
+                psu: unit(&d.psu, "a primary sampling unit (not empty)"),
+                fpc: unit(
+                    &d.fpc,
+                    "a positive number: the stratum's population size, or its sampling fraction (at most 1)",
+                ),
+                lonely: d.lonely_psu,
+            }
+        });
         let exclusions = codebook
             .exclude
             .iter()
@@ -309,6 +340,7 @@ impl Plan {
             rules,
             id_rule,
             segment_rules,
+            design,
         };
         match missing.into_inner() {
             Some(name) => Err(MissingColumn(name)),
@@ -329,6 +361,7 @@ impl Plan {
             rules: Vec::new(),
             id_rule: None,
             segment_rules: Vec::new(),
+            design: None,
         }
     }
 
@@ -336,6 +369,14 @@ impl Plan {
     pub fn columns(&self) -> Vec<usize> {
         let mut v: Vec<usize> = self.id.into_iter().collect();
         v.extend(self.weight.map(|(c, _)| c));
+        if let Some(d) = &self.design {
+            v.extend(
+                [d.strata, d.psu, d.fpc]
+                    .into_iter()
+                    .flatten()
+                    .map(|(c, _)| c),
+            );
+        }
         v.extend(self.exclusions.iter().map(|e| e.column));
         for q in &self.questions {
             match q {
@@ -376,6 +417,28 @@ impl Plan {
                     rule,
                     value: (!trim(&raw).is_empty()).then(|| text(&raw)),
                 }),
+            }
+        }
+        if let Some(d) = &self.design {
+            for (c, rule) in [d.strata, d.psu].into_iter().flatten() {
+                if trim(&field(c)).is_empty() {
+                    bad_values.push(BadValue { rule, value: None });
+                }
+            }
+            out.fpc = None;
+            if let Some((c, rule)) = d.fpc {
+                let raw = field(c);
+                let v = trim(&raw);
+                match std::str::from_utf8(v)
+                    .ok()
+                    .and_then(|t| t.parse::<f64>().ok())
+                {
+                    Some(f) if f.is_finite() && f > 0.0 => out.fpc = Some(f),
+                    _ => bad_values.push(BadValue {
+                        rule,
+                        value: (!v.is_empty()).then(|| text(v)),
+                    }),
+                }
             }
         }
         out.excluded_by = None;

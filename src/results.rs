@@ -53,6 +53,10 @@ pub struct Results {
     /// The weight column used, or null when unweighted.
     pub weight: Option<String>,
     pub method: Method,
+    /// The sampling design, when it has strata, clusters or a finite population correction
+    /// (absent: weights only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub design: Option<DesignInfo>,
     pub base: Base,
     pub exclusions: Vec<ExclusionCount>,
     /// Rows left out because of problems (`--lenient`), per reason; empty otherwise.
@@ -102,6 +106,24 @@ pub struct SurveyInfo {
     pub population: String,
     /// True when every respondent ID carries the codebook's synthetic prefix.
     pub synthetic: bool,
+}
+
+/// A design with strata and clusters, as the standard errors used it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct DesignInfo {
+    /// The stratum column, if any.
+    pub strata: Option<String>,
+    /// The PSU (cluster) column; null: every respondent is its own PSU.
+    pub psu: Option<String>,
+    /// The finite population correction column, if any.
+    pub fpc: Option<String>,
+    pub lonely_psu: crate::stats::LonelyPsu,
+    /// Strata in the design (1 when there is no stratum column).
+    pub strata_count: u64,
+    /// PSUs in the design, excluded respondents' PSUs included.
+    pub psus: u64,
+    /// Degrees of freedom: PSUs − strata (R `degf`).
+    pub df: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]

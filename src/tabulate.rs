@@ -7,6 +7,7 @@ use std::collections::HashSet;
 
 use xxhash_rust::xxh3::xxh3_64;
 
+use crate::design::{DesignAcc, DesignSums};
 use crate::plan::{id_less, trim, BadValue, Eval, Plan};
 use crate::problems::{ProblemCounts, ProblemKind, RowProblem};
 use crate::record::{Consumer, Fields};
@@ -48,6 +49,8 @@ pub struct Tabulation {
     pub groupings: Vec<Vec<GroupSums>>,
     /// Per grouping column: kept respondents whose value is blank (in no group).
     pub blank_groups: Vec<u64>,
+    /// Sums per PSU of a design with strata or clusters.
+    pub design: Option<DesignSums>,
 }
 
 impl Tabulation {
@@ -84,6 +87,8 @@ pub struct Pass<'p> {
     weights: WeightStats,
     /// Per grouping column: kept respondents with a blank value.
     blank_groups: Vec<u64>,
+    /// Sums per PSU, when the design has strata or clusters.
+    design: Option<DesignAcc>,
 }
 
 /// Respondent IDs as they pass: digests to find repeats, except while the IDs come in
@@ -305,7 +310,38 @@ impl<'p> Pass<'p> {
             ids: IdOrder::new(),
             weights: WeightStats::new(),
             blank_groups: vec![0; plan.groupings.len()],
+            design: DesignAcc::new(plan),
         }
+    }
+
+    /// Counts the record in its PSU; `kept`: its grouping columns are read for the domains.
+    fn note_design<F: Fields>(&mut self, rec: &F, kept: bool) {
+        let (Some(acc), Some(d)) = (self.design.as_mut(), self.plan.design.as_ref()) else {
+            return;
+        };
+        let field = |c: Option<(usize, usize)>| {
+            c.and_then(|(c, _)| rec.get(c))
+                .unwrap_or(Cow::Borrowed(&[]))
+        };
+        let (stratum, psu) = (field(d.strata), field(d.psu));
+        if !kept {
+            acc.add(self.plan, trim(&stratum), trim(&psu), &self.eval, None);
+            return;
+        }
+        let values: Vec<Cow<[u8]>> = self
+            .plan
+            .groupings
+            .iter()
+            .map(|&c| rec.get(c).unwrap_or(Cow::Borrowed(&[])))
+            .collect();
+        let trimmed: Vec<&[u8]> = values.iter().map(|v| trim(v)).collect();
+        acc.add(
+            self.plan,
+            trim(&stratum),
+            trim(&psu),
+            &self.eval,
+            Some(&trimmed),
+        );
     }
 
     /// Records read (skipped ones included).
@@ -369,6 +405,9 @@ impl<'p> Pass<'p> {
             *a += b;
         }
         self.ids.absorb(next.ids);
+        if let (Some(a), Some(b)) = (self.design.as_mut(), next.design) {
+            a.absorb(b);
+        }
     }
 
     /// Digests that occur more than once (none when the IDs were strictly increasing);
@@ -420,6 +459,7 @@ impl<'p> Pass<'p> {
             questions,
             groupings,
             blank_groups: self.blank_groups.clone(),
+            design: self.design.as_ref().map(DesignAcc::finish),
         }
     }
 }
@@ -491,6 +531,8 @@ impl<'p> Consumer for Pass<'p> {
         }
         if let Some(k) = self.eval.excluded_by {
             self.excluded_by[k] += 1;
+            // Outside every base, still in the design (R `subset`, not deletion).
+            self.note_design(rec, false);
             return;
         }
         if self.plan.weight.is_some() {
@@ -502,6 +544,7 @@ impl<'p> Consumer for Pass<'p> {
             self.blank_groups[g] += (self.groups[g] == 0) as u64;
         }
         self.tally.add(&self.eval, &self.groups);
+        self.note_design(rec, true);
     }
 }
 

@@ -127,6 +127,7 @@ pub fn validate(
     opts: &Options,
     max_problems: usize,
 ) -> Result<Validation> {
+    let codebook = &opts.with_design(codebook);
     let src = open_source(input, codebook, opts)?;
     let file = src.name.clone();
     let finish = |mut problems: Vec<Problem>, rows: u64, unlisted: u64| {

@@ -81,6 +81,40 @@ pub struct Common {
     /// No significance test where a group's effective base is under N.
     #[arg(long, value_name = "N", default_value_t = 30.0)]
     pub min_base: f64,
+    /// Stratum column of the sampling design (over the codebook's [design]).
+    #[arg(long, value_name = "COL")]
+    pub strata: Option<String>,
+    /// Primary sampling unit (cluster) column of the sampling design.
+    #[arg(long, value_name = "COL")]
+    pub psu: Option<String>,
+    /// Finite population correction column: the stratum's population size in PSUs, or its sampling fraction.
+    #[arg(long, value_name = "COL")]
+    pub fpc: Option<String>,
+    /// What a stratum with a single PSU contributes to a variance (R's survey.lonely.psu).
+    #[arg(long, value_enum)]
+    pub lonely_psu: Option<LonelyArg>,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum LonelyArg {
+    Fail,
+    Adjust,
+    Average,
+    Remove,
+    Certainty,
+}
+
+impl From<LonelyArg> for concerns::stats::LonelyPsu {
+    fn from(a: LonelyArg) -> Self {
+        use concerns::stats::LonelyPsu as L;
+        match a {
+            LonelyArg::Fail => L::Fail,
+            LonelyArg::Adjust => L::Adjust,
+            LonelyArg::Average => L::Average,
+            LonelyArg::Remove => L::Remove,
+            LonelyArg::Certainty => L::Certainty,
+        }
+    }
 }
 
 fn parse_delimiter(s: &str) -> Result<u8, String> {
@@ -140,6 +174,10 @@ impl Common {
             delimiter: self.delimiter,
             lenient: self.lenient,
             min_base: self.min_base,
+            strata: self.strata.clone(),
+            psu: self.psu.clone(),
+            fpc: self.fpc.clone(),
+            lonely_psu: self.lonely_psu.map(Into::into),
             ..Options::default()
         }
     }

@@ -230,6 +230,7 @@ fn classify_one(
 fn blank(title: &str, input: InputLayout) -> Codebook {
     Codebook {
         respondent_id: None,
+        design: Default::default(),
         weight: None,
         input,
         survey: Survey {

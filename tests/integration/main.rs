@@ -4,6 +4,7 @@ mod atomic;
 mod bad_input;
 mod codebooks;
 mod data;
+mod design;
 mod inputs;
 mod layout;
 mod lenient;

@@ -1,0 +1,222 @@
+//! Complex designs: strata, clusters of unequal size, finite population corrections and
+//! lonely PSUs give R `survey`'s standard errors (tests/reference/design.R on
+//! tests/fixtures/design/sample.csv, output committed as design_r.csv).
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::{concerns, json, root};
+
+const SAMPLE: &str = "tests/fixtures/design/sample.csv";
+
+/// The command-line design of each case of design.R.
+fn case_args(case: &str) -> Vec<&'static str> {
+    match case {
+        "strata_psu_fpc" => vec!["--strata", "stratum", "--psu", "psu", "--fpc", "fpc"],
+        "psu" => vec!["--psu", "psu"],
+        "strata_fraction" => vec!["--strata", "stratum", "--fpc", "fraction"],
+        "lonely_adjust" => vec![
+            "--strata",
+            "stratum2",
+            "--psu",
+            "psu2",
+            "--lonely-psu",
+            "adjust",
+        ],
+        "lonely_average" => vec![
+            "--strata",
+            "stratum2",
+            "--psu",
+            "psu2",
+            "--lonely-psu",
+            "average",
+        ],
+        "lonely_remove" => vec![
+            "--strata",
+            "stratum2",
+            "--psu",
+            "psu2",
+            "--lonely-psu",
+            "remove",
+        ],
+        "lonely_certainty" => {
+            vec![
+                "--strata",
+                "stratum2",
+                "--psu",
+                "psu2",
+                "--lonely-psu",
+                "certainty",
+            ]
+        }
+        other => panic!("unknown case {other}"),
+    }
+}
+
+/// R's rows: case → (group, question, item) → (share, se); and case → df.
+type Reference = BTreeMap<String, BTreeMap<(String, String, String), (f64, f64)>>;
+
+fn reference() -> (Reference, BTreeMap<String, u64>) {
+    let mut r = csv::Reader::from_path(root().join("tests/reference/design_r.csv")).unwrap();
+    let (mut values, mut df) = (Reference::new(), BTreeMap::new());
+    for row in r.records() {
+        let row = row.unwrap();
+        if &row[1] == "df" {
+            df.insert(row[0].to_string(), row[5].parse().unwrap());
+            continue;
+        }
+        values.entry(row[0].to_string()).or_default().insert(
+            (row[1].to_string(), row[2].to_string(), row[3].to_string()),
+            (row[4].parse().unwrap(), row[5].parse().unwrap()),
+        );
+    }
+    (values, df)
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * b.abs().max(1e-12)
+}
+
+#[test]
+fn standard_errors_equal_r_survey_for_strata_clusters_fpc_and_lonely_psus() {
+    let (reference, dfs) = reference();
+    assert_eq!(reference.len(), 7);
+    for (case, rows) in &reference {
+        let mut args = vec![SAMPLE, "--by", "generation", "--format", "json"];
+        args.extend(case_args(case));
+        let v: Value = json(&[&["table"][..], &args].concat());
+        assert_eq!(
+            v["design"]["df"].as_u64(),
+            Some(dfs[case]),
+            "{case}: degrees of freedom"
+        );
+        let mut seen = 0;
+        for q in v["questions"].as_array().unwrap() {
+            let qid = q["id"].as_str().unwrap();
+            let mut check = |group: &str, item: &Value| {
+                let key = (
+                    group.to_string(),
+                    qid.to_string(),
+                    item["id"].as_str().unwrap().to_string(),
+                );
+                let Some(&(share, se)) = rows.get(&key) else {
+                    return;
+                };
+                let (ours_share, ours_se) = (
+                    item["share"].as_f64().unwrap(),
+                    item["se"].as_f64().unwrap(),
+                );
+                assert!(
+                    close(ours_share, share),
+                    "{case} {key:?}: share {ours_share} vs R {share}"
+                );
+                assert!(close(ours_se, se), "{case} {key:?}: SE {ours_se} vs R {se}");
+                seen += 1;
+            };
+            for item in q["items"].as_array().unwrap() {
+                check("total", item);
+            }
+            for g in q["by"].as_array().unwrap() {
+                for item in g["items"].as_array().unwrap() {
+                    check(g["value"].as_str().unwrap(), item);
+                }
+            }
+        }
+        assert_eq!(seen, rows.len(), "{case}: every reference value compared");
+    }
+}
+
+#[test]
+fn a_lonely_psu_fails_by_default_naming_its_stratum() {
+    let o = concerns()
+        .args(["table", SAMPLE, "--strata", "stratum2", "--psu", "psu2"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("stratum 'zz' has a single PSU") && err.contains("--lonely-psu"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_design_can_live_in_the_codebook_and_bad_design_values_are_problems() {
+    let dir = tempfile::tempdir().unwrap();
+    let canonical = std::fs::read_to_string(root().join("codebooks/canonical.toml")).unwrap();
+    let cb = dir.path().join("design.toml");
+    std::fs::write(
+        &cb,
+        format!("{canonical}\n[design]\nstrata = \"stratum\"\npsu = \"psu\"\nfpc = \"fpc\"\n"),
+    )
+    .unwrap();
+    let from_codebook = json(&[
+        "table",
+        SAMPLE,
+        "--codebook",
+        cb.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let from_flags = json(&[
+        "table", SAMPLE, "--strata", "stratum", "--psu", "psu", "--fpc", "fpc", "--format", "json",
+    ]);
+    assert_eq!(from_codebook["questions"], from_flags["questions"]);
+    assert!(from_flags["method"]["se"]
+        .as_str()
+        .unwrap()
+        .contains("ids = ~psu, strata = ~stratum, fpc = ~fpc"));
+
+    // An empty PSU, an fpc that is not a number, an fpc that varies within a stratum, an
+    // fpc smaller than the stratum's PSUs.
+    let text = std::fs::read_to_string(root().join(SAMPLE)).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let edit = |row: usize, column: usize, value: &str| -> String {
+        let mut out: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        let mut fields: Vec<String> = out[row].split(',').map(String::from).collect();
+        fields[column] = value.to_string();
+        out[row] = fields.join(",");
+        out.join("\n") + "\n"
+    };
+    for (data, words) in [
+        (
+            edit(3, col("psu"), ""),
+            "row 4, column 'psu': expected a primary sampling unit",
+        ),
+        (
+            edit(5, col("fpc"), "many"),
+            "row 6, column 'fpc': expected a positive number",
+        ),
+        (edit(2, col("fpc"), "241"), "the fpc of stratum 'us' is"),
+        (
+            text.replace(",240,", ",3,"),
+            "stratum 'us' has 12 PSUs in the sample but an fpc (population size) of 3",
+        ),
+    ] {
+        let path = dir.path().join("bad.csv");
+        std::fs::write(&path, data).unwrap();
+        let o = concerns()
+            .arg("table")
+            .arg(&path)
+            .args(["--strata", "stratum", "--psu", "psu", "--fpc", "fpc"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{err}");
+        assert!(err.contains(words), "expected '{words}' in: {err}");
+    }
+}
+
+#[test]
+fn without_a_design_the_numbers_are_those_of_weights_only() {
+    // The design block appears only with a design; the bundled report is unchanged.
+    let plain = json(&["table", SAMPLE, "--format", "json"]);
+    assert!(plain.get("design").is_none());
+    assert!(plain["method"]["se"]
+        .as_str()
+        .unwrap()
+        .contains("ids = ~1, weights = ~weight"));
+}
