@@ -10,8 +10,15 @@ use rustc_hash::FxHashMap;
 use crate::codebook::LonelyPsu;
 use crate::plan::{Eval, Plan, QuestionPlan, State};
 
-/// Slots of one item in a block: Σw·y, Σw·(1−y), Σw²·y, Σw²·(1−y).
-const ITEM_SLOTS: usize = 4;
+/// Slots of one item in a block: Σw·y, Σw·(1−y), and when every respondent is its own
+/// PSU also Σw²·y, Σw²·(1−y).
+fn item_slots(psus_given: bool) -> usize {
+    if psus_given {
+        2
+    } else {
+        4
+    }
+}
 
 /// The running sums of one pass (or one chunk).
 #[derive(Debug, Clone)]
@@ -20,6 +27,7 @@ pub struct DesignAcc {
     offsets: Vec<usize>,
     items: Vec<usize>,
     block: usize,
+    item_slots: usize,
     psus_given: bool,
     lonely: LonelyPsu,
     strata: Vec<Vec<u8>>,
@@ -32,12 +40,17 @@ pub struct DesignAcc {
     unit_keys: Vec<(u32, Vec<u8>)>,
     /// Valid rows (excluded respondents included) per unit.
     unit_rows: Vec<u64>,
-    /// Per grouping column: value → index, and the values.
-    value_index: Vec<FxHashMap<Vec<u8>, u32>>,
-    values: Vec<Vec<Vec<u8>>>,
-    /// (unit, domain) → block; domain 0 is everyone kept, g + 1 a grouping column's value.
-    sums: FxHashMap<(u32, u32, u32), Vec<f64>>,
+    /// The last (stratum, PSU) seen and its unit: files are often sorted by PSU.
+    last: Option<(Vec<u8>, Vec<u8>, u32)>,
+    /// Domains: slot 0 is everyone kept; then (grouping column, value index of the
+    /// tally) → slot, in the order first seen.
+    slot_of: Vec<Vec<u32>>,
+    slots: Vec<(u32, u32)>,
+    /// Per unit: one block of sums per slot (grown as slots appear).
+    blocks: Vec<Vec<f64>>,
 }
+
+const NO_SLOT: u32 = u32::MAX;
 
 fn item_count(q: &QuestionPlan) -> usize {
     match q {
@@ -57,16 +70,18 @@ impl DesignAcc {
     pub fn new(plan: &Plan) -> Option<DesignAcc> {
         let d = plan.design.as_ref()?;
         let items: Vec<usize> = plan.questions.iter().map(item_count).collect();
+        let item_slots = item_slots(d.psu.is_some());
         let mut offsets = Vec::new();
         let mut at = 0;
         for &n in &items {
             offsets.push(at);
-            at += 1 + ITEM_SLOTS * n;
+            at += 1 + item_slots * n;
         }
         Some(DesignAcc {
             offsets,
             items,
             block: at,
+            item_slots,
             psus_given: d.psu.is_some(),
             lonely: d.lonely,
             strata: Vec::new(),
@@ -76,9 +91,10 @@ impl DesignAcc {
             units: Vec::new(),
             unit_keys: Vec::new(),
             unit_rows: Vec::new(),
-            value_index: vec![FxHashMap::default(); plan.groupings.len()],
-            values: vec![Vec::new(); plan.groupings.len()],
-            sums: FxHashMap::default(),
+            last: None,
+            slot_of: vec![Vec::new(); plan.groupings.len()],
+            slots: vec![(0, 0)],
+            blocks: Vec::new(),
         })
     }
 
@@ -102,7 +118,31 @@ impl DesignAcc {
         self.units[stratum as usize].insert(psu.to_vec(), u);
         self.unit_keys.push((stratum, psu.to_vec()));
         self.unit_rows.push(0);
+        self.blocks.push(Vec::new());
         u
+    }
+
+    /// The unit of a row, looked up once per run of rows of one PSU.
+    fn unit_of(&mut self, stratum: &[u8], psu: &[u8]) -> (u32, u32) {
+        let psu = if self.psus_given { psu } else { b"" };
+        if let Some((s, p, u)) = &self.last {
+            if s == stratum && p == psu {
+                return (self.unit_keys[*u as usize].0, *u);
+            }
+        }
+        let s = self.stratum(stratum);
+        let u = self.unit(s, psu);
+        match &mut self.last {
+            Some((ls, lp, lu)) => {
+                ls.clear();
+                ls.extend_from_slice(stratum);
+                lp.clear();
+                lp.extend_from_slice(psu);
+                *lu = u;
+            }
+            None => self.last = Some((stratum.to_vec(), psu.to_vec(), u)),
+        }
+        (s, u)
     }
 
     fn note_fpc(&mut self, stratum: u32, fpc: Option<f64>) {
@@ -116,44 +156,53 @@ impl DesignAcc {
         }
     }
 
-    fn value(&mut self, g: usize, v: &[u8]) -> u32 {
-        if let Some(&i) = self.value_index[g].get(v) {
-            return i;
+    /// The slot of value `v` (the tally's index; 0 is blank) of grouping column `g`.
+    fn slot(&mut self, g: usize, v: u32) -> u32 {
+        let of = &mut self.slot_of[g];
+        if of.len() <= v as usize {
+            of.resize(v as usize + 1, NO_SLOT);
         }
-        let i = self.values[g].len() as u32;
-        self.values[g].push(v.to_vec());
-        self.value_index[g].insert(v.to_vec(), i);
-        i
+        if of[v as usize] == NO_SLOT {
+            of[v as usize] = self.slots.len() as u32;
+            self.slots.push((g as u32 + 1, v));
+        }
+        of[v as usize]
     }
 
-    /// Counts one valid row in its PSU; `kept`: its answers and grouping values when the
-    /// screener kept it (an excluded respondent stays in the design, outside every base).
+    /// Counts one valid row in its PSU; `kept`: the tally's value indices of its grouping
+    /// columns when the screener kept it (an excluded respondent stays in the design,
+    /// outside every base).
     pub fn add(
         &mut self,
         plan: &Plan,
         stratum: &[u8],
         psu: &[u8],
         eval: &Eval,
-        kept: Option<&[&[u8]]>,
+        kept: Option<&[u32]>,
     ) {
-        let s = self.stratum(stratum);
-        let u = self.unit(s, if self.psus_given { psu } else { b"" });
+        let (s, u) = self.unit_of(stratum, psu);
         self.unit_rows[u as usize] += 1;
         self.note_fpc(s, eval.fpc);
         let Some(groups) = kept else { return };
-        self.add_to(plan, (u, 0, 0), eval);
-        for (g, v) in groups.iter().enumerate() {
-            if !v.is_empty() {
-                let i = self.value(g, v);
-                self.add_to(plan, (u, g as u32 + 1, i), eval);
+        self.add_to(plan, u, 0, eval);
+        for (g, &v) in groups.iter().enumerate() {
+            if v != 0 {
+                let slot = self.slot(g, v);
+                self.add_to(plan, u, slot, eval);
             }
         }
     }
 
-    fn add_to(&mut self, plan: &Plan, key: (u32, u32, u32), eval: &Eval) {
+    fn add_to(&mut self, plan: &Plan, u: u32, slot: u32, eval: &Eval) {
         let block = self.block;
-        let sums = self.sums.entry(key).or_insert_with(|| vec![0.0; block]);
+        let sums = &mut self.blocks[u as usize];
+        let start = slot as usize * block;
+        if sums.len() < start + block {
+            sums.resize(start + block, 0.0);
+        }
+        let sums = &mut sums[start..start + block];
         let (w, w2) = (eval.weight, eval.weight * eval.weight);
+        let k = self.item_slots;
         for (q, (&s, qp)) in eval.states.iter().zip(&plan.questions).enumerate() {
             if s == 0 {
                 continue;
@@ -161,20 +210,19 @@ impl DesignAcc {
             let at = self.offsets[q];
             sums[at] += 1.0;
             for i in 0..self.items[q] {
-                let slot = at + 1 + ITEM_SLOTS * i;
-                if selected(qp, s, i) {
-                    sums[slot] += w;
-                    sums[slot + 2] += w2;
-                } else {
-                    sums[slot + 1] += w;
-                    sums[slot + 3] += w2;
+                let slot = at + 1 + k * i;
+                let chosen = !selected(qp, s, i) as usize;
+                sums[slot + chosen] += w;
+                if k == 4 {
+                    sums[slot + 2 + chosen] += w2;
                 }
             }
         }
     }
 
-    /// Appends the sums of the next chunk (units, strata and values matched by name).
-    pub fn absorb(&mut self, next: DesignAcc) {
+    /// Appends the sums of the next chunk (units and strata matched by name; `value` maps
+    /// the next chunk's grouping value indices to this one's).
+    pub fn absorb(&mut self, next: DesignAcc, value: impl Fn(usize, u32) -> u32) {
         let strata: Vec<u32> = next.strata.iter().map(|s| self.stratum(s)).collect();
         let units: Vec<u32> = next
             .unit_keys
@@ -192,46 +240,43 @@ impl DesignAcc {
                 .fpc_conflict
                 .map(|(s, a, b)| (strata[s as usize], a, b));
         }
-        let values: Vec<Vec<u32>> = next
-            .values
+        let slots: Vec<u32> = next
+            .slots
             .iter()
-            .enumerate()
-            .map(|(g, vs)| vs.iter().map(|v| self.value(g, v)).collect())
+            .map(|&(g, v)| match g {
+                0 => 0,
+                g => self.slot(g as usize - 1, value(g as usize - 1, v)),
+            })
             .collect();
-        // In a fixed order, so that the float sums do not depend on hashing.
-        let mut blocks: Vec<((u32, u32, u32), Vec<f64>)> = next.sums.into_iter().collect();
-        blocks.sort_by_key(|(k, _)| *k);
-        for ((u, g, v), block) in blocks {
-            let v = if g == 0 {
-                0
-            } else {
-                values[g as usize - 1][v as usize]
-            };
-            let into = self
-                .sums
-                .entry((units[u as usize], g, v))
-                .or_insert_with(|| vec![0.0; block.len()]);
-            for (a, b) in into.iter_mut().zip(&block) {
-                *a += b;
+        let block = self.block;
+        for (k, from) in next.blocks.iter().enumerate() {
+            let into = &mut self.blocks[units[k] as usize];
+            for (slot, sums) in from.chunks(block).enumerate() {
+                let start = slots[slot] as usize * block;
+                if into.len() < start + block {
+                    into.resize(start + block, 0.0);
+                }
+                for (a, b) in into[start..start + block].iter_mut().zip(sums) {
+                    *a += b;
+                }
             }
         }
     }
 
-    pub fn finish(&self) -> DesignSums {
+    /// The sums by domain; `value` gives the bytes of a grouping value index.
+    pub fn finish(&self, value: impl Fn(usize, u32) -> Vec<u8>) -> DesignSums {
         let mut domains = Domains::default();
-        for (&(u, g, v), block) in &self.sums {
-            let value = if g == 0 {
-                Vec::new()
-            } else {
-                self.values[g as usize - 1][v as usize].clone()
-            };
-            domains
-                .entry((g, value))
-                .or_default()
-                .push((u as usize, block.clone()));
-        }
-        for units in domains.values_mut() {
-            units.sort_by_key(|(u, _)| *u);
+        for (u, blocks) in self.blocks.iter().enumerate() {
+            for (slot, sums) in blocks.chunks(self.block).enumerate() {
+                if sums.iter().all(|&x| x == 0.0) {
+                    continue;
+                }
+                let key = match self.slots[slot] {
+                    (0, _) => (0, Vec::new()),
+                    (g, v) => (g, value(g as usize - 1, v)),
+                };
+                domains.entry(key).or_default().push((u, sums.to_vec()));
+            }
         }
         DesignSums {
             strata: self
@@ -252,6 +297,7 @@ impl DesignAcc {
             psus_given: self.psus_given,
             lonely: self.lonely,
             offsets: self.offsets.clone(),
+            item_slots: self.item_slots,
             domains,
         }
     }
@@ -274,6 +320,7 @@ pub struct DesignSums {
     pub psus_given: bool,
     pub lonely: LonelyPsu,
     offsets: Vec<usize>,
+    item_slots: usize,
     /// (grouping + 1 or 0, value) → (unit, block), units ascending.
     domains: Domains,
 }
@@ -333,7 +380,8 @@ impl DesignSums {
             return Vec::new();
         };
         let at = self.offsets[q];
-        let slot = at + 1 + ITEM_SLOTS * item;
+        let slot = at + 1 + self.item_slots * item;
+        let squares = self.item_slots == 4;
         units
             .iter()
             .map(|(u, b)| {
@@ -343,8 +391,8 @@ impl DesignSums {
                         n: b[at],
                         wy: b[slot],
                         wn: b[slot + 1],
-                        w2y: b[slot + 2],
-                        w2n: b[slot + 3],
+                        w2y: if squares { b[slot + 2] } else { 0.0 },
+                        w2n: if squares { b[slot + 3] } else { 0.0 },
                     },
                 )
             })

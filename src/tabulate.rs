@@ -314,7 +314,7 @@ impl<'p> Pass<'p> {
         }
     }
 
-    /// Counts the record in its PSU; `kept`: its grouping columns are read for the domains.
+    /// Counts the record in its PSU; `kept`: its groups (`self.groups`) are its domains.
     fn note_design<F: Fields>(&mut self, rec: &F, kept: bool) {
         let (Some(acc), Some(d)) = (self.design.as_mut(), self.plan.design.as_ref()) else {
             return;
@@ -324,24 +324,8 @@ impl<'p> Pass<'p> {
                 .unwrap_or(Cow::Borrowed(&[]))
         };
         let (stratum, psu) = (field(d.strata), field(d.psu));
-        if !kept {
-            acc.add(self.plan, trim(&stratum), trim(&psu), &self.eval, None);
-            return;
-        }
-        let values: Vec<Cow<[u8]>> = self
-            .plan
-            .groupings
-            .iter()
-            .map(|&c| rec.get(c).unwrap_or(Cow::Borrowed(&[])))
-            .collect();
-        let trimmed: Vec<&[u8]> = values.iter().map(|v| trim(v)).collect();
-        acc.add(
-            self.plan,
-            trim(&stratum),
-            trim(&psu),
-            &self.eval,
-            Some(&trimmed),
-        );
+        let groups = kept.then_some(self.groups.as_slice());
+        acc.add(self.plan, trim(&stratum), trim(&psu), &self.eval, groups);
     }
 
     /// Records read (skipped ones included).
@@ -406,7 +390,15 @@ impl<'p> Pass<'p> {
         }
         self.ids.absorb(next.ids);
         if let (Some(a), Some(b)) = (self.design.as_mut(), next.design) {
-            a.absorb(b);
+            // The tallies are merged already: a value of the next chunk has an index here.
+            let map: Vec<Vec<u32>> = (0..self.plan.groupings.len())
+                .map(|g| {
+                    (0..next.tally.value_count(g) as u32)
+                        .map(|i| self.tally.value_index(g, next.tally.value(g, i)))
+                        .collect()
+                })
+                .collect();
+            a.absorb(b, |g, v| map[g][v as usize]);
         }
     }
 
@@ -459,7 +451,10 @@ impl<'p> Pass<'p> {
             questions,
             groupings,
             blank_groups: self.blank_groups.clone(),
-            design: self.design.as_ref().map(DesignAcc::finish),
+            design: self
+                .design
+                .as_ref()
+                .map(|d| d.finish(|g, v| self.tally.value(g, v).to_vec())),
         }
     }
 }

@@ -290,6 +290,19 @@ impl Tally {
         acc.into_iter().map(QuestionAcc::finish).collect()
     }
 
+    /// Value indices of grouping column `g` (the blank value 0 included).
+    pub fn value_count(&self, g: usize) -> usize {
+        self.values[g].len()
+    }
+
+    /// The bytes of value index `i` of grouping column `g` (empty for 0, the blank value).
+    pub fn value(&self, g: usize, i: u32) -> &[u8] {
+        self.values[g]
+            .get(i as usize)
+            .and_then(|v| v.as_deref())
+            .unwrap_or_default()
+    }
+
     /// The distinct non-empty values of grouping column `g`, sorted.
     pub fn group_values(&self, g: usize) -> Vec<Vec<u8>> {
         let mut v: Vec<Vec<u8>> = self.values[g].iter().flatten().cloned().collect();
