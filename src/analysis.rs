@@ -182,60 +182,27 @@ fn lenient(prepared: &Prepared) -> Result<(Tabulation, String)> {
     Ok((tab, read.sha256))
 }
 
-/// The design's strata with their PSUs and finite population corrections; an error for a
-/// stratum whose fpc varies or is smaller than its PSUs, and for a stratum with a single
-/// PSU unless `lonely_psu` says what it contributes.
+/// The design's strata ready for variances, or the design problem as an error.
 fn strata<'a>(prepared: &Prepared, sums: &'a DesignSums) -> Result<Strata<'a>> {
-    let design = &prepared.codebook.design;
-    let error = |column: &Option<String>, message: String| -> crate::Error {
-        let e = DataError::new(&prepared.src.name, message);
-        match column {
-            Some(c) => e.column(c.clone()).into(),
-            None => e.into(),
-        }
-    };
-    if let Some((s, a, b)) = &sums.fpc_conflict {
-        return Err(error(
-            &design.fpc,
-            format!("the fpc of stratum '{s}' is {a} on one row and {b} on another; it must be one value per stratum"),
-        ));
-    }
-    let psus = sums.stratum_psus();
-    let fractions = sums.fpc.iter().flatten().all(|&f| f <= 1.0);
-    let mut fpc_factor = Vec::with_capacity(psus.len());
-    for (h, (&n, fpc)) in psus.iter().zip(&sums.fpc).enumerate() {
-        let f = match fpc {
-            None => 1.0,
-            Some(fraction) if fractions => 1.0 - fraction,
-            Some(size) if *size < n as f64 => {
-                return Err(error(
-                    &design.fpc,
-                    format!(
-                        "stratum '{}' has {n} PSUs in the sample but an fpc (population size) of {size}",
-                        sums.strata[h]
-                    ),
-                ))
-            }
-            Some(size) => (size - n as f64) / size,
-        };
-        fpc_factor.push(f);
-    }
-    if sums.lonely == crate::stats::LonelyPsu::Fail {
-        if let Some(h) = (0..psus.len()).find(|&h| psus[h] == 1 && fpc_factor[h] >= 1e-7) {
-            return Err(error(
-                &design.strata,
-                format!(
-                    "stratum '{}' has a single PSU, so its variance cannot be estimated; choose what it contributes with --lonely-psu adjust, average, remove or certainty (R's survey.lonely.psu)",
-                    sums.strata[h]
-                ),
-            ));
+    match sums.strata_factors() {
+        Ok((psus, fpc_factor)) => Ok(Strata {
+            sums,
+            psus,
+            fpc_factor,
+        }),
+        Err(p) => {
+            let design = &prepared.codebook.design;
+            let column = match p.on {
+                crate::design::On::Strata => &design.strata,
+                crate::design::On::Fpc => &design.fpc,
+            };
+            let e = DataError::new(&prepared.src.name, p.message);
+            Err(match column {
+                Some(c) => e.column(c.clone()).into(),
+                None => e.into(),
+            })
         }
     }
-    Ok(Strata {
-        sums,
-        psus,
-        fpc_factor,
-    })
 }
 
 /// A banner compares a bounded number of groups with labels of bounded length.

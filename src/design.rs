@@ -336,7 +336,66 @@ pub struct UnitItem {
     pub w2n: f64,
 }
 
+/// A design that cannot give a variance, and the column to fix.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DesignProblem {
+    pub on: On,
+    pub message: String,
+}
+
+/// The design column a problem is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum On {
+    Strata,
+    Fpc,
+}
+
 impl DesignSums {
+    /// Per stratum its PSUs and its finite population correction factor (1 − n/N, or 1);
+    /// a problem for a stratum whose fpc varies or is smaller than its PSUs, and for a
+    /// stratum with a single PSU unless the lonely-PSU rule says what it contributes.
+    pub fn strata_factors(&self) -> Result<(Vec<u64>, Vec<f64>), DesignProblem> {
+        if let Some((s, a, b)) = &self.fpc_conflict {
+            return Err(DesignProblem {
+                on: On::Fpc,
+                message: format!(
+                    "the fpc of stratum '{s}' is {a} on one row and {b} on another; it must be one value per stratum"
+                ),
+            });
+        }
+        let psus = self.stratum_psus();
+        let fractions = self.fpc.iter().flatten().all(|&f| f <= 1.0);
+        let mut factors = Vec::with_capacity(psus.len());
+        for (h, (&n, fpc)) in psus.iter().zip(&self.fpc).enumerate() {
+            factors.push(match fpc {
+                None => 1.0,
+                Some(fraction) if fractions => 1.0 - fraction,
+                Some(size) if *size < n as f64 => {
+                    return Err(DesignProblem {
+                        on: On::Fpc,
+                        message: format!(
+                            "stratum '{}' has {n} PSUs in the sample but an fpc (population size) of {size}",
+                            self.strata[h]
+                        ),
+                    })
+                }
+                Some(size) => (size - n as f64) / size,
+            });
+        }
+        if self.lonely == LonelyPsu::Fail {
+            if let Some(h) = (0..psus.len()).find(|&h| psus[h] == 1 && factors[h] >= 1e-7) {
+                return Err(DesignProblem {
+                    on: On::Strata,
+                    message: format!(
+                        "stratum '{}' has a single PSU, so its variance cannot be estimated; choose what it contributes with --lonely-psu adjust, average, remove or certainty (R's survey.lonely.psu)",
+                        self.strata[h]
+                    ),
+                });
+            }
+        }
+        Ok((psus, factors))
+    }
+
     /// PSUs in the design: units, or respondents when no PSU column was given.
     pub fn psus(&self) -> u64 {
         if self.psus_given {

@@ -268,6 +268,23 @@ fn row_problems(prepared: &Prepared, max_problems: usize) -> Result<(Vec<Problem
             - merged;
     let unlisted = total_found.saturating_sub(problems.len() as u64);
     let rows = pass.records();
+    // A design that cannot give a variance (a lonely PSU, a varying fpc) is a problem too.
+    if problems.len() < max_problems {
+        let design = pass.finish(&prepared.codebook.question_ids()).design;
+        if let Some(Err(p)) = design.map(|d| d.strata_factors()) {
+            let d = &prepared.codebook.design;
+            let column = match p.on {
+                crate::design::On::Strata => d.strata.clone(),
+                crate::design::On::Fpc => d.fpc.clone(),
+            };
+            problems.push(Problem {
+                row: None,
+                column,
+                value: None,
+                message: p.message,
+            });
+        }
+    }
     if problems.is_empty() {
         if let Some(e) = prepared.all_excluded(rows, pass.excluded(), pass.counts().rows()) {
             problems.push(Problem {

@@ -232,12 +232,19 @@ fn thousands_of_mutated_inputs_exit_cleanly() {
                             "--by".as_ref(),
                             "country".as_ref(),
                         ],
+                        // A design read from hostile columns: strata and PSUs.
                         _ => vec![
                             "table".as_ref(),
                             data.as_os_str(),
                             "--lenient".as_ref(),
                             "--by".as_ref(),
                             "gender".as_ref(),
+                            "--strata".as_ref(),
+                            "country".as_ref(),
+                            "--psu".as_ref(),
+                            "generation".as_ref(),
+                            "--lonely-psu".as_ref(),
+                            ["adjust", "average", "remove", "certainty", "fail"][case % 5].as_ref(),
                         ],
                     };
                     args.extend(["--codebook".as_ref(), cb.as_os_str()]);
