@@ -333,7 +333,6 @@ fn build(
     let ctx = Context {
         weighted: weight.is_some(),
         lang,
-        z: stats::z_critical(opts.confidence),
         opts,
         design,
     };
@@ -415,7 +414,21 @@ fn method(opts: &Options, design: &crate::codebook::Design) -> Method {
         confidence_level: opts.confidence,
         share: "weighted selections / weighted base (% of respondents in the base)".into(),
         se,
-        ci: "Wilson score interval on the Kish effective base".into(),
+        ci: interval_words(opts.interval).into(),
+        interval: opts.interval,
+    }
+}
+
+/// What an interval method is, for `method.ci`.
+fn interval_words(method: stats::Interval) -> &'static str {
+    use stats::Interval as I;
+    match method {
+        I::Wilson => "Wilson score interval on the Kish effective base",
+        I::Beta => "Korn-Graubard (R svyciprop(method = \"beta\")): a Clopper-Pearson interval on the design-effective base, with the domain's design degrees of freedom",
+        I::Logit => "Wald interval on the logit scale with t on the domain's design degrees of freedom (R svyciprop(method = \"logit\"))",
+        I::Xlogit => "Wald interval on the logit scale of the mean, with t on the domain's design degrees of freedom (R svyciprop(method = \"xlogit\"))",
+        I::Asin => "Wald interval on the arcsine-square-root scale with t on the domain's design degrees of freedom (R svyciprop(method = \"asin\"))",
+        I::Mean => "Wald interval on the share with t on the domain's design degrees of freedom (R svyciprop(method = \"mean\"))",
     }
 }
 
@@ -505,7 +518,6 @@ fn contrast_results(
 struct Context<'a> {
     weighted: bool,
     lang: &'a str,
-    z: f64,
     opts: &'a Options,
     /// The strata and PSUs, when the design has them.
     design: Option<Strata<'a>>,
@@ -520,6 +532,19 @@ struct Strata<'a> {
 }
 
 impl Strata<'_> {
+    /// Degrees of freedom of a domain's design, as R `degf` of `subset(design, domain)`:
+    /// its PSUs with respondents − its strata with respondents.
+    fn df(&self, domain: Option<(usize, &[u8])>, qi: usize) -> f64 {
+        let units = self.sums.item(domain, qi, 0);
+        let mut strata = std::collections::BTreeSet::new();
+        let mut psus = 0.0;
+        for (u, x) in units.iter().filter(|(_, x)| x.n > 0.0) {
+            strata.insert(self.sums.unit_stratum[*u]);
+            psus += if self.sums.psus_given { 1.0 } else { x.n };
+        }
+        psus - strata.len() as f64
+    }
+
     /// The SE of item `i` of question `qi` in a domain (everyone kept, or a group of
     /// grouping column `g`) with base sums `base` and item sums `item`.
     fn se(
@@ -578,11 +603,12 @@ fn question_base(b: &BaseSums) -> QuestionBase {
 }
 
 /// Items in codebook order; `se` computes each item's standard error.
+/// `df`: the degrees of freedom of the domain's design (for the intervals that use them).
 fn items(
     q: &Question,
     base: &BaseSums,
     sums: &[ItemSums],
-    se: impl Fn(usize, &ItemSums) -> Option<f64>,
+    (se, df): (impl Fn(usize, &ItemSums) -> Option<f64>, f64),
     ctx: &Context,
 ) -> Vec<ItemResult> {
     let effective = stats::effective_base(base);
@@ -593,7 +619,15 @@ fn items(
         .enumerate()
         .map(|(i, (item, s))| {
             let share = stats::share(base, s);
-            let ci = share.and_then(|p| stats::wilson(p, effective, ctx.z));
+            let se = se(i, s);
+            let domain = stats::Domain {
+                se,
+                kish: effective,
+                rows: base.n as f64,
+                df,
+            };
+            let ci = share
+                .and_then(|p| stats::interval(ctx.opts.interval, p, &domain, ctx.opts.confidence));
             ItemResult {
                 id: item.id.clone(),
                 label: pick(&item.label, ctx.lang).into(),
@@ -601,7 +635,7 @@ fn items(
                 count: s.count,
                 weighted_count: s.wy,
                 share,
-                se: se(i, s),
+                se,
                 ci_low: ci.map(|c| c.0),
                 ci_high: ci.map(|c| c.1),
                 pinned_last: item.last,
@@ -629,7 +663,11 @@ fn question_result(q: &Question, qi: usize, sums: &QuestionSums, ctx: &Context) 
         Some(d) => d.se(None, qi, i, &sums.base, s),
         None => stats::svymean_se(&sums.base, s),
     };
-    let mut items = items(q, &sums.base, &sums.items, se, ctx);
+    let df = match &ctx.design {
+        Some(d) => d.df(None, qi),
+        None => sums.base.n as f64 - 1.0,
+    };
+    let mut items = items(q, &sums.base, &sums.items, (se, df), ctx);
     if q.order == Order::Ranked {
         items.sort_by_key(|i| i.rank);
     }
@@ -685,7 +723,11 @@ fn group_results(
             Some(d) => d.se(Some((g.index, value.as_bytes())), qi, i, &sums.base, s),
             None => stats::svyby_se(total.base.n, &sums.base, s),
         };
-        let by_codebook = items(q, &sums.base, &sums.items, se, ctx);
+        let df = match &ctx.design {
+            Some(d) => d.df(Some((g.index, value.as_bytes())), qi),
+            None => sums.base.n as f64 - 1.0,
+        };
+        let by_codebook = items(q, &sums.base, &sums.items, (se, df), ctx);
         // Same order as the total.
         let items = shown
             .items
@@ -847,11 +889,10 @@ mod tests {
         let ctx = Context {
             weighted: false,
             lang: "en",
-            z: 1.96,
             opts: &opts,
             design: None,
         };
-        let ranked = items(q, &base, &sums, |_, _| None, &ctx);
+        let ranked = items(q, &base, &sums, (|_, _| None, 9.0), &ctx);
         let ranks: Vec<u32> = ranked.iter().map(|i| i.rank).collect();
         assert_eq!(ranks, [3, 1, 4, 2, 5, 6]);
     }

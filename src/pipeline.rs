@@ -39,6 +39,8 @@ pub struct Options {
     pub psu: Option<String>,
     pub fpc: Option<String>,
     pub lonely_psu: Option<crate::stats::LonelyPsu>,
+    /// How intervals are computed.
+    pub interval: crate::stats::Interval,
 }
 
 impl Default for Options {
@@ -58,6 +60,7 @@ impl Default for Options {
             psu: None,
             fpc: None,
             lonely_psu: None,
+            interval: crate::stats::Interval::Wilson,
         }
     }
 }

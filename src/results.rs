@@ -132,6 +132,9 @@ pub struct Method {
     pub share: String,
     pub se: String,
     pub ci: String,
+    /// The interval method (`--interval`); absent: `wilson`, on the Kish effective base.
+    #[serde(default, skip_serializing_if = "crate::stats::Interval::is_wilson")]
+    pub interval: crate::stats::Interval,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]

@@ -88,6 +88,133 @@ pub fn wilson(p: f64, n: f64, z: f64) -> Option<(f64, f64)> {
     Some((low, high))
 }
 
+/// The p-quantile of the Beta(a, b) distribution (R `qbeta`), by bisection on the
+/// regularised incomplete beta function: to the last bits of f64, whatever a and b.
+pub fn qbeta(p: f64, a: f64, b: f64) -> Option<f64> {
+    if !(0.0..=1.0).contains(&p) || a.is_nan() || b.is_nan() || a < 0.0 || b < 0.0 {
+        return None;
+    }
+    // R's limits: a shape of 0 puts all mass at 0, of b at 1.
+    if a == 0.0 || p == 0.0 {
+        return Some(0.0);
+    }
+    if b == 0.0 || p == 1.0 {
+        return Some(1.0);
+    }
+    let (mut lo, mut hi) = (0.0f64, 1.0f64);
+    for _ in 0..2000 {
+        let mid = 0.5 * (lo + hi);
+        if mid <= lo || mid >= hi {
+            break;
+        }
+        let c = statrs::function::beta::checked_beta_reg(a, b, mid).ok()?;
+        if c < p {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    Some(0.5 * (lo + hi))
+}
+
+/// The p-quantile of Student's t with `df` degrees of freedom (R `qt`), from the beta
+/// quantile: t² = df (1 − y)/y with y the quantile of Beta(df/2, 1/2) at 2·min(p, 1 − p).
+pub fn qt(p: f64, df: f64) -> Option<f64> {
+    if df.is_nan() || df <= 0.0 || !(0.0..1.0).contains(&p) || p == 0.0 {
+        return None;
+    }
+    if p == 0.5 {
+        return Some(0.0);
+    }
+    let tail = p.min(1.0 - p);
+    let y = qbeta(2.0 * tail, df / 2.0, 0.5)?;
+    let t = (df * (1.0 - y) / y).sqrt();
+    Some(if p < 0.5 { -t } else { t })
+}
+
+/// How an interval is computed: Wilson on the Kish effective base, or one of the methods
+/// of R `svyciprop` with the design's degrees of freedom.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Interval {
+    #[default]
+    Wilson,
+    /// Korn–Graubard (R `method = "beta"`).
+    Beta,
+    Logit,
+    Xlogit,
+    Asin,
+    Mean,
+}
+
+impl Interval {
+    pub fn is_wilson(&self) -> bool {
+        *self == Interval::Wilson
+    }
+
+    /// The name R gives it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Interval::Wilson => "wilson",
+            Interval::Beta => "beta",
+            Interval::Logit => "logit",
+            Interval::Xlogit => "xlogit",
+            Interval::Asin => "asin",
+            Interval::Mean => "mean",
+        }
+    }
+}
+
+/// What an interval of share `p` needs to know about its domain: the SE, the Kish
+/// effective base, the respondents and the degrees of freedom of the domain's design.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Domain {
+    pub se: Option<f64>,
+    pub kish: f64,
+    pub rows: f64,
+    pub df: f64,
+}
+
+/// The interval of share `p` at confidence `level` by `method` (R `svyciprop` for all
+/// but Wilson).
+pub fn interval(method: Interval, p: f64, d: &Domain, level: f64) -> Option<(f64, f64)> {
+    let alpha = 1.0 - level;
+    if method == Interval::Wilson {
+        let z = z_critical(level);
+        return wilson(p, d.kish, z);
+    }
+    let se = d.se?;
+    let t = qt(1.0 - alpha / 2.0, d.df)?;
+    let expit = |x: f64| 1.0 / (1.0 + (-x).exp());
+    let ci = match method {
+        Interval::Wilson => unreachable!("handled above"),
+        Interval::Mean => (p - t * se, p + t * se),
+        Interval::Asin => {
+            let theta = p.sqrt().asin();
+            let s = se / (2.0 * (p * (1.0 - p)).sqrt());
+            ((theta - t * s).sin().powi(2), (theta + t * s).sin().powi(2))
+        }
+        Interval::Logit | Interval::Xlogit => {
+            let eta = (p / (1.0 - p)).ln();
+            let s = se / (p * (1.0 - p));
+            (expit(eta - t * s), expit(eta + t * s))
+        }
+        Interval::Beta => {
+            let var = se * se;
+            let mut n_eff = p * (1.0 - p) / var;
+            let ratio = qt(alpha / 2.0, d.rows - 1.0)? / qt(alpha / 2.0, d.df)?;
+            n_eff *= ratio * ratio;
+            (
+                qbeta(alpha / 2.0, n_eff * p, n_eff * (1.0 - p) + 1.0)?,
+                qbeta(1.0 - alpha / 2.0, n_eff * p + 1.0, n_eff * (1.0 - p))?,
+            )
+        }
+    };
+    (ci.0.is_finite() && ci.1.is_finite()).then_some(ci)
+}
+
 /// Domain (subgroup) standard error as R `svyby(~y, ~group, design, svymean)` gives it for
 /// `svydesign(ids = ~1, weights = ~w)`: the group's linearised residuals with the n/(n−1)
 /// factor of the whole design, `design_n` being the respondents of the question's base.
@@ -497,5 +624,30 @@ mod tests {
             stratified_variance(&[census, absent], LonelyPsu::Fail),
             Ok(0.0)
         );
+    }
+
+    #[test]
+    fn quantiles_equal_r() {
+        // R: qt(0.975, c(10, 27, 1499)); qbeta(…) as below, printed with 17 digits.
+        for (p, df, want) in [
+            (0.975, 10.0, 2.2281388519862739),
+            (0.975, 27.0, 2.051830516480285),
+            (0.975, 1499.0, 1.9615478106169344),
+        ] {
+            let t = qt(p, df).unwrap();
+            assert!(close(t, want, 1e-12), "qt({p}, {df}) = {t}, R {want}");
+            assert!(close(qt(1.0 - p, df).unwrap(), -want, 1e-12));
+        }
+        for (p, a, b, want) in [
+            (0.025, 50.5, 30.2, 0.51819917643688496),
+            (0.975, 896.3, 600.1, 0.62366573786212776),
+            (0.025, 0.7, 3000.2, 1.499414075512807e-06),
+        ] {
+            let q = qbeta(p, a, b).unwrap();
+            assert!(
+                close(q, want, 1e-10),
+                "qbeta({p}, {a}, {b}) = {q}, R {want}"
+            );
+        }
     }
 }

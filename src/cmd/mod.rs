@@ -93,6 +93,33 @@ pub struct Common {
     /// What a stratum with a single PSU contributes to a variance (R's survey.lonely.psu).
     #[arg(long, value_enum)]
     pub lonely_psu: Option<LonelyArg>,
+    /// Interval method: wilson (on the Kish effective base), or R svyciprop's beta (Korn-Graubard), logit, xlogit, asin, mean (with the design's degrees of freedom).
+    #[arg(long, value_enum, default_value_t = IntervalArg::Wilson)]
+    pub interval: IntervalArg,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum IntervalArg {
+    Wilson,
+    Beta,
+    Logit,
+    Xlogit,
+    Asin,
+    Mean,
+}
+
+impl From<IntervalArg> for concerns::stats::Interval {
+    fn from(a: IntervalArg) -> Self {
+        use concerns::stats::Interval as I;
+        match a {
+            IntervalArg::Wilson => I::Wilson,
+            IntervalArg::Beta => I::Beta,
+            IntervalArg::Logit => I::Logit,
+            IntervalArg::Xlogit => I::Xlogit,
+            IntervalArg::Asin => I::Asin,
+            IntervalArg::Mean => I::Mean,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -178,6 +205,7 @@ impl Common {
             psu: self.psu.clone(),
             fpc: self.fpc.clone(),
             lonely_psu: self.lonely_psu.map(Into::into),
+            interval: self.interval.into(),
             ..Options::default()
         }
     }

@@ -47,6 +47,14 @@ pub(crate) fn level(r: &Results) -> String {
     format!("{pct}")
 }
 
+/// The head of an interval column: "95% CI", and the method when it is not Wilson's.
+pub(crate) fn ci_head(r: &Results) -> String {
+    match r.method.interval {
+        crate::stats::Interval::Wilson => format!("{}% CI", level(r)),
+        m => format!("{}% CI ({})", level(r), m.name()),
+    }
+}
+
 /// What the whiskers of a chart are.
 pub(crate) fn whiskers_legend(r: &Results) -> String {
     match r.lang.as_str() {

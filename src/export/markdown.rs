@@ -3,7 +3,7 @@ use std::fmt::Write;
 use crate::error::Result;
 
 use super::banner::{any_groups, banner, legend};
-use super::legend::level;
+use super::legend::ci_head;
 use super::{base_line, exclusion_line, interval, percent, thousands, Exporter};
 use crate::results::{QuestionResult, Results};
 
@@ -41,7 +41,7 @@ pub(crate) fn question_table(r: &Results, q: &QuestionResult) -> Result<String> 
         return banner_table(q);
     }
     let mut out = String::new();
-    writeln!(out, "| Rank | Answer | Share | {}% CI | Count |", level(r))?;
+    writeln!(out, "| Rank | Answer | Share | {} | Count |", ci_head(r))?;
     writeln!(out, "| ---: | --- | ---: | ---: | ---: |")?;
     for i in &q.items {
         writeln!(

@@ -6,7 +6,7 @@ use comfy_table::{
 };
 
 use super::banner::{any_groups, banner, legend};
-use super::legend::level;
+use super::legend::ci_head;
 use super::{base_line, exclusion_line, interval, percent, thousands, Exporter};
 use crate::results::Results;
 use crate::text::visible;
@@ -91,7 +91,7 @@ impl Exporter for TableExporter {
                 head("#"),
                 head("Answer"),
                 head("Share"),
-                head(&format!("{}% CI", level(r))),
+                head(&ci_head(r)),
                 head("Count"),
                 head(""),
             ]);

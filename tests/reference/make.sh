@@ -25,3 +25,7 @@ echo "wrote reference.csv, groups_by_generation.csv, tests_by_generation.csv in 
 # Extreme weights (1e6 among 1e-6): R's values and exact rational ones.
 Rscript extreme.R ../fixtures/extreme/extreme.csv > extreme_r.csv
 python3 extreme.py ../fixtures/extreme/extreme.csv > extreme_exact.csv
+
+# Complex designs (strata, clusters, fpc, lonely PSUs) and svyciprop's interval methods.
+Rscript design.R ../fixtures/design/sample.csv > design_r.csv
+Rscript intervals.R ../fixtures/design/sample.csv > intervals_r.csv
