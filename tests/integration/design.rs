@@ -54,8 +54,11 @@ fn case_args(case: &str) -> Vec<&'static str> {
     }
 }
 
+/// (group, question, item).
+type Key = (String, String, String);
+
 /// R's rows: case → (group, question, item) → (share, se); and case → df.
-type Reference = BTreeMap<String, BTreeMap<(String, String, String), (f64, f64)>>;
+type Reference = BTreeMap<String, BTreeMap<Key, (f64, f64)>>;
 
 fn reference() -> (Reference, BTreeMap<String, u64>) {
     let mut r = csv::Reader::from_path(root().join("tests/reference/design_r.csv")).unwrap();
@@ -225,8 +228,7 @@ fn without_a_design_the_numbers_are_those_of_weights_only() {
 fn every_interval_method_equals_r_svyciprop() {
     // R's rows: (case, method) → (group, question, item) → (low, high).
     let mut r = csv::Reader::from_path(root().join("tests/reference/intervals_r.csv")).unwrap();
-    let mut reference: BTreeMap<(String, String), BTreeMap<(String, String, String), (f64, f64)>> =
-        BTreeMap::new();
+    let mut reference: BTreeMap<(String, String), BTreeMap<Key, (f64, f64)>> = BTreeMap::new();
     for row in r.records() {
         let row = row.unwrap();
         reference
