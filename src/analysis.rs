@@ -636,6 +636,7 @@ fn items(
                 weighted_count: s.wy,
                 share,
                 se,
+                deff: share.and_then(|p| stats::deff(p, se?, base.n)),
                 ci_low: ci.map(|c| c.0),
                 ci_high: ci.map(|c| c.1),
                 pinned_last: item.last,

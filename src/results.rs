@@ -230,7 +230,8 @@ pub struct QuestionBase {
     pub weighted: f64,
     /// Kish effective base (Σw)²/Σw².
     pub effective: f64,
-    /// Kish design effect n·Σw²/(Σw)²; 1 when unweighted.
+    /// Kish design effect of the weights, n·Σw²/(Σw)² (1 + CV² of the weights); 1 when
+    /// unweighted. The design effect of each item is the item's `deff`.
     pub design_effect: Option<f64>,
     /// Effective / actual base, 1/design effect.
     pub weighting_efficiency: Option<f64>,
@@ -252,6 +253,11 @@ pub struct ItemResult {
     pub ci_high: Option<f64>,
     /// Kept out of the ranking and shown last ("Other").
     pub pinned_last: bool,
+    /// The item's design effect: its variance over that of a simple random sample of the
+    /// same respondents with replacement (R `svymean(…, deff = "replace")`); unlike the
+    /// base's Kish design effect it reflects the clustering and the item.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deff: Option<f64>,
 }
 
 /// The JSON Schema of `Results` (draft 2020-12), as committed in `docs/summary.schema.json`.

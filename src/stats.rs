@@ -132,6 +132,14 @@ pub fn qt(p: f64, df: f64) -> Option<f64> {
     Some(if p < 0.5 { -t } else { t })
 }
 
+/// The design effect of a share (R `svymean(…, deff = "replace")`): the variance over that
+/// of a simple random sample of the domain's `n` respondents with replacement,
+/// p(1 − p)/(n − 1) (R's `svyvar`/n).
+pub fn deff(p: f64, se: f64, n: u64) -> Option<f64> {
+    let srs = p * (1.0 - p) / (n as f64 - 1.0);
+    (n > 1 && srs > 0.0).then(|| se * se / srs)
+}
+
 /// How an interval is computed: Wilson on the Kish effective base, or one of the methods
 /// of R `svyciprop` with the design's degrees of freedom.
 #[derive(

@@ -93,7 +93,7 @@ pub(crate) fn exclusion_line(r: &Results) -> String {
 pub(crate) fn base_line(q: &crate::results::QuestionResult) -> String {
     if q.weighted {
         format!(
-            "Base: {} (weighted {}; effective {}; design effect {:.2})",
+            "Base: {} (weighted {}; effective {}; Kish design effect {:.2})",
             respondents(q.base.unweighted),
             thousands_f(q.base.weighted),
             thousands_f(q.base.effective),

@@ -206,7 +206,7 @@ fn bases(out: &mut String, r: &Results) -> Result<()> {
     writeln!(out, "## Bases\n")?;
     writeln!(
     out,
-    "| Question | Base | Weighted base | Effective base | Design effect | Weighting efficiency |"
+    "| Question | Base | Weighted base | Effective base | Kish design effect | Weighting efficiency |"
 )?;
     writeln!(out, "| --- | ---: | ---: | ---: | ---: | ---: |")?;
     for q in &r.questions {

@@ -299,3 +299,48 @@ fn every_interval_method_equals_r_svyciprop() {
         );
     }
 }
+
+#[test]
+fn item_design_effects_equal_r_deff_replace() {
+    let mut r = csv::Reader::from_path(root().join("tests/reference/deff_r.csv")).unwrap();
+    let mut reference: BTreeMap<String, BTreeMap<Key, f64>> = BTreeMap::new();
+    for row in r.records() {
+        let row = row.unwrap();
+        reference.entry(row[0].to_string()).or_default().insert(
+            (row[1].to_string(), row[2].to_string(), row[3].to_string()),
+            row[4].parse().unwrap(),
+        );
+    }
+    for (case, rows) in &reference {
+        let mut args = vec!["table", SAMPLE, "--by", "generation", "--format", "json"];
+        if case == "design" {
+            args.extend(case_args("strata_psu_fpc"));
+        }
+        let v = json(&args);
+        let mut seen = 0;
+        for q in v["questions"].as_array().unwrap() {
+            let qid = q["id"].as_str().unwrap();
+            let groups = q["by"].as_array().unwrap();
+            let all = std::iter::once(("total", &q["items"])).chain(
+                groups
+                    .iter()
+                    .map(|g| (g["value"].as_str().unwrap(), &g["items"])),
+            );
+            for (group, items) in all {
+                for item in items.as_array().unwrap() {
+                    let key = (
+                        group.to_string(),
+                        qid.to_string(),
+                        item["id"].as_str().unwrap().to_string(),
+                    );
+                    if let Some(&want) = rows.get(&key) {
+                        let got = item["deff"].as_f64().unwrap();
+                        assert!(close(got, want), "{case} {key:?}: deff {got} vs R {want}");
+                        seen += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(seen, rows.len(), "{case}: every reference value compared");
+    }
+}
