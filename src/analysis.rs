@@ -376,9 +376,14 @@ fn build(
             })
             .collect(),
         significance: Significance {
-            test: "two-proportion z-test, pooled, no continuity correction (R prop.test(correct = FALSE)), \
+            test: match opts.test {
+                stats::Test::PooledZ => "two-proportion z-test, pooled, no continuity correction (R prop.test(correct = FALSE)), \
                    on Kish effective bases"
-                .into(),
+                    .into(),
+                stats::Test::Wald => "Wald test of the design-based difference of the two shares over its SE, covariance \
+                   included (R svyby(..., covmat = TRUE) and svycontrast), against the normal distribution"
+                    .into(),
+            },
             adjust: opts.adjust,
             alpha: opts.alpha,
             min_base: opts.min_base,
@@ -532,6 +537,57 @@ struct Strata<'a> {
 }
 
 impl Strata<'_> {
+    /// The covariance of the shares of two disjoint domains (groups of one segment), each
+    /// given with its share and Σw, over the PSUs they share (R `svyby(…, covmat = TRUE)`).
+    fn cov(
+        &self,
+        (da, pa, wa): ((usize, &[u8]), f64, f64),
+        (db, pb, wb): ((usize, &[u8]), f64, f64),
+        qi: usize,
+        i: usize,
+    ) -> Option<f64> {
+        if wa <= 0.0 || wb <= 0.0 {
+            return None;
+        }
+        let mut strata: Vec<stats::StratumCross> = self
+            .psus
+            .iter()
+            .zip(&self.fpc_factor)
+            .map(|(&psus, &f)| stats::StratumCross {
+                psus,
+                fpc_factor: f,
+                a: 0.0,
+                b: 0.0,
+                ab: 0.0,
+                present: false,
+            })
+            .collect();
+        let za: std::collections::BTreeMap<usize, f64> = self
+            .sums
+            .item(Some(da), qi, i)
+            .into_iter()
+            .map(|(u, x)| (u, ((1.0 - pa) * x.wy - pa * x.wn) / wa))
+            .collect();
+        for (u, &z) in &za {
+            let st = &mut strata[self.sums.unit_stratum[*u]];
+            st.a += z;
+            st.present = true;
+        }
+        for (u, x) in self.sums.item(Some(db), qi, i) {
+            let z = ((1.0 - pb) * x.wy - pb * x.wn) / wb;
+            let st = &mut strata[self.sums.unit_stratum[u]];
+            st.b += z;
+            st.present = true;
+            // Respondents are their own PSUs: no two groups share one.
+            if self.sums.psus_given {
+                st.ab += z * za.get(&u).copied().unwrap_or(0.0);
+            }
+        }
+        stats::stratified_covariance(&strata, self.sums.lonely)
+            .ok()
+            .filter(|v| v.is_finite())
+    }
+
     /// Degrees of freedom of a domain's design, as R `degf` of `subset(design, domain)`:
     /// its PSUs with respondents − its strata with respondents.
     fn df(&self, domain: Option<(usize, &[u8])>, qi: usize) -> f64 {
@@ -752,8 +808,62 @@ fn group_results(
         });
     }
 
-    let comparisons = compare(&mut groups, shown, &g.name, ctx);
+    let comparisons = compare(&mut groups, shown, (g, q, qi), ctx);
     (groups, comparisons)
+}
+
+/// One pairwise test: its p-value, and for the Wald test the difference and its SE.
+#[derive(Debug, Clone, Copy, Default)]
+struct PairTest {
+    p: Option<f64>,
+    difference: Option<f64>,
+    se: Option<f64>,
+}
+
+/// Group `a` against group `b` on item row `row` (`at`: grouping column, question, item).
+fn pair_test(
+    a: &GroupResult,
+    b: &GroupResult,
+    row: usize,
+    (g, qi, i): (usize, usize, usize),
+    ctx: &Context,
+) -> PairTest {
+    let (ia, ib) = (&a.items[row].item, &b.items[row].item);
+    let (Some(pa), Some(pb)) = (ia.share, ib.share) else {
+        return PairTest::default();
+    };
+    match ctx.opts.test {
+        stats::Test::PooledZ => PairTest {
+            p: stats::two_proportion_p(pa, a.base.effective, pb, b.base.effective),
+            ..PairTest::default()
+        },
+        stats::Test::Wald => {
+            let (Some(sa), Some(sb)) = (ia.se, ib.se) else {
+                return PairTest::default();
+            };
+            // Disjoint groups of a weights-only design do not covary; under strata and
+            // clusters they do, through the PSUs they share.
+            let cov = match &ctx.design {
+                Some(d) => d.cov(
+                    ((g, a.value.as_bytes()), pa, a.base.weighted),
+                    ((g, b.value.as_bytes()), pb, b.base.weighted),
+                    qi,
+                    i,
+                ),
+                None => Some(0.0),
+            };
+            let se = cov
+                .map(|c| sa * sa + sb * sb - 2.0 * c)
+                .filter(|v| *v > 0.0)
+                .map(f64::sqrt);
+            let difference = pa - pb;
+            PairTest {
+                p: se.map(|s| stats::normal_p(difference / s)),
+                difference: Some(difference),
+                se,
+            }
+        }
+    }
 }
 
 /// Every pair of groups tested item by item (one family per item row, adjusted), and the
@@ -761,33 +871,36 @@ fn group_results(
 fn compare(
     groups: &mut [GroupResult],
     shown: &QuestionResult,
-    segment: &str,
+    (g, q, qi): (&Grouping, &Question, usize),
     ctx: &Context,
 ) -> Vec<Comparison> {
+    let segment = g.name.as_str();
     let mut comparisons = Vec::new();
     for (row, total_item) in shown.items.iter().enumerate() {
+        let i = q
+            .items
+            .iter()
+            .position(|x| x.id == total_item.id)
+            .unwrap_or(0);
         let mut pairs = Vec::new();
         for a in 0..groups.len() {
             for b in a + 1..groups.len() {
-                let (ia, ib) = (&groups[a].items[row].item, &groups[b].items[row].item);
-                let (na, nb) = (groups[a].base.effective, groups[b].base.effective);
-                let testable = na >= ctx.opts.min_base && nb >= ctx.opts.min_base;
-                let p = match (ia.share, ib.share) {
-                    (Some(pa), Some(pb)) if testable => stats::two_proportion_p(
-                        pa,
-                        groups[a].base.effective,
-                        pb,
-                        groups[b].base.effective,
-                    ),
-                    _ => None,
+                let (ga, gb) = (&groups[a], &groups[b]);
+                let testable = ga.base.effective >= ctx.opts.min_base
+                    && gb.base.effective >= ctx.opts.min_base;
+                let test = if testable {
+                    pair_test(ga, gb, row, (g.index, qi, i), ctx)
+                } else {
+                    PairTest::default()
                 };
-                pairs.push((a, b, p));
+                pairs.push((a, b, test));
             }
         }
-        let raw: Vec<f64> = pairs.iter().filter_map(|p| p.2).collect();
+        let raw: Vec<f64> = pairs.iter().filter_map(|p| p.2.p).collect();
         let adjusted = stats::adjust(&raw, ctx.opts.adjust);
         let mut next = adjusted.iter();
-        for (a, b, p) in pairs {
+        for (a, b, test) in pairs {
+            let p = test.p;
             let p_adjusted = p.and_then(|_| next.next().copied());
             let significant = p_adjusted.is_some_and(|x| x < ctx.opts.alpha);
             if significant {
@@ -806,6 +919,8 @@ fn compare(
                 p_value: p,
                 p_adjusted,
                 significant,
+                difference: test.difference,
+                se: test.se,
             });
         }
     }

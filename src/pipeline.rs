@@ -41,6 +41,8 @@ pub struct Options {
     pub lonely_psu: Option<crate::stats::LonelyPsu>,
     /// How intervals are computed.
     pub interval: crate::stats::Interval,
+    /// How groups are tested.
+    pub test: crate::stats::Test,
 }
 
 impl Default for Options {
@@ -61,6 +63,7 @@ impl Default for Options {
             fpc: None,
             lonely_psu: None,
             interval: crate::stats::Interval::Wilson,
+            test: crate::stats::Test::PooledZ,
         }
     }
 }

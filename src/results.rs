@@ -212,6 +212,11 @@ pub struct Comparison {
     /// Adjusted together with the other pairs of the same item and segment.
     pub p_adjusted: Option<f64>,
     pub significant: bool,
+    /// `--test wald`: the first group's share minus the second's, and its design-based SE.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub difference: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub se: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]

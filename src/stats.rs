@@ -296,6 +296,73 @@ pub struct StratumSums {
     pub present: bool,
 }
 
+/// One stratum's part of the covariance of two linearised estimates: Σ_j of each one's
+/// PSU totals, and Σ_j of their products.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StratumCross {
+    pub psus: u64,
+    pub fpc_factor: f64,
+    pub a: f64,
+    pub b: f64,
+    pub ab: f64,
+    pub present: bool,
+}
+
+/// The covariance of two linearised estimates over strata and PSUs: as
+/// [`stratified_variance`] with products of deviations in place of squares.
+pub fn stratified_covariance(strata: &[StratumCross], lonely: LonelyPsu) -> Result<f64, usize> {
+    let (mut v, mut present, mut ok) = (0.0, 0usize, 0usize);
+    for (h, st) in strata.iter().enumerate() {
+        if !st.present {
+            continue;
+        }
+        present += 1;
+        let f = st.fpc_factor;
+        if f < 1e-7 {
+            ok += 1;
+            continue;
+        }
+        let n = st.psus as f64;
+        if st.psus > 1 {
+            v += f * n / (n - 1.0) * (st.ab - st.a * st.b / n);
+            ok += 1;
+            continue;
+        }
+        match lonely {
+            LonelyPsu::Fail => return Err(h),
+            LonelyPsu::Adjust => {
+                v += f * st.ab;
+                ok += 1;
+            }
+            LonelyPsu::Remove | LonelyPsu::Certainty => ok += 1,
+            LonelyPsu::Average => {}
+        }
+    }
+    if ok == 0 {
+        return Ok(if present == 0 { 0.0 } else { f64::NAN });
+    }
+    Ok(v * present as f64 / ok as f64)
+}
+
+/// Two-sided p-value of a standard normal statistic.
+pub fn normal_p(z: f64) -> f64 {
+    2.0 * (1.0 - Normal::standard().cdf(z.abs()))
+}
+
+/// How groups are tested against each other.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Test {
+    /// Two-proportion z-test, pooled, on Kish effective bases (the market-research custom).
+    #[default]
+    PooledZ,
+    /// The design-based difference of the two shares over its SE (covariance included),
+    /// against the normal distribution.
+    Wald,
+}
+
 /// The variance of a linearised estimate over strata and PSUs, as R `survey`'s
 /// `svyrecvar` (one stage): Σ_h (1 − f_h) n_h/(n_h − 1) Σ_j (Z_hj − Z̄_h)². A stratum with
 /// one PSU follows `lonely`; `Err(h)` when it fails there.

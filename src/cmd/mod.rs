@@ -96,6 +96,15 @@ pub struct Common {
     /// Interval method: wilson (on the Kish effective base), or R svyciprop's beta (Korn-Graubard), logit, xlogit, asin, mean (with the design's degrees of freedom).
     #[arg(long, value_enum, default_value_t = IntervalArg::Wilson)]
     pub interval: IntervalArg,
+    /// Significance test of the letters: pooled-z (two proportions on Kish effective bases) or wald (design-based difference with its covariance).
+    #[arg(long, value_enum, default_value_t = TestArg::PooledZ)]
+    pub test: TestArg,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum TestArg {
+    PooledZ,
+    Wald,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -206,6 +215,10 @@ impl Common {
             fpc: self.fpc.clone(),
             lonely_psu: self.lonely_psu.map(Into::into),
             interval: self.interval.into(),
+            test: match self.test {
+                TestArg::PooledZ => concerns::stats::Test::PooledZ,
+                TestArg::Wald => concerns::stats::Test::Wald,
+            },
             ..Options::default()
         }
     }

@@ -344,3 +344,81 @@ fn item_design_effects_equal_r_deff_replace() {
         assert_eq!(seen, rows.len(), "{case}: every reference value compared");
     }
 }
+
+#[test]
+fn the_wald_test_uses_r_svycontrast_differences_and_ses() {
+    let mut r = csv::Reader::from_path(root().join("tests/reference/wald_r.csv")).unwrap();
+    let mut reference: BTreeMap<String, BTreeMap<Key, (String, f64, f64)>> = BTreeMap::new();
+    for row in r.records() {
+        let row = row.unwrap();
+        reference.entry(row[0].to_string()).or_default().insert(
+            (
+                row[1].to_string(),
+                row[2].to_string(),
+                format!("{}-{}", &row[3], &row[4]),
+            ),
+            (
+                row[3].to_string(),
+                row[5].parse().unwrap(),
+                row[6].parse().unwrap(),
+            ),
+        );
+    }
+    for (case, rows) in &reference {
+        let mut args = vec![
+            "table",
+            SAMPLE,
+            "--by",
+            "generation",
+            "--format",
+            "json",
+            "--test",
+            "wald",
+        ];
+        if case == "design" {
+            args.extend(case_args("strata_psu_fpc"));
+        }
+        let v = json(&args);
+        assert!(v["significance"]["test"]
+            .as_str()
+            .unwrap()
+            .starts_with("Wald"));
+        let mut seen = 0;
+        for q in v["questions"].as_array().unwrap() {
+            let letter_value: BTreeMap<&str, &str> = q["by"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|g| (g["letter"].as_str().unwrap(), g["value"].as_str().unwrap()))
+                .collect();
+            for c in q["comparisons"].as_array().unwrap() {
+                let (a, b) = (
+                    letter_value[c["groups"][0].as_str().unwrap()],
+                    letter_value[c["groups"][1].as_str().unwrap()],
+                );
+                let key = (
+                    q["id"].as_str().unwrap().to_string(),
+                    c["item"].as_str().unwrap().to_string(),
+                    format!("{a}-{b}"),
+                );
+                let Some((_, difference, se)) = rows.get(&key) else {
+                    continue;
+                };
+                let (d, s) = (c["difference"].as_f64().unwrap(), c["se"].as_f64().unwrap());
+                assert!(
+                    close(d, *difference) && close(s, *se),
+                    "{case} {key:?}: {d} ± {s} vs R {difference} ± {se}"
+                );
+                // The p-value is the normal one of that statistic.
+                let z: f64 = (d / s).abs();
+                let p = c["p_value"].as_f64().unwrap();
+                assert!(
+                    p > 0.0 && p < 1.0 && (z > 1.96) == (p < 0.05),
+                    "{case} {key:?}: z {z}, p {p}"
+                );
+                seen += 1;
+            }
+        }
+        assert_eq!(seen, rows.len(), "{case}: every reference pair compared");
+    }
+}

@@ -29,3 +29,4 @@ python3 extreme.py ../fixtures/extreme/extreme.csv > extreme_exact.csv
 # Complex designs (strata, clusters, fpc, lonely PSUs) and svyciprop's interval methods.
 Rscript design.R ../fixtures/design/sample.csv > design_r.csv
 Rscript intervals.R ../fixtures/design/sample.csv > intervals_r.csv
+Rscript wald.R ../fixtures/design/sample.csv > wald_r.csv
