@@ -7,8 +7,8 @@ use crate::pipeline::{open_source, Options, Prepared};
 use crate::problems::{describe, ProblemKind};
 use crate::results::{
     Base, BaseFlag, Comparison, ContrastResult, DesignInfo, ExclusionCount, GroupItem, GroupResult,
-    Input, ItemResult, Method, QuestionBase, QuestionResult, Results, Significance, SurveyInfo,
-    Tool, SCHEMA_VERSION,
+    Input, ItemResult, Method, NoGroup, QuestionBase, QuestionResult, Results, Significance,
+    SurveyInfo, Tool, SCHEMA_VERSION,
 };
 use crate::stats::{self, BaseSums, ItemSums, StratumSums};
 use crate::tabulate::{GroupSums, Pass, QuestionSums, Settings, Tabulation};
@@ -470,6 +470,15 @@ fn question_results(
         }
         for g in groupings {
             let (groups, comparisons) = group_results(q, qi, sums, &result, g, ctx);
+            let in_groups: u64 = groups.iter().map(|x| x.base.unweighted).sum();
+            if in_groups < result.base.unweighted {
+                let weighted: f64 = groups.iter().map(|x| x.base.weighted).sum();
+                result.no_group.push(NoGroup {
+                    segment: g.name.clone(),
+                    unweighted: result.base.unweighted - in_groups,
+                    weighted: (result.base.weighted - weighted).max(0.0),
+                });
+            }
             for group in groups
                 .iter()
                 .filter(|g| g.base.effective < MIN_READABLE_BASE)
@@ -744,6 +753,7 @@ fn question_result(q: &Question, qi: usize, sums: &QuestionSums, ctx: &Context) 
         items,
         by: Vec::new(),
         comparisons: Vec::new(),
+        no_group: Vec::new(),
     }
 }
 

@@ -178,6 +178,18 @@ pub struct QuestionResult {
     pub by: Vec<GroupResult>,
     /// Every pairwise test behind the `higher_than` letters.
     pub comparisons: Vec<Comparison>,
+    /// Per `--by` segment, the base's respondents with no value of it: in the total, in no
+    /// group (so the groups' bases add up to the total with them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub no_group: Vec<NoGroup>,
+}
+
+/// Respondents of a question's base in no group of a segment (a blank value).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct NoGroup {
+    pub segment: String,
+    pub unweighted: u64,
+    pub weighted: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]

@@ -57,6 +57,22 @@ pub(crate) fn banner(q: &QuestionResult) -> Banner {
     Banner { header, rows, base }
 }
 
+/// Under a banner: the base's respondents in no group of a segment, so the groups' bases
+/// add up to the total.
+pub(crate) fn no_group_lines(q: &QuestionResult) -> Vec<String> {
+    q.no_group
+        .iter()
+        .map(|n| {
+            format!(
+                "No value of {}: {} (weighted {:.1}) in the total, in no group.",
+                n.segment,
+                super::respondents(n.unweighted),
+                n.weighted
+            )
+        })
+        .collect()
+}
+
 /// The legend every banner carries.
 pub(crate) fn legend(r: &Results) -> String {
     super::legend::letters_legend(r)

@@ -32,6 +32,9 @@ fn banner_table(q: &QuestionResult) -> Result<String> {
     writeln!(out, "{}", line(&base))?;
     writeln!(out)?;
     writeln!(out, "{}.", base_line(q))?;
+    for line in super::banner::no_group_lines(q) {
+        writeln!(out, "{}", cell(&line))?;
+    }
     Ok(out)
 }
 

@@ -83,6 +83,9 @@ impl Exporter for TableExporter {
                 writeln!(out, "\n{}", visible(&q.text))?;
                 writeln!(out, "{t}")?;
                 writeln!(out, "{}", base_line(q))?;
+                for line in super::banner::no_group_lines(q) {
+                    writeln!(out, "{}", visible(&line))?;
+                }
                 continue;
             }
             let mut t = self.table();

@@ -570,6 +570,16 @@ fn a_segment_value_the_codebook_does_not_list_is_a_problem_and_blanks_are_counte
         .find_map(|w| w.parse().ok())
         .unwrap();
     assert_eq!(groups + blanks, total, "{note}");
+    // The question says it too, and the banner under its base line.
+    let no_group = &r["questions"][0]["no_group"][0];
+    assert_eq!(no_group["segment"], "generation");
+    assert_eq!(no_group["unweighted"].as_u64(), Some(blanks));
+    let o = table(&[data.as_os_str(), "--by".as_ref(), "generation".as_ref()]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains(&format!("No value of generation: {blanks} respondents")),
+        "{text}"
+    );
 }
 
 #[test]
