@@ -459,6 +459,13 @@ fn question_results(
     let mut questions = Vec::new();
     for (qi, (q, sums)) in codebook.questions.iter().zip(&tab.questions).enumerate() {
         let mut result = question_result(q, qi, sums, ctx);
+        if let Some(&n) = tab.partial.get(qi).filter(|&&n| n > 0) {
+            warnings.push(format!(
+                "{}: {} answered some items and left others blank; a blank item counts as not selected",
+                q.id,
+                respondents(n)
+            ));
+        }
         if result.base.effective < MIN_READABLE_BASE {
             warnings.push(format!(
                 "{}: the base is {} ({}effective base {:.1}), under {MIN_READABLE_BASE}; its shares are unreliable",

@@ -176,6 +176,8 @@ pub struct Eval {
     pub states: Vec<State>,
     /// The finite population correction of the record, when the design has one.
     pub fpc: Option<f64>,
+    /// Per question: a "check all" answered in some item columns and left blank in others.
+    pub partial: Vec<bool>,
 }
 
 fn quoted_list(codes: &[String]) -> String {
@@ -468,7 +470,9 @@ impl Plan {
             }
         }
         out.states.clear();
+        out.partial.clear();
         for q in &self.questions {
+            let mut partial = false;
             let state = match q {
                 QuestionPlan::Single {
                     column,
@@ -492,9 +496,12 @@ impl Plan {
                         }
                     }
                 }
-                QuestionPlan::Multi { form, .. } => multi_state(form, &field, bad_values),
+                QuestionPlan::Multi { form, .. } => {
+                    multi_state(form, &field, bad_values, &mut partial)
+                }
             };
             out.states.push(state);
+            out.partial.push(partial);
         }
     }
 }
@@ -503,6 +510,7 @@ fn multi_state<'a>(
     form: &MultiForm,
     field: &impl Fn(usize) -> Cow<'a, [u8]>,
     bad_values: &mut Vec<BadValue>,
+    partial: &mut bool,
 ) -> State {
     let mut state: State = 0;
     match form {
@@ -511,9 +519,11 @@ fn multi_state<'a>(
             coding,
             rules,
         } => {
+            let mut blanks = 0u32;
             for (i, (&c, &rule)) in columns.iter().zip(rules).enumerate() {
                 let raw = field(c);
                 let v = trim(&raw);
+                blanks += v.is_empty() as u32;
                 // Without branches on the answer: answers are random, branches mispredict.
                 let one = (v == b"1") as u64;
                 let zero = (v == b"0") as u64;
@@ -531,6 +541,9 @@ fn multi_state<'a>(
                     Coding::Filled => state |= filled | filled << (i + 1),
                 }
             }
+            // With 0/1 coding a blank item beside answered ones is not "not selected" by
+            // itself: it is counted and said. (Filled coding has no blank answers.)
+            *partial = *coding == Coding::ZeroOne && state & 1 == 1 && blanks > 0;
         }
         MultiForm::Delimited {
             column,

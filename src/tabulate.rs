@@ -49,6 +49,8 @@ pub struct Tabulation {
     pub groupings: Vec<Vec<GroupSums>>,
     /// Per grouping column: kept respondents whose value is blank (in no group).
     pub blank_groups: Vec<u64>,
+    /// Per question: kept respondents who answered some of its items and left others blank.
+    pub partial: Vec<u64>,
     /// Sums per PSU of a design with strata or clusters.
     pub design: Option<DesignSums>,
 }
@@ -87,6 +89,8 @@ pub struct Pass<'p> {
     weights: WeightStats,
     /// Per grouping column: kept respondents with a blank value.
     blank_groups: Vec<u64>,
+    /// Per question: kept respondents who left some of its items blank.
+    partial: Vec<u64>,
     /// Sums per PSU, when the design has strata or clusters.
     design: Option<DesignAcc>,
 }
@@ -310,6 +314,7 @@ impl<'p> Pass<'p> {
             ids: IdOrder::new(),
             weights: WeightStats::new(),
             blank_groups: vec![0; plan.groupings.len()],
+            partial: vec![0; plan.questions.len()],
             design: DesignAcc::new(plan),
         }
     }
@@ -389,6 +394,9 @@ impl<'p> Pass<'p> {
             *a += b;
         }
         self.ids.absorb(next.ids);
+        for (a, b) in self.partial.iter_mut().zip(&next.partial) {
+            *a += b;
+        }
         if let (Some(a), Some(b)) = (self.design.as_mut(), next.design) {
             // The tallies are merged already: a value of the next chunk has an index here.
             let map: Vec<Vec<u32>> = (0..self.plan.groupings.len())
@@ -451,6 +459,7 @@ impl<'p> Pass<'p> {
             questions,
             groupings,
             blank_groups: self.blank_groups.clone(),
+            partial: self.partial.clone(),
             design: self
                 .design
                 .as_ref()
@@ -539,6 +548,9 @@ impl<'p> Consumer for Pass<'p> {
             self.blank_groups[g] += (self.groups[g] == 0) as u64;
         }
         self.tally.add(&self.eval, &self.groups);
+        for (n, &p) in self.partial.iter_mut().zip(&self.eval.partial) {
+            *n += p as u64;
+        }
         self.note_design(rec, true);
     }
 }

@@ -432,10 +432,38 @@ fn extreme_weights_are_warned_about_on_stderr_and_in_json() {
         .as_str()
         .unwrap()
         .contains("more than 10 times the median"));
-    // The bundled data has no such weight.
+    // The bundled data has no such weight; its only warning is about partial answers.
+    let warnings = json(&["table", DATA, "--format", "json"])["warnings"].clone();
+    assert!(
+        !warnings.to_string().contains("largest weight"),
+        "{warnings}"
+    );
+}
+
+#[test]
+fn partial_check_all_answers_are_counted_and_said() {
+    // Independently: kept respondents with some concern items blank and others answered.
+    let mut reader = csv::Reader::from_path(super::root().join(DATA)).unwrap();
+    let header = reader.headers().unwrap().clone();
+    let concern: Vec<usize> = (0..header.len())
+        .filter(|&i| header[i].starts_with("concern_") && &header[i] != "concern_other_text")
+        .collect();
+    let familiarity = header.iter().position(|h| h == "ai_familiarity").unwrap();
+    let partial = reader
+        .records()
+        .map(|r| r.unwrap())
+        .filter(|r| &r[familiarity] != "dont_know_ai")
+        .filter(|r| {
+            concern.iter().any(|&c| r[c].is_empty()) && concern.iter().any(|&c| !r[c].is_empty())
+        })
+        .count();
+    assert!(partial > 0);
+    let warnings = json(&["table", DATA, "--format", "json"])["warnings"].clone();
     assert_eq!(
-        json(&["table", DATA, "--format", "json"])["warnings"],
-        serde_json::json!([])
+        warnings,
+        serde_json::json!([format!(
+            "concerns: {partial} respondents answered some items and left others blank; a blank item counts as not selected"
+        )])
     );
 }
 
