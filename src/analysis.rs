@@ -376,6 +376,7 @@ fn build(
             })
             .collect(),
         significance: Significance {
+            compare: opts.compare,
             test: match opts.test {
                 stats::Test::PooledZ => "two-proportion z-test, pooled, no continuity correction (R prop.test(correct = FALSE)), \
                    on Kish effective bases"
@@ -810,6 +811,7 @@ fn group_results(
             .map(|i| GroupItem {
                 item: i.clone(),
                 higher_than: Vec::new(),
+                versus_rest: None,
             })
             .collect();
         let base = question_base(&sums.base);
@@ -825,8 +827,90 @@ fn group_results(
         });
     }
 
-    let comparisons = compare(&mut groups, shown, (g, q, qi), ctx);
+    let comparisons = match ctx.opts.compare {
+        stats::Compare::Pairs => compare(&mut groups, shown, (g, q, qi), ctx),
+        stats::Compare::Total => compare_with_rest(&mut groups, shown, (g, q, qi), total, ctx),
+    };
     (groups, comparisons)
+}
+
+/// Each group against the rest of the question's base (everyone else, respondents in no
+/// group included), item by item; the groups of one item row are one family.
+fn compare_with_rest(
+    groups: &mut [GroupResult],
+    shown: &QuestionResult,
+    (g, q, qi): (&Grouping, &Question, usize),
+    total: &QuestionSums,
+    ctx: &Context,
+) -> Vec<Comparison> {
+    let sums_of = |value: &str| {
+        g.sums
+            .iter()
+            .find(|s| s.value == value)
+            .map(|s| &s.questions[qi])
+    };
+    let mut comparisons = Vec::new();
+    for (row, total_item) in shown.items.iter().enumerate() {
+        let i = q
+            .items
+            .iter()
+            .position(|x| x.id == total_item.id)
+            .unwrap_or(0);
+        let tests: Vec<Option<f64>> = groups
+            .iter()
+            .map(|group| {
+                let own = sums_of(&group.value)?;
+                let rest_w = total.base.w - own.base.w;
+                let rest_w2 = total.base.w2 - own.base.w2;
+                if rest_w <= 0.0 || rest_w2 <= 0.0 {
+                    return None;
+                }
+                let rest_p = (total.items[i].wy - own.items[i].wy) / rest_w;
+                let rest_eff = rest_w * rest_w / rest_w2;
+                let own_eff = group.base.effective;
+                if own_eff < ctx.opts.min_base || rest_eff < ctx.opts.min_base {
+                    return None;
+                }
+                stats::two_proportion_p(
+                    group.items[row].item.share?,
+                    own_eff,
+                    rest_p.clamp(0.0, 1.0),
+                    rest_eff,
+                )
+            })
+            .collect();
+        let raw: Vec<f64> = tests.iter().flatten().copied().collect();
+        let adjusted = stats::adjust(&raw, ctx.opts.adjust);
+        let mut next = adjusted.iter();
+        for (k, p) in tests.into_iter().enumerate() {
+            let p_adjusted = p.and_then(|_| next.next().copied());
+            let significant = p_adjusted.is_some_and(|x| x < ctx.opts.alpha);
+            let group = &mut groups[k];
+            if significant {
+                let own = group.items[row].item.share.unwrap_or(0.0);
+                let higher = sums_of(&group.value).is_some_and(|s| {
+                    let rest_w = total.base.w - s.base.w;
+                    own > (total.items[i].wy - s.items[i].wy) / rest_w
+                });
+                group.items[row].versus_rest = Some(if higher {
+                    crate::results::Versus::Higher
+                } else {
+                    crate::results::Versus::Lower
+                });
+            }
+            comparisons.push(Comparison {
+                segment: g.name.clone(),
+                item: total_item.id.clone(),
+                groups: [group.letter.clone(), "rest".into()],
+                p_value: p,
+                p_adjusted,
+                significant,
+                difference: None,
+                se: None,
+            });
+        }
+    }
+    comparisons
 }
 
 /// One pairwise test: its p-value, and for the Wald test the difference and its SE.

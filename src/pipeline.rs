@@ -43,6 +43,8 @@ pub struct Options {
     pub interval: crate::stats::Interval,
     /// How groups are tested.
     pub test: crate::stats::Test,
+    /// What a group is compared with.
+    pub compare: crate::stats::Compare,
 }
 
 impl Default for Options {
@@ -64,6 +66,7 @@ impl Default for Options {
             lonely_psu: None,
             interval: crate::stats::Interval::Wilson,
             test: crate::stats::Test::PooledZ,
+            compare: crate::stats::Compare::Pairs,
         }
     }
 }
@@ -97,6 +100,11 @@ impl Options {
 
     /// Refuses settings no analysis can use.
     pub fn check(&self) -> Result<()> {
+        if self.compare == crate::stats::Compare::Total && self.test == crate::stats::Test::Wald {
+            return Err(Error::Usage(
+                "--compare total is tested with the pooled z-test only; drop --test wald".into(),
+            ));
+        }
         if !(self.alpha > 0.0 && self.alpha < 1.0) {
             return Err(Error::Usage(format!(
                 "--alpha must be between 0 and 1, got {}",

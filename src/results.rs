@@ -72,6 +72,9 @@ pub struct Results {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Significance {
+    /// `pairs`: every pair of groups (letters); `total`: each group against the rest.
+    #[serde(default, skip_serializing_if = "crate::stats::Compare::is_pairs")]
+    pub compare: crate::stats::Compare,
     pub test: String,
     pub adjust: Adjust,
     pub alpha: f64,
@@ -212,6 +215,28 @@ pub struct GroupItem {
     pub item: ItemResult,
     /// Letters of the groups of the same segment this group's share is significantly higher than.
     pub higher_than: Vec<String>,
+    /// `--compare total`: significantly higher or lower than the rest of the base.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub versus_rest: Option<Versus>,
+}
+
+/// A group's share against the rest of the sample.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Versus {
+    Higher,
+    Lower,
+}
+
+impl GroupItem {
+    /// What a table or chart writes after the share: the letters, or + / – against the rest.
+    pub fn marks(&self) -> Vec<String> {
+        match self.versus_rest {
+            Some(Versus::Higher) => vec!["+".into()],
+            Some(Versus::Lower) => vec!["–".into()],
+            None => self.higher_than.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]

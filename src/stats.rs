@@ -346,7 +346,27 @@ pub fn stratified_covariance(strata: &[StratumCross], lonely: LonelyPsu) -> Resu
 
 /// Two-sided p-value of a standard normal statistic.
 pub fn normal_p(z: f64) -> f64 {
-    2.0 * (1.0 - Normal::standard().cdf(z.abs()))
+    // The lower tail: 1 − Φ(|z|) would lose the digits of small p-values.
+    2.0 * Normal::standard().cdf(-z.abs())
+}
+
+/// What a group is compared with.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Compare {
+    /// Every other group of the segment (letters).
+    #[default]
+    Pairs,
+    /// The rest of the base (+ and –), as Displayr's exception tests.
+    Total,
+}
+
+impl Compare {
+    pub fn is_pairs(&self) -> bool {
+        *self == Compare::Pairs
+    }
 }
 
 /// How groups are tested against each other.

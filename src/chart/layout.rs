@@ -488,7 +488,7 @@ impl Bars {
                         let gi = g.items.get(row)?;
                         let c = first + k as f64 * (self.bar_h + mark_gap);
                         let color = GROUP_COLORS[k % GROUP_COLORS.len()];
-                        Some(self.mark(&gi.item, &gi.higher_than, c, color))
+                        Some(self.mark(&gi.item, &gi.marks(), c, color))
                     })
                     .collect()
             };

@@ -99,6 +99,15 @@ pub struct Common {
     /// Significance test of the letters: pooled-z (two proportions on Kish effective bases) or wald (design-based difference with its covariance).
     #[arg(long, value_enum, default_value_t = TestArg::PooledZ)]
     pub test: TestArg,
+    /// Compare each group with every other (letters) or with the rest of the sample (+ / –).
+    #[arg(long, value_enum, default_value_t = CompareArg::Pairs)]
+    pub compare: CompareArg,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum CompareArg {
+    Pairs,
+    Total,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -215,6 +224,10 @@ impl Common {
             fpc: self.fpc.clone(),
             lonely_psu: self.lonely_psu.map(Into::into),
             interval: self.interval.into(),
+            compare: match self.compare {
+                CompareArg::Pairs => concerns::stats::Compare::Pairs,
+                CompareArg::Total => concerns::stats::Compare::Total,
+            },
             test: match self.test {
                 TestArg::PooledZ => concerns::stats::Test::PooledZ,
                 TestArg::Wald => concerns::stats::Test::Wald,

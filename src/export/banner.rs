@@ -43,7 +43,7 @@ pub(crate) fn banner(q: &QuestionResult) -> Banner {
             cells.extend(q.by.iter().map(|g| {
                 g.items
                     .get(row)
-                    .map(|gi| cell(gi.item.share, &gi.higher_than))
+                    .map(|gi| cell(gi.item.share, &gi.marks()))
                     .unwrap_or_default()
             }));
             cells

@@ -17,8 +17,16 @@ pub(crate) fn letters_legend(r: &Results) -> String {
                 Adjust::Holm => "с поправкой Холма",
                 Adjust::Bh => "с поправкой Бенджамини–Хохберга",
             };
+            let what = match sig.compare {
+                crate::stats::Compare::Pairs => {
+                    "Буквы: доля значимо выше, чем в группе с этой буквой того же сегмента"
+                }
+                crate::stats::Compare::Total => {
+                    "+ / –: доля значимо выше / ниже, чем у остальных респондентов"
+                }
+            };
             format!(
-                "Буквы: доля значимо выше, чем в группе с этой буквой того же сегмента \
+                "{what} \
                  (z-тест для двух долей на эффективных базах, {adjust}, alpha = {}; без теста, \
                  если эффективная база меньше {}). База{under_100} меньше 100;{under_30} меньше 30.",
                 sig.alpha, sig.min_base
@@ -31,8 +39,16 @@ pub(crate) fn letters_legend(r: &Results) -> String {
                 Adjust::Holm => "Holm-adjusted",
                 Adjust::Bh => "Benjamini–Hochberg-adjusted",
             };
+            let what = match sig.compare {
+                crate::stats::Compare::Pairs => {
+                    "Letters: significantly higher than the group of that letter in the same segment"
+                }
+                crate::stats::Compare::Total => {
+                    "+ / –: significantly higher / lower than the rest of the sample"
+                }
+            };
             format!(
-                "Letters: significantly higher than the group of that letter in the same segment \
+                "{what} \
                  (two-proportion z-test on effective bases, {adjust}, alpha = {}; no test where an \
                  effective base is under {}). Base{under_100} under 100 (low base);{under_30} under 30 (too small to read).",
                 sig.alpha, sig.min_base

@@ -512,3 +512,93 @@ fn weight_picks_another_column_and_diagnostics_follow_it() {
     assert!((b["design_effect"].as_f64().unwrap() - deff).abs() < 1e-12);
     assert!((b["weighting_efficiency"].as_f64().unwrap() - 1.0 / deff).abs() < 1e-12);
 }
+
+#[test]
+fn compare_total_tests_each_group_against_the_rest_of_the_base() {
+    use statrs::distribution::{ContinuousCDF, Normal};
+    // Independently from the CSV: Gen Z against everyone else in the concern base, on the
+    // first item, with the pooled two-proportion z-test on Kish effective bases.
+    let mut reader = csv::Reader::from_path(super::root().join(DATA)).unwrap();
+    let header = reader.headers().unwrap().clone();
+    let col = |n: &str| header.iter().position(|h| h == n).unwrap();
+    let concern: Vec<usize> = (0..header.len())
+        .filter(|&i| header[i].starts_with("concern_") && &header[i] != "concern_other_text")
+        .collect();
+    let (fam, gen, w, reach) = (
+        col("ai_familiarity"),
+        col("generation"),
+        col("weight"),
+        col("concern_reach_person"),
+    );
+    // (Σw, Σw², Σw·y) for Gen Z and for the rest.
+    let mut sums = [[0.0f64; 3]; 2];
+    for r in reader.records().map(|r| r.unwrap()) {
+        if &r[fam] == "dont_know_ai" || concern.iter().all(|&c| r[c].is_empty()) {
+            continue;
+        }
+        let k = usize::from(&r[gen] != "gen_z");
+        let wt: f64 = r[w].parse().unwrap();
+        let y = if &r[reach] == "1" { 1.0 } else { 0.0 };
+        sums[k][0] += wt;
+        sums[k][1] += wt * wt;
+        sums[k][2] += wt * y;
+    }
+    let (p1, n1) = (
+        sums[0][2] / sums[0][0],
+        sums[0][0] * sums[0][0] / sums[0][1],
+    );
+    let (p2, n2) = (
+        sums[1][2] / sums[1][0],
+        sums[1][0] * sums[1][0] / sums[1][1],
+    );
+    let pool = (p1 * n1 + p2 * n2) / (n1 + n2);
+    let z = (p1 - p2) / (pool * (1.0 - pool) * (1.0 / n1 + 1.0 / n2)).sqrt();
+    let want = 2.0 * Normal::standard().cdf(-z.abs());
+
+    let r = json(&[
+        "table",
+        DATA,
+        "--by",
+        "generation",
+        "--compare",
+        "total",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r["significance"]["compare"], "total");
+    let q = &r["questions"][0];
+    let c = q["comparisons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["item"] == "reach_person" && c["groups"] == serde_json::json!(["A", "rest"]))
+        .unwrap();
+    let got = c["p_value"].as_f64().unwrap();
+    assert!(
+        (got - want).abs() <= 1e-9 * want.max(1e-300),
+        "{got} vs {want}"
+    );
+    // Gen Z worries less than the rest about reaching a person: marked lower.
+    assert!(p1 < p2 && c["significant"] == true);
+    let gen_z = &q["by"][0]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == "reach_person")
+        .unwrap()
+        .clone();
+    assert_eq!(gen_z["versus_rest"], "lower");
+    assert!(gen_z["higher_than"].as_array().unwrap().is_empty());
+    // Not with the Wald test (not built for this comparison).
+    let o = super::run(&[
+        "table",
+        DATA,
+        "--by",
+        "generation",
+        "--compare",
+        "total",
+        "--test",
+        "wald",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+}
