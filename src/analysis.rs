@@ -661,7 +661,8 @@ impl Strata<'_> {
         stats::stratified_variance(&strata, self.sums.lonely)
             .ok()
             .filter(|v| v.is_finite())
-            .map(f64::sqrt)
+            // A sum of squares: below zero only by rounding.
+            .map(|v| v.max(0.0).sqrt())
     }
 }
 
@@ -834,6 +835,11 @@ fn group_results(
     (groups, comparisons)
 }
 
+/// The place of item `id` in the codebook's order of question `q`.
+fn codebook_index(q: &Question, id: &str) -> usize {
+    q.items.iter().position(|x| x.id == id).unwrap_or(0)
+}
+
 /// Each group against the rest of the question's base (everyone else, respondents in no
 /// group included), item by item; the groups of one item row are one family.
 fn compare_with_rest(
@@ -851,11 +857,7 @@ fn compare_with_rest(
     };
     let mut comparisons = Vec::new();
     for (row, total_item) in shown.items.iter().enumerate() {
-        let i = q
-            .items
-            .iter()
-            .position(|x| x.id == total_item.id)
-            .unwrap_or(0);
+        let i = codebook_index(q, &total_item.id);
         let tests: Vec<Option<f64>> = groups
             .iter()
             .map(|group| {
@@ -978,11 +980,7 @@ fn compare(
     let segment = g.name.as_str();
     let mut comparisons = Vec::new();
     for (row, total_item) in shown.items.iter().enumerate() {
-        let i = q
-            .items
-            .iter()
-            .position(|x| x.id == total_item.id)
-            .unwrap_or(0);
+        let i = codebook_index(q, &total_item.id);
         let mut pairs = Vec::new();
         for a in 0..groups.len() {
             for b in a + 1..groups.len() {

@@ -308,8 +308,9 @@ pub struct StratumCross {
     pub present: bool,
 }
 
-/// The covariance of two linearised estimates over strata and PSUs: as
-/// [`stratified_variance`] with products of deviations in place of squares.
+/// The covariance of two linearised estimates over strata and PSUs (R `svyrecvar`, one
+/// stage): Σ_h (1 − f_h) n_h/(n_h − 1) Σ_j (Za_hj − Z̄a_h)(Zb_hj − Z̄b_h). A stratum with
+/// one PSU follows `lonely`; `Err(h)` when it fails there.
 pub fn stratified_covariance(strata: &[StratumCross], lonely: LonelyPsu) -> Result<f64, usize> {
     let (mut v, mut present, mut ok) = (0.0, 0usize, 0usize);
     for (h, st) in strata.iter().enumerate() {
@@ -387,40 +388,19 @@ pub enum Test {
 /// `svyrecvar` (one stage): Σ_h (1 − f_h) n_h/(n_h − 1) Σ_j (Z_hj − Z̄_h)². A stratum with
 /// one PSU follows `lonely`; `Err(h)` when it fails there.
 pub fn stratified_variance(strata: &[StratumSums], lonely: LonelyPsu) -> Result<f64, usize> {
-    let (mut v, mut present, mut ok) = (0.0, 0usize, 0usize);
-    for (h, st) in strata.iter().enumerate() {
-        if !st.present {
-            continue;
-        }
-        present += 1;
-        let f = st.fpc_factor;
-        if f < 1e-7 {
-            // A census stratum: no sampling variance (R checks this first).
-            ok += 1;
-            continue;
-        }
-        let n = st.psus as f64;
-        if st.psus > 1 {
-            v += f * n / (n - 1.0) * (st.s2 - st.s1 * st.s1 / n).max(0.0);
-            ok += 1;
-            continue;
-        }
-        match lonely {
-            LonelyPsu::Fail => return Err(h),
-            // Centred at the population mean of the linearised variable, which is zero.
-            LonelyPsu::Adjust => {
-                v += f * st.s2;
-                ok += 1;
-            }
-            LonelyPsu::Remove | LonelyPsu::Certainty => ok += 1,
-            LonelyPsu::Average => {}
-        }
-    }
-    if ok == 0 {
-        // Every stratum lonely and averaged: there is nothing to average (R gives NaN).
-        return Ok(if present == 0 { 0.0 } else { f64::NAN });
-    }
-    Ok(v * present as f64 / ok as f64)
+    // A variance is the covariance of an estimate with itself.
+    let cross: Vec<StratumCross> = strata
+        .iter()
+        .map(|st| StratumCross {
+            psus: st.psus,
+            fpc_factor: st.fpc_factor,
+            a: st.s1,
+            b: st.s1,
+            ab: st.s2,
+            present: st.present,
+        })
+        .collect();
+    stratified_covariance(&cross, lonely)
 }
 
 /// Multiple-comparison adjustment of one family of p-values (R `p.adjust`).

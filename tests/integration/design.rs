@@ -77,6 +77,30 @@ fn reference() -> (Reference, BTreeMap<String, u64>) {
     (values, df)
 }
 
+/// Every item of a JSON result with the key R's rows use: (group or "total", question, item).
+fn items(v: &Value) -> Vec<(Key, &Value)> {
+    let mut out = Vec::new();
+    for q in v["questions"].as_array().unwrap() {
+        let qid = q["id"].as_str().unwrap();
+        let key = |group: &str, item: &Value| {
+            (
+                group.to_string(),
+                qid.to_string(),
+                item["id"].as_str().unwrap().to_string(),
+            )
+        };
+        for item in q["items"].as_array().unwrap() {
+            out.push((key("total", item), item));
+        }
+        for g in q["by"].as_array().unwrap() {
+            for item in g["items"].as_array().unwrap() {
+                out.push((key(g["value"].as_str().unwrap(), item), item));
+            }
+        }
+    }
+    out
+}
+
 fn close(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-9 * b.abs().max(1e-12)
 }
@@ -95,36 +119,20 @@ fn standard_errors_equal_r_survey_for_strata_clusters_fpc_and_lonely_psus() {
             "{case}: degrees of freedom"
         );
         let mut seen = 0;
-        for q in v["questions"].as_array().unwrap() {
-            let qid = q["id"].as_str().unwrap();
-            let mut check = |group: &str, item: &Value| {
-                let key = (
-                    group.to_string(),
-                    qid.to_string(),
-                    item["id"].as_str().unwrap().to_string(),
-                );
-                let Some(&(share, se)) = rows.get(&key) else {
-                    return;
-                };
-                let (ours_share, ours_se) = (
-                    item["share"].as_f64().unwrap(),
-                    item["se"].as_f64().unwrap(),
-                );
-                assert!(
-                    close(ours_share, share),
-                    "{case} {key:?}: share {ours_share} vs R {share}"
-                );
-                assert!(close(ours_se, se), "{case} {key:?}: SE {ours_se} vs R {se}");
-                seen += 1;
+        for (key, item) in items(&v) {
+            let Some(&(share, se)) = rows.get(&key) else {
+                continue;
             };
-            for item in q["items"].as_array().unwrap() {
-                check("total", item);
-            }
-            for g in q["by"].as_array().unwrap() {
-                for item in g["items"].as_array().unwrap() {
-                    check(g["value"].as_str().unwrap(), item);
-                }
-            }
+            let (ours_share, ours_se) = (
+                item["share"].as_f64().unwrap(),
+                item["se"].as_f64().unwrap(),
+            );
+            assert!(
+                close(ours_share, share),
+                "{case} {key:?}: share {ours_share} vs R {share}"
+            );
+            assert!(close(ours_se, se), "{case} {key:?}: SE {ours_se} vs R {se}");
+            seen += 1;
         }
         assert_eq!(seen, rows.len(), "{case}: every reference value compared");
     }
@@ -257,40 +265,24 @@ fn every_interval_method_equals_r_svyciprop() {
         let v = json(&args);
         assert_eq!(v["method"]["interval"], method.as_str());
         let mut seen = 0;
-        for q in v["questions"].as_array().unwrap() {
-            let qid = q["id"].as_str().unwrap();
-            let mut check = |group: &str, item: &Value| {
-                let key = (
-                    group.to_string(),
-                    qid.to_string(),
-                    item["id"].as_str().unwrap().to_string(),
-                );
-                let Some(&(low, high)) = rows.get(&key) else {
-                    return;
-                };
-                let (ours_low, ours_high) = (
-                    item["ci_low"].as_f64().unwrap(),
-                    item["ci_high"].as_f64().unwrap(),
-                );
-                // R's "logit" refits the share by IRLS (svyglm) and stops at glm's
-                // convergence tolerance: it differs from its own "xlogit" (the exact
-                // limit, which we equal at 1e-9) by about 1e-8. Compared at 1e-7.
-                let tol = if method == "logit" { 1e-7 } else { 1e-9 };
-                let near = |a: f64, b: f64| (a - b).abs() <= tol * b.abs();
-                assert!(
-                    near(ours_low, low) && near(ours_high, high),
-                    "{case} {method} {key:?}: [{ours_low}, {ours_high}] vs R [{low}, {high}]"
-                );
-                seen += 1;
+        for (key, item) in items(&v) {
+            let Some(&(low, high)) = rows.get(&key) else {
+                continue;
             };
-            for item in q["items"].as_array().unwrap() {
-                check("total", item);
-            }
-            for g in q["by"].as_array().unwrap() {
-                for item in g["items"].as_array().unwrap() {
-                    check(g["value"].as_str().unwrap(), item);
-                }
-            }
+            let (ours_low, ours_high) = (
+                item["ci_low"].as_f64().unwrap(),
+                item["ci_high"].as_f64().unwrap(),
+            );
+            // R's "logit" refits the share by IRLS (svyglm) and stops at glm's convergence
+            // tolerance: it differs from its own "xlogit" (the exact limit, which we equal at
+            // 1e-9) by about 1e-8. Compared at 1e-7.
+            let tol = if method == "logit" { 1e-7 } else { 1e-9 };
+            let near = |a: f64, b: f64| (a - b).abs() <= tol * b.abs();
+            assert!(
+                near(ours_low, low) && near(ours_high, high),
+                "{case} {method} {key:?}: [{ours_low}, {ours_high}] vs R [{low}, {high}]"
+            );
+            seen += 1;
         }
         assert_eq!(
             seen,
@@ -318,27 +310,11 @@ fn item_design_effects_equal_r_deff_replace() {
         }
         let v = json(&args);
         let mut seen = 0;
-        for q in v["questions"].as_array().unwrap() {
-            let qid = q["id"].as_str().unwrap();
-            let groups = q["by"].as_array().unwrap();
-            let all = std::iter::once(("total", &q["items"])).chain(
-                groups
-                    .iter()
-                    .map(|g| (g["value"].as_str().unwrap(), &g["items"])),
-            );
-            for (group, items) in all {
-                for item in items.as_array().unwrap() {
-                    let key = (
-                        group.to_string(),
-                        qid.to_string(),
-                        item["id"].as_str().unwrap().to_string(),
-                    );
-                    if let Some(&want) = rows.get(&key) {
-                        let got = item["deff"].as_f64().unwrap();
-                        assert!(close(got, want), "{case} {key:?}: deff {got} vs R {want}");
-                        seen += 1;
-                    }
-                }
+        for (key, item) in items(&v) {
+            if let Some(&want) = rows.get(&key) {
+                let got = item["deff"].as_f64().unwrap();
+                assert!(close(got, want), "{case} {key:?}: deff {got} vs R {want}");
+                seen += 1;
             }
         }
         assert_eq!(seen, rows.len(), "{case}: every reference value compared");

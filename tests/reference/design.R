@@ -4,18 +4,7 @@
 # keeps every PSU of the design (as concerns does).
 # Usage: Rscript design.R ../fixtures/design/sample.csv > design_r.csv
 # Writes: case,group,question,item,share,se  and one row per case: case,df,,,,degf
-suppressMessages(library(survey))
-path <- commandArgs(trailingOnly = TRUE)[1]
-d <- read.csv(path, colClasses = "character", na.strings = "", encoding = "UTF-8")
-d$w <- as.numeric(d$weight)
-d$fpc <- as.numeric(d$fpc)
-d$fraction <- as.numeric(d$fraction)
-kept <- d$ai_familiarity != "dont_know_ai"
-concern_cols <- c(reach_person = "concern_reach_person", job_loss = "concern_job_loss",
-                  wrong_answers = "concern_wrong_answers", data_security = "concern_data_security",
-                  bias = "concern_bias", other = "concern_other")
-answered_concerns <- rowSums(!is.na(d[, concern_cols])) > 0
-singles <- list(switch_intent = c("yes", "unsure", "no"), prefer_no_ai = c("yes", "no"))
+source(file.path(dirname(sub("--file=", "", grep("--file=", commandArgs(FALSE), value = TRUE))), "common.R"))
 
 cases <- list(
   strata_psu_fpc = list(ids = ~psu, strata = ~stratum, fpc = ~fpc, lonely = "fail"),
@@ -45,13 +34,5 @@ for (name in names(cases)) {
                   unname(coef(b))[k], unname(SE(b))[k]))
     }
   }
-  for (item in names(concern_cols)) {
-    v <- d[[concern_cols[[item]]]]
-    emit("concerns", item, kept & answered_concerns, as.numeric(!is.na(v) & v == "1"))
-  }
-  for (q in names(singles)) {
-    for (code in singles[[q]]) {
-      emit(q, code, kept & !is.na(d[[q]]), as.numeric(!is.na(d[[q]]) & d[[q]] == code))
-    }
-  }
+  each_item(emit)
 }
