@@ -59,14 +59,22 @@ impl Validation {
             let rows: std::collections::BTreeSet<u64> =
                 self.problems.iter().filter_map(|p| p.row).collect();
             let total = self.problems.len() as u64 + self.unlisted;
+            // Problems of the design as a whole have no row.
+            let within = if rows.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " in {}{} row{}",
+                    if self.unlisted > 0 { "at least " } else { "" },
+                    rows.len(),
+                    if rows.len() == 1 { "" } else { "s" }
+                )
+            };
             out.push_str(&format!(
-                "{}: NOT valid: {} problem{} in {}{} row{}\n",
+                "{}: NOT valid: {} problem{}{within}\n",
                 self.file,
                 thousands(total),
                 if total == 1 { "" } else { "s" },
-                if self.unlisted > 0 { "at least " } else { "" },
-                rows.len(),
-                if rows.len() == 1 { "" } else { "s" }
             ));
         }
         out

@@ -150,6 +150,37 @@ fn a_lonely_psu_fails_by_default_naming_its_stratum() {
         err.contains("stratum 'zz' has a single PSU") && err.contains("--lonely-psu"),
         "{err}"
     );
+    // validate says the same, and is satisfied once the rule is chosen.
+    let o = concerns()
+        .args(["validate", SAMPLE, "--strata", "stratum2", "--psu", "psu2"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("column 'stratum2': stratum 'zz' has a single PSU"),
+        "{out}"
+    );
+    assert!(out.ends_with("NOT valid: 1 problem\n"), "{out}");
+    let o = concerns()
+        .args([
+            "validate",
+            SAMPLE,
+            "--strata",
+            "stratum2",
+            "--psu",
+            "psu2",
+            "--lonely-psu",
+            "adjust",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
 }
 
 #[test]
