@@ -6,9 +6,9 @@ use crate::error::{DataError, Result};
 use crate::pipeline::{open_source, Options, Prepared};
 use crate::problems::{describe, ProblemKind};
 use crate::results::{
-    Base, BaseFlag, Comparison, ContrastResult, DesignInfo, ExclusionCount, GroupItem, GroupResult,
-    Input, ItemResult, Method, NoGroup, QuestionBase, QuestionResult, Results, Significance,
-    SurveyInfo, Tool, SCHEMA_VERSION,
+    Association, Base, BaseFlag, Comparison, ContrastResult, DesignInfo, ExclusionCount, GroupItem,
+    GroupResult, Input, ItemResult, Method, NoGroup, QuestionBase, QuestionResult, Results,
+    Significance, SurveyInfo, Tool, SCHEMA_VERSION,
 };
 use crate::stats::{self, BaseSums, ItemSums, StratumSums};
 use crate::tabulate::{GroupSums, Pass, QuestionSums, Settings, Tabulation};
@@ -496,6 +496,7 @@ fn question_results(
                     q.id, g.name, group.value, group.base.effective
                 ));
             }
+            result.association.extend(association(q, qi, sums, g, ctx));
             result.by.extend(groups);
             result.comparisons.extend(comparisons);
         }
@@ -554,6 +555,82 @@ struct Strata<'a> {
 }
 
 impl Strata<'_> {
+    /// The covariance of the cell shares `m` of a 2 × G table (item `i` of question `qi`
+    /// by the groups of grouping column `g`; cells as [`association`] orders them), whose
+    /// weights sum to `wd`.
+    fn cell_cov(
+        &self,
+        groups: &[&GroupSums],
+        (g, qi, i): (usize, usize, usize),
+        m: &[f64],
+        wd: f64,
+    ) -> Option<Vec<Vec<f64>>> {
+        let k = m.len();
+        // Per unit, each cell's Σw (and Σw² when respondents are their own PSUs).
+        let mut units: std::collections::BTreeMap<usize, (Vec<f64>, Vec<f64>)> =
+            std::collections::BTreeMap::new();
+        for (c, s) in groups.iter().enumerate() {
+            for (u, x) in self.sums.item(Some((g, s.value.as_bytes())), qi, i) {
+                let e = units
+                    .entry(u)
+                    .or_insert_with(|| (vec![0.0; k], vec![0.0; k]));
+                e.0[2 * c] += x.wn;
+                e.0[2 * c + 1] += x.wy;
+                e.1[2 * c] += x.w2n;
+                e.1[2 * c + 1] += x.w2y;
+            }
+        }
+        let strata_n = self.psus.len();
+        // Per stratum: Σ_j Z_a, and Σ_j Z_a Z_b.
+        let mut s1 = vec![vec![0.0; k]; strata_n];
+        let mut s2 = vec![vec![vec![0.0; k]; k]; strata_n];
+        let mut present = vec![false; strata_n];
+        for (u, (w, sq)) in &units {
+            let h = self.sums.unit_stratum[*u];
+            present[h] = true;
+            let wu: f64 = w.iter().sum();
+            let z: Vec<f64> = (0..k).map(|a| (w[a] - m[a] * wu) / wd).collect();
+            for a in 0..k {
+                s1[h][a] += z[a];
+            }
+            if self.sums.psus_given {
+                for a in 0..k {
+                    for b in 0..k {
+                        s2[h][a][b] += z[a] * z[b];
+                    }
+                }
+            } else {
+                // Respondents are their own PSUs, each in one cell: Σ_i z_a z_b from the
+                // cells' Σw² (the unit is the stratum).
+                let sd: f64 = sq.iter().sum();
+                for a in 0..k {
+                    for b in 0..k {
+                        let own = if a == b { sq[a] } else { 0.0 };
+                        s2[h][a][b] +=
+                            (own - m[b] * sq[a] - m[a] * sq[b] + m[a] * m[b] * sd) / (wd * wd);
+                    }
+                }
+            }
+        }
+        let mut v = vec![vec![0.0; k]; k];
+        for a in 0..k {
+            for b in 0..k {
+                let strata: Vec<stats::StratumCross> = (0..strata_n)
+                    .map(|h| stats::StratumCross {
+                        psus: self.psus[h],
+                        fpc_factor: self.fpc_factor[h],
+                        a: s1[h][a],
+                        b: s1[h][b],
+                        ab: s2[h][a][b],
+                        present: present[h],
+                    })
+                    .collect();
+                v[a][b] = stats::stratified_covariance(&strata, self.sums.lonely).ok()?;
+            }
+        }
+        Some(v)
+    }
+
     /// The covariance of the shares of two disjoint domains (groups of one segment), each
     /// given with its share and Σw, over the PSUs they share (R `svyby(…, covmat = TRUE)`).
     fn cov(
@@ -763,6 +840,7 @@ fn question_result(q: &Question, qi: usize, sums: &QuestionSums, ctx: &Context) 
         by: Vec::new(),
         comparisons: Vec::new(),
         no_group: Vec::new(),
+        association: Vec::new(),
     }
 }
 
@@ -833,6 +911,78 @@ fn group_results(
         stats::Compare::Total => compare_with_rest(&mut groups, shown, (g, q, qi), total, ctx),
     };
     (groups, comparisons)
+}
+
+/// Per item, the Rao–Scott test across the groups of `g` (R `svychisq`, statistic "F").
+fn association(
+    q: &Question,
+    qi: usize,
+    total: &QuestionSums,
+    g: &Grouping,
+    ctx: &Context,
+) -> Vec<Association> {
+    // In letter order, so that the same survey under other codes gives the same digits.
+    let groups: Vec<&GroupSums> = g
+        .groups
+        .iter()
+        .filter_map(|(value, _)| g.sums.iter().find(|s| &s.value == value))
+        .filter(|s| s.questions[qi].base.n > 0)
+        .collect();
+    if groups.len() < 2 {
+        return Vec::new();
+    }
+    let n = total.base.n as f64;
+    let mut out = Vec::new();
+    for (i, item) in q.items.iter().enumerate() {
+        // Cells in R's order: per group, "not selected" then "selected".
+        let w: Vec<f64> = groups
+            .iter()
+            .flat_map(|s| [s.questions[qi].items[i].wn, s.questions[qi].items[i].wy])
+            .collect();
+        let wd: f64 = w.iter().sum();
+        if wd <= 0.0 {
+            continue;
+        }
+        let m: Vec<f64> = w.iter().map(|x| x / wd).collect();
+        let (v, nu) = match &ctx.design {
+            Some(d) => match d.cell_cov(&groups, (g.index, qi, i), &m, wd) {
+                Some(v) => (v, d.df(None, qi)),
+                None => continue,
+            },
+            None => {
+                let s2: Vec<f64> = groups
+                    .iter()
+                    .flat_map(|s| [s.questions[qi].items[i].w2n, s.questions[qi].items[i].w2y])
+                    .collect();
+                let sd: f64 = s2.iter().sum();
+                let k = m.len();
+                let v = (0..k)
+                    .map(|a| {
+                        (0..k)
+                            .map(|b| {
+                                let own = if a == b { s2[a] } else { 0.0 };
+                                n / (n - 1.0)
+                                    * (own - m[b] * s2[a] - m[a] * s2[b] + m[a] * m[b] * sd)
+                                    / (wd * wd)
+                            })
+                            .collect()
+                    })
+                    .collect();
+                (v, n - 1.0)
+            }
+        };
+        if let Some(t) = stats::rao_scott(&m, &v, n, nu) {
+            out.push(Association {
+                segment: g.name.clone(),
+                item: item.id.clone(),
+                f: t.f,
+                ndf: t.ndf,
+                ddf: t.ddf,
+                p_value: t.p,
+            });
+        }
+    }
+    out
 }
 
 /// The place of item `id` in the codebook's order of question `q`.

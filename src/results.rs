@@ -185,6 +185,22 @@ pub struct QuestionResult {
     /// group (so the groups' bases add up to the total with them).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub no_group: Vec<NoGroup>,
+    /// Per `--by` segment and item: the Rao–Scott test that the share is the same in every
+    /// group (R `svychisq(~item + segment, design, statistic = "F")`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub association: Vec<Association>,
+}
+
+/// The Rao–Scott F test across all groups of a segment, for one item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Association {
+    pub segment: String,
+    pub item: String,
+    pub f: f64,
+    /// Numerator and denominator degrees of freedom (second-order corrected).
+    pub ndf: f64,
+    pub ddf: f64,
+    pub p_value: f64,
 }
 
 /// Respondents of a question's base in no group of a segment (a blank value).

@@ -223,6 +223,144 @@ pub fn interval(method: Interval, p: f64, d: &Domain, level: f64) -> Option<(f64
     (ci.0.is_finite() && ci.1.is_finite()).then_some(ci)
 }
 
+/// The Rao–Scott test of association of a 2 × G table, second-order corrected and given
+/// as an F statistic (R `svychisq(…, statistic = "F")`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RaoScott {
+    pub f: f64,
+    pub ndf: f64,
+    pub ddf: f64,
+    pub p: f64,
+}
+
+/// Solves A X = B by Gauss–Jordan elimination with partial pivoting (A square).
+fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<Vec<f64>>) -> Option<Vec<Vec<f64>>> {
+    let n = a.len();
+    for col in 0..n {
+        let pivot = (col..n).max_by(|&x, &y| a[x][col].abs().total_cmp(&a[y][col].abs()))?;
+        if a[pivot][col].abs() < 1e-300 {
+            return None;
+        }
+        a.swap(col, pivot);
+        b.swap(col, pivot);
+        let d = a[col][col];
+        a[col].iter_mut().for_each(|x| *x /= d);
+        b[col].iter_mut().for_each(|x| *x /= d);
+        let (pivot_a, pivot_b) = (a[col].clone(), b[col].clone());
+        for row in (0..n).filter(|&r| r != col) {
+            let factor = a[row][col];
+            if factor != 0.0 {
+                for (x, p) in a[row].iter_mut().zip(&pivot_a) {
+                    *x -= factor * p;
+                }
+                for (x, p) in b[row].iter_mut().zip(&pivot_b) {
+                    *x -= factor * p;
+                }
+            }
+        }
+    }
+    Some(b)
+}
+
+fn matmul(a: &[Vec<f64>], b: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    let cols = b.first().map_or(0, Vec::len);
+    a.iter()
+        .map(|row| {
+            (0..cols)
+                .map(|j| row.iter().zip(b).map(|(x, r)| x * r[j]).sum())
+                .collect()
+        })
+        .collect()
+}
+
+fn transpose(a: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    let cols = a.first().map_or(0, Vec::len);
+    (0..cols)
+        .map(|j| a.iter().map(|r| r[j]).collect())
+        .collect()
+}
+
+/// The Rao–Scott F of a 2 × G table from its cell shares `m` (cells in R's order: the
+/// answer varies fastest, "not selected" first), their design covariance `v`, the
+/// respondents `n` (R's N) and the design's degrees of freedom `nu`.
+pub fn rao_scott(m: &[f64], v: &[Vec<f64>], n: f64, nu: f64) -> Option<RaoScott> {
+    let g = m.len() / 2;
+    if g < 2 || m.len() != 2 * g || v.len() != m.len() {
+        return None;
+    }
+    // Pearson's X² of the table scaled to n respondents.
+    let t: Vec<f64> = m.iter().map(|x| x * n).collect();
+    let rows = [
+        (0..g).map(|c| t[2 * c]).sum::<f64>(),
+        (0..g).map(|c| t[2 * c + 1]).sum::<f64>(),
+    ];
+    let mut x2 = 0.0;
+    for c in 0..g {
+        let col = t[2 * c] + t[2 * c + 1];
+        for r in 0..2 {
+            let e = rows[r] * col / n;
+            if e > 0.0 {
+                x2 += (t[2 * c + r] - e).powi(2) / e;
+            }
+        }
+    }
+    // Main effects (intercept, answer, group) and the interaction contrasts, whose
+    // residuals on the main effects are C.
+    let cells = 2 * g;
+    let x1: Vec<Vec<f64>> = (0..cells)
+        .map(|k| {
+            let (r, c) = (k % 2, k / 2);
+            let mut row = vec![1.0, (r == 1) as u8 as f64];
+            row.extend((1..g).map(|j| (c == j) as u8 as f64));
+            row
+        })
+        .collect();
+    let x12: Vec<Vec<f64>> = (0..cells)
+        .map(|k| {
+            let (r, c) = (k % 2, k / 2);
+            (1..g).map(|j| (r == 1 && c == j) as u8 as f64).collect()
+        })
+        .collect();
+    let x1t = transpose(&x1);
+    let coef = solve(matmul(&x1t, &x1), matmul(&x1t, &x12))?;
+    let fitted = matmul(&x1, &coef);
+    let cm: Vec<Vec<f64>> = x12
+        .iter()
+        .zip(&fitted)
+        .map(|(a, b)| a.iter().zip(b).map(|(x, y)| x - y).collect())
+        .collect();
+    let inv: Vec<f64> = m
+        .iter()
+        .map(|&x| if x == 0.0 { 0.0 } else { 1.0 / x })
+        .collect();
+    // D⁻¹C, then C'(D⁻¹/N)C and C'D⁻¹VD⁻¹C.
+    let dc: Vec<Vec<f64>> = cm
+        .iter()
+        .zip(&inv)
+        .map(|(row, i)| row.iter().map(|x| x * i).collect())
+        .collect();
+    let ct = transpose(&cm);
+    let denom: Vec<Vec<f64>> = matmul(&ct, &dc)
+        .into_iter()
+        .map(|r| r.into_iter().map(|x| x / n).collect())
+        .collect();
+    let numr = matmul(&transpose(&dc), &matmul(v, &dc));
+    let delta = solve(denom, numr)?;
+    let tr: f64 = (0..delta.len()).map(|i| delta[i][i]).sum();
+    let d2 = matmul(&delta, &delta);
+    let tr2: f64 = (0..d2.len()).map(|i| d2[i][i]).sum();
+    if !(tr > 0.0 && tr2 > 0.0) {
+        return None;
+    }
+    let f = x2 / tr;
+    let ndf = tr * tr / tr2;
+    let ddf = ndf * nu;
+    // P(F > f) = I_x(ddf/2, ndf/2) with x = ddf/(ddf + ndf f): no digits lost in the tail.
+    let x = ddf / (ddf + ndf * f);
+    let p = statrs::function::beta::checked_beta_reg(ddf / 2.0, ndf / 2.0, x).ok()?;
+    Some(RaoScott { f, ndf, ddf, p })
+}
+
 /// Domain (subgroup) standard error as R `svyby(~y, ~group, design, svymean)` gives it for
 /// `svydesign(ids = ~1, weights = ~w)`: the group's linearised residuals with the n/(n−1)
 /// factor of the whole design, `design_n` being the respondents of the question's base.

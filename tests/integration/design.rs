@@ -429,3 +429,42 @@ fn the_wald_test_uses_r_svycontrast_differences_and_ses() {
         assert_eq!(seen, rows.len(), "{case}: every reference pair compared");
     }
 }
+
+#[test]
+fn the_rao_scott_test_of_each_item_across_groups_equals_r_svychisq() {
+    let mut r = csv::Reader::from_path(root().join("tests/reference/chisq_r.csv")).unwrap();
+    let mut reference: BTreeMap<String, BTreeMap<(String, String), [f64; 4]>> = BTreeMap::new();
+    for row in r.records() {
+        let row = row.unwrap();
+        let x = |k: usize| row[k].parse::<f64>().unwrap();
+        reference.entry(row[0].to_string()).or_default().insert(
+            (row[1].to_string(), row[2].to_string()),
+            [x(3), x(4), x(5), x(6)],
+        );
+    }
+    assert_eq!(reference.len(), 2);
+    for (case, rows) in &reference {
+        let mut args = vec!["table", SAMPLE, "--by", "generation", "--format", "json"];
+        if case == "design" {
+            args.extend(case_args("strata_psu_fpc"));
+        }
+        let v = json(&args);
+        let mut seen = 0;
+        for q in v["questions"].as_array().unwrap() {
+            for a in q["association"].as_array().unwrap() {
+                let key = (
+                    q["id"].as_str().unwrap().to_string(),
+                    a["item"].as_str().unwrap().to_string(),
+                );
+                let want = rows[&key];
+                let got =
+                    [&a["f"], &a["ndf"], &a["ddf"], &a["p_value"]].map(|x| x.as_f64().unwrap());
+                for (g, w) in got.iter().zip(want) {
+                    assert!(close(*g, w), "{case} {key:?}: {got:?} vs R {want:?}");
+                }
+                seen += 1;
+            }
+        }
+        assert_eq!(seen, rows.len(), "{case}: every item tested");
+    }
+}

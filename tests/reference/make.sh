@@ -30,3 +30,4 @@ python3 extreme.py ../fixtures/extreme/extreme.csv > extreme_exact.csv
 Rscript design.R ../fixtures/design/sample.csv > design_r.csv
 Rscript intervals.R ../fixtures/design/sample.csv > intervals_r.csv
 Rscript wald.R ../fixtures/design/sample.csv > wald_r.csv
+Rscript chisq.R ../fixtures/design/sample.csv > chisq_r.csv
