@@ -555,6 +555,64 @@ struct Strata<'a> {
 }
 
 impl Strata<'_> {
+    /// The variance of the rest of the base's share (everyone in the base outside group
+    /// `domain`) and its covariance with the group's, over the PSUs.
+    fn versus_rest(
+        &self,
+        domain: (usize, &[u8]),
+        (qi, i): (usize, usize),
+        (pg, wg): (f64, f64),
+        (pr, wr): (f64, f64),
+    ) -> Option<(f64, f64)> {
+        if wg <= 0.0 || wr <= 0.0 {
+            return None;
+        }
+        let group: std::collections::BTreeMap<usize, crate::design::UnitItem> =
+            self.sums.item(Some(domain), qi, i).into_iter().collect();
+        let strata_n = self.psus.len();
+        let (mut zg, mut zr) = (vec![0.0; strata_n], vec![0.0; strata_n]);
+        let (mut gg, mut rr, mut gr) = (
+            vec![0.0; strata_n],
+            vec![0.0; strata_n],
+            vec![0.0; strata_n],
+        );
+        let mut present = vec![false; strata_n];
+        for (u, all) in self.sums.item(None, qi, i) {
+            let h = self.sums.unit_stratum[u];
+            present[h] = true;
+            let own = group.get(&u).copied().unwrap_or_default();
+            let (wy, wn) = (all.wy - own.wy, all.wn - own.wn);
+            let a = ((1.0 - pg) * own.wy - pg * own.wn) / wg;
+            let b = ((1.0 - pr) * wy - pr * wn) / wr;
+            zg[h] += a;
+            zr[h] += b;
+            if self.sums.psus_given {
+                gg[h] += a * a;
+                rr[h] += b * b;
+                gr[h] += a * b;
+            } else {
+                // Respondents are their own PSUs, each in the group or in the rest.
+                let (w2y, w2n) = (all.w2y - own.w2y, all.w2n - own.w2n);
+                gg[h] += ((1.0 - pg).powi(2) * own.w2y + pg * pg * own.w2n) / (wg * wg);
+                rr[h] += ((1.0 - pr).powi(2) * w2y + pr * pr * w2n) / (wr * wr);
+            }
+        }
+        let cross = |a: &[f64], b: &[f64], ab: &[f64]| {
+            let strata: Vec<stats::StratumCross> = (0..strata_n)
+                .map(|h| stats::StratumCross {
+                    psus: self.psus[h],
+                    fpc_factor: self.fpc_factor[h],
+                    a: a[h],
+                    b: b[h],
+                    ab: ab[h],
+                    present: present[h],
+                })
+                .collect();
+            stats::stratified_covariance(&strata, self.sums.lonely).ok()
+        };
+        Some((cross(&zr, &zr, &rr)?, cross(&zg, &zr, &gr)?))
+    }
+
     /// The covariance of the cell shares `m` of a 2 × G table (item `i` of question `qi`
     /// by the groups of grouping column `g`; cells as [`association`] orders them), whose
     /// weights sum to `wd`.
@@ -985,6 +1043,71 @@ fn association(
     out
 }
 
+/// A group against the rest of the base on item row `row` (`own`: the group's sums, `at`:
+/// grouping column, question, item): the pooled z-test on Kish bases, or the Wald test of
+/// the difference (the rest's sums are the base's minus the group's).
+fn rest_test(
+    group: &GroupResult,
+    row: usize,
+    own: &QuestionSums,
+    total: &QuestionSums,
+    (g, qi, i): (usize, usize, usize),
+    ctx: &Context,
+) -> Option<PairTest> {
+    let (t, o) = (&total.items[i], &own.items[i]);
+    let rest_base = BaseSums {
+        n: total.base.n - own.base.n,
+        w: total.base.w - own.base.w,
+        w2: total.base.w2 - own.base.w2,
+    };
+    let rest_item = ItemSums {
+        count: t.count - o.count,
+        wy: t.wy - o.wy,
+        w2y: t.w2y - o.w2y,
+        wn: t.wn - o.wn,
+        w2n: t.w2n - o.w2n,
+    };
+    if rest_base.w <= 0.0 || rest_base.w2 <= 0.0 {
+        return None;
+    }
+    let rest_p = (rest_item.wy / rest_base.w).clamp(0.0, 1.0);
+    let rest_eff = rest_base.w * rest_base.w / rest_base.w2;
+    if group.base.effective < ctx.opts.min_base || rest_eff < ctx.opts.min_base {
+        return None;
+    }
+    let share = group.items[row].item.share?;
+    match ctx.opts.test {
+        stats::Test::PooledZ => Some(PairTest {
+            p: stats::two_proportion_p(share, group.base.effective, rest_p, rest_eff),
+            ..PairTest::default()
+        }),
+        stats::Test::Wald => {
+            let se_g = group.items[row].item.se?;
+            let (var_rest, cov) = match &ctx.design {
+                // Disjoint domains of a weights-only design do not covary.
+                None => (
+                    stats::svyby_se(total.base.n, &rest_base, &rest_item)?.powi(2),
+                    0.0,
+                ),
+                Some(d) => d.versus_rest(
+                    (g, group.value.as_bytes()),
+                    (qi, i),
+                    (share, group.base.weighted),
+                    (rest_p, rest_base.w),
+                )?,
+            };
+            let var = se_g * se_g + var_rest - 2.0 * cov;
+            let se = (var > 0.0).then(|| var.sqrt());
+            let difference = share - rest_p;
+            Some(PairTest {
+                p: se.map(|s| stats::normal_p(difference / s)),
+                difference: Some(difference),
+                se,
+            })
+        }
+    }
+}
+
 /// The place of item `id` in the codebook's order of question `q`.
 fn codebook_index(q: &Question, id: &str) -> usize {
     q.items.iter().position(|x| x.id == id).unwrap_or(0)
@@ -1008,33 +1131,19 @@ fn compare_with_rest(
     let mut comparisons = Vec::new();
     for (row, total_item) in shown.items.iter().enumerate() {
         let i = codebook_index(q, &total_item.id);
-        let tests: Vec<Option<f64>> = groups
+        let tests: Vec<PairTest> = groups
             .iter()
             .map(|group| {
-                let own = sums_of(&group.value)?;
-                let rest_w = total.base.w - own.base.w;
-                let rest_w2 = total.base.w2 - own.base.w2;
-                if rest_w <= 0.0 || rest_w2 <= 0.0 {
-                    return None;
-                }
-                let rest_p = (total.items[i].wy - own.items[i].wy) / rest_w;
-                let rest_eff = rest_w * rest_w / rest_w2;
-                let own_eff = group.base.effective;
-                if own_eff < ctx.opts.min_base || rest_eff < ctx.opts.min_base {
-                    return None;
-                }
-                stats::two_proportion_p(
-                    group.items[row].item.share?,
-                    own_eff,
-                    rest_p.clamp(0.0, 1.0),
-                    rest_eff,
-                )
+                sums_of(&group.value)
+                    .and_then(|own| rest_test(group, row, own, total, (g.index, qi, i), ctx))
+                    .unwrap_or_default()
             })
             .collect();
-        let raw: Vec<f64> = tests.iter().flatten().copied().collect();
+        let raw: Vec<f64> = tests.iter().filter_map(|t| t.p).collect();
         let adjusted = stats::adjust(&raw, ctx.opts.adjust);
         let mut next = adjusted.iter();
-        for (k, p) in tests.into_iter().enumerate() {
+        for (k, test) in tests.into_iter().enumerate() {
+            let p = test.p;
             let p_adjusted = p.and_then(|_| next.next().copied());
             let significant = p_adjusted.is_some_and(|x| x < ctx.opts.alpha);
             let group = &mut groups[k];
@@ -1057,8 +1166,8 @@ fn compare_with_rest(
                 p_value: p,
                 p_adjusted,
                 significant,
-                difference: None,
-                se: None,
+                difference: test.difference,
+                se: test.se,
             });
         }
     }

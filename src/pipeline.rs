@@ -100,11 +100,6 @@ impl Options {
 
     /// Refuses settings no analysis can use.
     pub fn check(&self) -> Result<()> {
-        if self.compare == crate::stats::Compare::Total && self.test == crate::stats::Test::Wald {
-            return Err(Error::Usage(
-                "--compare total is tested with the pooled z-test only; drop --test wald".into(),
-            ));
-        }
         if !(self.alpha > 0.0 && self.alpha < 1.0) {
             return Err(Error::Usage(format!(
                 "--alpha must be between 0 and 1, got {}",

@@ -468,3 +468,62 @@ fn the_rao_scott_test_of_each_item_across_groups_equals_r_svychisq() {
         assert_eq!(seen, rows.len(), "{case}: every item tested");
     }
 }
+
+#[test]
+fn each_group_against_the_rest_with_the_wald_test_equals_r() {
+    let mut r = csv::Reader::from_path(root().join("tests/reference/rest_r.csv")).unwrap();
+    let mut reference: BTreeMap<String, BTreeMap<Key, (f64, f64)>> = BTreeMap::new();
+    for row in r.records() {
+        let row = row.unwrap();
+        reference.entry(row[0].to_string()).or_default().insert(
+            (row[1].to_string(), row[2].to_string(), row[3].to_string()),
+            (row[4].parse().unwrap(), row[5].parse().unwrap()),
+        );
+    }
+    for (case, rows) in &reference {
+        let mut args = vec![
+            "table",
+            SAMPLE,
+            "--by",
+            "generation",
+            "--format",
+            "json",
+            "--compare",
+            "total",
+            "--test",
+            "wald",
+        ];
+        if case == "design" {
+            args.extend(case_args("strata_psu_fpc"));
+        }
+        let v = json(&args);
+        let mut seen = 0;
+        for q in v["questions"].as_array().unwrap() {
+            let value: BTreeMap<&str, &str> = q["by"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|g| (g["letter"].as_str().unwrap(), g["value"].as_str().unwrap()))
+                .collect();
+            for c in q["comparisons"].as_array().unwrap() {
+                assert_eq!(c["groups"][1], "rest");
+                let group = value[c["groups"][0].as_str().unwrap()];
+                let key = (
+                    q["id"].as_str().unwrap().to_string(),
+                    c["item"].as_str().unwrap().to_string(),
+                    group.to_string(),
+                );
+                let Some(&(difference, se)) = rows.get(&key) else {
+                    continue;
+                };
+                let (d, s) = (c["difference"].as_f64().unwrap(), c["se"].as_f64().unwrap());
+                assert!(
+                    close(d, difference) && close(s, se),
+                    "{case} {key:?}: {d} ± {s} vs R {difference} ± {se}"
+                );
+                seen += 1;
+            }
+        }
+        assert_eq!(seen, rows.len(), "{case}: every group compared");
+    }
+}

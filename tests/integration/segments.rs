@@ -589,16 +589,4 @@ fn compare_total_tests_each_group_against_the_rest_of_the_base() {
         .clone();
     assert_eq!(gen_z["versus_rest"], "lower");
     assert!(gen_z["higher_than"].as_array().unwrap().is_empty());
-    // Not with the Wald test (not built for this comparison).
-    let o = super::run(&[
-        "table",
-        DATA,
-        "--by",
-        "generation",
-        "--compare",
-        "total",
-        "--test",
-        "wald",
-    ]);
-    assert_eq!(o.status.code(), Some(2));
 }

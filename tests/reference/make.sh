@@ -31,3 +31,4 @@ Rscript design.R ../fixtures/design/sample.csv > design_r.csv
 Rscript intervals.R ../fixtures/design/sample.csv > intervals_r.csv
 Rscript wald.R ../fixtures/design/sample.csv > wald_r.csv
 Rscript chisq.R ../fixtures/design/sample.csv > chisq_r.csv
+Rscript rest.R ../fixtures/design/sample.csv > rest_r.csv
