@@ -101,6 +101,17 @@ fn items(v: &Value) -> Vec<(Key, &Value)> {
     out
 }
 
+/// `table --by generation --format json` of the fixture with `extra` options, weights only
+/// (`case` "weights") or with the stratified cluster design ("design").
+fn by_generation(case: &str, extra: &[&str]) -> Value {
+    let mut args = vec!["table", SAMPLE, "--by", "generation", "--format", "json"];
+    args.extend(extra);
+    if case == "design" {
+        args.extend(case_args("strata_psu_fpc"));
+    }
+    json(&args)
+}
+
 fn close(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-9 * b.abs().max(1e-12)
 }
@@ -280,20 +291,7 @@ fn every_interval_method_equals_r_svyciprop() {
     }
     assert_eq!(reference.len(), 10, "two designs × five methods");
     for ((case, method), rows) in &reference {
-        let mut args = vec![
-            "table",
-            SAMPLE,
-            "--by",
-            "generation",
-            "--format",
-            "json",
-            "--interval",
-            method,
-        ];
-        if case == "design" {
-            args.extend(case_args("strata_psu_fpc"));
-        }
-        let v = json(&args);
+        let v = by_generation(case, &["--interval", method]);
         assert_eq!(v["method"]["interval"], method.as_str());
         let mut seen = 0;
         for (key, item) in items(&v) {
@@ -335,11 +333,7 @@ fn item_design_effects_equal_r_deff_replace() {
         );
     }
     for (case, rows) in &reference {
-        let mut args = vec!["table", SAMPLE, "--by", "generation", "--format", "json"];
-        if case == "design" {
-            args.extend(case_args("strata_psu_fpc"));
-        }
-        let v = json(&args);
+        let v = by_generation(case, &[]);
         let mut seen = 0;
         for (key, item) in items(&v) {
             if let Some(&want) = rows.get(&key) {
@@ -372,20 +366,7 @@ fn the_wald_test_uses_r_svycontrast_differences_and_ses() {
         );
     }
     for (case, rows) in &reference {
-        let mut args = vec![
-            "table",
-            SAMPLE,
-            "--by",
-            "generation",
-            "--format",
-            "json",
-            "--test",
-            "wald",
-        ];
-        if case == "design" {
-            args.extend(case_args("strata_psu_fpc"));
-        }
-        let v = json(&args);
+        let v = by_generation(case, &["--test", "wald"]);
         assert!(v["significance"]["test"]
             .as_str()
             .unwrap()
@@ -444,11 +425,7 @@ fn the_rao_scott_test_of_each_item_across_groups_equals_r_svychisq() {
     }
     assert_eq!(reference.len(), 2);
     for (case, rows) in &reference {
-        let mut args = vec!["table", SAMPLE, "--by", "generation", "--format", "json"];
-        if case == "design" {
-            args.extend(case_args("strata_psu_fpc"));
-        }
-        let v = json(&args);
+        let v = by_generation(case, &[]);
         let mut seen = 0;
         for q in v["questions"].as_array().unwrap() {
             for a in q["association"].as_array().unwrap() {
@@ -481,22 +458,7 @@ fn each_group_against_the_rest_with_the_wald_test_equals_r() {
         );
     }
     for (case, rows) in &reference {
-        let mut args = vec![
-            "table",
-            SAMPLE,
-            "--by",
-            "generation",
-            "--format",
-            "json",
-            "--compare",
-            "total",
-            "--test",
-            "wald",
-        ];
-        if case == "design" {
-            args.extend(case_args("strata_psu_fpc"));
-        }
-        let v = json(&args);
+        let v = by_generation(case, &["--compare", "total", "--test", "wald"]);
         let mut seen = 0;
         for q in v["questions"].as_array().unwrap() {
             let value: BTreeMap<&str, &str> = q["by"]
