@@ -496,7 +496,9 @@ fn question_results(
                     q.id, g.name, group.value, group.base.effective
                 ));
             }
-            result.association.extend(association(q, qi, sums, g, ctx));
+            result
+                .association
+                .extend(association(q, qi, sums, g, ctx, false));
             result.by.extend(groups);
             result.comparisons.extend(comparisons);
         }
@@ -527,12 +529,21 @@ fn contrast_results(
                 g,
                 ctx,
             );
+            let association = association(
+                &codebook.questions[qi],
+                qi,
+                &tab.questions[qi],
+                g,
+                ctx,
+                true,
+            );
             Some(ContrastResult {
                 id: c.id.clone(),
                 question: c.question.clone(),
                 by: c.by.clone(),
                 groups,
                 comparisons,
+                association,
             })
         })
         .collect()
@@ -555,6 +566,27 @@ struct Strata<'a> {
 }
 
 impl Strata<'_> {
+    /// Degrees of freedom of the design restricted to the respondents of `groups` (of
+    /// grouping column `g`) in the base of question `qi`: their PSUs − their strata.
+    fn df_of(&self, groups: &[&GroupSums], g: usize, qi: usize) -> f64 {
+        let mut units = std::collections::BTreeMap::new();
+        for s in groups {
+            for (u, x) in self.sums.item(Some((g, s.value.as_bytes())), qi, 0) {
+                if x.n > 0.0 {
+                    *units.entry(u).or_insert(0.0) += x.n;
+                }
+            }
+        }
+        let strata: std::collections::BTreeSet<usize> =
+            units.keys().map(|u| self.sums.unit_stratum[*u]).collect();
+        let psus: f64 = if self.sums.psus_given {
+            units.len() as f64
+        } else {
+            units.values().sum()
+        };
+        psus - strata.len() as f64
+    }
+
     /// The variance of the rest of the base's share (everyone in the base outside group
     /// `domain`) and its covariance with the group's, over the PSUs.
     fn versus_rest(
@@ -972,12 +1004,16 @@ fn group_results(
 }
 
 /// Per item, the Rao–Scott test across the groups of `g` (R `svychisq`, statistic "F").
+/// `subset`: the table holds only the groups' respondents (a contrast), as R's svychisq on
+/// `subset(design, …)` sees them; else every respondent of the base (a segment, blanks
+/// included in the design).
 fn association(
     q: &Question,
     qi: usize,
     total: &QuestionSums,
     g: &Grouping,
     ctx: &Context,
+    subset: bool,
 ) -> Vec<Association> {
     // In letter order, so that the same survey under other codes gives the same digits.
     let groups: Vec<&GroupSums> = g
@@ -990,6 +1026,8 @@ fn association(
         return Vec::new();
     }
     let n = total.base.n as f64;
+    let in_groups: f64 = groups.iter().map(|s| s.questions[qi].base.n as f64).sum();
+    let table_n = if subset { in_groups } else { n };
     let mut out = Vec::new();
     for (i, item) in q.items.iter().enumerate() {
         // Cells in R's order: per group, "not selected" then "selected".
@@ -1004,6 +1042,7 @@ fn association(
         let m: Vec<f64> = w.iter().map(|x| x / wd).collect();
         let (v, nu) = match &ctx.design {
             Some(d) => match d.cell_cov(&groups, (g.index, qi, i), &m, wd) {
+                Some(v) if subset => (v, d.df_of(&groups, g.index, qi)),
                 Some(v) => (v, d.df(None, qi)),
                 None => continue,
             },
@@ -1026,10 +1065,10 @@ fn association(
                             .collect()
                     })
                     .collect();
-                (v, n - 1.0)
+                (v, table_n - 1.0)
             }
         };
-        if let Some(t) = stats::rao_scott(&m, &v, n, nu) {
+        if let Some(t) = stats::rao_scott(&m, &v, table_n, nu) {
             out.push(Association {
                 segment: g.name.clone(),
                 item: item.id.clone(),

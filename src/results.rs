@@ -280,6 +280,10 @@ pub struct ContrastResult {
     pub by: String,
     pub groups: Vec<GroupResult>,
     pub comparisons: Vec<Comparison>,
+    /// Per item, the Rao–Scott test across the contrast's groups, on the respondents of
+    /// those groups (R `svychisq` on `subset(design, by %in% groups)`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub association: Vec<Association>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]

@@ -489,3 +489,33 @@ fn each_group_against_the_rest_with_the_wald_test_equals_r() {
         assert_eq!(seen, rows.len(), "{case}: every group compared");
     }
 }
+
+#[test]
+fn the_rao_scott_test_of_a_contrast_equals_r_svychisq_on_its_groups() {
+    let mut r =
+        csv::Reader::from_path(root().join("tests/reference/chisq_contrast_r.csv")).unwrap();
+    let mut reference: BTreeMap<(String, String), [f64; 4]> = BTreeMap::new();
+    for row in r.records() {
+        let row = row.unwrap();
+        let x = |k: usize| row[k].parse::<f64>().unwrap();
+        reference.insert(
+            (row[0].to_string(), row[2].to_string()),
+            [x(3), x(4), x(5), x(6)],
+        );
+    }
+    assert_eq!(reference.len(), 12, "two designs × six concerns");
+    for case in ["weights", "design"] {
+        let v = by_generation(case, &[]);
+        let contrast = &v["contrasts"][0];
+        assert_eq!(contrast["by"], "switch_intent");
+        let tests = contrast["association"].as_array().unwrap();
+        assert_eq!(tests.len(), 6, "{case}");
+        for a in tests {
+            let want = reference[&(case.to_string(), a["item"].as_str().unwrap().to_string())];
+            let got = [&a["f"], &a["ndf"], &a["ddf"], &a["p_value"]].map(|x| x.as_f64().unwrap());
+            for (g, w) in got.iter().zip(want) {
+                assert!(close(*g, w), "{case} {}: {got:?} vs R {want:?}", a["item"]);
+            }
+        }
+    }
+}

@@ -32,3 +32,4 @@ Rscript intervals.R ../fixtures/design/sample.csv > intervals_r.csv
 Rscript wald.R ../fixtures/design/sample.csv > wald_r.csv
 Rscript chisq.R ../fixtures/design/sample.csv > chisq_r.csv
 Rscript rest.R ../fixtures/design/sample.csv > rest_r.csv
+Rscript chisq_contrast.R ../fixtures/design/sample.csv > chisq_contrast_r.csv
