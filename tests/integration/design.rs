@@ -101,6 +101,34 @@ fn items(v: &Value) -> Vec<(Key, &Value)> {
     out
 }
 
+/// (question, item, the two groups' values).
+type PairKey = (String, String, [String; 2]);
+
+/// Every pairwise comparison of a JSON result: (question, item, the two groups' values —
+/// "rest" for the rest of the base) and the comparison.
+fn comparisons(v: &Value) -> Vec<(PairKey, &Value)> {
+    let mut out = Vec::new();
+    for q in v["questions"].as_array().unwrap() {
+        let value: BTreeMap<&str, &str> = q["by"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| (g["letter"].as_str().unwrap(), g["value"].as_str().unwrap()))
+            .chain([("rest", "rest")])
+            .collect();
+        for c in q["comparisons"].as_array().unwrap() {
+            let group = |k: usize| value[c["groups"][k].as_str().unwrap()].to_string();
+            let key = (
+                q["id"].as_str().unwrap().to_string(),
+                c["item"].as_str().unwrap().to_string(),
+                [group(0), group(1)],
+            );
+            out.push((key, c));
+        }
+    }
+    out
+}
+
 /// `table --by generation --format json` of the fixture with `extra` options, weights only
 /// (`case` "weights") or with the stratified cluster design ("design").
 fn by_generation(case: &str, extra: &[&str]) -> Value {
@@ -372,40 +400,24 @@ fn the_wald_test_uses_r_svycontrast_differences_and_ses() {
             .unwrap()
             .starts_with("Wald"));
         let mut seen = 0;
-        for q in v["questions"].as_array().unwrap() {
-            let letter_value: BTreeMap<&str, &str> = q["by"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|g| (g["letter"].as_str().unwrap(), g["value"].as_str().unwrap()))
-                .collect();
-            for c in q["comparisons"].as_array().unwrap() {
-                let (a, b) = (
-                    letter_value[c["groups"][0].as_str().unwrap()],
-                    letter_value[c["groups"][1].as_str().unwrap()],
-                );
-                let key = (
-                    q["id"].as_str().unwrap().to_string(),
-                    c["item"].as_str().unwrap().to_string(),
-                    format!("{a}-{b}"),
-                );
-                let Some((_, difference, se)) = rows.get(&key) else {
-                    continue;
-                };
-                let (d, s) = (c["difference"].as_f64().unwrap(), c["se"].as_f64().unwrap());
-                assert!(
-                    close(d, *difference) && close(s, *se),
-                    "{case} {key:?}: {d} ± {s} vs R {difference} ± {se}"
-                );
-                // The p-value is the normal one of that statistic.
-                let z: f64 = (d / s).abs();
-                let p = c["p_value"].as_f64().unwrap();
-                assert!(
-                    p > 0.0 && p < 1.0 && (z > 1.96) == (p < 0.05),
-                    "{case} {key:?}: z {z}, p {p}"
-                );
-                seen += 1;
-            }
+        for ((q, item, [a, b]), c) in comparisons(&v) {
+            let key = (q, item, format!("{a}-{b}"));
+            let Some((_, difference, se)) = rows.get(&key) else {
+                continue;
+            };
+            let (d, s) = (c["difference"].as_f64().unwrap(), c["se"].as_f64().unwrap());
+            assert!(
+                close(d, *difference) && close(s, *se),
+                "{case} {key:?}: {d} ± {s} vs R {difference} ± {se}"
+            );
+            // The p-value is the normal one of that statistic.
+            let z: f64 = (d / s).abs();
+            let p = c["p_value"].as_f64().unwrap();
+            assert!(
+                p > 0.0 && p < 1.0 && (z > 1.96) == (p < 0.05),
+                "{case} {key:?}: z {z}, p {p}"
+            );
+            seen += 1;
         }
         assert_eq!(seen, rows.len(), "{case}: every reference pair compared");
     }
@@ -460,31 +472,18 @@ fn each_group_against_the_rest_with_the_wald_test_equals_r() {
     for (case, rows) in &reference {
         let v = by_generation(case, &["--compare", "total", "--test", "wald"]);
         let mut seen = 0;
-        for q in v["questions"].as_array().unwrap() {
-            let value: BTreeMap<&str, &str> = q["by"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|g| (g["letter"].as_str().unwrap(), g["value"].as_str().unwrap()))
-                .collect();
-            for c in q["comparisons"].as_array().unwrap() {
-                assert_eq!(c["groups"][1], "rest");
-                let group = value[c["groups"][0].as_str().unwrap()];
-                let key = (
-                    q["id"].as_str().unwrap().to_string(),
-                    c["item"].as_str().unwrap().to_string(),
-                    group.to_string(),
-                );
-                let Some(&(difference, se)) = rows.get(&key) else {
-                    continue;
-                };
-                let (d, s) = (c["difference"].as_f64().unwrap(), c["se"].as_f64().unwrap());
-                assert!(
-                    close(d, difference) && close(s, se),
-                    "{case} {key:?}: {d} ± {s} vs R {difference} ± {se}"
-                );
-                seen += 1;
-            }
+        for ((q, item, [group, rest]), c) in comparisons(&v) {
+            assert_eq!(rest, "rest");
+            let key = (q, item, group);
+            let Some(&(difference, se)) = rows.get(&key) else {
+                continue;
+            };
+            let (d, s) = (c["difference"].as_f64().unwrap(), c["se"].as_f64().unwrap());
+            assert!(
+                close(d, difference) && close(s, se),
+                "{case} {key:?}: {d} ± {s} vs R {difference} ± {se}"
+            );
+            seen += 1;
         }
         assert_eq!(seen, rows.len(), "{case}: every group compared");
     }
