@@ -461,8 +461,13 @@ fn question_results(
     for (qi, (q, sums)) in codebook.questions.iter().zip(&tab.questions).enumerate() {
         let mut result = question_result(q, qi, sums, ctx);
         if let Some(&n) = tab.partial.get(qi).filter(|&&n| n > 0) {
+            let blank = if sums.each_item {
+                "each item's base is those who answered it"
+            } else {
+                "a blank item counts as not selected (base = \"each_item\" in the codebook gives each item its own base)"
+            };
             warnings.push(format!(
-                "{}: {} answered some items and left others blank; a blank item counts as not selected",
+                "{}: {} answered some items and left others blank; {blank}",
                 q.id,
                 respondents(n)
             ));
@@ -567,11 +572,12 @@ struct Strata<'a> {
 
 impl Strata<'_> {
     /// Degrees of freedom of the design restricted to the respondents of `groups` (of
-    /// grouping column `g`) in the base of question `qi`: their PSUs − their strata.
-    fn df_of(&self, groups: &[&GroupSums], g: usize, qi: usize) -> f64 {
+    /// grouping column `g`) in the base of item `i` of question `qi`: their PSUs − their
+    /// strata.
+    fn df_of(&self, groups: &[&GroupSums], g: usize, (qi, i): (usize, usize)) -> f64 {
         let mut units = std::collections::BTreeMap::new();
         for s in groups {
-            for (u, x) in self.sums.item(Some((g, s.value.as_bytes())), qi, 0) {
+            for (u, x) in self.sums.item(Some((g, s.value.as_bytes())), qi, i) {
                 if x.n > 0.0 {
                     *units.entry(u).or_insert(0.0) += x.n;
                 }
@@ -773,9 +779,10 @@ impl Strata<'_> {
     }
 
     /// Degrees of freedom of a domain's design, as R `degf` of `subset(design, domain)`:
-    /// its PSUs with respondents − its strata with respondents.
-    fn df(&self, domain: Option<(usize, &[u8])>, qi: usize) -> f64 {
-        let units = self.sums.item(domain, qi, 0);
+    /// its PSUs with respondents − its strata with respondents (the respondents of item
+    /// `i`'s base).
+    fn df(&self, domain: Option<(usize, &[u8])>, (qi, i): (usize, usize)) -> f64 {
+        let units = self.sums.item(domain, qi, i);
         let mut strata = std::collections::BTreeSet::new();
         let mut psus = 0.0;
         for (u, x) in units.iter().filter(|(_, x)| x.n > 0.0) {
@@ -843,29 +850,31 @@ fn question_base(b: &BaseSums) -> QuestionBase {
     }
 }
 
-/// Items in codebook order; `se` computes each item's standard error.
-/// `df`: the degrees of freedom of the domain's design (for the intervals that use them).
+/// Items in codebook order; `se` computes each item's standard error from its base and
+/// sums, `df` the degrees of freedom of its domain's design (for the intervals that use them).
 fn items(
     q: &Question,
-    base: &BaseSums,
-    sums: &[ItemSums],
-    (se, df): (impl Fn(usize, &ItemSums) -> Option<f64>, f64),
+    sums: &QuestionSums,
+    (se, df): (
+        impl Fn(usize, &BaseSums, &ItemSums) -> Option<f64>,
+        impl Fn(usize) -> f64,
+    ),
     ctx: &Context,
 ) -> Vec<ItemResult> {
-    let effective = stats::effective_base(base);
     let mut items: Vec<ItemResult> = q
         .items
         .iter()
-        .zip(sums)
+        .zip(&sums.items)
         .enumerate()
         .map(|(i, (item, s))| {
-            let share = stats::share(base, s);
-            let se = se(i, s);
+            let base = sums.item_base(i);
+            let share = stats::share(&base, s);
+            let se = se(i, &base, s);
             let domain = stats::Domain {
                 se,
-                kish: effective,
+                kish: stats::effective_base(&base),
                 rows: base.n as f64,
-                df,
+                df: df(i),
             };
             let ci = share
                 .and_then(|p| stats::interval(ctx.opts.interval, p, &domain, ctx.opts.confidence));
@@ -881,6 +890,7 @@ fn items(
                 ci_low: ci.map(|c| c.0),
                 ci_high: ci.map(|c| c.1),
                 pinned_last: item.last,
+                base: sums.each_item.then(|| question_base(&base)),
             }
         })
         .collect();
@@ -901,15 +911,15 @@ fn items(
 }
 
 fn question_result(q: &Question, qi: usize, sums: &QuestionSums, ctx: &Context) -> QuestionResult {
-    let se = |i: usize, s: &ItemSums| match &ctx.design {
-        Some(d) => d.se(None, qi, i, &sums.base, s),
-        None => stats::svymean_se(&sums.base, s),
+    let se = |i: usize, base: &BaseSums, s: &ItemSums| match &ctx.design {
+        Some(d) => d.se(None, qi, i, base, s),
+        None => stats::svymean_se(base, s),
     };
-    let df = match &ctx.design {
-        Some(d) => d.df(None, qi),
-        None => sums.base.n as f64 - 1.0,
+    let df = |i: usize| match &ctx.design {
+        Some(d) => d.df(None, (qi, i)),
+        None => sums.item_base(i).n as f64 - 1.0,
     };
-    let mut items = items(q, &sums.base, &sums.items, (se, df), ctx);
+    let mut items = items(q, sums, (se, df), ctx);
     if q.order == Order::Ranked {
         items.sort_by_key(|i| i.rank);
     }
@@ -963,15 +973,15 @@ fn group_results(
         else {
             continue;
         };
-        let se = |i: usize, s: &ItemSums| match &ctx.design {
-            Some(d) => d.se(Some((g.index, value.as_bytes())), qi, i, &sums.base, s),
-            None => stats::svyby_se(total.base.n, &sums.base, s),
+        let se = |i: usize, base: &BaseSums, s: &ItemSums| match &ctx.design {
+            Some(d) => d.se(Some((g.index, value.as_bytes())), qi, i, base, s),
+            None => stats::svyby_se(total.item_base(i).n, base, s),
         };
-        let df = match &ctx.design {
-            Some(d) => d.df(Some((g.index, value.as_bytes())), qi),
-            None => sums.base.n as f64 - 1.0,
+        let df = |i: usize| match &ctx.design {
+            Some(d) => d.df(Some((g.index, value.as_bytes())), (qi, i)),
+            None => sums.item_base(i).n as f64 - 1.0,
         };
-        let by_codebook = items(q, &sums.base, &sums.items, (se, df), ctx);
+        let by_codebook = items(q, sums, (se, df), ctx);
         // Same order as the total.
         let items = shown
             .items
@@ -1015,21 +1025,24 @@ fn association(
     ctx: &Context,
     subset: bool,
 ) -> Vec<Association> {
-    // In letter order, so that the same survey under other codes gives the same digits.
-    let groups: Vec<&GroupSums> = g
-        .groups
-        .iter()
-        .filter_map(|(value, _)| g.sums.iter().find(|s| &s.value == value))
-        .filter(|s| s.questions[qi].base.n > 0)
-        .collect();
-    if groups.len() < 2 {
-        return Vec::new();
-    }
-    let n = total.base.n as f64;
-    let in_groups: f64 = groups.iter().map(|s| s.questions[qi].base.n as f64).sum();
-    let table_n = if subset { in_groups } else { n };
     let mut out = Vec::new();
     for (i, item) in q.items.iter().enumerate() {
+        // In letter order, so that the same survey under other codes gives the same digits.
+        let groups: Vec<&GroupSums> = g
+            .groups
+            .iter()
+            .filter_map(|(value, _)| g.sums.iter().find(|s| &s.value == value))
+            .filter(|s| s.questions[qi].item_base(i).n > 0)
+            .collect();
+        if groups.len() < 2 {
+            continue;
+        }
+        let n = total.item_base(i).n as f64;
+        let in_groups: f64 = groups
+            .iter()
+            .map(|s| s.questions[qi].item_base(i).n as f64)
+            .sum();
+        let table_n = if subset { in_groups } else { n };
         // Cells in R's order: per group, "not selected" then "selected".
         let w: Vec<f64> = groups
             .iter()
@@ -1042,8 +1055,8 @@ fn association(
         let m: Vec<f64> = w.iter().map(|x| x / wd).collect();
         let (v, nu) = match &ctx.design {
             Some(d) => match d.cell_cov(&groups, (g.index, qi, i), &m, wd) {
-                Some(v) if subset => (v, d.df_of(&groups, g.index, qi)),
-                Some(v) => (v, d.df(None, qi)),
+                Some(v) if subset => (v, d.df_of(&groups, g.index, (qi, i))),
+                Some(v) => (v, d.df(None, (qi, i))),
                 None => continue,
             },
             None => {
@@ -1094,13 +1107,15 @@ fn rest_test(
     ctx: &Context,
 ) -> Option<PairTest> {
     let (t, o) = (&total.items[i], &own.items[i]);
+    let (total_base, own_base) = (total.item_base(i), own.item_base(i));
     let rest_base = BaseSums {
-        n: total.base.n - own.base.n,
-        w: total.base.w - own.base.w,
-        w2: total.base.w2 - own.base.w2,
+        n: total_base.n - own_base.n,
+        w: total_base.w - own_base.w,
+        w2: total_base.w2 - own_base.w2,
     };
     let rest_item = ItemSums {
         count: t.count - o.count,
+        answered: t.answered - o.answered,
         wy: t.wy - o.wy,
         w2y: t.w2y - o.w2y,
         wn: t.wn - o.wn,
@@ -1111,13 +1126,14 @@ fn rest_test(
     }
     let rest_p = (rest_item.wy / rest_base.w).clamp(0.0, 1.0);
     let rest_eff = rest_base.w * rest_base.w / rest_base.w2;
-    if group.base.effective < ctx.opts.min_base || rest_eff < ctx.opts.min_base {
+    let group_eff = stats::effective_base(&own_base);
+    if group_eff < ctx.opts.min_base || rest_eff < ctx.opts.min_base {
         return None;
     }
     let share = group.items[row].item.share?;
     match ctx.opts.test {
         stats::Test::PooledZ => Some(PairTest {
-            p: stats::two_proportion_p(share, group.base.effective, rest_p, rest_eff),
+            p: stats::two_proportion_p(share, group_eff, rest_p, rest_eff),
             ..PairTest::default()
         }),
         stats::Test::Wald => {
@@ -1125,13 +1141,13 @@ fn rest_test(
             let (var_rest, cov) = match &ctx.design {
                 // Disjoint domains of a weights-only design do not covary.
                 None => (
-                    stats::svyby_se(total.base.n, &rest_base, &rest_item)?.powi(2),
+                    stats::svyby_se(total_base.n, &rest_base, &rest_item)?.powi(2),
                     0.0,
                 ),
                 Some(d) => d.versus_rest(
                     (g, group.value.as_bytes()),
                     (qi, i),
-                    (share, group.base.weighted),
+                    (share, own_base.w),
                     (rest_p, rest_base.w),
                 )?,
             };
@@ -1189,7 +1205,7 @@ fn compare_with_rest(
             if significant {
                 let own = group.items[row].item.share.unwrap_or(0.0);
                 let higher = sums_of(&group.value).is_some_and(|s| {
-                    let rest_w = total.base.w - s.base.w;
+                    let rest_w = total.item_base(i).w - s.item_base(i).w;
                     own > (total.items[i].wy - s.items[i].wy) / rest_w
                 });
                 group.items[row].versus_rest = Some(if higher {
@@ -1233,9 +1249,10 @@ fn pair_test(
     let (Some(pa), Some(pb)) = (ia.share, ib.share) else {
         return PairTest::default();
     };
+    let (base_a, base_b) = (ia.base_within(&a.base), ib.base_within(&b.base));
     match ctx.opts.test {
         stats::Test::PooledZ => PairTest {
-            p: stats::two_proportion_p(pa, a.base.effective, pb, b.base.effective),
+            p: stats::two_proportion_p(pa, base_a.effective, pb, base_b.effective),
             ..PairTest::default()
         },
         stats::Test::Wald => {
@@ -1246,8 +1263,8 @@ fn pair_test(
             // clusters they do, through the PSUs they share.
             let cov = match &ctx.design {
                 Some(d) => d.cov(
-                    ((g, a.value.as_bytes()), pa, a.base.weighted),
-                    ((g, b.value.as_bytes()), pb, b.base.weighted),
+                    ((g, a.value.as_bytes()), pa, base_a.weighted),
+                    ((g, b.value.as_bytes()), pb, base_b.weighted),
                     qi,
                     i,
                 ),
@@ -1283,8 +1300,9 @@ fn compare(
         for a in 0..groups.len() {
             for b in a + 1..groups.len() {
                 let (ga, gb) = (&groups[a], &groups[b]);
-                let testable = ga.base.effective >= ctx.opts.min_base
-                    && gb.base.effective >= ctx.opts.min_base;
+                let effective = |x: &GroupResult| x.items[row].item.base_within(&x.base).effective;
+                let testable =
+                    effective(ga) >= ctx.opts.min_base && effective(gb) >= ctx.opts.min_base;
                 let test = if testable {
                     pair_test(ga, gb, row, (g.index, qi, i), ctx)
                 } else {
@@ -1392,6 +1410,7 @@ mod tests {
             .iter()
             .map(|&c| ItemSums {
                 count: c,
+                answered: 10,
                 wy: c as f64,
                 w2y: c as f64,
                 wn: (10 - c) as f64,
@@ -1405,7 +1424,13 @@ mod tests {
             opts: &opts,
             design: None,
         };
-        let ranked = items(q, &base, &sums, (|_, _| None, 9.0), &ctx);
+        let sums = QuestionSums {
+            id: q.id.clone(),
+            base,
+            items: sums,
+            each_item: false,
+        };
+        let ranked = items(q, &sums, (|_, _, _| None, |_| 9.0), &ctx);
         let ranks: Vec<u32> = ranked.iter().map(|i| i.rank).collect();
         assert_eq!(ranks, [3, 1, 4, 2, 5, 6]);
     }

@@ -249,6 +249,18 @@ pub enum Coding {
     Filled,
 }
 
+/// Who a multi-response question's shares are out of.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemBase {
+    /// Everyone who answered any item; a blank item beside answered ones is "not selected".
+    #[default]
+    AnyItem,
+    /// Each item its own base: those who answered that item (0 or 1); a blank item is
+    /// unanswered, as when items were shown to random subsets of respondents.
+    EachItem,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Order {
@@ -278,6 +290,9 @@ pub struct Question {
     /// Dichotomies: how a column says "selected".
     #[serde(default, skip_serializing_if = "is_default")]
     pub coding: Coding,
+    /// Dichotomies coded 0/1: one base for the question, or one per item.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub base: ItemBase,
     /// Delimited multi-response: the separator between chosen codes (default `;`).
     /// Spaces around it are ignored, and codes that contain it are still recognised.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -666,6 +681,8 @@ impl Codebook {
 
 /// Multi-response answers are held as bits of one 64-bit word (bit 0: answered).
 pub const MAX_MULTI_ITEMS: usize = 63;
+/// With a base per item, each item takes two bits (selected, blank).
+pub const MAX_EACH_ITEM_ITEMS: usize = 31;
 /// Header rows of an export (Qualtrics has 3).
 pub const MAX_HEADER_ROWS: usize = 100;
 /// Characters of one label or text.
@@ -770,6 +787,21 @@ impl Question {
         }
         if self.delimiter.as_deref() == Some("") {
             bail!("question '{}': `delimiter` is empty", self.id);
+        }
+        if self.base == ItemBase::EachItem {
+            if self.kind != Kind::MultiResponse || self.coding != Coding::ZeroOne {
+                bail!(
+                    "question '{}': `base = \"each_item\"` is for multi_response questions coded 0/1, where a blank item is unanswered (with other codings a blank means not selected)",
+                    self.id
+                );
+            }
+            if self.items.len() > MAX_EACH_ITEM_ITEMS {
+                bail!(
+                    "question '{}' has {} items; with `base = \"each_item\"` a question can have at most {MAX_EACH_ITEM_ITEMS}",
+                    self.id,
+                    self.items.len()
+                );
+            }
         }
         Ok(())
     }

@@ -8,7 +8,7 @@
 use rustc_hash::FxHashMap;
 
 use crate::codebook::LonelyPsu;
-use crate::plan::{Eval, Plan, QuestionPlan, State};
+use crate::plan::{Eval, Plan, QuestionPlan};
 
 /// Slots of one item in a block: Σw·y, Σw·(1−y), and when every respondent is its own
 /// PSU also Σw²·y, Σw²·(1−y).
@@ -23,9 +23,11 @@ fn item_slots(psus_given: bool) -> usize {
 /// The running sums of one pass (or one chunk).
 #[derive(Debug, Clone)]
 pub struct DesignAcc {
-    /// Per question: where its slots start in a block (its base count first), and its items.
+    /// Per question: where its slots start in a block (its base count first), its items,
+    /// and whether each item also counts its own base (`base = "each_item"`).
     offsets: Vec<usize>,
     items: Vec<usize>,
+    counted: Vec<bool>,
     block: usize,
     item_slots: usize,
     psus_given: bool,
@@ -59,27 +61,22 @@ fn item_count(q: &QuestionPlan) -> usize {
     }
 }
 
-fn selected(q: &QuestionPlan, s: State, i: usize) -> bool {
-    match q {
-        QuestionPlan::Single { .. } => s as usize == i + 1,
-        QuestionPlan::Multi { .. } => s >> (i + 1) & 1 == 1,
-    }
-}
-
 impl DesignAcc {
     pub fn new(plan: &Plan) -> Option<DesignAcc> {
         let d = plan.design.as_ref()?;
         let items: Vec<usize> = plan.questions.iter().map(item_count).collect();
+        let counted: Vec<bool> = plan.questions.iter().map(QuestionPlan::each_item).collect();
         let item_slots = item_slots(d.psu.is_some());
         let mut offsets = Vec::new();
         let mut at = 0;
-        for &n in &items {
+        for (&n, &c) in items.iter().zip(&counted) {
             offsets.push(at);
-            at += 1 + item_slots * n;
+            at += 1 + (item_slots + c as usize) * n;
         }
         Some(DesignAcc {
             offsets,
             items,
+            counted,
             block: at,
             item_slots,
             psus_given: d.psu.is_some(),
@@ -209,12 +206,20 @@ impl DesignAcc {
             }
             let at = self.offsets[q];
             sums[at] += 1.0;
+            let counted = self.counted[q];
+            let width = k + counted as usize;
             for i in 0..self.items[q] {
-                let slot = at + 1 + k * i;
-                let chosen = !selected(qp, s, i) as usize;
+                if qp.unanswered(s, i) {
+                    continue;
+                }
+                let slot = at + 1 + width * i;
+                let chosen = !qp.selected(s, i) as usize;
                 sums[slot + chosen] += w;
                 if k == 4 {
                     sums[slot + 2 + chosen] += w2;
+                }
+                if counted {
+                    sums[slot + k] += 1.0;
                 }
             }
         }
@@ -297,6 +302,7 @@ impl DesignAcc {
             psus_given: self.psus_given,
             lonely: self.lonely,
             offsets: self.offsets.clone(),
+            counted: self.counted.clone(),
             item_slots: self.item_slots,
             domains,
         }
@@ -320,6 +326,7 @@ pub struct DesignSums {
     pub psus_given: bool,
     pub lonely: LonelyPsu,
     offsets: Vec<usize>,
+    counted: Vec<bool>,
     item_slots: usize,
     /// (grouping + 1 or 0, value) → (unit, block), units ascending.
     domains: Domains,
@@ -328,7 +335,7 @@ pub struct DesignSums {
 /// One item's sums in one unit of a domain.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct UnitItem {
-    /// Respondents of the question's base in the unit.
+    /// Respondents of the item's base in the unit.
     pub n: f64,
     pub wy: f64,
     pub wn: f64,
@@ -439,15 +446,19 @@ impl DesignSums {
             return Vec::new();
         };
         let at = self.offsets[q];
-        let slot = at + 1 + self.item_slots * item;
-        let squares = self.item_slots == 4;
+        let k = self.item_slots;
+        let counted = self.counted[q];
+        let slot = at + 1 + (k + counted as usize) * item;
+        let squares = k == 4;
+        // Units with no respondent in the item's base are not in its domain.
         units
             .iter()
+            .filter(|(_, b)| (if counted { b[slot + k] } else { b[at] }) > 0.0)
             .map(|(u, b)| {
                 (
                     *u,
                     UnitItem {
-                        n: b[at],
+                        n: if counted { b[slot + k] } else { b[at] },
                         wy: b[slot],
                         wn: b[slot + 1],
                         w2y: if squares { b[slot + 2] } else { 0.0 },

@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use crate::codebook::{Codebook, Coding, Kind, Question, Segment};
+use crate::codebook::{Codebook, Coding, ItemBase, Kind, Question, Segment};
 use crate::record::Fields;
 
 /// One validity rule, as the messages and the `--lenient` summary name it.
@@ -26,15 +26,60 @@ pub struct BadValue {
 }
 
 /// The answer of one question in one record: for a single choice 0 (not answered) or
-/// item index + 1; for a multi-response question bit 0 = answered, bit i + 1 = item i.
+/// item index + 1; for a multi-response question bit 0 = answered, bit i + 1 = item i
+/// selected, and with a base per item bit k + 1 + i = item i blank (k items).
 pub type State = u64;
 
 /// Number of distinct states of a question, when small enough to count densely.
 pub fn dense_states(q: &QuestionPlan) -> Option<usize> {
     match q {
         QuestionPlan::Single { codes, .. } => Some(codes.len() + 1),
-        QuestionPlan::Multi { items, .. } if items <= &10 => Some(1 << (items + 1)),
-        QuestionPlan::Multi { .. } => None,
+        QuestionPlan::Multi { .. } => {
+            let bits = q.state_bits();
+            (bits <= 11).then(|| 1 << bits)
+        }
+    }
+}
+
+impl QuestionPlan {
+    /// Whether each item has its own base (a blank item is unanswered, not "not selected").
+    pub fn each_item(&self) -> bool {
+        matches!(
+            self,
+            QuestionPlan::Multi {
+                form: MultiForm::Dichotomies {
+                    each_item: true,
+                    ..
+                },
+                ..
+            }
+        )
+    }
+
+    /// Bits of a multi-response state: answered, selected per item, blank per item.
+    fn state_bits(&self) -> usize {
+        match self {
+            QuestionPlan::Single { .. } => 0,
+            QuestionPlan::Multi { items, .. } => 1 + items * (1 + self.each_item() as usize),
+        }
+    }
+
+    /// Whether item `i` is selected in state `s`.
+    #[inline]
+    pub fn selected(&self, s: State, i: usize) -> bool {
+        match self {
+            QuestionPlan::Single { .. } => s as usize == i + 1,
+            QuestionPlan::Multi { .. } => s >> (i + 1) & 1 == 1,
+        }
+    }
+
+    /// Whether item `i` is outside its own base in state `s` (blank, with a base per item).
+    #[inline]
+    pub fn unanswered(&self, s: State, i: usize) -> bool {
+        match self {
+            QuestionPlan::Multi { items, .. } if self.each_item() => s >> (items + 1 + i) & 1 == 1,
+            _ => false,
+        }
     }
 }
 
@@ -57,6 +102,8 @@ pub enum MultiForm {
     Dichotomies {
         columns: Vec<usize>,
         coding: Coding,
+        /// A blank item is outside that item's base (`base = "each_item"`).
+        each_item: bool,
         rules: Vec<usize>,
     },
     /// One column of codes joined by `delimiter`.
@@ -517,13 +564,16 @@ fn multi_state<'a>(
         MultiForm::Dichotomies {
             columns,
             coding,
+            each_item,
             rules,
         } => {
             let mut blanks = 0u32;
+            let blank_at = columns.len() + 1;
             for (i, (&c, &rule)) in columns.iter().zip(rules).enumerate() {
                 let raw = field(c);
                 let v = trim(&raw);
                 blanks += v.is_empty() as u32;
+                state |= ((v.is_empty() & *each_item) as u64) << (blank_at + i);
                 // Without branches on the answer: answers are random, branches mispredict.
                 let one = (v == b"1") as u64;
                 let zero = (v == b"0") as u64;
@@ -544,6 +594,8 @@ fn multi_state<'a>(
             // With 0/1 coding a blank item beside answered ones is not "not selected" by
             // itself: it is counted and said. (Filled coding has no blank answers.)
             *partial = *coding == Coding::ZeroOne && state & 1 == 1 && blanks > 0;
+            // No item answered: not in the base, whatever the blank bits say.
+            state &= (state & 1).wrapping_neg();
         }
         MultiForm::Delimited {
             column,
@@ -706,6 +758,7 @@ fn question_plan(
                 form: MultiForm::Dichotomies {
                     columns: columns.iter().map(|c| at(c)).collect(),
                     coding: q.coding,
+                    each_item: q.base == ItemBase::EachItem,
                     rules: columns
                         .iter()
                         .map(|c| rule(c, expected.into(), None))
@@ -843,6 +896,49 @@ items = [{items}]
         let (s, v) = state_of(&plan, "No, my own words, with a comma");
         assert!(v.is_empty(), "{v:?}");
         assert_eq!(s, 1 | 1 << 3 | 1 << 4);
+    }
+
+    #[test]
+    fn a_base_per_item_marks_blank_items_apart_from_unselected_ones() {
+        let toml = r#"
+[survey]
+id = "t"
+title.en = "t"
+[[questions]]
+id = "q"
+kind = "multi_response"
+base = "each_item"
+text.en = "q"
+items = [
+  { id = "a", column = "a", label.en = "A" },
+  { id = "b", column = "b", label.en = "B" },
+  { id = "c", column = "c", label.en = "C" },
+]
+"#;
+        let cb = Codebook::parse(toml, "t.toml").unwrap();
+        let columns = ["a", "b", "c"].map(String::from);
+        let plan = Plan::new(&cb, &columns, None, &[], &[]).unwrap();
+        let q = &plan.questions[0];
+        assert!(q.each_item());
+        assert_eq!(
+            dense_states(q),
+            Some(1 << 7),
+            "answered + 3 selected + 3 blank bits"
+        );
+        let state = |cells: Vec<&'static str>| {
+            let mut e = Eval::default();
+            plan.eval(&Row(cells), &mut e, &mut Vec::new());
+            (e.states[0], e.partial[0])
+        };
+        // a selected, b not selected, c blank: in c's base no more.
+        let (s, partial) = state(vec!["1", "0", ""]);
+        assert_eq!(s, 1 | 1 << 1 | 1 << (4 + 2));
+        assert!(partial);
+        assert!(q.selected(s, 0) && !q.unanswered(s, 0));
+        assert!(!q.selected(s, 1) && !q.unanswered(s, 1));
+        assert!(!q.selected(s, 2) && q.unanswered(s, 2));
+        // Nothing answered: outside the question's base altogether.
+        assert_eq!(state(vec!["", "", ""]).0, 0);
     }
 
     #[test]

@@ -244,6 +244,13 @@ pub enum Versus {
     Lower,
 }
 
+impl ItemResult {
+    /// The base the item's share is out of: its own, or else `question`'s.
+    pub fn base_within<'a>(&'a self, question: &'a QuestionBase) -> &'a QuestionBase {
+        self.base.as_ref().unwrap_or(question)
+    }
+}
+
 impl GroupItem {
     /// What a table or chart writes after the share: the letters, or + / – against the rest.
     pub fn marks(&self) -> Vec<String> {
@@ -320,6 +327,10 @@ pub struct ItemResult {
     /// base's Kish design effect it reflects the clustering and the item.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deff: Option<f64>,
+    /// The item's own base, when the question's base is per item (`base = "each_item"`):
+    /// the respondents who answered this item. Absent when the question's base applies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<QuestionBase>,
 }
 
 /// The JSON Schema of `Results` (draft 2020-12), as committed in `docs/summary.schema.json`.
@@ -370,5 +381,15 @@ impl Results {
 impl QuestionResult {
     pub fn item(&self, id: &str) -> Option<&ItemResult> {
         self.items.iter().find(|i| i.id == id)
+    }
+
+    /// The smallest and largest item base, when each item has its own.
+    pub fn item_base_range(&self) -> Option<(u64, u64)> {
+        let n = self
+            .items
+            .iter()
+            .filter_map(|i| i.base.as_ref())
+            .map(|b| b.unweighted);
+        Some((n.clone().min()?, n.max()?))
     }
 }

@@ -23,6 +23,9 @@ pub struct BaseSums {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct ItemSums {
     pub count: u64,
+    /// Respondents of the item's base: the question's, or with a base per item those who
+    /// answered the item.
+    pub answered: u64,
     /// Σwy.
     pub wy: f64,
     /// Σw²y.
@@ -31,6 +34,17 @@ pub struct ItemSums {
     pub wn: f64,
     /// Σw²(1−y).
     pub w2n: f64,
+}
+
+impl ItemSums {
+    /// The item's own base: those who selected it and those who did not.
+    pub fn own_base(&self) -> BaseSums {
+        BaseSums {
+            n: self.answered,
+            w: self.wy + self.wn,
+            w2: self.w2y + self.w2n,
+        }
+    }
 }
 
 /// Two-sided critical value of the standard normal for a confidence `level` (0.95 → 1.95996…).
@@ -610,6 +624,7 @@ mod tests {
         };
         let item = ItemSums {
             count: y.iter().filter(|&&y| y == 1.0).count() as u64,
+            answered: w.len() as u64,
             wy: pick(1.0, false),
             w2y: pick(1.0, true),
             wn: pick(0.0, false),
@@ -776,6 +791,7 @@ mod tests {
                 &one,
                 &ItemSums {
                     count: 1,
+                    answered: 1,
                     wy: 1.0,
                     w2y: 1.0,
                     wn: 0.0,

@@ -22,6 +22,18 @@ pub struct QuestionSums {
     pub base: BaseSums,
     /// In codebook item order.
     pub items: Vec<ItemSums>,
+    /// Each item has its own base (`base = "each_item"`).
+    pub each_item: bool,
+}
+
+impl QuestionSums {
+    /// The base of item `i`: the question's, or the item's own.
+    pub fn item_base(&self, i: usize) -> BaseSums {
+        match self.items.get(i) {
+            Some(item) if self.each_item => item.own_base(),
+            _ => self.base,
+        }
+    }
 }
 
 /// Sums of every question within one value of a grouping column.
@@ -422,10 +434,12 @@ impl<'p> Pass<'p> {
         let to_questions = |sums: Vec<(BaseSums, Vec<ItemSums>)>| -> Vec<QuestionSums> {
             sums.into_iter()
                 .zip(codebook_ids)
-                .map(|((base, items), id)| QuestionSums {
+                .zip(&self.plan.questions)
+                .map(|(((base, items), id), q)| QuestionSums {
                     id: id.clone(),
                     base,
                     items,
+                    each_item: q.each_item(),
                 })
                 .collect()
         };

@@ -346,11 +346,10 @@ impl QuestionAcc {
     fn add(&mut self, q: &QuestionPlan, s: State, b: &Bucket) {
         self.base.merge(b);
         for i in 0..self.items.len() {
-            let selected = match q {
-                QuestionPlan::Single { .. } => s as usize == i + 1,
-                QuestionPlan::Multi { .. } => s >> (i + 1) & 1 == 1,
-            };
-            if selected {
+            if q.unanswered(s, i) {
+                continue;
+            }
+            if q.selected(s, i) {
                 self.items[i].merge(b);
             } else {
                 self.not[i].merge(b);
@@ -367,9 +366,10 @@ impl QuestionAcc {
             .zip(&self.not)
             .map(|(b, not)| {
                 let (count, wy, w2y) = b.values();
-                let (_, wn, w2n) = not.values();
+                let (not_selected, wn, w2n) = not.values();
                 ItemSums {
                     count,
+                    answered: count + not_selected,
                     wy,
                     w2y,
                     wn,

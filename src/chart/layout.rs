@@ -509,6 +509,14 @@ fn footer_text(
 ) -> Vec<String> {
     let w = words(&r.lang);
     let mut base_line = base(&r.lang, q.base.unweighted);
+    if let Some((low, high)) = q.item_base_range() {
+        base_line = format!(
+            "{base_line}; {} ({}–{})",
+            w.item_bases,
+            number(&r.lang, low),
+            number(&r.lang, high)
+        );
+    }
     if !groups.is_empty() {
         let parts: Vec<String> = groups
             .iter()

@@ -8,6 +8,8 @@ pub struct Words {
     pub weighted: &'static str,
     pub source: &'static str,
     pub made_with: &'static str,
+    /// Before the range of item bases of a question with a base per item.
+    pub item_bases: &'static str,
 }
 
 const EN: Words = Words {
@@ -18,6 +20,7 @@ const EN: Words = Words {
     weighted: "Weighted shares; effective base",
     source: "Source",
     made_with: "Chart: concerns",
+    item_bases: "each item's share is of those who answered it",
 };
 
 const RU: Words = Words {
@@ -28,6 +31,7 @@ const RU: Words = Words {
     weighted: "Доли взвешены; эффективная база",
     source: "Источник",
     made_with: "Диаграмма: concerns",
+    item_bases: "доля каждого пункта — от ответивших на него",
 };
 
 pub fn words(lang: &str) -> &'static Words {

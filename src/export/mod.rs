@@ -91,6 +91,18 @@ pub(crate) fn exclusion_line(r: &Results) -> String {
 
 /// "Base: 5,140 (weighted 5,101.3; effective 4,410.2)" for one question.
 pub(crate) fn base_line(q: &crate::results::QuestionResult) -> String {
+    let line = question_base_line(q);
+    match q.item_base_range() {
+        Some((low, high)) => format!(
+            "{line}; each item's share is of those who answered it ({} to {})",
+            thousands(low),
+            thousands(high)
+        ),
+        None => line,
+    }
+}
+
+fn question_base_line(q: &crate::results::QuestionResult) -> String {
     if q.weighted {
         format!(
             "Base: {} (weighted {}; effective {}; Kish design effect {:.2})",

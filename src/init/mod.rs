@@ -11,8 +11,8 @@ mod write;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::codebook::{
-    Choice, Codebook, Coding, ColumnNames, Exclusion, InputLayout, Item, Kind, Labels, Order,
-    Question, Segment, Survey, JOINED_SEPARATOR,
+    Choice, Codebook, Coding, ColumnNames, Exclusion, InputLayout, Item, ItemBase, Kind, Labels,
+    Order, Question, Segment, Survey, JOINED_SEPARATOR,
 };
 use crate::error::{DataError, Result};
 use crate::load::{Format, Source};
@@ -490,6 +490,7 @@ impl<'a> Builder<'a> {
             note: en("Multiple answers allowed; shares are % of respondents, so they sum to more than 100%."),
             order: Order::Ranked,
             coding: Coding::ZeroOne,
+            base: ItemBase::AnyItem,
             delimiter: Some(",".into()),
             unlisted,
             items,
@@ -632,6 +633,7 @@ fn single_question(id: String, column: &str, text: &str, items: Vec<Item>) -> Qu
         note: Labels::new(),
         order: Order::Codebook,
         coding: Coding::ZeroOne,
+        base: ItemBase::AnyItem,
         delimiter: None,
         unlisted: None,
         items,
@@ -650,6 +652,7 @@ fn multi_question(id: String, text: &str, items: Vec<Item>, coding: Coding) -> Q
         ),
         order: Order::Ranked,
         coding,
+        base: ItemBase::AnyItem,
         delimiter: None,
         unlisted: None,
         items,

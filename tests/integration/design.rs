@@ -11,7 +11,7 @@ use super::{concerns, json, root};
 const SAMPLE: &str = "tests/fixtures/design/sample.csv";
 
 /// The command-line design of each case of design.R.
-fn case_args(case: &str) -> Vec<&'static str> {
+pub(super) fn case_args(case: &str) -> Vec<&'static str> {
     match case {
         "strata_psu_fpc" => vec!["--strata", "stratum", "--psu", "psu", "--fpc", "fpc"],
         "psu" => vec!["--psu", "psu"],
@@ -55,7 +55,7 @@ fn case_args(case: &str) -> Vec<&'static str> {
 }
 
 /// (group, question, item).
-type Key = (String, String, String);
+pub(super) type Key = (String, String, String);
 
 /// R's rows: case → (group, question, item) → (share, se); and case → df.
 type Reference = BTreeMap<String, BTreeMap<Key, (f64, f64)>>;
@@ -78,7 +78,7 @@ fn reference() -> (Reference, BTreeMap<String, u64>) {
 }
 
 /// Every item of a JSON result with the key R's rows use: (group or "total", question, item).
-fn items(v: &Value) -> Vec<(Key, &Value)> {
+pub(super) fn items(v: &Value) -> Vec<(Key, &Value)> {
     let mut out = Vec::new();
     for q in v["questions"].as_array().unwrap() {
         let qid = q["id"].as_str().unwrap();
@@ -102,11 +102,11 @@ fn items(v: &Value) -> Vec<(Key, &Value)> {
 }
 
 /// (question, item, the two groups' values).
-type PairKey = (String, String, [String; 2]);
+pub(super) type PairKey = (String, String, [String; 2]);
 
 /// Every pairwise comparison of a JSON result: (question, item, the two groups' values —
 /// "rest" for the rest of the base) and the comparison.
-fn comparisons(v: &Value) -> Vec<(PairKey, &Value)> {
+pub(super) fn comparisons(v: &Value) -> Vec<(PairKey, &Value)> {
     let mut out = Vec::new();
     for q in v["questions"].as_array().unwrap() {
         let value: BTreeMap<&str, &str> = q["by"]
@@ -140,7 +140,7 @@ fn by_generation(case: &str, extra: &[&str]) -> Value {
     json(&args)
 }
 
-fn close(a: f64, b: f64) -> bool {
+pub(super) fn close(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-9 * b.abs().max(1e-12)
 }
 

@@ -5,6 +5,7 @@ mod bad_input;
 mod codebooks;
 mod data;
 mod design;
+mod each_item;
 mod inputs;
 mod layout;
 mod lenient;

@@ -118,6 +118,13 @@ fn mutate_codebook(base: &str, rng: &mut ChaCha8Rng) -> String {
             .replace('}', ""),
     };
     let mut out = format!("{}{}{}", &base[..a], v, &base[b..]);
+    if rng.gen_bool(0.2) {
+        // A base per item on some question: accepted on 0/1 dichotomies, refused elsewhere.
+        let kinds: Vec<usize> = out.match_indices("\nkind = ").map(|(i, _)| i + 1).collect();
+        if let Some(&at) = kinds.get(rng.gen_range(0..kinds.len().max(1))) {
+            out.insert_str(at, "base = \"each_item\"\n");
+        }
+    }
     if rng.gen_bool(0.1) {
         out = out.replacen(
             "[survey]",

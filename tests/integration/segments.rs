@@ -462,7 +462,7 @@ fn partial_check_all_answers_are_counted_and_said() {
     assert_eq!(
         warnings,
         serde_json::json!([format!(
-            "concerns: {partial} respondents answered some items and left others blank; a blank item counts as not selected"
+            "concerns: {partial} respondents answered some items and left others blank; a blank item counts as not selected (base = \"each_item\" in the codebook gives each item its own base)"
         )])
     );
 }

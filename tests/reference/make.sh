@@ -33,3 +33,4 @@ Rscript wald.R ../fixtures/design/sample.csv > wald_r.csv
 Rscript chisq.R ../fixtures/design/sample.csv > chisq_r.csv
 Rscript rest.R ../fixtures/design/sample.csv > rest_r.csv
 Rscript chisq_contrast.R ../fixtures/design/sample.csv > chisq_contrast_r.csv
+Rscript each_item.R ../fixtures/design/partial.csv > each_item_r.csv
