@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, IoContext, Result};
 
 use crate::chart::{self, ChartFormat, ChartOptions};
-use crate::export::{Exporter, JsonExporter, ReportMarkdown};
+use crate::export::{Exporter, JsonExporter, ReportMarkdown, XlsxExporter};
 use crate::results::Results;
 
 /// One output file of a report.
@@ -43,12 +43,15 @@ pub fn render(results: &Results, opts: &ChartOptions) -> Result<Vec<ReportFile>>
     }
     files.push(ReportFile {
         name: "summary.json".into(),
-        bytes: JsonExporter.render(results)?.into_bytes(),
+        bytes: JsonExporter.render(results)?,
     });
-    let md = ReportMarkdown { charts }.render(results)?;
     files.push(ReportFile {
         name: "summary.md".into(),
-        bytes: md.into_bytes(),
+        bytes: ReportMarkdown { charts }.render(results)?,
+    });
+    files.push(ReportFile {
+        name: "banners.xlsx".into(),
+        bytes: XlsxExporter.render(results)?,
     });
     Ok(files)
 }
@@ -57,7 +60,7 @@ pub fn render(results: &Results, opts: &ChartOptions) -> Result<Vec<ReportFile>>
 /// of the summaries. A run replaces every such file, so charts of questions a codebook no
 /// longer has do not linger beside the new set; other files in `--out` are kept.
 pub fn is_owned(name: &str) -> bool {
-    if matches!(name, "summary.json" | "summary.md") {
+    if matches!(name, "summary.json" | "summary.md" | "banners.xlsx") {
         return true;
     }
     let Some(stem) = name

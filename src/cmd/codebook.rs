@@ -58,7 +58,7 @@ pub fn run(args: Args) -> Result<i32> {
                     write_atomic(&path, |w| w.write_all(text.as_bytes()))?;
                     eprintln!("wrote {}", path.display());
                 }
-                None => print_stdout(&text)?,
+                None => print_stdout(text.as_bytes())?,
             }
             Ok(exit::OK)
         }

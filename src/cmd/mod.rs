@@ -255,9 +255,9 @@ pub fn stdout_color() -> bool {
 }
 
 /// Writes to stdout; a closed pipe (`| head`) is not an error.
-pub fn print_stdout(text: &str) -> Result<()> {
+pub fn print_stdout(bytes: &[u8]) -> Result<()> {
     let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+    match out.write_all(bytes).and_then(|_| out.flush()) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         r => r.io(|| "writing to standard output".into()),
     }

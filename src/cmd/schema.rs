@@ -7,6 +7,6 @@ use super::print_stdout;
 pub struct Args {}
 
 pub fn run(_: Args) -> Result<i32> {
-    print_stdout(&concerns::results::schema())?;
+    print_stdout(concerns::results::schema().as_bytes())?;
     Ok(exit::OK)
 }

@@ -1,7 +1,11 @@
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
 use clap::ValueEnum;
 use concerns::error::exit;
 use concerns::export::Format;
-use concerns::{analyse, Result};
+use concerns::output::write_atomic;
+use concerns::{analyse, Error, Result};
 
 use super::{print_stdout, stdout_color, Common};
 
@@ -12,6 +16,9 @@ pub struct Args {
     /// Output format.
     #[arg(long, short, value_enum, default_value_t = FormatArg::Table)]
     pub format: FormatArg,
+    /// Write to this file (atomically) instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
     #[command(flatten)]
     pub common: Common,
 }
@@ -24,6 +31,8 @@ pub enum FormatArg {
     /// Markdown (`md` also accepted).
     #[value(alias = "md")]
     Markdown,
+    /// The banner workbook for Excel (with `-o FILE.xlsx`).
+    Xlsx,
 }
 
 impl From<FormatArg> for Format {
@@ -33,17 +42,31 @@ impl From<FormatArg> for Format {
             FormatArg::Json => Format::Json,
             FormatArg::Csv => Format::Csv,
             FormatArg::Markdown => Format::Markdown,
+            FormatArg::Xlsx => Format::Xlsx,
         }
     }
 }
 
 pub fn run(args: Args) -> Result<i32> {
+    if matches!(args.format, FormatArg::Xlsx)
+        && args.output.is_none()
+        && std::io::stdout().is_terminal()
+    {
+        return Err(Error::Usage(
+            "--format xlsx writes a binary workbook: give it a file with -o FILE.xlsx".into(),
+        ));
+    }
     let codebook = args.common.codebook(&args.data)?;
     let results = analyse(&args.data, &codebook, &args.common.options())?;
     super::print_warnings(&results);
-    let text = Format::from(args.format)
-        .exporter(stdout_color())
-        .render(&results)?;
-    print_stdout(&text)?;
+    let color = args.output.is_none() && stdout_color();
+    let bytes = Format::from(args.format).exporter(color).render(&results)?;
+    match &args.output {
+        Some(path) => {
+            write_atomic(path, |w| w.write_all(&bytes))?;
+            eprintln!("wrote {}", path.display());
+        }
+        None => print_stdout(&bytes)?,
+    }
     Ok(exit::OK)
 }

@@ -33,6 +33,6 @@ pub fn run(args: Args) -> Result<i32> {
         FormatArg::Json => serde_json::to_string_pretty(&v)? + "\n",
         FormatArg::Text => v.to_text(),
     };
-    print_stdout(&text)?;
+    print_stdout(text.as_bytes())?;
     Ok(if v.valid { exit::OK } else { exit::DATA })
 }

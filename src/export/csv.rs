@@ -1,6 +1,6 @@
 use crate::error::{Error, Result};
 
-use super::Exporter;
+use super::TextExporter;
 use crate::results::{ItemResult, QuestionBase, Results};
 use crate::text::spreadsheet_cell;
 
@@ -36,8 +36,8 @@ fn num(x: Option<f64>) -> String {
     x.map(|v| v.to_string()).unwrap_or_default()
 }
 
-impl Exporter for CsvExporter {
-    fn render(&self, r: &Results) -> Result<String> {
+impl TextExporter for CsvExporter {
+    fn text(&self, r: &Results) -> Result<String> {
         let mut w = csv::Writer::from_writer(Vec::new());
         w.write_record(HEADER)?;
         let mut row = |q: &str,

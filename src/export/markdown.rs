@@ -4,7 +4,7 @@ use crate::error::Result;
 
 use super::banner::{any_groups, banner, legend};
 use super::legend::ci_head;
-use super::{base_line, exclusion_line, interval, percent, thousands, Exporter};
+use super::{base_line, exclusion_line, interval, percent, thousands, TextExporter};
 use crate::results::{QuestionResult, Results};
 
 /// GitHub-flavoured Markdown tables, one per question.
@@ -65,8 +65,8 @@ pub(crate) fn question_table(r: &Results, q: &QuestionResult) -> Result<String> 
     Ok(out)
 }
 
-impl Exporter for MarkdownExporter {
-    fn render(&self, r: &Results) -> Result<String> {
+impl TextExporter for MarkdownExporter {
+    fn text(&self, r: &Results) -> Result<String> {
         let mut out = String::new();
         writeln!(out, "# {}\n", cell(&r.survey.title))?;
         if r.survey.synthetic {

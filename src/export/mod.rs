@@ -7,6 +7,7 @@ pub(crate) mod legend;
 mod markdown;
 mod summary;
 mod table;
+mod xlsx;
 
 use crate::error::Result;
 
@@ -18,10 +19,22 @@ pub use self::json::JsonExporter;
 pub use self::markdown::MarkdownExporter;
 pub use self::summary::ReportMarkdown;
 pub use self::table::TableExporter;
+pub use self::xlsx::XlsxExporter;
 
 pub trait Exporter {
     /// Renders the whole document.
-    fn render(&self, results: &Results) -> Result<String>;
+    fn render(&self, results: &Results) -> Result<Vec<u8>>;
+}
+
+/// An exporter whose document is text.
+pub trait TextExporter {
+    fn text(&self, results: &Results) -> Result<String>;
+}
+
+impl<T: TextExporter> Exporter for T {
+    fn render(&self, results: &Results) -> Result<Vec<u8>> {
+        self.text(results).map(String::into_bytes)
+    }
 }
 
 /// The formats of `concerns table --format`.
@@ -31,6 +44,8 @@ pub enum Format {
     Json,
     Csv,
     Markdown,
+    /// The banner workbook for Excel (binary).
+    Xlsx,
 }
 
 impl Format {
@@ -41,6 +56,7 @@ impl Format {
             Format::Json => Box::new(JsonExporter),
             Format::Csv => Box::new(CsvExporter),
             Format::Markdown => Box::new(MarkdownExporter),
+            Format::Xlsx => Box::new(XlsxExporter),
         }
     }
 }

@@ -3,7 +3,7 @@ use std::fmt::Write;
 use crate::error::Result;
 
 use super::markdown::question_table;
-use super::{percent, thousands, thousands_f, Exporter};
+use super::{percent, thousands, thousands_f, TextExporter};
 use crate::codebook::Kind;
 use crate::results::{QuestionResult, Results};
 use crate::text::markdown as md;
@@ -84,8 +84,8 @@ fn headline(r: &Results, q: &QuestionResult) -> Option<String> {
     })
 }
 
-impl Exporter for ReportMarkdown {
-    fn render(&self, r: &Results) -> Result<String> {
+impl TextExporter for ReportMarkdown {
+    fn text(&self, r: &Results) -> Result<String> {
         let mut out = String::new();
         headlines(&mut out, r)?;
         contrasts(&mut out, r)?;

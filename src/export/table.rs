@@ -7,7 +7,7 @@ use comfy_table::{
 
 use super::banner::{any_groups, banner, legend};
 use super::legend::ci_head;
-use super::{base_line, exclusion_line, interval, percent, thousands, Exporter};
+use super::{base_line, exclusion_line, interval, percent, thousands, TextExporter};
 use crate::results::Results;
 use crate::text::visible;
 
@@ -43,8 +43,8 @@ impl TableExporter {
     }
 }
 
-impl Exporter for TableExporter {
-    fn render(&self, r: &Results) -> Result<String> {
+impl TextExporter for TableExporter {
+    fn text(&self, r: &Results) -> Result<String> {
         let mut out = String::new();
         writeln!(out, "{}", visible(&r.survey.title))?;
         if r.survey.synthetic {

@@ -18,6 +18,7 @@ mod schema;
 mod segments;
 mod table;
 mod validate;
+mod xlsx;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;

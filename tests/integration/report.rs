@@ -4,7 +4,8 @@ use std::path::Path;
 
 use super::{concerns, run, succeeded, DATA};
 
-const FILES: [&str; 8] = [
+const FILES: [&str; 9] = [
+    "banners.xlsx",
     "figure1.svg",
     "figure1.png",
     "figure2_switch_intent.svg",
