@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, IoContext, Result};
 
 use crate::chart::{self, ChartFormat, ChartOptions};
-use crate::export::{Exporter, JsonExporter, ReportMarkdown, XlsxExporter};
+use crate::export::{Exporter, HtmlReport, JsonExporter, ReportMarkdown, XlsxExporter};
 use crate::results::Results;
 
 /// One output file of a report.
@@ -29,6 +29,7 @@ pub fn chart_stem(results: &Results, question: &str) -> String {
 pub fn render(results: &Results, opts: &ChartOptions) -> Result<Vec<ReportFile>> {
     let mut files = Vec::new();
     let mut charts = Vec::new();
+    let mut svgs = Vec::new();
     for q in &results.questions {
         let stem = chart_stem(results, &q.id);
         for format in [ChartFormat::Svg, ChartFormat::Png] {
@@ -37,6 +38,9 @@ pub fn render(results: &Results, opts: &ChartOptions) -> Result<Vec<ReportFile>>
                 Error::Output(m) => Error::Output(format!("rendering {name}: {m}")),
                 e => e,
             })?;
+            if format == ChartFormat::Svg {
+                svgs.push((q.id.clone(), String::from_utf8_lossy(&bytes).into_owned()));
+            }
             files.push(ReportFile { name, bytes });
         }
         charts.push((q.id.clone(), format!("{stem}.svg")));
@@ -53,6 +57,10 @@ pub fn render(results: &Results, opts: &ChartOptions) -> Result<Vec<ReportFile>>
         name: "banners.xlsx".into(),
         bytes: XlsxExporter.render(results)?,
     });
+    files.push(ReportFile {
+        name: "report.html".into(),
+        bytes: HtmlReport { charts: svgs }.render(results)?,
+    });
     Ok(files)
 }
 
@@ -60,7 +68,10 @@ pub fn render(results: &Results, opts: &ChartOptions) -> Result<Vec<ReportFile>>
 /// of the summaries. A run replaces every such file, so charts of questions a codebook no
 /// longer has do not linger beside the new set; other files in `--out` are kept.
 pub fn is_owned(name: &str) -> bool {
-    if matches!(name, "summary.json" | "summary.md" | "banners.xlsx") {
+    if matches!(
+        name,
+        "summary.json" | "summary.md" | "banners.xlsx" | "report.html"
+    ) {
         return true;
     }
     let Some(stem) = name

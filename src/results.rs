@@ -383,6 +383,23 @@ impl QuestionResult {
         self.items.iter().find(|i| i.id == id)
     }
 
+    /// Whether the items are shown in rank order (else in the codebook's own order).
+    pub fn ranked(&self) -> bool {
+        self.items.windows(2).all(|w| w[0].rank < w[1].rank)
+    }
+
+    /// The `--by` segments of the groups, in order, each with its groups.
+    pub fn segments(&self) -> Vec<(&str, Vec<&GroupResult>)> {
+        let mut out: Vec<(&str, Vec<&GroupResult>)> = Vec::new();
+        for g in &self.by {
+            match out.iter_mut().find(|(s, _)| *s == g.segment) {
+                Some((_, gs)) => gs.push(g),
+                None => out.push((&g.segment, vec![g])),
+            }
+        }
+        out
+    }
+
     /// The smallest and largest item base, when each item has its own.
     pub fn item_base_range(&self) -> Option<(u64, u64)> {
         let n = self

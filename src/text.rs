@@ -85,6 +85,25 @@ pub fn markdown(s: &str) -> String {
     out
 }
 
+/// Text inside HTML (element content or a quoted attribute): markup characters become
+/// entities, control characters are shown escaped, so no label becomes a tag or a script.
+pub fn html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '\n' | '\r' | '\t' => out.push(' '),
+            c if is_unsafe(c) => escaped(c, &mut out),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// Identifiers that name files and JSON keys: letters, digits, `_` and `-`, starting with
 /// a letter or digit, at most [`MAX_ID`] bytes.
 pub fn is_safe_id(s: &str) -> bool {

@@ -44,13 +44,28 @@ pub(crate) fn question_table(r: &Results, q: &QuestionResult) -> Result<String> 
         return banner_table(q);
     }
     let mut out = String::new();
-    writeln!(out, "| Rank | Answer | Share | {} | Count |", ci_head(r))?;
-    writeln!(out, "| ---: | --- | ---: | ---: | ---: |")?;
+    // A question kept in its own order (a scale) has no rank column.
+    let ranked = q.ranked();
+    let (rank_head, rank_align) = if ranked {
+        ("| Rank ", "| ---: ")
+    } else {
+        ("", "")
+    };
+    writeln!(
+        out,
+        "{rank_head}| Answer | Share | {} | Count (unweighted) |",
+        ci_head(r)
+    )?;
+    writeln!(out, "{rank_align}| --- | ---: | ---: | ---: |")?;
     for i in &q.items {
+        let rank = if ranked {
+            format!("| {} ", i.rank)
+        } else {
+            String::new()
+        };
         writeln!(
             out,
-            "| {} | {} | {} | {} | {} |",
-            i.rank,
+            "{rank}| {} | {} | {} | {} |",
             cell(&i.label),
             percent(i.share, 1),
             interval(i.ci_low, i.ci_high),

@@ -2,6 +2,7 @@
 
 mod banner;
 mod csv;
+mod html;
 mod json;
 pub(crate) mod legend;
 mod markdown;
@@ -15,6 +16,7 @@ use crate::results::Results;
 pub use crate::text::{respondents, thousands};
 
 pub use self::csv::CsvExporter;
+pub use self::html::HtmlReport;
 pub use self::json::JsonExporter;
 pub use self::markdown::MarkdownExporter;
 pub use self::summary::ReportMarkdown;

@@ -26,15 +26,6 @@ fn lower_first(s: &str) -> String {
     }
 }
 
-/// "p < 0.001" or "p = 0.012" for an adjusted p-value.
-fn p_text(p: Option<f64>) -> String {
-    match p {
-        Some(p) if p < 0.001 => "p < 0.001".into(),
-        Some(p) => format!("p = {p:.3}"),
-        None => "p not defined".into(),
-    }
-}
-
 /// A code span when the text cannot break out of one, else escaped text.
 fn code(s: &str) -> String {
     if s.contains('`') || s.chars().any(char::is_control) {
@@ -48,7 +39,23 @@ fn whole(share: Option<f64>) -> String {
     percent(share, 0)
 }
 
-fn headline(r: &Results, q: &QuestionResult) -> Option<String> {
+/// How a headline marks its parts up: escaping, emphasis, strong emphasis.
+pub(crate) struct Marks {
+    pub esc: fn(&str) -> String,
+    pub em: fn(String) -> String,
+    pub strong: fn(String) -> String,
+}
+
+const MARKDOWN: Marks = Marks {
+    esc: md,
+    em: |s| format!("*{s}*"),
+    strong: |s| format!("**{s}**"),
+};
+
+/// The headline sentence of a question: its top answer, and for a check-all question the
+/// next two.
+pub(crate) fn headline(r: &Results, q: &QuestionResult, m: &Marks) -> Option<String> {
+    let md = m.esc;
     let who = if r.survey.population.is_empty() {
         "respondents in the base".to_string()
     } else {
@@ -61,12 +68,18 @@ fn headline(r: &Results, q: &QuestionResult) -> Option<String> {
                 .items
                 .iter()
                 .filter(|i| (2..=3).contains(&i.rank) && !i.pinned_last)
-                .map(|i| format!("*{}* ({})", md(&lower_first(&i.label)), whole(i.share)))
+                .map(|i| {
+                    format!(
+                        "{} ({})",
+                        (m.em)(md(&lower_first(&i.label))),
+                        whole(i.share)
+                    )
+                })
                 .collect();
             let mut s = format!(
-                "**{}** of {who} worry that *{}* — the top answer to “{}”",
-                whole(first.share),
-                md(&lower_first(&first.label)),
+                "{} of {who} worry that {} — the top answer to “{}”",
+                (m.strong)(whole(first.share)),
+                (m.em)(md(&lower_first(&first.label))),
                 md(&q.text)
             );
             if !next.is_empty() {
@@ -76,12 +89,56 @@ fn headline(r: &Results, q: &QuestionResult) -> Option<String> {
             s
         }
         Kind::SingleChoice => format!(
-            "**{}** of {who} answered *{}* to “{}”.",
-            whole(first.share),
-            md(&first.label),
+            "{} of {who} answered {} to “{}”.",
+            (m.strong)(whole(first.share)),
+            (m.em)(md(&first.label)),
             md(&q.text)
         ),
     })
+}
+
+/// Per `--by` segment, the widest significant gap between two of its groups on one item:
+/// "By generation, *it will be harder…* ranges from 47% (Gen Z) to 72% (Baby boomers)."
+pub(crate) fn segment_stories(q: &QuestionResult, m: &Marks) -> Vec<String> {
+    let mut out = Vec::new();
+    for (segment, groups) in q.segments() {
+        let mut best: Option<(f64, usize, usize, usize)> = None;
+        for c in q
+            .comparisons
+            .iter()
+            .filter(|c| c.segment == segment && c.significant)
+        {
+            let Some(row) = q.items.iter().position(|i| i.id == c.item) else {
+                continue;
+            };
+            let find = |letter: &str| groups.iter().position(|g| g.letter == letter);
+            let (Some(a), Some(b)) = (find(&c.groups[0]), find(&c.groups[1])) else {
+                continue;
+            };
+            let share = |g: usize| groups[g].items.get(row).and_then(|i| i.item.share);
+            let (Some(sa), Some(sb)) = (share(a), share(b)) else {
+                continue;
+            };
+            let (lo, hi) = if sa < sb { (a, b) } else { (b, a) };
+            let gap = (sa - sb).abs();
+            if best.is_none_or(|(g, ..)| gap > g) {
+                best = Some((gap, row, lo, hi));
+            }
+        }
+        if let Some((_, row, lo, hi)) = best {
+            let share = |g: usize| whole(groups[g].items[row].item.share);
+            out.push(format!(
+                "By {}, {} ranges from {} ({}) to {} ({}).",
+                (m.esc)(segment),
+                (m.em)((m.esc)(&lower_first(&q.items[row].label))),
+                share(lo),
+                (m.esc)(&groups[lo].label),
+                share(hi),
+                (m.esc)(&groups[hi].label)
+            ));
+        }
+    }
+    out
 }
 
 impl TextExporter for ReportMarkdown {
@@ -127,8 +184,11 @@ fn headlines(out: &mut String, r: &Results) -> Result<()> {
     }
     writeln!(out, "## Headline findings\n")?;
     for q in &r.questions {
-        if let Some(h) = headline(r, q) {
+        if let Some(h) = headline(r, q, &MARKDOWN) {
             writeln!(out, "- {h}")?;
+        }
+        for s in segment_stories(q, &MARKDOWN) {
+            writeln!(out, "  - {s}")?;
         }
     }
     writeln!(
@@ -145,58 +205,69 @@ fn headlines(out: &mut String, r: &Results) -> Result<()> {
     Ok(())
 }
 
-/// Per contrast, its significant differences as sentences.
+/// Per contrast, one table: each item's share in the two groups, the difference and its
+/// adjusted p-value.
 fn contrasts(out: &mut String, r: &Results) -> Result<()> {
     for c in &r.contrasts {
         let (Some(a), Some(b)) = (c.groups.first(), c.groups.get(1)) else {
             continue;
         };
-        let by_text = r.question(&c.by).map(|q| q.text.as_str()).unwrap_or(&c.by);
-        let sentences: Vec<String> = c
-        .comparisons
-        .iter()
-        .filter(|cmp| cmp.significant)
-        .filter_map(|cmp| {
-            let ia = a.items.iter().find(|i| i.item.id == cmp.item)?;
-            let ib = b.items.iter().find(|i| i.item.id == cmp.item)?;
-            let (hi, lo, ihi, ilo) =
-                if ia.item.share > ib.item.share { (a, b, ia, ib) } else { (b, a, ib, ia) };
-            Some(format!(
-                "- Of those who answered *{}*, {} chose *{}*, against {} of those who answered *{}* ({}).",
-                md(&hi.label),
-                whole(ihi.item.share),
-                md(&ihi.item.label),
-                whole(ilo.item.share),
-                md(&lo.label),
-                p_text(cmp.p_adjusted)
-            ))
-        })
-        .collect();
+        let title = |id: &str| r.question(id).map(|q| q.title.clone()).unwrap_or(id.into());
         writeln!(
             out,
-            "## {} by answer to “{}”\n",
-            md(r.question(&c.question)
-                .map(|q| q.title.as_str())
-                .unwrap_or(&c.question)),
-            md(by_text)
+            "## Contrast: {}
+",
+            md(&title(&c.by))
         )?;
-        if sentences.is_empty() {
+        writeln!(
+            out,
+            "{}, among those who answered *{}* and those who answered *{}*:\n",
+            md(&title(&c.question)),
+            md(&a.label),
+            md(&b.label)
+        )?;
+        writeln!(
+            out,
+            "| Answer | {} | {} | Difference | Adjusted p | Significant |",
+            md(&a.label),
+            md(&b.label)
+        )?;
+        writeln!(out, "| --- | ---: | ---: | ---: | ---: | --- |")?;
+        for cmp in &c.comparisons {
+            let share = |g: &crate::results::GroupResult| {
+                g.items
+                    .iter()
+                    .find(|i| i.item.id == cmp.item)
+                    .map(|i| (i.item.label.clone(), i.item.share))
+            };
+            let (Some((label, sa)), Some((_, sb))) = (share(a), share(b)) else {
+                continue;
+            };
+            let difference = match (sa, sb) {
+                (Some(x), Some(y)) => format!("{:+.0} pts", (x - y) * 100.0),
+                _ => "–".into(),
+            };
             writeln!(
                 out,
-                "No answer differs significantly between *{}* and *{}*.\n",
-                md(&a.label),
-                md(&b.label)
+                "| {} | {} | {} | {difference} | {} | {} |",
+                md(&label),
+                whole(sa),
+                whole(sb),
+                match cmp.p_adjusted {
+                    Some(p) if p < 0.001 => "< 0.001".to_string(),
+                    Some(p) => format!("{p:.3}"),
+                    None => "–".into(),
+                },
+                if cmp.significant { "yes" } else { "no" }
             )?;
-        } else {
-            for line in sentences {
-                writeln!(out, "{line}")?;
-            }
-            writeln!(
+        }
+        writeln!(
             out,
-            "\nOnly significant differences are listed (two-proportion z-test on effective bases, alpha = {}).\n",
+            "\nSignificance: {} ({} adjustment), alpha = {}.\n",
+            md(&r.significance.test),
+            r.significance.adjust.name(),
             r.significance.alpha
         )?;
-        }
     }
     Ok(())
 }
@@ -213,7 +284,7 @@ fn bases(out: &mut String, r: &Results) -> Result<()> {
         writeln!(
             out,
             "| {} | {} | {} | {} | {:.3} | {} |",
-            q.id,
+            md(&q.title),
             thousands(q.base.unweighted),
             thousands_f(q.base.weighted),
             thousands_f(q.base.effective),

@@ -80,18 +80,6 @@ pub(crate) fn sheet_name(i: usize, q: &QuestionResult) -> String {
     name.chars().take(31).collect()
 }
 
-/// The segments of a question's groups, in order, with their groups.
-fn segments(q: &QuestionResult) -> Vec<(&str, Vec<&GroupResult>)> {
-    let mut out: Vec<(&str, Vec<&GroupResult>)> = Vec::new();
-    for g in &q.by {
-        match out.iter_mut().find(|(s, _)| *s == g.segment) {
-            Some((_, gs)) => gs.push(g),
-            None => out.push((&g.segment, vec![g])),
-        }
-    }
-    out
-}
-
 impl Exporter for XlsxExporter {
     fn render(&self, r: &Results) -> Result<Vec<u8>> {
         let mut book = Workbook::new();
@@ -225,7 +213,7 @@ fn question(sheet: &mut Worksheet, r: &Results, q: &QuestionResult, f: &Formats)
     // Per group: its share column and its letters column.
     let mut columns: Vec<(&GroupResult, u16)> = Vec::new();
     let mut col: u16 = 2;
-    for (name, groups) in segments(q) {
+    for (name, groups) in q.segments() {
         let first = col;
         for g in groups {
             let head = format!("({}) {}", g.letter, g.label);

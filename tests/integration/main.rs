@@ -2,6 +2,7 @@
 
 mod atomic;
 mod bad_input;
+mod browser;
 mod codebooks;
 mod data;
 mod design;

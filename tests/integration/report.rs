@@ -4,7 +4,7 @@ use std::path::Path;
 
 use super::{concerns, run, succeeded, DATA};
 
-const FILES: [&str; 9] = [
+const FILES: [&str; 10] = [
     "banners.xlsx",
     "figure1.svg",
     "figure1.png",
@@ -12,6 +12,7 @@ const FILES: [&str; 9] = [
     "figure2_switch_intent.png",
     "figure3_prefer_no_ai.svg",
     "figure3_prefer_no_ai.png",
+    "report.html",
     "summary.json",
     "summary.md",
 ];

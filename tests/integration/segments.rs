@@ -392,7 +392,15 @@ fn grouped_chart_and_banner_report_show_groups_and_letters() {
     let md = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
     assert!(md.contains("| Answer | Total | (A) Gen Z |"), "{md}");
     assert!(md.contains("Holm-adjusted"));
-    assert!(md.contains("against"), "contrast sentences");
+    assert!(
+        md.contains("| Answer | Yes, would consider switching | No, would not switch | Difference | Adjusted p | Significant |"),
+        "one contrast table"
+    );
+    // The segment story: the widest significant gap of the generations, from the banner.
+    assert!(
+        md.contains("  - By generation, *it will be harder to reach a human agent* ranges from 47% (Gen Z) to 72% (Baby boomers)."),
+        "{md}"
+    );
     let csv = run(&["table", DATA, "--by", "generation", "--format", "csv"]);
     let text = String::from_utf8(csv.stdout).unwrap();
     assert_eq!(

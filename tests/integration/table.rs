@@ -194,7 +194,9 @@ fn csv_and_markdown_carry_the_same_numbers() {
 
     let out = run(&["table", DATA, "--format", "md"]);
     let md = String::from_utf8(out.stdout).unwrap();
-    assert!(md.contains("| Rank | Answer | Share | 95% CI | Count |"));
+    assert!(md.contains("| Rank | Answer | Share | 95% CI | Count (unweighted) |"));
+    // A question in its own order (a scale) has no rank column.
+    assert!(md.contains("\n| Answer | Share | 95% CI | Count (unweighted) |\n| --- | ---: | ---: | ---: |\n| Yes, would consider switching |"));
     assert!(md.contains(&format!("{:.1}%", share * 100.0)));
     assert!(md.contains("Synthetic data"));
 }
@@ -232,4 +234,77 @@ fn sha256_matches_the_file() {
         .map(|b| format!("{b:02x}"))
         .collect();
     assert_eq!(r["input"]["sha256"], hex);
+}
+
+/// The cells of a Markdown table row (`\|` inside a cell is text, not a border).
+fn md_cells(line: &str) -> Vec<String> {
+    let inner = line.trim().trim_start_matches('|');
+    let inner = inner.strip_suffix('|').unwrap_or(inner);
+    let mut cells = vec![String::new()];
+    let mut escaped = false;
+    for c in inner.chars() {
+        match c {
+            '|' if !escaped => cells.push(String::new()),
+            c => cells.last_mut().unwrap().push(c),
+        }
+        escaped = c == '\\' && !escaped;
+    }
+    cells
+}
+
+#[test]
+fn every_markdown_table_of_every_output_is_well_formed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut documents = Vec::new();
+    for by in [
+        &[][..],
+        &["--by", "generation"],
+        &["--by", "generation", "--by", "gender"],
+    ] {
+        let args = [&["table", DATA, "--format", "md"][..], by].concat();
+        documents.push(String::from_utf8(run(&args).stdout).unwrap());
+        let out = dir.path().join(by.len().to_string());
+        let o = super::report::report(&out, by);
+        assert!(o.status.success());
+        documents.push(std::fs::read_to_string(out.join("summary.md")).unwrap());
+    }
+    let mut tables = 0;
+    for doc in &documents {
+        let lines: Vec<&str> = doc.lines().collect();
+        let mut i = 0;
+        while i < lines.len() {
+            if !lines[i].starts_with('|') {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < lines.len() && lines[i].starts_with('|') {
+                i += 1;
+            }
+            let rows: Vec<Vec<String>> = lines[start..i].iter().map(|l| md_cells(l)).collect();
+            assert!(
+                rows.len() >= 3,
+                "a table has a header, a rule and rows: {:?}",
+                &lines[start..i]
+            );
+            let width = rows[0].len();
+            assert!(
+                rows[1]
+                    .iter()
+                    .all(|c| matches!(c.trim(), "---" | "---:" | ":---" | ":---:")),
+                "second line is the rule: {}",
+                lines[start + 1]
+            );
+            for (k, row) in rows.iter().enumerate() {
+                assert_eq!(row.len(), width, "row {k} of {:?}", &lines[start..i]);
+            }
+            assert!(
+                rows[0].iter().all(|h| !h.trim().is_empty()),
+                "every column has a heading: {}",
+                lines[start]
+            );
+            tables += 1;
+        }
+    }
+    assert!(tables >= 20, "{tables} tables");
 }

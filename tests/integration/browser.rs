@@ -1,0 +1,288 @@
+//! `report.html` in a real headless Chromium (Debian's `chromium`; `.ci/run` installs it when
+//! missing, `CHROMIUM` names another binary): it loads with no console error and no request
+//! beyond the file itself, fits 1280 px and 390 px without horizontal overflow, draws every
+//! chart (coloured pixels where each figure is), and in print every figure fits one A4 page
+//! and is kept whole.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use headless_chrome::protocol::cdp::types::Event;
+use headless_chrome::protocol::cdp::{Emulation, Network, Page};
+use headless_chrome::{Browser, LaunchOptions, Tab};
+use serde_json::Value;
+
+use super::report::report;
+
+fn chromium() -> PathBuf {
+    let path = std::env::var_os("CHROMIUM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
+    assert!(
+        path.exists(),
+        "{} not found: the browser test needs Chromium (Debian: apt-get install chromium; .ci/run installs it), or CHROMIUM=/path/to/chrome",
+        path.display()
+    );
+    path
+}
+
+fn launch() -> Browser {
+    let args: Vec<&std::ffi::OsStr> = [
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--hide-scrollbars",
+    ]
+    .iter()
+    .map(|a| a.as_ref())
+    .collect();
+    let options = LaunchOptions::default_builder()
+        .path(Some(chromium()))
+        .sandbox(false)
+        .window_size(Some((1280, 900)))
+        .idle_browser_timeout(std::time::Duration::from_secs(300))
+        .args(args)
+        .build()
+        .unwrap();
+    Browser::new(options).expect("Chromium starts")
+}
+
+/// Evaluates `js` (which returns JSON text) in the page.
+fn eval(tab: &Tab, js: &str) -> Value {
+    let v = tab.evaluate(js, false).unwrap().value.unwrap();
+    serde_json::from_str(v.as_str().unwrap()).unwrap()
+}
+
+fn viewport(tab: &Tab, width: u32, print: bool) {
+    tab.call_method(Emulation::SetDeviceMetricsOverride {
+        width,
+        height: 900,
+        device_scale_factor: 1.0,
+        mobile: width < 600,
+        scale: None,
+        screen_width: None,
+        screen_height: None,
+        position_x: None,
+        position_y: None,
+        dont_set_visible_size: None,
+        screen_orientation: None,
+        viewport: None,
+        display_feature: None,
+        device_posture: None,
+    })
+    .unwrap();
+    tab.call_method(Emulation::SetEmulatedMedia {
+        media: Some(if print { "print" } else { "" }.into()),
+        features: None,
+    })
+    .unwrap();
+}
+
+/// Page rectangles of every chart: [x, y, width, height].
+fn charts(tab: &Tab) -> Vec<[f64; 4]> {
+    let v = eval(
+        tab,
+        "JSON.stringify([...document.querySelectorAll('figure .chart')].map(e => { \
+           const r = e.getBoundingClientRect(); \
+           return [r.left + scrollX, r.top + scrollY, r.width, r.height]; }))",
+    );
+    serde_json::from_value(v).unwrap()
+}
+
+/// Share of pixels of a PNG that are not near-white, and its number of distinct colours.
+fn ink(png: &[u8]) -> (f64, usize) {
+    let img = image::load_from_memory(png).unwrap().to_rgb8();
+    let mut colours = std::collections::HashSet::new();
+    let mut inked = 0usize;
+    for p in img.pixels() {
+        if p.0.iter().any(|&c| c < 235) {
+            inked += 1;
+        }
+        colours.insert(p.0.map(|c| c / 32));
+    }
+    (
+        inked as f64 / (img.width() * img.height()) as f64,
+        colours.len(),
+    )
+}
+
+fn check_page(browser: &Browser, html: &Path) {
+    let tab = browser.new_tab().unwrap();
+    let problems = Arc::new(Mutex::new(Vec::<String>::new()));
+    let requests = Arc::new(Mutex::new(Vec::<String>::new()));
+    {
+        let (problems, requests) = (problems.clone(), requests.clone());
+        tab.add_event_listener(Arc::new(move |event: &Event| match event {
+            Event::RuntimeConsoleAPICalled(e) => {
+                problems
+                    .lock()
+                    .unwrap()
+                    .push(format!("console {:?}", e.params.Type));
+            }
+            Event::RuntimeExceptionThrown(e) => {
+                problems
+                    .lock()
+                    .unwrap()
+                    .push(format!("exception {}", e.params.exception_details.text));
+            }
+            Event::LogEntryAdded(e) => {
+                problems.lock().unwrap().push(format!(
+                    "log {:?}: {}",
+                    e.params.entry.level, e.params.entry.text
+                ));
+            }
+            Event::NetworkRequestWillBeSent(e) => {
+                requests.lock().unwrap().push(e.params.request.url.clone());
+            }
+            _ => {}
+        }))
+        .unwrap();
+    }
+    tab.enable_log().unwrap();
+    tab.enable_runtime().unwrap();
+    tab.call_method(Network::Enable {
+        max_total_buffer_size: None,
+        max_resource_buffer_size: None,
+        max_post_data_size: None,
+        report_direct_socket_traffic: None,
+        enable_durable_messages: None,
+    })
+    .unwrap();
+    // The page's own Content-Security-Policy would block a stray request silently: bypass
+    // it, so that anything the page asks for shows up here.
+    tab.call_method(Page::SetBypassCSP { enabled: true })
+        .unwrap();
+    let url = format!("file://{}", html.display());
+    tab.navigate_to(&url)
+        .unwrap()
+        .wait_until_navigated()
+        .unwrap();
+    assert_eq!(
+        tab.get_title().unwrap(),
+        "Customers' top concerns about the use of AI in customer service"
+    );
+    let figures = eval(
+        &tab,
+        "JSON.stringify(document.querySelectorAll('section').length)",
+    );
+    let lang = eval(&tab, "JSON.stringify(document.documentElement.lang)");
+    assert_eq!(lang, "en");
+
+    for width in [1280u32, 390] {
+        viewport(&tab, width, false);
+        // Against the device's width: a mobile browser would widen its layout viewport.
+        let overflow = eval(
+            &tab,
+            &format!("JSON.stringify(document.documentElement.scrollWidth - {width})"),
+        );
+        assert!(
+            overflow.as_f64().unwrap() <= 0.0,
+            "{width} px: {overflow} px of horizontal overflow"
+        );
+        let rects = charts(&tab);
+        assert_eq!(rects.len(), 3, "{width} px: every question's chart");
+        for [x, y, w, h] in rects {
+            assert!(
+                w > 300.0 && x + w <= width as f64 + 0.5,
+                "{width} px: chart {w} wide at {x}"
+            );
+            let shot = tab
+                .call_method(Page::CaptureScreenshot {
+                    format: Some(Page::CaptureScreenshotFormatOption::Png),
+                    quality: None,
+                    clip: Some(Page::Viewport {
+                        x,
+                        y,
+                        width: w,
+                        height: h,
+                        scale: 1.0,
+                    }),
+                    from_surface: Some(true),
+                    capture_beyond_viewport: Some(true),
+                    optimize_for_speed: None,
+                })
+                .unwrap();
+            use base64::Engine;
+            let png = base64::engine::general_purpose::STANDARD
+                .decode(shot.data)
+                .unwrap();
+            let (share, colours) = ink(&png);
+            assert!(
+                share > 0.05 && colours >= 4,
+                "{width} px: chart at y {y} looks blank ({share:.3} inked, {colours} colours)"
+            );
+        }
+    }
+
+    // Print: A4 with 14 mm margins is 182 × 269 mm, 688 × 1017 CSS px.
+    viewport(&tab, 688, true);
+    let kept = eval(
+        &tab,
+        "JSON.stringify([...document.querySelectorAll('figure')].map(f => [getComputedStyle(f).breakInside, f.getBoundingClientRect().height]))",
+    );
+    let kept: Vec<(String, f64)> = serde_json::from_value(kept).unwrap();
+    assert_eq!(kept.len(), 3);
+    for (rule, height) in kept {
+        assert_eq!(rule, "avoid", "a figure may not break across pages");
+        assert!(
+            height < 1017.0,
+            "a printed figure is {height} px, more than a page"
+        );
+    }
+    let pdf = tab.print_to_pdf(None).unwrap();
+    assert!(pdf.starts_with(b"%PDF") && pdf.len() > 10_000);
+
+    let problems = problems.lock().unwrap();
+    assert!(problems.is_empty(), "{problems:?}");
+    let requests = requests.lock().unwrap();
+    assert!(
+        requests.iter().all(|u| u == &url),
+        "the page asked for more than itself: {requests:?}"
+    );
+    assert!(figures.as_u64().unwrap() >= 3);
+}
+
+#[test]
+fn the_html_report_works_offline_on_a_desktop_a_phone_and_paper() {
+    let dir = tempfile::tempdir().unwrap();
+    let browser = launch();
+    for (name, extra) in [
+        ("plain", vec![]),
+        ("banners", vec!["--by", "generation", "--by", "gender"]),
+    ] {
+        let out = dir.path().join(name);
+        let o = report(&out, &extra);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        check_page(&browser, &out.join("report.html"));
+    }
+}
+
+#[test]
+fn the_html_report_is_inert_and_self_contained() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = report(dir.path(), &["--by", "generation"]);
+    assert!(o.status.success());
+    let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    for banned in [
+        "<script",
+        "<link",
+        "<iframe",
+        "src=\"http",
+        "href=\"http",
+        "@import",
+        "url(",
+    ] {
+        assert!(!html.contains(banned), "{banned}");
+    }
+    assert!(html.contains("<html lang=\"en\">"));
+    assert_eq!(html.matches("<svg").count(), 3, "every chart inline");
+    assert!(
+        html.contains("scope=\"col\"")
+            && html.contains("scope=\"row\"")
+            && html.contains("scope=\"colgroup\"")
+    );
+    assert!(html.contains("role=\"img\" aria-label=\"Bar chart: Figure 1."));
+}
