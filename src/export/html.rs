@@ -43,6 +43,7 @@ table { border-collapse: collapse; margin: 12px 0; font-variant-numeric: tabular
 th, td { white-space: nowrap; padding: 4px 10px; border-bottom: 1px solid #ddd; text-align: right; vertical-align: top; }
 th[scope="row"], td.label { text-align: left; font-weight: normal; white-space: normal; min-width: 10em; max-width: 22em; }
 thead th { border-bottom: 2px solid #999; }
+th.answer { text-align: left; }
 th.segment { text-align: center; background: #eef2f6; }
 tr.base td, tr.base th { font-style: italic; color: #444; }
 .marks { color: #1f5f8b; font-weight: bold; }
@@ -132,11 +133,8 @@ impl HtmlReport {
                 esc(&alt),
                 svg_body(svg)
             )?;
-            writeln!(
-                out,
-                "<figcaption>Question: {}</figcaption>\n</figure>",
-                esc(&q.text)
-            )?;
+            // The chart states the question; the caption would repeat it.
+            writeln!(out, "</figure>")?;
         } else {
             writeln!(out, "<p>Question: {}</p>", esc(&q.text))?;
         }
@@ -184,7 +182,7 @@ fn ranked_table(out: &mut String, r: &Results, q: &QuestionResult) -> Result<()>
     }
     writeln!(
         out,
-        "<th scope=\"col\">Answer</th><th scope=\"col\">Share</th><th scope=\"col\">{}</th><th scope=\"col\">Respondents (unweighted)</th></tr></thead>\n<tbody>",
+        "<th scope=\"col\" class=\"answer\">Answer</th><th scope=\"col\">Share</th><th scope=\"col\">{}</th><th scope=\"col\">Respondents (unweighted)</th></tr></thead>\n<tbody>",
         esc(&ci_head(r))
     )?;
     for i in &q.items {
@@ -290,7 +288,7 @@ fn contrasts(out: &mut String, r: &Results) -> Result<()> {
         writeln!(out, "<h2>{} by answer to “{}”</h2>", esc(title), esc(by))?;
         writeln!(
             out,
-            "<div class=\"scroll\"><table>\n<thead><tr><th scope=\"col\">Answer</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">Adjusted p</th><th scope=\"col\">Significant</th></tr></thead>\n<tbody>",
+            "<div class=\"scroll\"><table>\n<thead><tr><th scope=\"col\" class=\"answer\">Answer</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">Adjusted p</th><th scope=\"col\">Significant</th></tr></thead>\n<tbody>",
             esc(&a.label),
             esc(&b.label)
         )?;
