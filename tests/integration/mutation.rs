@@ -342,11 +342,45 @@ fn thousands_of_mutated_inputs_exit_cleanly() {
                             vec!["cb.toml", "in.csv"],
                             "{what}: a file outside --out"
                         );
+                        if o.status.success() {
+                            inert_outputs(&out, &what);
+                        }
                     }
                 }
             });
         }
     });
+}
+
+/// Hostile labels and values stay text in the report's HTML and workbook: no script, tag,
+/// external reference or formula.
+fn inert_outputs(out: &Path, what: &str) {
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    for banned in [
+        "<script",
+        "<iframe",
+        "<link",
+        "javascript:",
+        "src=\"http",
+        "href=\"http",
+        "url(",
+    ] {
+        assert!(
+            !html.to_ascii_lowercase().contains(banned),
+            "{what}: {banned} in report.html"
+        );
+    }
+    let xlsx = std::fs::read(out.join("banners.xlsx")).unwrap();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(xlsx)).unwrap();
+    for k in 0..zip.len() {
+        let mut part = String::new();
+        let mut f = zip.by_index(k).unwrap();
+        let name = f.name().unwrap().to_string();
+        if name.starts_with("xl/worksheets/") {
+            std::io::Read::read_to_string(&mut f, &mut part).unwrap();
+            assert!(!part.contains("<f>"), "{what}: a formula in {name}");
+        }
+    }
 }
 
 #[test]
