@@ -254,6 +254,32 @@ pub fn stdout_color() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
+/// Columns the terminal table may fill: the terminal's width, else `COLUMNS`, else 80 (so
+/// piped output does not depend on the window it was run from).
+pub fn stdout_width() -> usize {
+    let columns = || {
+        std::env::var("COLUMNS")
+            .ok()
+            .and_then(|c| c.trim().parse::<usize>().ok())
+    };
+    let tty = || {
+        std::io::stdout()
+            .is_terminal()
+            .then(|| comfy_table::Table::new().width())
+            .flatten()
+            .map(usize::from)
+    };
+    tty().or_else(columns).unwrap_or(80).clamp(40, 1000)
+}
+
+/// The terminal table's colour and width for standard output.
+pub fn stdout_terminal() -> concerns::export::Terminal {
+    concerns::export::Terminal {
+        color: stdout_color(),
+        width: stdout_width(),
+    }
+}
+
 /// Writes to stdout; a closed pipe (`| head`) is not an error.
 pub fn print_stdout(bytes: &[u8]) -> Result<()> {
     let mut out = std::io::stdout().lock();

@@ -5,7 +5,7 @@ use concerns::export::Format;
 use concerns::{analyse, report, Result};
 
 use super::chart::Look;
-use super::{print_stdout, stdout_color, Common};
+use super::{print_stdout, Common};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -60,7 +60,11 @@ pub fn run(args: Args) -> Result<i32> {
         return Ok(exit::STALE);
     }
     report::write(&args.out, &files)?;
-    print_stdout(&Format::Table.exporter(stdout_color()).render(&results)?)?;
+    print_stdout(
+        &Format::Table
+            .exporter(super::stdout_terminal())
+            .render(&results)?,
+    )?;
     eprintln!("wrote {} files to {}", files.len(), args.out.display());
     Ok(exit::OK)
 }

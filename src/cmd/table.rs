@@ -7,7 +7,7 @@ use concerns::export::Format;
 use concerns::output::write_atomic;
 use concerns::{analyse, Error, Result};
 
-use super::{print_stdout, stdout_color, Common};
+use super::{print_stdout, stdout_color, stdout_width, Common};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -59,8 +59,13 @@ pub fn run(args: Args) -> Result<i32> {
     let codebook = args.common.codebook(&args.data)?;
     let results = analyse(&args.data, &codebook, &args.common.options())?;
     super::print_warnings(&results);
-    let color = args.output.is_none() && stdout_color();
-    let bytes = Format::from(args.format).exporter(color).render(&results)?;
+    let terminal = concerns::export::Terminal {
+        color: args.output.is_none() && stdout_color(),
+        width: stdout_width(),
+    };
+    let bytes = Format::from(args.format)
+        .exporter(terminal)
+        .render(&results)?;
     match &args.output {
         Some(path) => {
             write_atomic(path, |w| w.write_all(&bytes))?;

@@ -39,6 +39,13 @@ impl<T: TextExporter> Exporter for T {
     }
 }
 
+/// Where the terminal table goes: ANSI colour or not, and the columns it may fill.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Terminal {
+    pub color: bool,
+    pub width: usize,
+}
+
 /// The formats of `concerns table --format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -52,9 +59,12 @@ pub enum Format {
 
 impl Format {
     /// `color` applies to the terminal table only.
-    pub fn exporter(self, color: bool) -> Box<dyn Exporter> {
+    pub fn exporter(self, terminal: Terminal) -> Box<dyn Exporter> {
         match self {
-            Format::Table => Box::new(TableExporter { color }),
+            Format::Table => Box::new(TableExporter {
+                color: terminal.color,
+                width: terminal.width,
+            }),
             Format::Json => Box::new(JsonExporter),
             Format::Csv => Box::new(CsvExporter),
             Format::Markdown => Box::new(MarkdownExporter),

@@ -2,26 +2,33 @@ use std::fmt::Write;
 
 use crate::error::Result;
 use comfy_table::{
-    presets::UTF8_FULL_CONDENSED, Attribute, Cell, CellAlignment, Color, ContentArrangement, Table,
+    presets::UTF8_FULL_CONDENSED, Attribute, Cell, CellAlignment, Color, ColumnConstraint,
+    ContentArrangement, Table, Width,
 };
 
 use super::banner::{any_groups, banner, legend};
 use super::legend::ci_head;
 use super::{base_line, exclusion_line, interval, percent, thousands, TextExporter};
-use crate::results::Results;
+use crate::results::{QuestionResult, Results};
 use crate::text::visible;
 
 /// The table an analyst reads first: ranked items, shares, a text bar, bases, exclusions.
 pub struct TableExporter {
     /// ANSI colour; the caller decides (terminal and no `NO_COLOR`).
     pub color: bool,
+    /// Columns the tables may fill: labels wrap and the bar shrinks or goes to fit.
+    pub width: usize,
 }
 
-const BAR_WIDTH: f64 = 30.0;
+/// Widest bar, and the narrowest worth drawing.
+const BAR_WIDTH: usize = 30;
+const MIN_BAR: usize = 10;
+/// Narrowest a label column wraps to for the bar's sake.
+const LABEL_MIN: usize = 24;
 
-/// A bar of eighth-blocks, `share` of `BAR_WIDTH` characters wide.
-fn bar(share: Option<f64>) -> String {
-    let eighths = (share.unwrap_or(0.0).clamp(0.0, 1.0) * BAR_WIDTH * 8.0).round() as usize;
+/// A bar of eighth-blocks, `share` of `width` characters wide.
+fn bar(share: Option<f64>, width: usize) -> String {
+    let eighths = (share.unwrap_or(0.0).clamp(0.0, 1.0) * width as f64 * 8.0).round() as usize;
     let mut s = "█".repeat(eighths / 8);
     const PARTS: [&str; 8] = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"];
     s.push_str(PARTS[eighths % 8]);
@@ -29,11 +36,13 @@ fn bar(share: Option<f64>) -> String {
 }
 
 impl TableExporter {
-    /// A condensed UTF-8 table, styled only when colour is on.
+    /// A condensed UTF-8 table within the width (wrapping cells), styled only when colour
+    /// is on.
     fn table(&self) -> Table {
         let mut t = Table::new();
         t.load_preset(UTF8_FULL_CONDENSED)
-            .set_content_arrangement(ContentArrangement::Disabled);
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_width(self.width.min(u16::MAX as usize) as u16);
         if self.color {
             t.enforce_styling();
         } else {
@@ -43,81 +52,195 @@ impl TableExporter {
     }
 }
 
+impl TableExporter {
+    /// Prose (question texts, bases, legends) wrapped to the width, shown safely.
+    fn wrap(&self, text: &str) -> String {
+        textwrap::fill(&visible(text), self.width)
+    }
+
+    /// The banner of `q`: one table when its segments fit the width side by side (each
+    /// segment's name over its first group), else one table per segment.
+    fn banners(&self, q: &QuestionResult) -> Vec<String> {
+        let segments = q.segments();
+        let named = segments.len() > 1;
+        // Measured at its natural width: squeezed, every table "fits".
+        let mut natural = self.banner_table(q, named);
+        natural.set_content_arrangement(ContentArrangement::Disabled);
+        let fits = natural
+            .to_string()
+            .lines()
+            .all(|l| l.chars().count() <= self.width);
+        if fits || !named {
+            return vec![self.banner_table(q, named).to_string()];
+        }
+        segments
+            .iter()
+            .map(|(name, _)| {
+                let mut one = q.clone();
+                one.by.retain(|g| g.segment == *name);
+                format!("By {}:\n{}", visible(name), self.banner_table(&one, false))
+            })
+            .collect()
+    }
+
+    fn banner_table(&self, q: &QuestionResult, named: bool) -> Table {
+        let b = banner(q);
+        let mut t = self.table();
+        let mut header = b.header.clone();
+        if named {
+            let mut at = 2;
+            for (name, groups) in q.segments() {
+                header[at] = format!("{name}\n{}", header[at]);
+                for h in &mut header[at + 1..at + groups.len()] {
+                    *h = format!("\n{h}");
+                }
+                at += groups.len();
+            }
+        }
+        t.set_header(header.iter().map(|h| {
+            let lines: Vec<String> = h.split('\n').map(|l| visible(l).into_owned()).collect();
+            Cell::new(lines.join("\n")).add_attribute(Attribute::Bold)
+        }));
+        let right = |k: usize, cell: Cell| {
+            if k == 0 {
+                cell
+            } else {
+                cell.set_alignment(CellAlignment::Right)
+            }
+        };
+        for row in b.rows {
+            t.add_row(
+                row.into_iter()
+                    .enumerate()
+                    .map(|(k, c)| right(k, Cell::new(visible(&c)))),
+            );
+        }
+        t.add_row(
+            b.base
+                .into_iter()
+                .enumerate()
+                .map(|(k, c)| right(k, Cell::new(visible(&c)).add_attribute(Attribute::Italic))),
+        );
+        // Labels keep a readable width; the share columns give way first.
+        if let Some(c) = t.column_mut(0) {
+            c.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(18)));
+        }
+        t
+    }
+}
+
 impl TextExporter for TableExporter {
     fn text(&self, r: &Results) -> Result<String> {
         let mut out = String::new();
-        writeln!(out, "{}", visible(&r.survey.title))?;
+        writeln!(out, "{}", self.wrap(&r.survey.title))?;
         if r.survey.synthetic {
             writeln!(
                 out,
-                "Synthetic data calibrated to published figures: not real respondents."
+                "{}",
+                self.wrap("Synthetic data calibrated to published figures: not real respondents.")
             )?;
         }
         for q in &r.questions {
             if !q.by.is_empty() {
-                let b = banner(q);
-                let mut t = self.table();
-                t.set_header(
-                    b.header
-                        .iter()
-                        .map(|h| Cell::new(visible(h)).add_attribute(Attribute::Bold)),
-                );
-                for row in b.rows {
-                    t.add_row(row.into_iter().enumerate().map(|(i, c)| {
-                        let cell = Cell::new(visible(&c));
-                        if i == 0 {
-                            cell
-                        } else {
-                            cell.set_alignment(CellAlignment::Right)
-                        }
-                    }));
+                writeln!(out, "\n{}", self.wrap(&q.text))?;
+                for t in self.banners(q) {
+                    writeln!(out, "{t}")?;
                 }
-                t.add_row(b.base.into_iter().enumerate().map(|(i, c)| {
-                    let cell = Cell::new(visible(&c)).add_attribute(Attribute::Italic);
-                    if i == 0 {
-                        cell
-                    } else {
-                        cell.set_alignment(CellAlignment::Right)
-                    }
-                }));
-                writeln!(out, "\n{}", visible(&q.text))?;
-                writeln!(out, "{t}")?;
-                writeln!(out, "{}", base_line(q))?;
+                writeln!(out, "{}", self.wrap(&base_line(q)))?;
                 for line in super::banner::no_group_lines(q) {
-                    writeln!(out, "{}", visible(&line))?;
+                    writeln!(out, "{}", self.wrap(&line))?;
                 }
                 continue;
             }
             let mut t = self.table();
             let head = |s: &str| Cell::new(s).add_attribute(Attribute::Bold);
-            t.set_header(vec![
-                head("#"),
-                head("Answer"),
-                head("Share"),
-                head(&ci_head(r)),
-                head("Count"),
-                head(""),
-            ]);
-            for i in &q.items {
-                t.add_row(vec![
-                    Cell::new(i.rank).set_alignment(CellAlignment::Right),
-                    Cell::new(visible(&i.label)),
-                    Cell::new(percent(i.share, 1)).set_alignment(CellAlignment::Right),
-                    Cell::new(interval(i.ci_low, i.ci_high)).set_alignment(CellAlignment::Right),
-                    Cell::new(thousands(i.count)).set_alignment(CellAlignment::Right),
-                    Cell::new(bar(i.share)).fg(Color::Cyan),
-                ]);
+            let ranked = q.ranked();
+            let mut rows: Vec<Vec<String>> = q
+                .items
+                .iter()
+                .map(|i| {
+                    let mut row = if ranked {
+                        vec![i.rank.to_string()]
+                    } else {
+                        vec![]
+                    };
+                    row.extend([
+                        visible(&i.label).into_owned(),
+                        percent(i.share, 1),
+                        interval(i.ci_low, i.ci_high),
+                        thousands(i.count),
+                    ]);
+                    row
+                })
+                .collect();
+            let mut header: Vec<String> = if ranked { vec!["#".into()] } else { vec![] };
+            header.extend(["Answer".into(), "Share".into(), ci_head(r), "Count".into()]);
+            // What the other columns leave for the bar (labels wrap before the bar goes).
+            let label = usize::from(ranked);
+            let used = used_width(&header, &rows, 1);
+            // Long labels may wrap down to LABEL_MIN to keep a bar of MIN_BAR.
+            let label_width = rows
+                .iter()
+                .map(|r| r[label].chars().count())
+                .max()
+                .unwrap_or(0);
+            let give = (used + MIN_BAR).saturating_sub(self.width);
+            let (bar_width, label_cap) = if give == 0 {
+                ((self.width - used).min(BAR_WIDTH), None)
+            } else if label_width >= LABEL_MIN + give {
+                (MIN_BAR, Some(label_width - give))
+            } else {
+                (0, None)
+            };
+            if bar_width >= MIN_BAR {
+                header.push(String::new());
+                for (row, i) in rows.iter_mut().zip(&q.items) {
+                    row.push(bar(i.share, bar_width));
+                }
             }
-            writeln!(out, "\n{}", visible(&q.text))?;
+            t.set_header(header.iter().map(|h| head(h)));
+            if let (Some(cap), Some(c)) = (label_cap, t.column_mut(label)) {
+                c.set_constraint(ColumnConstraint::UpperBoundary(Width::Fixed(cap as u16)));
+            }
+            for row in rows {
+                let bar_column = row.len() == header.len() && bar_width >= MIN_BAR;
+                let last = row.len() - 1;
+                t.add_row(row.into_iter().enumerate().map(|(k, c)| {
+                    let cell = Cell::new(c);
+                    if k == label {
+                        cell
+                    } else if bar_column && k == last {
+                        cell.fg(Color::Cyan)
+                    } else {
+                        cell.set_alignment(CellAlignment::Right)
+                    }
+                }));
+            }
+            writeln!(out, "\n{}", self.wrap(&q.text))?;
             writeln!(out, "{t}")?;
-            writeln!(out, "{}", base_line(q))?;
+            writeln!(out, "{}", self.wrap(&base_line(q)))?;
         }
         if any_groups(r) {
-            writeln!(out, "\n{}", legend(r))?;
+            writeln!(out, "\n{}", self.wrap(&legend(r)))?;
         }
-        writeln!(out, "\n{}", visible(&exclusion_line(r)))?;
+        writeln!(out, "\n{}", self.wrap(&exclusion_line(r)))?;
         Ok(out)
     }
+}
+
+/// Characters a table of these cells takes with its borders and padding, plus `extra`
+/// more columns of one character (the bar's column before its content).
+fn used_width(header: &[String], rows: &[Vec<String>], extra: usize) -> usize {
+    let content: usize = (0..header.len())
+        .map(|k| {
+            rows.iter()
+                .map(|r| r[k].chars().count())
+                .chain([header[k].chars().count()])
+                .max()
+                .unwrap_or(0)
+        })
+        .sum();
+    content + 3 * (header.len() + extra) + 1
 }
 
 #[cfg(test)]
@@ -126,11 +249,12 @@ mod tests {
 
     #[test]
     fn bar_length_is_proportional_to_share() {
-        assert_eq!(bar(Some(1.0)).chars().count(), 30);
-        assert_eq!(bar(Some(0.5)), "█".repeat(15));
-        assert_eq!(bar(Some(0.0)), "");
-        assert_eq!(bar(None), "");
-        // 0.6 × 30 = 18 full blocks.
-        assert_eq!(bar(Some(0.6)).chars().count(), 18);
+        assert_eq!(bar(Some(1.0), 30).chars().count(), 30);
+        assert_eq!(bar(Some(0.5), 30), "█".repeat(15));
+        assert_eq!(bar(Some(0.0), 30), "");
+        assert_eq!(bar(None, 30), "");
+        // 0.6 × 30 = 18 full blocks; 0.5 × 10 = 5.
+        assert_eq!(bar(Some(0.6), 30).chars().count(), 18);
+        assert_eq!(bar(Some(0.5), 10), "█".repeat(5));
     }
 }

@@ -35,7 +35,10 @@ pub fn root() -> PathBuf {
 pub fn concerns() -> Command {
     // Cargo builds the binary for integration tests and names it here.
     let mut c = Command::new(env!("CARGO_BIN_EXE_concerns"));
-    c.current_dir(root()).env("NO_COLOR", "1");
+    // Wide: tests read whole sentences and rows; the width's own test narrows it.
+    c.current_dir(root())
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "1000");
     c
 }
 

@@ -308,3 +308,58 @@ fn every_markdown_table_of_every_output_is_well_formed() {
     }
     assert!(tables >= 20, "{tables} tables");
 }
+
+/// The terminal table at a given width (`COLUMNS`, as when piped).
+fn terminal(width: usize, extra: &[&str]) -> String {
+    let o = super::concerns()
+        .env("COLUMNS", width.to_string())
+        .args([&["table", DATA][..], extra].concat())
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    String::from_utf8(o.stdout).unwrap()
+}
+
+#[test]
+fn the_terminal_table_fits_the_width_and_names_each_segment() {
+    for width in [60, 80, 100] {
+        for extra in [
+            &[][..],
+            &["--by", "generation"],
+            &["--by", "generation", "--by", "gender"],
+            &["--lang", "ru", "--by", "generation"],
+        ] {
+            let out = terminal(width, extra);
+            let widest = out.lines().map(|l| l.chars().count()).max().unwrap();
+            assert!(
+                widest <= width,
+                "{width} {extra:?}: a line of {widest}\n{out}"
+            );
+            // Nothing was cut: every label word is still there.
+            let word = if extra.contains(&"ru") {
+                "сотрудникам"
+            } else {
+                "human"
+            };
+            assert!(out.contains(word) && out.contains("Base"), "{out}");
+        }
+    }
+    // Wide enough for the bar, not at 60.
+    assert!(terminal(120, &[]).contains("██████"));
+    assert!(!terminal(60, &[]).contains('█'));
+    // Two segments side by side name themselves over their groups when they fit…
+    let wide = terminal(200, &["--by", "generation", "--by", "gender"]);
+    assert_eq!(
+        wide.matches("┌").count(),
+        3,
+        "one table per question:\n{wide}"
+    );
+    assert!(wide.contains("generation") && wide.contains("gender"));
+    // …and come one segment per table when they do not.
+    let narrow = terminal(80, &["--by", "generation", "--by", "gender"]);
+    assert!(
+        narrow.contains("By generation:\n┌") && narrow.contains("By gender:\n┌"),
+        "{narrow}"
+    );
+    assert_eq!(narrow.matches("┌").count(), 6);
+}
