@@ -2,7 +2,7 @@ use crate::error::{Error, Result};
 
 use super::TextExporter;
 use crate::results::{ItemResult, QuestionBase, Results};
-use crate::text::spreadsheet_cell;
+use crate::text::{spreadsheet_cell, visible};
 
 /// Long format: one row per question item for the total and for every segment group,
 /// every number at full precision. Text cells from data or codebook cannot start a
@@ -49,10 +49,10 @@ impl TextExporter for CsvExporter {
             w.write_record([
                 q.to_string(),
                 group[0].to_string(),
-                spreadsheet_cell(group[1]).into_owned(),
+                spreadsheet_cell(&visible(group[1])).into_owned(),
                 group[2].to_string(),
                 i.id.clone(),
-                spreadsheet_cell(&i.label).into_owned(),
+                spreadsheet_cell(&visible(&i.label)).into_owned(),
                 i.rank.to_string(),
                 i.count.to_string(),
                 i.weighted_count.to_string(),

@@ -19,6 +19,17 @@ fn codebook_with(dir: &Path, edits: &[(&str, &str)]) -> PathBuf {
     path
 }
 
+/// The bundled codebook's list of countries: removed, any value of the column is a group.
+const COUNTRIES: &str = r#"values = [
+  { code = "us", label.en = "United States", label.ru = "США" },
+  { code = "gb", label.en = "United Kingdom", label.ru = "Великобритания" },
+  { code = "de", label.en = "Germany", label.ru = "Германия" },
+  { code = "fr", label.en = "France", label.ru = "Франция" },
+  { code = "au", label.en = "Australia", label.ru = "Австралия" },
+  { code = "ca", label.en = "Canada", label.ru = "Канада" },
+]
+"#;
+
 /// The bundled data with its text edited line by line.
 fn data_with(dir: &Path, edit: impl Fn(usize, &str) -> String) -> PathBuf {
     let text = std::fs::read_to_string(root().join(DATA)).unwrap();
@@ -196,7 +207,15 @@ fn control_characters_never_reach_the_terminal_raw() {
             l.to_string()
         }
     });
-    let o = table(&[data.as_os_str(), "--by".as_ref(), "country".as_ref()]);
+    // Country as an open segment: its values are shown as they come.
+    let cb = codebook_with(dir.path(), &[(COUNTRIES, "")]);
+    let o = table(&[
+        data.as_os_str(),
+        "--codebook".as_ref(),
+        cb.as_os_str(),
+        "--by".as_ref(),
+        "country".as_ref(),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let text = String::from_utf8(o.stdout.clone()).unwrap();
     assert!(!text.contains('\u{1b}') && !text.contains('\u{7}') && !text.contains('\u{9b}'));
@@ -227,10 +246,13 @@ fn csv_cells_cannot_start_a_formula() {
     });
     let cb = codebook_with(
         dir.path(),
-        &[(
-            "label.en = \"AI will take people's jobs\"",
-            "label.en = \"@SUM(A1:A9)\"",
-        )],
+        &[
+            (
+                "label.en = \"AI will take people's jobs\"",
+                "label.en = \"@SUM(A1:A9)\"",
+            ),
+            (COUNTRIES, ""),
+        ],
     );
     let o = table(&[
         data.as_os_str(),
