@@ -44,6 +44,26 @@ pub fn render(results: &Results, opts: &ChartOptions) -> Result<Vec<ReportFile>>
             files.push(ReportFile { name, bytes });
         }
         charts.push((q.id.clone(), format!("{stem}.svg")));
+        // The first segment is in the figure; each further one gets its own.
+        let segments = q.segments();
+        for (k, (segment, _)) in segments.iter().enumerate().skip(1) {
+            let tail = if crate::text::is_safe_id(segment) {
+                format!("by_{segment}")
+            } else {
+                format!("by{}", k + 1)
+            };
+            let seg_stem = format!("{stem}_{tail}");
+            let seg_opts = opts.with_segment(segment);
+            for format in [ChartFormat::Svg, ChartFormat::Png] {
+                let name = format!("{seg_stem}.{}", format.extension());
+                let bytes = chart::render(results, &q.id, &seg_opts, format)?;
+                if format == ChartFormat::Svg {
+                    svgs.push((q.id.clone(), String::from_utf8_lossy(&bytes).into_owned()));
+                }
+                files.push(ReportFile { name, bytes });
+            }
+            charts.push((q.id.clone(), format!("{seg_stem}.svg")));
+        }
     }
     files.push(ReportFile {
         name: "summary.json".into(),

@@ -7,7 +7,7 @@ use plotters::style::{FontDesc, FontFamily, FontStyle};
 use plotters::style::RGBColor;
 
 use super::words::{base, number, words};
-use super::{ChartOptions, BAR, BAR_LAST, BASE_WIDTH, FAMILY, GROUP_COLORS};
+use super::{group_color, ChartOptions, BAR, BAR_LAST, BASE_WIDTH, FAMILY};
 use crate::export::legend::{letters_legend, whiskers_legend};
 use crate::results::{BaseFlag, GroupResult, ItemResult, QuestionResult, Results};
 
@@ -245,9 +245,12 @@ impl Layout {
             m.question,
             false,
         )?;
-        // A segment comparison (`--by`): the first segment's groups, one colour each.
-        let groups: Vec<&GroupResult> = match q.by.first() {
-            Some(first) => q.by.iter().filter(|g| g.segment == first.segment).collect(),
+        // A segment comparison (`--by`): the chosen (else the first) segment's groups.
+        let segment = opts
+            .segment()
+            .or_else(|| q.by.first().map(|g| g.segment.as_str()));
+        let groups: Vec<&GroupResult> = match segment {
+            Some(s) => q.by.iter().filter(|g| g.segment == s).collect(),
             None => Vec::new(),
         };
         let legend = legend(&m, &mut at, &groups)?;
@@ -331,7 +334,7 @@ fn legend(m: &Metrics, at: &mut Cursor, groups: &[&GroupResult]) -> Result<Vec<K
                 (px(x), px(centre - swatch / 2.0)),
                 (px(x + swatch), px(centre + swatch / 2.0)),
             ),
-            color: GROUP_COLORS[k % GROUP_COLORS.len()],
+            color: group_color(k, groups.len(), groups[k].base_flag.is_some()),
             text: Line {
                 text,
                 x: px(x + swatch + 10.0 * m.s),
@@ -487,7 +490,7 @@ impl Bars {
                     .filter_map(|(k, g)| {
                         let gi = g.items.get(row)?;
                         let c = first + k as f64 * (self.bar_h + mark_gap);
-                        let color = GROUP_COLORS[k % GROUP_COLORS.len()];
+                        let color = group_color(k, groups.len(), g.base_flag.is_some());
                         Some(self.mark(&gi.item, &gi.marks(), c, color))
                     })
                     .collect()

@@ -55,12 +55,14 @@ impl ChartFormat {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ChartOptions {
     /// Draw the confidence intervals as whiskers.
     ci: bool,
     /// Size multiplier; 1 gives a 1600 px wide PNG.
     scale: f64,
+    /// The `--by` segment whose groups are drawn (the first when `None`).
+    segment: Option<String>,
 }
 
 impl ChartOptions {
@@ -71,7 +73,23 @@ impl ChartOptions {
                 "--scale must be between 0.25 and 8, got {scale}"
             )));
         }
-        Ok(ChartOptions { ci, scale })
+        Ok(ChartOptions {
+            ci,
+            scale,
+            segment: None,
+        })
+    }
+
+    /// The same options drawing the groups of `segment`.
+    pub fn with_segment(&self, segment: &str) -> ChartOptions {
+        ChartOptions {
+            segment: Some(segment.to_string()),
+            ..self.clone()
+        }
+    }
+
+    pub fn segment(&self) -> Option<&str> {
+        self.segment.as_deref()
     }
 
     pub fn ci(&self) -> bool {
@@ -88,6 +106,7 @@ impl Default for ChartOptions {
         ChartOptions {
             ci: false,
             scale: 1.0,
+            segment: None,
         }
     }
 }
@@ -98,15 +117,35 @@ const INK: RGBColor = RGBColor(0x1a, 0x1a, 0x1a);
 const MUTED: RGBColor = RGBColor(0x55, 0x5b, 0x63);
 pub(crate) const BAR: RGBColor = RGBColor(0x1f, 0x5f, 0x8b);
 pub(crate) const BAR_LAST: RGBColor = RGBColor(0x9a, 0xa5, 0xb1);
-/// Groups of a segment: distinct in hue and lightness, readable in greyscale print.
-pub(crate) const GROUP_COLORS: [RGBColor; 6] = [
+/// Groups of a segment, in the segment's order: one sequential hue light to dark
+/// (ColorBrewer Blues), so ordered groups such as generations read as a scale, nothing is
+/// told apart by hue alone (colour-blind safe) and it prints in greyscale.
+const GROUP_COLORS: [RGBColor; 6] = [
     RGBColor(0x9e, 0xca, 0xe1),
+    RGBColor(0x6b, 0xae, 0xd6),
     RGBColor(0x42, 0x92, 0xc6),
-    RGBColor(0x08, 0x45, 0x94),
-    RGBColor(0xe6, 0x6b, 0x00),
-    RGBColor(0x6a, 0x3d, 0x9a),
-    RGBColor(0x33, 0xa0, 0x2c),
+    RGBColor(0x21, 0x71, 0xb5),
+    RGBColor(0x08, 0x51, 0x9c),
+    RGBColor(0x08, 0x30, 0x6b),
 ];
+/// A group under 100 respondents: muted, so a small group never carries the strongest colour.
+const GROUP_FLAGGED: RGBColor = RGBColor(0xc4, 0xc9, 0xcf);
+/// Drawn under each whisker so it stays visible on dark bars.
+const HALO: RGBColor = RGBColor(0xff, 0xff, 0xff);
+
+/// The colour of group `k` of `n` (spread over the palette); `flagged`: a low base.
+pub(crate) fn group_color(k: usize, n: usize, flagged: bool) -> RGBColor {
+    if flagged {
+        return GROUP_FLAGGED;
+    }
+    let last = GROUP_COLORS.len() - 1;
+    let at = match n {
+        0 | 1 => last - 1,
+        n if n <= GROUP_COLORS.len() => k * last / (n - 1),
+        _ => k % GROUP_COLORS.len(),
+    };
+    GROUP_COLORS[at.min(last)]
+}
 const RULE: RGBColor = RGBColor(0xc8, 0xcd, 0xd3);
 const TAG: RGBColor = RGBColor(0xfc, 0xe8, 0xd2);
 const TAG_INK: RGBColor = RGBColor(0x8a, 0x3b, 0x00);
@@ -159,12 +198,28 @@ fn draw_format(layout: &Layout, format: ChartFormat) -> Result<Vec<u8>> {
     }
 }
 
+/// Printed width the PNG declares (pHYs): 16 cm, a page's text width, whatever the scale,
+/// so Word and PowerPoint place it at a sensible size.
+const PRINT_WIDTH_M: f64 = 0.16;
+
 fn encode_png(pixels: &[u8], w: u32, h: u32) -> Result<Vec<u8>> {
-    use image::ImageEncoder;
+    let fail = |e: png::EncodingError| Error::Output(format!("encoding the PNG: {e}"));
     let mut out = Vec::new();
-    image::codecs::png::PngEncoder::new(&mut out)
-        .write_image(pixels, w, h, image::ColorType::Rgb8)
-        .map_err(|e| Error::Output(format!("encoding the PNG: {e}")))?;
+    {
+        let mut encoder = png::Encoder::new(&mut out, w, h);
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        encoder.set_adaptive_filter(png::AdaptiveFilterType::Adaptive);
+        let ppm = (w as f64 / PRINT_WIDTH_M).round() as u32;
+        encoder.set_pixel_dims(Some(png::PixelDimensions {
+            xppu: ppm,
+            yppu: ppm,
+            unit: png::Unit::Meter,
+        }));
+        let mut writer = encoder.write_header().map_err(fail)?;
+        writer.write_image_data(pixels).map_err(fail)?;
+        writer.finish().map_err(fail)?;
+    }
     Ok(out)
 }
 
@@ -265,6 +320,15 @@ fn draw_mark<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, m: &layout::Mark
             .map_err(drawing_error)?;
     }
     if let Some(w) = &m.whisker {
+        let halo = HALO.stroke_width(w.stroke + 2 * (w.stroke / 2).max(1));
+        for (a, b) in [
+            ((w.x0, w.y), (w.x1, w.y)),
+            ((w.x0, w.y - w.cap), (w.x0, w.y + w.cap)),
+            ((w.x1, w.y - w.cap), (w.x1, w.y + w.cap)),
+        ] {
+            root.draw(&PathElement::new(vec![a, b], halo))
+                .map_err(drawing_error)?;
+        }
         let style = WHISKER.stroke_width(w.stroke);
         root.draw(&PathElement::new(vec![(w.x0, w.y), (w.x1, w.y)], style))
             .map_err(drawing_error)?;

@@ -49,6 +49,12 @@ pub fn run(args: Args) -> Result<i32> {
         ))
     })?;
     let opts = args.look.options()?;
+    if args.common.by.len() > 1 {
+        return Err(Error::Usage(format!(
+            "--by {}: a chart draws one segment; give one --by per chart (report draws a chart per segment)",
+            args.common.by.join(", --by ")
+        )));
+    }
     let codebook = args.common.codebook(&args.data)?;
     if codebook.question(&args.question).is_none() {
         let ids: Vec<&str> = codebook.questions.iter().map(|q| q.id.as_str()).collect();

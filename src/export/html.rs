@@ -125,18 +125,24 @@ impl HtmlReport {
         let title = format!("Figure {}. {}", n + 1, q.title);
         writeln!(out, "<section id=\"{}\">", esc(&q.id))?;
         writeln!(out, "<h2>{}</h2>", esc(&title))?;
-        if let Some((_, svg)) = self.charts.iter().find(|(id, _)| id == &q.id) {
+        let charts: Vec<&String> = self
+            .charts
+            .iter()
+            .filter(|(id, _)| id == &q.id)
+            .map(|(_, svg)| svg)
+            .collect();
+        if charts.is_empty() {
+            writeln!(out, "<p>Question: {}</p>", esc(&q.text))?;
+        }
+        // One chart per `--by` segment; each states the question, so no caption repeats it.
+        for svg in charts {
             let alt = chart_alt(&title, q);
             writeln!(
                 out,
-                "<figure>\n<div class=\"chart\" role=\"img\" aria-label=\"{0}\" title=\"{0}\">\n{1}\n</div>",
+                "<figure>\n<div class=\"chart\" role=\"img\" aria-label=\"{0}\" title=\"{0}\">\n{1}\n</div>\n</figure>",
                 esc(&alt),
                 svg_body(svg)
             )?;
-            // The chart states the question; the caption would repeat it.
-            writeln!(out, "</figure>")?;
-        } else {
-            writeln!(out, "<p>Question: {}</p>", esc(&q.text))?;
         }
         if q.by.is_empty() {
             ranked_table(out, r, q)?;

@@ -158,7 +158,7 @@ impl ReportMarkdown {
     fn figures(&self, out: &mut String, r: &Results) -> Result<()> {
         for (n, q) in r.questions.iter().enumerate() {
             writeln!(out, "## Figure {}. {}\n", n + 1, md(&q.title))?;
-            if let Some((_, file)) = self.charts.iter().find(|(id, _)| id == &q.id) {
+            for (_, file) in self.charts.iter().filter(|(id, _)| id == &q.id) {
                 writeln!(out, "![Figure {}: {}]({file})\n", n + 1, md(&q.title))?;
             }
             writeln!(out, "Question: {}\n", md(&q.text))?;

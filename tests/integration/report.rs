@@ -203,11 +203,13 @@ fn ci_whiskers_add_marks_and_a_legend_line() {
         std::fs::read_to_string(plain).unwrap(),
         std::fs::read_to_string(ci).unwrap(),
     );
-    // Three strokes per whisker (line and two caps) for six items.
+    // Three strokes per whisker (line and two caps) for six items, each over a white halo
+    // so it shows on dark bars.
     assert_eq!(
         ci.matches("<polyline").count(),
-        plain.matches("<polyline").count() + 18
+        plain.matches("<polyline").count() + 2 * 18
     );
+    assert_eq!(ci.matches("stroke=\"#FFFFFF\"").count(), 18, "halos");
     assert!(ci.contains("95% Wilson confidence intervals"));
 }
 
@@ -317,4 +319,62 @@ fn chart_usage_errors_exit_2() {
     let out = run(&["chart", DATA, "--question", "nope", "-o", "fig.svg"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(!super::root().join("fig.svg").exists());
+}
+
+#[test]
+fn each_further_segment_gets_its_own_chart_and_chart_refuses_two() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = report(dir.path(), &["--by", "generation", "--by", "gender"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let svg = std::fs::read_to_string(dir.path().join("figure1_by_gender.svg")).unwrap();
+    assert!(svg.contains("(C) Another gender") && !svg.contains("Gen Z"));
+    let first = std::fs::read_to_string(dir.path().join("figure1.svg")).unwrap();
+    assert!(first.contains("Gen Z") && !first.contains("Another gender"));
+    for name in [
+        "figure2_switch_intent_by_gender.png",
+        "figure3_prefer_no_ai_by_gender.svg",
+    ] {
+        assert!(dir.path().join(name).exists(), "{name}");
+    }
+    let md = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
+    assert!(md.contains("](figure1_by_gender.svg)"));
+    let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    assert_eq!(html.matches("<svg").count(), 6);
+    // A chart is one image: two segments are a usage error, never one silently dropped.
+    let out = dir.path().join("x.png");
+    let o = run(&[
+        "chart",
+        DATA,
+        "--by",
+        "generation",
+        "--by",
+        "gender",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("a chart draws one segment"));
+    assert!(!out.exists());
+}
+
+#[test]
+fn pngs_declare_a_print_size() {
+    let dir = tempfile::tempdir().unwrap();
+    for scale in ["1", "2"] {
+        let out = dir.path().join(format!("f{scale}.png"));
+        let o = run(&["chart", DATA, "--scale", scale, "-o", out.to_str().unwrap()]);
+        assert!(o.status.success());
+        let png = std::fs::read(&out).unwrap();
+        let at = png
+            .windows(4)
+            .position(|w| w == b"pHYs")
+            .expect("a pHYs chunk");
+        let word = |k: usize| u32::from_be_bytes(png[at + 4 + k..at + 8 + k].try_into().unwrap());
+        let (x, y, unit) = (word(0), word(4), png[at + 12]);
+        let width = u32::from_be_bytes(png[16..20].try_into().unwrap());
+        assert_eq!((x, y, unit), (x, x, 1), "square pixels, per metre");
+        // 16 cm wide whatever the scale.
+        let cm = width as f64 / x as f64 * 100.0;
+        assert!((cm - 16.0).abs() < 0.01, "{cm} cm");
+    }
 }
