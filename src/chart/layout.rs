@@ -2,12 +2,11 @@
 //! height follows from the wrapped text, so no label is clipped or overlaps at any length.
 
 use crate::error::{Error, Result};
-use plotters::style::{FontDesc, FontFamily, FontStyle};
 
 use plotters::style::RGBColor;
 
 use super::words::{base, number, words};
-use super::{group_color, ChartOptions, BAR, BAR_LAST, BASE_WIDTH, FAMILY};
+use super::{group_color, ChartOptions, BAR, BAR_LAST, BASE_WIDTH};
 use crate::export::legend::{letters_legend, whiskers_legend};
 use crate::results::{BaseFlag, GroupResult, ItemResult, QuestionResult, Results};
 
@@ -74,17 +73,24 @@ pub struct Layout {
     pub footer: Vec<Line>,
 }
 
-/// Width in pixels of `text` in the embedded font.
+/// Width in pixels of `text` in the embedded font at `size` px to the em (as SVG and CSS
+/// size text), advances and kerning included: what both the PNG and an SVG viewer draw.
 pub fn text_width(text: &str, size: f64, bold: bool) -> Result<f64> {
-    let style = if bold {
-        FontStyle::Bold
-    } else {
-        FontStyle::Normal
-    };
-    let (w, _) = FontDesc::new(FontFamily::Name(FAMILY), size, style)
-        .box_size(text)
-        .map_err(|e| Error::Output(format!("measuring text: {e:?}")))?;
-    Ok(w as f64)
+    use ab_glyph::{Font, FontRef, ScaleFont};
+    let font = FontRef::try_from_slice(super::font_bytes(bold))
+        .map_err(|e| Error::Output(format!("embedded font: {e}")))?;
+    let scaled = font.as_scaled(super::em_scale(&font, size));
+    let mut width = 0.0f32;
+    let mut previous = None;
+    for c in text.chars() {
+        let id = scaled.glyph_id(c);
+        if let Some(p) = previous {
+            width += scaled.kern(p, id);
+        }
+        width += scaled.h_advance(id);
+        previous = Some(id);
+    }
+    Ok(width.ceil() as f64)
 }
 
 /// Greedy word wrap to `width` pixels; a word longer than a line is broken by characters.

@@ -233,7 +233,14 @@ enum TextMode {
     Raster,
 }
 
-fn font_bytes(bold: bool) -> &'static [u8] {
+/// ab_glyph scales a font by its height (ascent − descent); CSS and SVG `font-size` is the
+/// em. The scale whose em is `size` px, so the PNG's text is the SVG's declared size.
+pub(crate) fn em_scale(font: &impl ab_glyph::Font, size: f64) -> ab_glyph::PxScale {
+    let em = font.units_per_em().unwrap_or(2048.0);
+    ab_glyph::PxScale::from(size as f32 * font.height_unscaled() / em)
+}
+
+pub(crate) fn font_bytes(bold: bool) -> &'static [u8] {
     if bold {
         BOLD
     } else {
@@ -248,10 +255,10 @@ fn raster_text<DB: DrawingBackend>(
     l: &Line,
     color: RGBColor,
 ) -> Result<()> {
-    use ab_glyph::{point, Font, FontRef, PxScale, ScaleFont};
+    use ab_glyph::{point, Font, FontRef, ScaleFont};
     let font = FontRef::try_from_slice(font_bytes(l.bold))
         .map_err(|e| Error::Output(format!("embedded font: {e}")))?;
-    let scale = PxScale::from(l.size as f32);
+    let scale = em_scale(&font, l.size);
     let scaled = font.as_scaled(scale);
     let baseline = l.y as f32 + scaled.ascent() * CAP_TO_ASCENT / 2.0;
     let mut caret = l.x as f32;
@@ -300,7 +307,9 @@ fn svg_text<DB: DrawingBackend>(
     } else {
         FontStyle::Normal
     };
-    let font = FontDesc::new(FontFamily::Name(FAMILY), l.size, style)
+    // plotters' SVG backend writes font-size as size / 1.24: undo it, so the declared size
+    // is the em the layout measured and the PNG drew.
+    let font = FontDesc::new(FontFamily::Name(FAMILY), l.size * SVG_FONT_SHRINK, style)
         .color(&color)
         .pos(Pos::new(HPos::Left, VPos::Center));
     // plotters puts the baseline 0.5ex below the anchor; lower it to centre capitals.
@@ -312,6 +321,9 @@ fn svg_text<DB: DrawingBackend>(
     ))
     .map_err(drawing_error)
 }
+
+/// What plotters-svg divides a font size by.
+const SVG_FONT_SHRINK: f64 = 1.24;
 
 /// One bar and its whisker.
 fn draw_mark<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, m: &layout::Mark) -> Result<()> {

@@ -271,6 +271,74 @@ fn the_html_report_works_offline_on_a_desktop_a_phone_and_paper() {
     }
 }
 
+/// Right edge of the ink in each band of rows (a band per text line of the header and
+/// footer), as a share of the width.
+fn ink_edges(png: &[u8], bands: &[(f64, f64)]) -> Vec<f64> {
+    let img = image::load_from_memory(png).unwrap().to_rgb8();
+    let (w, h) = (img.width(), img.height());
+    bands
+        .iter()
+        .map(|&(top, bottom)| {
+            let mut right = 0;
+            for y in (top * h as f64) as u32..(bottom * h as f64) as u32 {
+                for x in 0..w {
+                    if img.get_pixel(x, y).0.iter().any(|&c| c < 160) {
+                        right = right.max(x);
+                    }
+                }
+            }
+            right as f64 / w as f64
+        })
+        .collect()
+}
+
+#[test]
+fn the_svg_draws_its_text_as_the_png_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = report(dir.path(), &[]);
+    assert!(o.status.success());
+    let png = std::fs::read(dir.path().join("figure1.png")).unwrap();
+    let size = image::load_from_memory(&png).unwrap();
+    let (w, h) = (size.width(), size.height());
+    let browser = launch();
+    let tab = browser.new_tab().unwrap();
+    viewport(&tab, w, false);
+    tab.call_method(Emulation::SetDeviceMetricsOverride {
+        width: w,
+        height: h,
+        device_scale_factor: 1.0,
+        mobile: false,
+        scale: None,
+        screen_width: None,
+        screen_height: None,
+        position_x: None,
+        position_y: None,
+        dont_set_visible_size: None,
+        screen_orientation: None,
+        viewport: None,
+        display_feature: None,
+        device_posture: None,
+    })
+    .unwrap();
+    let url = format!("file://{}", dir.path().join("figure1.svg").display());
+    tab.navigate_to(&url)
+        .unwrap()
+        .wait_until_navigated()
+        .unwrap();
+    let shot = tab
+        .capture_screenshot(Page::CaptureScreenshotFormatOption::Png, None, None, true)
+        .unwrap();
+    // The title's lines and the footer's: where each text ends, in both renderings.
+    let bands = [(0.03, 0.17), (0.80, 0.97)];
+    let (svg, raster) = (ink_edges(&shot, &bands), ink_edges(&png, &bands));
+    for (a, b) in svg.iter().zip(&raster) {
+        assert!(
+            (a - b).abs() < 0.015,
+            "text ends at {a:.3} in the SVG, {b:.3} in the PNG"
+        );
+    }
+}
+
 #[test]
 fn the_html_report_is_inert_and_self_contained() {
     let dir = tempfile::tempdir().unwrap();
