@@ -12,7 +12,7 @@ use crate::results::{
 };
 use crate::stats::{self, BaseSums, ItemSums, StratumSums};
 use crate::tabulate::{GroupSums, Pass, QuestionSums, Settings, Tabulation};
-use crate::text::{respondents, thousands};
+use crate::text::thousands;
 
 /// A set of groups: a segment (`--by`) or the answers of a contrast's question.
 pub struct Grouping {
@@ -336,7 +336,7 @@ fn build(
         opts,
         design,
     };
-    let mut warnings: Vec<String> = weight_warning(tab).into_iter().collect();
+    let mut warnings: Vec<String> = weight_warning(tab, lang).into_iter().collect();
     let questions = question_results(codebook, tab, groupings, &ctx, &mut warnings);
     let contrasts = contrast_results(codebook, tab, &questions, contrast_groupings, &ctx);
     let mut results = Results {
@@ -439,11 +439,13 @@ fn interval_words(method: stats::Interval) -> &'static str {
 }
 
 /// A warning when the largest weight is more than 10 times the median.
-fn weight_warning(tab: &Tabulation) -> Option<String> {
+fn weight_warning(tab: &Tabulation, lang: &str) -> Option<String> {
     let (max, median) = (tab.weight_max?, tab.weight_median?);
+    let w = crate::locale::words(lang);
     (median > 0.0 && max > 10.0 * median).then(|| {
-        format!(
-            "the largest weight ({max}) is more than 10 times the median weight ({median}); consider trimming"
+        w.fill(
+            "warn_weights",
+            &[("max", &w.plain(max)), ("median", &w.plain(median))],
         )
     })
 }
@@ -457,28 +459,35 @@ fn question_results(
     ctx: &Context,
     warnings: &mut Vec<String>,
 ) -> Vec<QuestionResult> {
+    let w = crate::locale::words(ctx.lang);
     let mut questions = Vec::new();
     for (qi, (q, sums)) in codebook.questions.iter().zip(&tab.questions).enumerate() {
         let mut result = question_result(q, qi, sums, ctx);
         if let Some(&n) = tab.partial.get(qi).filter(|&&n| n > 0) {
-            let blank = if sums.each_item {
-                "each item's base is those who answered it"
+            let key = if sums.each_item {
+                "warn_partial_each"
             } else {
-                "a blank item counts as not selected (base = \"each_item\" in the codebook gives each item its own base)"
+                "warn_partial_any"
             };
-            warnings.push(format!(
-                "{}: {} answered some items and left others blank; {blank}",
-                q.id,
-                respondents(n)
+            warnings.push(w.fill(
+                key,
+                &[("question", &q.id), ("respondents", &w.respondents(n))],
             ));
         }
         if result.base.effective < MIN_READABLE_BASE {
-            warnings.push(format!(
-                "{}: the base is {} ({}effective base {:.1}), under {MIN_READABLE_BASE}; its shares are unreliable",
-                q.id,
-                respondents(result.base.unweighted),
-                if ctx.weighted { "" } else { "unweighted; " },
-                result.base.effective
+            let key = if ctx.weighted {
+                "warn_small_base"
+            } else {
+                "warn_small_base_unweighted"
+            };
+            warnings.push(w.fill(
+                key,
+                &[
+                    ("question", &q.id),
+                    ("respondents", &w.respondents(result.base.unweighted)),
+                    ("effective", &w.tenths(result.base.effective)),
+                    ("min", &w.plain(MIN_READABLE_BASE)),
+                ],
             ));
         }
         for g in groupings {
@@ -496,9 +505,15 @@ fn question_results(
                 .iter()
                 .filter(|g| g.base.effective < MIN_READABLE_BASE)
             {
-                warnings.push(format!(
-                    "{}: {} = {}: effective base {:.1} is under {MIN_READABLE_BASE}; its shares are unreliable",
-                    q.id, g.name, group.value, group.base.effective
+                warnings.push(w.fill(
+                    "warn_small_group",
+                    &[
+                        ("question", &q.id),
+                        ("segment", &g.name),
+                        ("value", &group.value),
+                        ("effective", &w.tenths(group.base.effective)),
+                        ("min", &w.plain(MIN_READABLE_BASE)),
+                    ],
                 ));
             }
             result

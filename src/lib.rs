@@ -12,6 +12,7 @@ pub mod codebook;
 pub mod error;
 pub mod export;
 pub mod init;
+pub mod locale;
 pub mod output;
 pub mod report;
 pub mod results;

@@ -4,7 +4,7 @@
 
 use crate::results::{BaseFlag, QuestionResult, Results};
 
-use super::thousands;
+use crate::locale::Words;
 
 pub(crate) struct Banner {
     pub header: Vec<String>,
@@ -13,8 +13,8 @@ pub(crate) struct Banner {
 }
 
 /// "72% ABC": whole percent and letters.
-fn cell(share: Option<f64>, letters: &[String]) -> String {
-    let pct = super::percent(share, 0);
+fn cell(w: &Words, share: Option<f64>, letters: &[String]) -> String {
+    let pct = w.percent(share, 0);
     if letters.is_empty() {
         pct
     } else {
@@ -23,51 +23,53 @@ fn cell(share: Option<f64>, letters: &[String]) -> String {
 }
 
 /// "838", "95 *" (under 100), "24 !" (under 30).
-fn base_cell(n: u64, flag: Option<BaseFlag>) -> String {
+fn base_cell(w: &Words, n: u64, flag: Option<BaseFlag>) -> String {
     format!(
         "{}{}",
-        thousands(n),
+        w.number(n),
         flag.map(BaseFlag::mark).unwrap_or_default()
     )
 }
 
-pub(crate) fn banner(q: &QuestionResult) -> Banner {
-    let mut header = vec!["Answer".to_string(), "Total".to_string()];
+pub(crate) fn banner(w: &Words, q: &QuestionResult) -> Banner {
+    let mut header = vec![w.get("answer").to_string(), w.get("total").to_string()];
     header.extend(q.by.iter().map(|g| format!("({}) {}", g.letter, g.label)));
     let rows = q
         .items
         .iter()
         .enumerate()
         .map(|(row, item)| {
-            let mut cells = vec![item.label.clone(), super::percent(item.share, 0)];
+            let mut cells = vec![item.label.clone(), w.percent(item.share, 0)];
             cells.extend(q.by.iter().map(|g| {
                 g.items
                     .get(row)
-                    .map(|gi| cell(gi.item.share, &gi.marks()))
+                    .map(|gi| cell(w, gi.item.share, &gi.marks()))
                     .unwrap_or_default()
             }));
             cells
         })
         .collect();
-    let mut base = vec!["Base".to_string(), thousands(q.base.unweighted)];
+    let mut base = vec![w.get("base").to_string(), w.number(q.base.unweighted)];
     base.extend(
         q.by.iter()
-            .map(|g| base_cell(g.base.unweighted, g.base_flag)),
+            .map(|g| base_cell(w, g.base.unweighted, g.base_flag)),
     );
     Banner { header, rows, base }
 }
 
 /// Under a banner: the base's respondents in no group of a segment, so the groups' bases
 /// add up to the total.
-pub(crate) fn no_group_lines(q: &QuestionResult) -> Vec<String> {
+pub(crate) fn no_group_lines(w: &Words, q: &QuestionResult) -> Vec<String> {
     q.no_group
         .iter()
         .map(|n| {
-            format!(
-                "No value of {}: {} (weighted {:.1}) in the total, in no group.",
-                n.segment,
-                super::respondents(n.unweighted),
-                n.weighted
+            w.fill(
+                "no_group",
+                &[
+                    ("segment", &n.segment),
+                    ("respondents", &w.respondents(n.unweighted)),
+                    ("weighted", &w.tenths(n.weighted)),
+                ],
             )
         })
         .collect()

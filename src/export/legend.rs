@@ -29,7 +29,8 @@ pub(crate) fn letters_legend(r: &Results) -> String {
                 "{what} \
                  (z-тест для двух долей на эффективных базах, {adjust}, alpha = {}; без теста, \
                  если эффективная база меньше {}). База{under_100} меньше 100;{under_30} меньше 30.",
-                sig.alpha, sig.min_base
+                crate::locale::words("ru").plain(sig.alpha),
+                crate::locale::words("ru").plain(sig.min_base)
             )
         }
         _ => {
@@ -65,9 +66,10 @@ pub(crate) fn level(r: &Results) -> String {
 
 /// The head of an interval column: "95% CI", and the method when it is not Wilson's.
 pub(crate) fn ci_head(r: &Results) -> String {
+    let w = crate::locale::words(&r.lang);
     match r.method.interval {
-        crate::stats::Interval::Wilson => format!("{}% CI", level(r)),
-        m => format!("{}% CI ({})", level(r), m.name()),
+        crate::stats::Interval::Wilson => w.fill("ci", &[("level", &level(r))]),
+        m => w.fill("ci_method", &[("level", &level(r)), ("method", m.name())]),
     }
 }
 
@@ -77,4 +79,66 @@ pub(crate) fn whiskers_legend(r: &Results) -> String {
         "ru" => format!("Усы: {}% доверительные интервалы Уилсона.", level(r)),
         _ => format!("Whiskers: {}% Wilson confidence intervals.", level(r)),
     }
+}
+
+/// How the numbers were computed, one sentence each, in the results' language (English
+/// uses the exact descriptions the analysis wrote; other languages their catalogue's).
+pub(crate) fn method_lines(r: &Results) -> Vec<String> {
+    let w = crate::locale::words(&r.lang);
+    let english = w.lang() == "en";
+    let weighting = match &r.weight {
+        Some(c) => w.fill("weighted_by", &[("column", c)]),
+        None => w.get("unweighted").to_string(),
+    };
+    let se = match (english, r.design.is_some()) {
+        (true, _) => r.method.se.clone(),
+        (false, true) => w.get("se_design").to_string(),
+        (false, false) => w.get("se_weights").to_string(),
+    };
+    let ci = match (english, r.method.interval) {
+        (true, _) => r.method.ci.clone(),
+        (false, crate::stats::Interval::Wilson) => w.get("ci_wilson").to_string(),
+        (false, m) => w.fill("ci_svyciprop", &[("method", m.name())]),
+    };
+    let test = match (english, r.significance.test.starts_with("Wald")) {
+        (true, _) => r.significance.test.clone(),
+        (false, true) => w.get("test_wald").to_string(),
+        (false, false) => w.get("test_pooled").to_string(),
+    };
+    let adjust = w.get(match r.significance.adjust {
+        Adjust::None => "adjust_none",
+        Adjust::Bonferroni => "adjust_bonferroni",
+        Adjust::Holm => "adjust_holm",
+        Adjust::Bh => "adjust_bh",
+    });
+    vec![
+        weighting,
+        w.get("method_share").to_string(),
+        w.fill("method_se", &[("se", &se)]),
+        w.fill("method_interval", &[("level", &level(r)), ("ci", &ci)]),
+        w.fill(
+            "method_test",
+            &[
+                ("test", &test),
+                ("adjust", adjust),
+                ("alpha", &w.plain(r.significance.alpha)),
+            ],
+        ),
+        w.get("method_ranking").to_string(),
+    ]
+}
+
+/// The input and the tool that made the output.
+pub(crate) fn input_line(r: &Results, path: &str) -> String {
+    let w = crate::locale::words(&r.lang);
+    w.fill(
+        "input_line",
+        &[
+            ("path", path),
+            ("rows", &w.number(r.input.rows)),
+            ("sha", &r.input.sha256),
+            ("tool", &r.tool.name),
+            ("version", &r.tool.version),
+        ],
+    )
 }

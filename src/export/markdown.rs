@@ -4,7 +4,8 @@ use crate::error::Result;
 
 use super::banner::{any_groups, banner, legend};
 use super::legend::ci_head;
-use super::{base_line, exclusion_line, interval, percent, thousands, TextExporter};
+use super::{base_line, exclusion_line, TextExporter};
+use crate::locale::{words, Words};
 use crate::results::{QuestionResult, Results};
 
 /// GitHub-flavoured Markdown tables, one per question.
@@ -16,8 +17,8 @@ fn cell(s: &str) -> String {
 }
 
 /// One question's banner (groups as columns) and its base line.
-fn banner_table(q: &QuestionResult) -> Result<String> {
-    let b = banner(q);
+fn banner_table(w: &Words, q: &QuestionResult) -> Result<String> {
+    let b = banner(w, q);
     let mut out = String::new();
     let line = |cells: &[String]| format!("| {} |", cells.join(" | "));
     let escaped = |cells: &[String]| cells.iter().map(|c| cell(c)).collect::<Vec<_>>();
@@ -31,8 +32,8 @@ fn banner_table(q: &QuestionResult) -> Result<String> {
     let base: Vec<String> = b.base.iter().map(|c| format!("*{}*", cell(c))).collect();
     writeln!(out, "{}", line(&base))?;
     writeln!(out)?;
-    writeln!(out, "{}.", base_line(q))?;
-    for line in super::banner::no_group_lines(q) {
+    writeln!(out, "{}.", base_line(w, q))?;
+    for line in super::banner::no_group_lines(w, q) {
         writeln!(out, "{}", cell(&line))?;
     }
     Ok(out)
@@ -40,21 +41,25 @@ fn banner_table(q: &QuestionResult) -> Result<String> {
 
 /// One question's ranked table (a banner when it has groups) and its base line.
 pub(crate) fn question_table(r: &Results, q: &QuestionResult) -> Result<String> {
+    let w = words(&r.lang);
     if !q.by.is_empty() {
-        return banner_table(q);
+        return banner_table(w, q);
     }
     let mut out = String::new();
     // A question kept in its own order (a scale) has no rank column.
     let ranked = q.ranked();
     let (rank_head, rank_align) = if ranked {
-        ("| Rank ", "| ---: ")
+        (format!("| {} ", w.get("rank")), "| ---: ")
     } else {
-        ("", "")
+        (String::new(), "")
     };
     writeln!(
         out,
-        "{rank_head}| Answer | Share | {} | Count (unweighted) |",
-        ci_head(r)
+        "{rank_head}| {} | {} | {} | {} |",
+        w.get("answer"),
+        w.get("share"),
+        ci_head(r),
+        w.get("count_unweighted")
     )?;
     writeln!(out, "{rank_align}| --- | ---: | ---: | ---: |")?;
     for i in &q.items {
@@ -67,13 +72,13 @@ pub(crate) fn question_table(r: &Results, q: &QuestionResult) -> Result<String> 
             out,
             "{rank}| {} | {} | {} | {} |",
             cell(&i.label),
-            percent(i.share, 1),
-            interval(i.ci_low, i.ci_high),
-            thousands(i.count)
+            w.percent(i.share, 1),
+            w.interval(i.ci_low, i.ci_high),
+            w.number(i.count)
         )?;
     }
     writeln!(out)?;
-    writeln!(out, "{}.", base_line(q))?;
+    writeln!(out, "{}.", base_line(w, q))?;
     if !q.note.is_empty() {
         writeln!(out, "{}", cell(&q.note))?;
     }
@@ -85,10 +90,7 @@ impl TextExporter for MarkdownExporter {
         let mut out = String::new();
         writeln!(out, "# {}\n", cell(&r.survey.title))?;
         if r.survey.synthetic {
-            writeln!(
-                out,
-                "> Synthetic data calibrated to published figures: not real respondents.\n"
-            )?;
+            writeln!(out, "> {}\n", words(&r.lang).get("synthetic_line"))?;
         }
         for q in &r.questions {
             writeln!(out, "## {}\n", cell(&q.text))?;

@@ -12,6 +12,7 @@ mod xlsx;
 
 use crate::error::Result;
 
+use crate::locale::{words, Words};
 use crate::results::Results;
 pub use crate::text::{respondents, thousands};
 
@@ -73,39 +74,18 @@ impl Format {
     }
 }
 
-/// "60.0%" from a 0–1 share; "–" when there is no estimate.
-pub(crate) fn percent(share: Option<f64>, decimals: usize) -> String {
-    match share {
-        Some(p) => format!("{:.*}%", decimals, p * 100.0),
-        None => "–".into(),
-    }
-}
-
-/// "58.7–61.3" (percent) from interval bounds.
-pub(crate) fn interval(low: Option<f64>, high: Option<f64>) -> String {
-    match (low, high) {
-        (Some(l), Some(h)) => format!("{:.1}–{:.1}", l * 100.0, h * 100.0),
-        _ => "–".into(),
-    }
-}
-
-/// A weighted base to one decimal, with thousands separators.
-pub(crate) fn thousands_f(x: f64) -> String {
-    let whole = x.trunc() as u64;
-    let tenth = ((x - x.trunc()) * 10.0).round() as u64;
-    if tenth == 10 {
-        format!("{}.0", thousands(whole + 1))
-    } else {
-        format!("{}.{}", thousands(whole), tenth)
-    }
-}
-
 /// The line every human-readable output carries about who was left out.
 pub(crate) fn exclusion_line(r: &Results) -> String {
+    let w = words(&r.lang);
     let mut line = format!(
-        "{} of {} respondents excluded. {}",
-        thousands(r.base.excluded),
-        thousands(r.base.respondents),
+        "{} {}",
+        w.fill(
+            "excluded",
+            &[
+                ("excluded", &w.number(r.base.excluded)),
+                ("respondents", &w.respondents(r.base.respondents)),
+            ],
+        ),
         r.exclusion_notes()
     )
     .trim_end()
@@ -117,30 +97,34 @@ pub(crate) fn exclusion_line(r: &Results) -> String {
     line
 }
 
-/// "Base: 5,140 (weighted 5,101.3; effective 4,410.2)" for one question.
-pub(crate) fn base_line(q: &crate::results::QuestionResult) -> String {
-    let line = question_base_line(q);
-    match q.item_base_range() {
-        Some((low, high)) => format!(
-            "{line}; each item's share is of those who answered it ({} to {})",
-            thousands(low),
-            thousands(high)
-        ),
-        None => line,
-    }
-}
-
-fn question_base_line(q: &crate::results::QuestionResult) -> String {
-    if q.weighted {
-        format!(
-            "Base: {} (weighted {}; effective {}; Kish design effect {:.2})",
-            respondents(q.base.unweighted),
-            thousands_f(q.base.weighted),
-            thousands_f(q.base.effective),
-            q.base.design_effect.unwrap_or(1.0)
+/// "Base: 5,140 respondents (weighted 5,101.3; effective 4,410.2; …)" for one question.
+pub(crate) fn base_line(w: &Words, q: &crate::results::QuestionResult) -> String {
+    let line = if q.weighted {
+        w.fill(
+            "base_line_weighted",
+            &[
+                ("respondents", &w.respondents(q.base.unweighted)),
+                ("weighted", &w.tenths(q.base.weighted)),
+                ("effective", &w.tenths(q.base.effective)),
+                ("deff", &w.decimal(q.base.design_effect.unwrap_or(1.0), 2)),
+            ],
         )
     } else {
-        format!("Base: {} (unweighted)", respondents(q.base.unweighted))
+        w.fill(
+            "base_line_unweighted",
+            &[("respondents", &w.respondents(q.base.unweighted))],
+        )
+    };
+    match q.item_base_range() {
+        Some((low, high)) => w.fill(
+            "item_bases",
+            &[
+                ("line", &line),
+                ("low", &w.number(low)),
+                ("high", &w.number(high)),
+            ],
+        ),
+        None => line,
     }
 }
 
@@ -150,15 +134,16 @@ mod tests {
 
     #[test]
     fn numbers_are_formatted_for_people() {
+        let w = words("en");
         assert_eq!(thousands(5140), "5,140");
-        assert_eq!(thousands(588), "588");
-        assert_eq!(respondents(1), "1 respondent");
-        assert_eq!(respondents(5140), "5,140 respondents");
-        assert_eq!(thousands(10_000_000), "10,000,000");
-        assert_eq!(thousands_f(5101.26), "5,101.3");
-        assert_eq!(thousands_f(999.96), "1,000.0");
-        assert_eq!(percent(Some(0.6), 1), "60.0%");
-        assert_eq!(percent(None, 1), "–");
-        assert_eq!(interval(Some(0.587), Some(0.613)), "58.7–61.3");
+        assert_eq!(w.number(588), "588");
+        assert_eq!(w.respondents(1), "1 respondent");
+        assert_eq!(w.respondents(5140), "5,140 respondents");
+        assert_eq!(w.number(10_000_000), "10,000,000");
+        assert_eq!(w.tenths(5101.26), "5,101.3");
+        assert_eq!(w.tenths(999.96), "1,000.0");
+        assert_eq!(w.percent(Some(0.6), 1), "60.0%");
+        assert_eq!(w.percent(None, 1), "–");
+        assert_eq!(w.interval(Some(0.587), Some(0.613)), "58.7–61.3");
     }
 }

@@ -3,8 +3,9 @@ use std::fmt::Write;
 use crate::error::Result;
 
 use super::markdown::question_table;
-use super::{percent, thousands, thousands_f, TextExporter};
+use super::TextExporter;
 use crate::codebook::Kind;
+use crate::locale::{words, Words};
 use crate::results::{QuestionResult, Results};
 use crate::text::markdown as md;
 
@@ -35,8 +36,8 @@ fn code(s: &str) -> String {
     }
 }
 
-fn whole(share: Option<f64>) -> String {
-    percent(share, 0)
+fn whole(w: &Words, share: Option<f64>) -> String {
+    w.percent(share, 0)
 }
 
 /// How a headline marks its parts up: escaping, emphasis, strong emphasis.
@@ -55,9 +56,11 @@ const MARKDOWN: Marks = Marks {
 /// The headline sentence of a question: its top answer, and for a check-all question the
 /// next two.
 pub(crate) fn headline(r: &Results, q: &QuestionResult, m: &Marks) -> Option<String> {
+    let w = words(&r.lang);
+    let whole = |p| whole(w, p);
     let md = m.esc;
     let who = if r.survey.population.is_empty() {
-        "respondents in the base".to_string()
+        w.get("who_default").to_string()
     } else {
         md(&r.survey.population)
     };
@@ -76,30 +79,40 @@ pub(crate) fn headline(r: &Results, q: &QuestionResult, m: &Marks) -> Option<Str
                     )
                 })
                 .collect();
-            let mut s = format!(
-                "{} of {who} worry that {} — the top answer to “{}”",
-                (m.strong)(whole(first.share)),
-                (m.em)(md(&lower_first(&first.label))),
-                md(&q.text)
-            );
-            if !next.is_empty() {
-                write!(s, ", ahead of {}", next.join(" and ")).ok()?;
-            }
-            s.push('.');
-            s
+            let rest = if next.is_empty() {
+                String::new()
+            } else {
+                w.fill(
+                    "headline_rest",
+                    &[("items", &next.join(w.get("headline_and")))],
+                )
+            };
+            w.fill(
+                "headline_multi",
+                &[
+                    ("share", &(m.strong)(whole(first.share))),
+                    ("who", &who),
+                    ("top", &(m.em)(md(&lower_first(&first.label)))),
+                    ("question", &md(&q.text)),
+                    ("rest", &rest),
+                ],
+            )
         }
-        Kind::SingleChoice => format!(
-            "{} of {who} answered {} to “{}”.",
-            (m.strong)(whole(first.share)),
-            (m.em)(md(&first.label)),
-            md(&q.text)
+        Kind::SingleChoice => w.fill(
+            "headline_single",
+            &[
+                ("share", &(m.strong)(whole(first.share))),
+                ("who", &who),
+                ("answer", &(m.em)(md(&first.label))),
+                ("question", &md(&q.text)),
+            ],
         ),
     })
 }
 
 /// Per `--by` segment, the widest significant gap between two of its groups on one item:
 /// "By generation, *it will be harder…* ranges from 47% (Gen Z) to 72% (Baby boomers)."
-pub(crate) fn segment_stories(q: &QuestionResult, m: &Marks) -> Vec<String> {
+pub(crate) fn segment_stories(w: &Words, q: &QuestionResult, m: &Marks) -> Vec<String> {
     let mut out = Vec::new();
     for (segment, groups) in q.segments() {
         let mut best: Option<(f64, usize, usize, usize)> = None;
@@ -126,15 +139,17 @@ pub(crate) fn segment_stories(q: &QuestionResult, m: &Marks) -> Vec<String> {
             }
         }
         if let Some((_, row, lo, hi)) = best {
-            let share = |g: usize| whole(groups[g].items[row].item.share);
-            out.push(format!(
-                "By {}, {} ranges from {} ({}) to {} ({}).",
-                (m.esc)(segment),
-                (m.em)((m.esc)(&lower_first(&q.items[row].label))),
-                share(lo),
-                (m.esc)(&groups[lo].label),
-                share(hi),
-                (m.esc)(&groups[hi].label)
+            let share = |g: usize| whole(w, groups[g].items[row].item.share);
+            out.push(w.fill(
+                "segment_story",
+                &[
+                    ("segment", &(m.esc)(segment)),
+                    ("item", &(m.em)((m.esc)(&lower_first(&q.items[row].label)))),
+                    ("low", &share(lo)),
+                    ("low_group", &(m.esc)(&groups[lo].label)),
+                    ("high", &share(hi)),
+                    ("high_group", &(m.esc)(&groups[hi].label)),
+                ],
             ));
         }
     }
@@ -156,12 +171,21 @@ impl TextExporter for ReportMarkdown {
 impl ReportMarkdown {
     /// One section per question: title, chart, question text, table.
     fn figures(&self, out: &mut String, r: &Results) -> Result<()> {
+        let w = words(&r.lang);
         for (n, q) in r.questions.iter().enumerate() {
-            writeln!(out, "## Figure {}. {}\n", n + 1, md(&q.title))?;
+            let figure = w.fill(
+                "figure",
+                &[("n", &(n + 1).to_string()), ("title", &md(&q.title))],
+            );
+            writeln!(out, "## {figure}\n")?;
             for (_, file) in self.charts.iter().filter(|(id, _)| id == &q.id) {
-                writeln!(out, "![Figure {}: {}]({file})\n", n + 1, md(&q.title))?;
+                writeln!(out, "![{figure}]({file})\n")?;
             }
-            writeln!(out, "Question: {}\n", md(&q.text))?;
+            writeln!(
+                out,
+                "{}\n",
+                w.fill("question_text", &[("text", &md(&q.text))])
+            )?;
             writeln!(out, "{}", question_table(r, q)?)?;
         }
 
@@ -174,29 +198,31 @@ impl ReportMarkdown {
 
 /// Title, the synthetic-data warning, one sentence per question, the base.
 fn headlines(out: &mut String, r: &Results) -> Result<()> {
+    let w = words(&r.lang);
     writeln!(out, "# {}\n", md(&r.survey.title))?;
     if r.survey.synthetic {
-        writeln!(
-        out,
-        "> **Synthetic data calibrated to published figures.** No respondent in this report is real: \
-         the data were generated by `concerns simulate` to reproduce the published results of the study.\n"
-    )?;
+        writeln!(out, "> {}\n", w.get("synthetic_block"))?;
     }
-    writeln!(out, "## Headline findings\n")?;
+    writeln!(out, "## {}\n", w.get("headline_findings"))?;
     for q in &r.questions {
         if let Some(h) = headline(r, q, &MARKDOWN) {
             writeln!(out, "- {h}")?;
         }
-        for s in segment_stories(q, &MARKDOWN) {
+        for s in segment_stories(w, q, &MARKDOWN) {
             writeln!(out, "  - {s}")?;
         }
     }
     writeln!(
         out,
-        "\nBase: {} respondents surveyed, {} excluded, {} kept. {}{}\n",
-        thousands(r.base.respondents),
-        thousands(r.base.excluded),
-        thousands(r.base.kept),
+        "\n{} {}{}\n",
+        w.fill(
+            "base_summary",
+            &[
+                ("respondents", &w.respondents(r.base.respondents)),
+                ("excluded", &w.number(r.base.excluded)),
+                ("kept", &w.number(r.base.kept)),
+            ],
+        ),
         md(&r.exclusion_notes()),
         r.dropped_note()
             .map(|d| format!(" {}", md(&d)))
@@ -208,6 +234,8 @@ fn headlines(out: &mut String, r: &Results) -> Result<()> {
 /// Per contrast, one table: each item's share in the two groups, the difference and its
 /// adjusted p-value.
 fn contrasts(out: &mut String, r: &Results) -> Result<()> {
+    let w = words(&r.lang);
+    let whole = |p| whole(w, p);
     for c in &r.contrasts {
         let (Some(a), Some(b)) = (c.groups.first(), c.groups.get(1)) else {
             continue;
@@ -215,22 +243,30 @@ fn contrasts(out: &mut String, r: &Results) -> Result<()> {
         let title = |id: &str| r.question(id).map(|q| q.title.clone()).unwrap_or(id.into());
         writeln!(
             out,
-            "## Contrast: {}
-",
-            md(&title(&c.by))
+            "## {}\n",
+            w.fill("contrast_title", &[("title", &md(&title(&c.by)))])
         )?;
         writeln!(
             out,
-            "{}, among those who answered *{}* and those who answered *{}*:\n",
-            md(&title(&c.question)),
-            md(&a.label),
-            md(&b.label)
+            "{}\n",
+            w.fill(
+                "contrast_lead",
+                &[
+                    ("question", &md(&title(&c.question))),
+                    ("a", &format!("*{}*", md(&a.label))),
+                    ("b", &format!("*{}*", md(&b.label))),
+                ],
+            )
         )?;
         writeln!(
             out,
-            "| Answer | {} | {} | Difference | Adjusted p | Significant |",
+            "| {} | {} | {} | {} | {} | {} |",
+            w.get("answer"),
             md(&a.label),
-            md(&b.label)
+            md(&b.label),
+            w.get("difference"),
+            w.get("adjusted_p"),
+            w.get("significant")
         )?;
         writeln!(out, "| --- | ---: | ---: | ---: | ---: | --- |")?;
         for cmp in &c.comparisons {
@@ -244,7 +280,11 @@ fn contrasts(out: &mut String, r: &Results) -> Result<()> {
                 continue;
             };
             let difference = match (sa, sb) {
-                (Some(x), Some(y)) => format!("{:+.0} pts", (x - y) * 100.0),
+                (Some(x), Some(y)) => {
+                    let d = (x - y) * 100.0;
+                    let sign = if d.round() > 0.0 { "+" } else { "" };
+                    w.fill("points", &[("d", &format!("{sign}{}", w.decimal(d, 0)))])
+                }
                 _ => "–".into(),
             };
             writeln!(
@@ -254,42 +294,48 @@ fn contrasts(out: &mut String, r: &Results) -> Result<()> {
                 whole(sa),
                 whole(sb),
                 match cmp.p_adjusted {
-                    Some(p) if p < 0.001 => "< 0.001".to_string(),
-                    Some(p) => format!("{p:.3}"),
+                    Some(p) if p < 0.001 => format!("< {}", w.decimal(0.001, 3)),
+                    Some(p) => w.decimal(p, 3),
                     None => "–".into(),
                 },
-                if cmp.significant { "yes" } else { "no" }
+                w.get(if cmp.significant { "yes" } else { "no" })
             )?;
         }
-        writeln!(
-            out,
-            "\nSignificance: {} ({} adjustment), alpha = {}.\n",
-            md(&r.significance.test),
-            r.significance.adjust.name(),
-            r.significance.alpha
-        )?;
+        // The significance line of the method, as the method section words it.
+        if let Some(line) = super::legend::method_lines(r).get(4) {
+            writeln!(out, "\n{}\n", md(line))?;
+        }
     }
     Ok(())
 }
 
 /// Every question's bases and weighting diagnostics.
 fn bases(out: &mut String, r: &Results) -> Result<()> {
-    writeln!(out, "## Bases\n")?;
-    writeln!(
-    out,
-    "| Question | Base | Weighted base | Effective base | Kish design effect | Weighting efficiency |"
-)?;
+    let w = words(&r.lang);
+    writeln!(out, "## {}\n", w.get("bases"))?;
+    let head: Vec<&str> = [
+        "question",
+        "base",
+        "weighted_base",
+        "effective_base",
+        "kish_deff",
+        "weighting_efficiency",
+    ]
+    .iter()
+    .map(|k| w.get(k))
+    .collect();
+    writeln!(out, "| {} |", head.join(" | "))?;
     writeln!(out, "| --- | ---: | ---: | ---: | ---: | ---: |")?;
     for q in &r.questions {
         writeln!(
             out,
-            "| {} | {} | {} | {} | {:.3} | {} |",
+            "| {} | {} | {} | {} | {} | {} |",
             md(&q.title),
-            thousands(q.base.unweighted),
-            thousands_f(q.base.weighted),
-            thousands_f(q.base.effective),
-            q.base.design_effect.unwrap_or(1.0),
-            percent(q.base.weighting_efficiency, 1)
+            w.number(q.base.unweighted),
+            w.tenths(q.base.weighted),
+            w.tenths(q.base.effective),
+            w.decimal(q.base.design_effect.unwrap_or(1.0), 3),
+            w.percent(q.base.weighting_efficiency, 1)
         )?;
     }
     Ok(())
@@ -297,29 +343,16 @@ fn bases(out: &mut String, r: &Results) -> Result<()> {
 
 /// How the numbers were computed, and what they were computed from.
 fn method(out: &mut String, r: &Results) -> Result<()> {
-    writeln!(out, "\n## How the numbers were computed\n")?;
-    let weighting = match &r.weight {
-        Some(w) => format!("Weighted by the column {}.", code(w)),
-        None => "Unweighted.".to_string(),
-    };
-    writeln!(out, "- {weighting}")?;
-    writeln!(out, "- Share: {}.", r.method.share)?;
-    writeln!(out, "- Standard error: {}.", r.method.se)?;
+    let w = words(&r.lang);
+    writeln!(out, "\n## {}\n", w.get("how_computed"))?;
+    for line in super::legend::method_lines(r) {
+        writeln!(out, "- {}", md(&line))?;
+    }
     writeln!(
         out,
-        "- {}% interval: {}.",
-        (r.method.confidence_level * 100.0).round(),
-        r.method.ci
+        "\n{}",
+        super::legend::input_line(r, &code(&r.input.path))
     )?;
-    writeln!(
-        out,
-        "- Ranking by share; ties keep codebook order; “Other” is shown last."
-    )?;
-    writeln!(
-    out,
-    "\nInput: {} ({} rows, SHA-256 `{}`). Made by {} {}; the same input gives byte-identical files.",
-    code(&r.input.path), thousands(r.input.rows), r.input.sha256, r.tool.name, r.tool.version
-)?;
     Ok(())
 }
 

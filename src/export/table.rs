@@ -8,7 +8,8 @@ use comfy_table::{
 
 use super::banner::{any_groups, banner, legend};
 use super::legend::ci_head;
-use super::{base_line, exclusion_line, interval, percent, thousands, TextExporter};
+use super::{base_line, exclusion_line, TextExporter};
+use crate::locale::{words, Words};
 use crate::results::{QuestionResult, Results};
 use crate::text::visible;
 
@@ -60,31 +61,35 @@ impl TableExporter {
 
     /// The banner of `q`: one table when its segments fit the width side by side (each
     /// segment's name over its first group), else one table per segment.
-    fn banners(&self, q: &QuestionResult) -> Vec<String> {
+    fn banners(&self, w: &Words, q: &QuestionResult) -> Vec<String> {
         let segments = q.segments();
         let named = segments.len() > 1;
         // Measured at its natural width: squeezed, every table "fits".
-        let mut natural = self.banner_table(q, named);
+        let mut natural = self.banner_table(w, q, named);
         natural.set_content_arrangement(ContentArrangement::Disabled);
         let fits = natural
             .to_string()
             .lines()
             .all(|l| l.chars().count() <= self.width);
         if fits || !named {
-            return vec![self.banner_table(q, named).to_string()];
+            return vec![self.banner_table(w, q, named).to_string()];
         }
         segments
             .iter()
             .map(|(name, _)| {
                 let mut one = q.clone();
                 one.by.retain(|g| g.segment == *name);
-                format!("By {}:\n{}", visible(name), self.banner_table(&one, false))
+                format!(
+                    "{}\n{}",
+                    w.fill("by_segment", &[("segment", &visible(name))]),
+                    self.banner_table(w, &one, false)
+                )
             })
             .collect()
     }
 
-    fn banner_table(&self, q: &QuestionResult, named: bool) -> Table {
-        let b = banner(q);
+    fn banner_table(&self, w: &Words, q: &QuestionResult, named: bool) -> Table {
+        let b = banner(w, q);
         let mut t = self.table();
         let mut header = b.header.clone();
         if named {
@@ -131,23 +136,20 @@ impl TableExporter {
 
 impl TextExporter for TableExporter {
     fn text(&self, r: &Results) -> Result<String> {
+        let w = words(&r.lang);
         let mut out = String::new();
         writeln!(out, "{}", self.wrap(&r.survey.title))?;
         if r.survey.synthetic {
-            writeln!(
-                out,
-                "{}",
-                self.wrap("Synthetic data calibrated to published figures: not real respondents.")
-            )?;
+            writeln!(out, "{}", self.wrap(w.get("synthetic_line")))?;
         }
         for q in &r.questions {
             if !q.by.is_empty() {
                 writeln!(out, "\n{}", self.wrap(&q.text))?;
-                for t in self.banners(q) {
+                for t in self.banners(w, q) {
                     writeln!(out, "{t}")?;
                 }
-                writeln!(out, "{}", self.wrap(&base_line(q)))?;
-                for line in super::banner::no_group_lines(q) {
+                writeln!(out, "{}", self.wrap(&base_line(w, q)))?;
+                for line in super::banner::no_group_lines(w, q) {
                     writeln!(out, "{}", self.wrap(&line))?;
                 }
                 continue;
@@ -166,15 +168,20 @@ impl TextExporter for TableExporter {
                     };
                     row.extend([
                         visible(&i.label).into_owned(),
-                        percent(i.share, 1),
-                        interval(i.ci_low, i.ci_high),
-                        thousands(i.count),
+                        w.percent(i.share, 1),
+                        w.interval(i.ci_low, i.ci_high),
+                        w.number(i.count),
                     ]);
                     row
                 })
                 .collect();
             let mut header: Vec<String> = if ranked { vec!["#".into()] } else { vec![] };
-            header.extend(["Answer".into(), "Share".into(), ci_head(r), "Count".into()]);
+            header.extend([
+                w.get("answer").into(),
+                w.get("share").into(),
+                ci_head(r),
+                w.get("count").into(),
+            ]);
             // What the other columns leave for the bar (labels wrap before the bar goes).
             let label = usize::from(ranked);
             let used = used_width(&header, &rows, 1);
@@ -218,7 +225,7 @@ impl TextExporter for TableExporter {
             }
             writeln!(out, "\n{}", self.wrap(&q.text))?;
             writeln!(out, "{t}")?;
-            writeln!(out, "{}", self.wrap(&base_line(q)))?;
+            writeln!(out, "{}", self.wrap(&base_line(w, q)))?;
         }
         if any_groups(r) {
             writeln!(out, "\n{}", self.wrap(&legend(r)))?;

@@ -11,8 +11,9 @@ use crate::error::{Error, Result};
 use crate::results::{GroupResult, QuestionBase, QuestionResult, Results};
 
 use super::banner::no_group_lines;
-use super::legend::letters_legend;
+use super::legend::{letters_legend, method_lines};
 use super::{base_line, exclusion_line, Exporter};
+use crate::locale::words;
 
 pub struct XlsxExporter;
 
@@ -107,7 +108,8 @@ fn printable(sheet: &mut Worksheet) {
 }
 
 fn contents(sheet: &mut Worksheet, r: &Results, f: &Formats) -> Result<()> {
-    sheet.set_name("Contents").map_err(output)?;
+    let w = words(&r.lang);
+    sheet.set_name(w.get("contents")).map_err(output)?;
     printable(sheet);
     sheet.set_column_width(0, 12).map_err(output)?;
     sheet.set_column_width(1, 80).map_err(output)?;
@@ -117,7 +119,7 @@ fn contents(sheet: &mut Worksheet, r: &Results, f: &Formats) -> Result<()> {
     let mut row = 1;
     if r.survey.synthetic {
         sheet
-            .write_string_with_format(row, 0, synthetic_note(r), &f.warn)
+            .write_string_with_format(row, 0, words(&r.lang).get("synthetic_line"), &f.warn)
             .map_err(output)?;
         row += 1;
     }
@@ -126,10 +128,10 @@ fn contents(sheet: &mut Worksheet, r: &Results, f: &Formats) -> Result<()> {
         .map_err(output)?;
     row += 2;
     sheet
-        .write_string_with_format(row, 0, "Sheet", &f.head)
+        .write_string_with_format(row, 0, w.get("sheet"), &f.head)
         .map_err(output)?;
     sheet
-        .write_string_with_format(row, 1, "Question", &f.head)
+        .write_string_with_format(row, 1, w.get("question"), &f.head)
         .map_err(output)?;
     for (i, q) in r.questions.iter().enumerate() {
         row += 1;
@@ -149,33 +151,9 @@ fn contents(sheet: &mut Worksheet, r: &Results, f: &Formats) -> Result<()> {
     Ok(())
 }
 
-fn synthetic_note(r: &Results) -> &'static str {
-    match r.lang.as_str() {
-        "ru" => "Синтетические данные, откалиброванные по опубликованным показателям: не реальные респонденты.",
-        _ => "Synthetic data calibrated to published figures: not real respondents.",
-    }
-}
-
-/// How the numbers were computed, one line each.
-fn method_lines(r: &Results) -> Vec<String> {
-    let mut lines = vec![
-        match &r.weight {
-            Some(w) => format!("Weighted by the column {w}."),
-            None => "Unweighted.".into(),
-        },
-        format!("Share: {}.", r.method.share),
-        format!("Standard error: {}.", r.method.se),
-        format!("{}% interval: {}.", super::legend::level(r), r.method.ci),
-        format!("Significance: {}.", r.significance.test),
-    ];
-    if let Some(d) = &r.dropped_note() {
-        lines.push(d.clone());
-    }
-    lines
-}
-
 /// One question's banner sheet.
 fn question(sheet: &mut Worksheet, r: &Results, q: &QuestionResult, f: &Formats) -> Result<()> {
+    let w = words(&r.lang);
     printable(sheet);
     sheet
         .write_string_with_format(0, 0, clip(&q.title), &f.title)
@@ -185,7 +163,7 @@ fn question(sheet: &mut Worksheet, r: &Results, q: &QuestionResult, f: &Formats)
         .map_err(output)?;
     if r.survey.synthetic {
         sheet
-            .write_string_with_format(2, 0, synthetic_note(r), &f.warn)
+            .write_string_with_format(2, 0, words(&r.lang).get("synthetic_line"), &f.warn)
             .map_err(output)?;
     }
     let (segment_row, head_row) = (4u32, 5u32);
@@ -200,13 +178,13 @@ fn question(sheet: &mut Worksheet, r: &Results, q: &QuestionResult, f: &Formats)
         .set_column_width(0, label_width as f64)
         .map_err(output)?;
     sheet
-        .write_string_with_format(head_row, 0, "Answer", &f.head)
+        .write_string_with_format(head_row, 0, w.get("answer"), &f.head)
         .map_err(output)?;
     sheet
-        .write_string_with_format(segment_row, 1, "Total", &f.segment)
+        .write_string_with_format(segment_row, 1, w.get("total"), &f.segment)
         .map_err(output)?;
     sheet
-        .write_string_with_format(head_row, 1, "Total", &f.head)
+        .write_string_with_format(head_row, 1, w.get("total"), &f.head)
         .map_err(output)?;
     sheet.set_column_width(1, 10).map_err(output)?;
 
@@ -221,7 +199,7 @@ fn question(sheet: &mut Worksheet, r: &Results, q: &QuestionResult, f: &Formats)
                 .write_string_with_format(head_row, col, clip(&head), &f.head)
                 .map_err(output)?;
             sheet
-                .write_string_with_format(head_row, col + 1, "Sig.", &f.head)
+                .write_string_with_format(head_row, col + 1, w.get("sig"), &f.head)
                 .map_err(output)?;
             let width = (head.chars().count() + 3).clamp(9, 28) as f64;
             sheet.set_column_width(col, width).map_err(output)?;
@@ -279,9 +257,13 @@ fn question(sheet: &mut Worksheet, r: &Results, q: &QuestionResult, f: &Formats)
         }
     }
     let bases: [(&str, BaseValue, &Format); 3] = [
-        ("Base (unweighted)", |b| b.unweighted as f64, &f.count),
-        ("Base (weighted)", |b| b.weighted, &f.weighted),
-        ("Base (effective)", |b| b.effective, &f.weighted),
+        (
+            w.get("base_row_unweighted"),
+            |b| b.unweighted as f64,
+            &f.count,
+        ),
+        (w.get("base_row_weighted"), |b| b.weighted, &f.weighted),
+        (w.get("base_row_effective"), |b| b.effective, &f.weighted),
     ];
     for (k, (label, value, format)) in bases.iter().enumerate() {
         row += 1;
@@ -305,8 +287,8 @@ fn question(sheet: &mut Worksheet, r: &Results, q: &QuestionResult, f: &Formats)
     if !q.note.is_empty() {
         notes.push(q.note.clone());
     }
-    notes.push(base_line(q));
-    notes.extend(no_group_lines(q));
+    notes.push(base_line(w, q));
+    notes.extend(no_group_lines(w, q));
     if !q.by.is_empty() {
         notes.push(letters_legend(r));
     }

@@ -8,6 +8,7 @@ mod data;
 mod design;
 mod each_item;
 mod inputs;
+mod language;
 mod layout;
 mod lenient;
 mod mutation;

@@ -101,7 +101,7 @@ fn report_writes_every_file_and_the_table() {
     assert!(md.contains("**60%** of customers who know what AI is worry that *it will be harder to reach a human agent*"), "{md}");
     assert!(md.contains("*AI will take people's jobs* (46%)"));
     assert!(md.contains("**53%**") && md.contains("**64%**"));
-    assert!(md.contains("![Figure 1: "));
+    assert!(md.contains("![Figure 1. "));
     assert!(md.contains("(figure1.svg)"));
     assert!(md.contains("Synthetic data calibrated to published figures"));
     assert!(md.contains("5,728 respondents surveyed, 588 excluded, 5,140 kept"));

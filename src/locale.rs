@@ -1,0 +1,254 @@
+//! The interface's words and number formats per language: one message catalogue per
+//! language (`locales/LANG.toml`, embedded), so every human-readable output — tables,
+//! Markdown, the HTML report, the workbook, warnings — speaks the language of `--lang`.
+//! Labels and question texts come from the codebook; only the tool's own words live here.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+const EN: &str = include_str!("../locales/en.toml");
+const RU: &str = include_str!("../locales/ru.toml");
+
+/// Languages with a catalogue.
+pub const LANGUAGES: [&str; 2] = ["en", "ru"];
+
+/// One language's catalogue.
+#[derive(Debug)]
+pub struct Words {
+    lang: &'static str,
+    text: BTreeMap<String, String>,
+    /// Plural forms of a counted noun: noun → form ("one", "few", "many") → text.
+    plural: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+fn parse(lang: &'static str, source: &str) -> Words {
+    // The catalogues are part of the program (a unit test parses both): a broken one is a
+    // build defect, not a user error, so it yields an empty catalogue rather than a panic.
+    let table: toml::Table = source.parse().unwrap_or_default();
+    let mut text = BTreeMap::new();
+    let mut plural = BTreeMap::new();
+    for (key, value) in table {
+        match value {
+            toml::Value::String(s) => {
+                text.insert(key, s);
+            }
+            toml::Value::Table(forms) => {
+                let forms = forms
+                    .into_iter()
+                    .filter_map(|(form, v)| v.as_str().map(|s| (form, s.to_string())))
+                    .collect();
+                plural.insert(key, forms);
+            }
+            _ => {}
+        }
+    }
+    Words { lang, text, plural }
+}
+
+/// The catalogue of `lang` (English for a language without one).
+pub fn words(lang: &str) -> &'static Words {
+    static CATALOGUES: OnceLock<[Words; 2]> = OnceLock::new();
+    let [en, ru] = CATALOGUES.get_or_init(|| [parse("en", EN), parse("ru", RU)]);
+    match lang {
+        "ru" => ru,
+        _ => en,
+    }
+}
+
+/// The CLDR plural category of `n` in `lang`.
+fn category(lang: &str, n: u64) -> &'static str {
+    match lang {
+        "ru" => match (n % 10, n % 100) {
+            (1, r) if r != 11 => "one",
+            (2..=4, r) if !(12..=14).contains(&r) => "few",
+            _ => "many",
+        },
+        _ if n == 1 => "one",
+        _ => "many",
+    }
+}
+
+impl Words {
+    pub fn lang(&self) -> &'static str {
+        self.lang
+    }
+
+    /// The text of `key` (the key itself if a catalogue lacks it; a test keeps them equal).
+    pub fn get<'a>(&'a self, key: &'a str) -> &'a str {
+        self.text
+            .get(key)
+            .or_else(|| words("en").text.get(key))
+            .map_or(key, String::as_str)
+    }
+
+    /// The text of `key` with each `{name}` replaced by its value.
+    pub fn fill(&self, key: &str, args: &[(&str, &str)]) -> String {
+        let mut s = self.get(key).to_string();
+        for (name, value) in args {
+            s = s.replace(&format!("{{{name}}}"), value);
+        }
+        s
+    }
+
+    /// "5,140 respondents", "5 140 респондентов": a count with its noun in the right form.
+    pub fn counted(&self, noun: &str, n: u64) -> String {
+        let forms = self.plural.get(noun);
+        let form = forms
+            .and_then(|f| f.get(category(self.lang, n)).or_else(|| f.get("many")))
+            .map_or("{n}", String::as_str);
+        form.replace("{n}", &self.number(n))
+    }
+
+    /// A whole number: "5,140" (en), "5 140" (ru, with a no-break space).
+    pub fn number(&self, n: u64) -> String {
+        let digits = n.to_string();
+        let sep = self.group_separator();
+        let mut out = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                out.push_str(sep);
+            }
+            out.push(c);
+        }
+        out
+    }
+
+    fn group_separator(&self) -> &'static str {
+        match self.lang {
+            "ru" => "\u{a0}",
+            _ => ",",
+        }
+    }
+
+    fn decimal_mark(&self) -> &'static str {
+        match self.lang {
+            "ru" => ",",
+            _ => ".",
+        }
+    }
+
+    /// A number with `decimals` places: "5,076.2" (en), "5 076,2" (ru).
+    pub fn decimal(&self, x: f64, decimals: usize) -> String {
+        if !x.is_finite() {
+            return "–".into();
+        }
+        let text = format!("{:.*}", decimals, x.abs());
+        let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
+        let whole: u64 = whole.parse().unwrap_or(0);
+        let sign = if x < 0.0 && text.chars().any(|c| c.is_ascii_digit() && c != '0') {
+            "-"
+        } else {
+            ""
+        };
+        if fraction.is_empty() {
+            format!("{sign}{}", self.number(whole))
+        } else {
+            format!(
+                "{sign}{}{}{fraction}",
+                self.number(whole),
+                self.decimal_mark()
+            )
+        }
+    }
+
+    /// A number as Rust writes it most briefly (0.05, 12.5), with the language's decimal mark.
+    pub fn plain(&self, x: f64) -> String {
+        x.to_string().replace('.', self.decimal_mark())
+    }
+
+    /// A number to one decimal: a weighted or effective base.
+    pub fn tenths(&self, x: f64) -> String {
+        self.decimal(x, 1)
+    }
+
+    /// "5,140 respondents" in the language, its noun in the right form.
+    pub fn respondents(&self, n: u64) -> String {
+        self.counted("respondents", n)
+    }
+
+    /// A 0–1 share as a percentage: "60.0%" (en), "60,0 %" (ru); "–" when there is none.
+    pub fn percent(&self, share: Option<f64>, decimals: usize) -> String {
+        match share {
+            Some(p) => {
+                let space = if self.lang == "ru" { "\u{a0}" } else { "" };
+                format!("{}{space}%", self.decimal(p * 100.0, decimals))
+            }
+            None => "–".into(),
+        }
+    }
+
+    /// An interval in percent: "58.5–61.5" (en), "58,5–61,5" (ru).
+    pub fn interval(&self, low: Option<f64>, high: Option<f64>) -> String {
+        match (low, high) {
+            (Some(l), Some(h)) => format!(
+                "{}–{}",
+                self.decimal(l * 100.0, 1),
+                self.decimal(h * 100.0, 1)
+            ),
+            _ => "–".into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_catalogue_has_every_key_and_form() {
+        let en = words("en");
+        for lang in LANGUAGES {
+            let w = words(lang);
+            assert!(w.text.len() > 50, "{lang}: {}", w.text.len());
+            let keys: Vec<&String> = w.text.keys().collect();
+            let en_keys: Vec<&String> = en.text.keys().collect();
+            assert_eq!(keys, en_keys, "{lang}");
+            for (key, value) in &w.text {
+                // The same placeholders as English.
+                let names = |s: &str| -> Vec<String> {
+                    let mut v: Vec<String> = s
+                        .split('{')
+                        .skip(1)
+                        .filter_map(|p| p.split_once('}').map(|(n, _)| n.to_string()))
+                        .collect();
+                    v.sort();
+                    v
+                };
+                assert_eq!(names(value), names(&en.text[key]), "{lang} {key}");
+            }
+            assert!(w.plural["respondents"].contains_key("many"));
+        }
+    }
+
+    #[test]
+    fn russian_numbers_and_plurals() {
+        let ru = words("ru");
+        assert_eq!(ru.number(5140), "5\u{a0}140");
+        assert_eq!(ru.decimal(5076.24, 1), "5\u{a0}076,2");
+        assert_eq!(ru.percent(Some(0.6), 1), "60,0\u{a0}%");
+        assert_eq!(ru.interval(Some(0.585), Some(0.615)), "58,5–61,5");
+        let forms: Vec<String> = [1, 2, 5, 11, 21, 22, 25, 111, 5140]
+            .iter()
+            .map(|&n| ru.counted("respondents", n))
+            .collect();
+        assert_eq!(
+            forms,
+            [
+                "1 респондент",
+                "2 респондента",
+                "5 респондентов",
+                "11 респондентов",
+                "21 респондент",
+                "22 респондента",
+                "25 респондентов",
+                "111 респондентов",
+                "5\u{a0}140 респондентов"
+            ]
+        );
+        let en = words("en");
+        assert_eq!(en.number(5140), "5,140");
+        assert_eq!(en.percent(Some(0.6), 1), "60.0%");
+        assert_eq!(en.counted("respondents", 1), "1 respondent");
+        assert_eq!(en.decimal(-0.04, 1), "0.0");
+    }
+}
