@@ -5,9 +5,10 @@ use crate::error::{Error, Result};
 
 use plotters::style::RGBColor;
 
-use super::words::{base, number, words};
+use super::words::number;
 use super::{group_color, ChartOptions, BAR, BAR_LAST, BASE_WIDTH};
 use crate::export::legend::{letters_legend, whiskers_legend};
+use crate::locale::words;
 use crate::results::{BaseFlag, GroupResult, ItemResult, QuestionResult, Results};
 
 /// One line of text, anchored at its left edge and vertical centre.
@@ -235,19 +236,22 @@ impl Layout {
         let mut at = Cursor { y: m.margin };
         let title = at.stack(
             &m,
-            &format!("{} {}. {}", w.figure, figure + 1, q.title),
+            &w.fill(
+                "figure",
+                &[("n", &(figure + 1).to_string()), ("title", &q.title)],
+            ),
             m.title,
             true,
         )?;
         let tag = if r.survey.synthetic {
-            Some(synthetic_tag(&m, &mut at, w.synthetic)?)
+            Some(synthetic_tag(&m, &mut at, w.get("chart_synthetic"))?)
         } else {
             None
         };
         at.y += 18.0 * m.s;
         let question = at.stack(
             &m,
-            &format!("{}: {}", w.question, q.text),
+            &w.fill("question_text", &[("text", &q.text)]),
             m.question,
             false,
         )?;
@@ -517,13 +521,12 @@ fn footer_text(
     opts: &ChartOptions,
 ) -> Vec<String> {
     let w = words(&r.lang);
-    let mut base_line = base(&r.lang, q.base.unweighted);
+    let n = |x: u64| number(&r.lang, x);
+    let mut base_line = w.fill("chart_base", &[("n", &n(q.base.unweighted))]);
     if let Some((low, high)) = q.item_base_range() {
-        base_line = format!(
-            "{base_line}; {} ({}–{})",
-            w.item_bases,
-            number(&r.lang, low),
-            number(&r.lang, high)
+        base_line = w.fill(
+            "chart_item_bases",
+            &[("line", &base_line), ("low", &n(low)), ("high", &n(high))],
         );
     }
     if !groups.is_empty() {
@@ -531,16 +534,18 @@ fn footer_text(
             .iter()
             .map(|g| {
                 let flag = g.base_flag.map(BaseFlag::mark).unwrap_or_default();
-                format!("{} {}{flag}", g.letter, number(&r.lang, g.base.unweighted))
+                format!("{} {}{flag}", g.letter, n(g.base.unweighted))
             })
             .collect();
         base_line = format!("{base_line} ({})", parts.join(", "));
     }
     if q.weighted {
-        base_line = format!(
-            "{base_line}. {} {}.",
-            w.weighted,
-            number(&r.lang, q.base.effective.round() as u64)
+        base_line = w.fill(
+            "chart_weighted",
+            &[
+                ("line", &base_line),
+                ("effective", &n(q.base.effective.round() as u64)),
+            ],
         );
     }
     let mut text = vec![base_line];
@@ -549,7 +554,7 @@ fn footer_text(
     }
     let notes = r.exclusion_notes();
     if !notes.is_empty() {
-        text.push(format!("{}: {notes}", w.note));
+        text.push(w.fill("chart_note", &[("notes", &notes)]));
     }
     if !groups.is_empty() {
         text.push(letters_legend(r));
@@ -559,9 +564,12 @@ fn footer_text(
     }
     let source = r.survey.source.trim_end_matches('.');
     text.push(if source.is_empty() {
-        format!("{} {}", w.made_with, r.tool.version)
+        w.fill("chart_made", &[("version", &r.tool.version)])
     } else {
-        format!("{}: {source}. {} {}", w.source, w.made_with, r.tool.version)
+        w.fill(
+            "chart_source",
+            &[("source", source), ("version", &r.tool.version)],
+        )
     });
     text
 }
