@@ -18,6 +18,8 @@ use crate::text::thousands;
 pub struct Grouping {
     /// Segment id or question id.
     pub name: String,
+    /// The segment's label in the results' language (empty: say the id).
+    pub label: String,
     /// Its place among the plan's grouping columns.
     pub index: usize,
     /// (value, label) in letter order.
@@ -42,6 +44,7 @@ fn order_groups(sums: Vec<GroupSums>, known: &[(String, String)], only: bool) ->
     }
     Grouping {
         name: String::new(),
+        label: String::new(),
         index: 0,
         groups,
         sums,
@@ -249,6 +252,7 @@ fn segment_grouping(seg: &Segment, sums: Vec<GroupSums>, lang: &str) -> Grouping
         }
     }
     g.name = seg.id.clone();
+    g.label = pick(&seg.label, lang).to_string();
     g
 }
 
@@ -1012,6 +1016,7 @@ fn group_results(
         let base_flag = BaseFlag::of(base.unweighted);
         groups.push(GroupResult {
             segment: g.name.clone(),
+            segment_label: g.label.clone(),
             value: value.clone(),
             label: label.clone(),
             letter: letter(k),

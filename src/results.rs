@@ -214,6 +214,9 @@ pub struct NoGroup {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct GroupResult {
     pub segment: String,
+    /// The segment's label in the results' language, when the codebook gives one.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub segment_label: String,
     pub value: String,
     pub label: String,
     /// Column letter within its segment: A, B, C… in codebook order.
@@ -242,6 +245,17 @@ pub struct GroupItem {
 pub enum Versus {
     Higher,
     Lower,
+}
+
+impl GroupResult {
+    /// What a person reads for the segment: its label, else its id.
+    pub fn segment_name(&self) -> &str {
+        if self.segment_label.is_empty() {
+            &self.segment
+        } else {
+            &self.segment_label
+        }
+    }
 }
 
 impl ItemResult {

@@ -232,12 +232,12 @@ fn banner_table(out: &mut String, w: &Words, q: &QuestionResult) -> Result<()> {
         "<tr><td rowspan=\"2\"></td><th scope=\"col\" rowspan=\"2\">{}</th>",
         w.get("total")
     )?;
-    for (name, gs) in &segments {
+    for (_, gs) in &segments {
         write!(
             out,
             "<th scope=\"colgroup\" colspan=\"{}\" class=\"segment\">{}</th>",
             gs.len(),
-            esc(name)
+            esc(gs[0].segment_name())
         )?;
     }
     writeln!(out, "</tr>\n<tr>")?;

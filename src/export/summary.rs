@@ -143,7 +143,7 @@ pub(crate) fn segment_stories(w: &Words, q: &QuestionResult, m: &Marks) -> Vec<S
             out.push(w.fill(
                 "segment_story",
                 &[
-                    ("segment", &(m.esc)(segment)),
+                    ("segment", &(m.esc)(&lower_first(groups[0].segment_name()))),
                     ("item", &(m.em)((m.esc)(&lower_first(&q.items[row].label)))),
                     ("low", &share(lo)),
                     ("low_group", &(m.esc)(&groups[lo].label)),

@@ -76,12 +76,15 @@ impl TableExporter {
         }
         segments
             .iter()
-            .map(|(name, _)| {
+            .map(|(name, groups)| {
                 let mut one = q.clone();
                 one.by.retain(|g| g.segment == *name);
                 format!(
                     "{}\n{}",
-                    w.fill("by_segment", &[("segment", &visible(name))]),
+                    w.fill(
+                        "by_segment",
+                        &[("segment", &visible(groups[0].segment_name()))]
+                    ),
                     self.banner_table(w, &one, false)
                 )
             })
@@ -94,8 +97,8 @@ impl TableExporter {
         let mut header = b.header.clone();
         if named {
             let mut at = 2;
-            for (name, groups) in q.segments() {
-                header[at] = format!("{name}\n{}", header[at]);
+            for (_, groups) in q.segments() {
+                header[at] = format!("{}\n{}", groups[0].segment_name(), header[at]);
                 for h in &mut header[at + 1..at + groups.len()] {
                     *h = format!("\n{h}");
                 }

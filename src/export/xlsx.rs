@@ -191,7 +191,8 @@ fn question(sheet: &mut Worksheet, r: &Results, q: &QuestionResult, f: &Formats)
     // Per group: its share column and its letters column.
     let mut columns: Vec<(&GroupResult, u16)> = Vec::new();
     let mut col: u16 = 2;
-    for (name, groups) in q.segments() {
+    for (_, groups) in q.segments() {
+        let name = groups[0].segment_name();
         let first = col;
         for g in groups {
             let head = format!("({}) {}", g.letter, g.label);

@@ -354,11 +354,15 @@ fn the_terminal_table_fits_the_width_and_names_each_segment() {
         3,
         "one table per question:\n{wide}"
     );
-    assert!(wide.contains("generation") && wide.contains("gender"));
+    // Under the segments' labels from the codebook.
+    assert!(
+        wide.contains("Generation") && wide.contains("Gender"),
+        "{wide}"
+    );
     // …and come one segment per table when they do not.
     let narrow = terminal(80, &["--by", "generation", "--by", "gender"]);
     assert!(
-        narrow.contains("By generation:\n┌") && narrow.contains("By gender:\n┌"),
+        narrow.contains("By Generation:\n┌") && narrow.contains("By Gender:\n┌"),
         "{narrow}"
     );
     assert_eq!(narrow.matches("┌").count(), 6);

@@ -86,7 +86,7 @@ fn check_sheet(range: &Range<Data>, q: &Value, lang_total: &str) {
                         .map(|s| text(range, segment_row, s))
                         .find(|s| !s.is_empty())
                         .as_deref()
-                        == g["segment"].as_str()
+                        == g["segment_label"].as_str()
             })
             .unwrap_or_else(|| panic!("no column for {head_text} of {}", g["segment"]));
         assert_eq!(text(range, head, col + 1), "Sig.");
