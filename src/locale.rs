@@ -81,13 +81,34 @@ impl Words {
             .map_or(key, String::as_str)
     }
 
-    /// The text of `key` with each `{name}` replaced by its value.
+    /// The text of `key` with each `{name}` replaced by its value, in one pass: a value
+    /// (a label from a codebook, say) that holds `{name}` itself stays as it is.
     pub fn fill(&self, key: &str, args: &[(&str, &str)]) -> String {
-        let mut s = self.get(key).to_string();
-        for (name, value) in args {
-            s = s.replace(&format!("{{{name}}}"), value);
+        let template = self.get(key);
+        let mut out = String::with_capacity(template.len() + 32);
+        let mut rest = template;
+        while let Some(open) = rest.find('{') {
+            out.push_str(&rest[..open]);
+            let after = &rest[open + 1..];
+            let value = after.find('}').and_then(|close| {
+                let name = &after[..close];
+                args.iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| (*v, close))
+            });
+            match value {
+                Some((v, close)) => {
+                    out.push_str(v);
+                    rest = &after[close + 1..];
+                }
+                None => {
+                    out.push('{');
+                    rest = after;
+                }
+            }
         }
-        s
+        out.push_str(rest);
+        out
     }
 
     /// "5,140 respondents", "5 140 респондентов": a count with its noun in the right form.
@@ -218,6 +239,23 @@ mod tests {
             }
             assert!(w.plural["respondents"].contains_key("many"));
         }
+    }
+
+    #[test]
+    fn placeholders_are_filled_once_and_values_stay_as_given() {
+        let en = words("en");
+        let line = en.fill(
+            "no_group",
+            &[
+                ("segment", "{respondents} {weighted}"),
+                ("respondents", "3 respondents"),
+                ("weighted", "2.5"),
+            ],
+        );
+        assert_eq!(
+            line,
+            "No value of {respondents} {weighted}: 3 respondents (weighted 2.5) in the total, in no group."
+        );
     }
 
     #[test]
