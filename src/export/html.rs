@@ -13,7 +13,7 @@ use crate::text::html as esc;
 
 use super::banner::no_group_lines;
 use super::legend::{ci_head, input_line, letters_legend, method_lines};
-use super::summary::{headline, segment_stories, Marks};
+use super::summary::{contrast_rows, headline, segment_stories, Marks};
 use super::{base_line, exclusion_line, TextExporter};
 
 /// The page; `charts` holds each question's chart as SVG text, by question id.
@@ -315,37 +315,26 @@ fn contrasts(out: &mut String, r: &Results) -> Result<()> {
                 ],
             ))
         )?;
-        writeln!(
-            out,
-            "<div class=\"scroll\"><table>\n<thead><tr><th scope=\"col\" class=\"answer\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead>\n<tbody>",
+        write!(out, "<div class=\"scroll\"><table>\n<thead><tr>")?;
+        let head = [
             w.get("answer"),
-            esc(&a.label),
-            esc(&b.label),
+            &a.label,
+            &b.label,
+            w.get("difference"),
             w.get("adjusted_p"),
-            w.get("significant")
-        )?;
-        for cmp in &c.comparisons {
-            let share = |g: &GroupResult| {
-                g.items
-                    .iter()
-                    .find(|i| i.item.id == cmp.item)
-                    .map(|i| (i.item.label.clone(), w.percent(i.item.share, 0)))
-            };
-            let (Some((label, sa)), Some((_, sb))) = (share(a), share(b)) else {
-                continue;
-            };
-            let p = match cmp.p_adjusted {
-                Some(p) if p < 0.001 => format!("< {}", w.decimal(0.001, 3)),
-                Some(p) => w.decimal(p, 3),
-                None => "–".into(),
-            };
-            writeln!(
-                out,
-                "<tr><th scope=\"row\">{}</th><td>{sa}</td><td>{sb}</td><td>{}</td><td>{}</td></tr>",
-                esc(&label),
-                esc(&p),
-                w.get(if cmp.significant { "yes" } else { "no" })
-            )?;
+            w.get("significant"),
+        ];
+        for (k, h) in head.iter().enumerate() {
+            let class = if k == 0 { " class=\"answer\"" } else { "" };
+            write!(out, "<th scope=\"col\"{class}>{}</th>", esc(h))?;
+        }
+        writeln!(out, "</tr></thead>\n<tbody>")?;
+        for [label, cells @ ..] in contrast_rows(w, c) {
+            write!(out, "<tr><th scope=\"row\">{}</th>", esc(&label))?;
+            for cell in cells {
+                write!(out, "<td>{}</td>", esc(&cell))?;
+            }
+            writeln!(out, "</tr>")?;
         }
         writeln!(out, "</tbody></table></div>")?;
         if let Some(line) = method_lines(r).get(4) {

@@ -235,7 +235,6 @@ fn headlines(out: &mut String, r: &Results) -> Result<()> {
 /// adjusted p-value.
 fn contrasts(out: &mut String, r: &Results) -> Result<()> {
     let w = words(&r.lang);
-    let whole = |p| whole(w, p);
     for c in &r.contrasts {
         let (Some(a), Some(b)) = (c.groups.first(), c.groups.get(1)) else {
             continue;
@@ -269,36 +268,11 @@ fn contrasts(out: &mut String, r: &Results) -> Result<()> {
             w.get("significant")
         )?;
         writeln!(out, "| --- | ---: | ---: | ---: | ---: | --- |")?;
-        for cmp in &c.comparisons {
-            let share = |g: &crate::results::GroupResult| {
-                g.items
-                    .iter()
-                    .find(|i| i.item.id == cmp.item)
-                    .map(|i| (i.item.label.clone(), i.item.share))
-            };
-            let (Some((label, sa)), Some((_, sb))) = (share(a), share(b)) else {
-                continue;
-            };
-            let difference = match (sa, sb) {
-                (Some(x), Some(y)) => {
-                    let d = (x - y) * 100.0;
-                    let sign = if d.round() > 0.0 { "+" } else { "" };
-                    w.fill("points", &[("d", &format!("{sign}{}", w.decimal(d, 0)))])
-                }
-                _ => "–".into(),
-            };
+        for [label, sa, sb, difference, p, significant] in contrast_rows(w, c) {
             writeln!(
                 out,
-                "| {} | {} | {} | {difference} | {} | {} |",
-                md(&label),
-                whole(sa),
-                whole(sb),
-                match cmp.p_adjusted {
-                    Some(p) if p < 0.001 => format!("< {}", w.decimal(0.001, 3)),
-                    Some(p) => w.decimal(p, 3),
-                    None => "–".into(),
-                },
-                w.get(if cmp.significant { "yes" } else { "no" })
+                "| {} | {sa} | {sb} | {difference} | {p} | {significant} |",
+                md(&label)
             )?;
         }
         // The significance line of the method, as the method section words it.
@@ -307,6 +281,49 @@ fn contrasts(out: &mut String, r: &Results) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// A contrast's rows as people read them: the item's label, its share in each of the two
+/// groups, the difference in points, the adjusted p-value and whether it is significant.
+pub(crate) fn contrast_rows(w: &Words, c: &crate::results::ContrastResult) -> Vec<[String; 6]> {
+    let (Some(a), Some(b)) = (c.groups.first(), c.groups.get(1)) else {
+        return Vec::new();
+    };
+    let mut rows = Vec::new();
+    for cmp in &c.comparisons {
+        let share = |g: &crate::results::GroupResult| {
+            g.items
+                .iter()
+                .find(|i| i.item.id == cmp.item)
+                .map(|i| (i.item.label.clone(), i.item.share))
+        };
+        let (Some((label, sa)), Some((_, sb))) = (share(a), share(b)) else {
+            continue;
+        };
+        let difference = match (sa, sb) {
+            (Some(x), Some(y)) => {
+                let d = (x - y) * 100.0;
+                let sign = if d.round() > 0.0 { "+" } else { "" };
+                w.fill("points", &[("d", &format!("{sign}{}", w.decimal(d, 0)))])
+            }
+            _ => "–".into(),
+        };
+        let p = match cmp.p_adjusted {
+            Some(p) if p < 0.001 => format!("< {}", w.decimal(0.001, 3)),
+            Some(p) => w.decimal(p, 3),
+            None => "–".into(),
+        };
+        rows.push([
+            label,
+            whole(w, sa),
+            whole(w, sb),
+            difference,
+            p,
+            w.get(if cmp.significant { "yes" } else { "no" })
+                .to_string(),
+        ]);
+    }
+    rows
 }
 
 /// Every question's bases and weighting diagnostics.

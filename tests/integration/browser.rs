@@ -56,10 +56,11 @@ fn eval(tab: &Tab, js: &str) -> Value {
     serde_json::from_str(v.as_str().unwrap()).unwrap()
 }
 
-fn viewport(tab: &Tab, width: u32, print: bool) {
+/// A device `width` × `height` px (a phone's under 600), on screen or in print.
+fn viewport(tab: &Tab, (width, height): (u32, u32), print: bool) {
     tab.call_method(Emulation::SetDeviceMetricsOverride {
         width,
-        height: 900,
+        height,
         device_scale_factor: 1.0,
         mobile: width < 600,
         scale: None,
@@ -183,7 +184,7 @@ fn check_page(browser: &Browser, html: &Path) {
     assert_eq!(lang, "en");
 
     for width in [1280u32, 390] {
-        viewport(&tab, width, false);
+        viewport(&tab, (width, 900), false);
         // Against the device's width: a mobile browser would widen its layout viewport.
         let overflow = eval(
             &tab,
@@ -229,7 +230,7 @@ fn check_page(browser: &Browser, html: &Path) {
     }
 
     // Print: A4 with 14 mm margins is 182 × 269 mm, 688 × 1017 CSS px.
-    viewport(&tab, 688, true);
+    viewport(&tab, (688, 900), true);
     let kept = eval(
         &tab,
         "JSON.stringify([...document.querySelectorAll('figure')].map(f => [getComputedStyle(f).breakInside, f.getBoundingClientRect().height]))",
@@ -302,24 +303,7 @@ fn the_svg_draws_its_text_as_the_png_does() {
     let (w, h) = (size.width(), size.height());
     let browser = launch();
     let tab = browser.new_tab().unwrap();
-    viewport(&tab, w, false);
-    tab.call_method(Emulation::SetDeviceMetricsOverride {
-        width: w,
-        height: h,
-        device_scale_factor: 1.0,
-        mobile: false,
-        scale: None,
-        screen_width: None,
-        screen_height: None,
-        position_x: None,
-        position_y: None,
-        dont_set_visible_size: None,
-        screen_orientation: None,
-        viewport: None,
-        display_feature: None,
-        device_posture: None,
-    })
-    .unwrap();
+    viewport(&tab, (w, h), false);
     let url = format!("file://{}", dir.path().join("figure1.svg").display());
     tab.navigate_to(&url)
         .unwrap()
