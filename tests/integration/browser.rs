@@ -110,7 +110,8 @@ fn ink(png: &[u8]) -> (f64, usize) {
     )
 }
 
-fn check_page(browser: &Browser, html: &Path) {
+/// Checks the page; returns its printed pages and its sections.
+fn check_page(browser: &Browser, html: &Path) -> (usize, usize) {
     // One chart per question and segment, as the report's SVG files.
     let svgs = std::fs::read_dir(html.parent().unwrap())
         .unwrap()
@@ -244,8 +245,22 @@ fn check_page(browser: &Browser, html: &Path) {
             "a printed figure is {height} px, more than a page"
         );
     }
-    let pdf = tab.print_to_pdf(None).unwrap();
+    // As a browser's print dialog: no device emulation, the style sheet's page size (A4).
+    tab.call_method(Emulation::ClearDeviceMetricsOverride(None))
+        .unwrap();
+    // On the page size the style sheet asks for (A4), as a browser's print dialog does.
+    let pdf = tab
+        .print_to_pdf(Some(headless_chrome::types::PrintToPdfOptions {
+            prefer_css_page_size: Some(true),
+            ..Default::default()
+        }))
+        .unwrap();
     assert!(pdf.starts_with(b"%PDF") && pdf.len() > 10_000);
+    // Page objects of the printout (Chromium writes them as plain dictionaries).
+    let pages = pdf
+        .windows(12)
+        .filter(|w| w.starts_with(b"/Type /Page") && w[11] != b's')
+        .count();
 
     let problems = problems.lock().unwrap();
     assert!(problems.is_empty(), "{problems:?}");
@@ -254,7 +269,13 @@ fn check_page(browser: &Browser, html: &Path) {
         requests.iter().all(|u| u == &url),
         "the page asked for more than itself: {requests:?}"
     );
-    assert!(figures.as_u64().unwrap() >= 3);
+    let sections = figures.as_u64().unwrap() as usize;
+    assert!(sections >= 3);
+    assert!(
+        pages > sections,
+        "every section starts a page: {pages} pages"
+    );
+    (pages, sections)
 }
 
 #[test]
@@ -268,7 +289,11 @@ fn the_html_report_works_offline_on_a_desktop_a_phone_and_paper() {
         let out = dir.path().join(name);
         let o = report(&out, &extra);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        check_page(&browser, &out.join("report.html"));
+        let (pages, sections) = check_page(&browser, &out.join("report.html"));
+        if name == "plain" {
+            // The headlines, then one page per section: each figure with its table whole.
+            assert_eq!(pages, sections + 1, "{name}");
+        }
     }
 }
 
