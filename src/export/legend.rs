@@ -8,54 +8,34 @@ use crate::stats::Adjust;
 /// base, and the base marks.
 pub(crate) fn letters_legend(r: &Results) -> String {
     let sig = &r.significance;
-    let (under_100, under_30) = (BaseFlag::Under100.mark(), BaseFlag::Under30.mark());
-    match r.lang.as_str() {
-        "ru" => {
-            let adjust = match sig.adjust {
-                Adjust::None => "без поправки",
-                Adjust::Bonferroni => "с поправкой Бонферрони",
-                Adjust::Holm => "с поправкой Холма",
-                Adjust::Bh => "с поправкой Бенджамини–Хохберга",
-            };
-            let what = match sig.compare {
-                crate::stats::Compare::Pairs => {
-                    "Буквы: доля значимо выше, чем в группе с этой буквой того же сегмента"
-                }
-                crate::stats::Compare::Total => {
-                    "+ / –: доля значимо выше / ниже, чем у остальных респондентов"
-                }
-            };
-            format!(
-                "{what} \
-                 (z-тест для двух долей на эффективных базах, {adjust}, alpha = {}; без теста, \
-                 если эффективная база меньше {}). База{under_100} меньше 100;{under_30} меньше 30.",
-                crate::locale::words("ru").plain(sig.alpha),
-                crate::locale::words("ru").plain(sig.min_base)
-            )
-        }
-        _ => {
-            let adjust = match sig.adjust {
-                Adjust::None => "no adjustment",
-                Adjust::Bonferroni => "Bonferroni-adjusted",
-                Adjust::Holm => "Holm-adjusted",
-                Adjust::Bh => "Benjamini–Hochberg-adjusted",
-            };
-            let what = match sig.compare {
-                crate::stats::Compare::Pairs => {
-                    "Letters: significantly higher than the group of that letter in the same segment"
-                }
-                crate::stats::Compare::Total => {
-                    "+ / –: significantly higher / lower than the rest of the sample"
-                }
-            };
-            format!(
-                "{what} \
-                 (two-proportion z-test on effective bases, {adjust}, alpha = {}; no test where an \
-                 effective base is under {}). Base{under_100} under 100 (low base);{under_30} under 30 (too small to read).",
-                sig.alpha, sig.min_base
-            )
-        }
-    }
+    let w = crate::locale::words(&r.lang);
+    let what = match sig.compare {
+        crate::stats::Compare::Pairs => "legend_pairs",
+        crate::stats::Compare::Total => "legend_rest",
+    };
+    let test = if sig.test.starts_with("Wald") {
+        "legend_test_wald"
+    } else {
+        "legend_test_pooled"
+    };
+    let adjust = match sig.adjust {
+        Adjust::None => "legend_adjust_none",
+        Adjust::Bonferroni => "legend_adjust_bonferroni",
+        Adjust::Holm => "legend_adjust_holm",
+        Adjust::Bh => "legend_adjust_bh",
+    };
+    w.fill(
+        "legend",
+        &[
+            ("what", w.get(what)),
+            ("test", w.get(test)),
+            ("adjust", w.get(adjust)),
+            ("alpha", &w.plain(sig.alpha)),
+            ("min", &w.plain(sig.min_base)),
+            ("under_100", BaseFlag::Under100.mark()),
+            ("under_30", BaseFlag::Under30.mark()),
+        ],
+    )
 }
 
 /// The confidence level as a percentage: "95".
@@ -73,12 +53,14 @@ pub(crate) fn ci_head(r: &Results) -> String {
     }
 }
 
-/// What the whiskers of a chart are.
+/// What the whiskers of a chart are: the level and the interval method.
 pub(crate) fn whiskers_legend(r: &Results) -> String {
-    match r.lang.as_str() {
-        "ru" => format!("Усы: {}% доверительные интервалы Уилсона.", level(r)),
-        _ => format!("Whiskers: {}% Wilson confidence intervals.", level(r)),
-    }
+    let w = crate::locale::words(&r.lang);
+    let method = match r.method.interval {
+        crate::stats::Interval::Wilson => w.get("whiskers_wilson").to_string(),
+        m => format!("svyciprop {}", m.name()),
+    };
+    w.fill("whiskers", &[("level", &level(r)), ("method", &method)])
 }
 
 /// How the numbers were computed, one sentence each, in the results' language (English

@@ -378,3 +378,62 @@ fn pngs_declare_a_print_size() {
         assert!((cm - 16.0).abs() < 0.01, "{cm} cm");
     }
 }
+
+#[test]
+fn legends_name_the_test_and_the_interval_that_were_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("f.svg");
+    let o = run(&[
+        "chart",
+        DATA,
+        "--by",
+        "generation",
+        "--ci",
+        "--test",
+        "wald",
+        "--interval",
+        "beta",
+        "-o",
+        svg.to_str().unwrap(),
+    ]);
+    assert!(o.status.success());
+    // The chart's words, lines joined (the footer wraps).
+    let words = |svg: &std::path::Path| {
+        let raw = std::fs::read_to_string(svg).unwrap();
+        let mut out = String::new();
+        let mut in_tag = false;
+        for c in raw.chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' => {
+                    in_tag = false;
+                    out.push(' ');
+                }
+                c if !in_tag => out.push(c),
+                _ => {}
+            }
+        }
+        out.split_whitespace().collect::<Vec<_>>().join(" ")
+    };
+    let text = words(&svg);
+    assert!(
+        text.contains("design-based Wald test of the difference"),
+        "the letters' test"
+    );
+    assert!(!text.contains("z-test"));
+    assert!(text.contains("Whiskers: 95% svyciprop beta confidence intervals."));
+    // The defaults say what they are.
+    let o = run(&[
+        "chart",
+        DATA,
+        "--by",
+        "generation",
+        "--ci",
+        "-o",
+        svg.to_str().unwrap(),
+    ]);
+    assert!(o.status.success());
+    let text = words(&svg);
+    assert!(text.contains("two-proportion z-test on effective bases, Holm-adjusted"));
+    assert!(text.contains("Whiskers: 95% Wilson confidence intervals."));
+}
