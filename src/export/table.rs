@@ -135,6 +135,81 @@ impl TableExporter {
         }
         t
     }
+
+    /// A question without groups: rank (when ranked), label, share, interval, count and a
+    /// bar that shrinks, or goes, to fit the width.
+    fn ranked_table(&self, w: &Words, r: &Results, q: &QuestionResult) -> Table {
+        let mut t = self.table();
+        let head = |s: &str| Cell::new(s).add_attribute(Attribute::Bold);
+        let ranked = q.ranked();
+        let mut rows: Vec<Vec<String>> = q
+            .items
+            .iter()
+            .map(|i| {
+                let mut row = if ranked {
+                    vec![i.rank.to_string()]
+                } else {
+                    vec![]
+                };
+                row.extend([
+                    visible(&i.label).into_owned(),
+                    w.percent(i.share, 1),
+                    w.interval(i.ci_low, i.ci_high),
+                    w.number(i.count),
+                ]);
+                row
+            })
+            .collect();
+        let mut header: Vec<String> = if ranked { vec!["#".into()] } else { vec![] };
+        header.extend([
+            w.get("answer").into(),
+            w.get("share").into(),
+            ci_head(r),
+            w.get("count").into(),
+        ]);
+        // What the other columns leave for the bar (labels wrap before the bar goes).
+        let label = usize::from(ranked);
+        let used = used_width(&header, &rows, 1);
+        // Long labels may wrap down to LABEL_MIN to keep a bar of MIN_BAR.
+        let label_width = rows
+            .iter()
+            .map(|r| r[label].chars().count())
+            .max()
+            .unwrap_or(0);
+        let give = (used + MIN_BAR).saturating_sub(self.width);
+        let (bar_width, label_cap) = if give == 0 {
+            ((self.width - used).min(BAR_WIDTH), None)
+        } else if label_width >= LABEL_MIN + give {
+            (MIN_BAR, Some(label_width - give))
+        } else {
+            (0, None)
+        };
+        if bar_width >= MIN_BAR {
+            header.push(String::new());
+            for (row, i) in rows.iter_mut().zip(&q.items) {
+                row.push(bar(i.share, bar_width));
+            }
+        }
+        t.set_header(header.iter().map(|h| head(h)));
+        if let (Some(cap), Some(c)) = (label_cap, t.column_mut(label)) {
+            c.set_constraint(ColumnConstraint::UpperBoundary(Width::Fixed(cap as u16)));
+        }
+        for row in rows {
+            let bar_column = row.len() == header.len() && bar_width >= MIN_BAR;
+            let last = row.len() - 1;
+            t.add_row(row.into_iter().enumerate().map(|(k, c)| {
+                let cell = Cell::new(c);
+                if k == label {
+                    cell
+                } else if bar_column && k == last {
+                    cell.fg(Color::Cyan)
+                } else {
+                    cell.set_alignment(CellAlignment::Right)
+                }
+            }));
+        }
+        t
+    }
 }
 
 impl TextExporter for TableExporter {
@@ -157,75 +232,7 @@ impl TextExporter for TableExporter {
                 }
                 continue;
             }
-            let mut t = self.table();
-            let head = |s: &str| Cell::new(s).add_attribute(Attribute::Bold);
-            let ranked = q.ranked();
-            let mut rows: Vec<Vec<String>> = q
-                .items
-                .iter()
-                .map(|i| {
-                    let mut row = if ranked {
-                        vec![i.rank.to_string()]
-                    } else {
-                        vec![]
-                    };
-                    row.extend([
-                        visible(&i.label).into_owned(),
-                        w.percent(i.share, 1),
-                        w.interval(i.ci_low, i.ci_high),
-                        w.number(i.count),
-                    ]);
-                    row
-                })
-                .collect();
-            let mut header: Vec<String> = if ranked { vec!["#".into()] } else { vec![] };
-            header.extend([
-                w.get("answer").into(),
-                w.get("share").into(),
-                ci_head(r),
-                w.get("count").into(),
-            ]);
-            // What the other columns leave for the bar (labels wrap before the bar goes).
-            let label = usize::from(ranked);
-            let used = used_width(&header, &rows, 1);
-            // Long labels may wrap down to LABEL_MIN to keep a bar of MIN_BAR.
-            let label_width = rows
-                .iter()
-                .map(|r| r[label].chars().count())
-                .max()
-                .unwrap_or(0);
-            let give = (used + MIN_BAR).saturating_sub(self.width);
-            let (bar_width, label_cap) = if give == 0 {
-                ((self.width - used).min(BAR_WIDTH), None)
-            } else if label_width >= LABEL_MIN + give {
-                (MIN_BAR, Some(label_width - give))
-            } else {
-                (0, None)
-            };
-            if bar_width >= MIN_BAR {
-                header.push(String::new());
-                for (row, i) in rows.iter_mut().zip(&q.items) {
-                    row.push(bar(i.share, bar_width));
-                }
-            }
-            t.set_header(header.iter().map(|h| head(h)));
-            if let (Some(cap), Some(c)) = (label_cap, t.column_mut(label)) {
-                c.set_constraint(ColumnConstraint::UpperBoundary(Width::Fixed(cap as u16)));
-            }
-            for row in rows {
-                let bar_column = row.len() == header.len() && bar_width >= MIN_BAR;
-                let last = row.len() - 1;
-                t.add_row(row.into_iter().enumerate().map(|(k, c)| {
-                    let cell = Cell::new(c);
-                    if k == label {
-                        cell
-                    } else if bar_column && k == last {
-                        cell.fg(Color::Cyan)
-                    } else {
-                        cell.set_alignment(CellAlignment::Right)
-                    }
-                }));
-            }
+            let t = self.ranked_table(w, r, q);
             writeln!(out, "\n{}", self.wrap(&q.text))?;
             writeln!(out, "{t}")?;
             writeln!(out, "{}", self.wrap(&base_line(w, q)))?;

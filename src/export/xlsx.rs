@@ -13,7 +13,7 @@ use crate::results::{GroupResult, QuestionBase, QuestionResult, Results};
 use super::banner::no_group_lines;
 use super::legend::{letters_legend, method_lines};
 use super::{base_line, exclusion_line, Exporter};
-use crate::locale::words;
+use crate::locale::{words, Words};
 
 pub struct XlsxExporter;
 
@@ -151,7 +151,14 @@ fn contents(sheet: &mut Worksheet, r: &Results, f: &Formats) -> Result<()> {
     Ok(())
 }
 
-/// One question's banner sheet.
+/// Rows of the segment header and of the column heads.
+const SEGMENT_ROW: u32 = 4;
+const HEAD_ROW: u32 = 5;
+
+/// One group's columns: its share, then its letters.
+type Columns<'a> = Vec<(&'a GroupResult, u16)>;
+
+/// One question's banner sheet: title, heads, item rows, base rows, notes.
 fn question(sheet: &mut Worksheet, r: &Results, q: &QuestionResult, f: &Formats) -> Result<()> {
     let w = words(&r.lang);
     printable(sheet);
@@ -163,10 +170,38 @@ fn question(sheet: &mut Worksheet, r: &Results, q: &QuestionResult, f: &Formats)
         .map_err(output)?;
     if r.survey.synthetic {
         sheet
-            .write_string_with_format(2, 0, words(&r.lang).get("synthetic_line"), &f.warn)
+            .write_string_with_format(2, 0, w.get("synthetic_line"), &f.warn)
             .map_err(output)?;
     }
-    let (segment_row, head_row) = (4u32, 5u32);
+    let columns = heads(sheet, w, q, f)?;
+    let row = item_rows(sheet, q, &columns, f)?;
+    let row = base_rows(sheet, w, q, &columns, row, f)?;
+    let mut notes = Vec::new();
+    if !q.note.is_empty() {
+        notes.push(q.note.clone());
+    }
+    notes.push(base_line(w, q));
+    notes.extend(no_group_lines(w, q));
+    if !q.by.is_empty() {
+        notes.push(letters_legend(r));
+    }
+    notes.push(exclusion_line(r));
+    notes.extend(method_lines(r));
+    for (k, line) in notes.iter().enumerate() {
+        sheet
+            .write_string_with_format(row + 2 + k as u32, 0, clip(line), &f.note)
+            .map_err(output)?;
+    }
+    Ok(())
+}
+
+/// The segment header and column heads, widths and frozen panes; the groups' columns.
+fn heads<'a>(
+    sheet: &mut Worksheet,
+    w: &Words,
+    q: &'a QuestionResult,
+    f: &Formats,
+) -> Result<Columns<'a>> {
     let label_width = q
         .items
         .iter()
@@ -178,18 +213,16 @@ fn question(sheet: &mut Worksheet, r: &Results, q: &QuestionResult, f: &Formats)
         .set_column_width(0, label_width as f64)
         .map_err(output)?;
     sheet
-        .write_string_with_format(head_row, 0, w.get("answer"), &f.head)
+        .write_string_with_format(HEAD_ROW, 0, w.get("answer"), &f.head)
         .map_err(output)?;
     sheet
-        .write_string_with_format(segment_row, 1, w.get("total"), &f.segment)
+        .write_string_with_format(SEGMENT_ROW, 1, w.get("total"), &f.segment)
         .map_err(output)?;
     sheet
-        .write_string_with_format(head_row, 1, w.get("total"), &f.head)
+        .write_string_with_format(HEAD_ROW, 1, w.get("total"), &f.head)
         .map_err(output)?;
     sheet.set_column_width(1, 10).map_err(output)?;
-
-    // Per group: its share column and its letters column.
-    let mut columns: Vec<(&GroupResult, u16)> = Vec::new();
+    let mut columns = Columns::new();
     let mut col: u16 = 2;
     for (_, groups) in q.segments() {
         let name = groups[0].segment_name();
@@ -197,10 +230,10 @@ fn question(sheet: &mut Worksheet, r: &Results, q: &QuestionResult, f: &Formats)
         for g in groups {
             let head = format!("({}) {}", g.letter, g.label);
             sheet
-                .write_string_with_format(head_row, col, clip(&head), &f.head)
+                .write_string_with_format(HEAD_ROW, col, clip(&head), &f.head)
                 .map_err(output)?;
             sheet
-                .write_string_with_format(head_row, col + 1, w.get("sig"), &f.head)
+                .write_string_with_format(HEAD_ROW, col + 1, w.get("sig"), &f.head)
                 .map_err(output)?;
             let width = (head.chars().count() + 3).clamp(9, 28) as f64;
             sheet.set_column_width(col, width).map_err(output)?;
@@ -208,30 +241,38 @@ fn question(sheet: &mut Worksheet, r: &Results, q: &QuestionResult, f: &Formats)
             columns.push((g, col));
             col += 2;
         }
-        let last = col - 1;
-        if last > first {
+        if col - 1 > first {
             sheet
                 .merge_range(
-                    segment_row,
+                    SEGMENT_ROW,
                     first,
-                    segment_row,
-                    last,
+                    SEGMENT_ROW,
+                    col - 1,
                     clip(name),
                     &f.segment,
                 )
                 .map_err(output)?;
         } else {
             sheet
-                .write_string_with_format(segment_row, first, clip(name), &f.segment)
+                .write_string_with_format(SEGMENT_ROW, first, clip(name), &f.segment)
                 .map_err(output)?;
         }
     }
-    sheet.set_freeze_panes(head_row + 1, 1).map_err(output)?;
+    sheet.set_freeze_panes(HEAD_ROW + 1, 1).map_err(output)?;
     sheet
-        .set_repeat_rows(segment_row, head_row)
+        .set_repeat_rows(SEGMENT_ROW, HEAD_ROW)
         .map_err(output)?;
+    Ok(columns)
+}
 
-    let mut row = head_row;
+/// One row per item: label, total share, each group's share and letters. The last row.
+fn item_rows(
+    sheet: &mut Worksheet,
+    q: &QuestionResult,
+    columns: &Columns,
+    f: &Formats,
+) -> Result<u32> {
+    let mut row = HEAD_ROW;
     for (k, item) in q.items.iter().enumerate() {
         row += 1;
         sheet
@@ -242,7 +283,7 @@ fn question(sheet: &mut Worksheet, r: &Results, q: &QuestionResult, f: &Formats)
                 .write_number_with_format(row, 1, p, &f.share)
                 .map_err(output)?;
         }
-        for (g, c) in &columns {
+        for (g, c) in columns {
             let Some(gi) = g.items.get(k) else { continue };
             if let Some(p) = gi.item.share {
                 sheet
@@ -257,6 +298,18 @@ fn question(sheet: &mut Worksheet, r: &Results, q: &QuestionResult, f: &Formats)
             }
         }
     }
+    Ok(row)
+}
+
+/// The unweighted, weighted and effective bases after row `row`, low bases marked.
+fn base_rows(
+    sheet: &mut Worksheet,
+    w: &Words,
+    q: &QuestionResult,
+    columns: &Columns,
+    mut row: u32,
+    f: &Formats,
+) -> Result<u32> {
     let bases: [(&str, BaseValue, &Format); 3] = [
         (
             w.get("base_row_unweighted"),
@@ -272,7 +325,7 @@ fn question(sheet: &mut Worksheet, r: &Results, q: &QuestionResult, f: &Formats)
         sheet
             .write_number_with_format(row, 1, value(&q.base), format)
             .map_err(output)?;
-        for (g, c) in &columns {
+        for (g, c) in columns {
             sheet
                 .write_number_with_format(row, *c, value(&g.base), format)
                 .map_err(output)?;
@@ -283,23 +336,5 @@ fn question(sheet: &mut Worksheet, r: &Results, q: &QuestionResult, f: &Formats)
             }
         }
     }
-    row += 1;
-    let mut notes = Vec::new();
-    if !q.note.is_empty() {
-        notes.push(q.note.clone());
-    }
-    notes.push(base_line(w, q));
-    notes.extend(no_group_lines(w, q));
-    if !q.by.is_empty() {
-        notes.push(letters_legend(r));
-    }
-    notes.push(exclusion_line(r));
-    notes.extend(method_lines(r));
-    for line in notes {
-        row += 1;
-        sheet
-            .write_string_with_format(row, 0, clip(&line), &f.note)
-            .map_err(output)?;
-    }
-    Ok(())
+    Ok(row)
 }
