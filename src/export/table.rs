@@ -71,28 +71,55 @@ impl TableExporter {
             .to_string()
             .lines()
             .all(|l| l.chars().count() <= self.width);
-        if fits || !named {
+        if fits || (!named && min_width(&banner(w, q)) <= self.width) {
             return vec![self.banner_table(w, q, named).to_string()];
         }
-        segments
-            .iter()
-            .map(|(name, groups)| {
-                let mut one = q.clone();
-                one.by.retain(|g| g.segment == *name);
-                format!(
-                    "{}\n{}",
-                    w.fill(
-                        "by_segment",
-                        &[("segment", &visible(groups[0].segment_name()))]
-                    ),
-                    self.banner_table(w, &one, false)
-                )
-            })
-            .collect()
+        // One table per segment, and a segment's groups over several tables when even
+        // wrapped at word boundaries they would not fit.
+        let mut tables = Vec::new();
+        for (name, groups) in &segments {
+            let title = w.fill(
+                "by_segment",
+                &[("segment", &visible(groups[0].segment_name()))],
+            );
+            let mut start = 0;
+            while start < groups.len() {
+                let mut end = start + 1;
+                while end < groups.len() && {
+                    let next = self.subset(q, name, &groups[start..=end]);
+                    min_width(&banner(w, &next)) <= self.width
+                } {
+                    end += 1;
+                }
+                let part = self.subset(q, name, &groups[start..end]);
+                let table = self.banner_table(w, &part, false);
+                tables.push(if start == 0 {
+                    format!("{title}\n{table}")
+                } else {
+                    table.to_string()
+                });
+                start = end;
+            }
+        }
+        tables
+    }
+
+    /// `q` with only `groups` of segment `name` (letters kept as they are).
+    fn subset(
+        &self,
+        q: &QuestionResult,
+        name: &str,
+        groups: &[&crate::results::GroupResult],
+    ) -> QuestionResult {
+        let mut one = q.clone();
+        one.by
+            .retain(|g| g.segment == name && groups.iter().any(|x| x.letter == g.letter));
+        one
     }
 
     fn banner_table(&self, w: &Words, q: &QuestionResult, named: bool) -> Table {
         let b = banner(w, q);
+        let widths = word_widths(&b);
         let mut t = self.table();
         let mut header = b.header.clone();
         if named {
@@ -129,9 +156,13 @@ impl TableExporter {
                 .enumerate()
                 .map(|(k, c)| right(k, Cell::new(visible(&c)).add_attribute(Attribute::Italic))),
         );
-        // Labels keep a readable width; the share columns give way first.
-        if let Some(c) = t.column_mut(0) {
-            c.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(18)));
+        // Labels keep a readable width; no other column breaks inside a word.
+        for (k, width) in widths.into_iter().enumerate() {
+            if let Some(c) = t.column_mut(k) {
+                // comfy-table's widths count the cell's padding (one space each side).
+                let width = (width + 2).min(u16::MAX as usize) as u16;
+                c.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(width)));
+            }
         }
         t
     }
@@ -243,6 +274,36 @@ impl TextExporter for TableExporter {
         writeln!(out, "\n{}", self.wrap(&exclusion_line(r)))?;
         Ok(out)
     }
+}
+
+/// Per column of a banner, the narrowest it can be without breaking a word: labels wrap to
+/// 18 columns, every other column is as wide as its longest word.
+fn word_widths(b: &super::banner::Banner) -> Vec<usize> {
+    let widest_word = |s: &str| {
+        s.split_whitespace()
+            .map(|x| x.chars().count())
+            .max()
+            .unwrap_or(0)
+    };
+    (0..b.header.len())
+        .map(|k| {
+            if k == 0 {
+                return 18;
+            }
+            std::iter::once(&b.header[k])
+                .chain(b.rows.iter().map(|r| &r[k]))
+                .chain([&b.base[k]])
+                .map(|c| widest_word(c))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect()
+}
+
+/// The narrowest a banner can be without breaking a word, borders included.
+fn min_width(b: &super::banner::Banner) -> usize {
+    let widths = word_widths(b);
+    widths.iter().sum::<usize>() + 3 * widths.len() + 1
 }
 
 /// Characters a table of these cells takes with its borders and padding, plus `extra`

@@ -366,4 +366,19 @@ fn the_terminal_table_fits_the_width_and_names_each_segment() {
         "{narrow}"
     );
     assert_eq!(narrow.matches("┌").count(), 6);
+    // Six countries at 80 columns: split over two tables rather than breaking a word.
+    let countries = terminal(80, &["--by", "country"]);
+    for name in [
+        "(A)",
+        "States",
+        "Kingdom",
+        "Germany",
+        "France",
+        "Australia",
+        "(F) Canada",
+    ] {
+        assert!(countries.contains(name), "{name}:\n{countries}");
+    }
+    assert!(countries.contains("By Country:\n┌"));
+    assert_eq!(countries.matches("┌").count(), 6, "two tables per question");
 }
