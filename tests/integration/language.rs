@@ -6,7 +6,7 @@ use std::io::Cursor;
 
 use calamine::{open_workbook_from_rs, Reader, Xlsx};
 
-use super::{concerns, json, DATA};
+use super::{concerns, json, markup_text, DATA};
 
 /// Words of the English interface (from locales/en.toml and the legends), never Russian.
 /// (`base` and `share` are left out: `base = "each_item"` is a codebook key, quoted as is.)
@@ -66,28 +66,6 @@ fn english_words(what: &str, text: &str) {
     );
 }
 
-/// The text of an HTML page: no style sheet, no tags.
-fn html_text(html: &str) -> String {
-    let body = match (html.find("<style>"), html.find("</style>")) {
-        (Some(a), Some(b)) => format!("{}{}", &html[..a], &html[b..]),
-        _ => html.to_string(),
-    };
-    let mut out = String::new();
-    let mut in_tag = false;
-    for c in body.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => {
-                in_tag = false;
-                out.push(' ');
-            }
-            c if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    out
-}
-
 #[test]
 fn russian_outputs_hold_no_english_interface_word() {
     let dir = tempfile::tempdir().unwrap();
@@ -130,7 +108,7 @@ fn russian_outputs_hold_no_english_interface_word() {
 
     let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
     assert!(html.contains("<html lang=\"ru\">"));
-    english_words("report.html", &html_text(&html));
+    english_words("report.html", &markup_text(&html));
 
     let xlsx = std::fs::read(dir.path().join("banners.xlsx")).unwrap();
     let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(xlsx)).unwrap();

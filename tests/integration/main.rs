@@ -148,3 +148,26 @@ pub fn find<'a>(list: &'a serde_json::Value, key: &str, value: &str) -> &'a serd
         .find(|x| x[key] == value)
         .unwrap_or_else(|| panic!("no element with {key} = {value}"))
 }
+
+/// The text of HTML or SVG markup: no style sheet, no tags, whitespace collapsed (so lines
+/// a chart wrapped read as one).
+pub fn markup_text(markup: &str) -> String {
+    let body = match (markup.find("<style>"), markup.find("</style>")) {
+        (Some(a), Some(b)) => format!("{}{}", &markup[..a], &markup[b..]),
+        _ => markup.to_string(),
+    };
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in body.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}

@@ -398,23 +398,7 @@ fn legends_name_the_test_and_the_interval_that_were_used() {
     ]);
     assert!(o.status.success());
     // The chart's words, lines joined (the footer wraps).
-    let words = |svg: &std::path::Path| {
-        let raw = std::fs::read_to_string(svg).unwrap();
-        let mut out = String::new();
-        let mut in_tag = false;
-        for c in raw.chars() {
-            match c {
-                '<' => in_tag = true,
-                '>' => {
-                    in_tag = false;
-                    out.push(' ');
-                }
-                c if !in_tag => out.push(c),
-                _ => {}
-            }
-        }
-        out.split_whitespace().collect::<Vec<_>>().join(" ")
-    };
+    let words = |svg: &std::path::Path| super::markup_text(&std::fs::read_to_string(svg).unwrap());
     let text = words(&svg);
     assert!(
         text.contains("design-based Wald test of the difference"),
