@@ -566,18 +566,6 @@ pub enum Adjust {
     Bh,
 }
 
-impl Adjust {
-    /// Its name in a sentence ("Holm adjustment").
-    pub fn name(self) -> &'static str {
-        match self {
-            Adjust::None => "no",
-            Adjust::Bonferroni => "Bonferroni",
-            Adjust::Holm => "Holm",
-            Adjust::Bh => "Benjamini–Hochberg",
-        }
-    }
-}
-
 /// Adjusted p-values in the input order, identical to R `p.adjust(p, method)`.
 pub fn adjust(p: &[f64], method: Adjust) -> Vec<f64> {
     let m = p.len();

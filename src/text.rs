@@ -130,15 +130,6 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
-/// "1 respondent", "5,140 respondents".
-pub fn respondents(n: u64) -> String {
-    format!(
-        "{} {}",
-        thousands(n),
-        if n == 1 { "respondent" } else { "respondents" }
-    )
-}
-
 /// The name in `known` closest to `wanted` (case aside), when it is close enough to be a
 /// likely misspelling.
 pub fn closest<'a>(wanted: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {

@@ -14,7 +14,6 @@ use crate::error::Result;
 
 use crate::locale::{words, Words};
 use crate::results::Results;
-pub use crate::text::{respondents, thousands};
 
 pub use self::csv::CsvExporter;
 pub use self::html::HtmlReport;
@@ -135,7 +134,7 @@ mod tests {
     #[test]
     fn numbers_are_formatted_for_people() {
         let w = words("en");
-        assert_eq!(thousands(5140), "5,140");
+        assert_eq!(crate::text::thousands(5140), "5,140");
         assert_eq!(w.number(588), "588");
         assert_eq!(w.respondents(1), "1 respondent");
         assert_eq!(w.respondents(5140), "5,140 respondents");
