@@ -341,8 +341,9 @@ fn build(
         design,
     };
     let mut warnings: Vec<String> = weight_warning(tab, lang).into_iter().collect();
-    let questions = question_results(codebook, tab, groupings, &ctx, &mut warnings);
-    let contrasts = contrast_results(codebook, tab, &questions, contrast_groupings, &ctx);
+    let mut questions = question_results(codebook, tab, groupings, &ctx, &mut warnings);
+    let mut contrasts = contrast_results(codebook, tab, &questions, contrast_groupings, &ctx);
+    split_nets(&mut questions, &mut contrasts);
     let mut results = Results {
         schema_version: SCHEMA_VERSION,
         tool: Tool {
@@ -880,9 +881,8 @@ fn items(
     ),
     ctx: &Context,
 ) -> Vec<ItemResult> {
-    let mut items: Vec<ItemResult> = q
-        .items
-        .iter()
+    let mut items: Vec<ItemResult> = rows(q)
+        .into_iter()
         .zip(&sums.items)
         .enumerate()
         .map(|(i, (item, s))| {
@@ -898,8 +898,8 @@ fn items(
             let ci = share
                 .and_then(|p| stats::interval(ctx.opts.interval, p, &domain, ctx.opts.confidence));
             ItemResult {
-                id: item.id.clone(),
-                label: pick(&item.label, ctx.lang).into(),
+                id: item.id.into(),
+                label: pick(item.label, ctx.lang).into(),
                 rank: 0,
                 count: s.count,
                 weighted_count: s.wy,
@@ -910,23 +910,80 @@ fn items(
                 ci_high: ci.map(|c| c.1),
                 pinned_last: item.last,
                 base: sums.each_item.then(|| question_base(&base)),
+                items: item.combines.to_vec(),
             }
         })
         .collect();
-    // Pinned items last, then descending share; the stable sort keeps codebook order for ties.
-    let mut ranked: Vec<usize> = (0..items.len()).collect();
-    ranked.sort_by(|&a, &b| {
-        let (ia, ib) = (&items[a], &items[b]);
-        ia.pinned_last.cmp(&ib.pinned_last).then_with(|| {
-            ib.share
-                .unwrap_or(-1.0)
-                .total_cmp(&ia.share.unwrap_or(-1.0))
-        })
-    });
-    for (pos, &i) in ranked.iter().enumerate() {
-        items[i].rank = pos as u32 + 1;
+    // Items and nets are ranked apart: pinned items last, then descending share; the
+    // stable sort keeps codebook order for ties.
+    for nets in [false, true] {
+        let mut ranked: Vec<usize> = (0..items.len())
+            .filter(|&i| items[i].is_net() == nets)
+            .collect();
+        ranked.sort_by(|&a, &b| {
+            let (ia, ib) = (&items[a], &items[b]);
+            ia.pinned_last.cmp(&ib.pinned_last).then_with(|| {
+                ib.share
+                    .unwrap_or(-1.0)
+                    .total_cmp(&ia.share.unwrap_or(-1.0))
+            })
+        });
+        for (pos, &i) in ranked.iter().enumerate() {
+            items[i].rank = pos as u32 + 1;
+        }
     }
     items
+}
+
+/// One row of a question's table: an item, or a net of items.
+struct Row<'a> {
+    id: &'a str,
+    label: &'a crate::codebook::Labels,
+    last: bool,
+    /// The items a net combines; empty for an item.
+    combines: &'a [String],
+}
+
+/// The rows of a question in the order of its sums: the items, then the nets.
+fn rows(q: &Question) -> Vec<Row<'_>> {
+    let items = q.items.iter().map(|i| Row {
+        id: &i.id,
+        label: &i.label,
+        last: i.last,
+        combines: &[],
+    });
+    let nets = q.nets.iter().map(|n| Row {
+        id: &n.id,
+        label: &n.label,
+        last: false,
+        combines: &n.items,
+    });
+    items.chain(nets).collect()
+}
+
+/// Moves the nets out of the rows of a question, of its groups and of its contrasts'
+/// groups (statistics and tests treat them as rows; outputs keep them apart).
+fn split_nets(questions: &mut [QuestionResult], contrasts: &mut [ContrastResult]) {
+    let split_groups = |groups: &mut Vec<GroupResult>| {
+        for g in groups {
+            let (nets, items) = std::mem::take(&mut g.items)
+                .into_iter()
+                .partition(|i| i.item.is_net());
+            g.items = items;
+            g.nets = nets;
+        }
+    };
+    for q in questions {
+        let (nets, items) = std::mem::take(&mut q.items)
+            .into_iter()
+            .partition(ItemResult::is_net);
+        q.items = items;
+        q.nets = nets;
+        split_groups(&mut q.by);
+    }
+    for c in contrasts {
+        split_groups(&mut c.groups);
+    }
 }
 
 fn question_result(q: &Question, qi: usize, sums: &QuestionSums, ctx: &Context) -> QuestionResult {
@@ -940,7 +997,7 @@ fn question_result(q: &Question, qi: usize, sums: &QuestionSums, ctx: &Context) 
     };
     let mut items = items(q, sums, (se, df), ctx);
     if q.order == Order::Ranked {
-        items.sort_by_key(|i| i.rank);
+        items.sort_by_key(|i| (i.is_net(), i.rank));
     }
     let title = if q.title.is_empty() {
         &q.text
@@ -956,6 +1013,7 @@ fn question_result(q: &Question, qi: usize, sums: &QuestionSums, ctx: &Context) 
         weighted: ctx.weighted,
         base: question_base(&sums.base),
         items,
+        nets: Vec::new(),
         by: Vec::new(),
         comparisons: Vec::new(),
         no_group: Vec::new(),
@@ -1023,6 +1081,7 @@ fn group_results(
             base,
             base_flag,
             items,
+            nets: Vec::new(),
         });
     }
 
@@ -1046,7 +1105,7 @@ fn association(
     subset: bool,
 ) -> Vec<Association> {
     let mut out = Vec::new();
-    for (i, item) in q.items.iter().enumerate() {
+    for (i, item) in rows(q).into_iter().enumerate() {
         // In letter order, so that the same survey under other codes gives the same digits.
         let groups: Vec<&GroupSums> = g
             .groups
@@ -1104,7 +1163,7 @@ fn association(
         if let Some(t) = stats::rao_scott(&m, &v, table_n, nu) {
             out.push(Association {
                 segment: g.name.clone(),
-                item: item.id.clone(),
+                item: item.id.into(),
                 f: t.f,
                 ndf: t.ndf,
                 ddf: t.ddf,
@@ -1185,7 +1244,7 @@ fn rest_test(
 
 /// The place of item `id` in the codebook's order of question `q`.
 fn codebook_index(q: &Question, id: &str) -> usize {
-    q.items.iter().position(|x| x.id == id).unwrap_or(0)
+    rows(q).iter().position(|x| x.id == id).unwrap_or(0)
 }
 
 /// Each group against the rest of the question's base (everyone else, respondents in no

@@ -60,6 +60,31 @@ pub struct Codebook {
     pub questions: Vec<Question>,
     #[serde(default, skip_serializing_if = "is_default")]
     pub contrasts: Vec<Contrast>,
+    /// Named filters (`--where NAME`): domains such as "customers in the US".
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub filters: Vec<NamedFilter>,
+}
+
+/// A filter with a name, usable in `--where` as a term of its own.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NamedFilter {
+    pub id: String,
+    /// The expression, as `--where` takes it.
+    #[serde(rename = "where")]
+    pub expr: String,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub label: Labels,
+}
+
+/// Items combined into one row: a respondent counts when any of them is chosen.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Net {
+    pub id: String,
+    pub label: Labels,
+    /// Ids of the question's items it combines.
+    pub items: Vec<String>,
 }
 
 /// The layout of an export: how many header rows, and how column names are formed.
@@ -303,6 +328,9 @@ pub struct Question {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unlisted: Option<String>,
     pub items: Vec<Item>,
+    /// Nets of items ("any concern", top-2-box): estimated like items, never ranked among them.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub nets: Vec<Net>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -442,13 +470,21 @@ impl Codebook {
                 "contrast id".into(),
                 self.contrasts.iter().map(|c| c.id.as_str()).collect(),
             ),
+            (
+                "filter id".into(),
+                self.filters.iter().map(|f| f.id.as_str()).collect(),
+            ),
         ];
         for q in &self.questions {
             let qid = visible(&q.id);
             let items = &q.items;
             lists.push((
-                format!("question '{qid}': item id"),
-                items.iter().map(|i| i.id.as_str()).collect(),
+                format!("question '{qid}': item or net id"),
+                items
+                    .iter()
+                    .map(|i| i.id.as_str())
+                    .chain(q.nets.iter().map(|n| n.id.as_str()))
+                    .collect(),
             ));
             lists.push((
                 format!("question '{qid}': answer code"),
@@ -487,9 +523,11 @@ impl Codebook {
         for q in &self.questions {
             ids.push(("question", &q.id));
             ids.extend(q.items.iter().map(|i| ("item", i.id.as_str())));
+            ids.extend(q.nets.iter().map(|n| ("net", n.id.as_str())));
         }
         ids.extend(self.segments.iter().map(|s| ("segment", s.id.as_str())));
         ids.extend(self.contrasts.iter().map(|c| ("contrast", c.id.as_str())));
+        ids.extend(self.filters.iter().map(|f| ("filter", f.id.as_str())));
         ids.push(("survey", &self.survey.id));
         for (what, id) in ids {
             if !is_safe_id(id) {
@@ -519,12 +557,20 @@ impl Codebook {
             ("[[segments]]".into(), self.segments.len(), MAX_SEGMENTS),
             ("[[exclude]]".into(), self.exclude.len(), MAX_SEGMENTS),
             ("[[contrasts]]".into(), self.contrasts.len(), MAX_SEGMENTS),
+            ("[[filters]]".into(), self.filters.len(), MAX_SEGMENTS),
         ];
         counts.extend(self.questions.iter().map(|q| {
             (
                 format!("items of question '{}'", visible(&q.id)),
                 q.items.len(),
                 MAX_CODES,
+            )
+        }));
+        counts.extend(self.questions.iter().map(|q| {
+            (
+                format!("nets of question '{}'", visible(&q.id)),
+                q.nets.len(),
+                MAX_NETS,
             )
         }));
         counts.extend(self.segments.iter().map(|s| {
@@ -594,6 +640,12 @@ impl Codebook {
             for i in &q.items {
                 add(format!("question '{qid}' item label"), &i.label);
             }
+            for n in &q.nets {
+                add(format!("question '{qid}' net label"), &n.label);
+            }
+        }
+        for f in &self.filters {
+            add(format!("filter '{}' label", visible(&f.id)), &f.label);
         }
         labels
             .into_iter()
@@ -695,6 +747,8 @@ pub const MAX_QUESTIONS: usize = 200;
 pub const MAX_SEGMENTS: usize = 100;
 /// Items of a single-choice question, values of a segment, codes of an exclusion.
 pub const MAX_CODES: usize = 1000;
+/// Nets of one question.
+pub const MAX_NETS: usize = 20;
 
 /// The first value that occurs twice.
 fn first_repeat<'a>(values: impl Iterator<Item = &'a str>) -> Option<&'a str> {
@@ -802,6 +856,40 @@ impl Question {
                     self.items.len()
                 );
             }
+        }
+        for net in &self.nets {
+            self.check_net(net)?;
+        }
+        Ok(())
+    }
+
+    /// A net combines at least two of the question's own items, each once.
+    fn check_net(&self, net: &Net) -> Result<()> {
+        if net.items.len() < 2 {
+            bail!(
+                "question '{}' net '{}': a net combines at least two items",
+                self.id,
+                net.id
+            );
+        }
+        if let Some(unknown) = net
+            .items
+            .iter()
+            .find(|id| !self.items.iter().any(|i| &i.id == *id))
+        {
+            bail!(
+                "question '{}' net '{}': '{}' is not one of its item ids",
+                self.id,
+                net.id,
+                visible(unknown)
+            );
+        }
+        if let Some(twice) = first_repeat(net.items.iter().map(String::as_str)) {
+            bail!(
+                "question '{}' net '{}': item '{twice}' is listed twice",
+                self.id,
+                net.id
+            );
         }
         Ok(())
     }

@@ -54,17 +54,10 @@ pub struct DesignAcc {
 
 const NO_SLOT: u32 = u32::MAX;
 
-fn item_count(q: &QuestionPlan) -> usize {
-    match q {
-        QuestionPlan::Single { codes, .. } => codes.len(),
-        QuestionPlan::Multi { items, .. } => *items,
-    }
-}
-
 impl DesignAcc {
     pub fn new(plan: &Plan) -> Option<DesignAcc> {
         let d = plan.design.as_ref()?;
-        let items: Vec<usize> = plan.questions.iter().map(item_count).collect();
+        let items: Vec<usize> = plan.questions.iter().map(QuestionPlan::rows).collect();
         let counted: Vec<bool> = plan.questions.iter().map(QuestionPlan::each_item).collect();
         let item_slots = item_slots(d.psu.is_some());
         let mut offsets = Vec::new();

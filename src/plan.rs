@@ -64,18 +64,62 @@ impl QuestionPlan {
         }
     }
 
-    /// Whether item `i` is selected in state `s`.
+    /// Items of the question.
+    pub fn items(&self) -> usize {
+        match self {
+            QuestionPlan::Single { codes, .. } => codes.len(),
+            QuestionPlan::Multi { items, .. } => *items,
+        }
+    }
+
+    /// Its nets: per net, the indices of the items it combines.
+    pub fn nets(&self) -> &[Vec<usize>] {
+        match self {
+            QuestionPlan::Single { nets, .. } | QuestionPlan::Multi { nets, .. } => nets,
+        }
+    }
+
+    /// Rows of sums: the items, then the nets.
+    pub fn rows(&self) -> usize {
+        self.items() + self.nets().len()
+    }
+
+    /// Whether row `i` (an item, or past the items a net) is selected in state `s`: a net
+    /// when any of its answered items is.
     #[inline]
     pub fn selected(&self, s: State, i: usize) -> bool {
+        let items = self.items();
+        if i >= items {
+            return self.nets()[i - items]
+                .iter()
+                .any(|&m| self.item_selected(s, m) && !self.item_unanswered(s, m));
+        }
+        self.item_selected(s, i)
+    }
+
+    /// Whether row `i` is outside its own base in state `s` (blank, with a base per item):
+    /// a net when every item it combines is.
+    #[inline]
+    pub fn unanswered(&self, s: State, i: usize) -> bool {
+        let items = self.items();
+        if i >= items {
+            return self.nets()[i - items]
+                .iter()
+                .all(|&m| self.item_unanswered(s, m));
+        }
+        self.item_unanswered(s, i)
+    }
+
+    #[inline]
+    fn item_selected(&self, s: State, i: usize) -> bool {
         match self {
             QuestionPlan::Single { .. } => s as usize == i + 1,
             QuestionPlan::Multi { .. } => s >> (i + 1) & 1 == 1,
         }
     }
 
-    /// Whether item `i` is outside its own base in state `s` (blank, with a base per item).
     #[inline]
-    pub fn unanswered(&self, s: State, i: usize) -> bool {
+    fn item_unanswered(&self, s: State, i: usize) -> bool {
         match self {
             QuestionPlan::Multi { items, .. } if self.each_item() => s >> (items + 1 + i) & 1 == 1,
             _ => false,
@@ -89,10 +133,12 @@ pub enum QuestionPlan {
         column: usize,
         codes: Codes,
         rule: usize,
+        nets: Vec<Vec<usize>>,
     },
     Multi {
         items: usize,
         form: MultiForm,
+        nets: Vec<Vec<usize>>,
     },
 }
 
@@ -525,6 +571,7 @@ impl Plan {
                     column,
                     codes,
                     rule,
+                    ..
                 } => {
                     let raw = field(*column);
                     let v = trim(&raw);
@@ -734,6 +781,17 @@ fn question_plan(
     rule: &mut impl FnMut(&str, String, Option<String>) -> usize,
 ) -> QuestionPlan {
     let codes: Vec<String> = q.items.iter().filter_map(|i| i.code.clone()).collect();
+    // The codebook checked that every net names its question's items.
+    let nets: Vec<Vec<usize>> = q
+        .nets
+        .iter()
+        .map(|n| {
+            n.items
+                .iter()
+                .filter_map(|id| q.items.iter().position(|i| &i.id == id))
+                .collect()
+        })
+        .collect();
     match q.kind {
         Kind::SingleChoice => {
             let column = q.column.as_deref().unwrap_or_default();
@@ -745,6 +803,7 @@ fn question_plan(
                     format!("one of {} or empty (not answered)", quoted_list(&codes)),
                     None,
                 ),
+                nets,
             }
         }
         Kind::MultiResponse => {
@@ -764,6 +823,7 @@ fn question_plan(
                         .map(|c| rule(c, expected.into(), None))
                         .collect(),
                 },
+                nets,
             }
         }
         Kind::MultiResponseDelimited => {
@@ -802,6 +862,7 @@ fn question_plan(
                         }),
                     ),
                 },
+                nets,
             }
         }
     }

@@ -177,6 +177,10 @@ pub struct QuestionResult {
     pub base: QuestionBase,
     /// Items in display order (ranked, or codebook order for natural scales).
     pub items: Vec<ItemResult>,
+    /// Nets of items ("any concern", "yes or unsure"), ranked among themselves only; each
+    /// names the items it combines in `items`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nets: Vec<ItemResult>,
     /// The question per segment group (`--by`), beside the total above.
     pub by: Vec<GroupResult>,
     /// Every pairwise test behind the `higher_than` letters.
@@ -226,6 +230,9 @@ pub struct GroupResult {
     pub base_flag: Option<BaseFlag>,
     /// Items in the order of the total's items.
     pub items: Vec<GroupItem>,
+    /// Nets in the order of the total's nets.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nets: Vec<GroupItem>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -248,6 +255,11 @@ pub enum Versus {
 }
 
 impl GroupResult {
+    /// Its rows in the order of the total's [`QuestionResult::rows`].
+    pub fn rows(&self) -> impl Iterator<Item = &GroupItem> + Clone {
+        self.items.iter().chain(&self.nets)
+    }
+
     /// What a person reads for the segment: its label, else its id.
     pub fn segment_name(&self) -> &str {
         if self.segment_label.is_empty() {
@@ -259,6 +271,11 @@ impl GroupResult {
 }
 
 impl ItemResult {
+    /// Whether this row is a net of items.
+    pub fn is_net(&self) -> bool {
+        !self.items.is_empty()
+    }
+
     /// The base the item's share is out of: its own, or else `question`'s.
     pub fn base_within<'a>(&'a self, question: &'a QuestionBase) -> &'a QuestionBase {
         self.base.as_ref().unwrap_or(question)
@@ -345,6 +362,10 @@ pub struct ItemResult {
     /// the respondents who answered this item. Absent when the question's base applies.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base: Option<QuestionBase>,
+    /// A net: the ids of the items it combines (a respondent counts when any is chosen).
+    /// Empty (absent) for an item.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub items: Vec<String>,
 }
 
 /// The JSON Schema of `Results` (draft 2020-12), as committed in `docs/summary.schema.json`.
@@ -395,6 +416,11 @@ impl Results {
 impl QuestionResult {
     pub fn item(&self, id: &str) -> Option<&ItemResult> {
         self.items.iter().find(|i| i.id == id)
+    }
+
+    /// The rows of its table: the items in display order, then the nets.
+    pub fn rows(&self) -> impl Iterator<Item = &ItemResult> + Clone {
+        self.items.iter().chain(&self.nets)
     }
 
     /// Whether the items are shown in rank order (else in the codebook's own order).

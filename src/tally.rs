@@ -331,10 +331,7 @@ impl Bucket {
 
 impl QuestionAcc {
     fn new(q: &QuestionPlan) -> QuestionAcc {
-        let n = match q {
-            QuestionPlan::Single { codes, .. } => codes.len(),
-            QuestionPlan::Multi { items, .. } => *items,
-        };
+        let n = q.rows();
         QuestionAcc {
             base: Bucket::default(),
             items: vec![Bucket::default(); n],

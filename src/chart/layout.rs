@@ -6,9 +6,10 @@ use crate::error::{Error, Result};
 use plotters::style::RGBColor;
 
 use super::words::number;
-use super::{group_color, ChartOptions, BAR, BAR_LAST, BASE_WIDTH};
+use super::{group_color, ChartOptions, BAR, BAR_LAST, BAR_NET, BASE_WIDTH};
 use crate::export::legend::{letters_legend, whiskers_legend};
 use crate::locale::words;
+use crate::locale::Words;
 use crate::results::{BaseFlag, GroupResult, ItemResult, QuestionResult, Results};
 
 /// One line of text, anchored at its left edge and vertical centre.
@@ -267,7 +268,12 @@ impl Layout {
         at.y += 20.0 * m.s;
         let mut rules = vec![m.rule(at.y)];
         at.y += 30.0 * m.s;
-        let bars = Bars::new(&m, q, &groups, opts.ci)?.lay_out(&m, &mut at, q, &groups)?;
+        let bars = Bars::new(&m, q, &groups, opts.ci)?.lay_out(
+            (&m, w),
+            (&mut at, &mut rules),
+            q,
+            &groups,
+        )?;
         at.y += 8.0 * m.s;
         rules.push(m.rule(at.y));
         at.y += 22.0 * m.s;
@@ -389,11 +395,11 @@ impl Bars {
             i.share.unwrap_or(0.0).max(hi)
         };
         let top = if groups.is_empty() {
-            q.items.iter().map(reach).fold(0.0f64, f64::max)
+            q.rows().map(reach).fold(0.0f64, f64::max)
         } else {
             groups
                 .iter()
-                .flat_map(|g| g.items.iter().map(|i| reach(&i.item)))
+                .flat_map(|g| g.rows().map(|i| reach(&i.item)))
                 .fold(0.0f64, f64::max)
         };
         Ok(Bars {
@@ -456,19 +462,29 @@ impl Bars {
         }
     }
 
-    /// One row per item: its wrapped label beside one mark, or one mark per group.
+    /// One row per item: its wrapped label beside one mark, or one mark per group. Nets
+    /// follow the items under a rule of their own, labelled and coloured as nets.
     fn lay_out(
         &self,
-        m: &Metrics,
-        at: &mut Cursor,
+        (m, w): (&Metrics, &Words),
+        (at, rules): (&mut Cursor, &mut Vec<(i32, i32, i32)>),
         q: &QuestionResult,
         groups: &[&GroupResult],
     ) -> Result<Vec<Bar>> {
         let (mark_gap, row_gap) = (6.0 * m.s, 22.0 * m.s);
         let lh = Metrics::lh(m.label);
         let mut bars = Vec::new();
-        for (row, item) in q.items.iter().enumerate() {
-            let lines = wrap(&item.label, m.label, false, self.label_w)?;
+        for (row, item) in q.rows().enumerate() {
+            if row == q.items.len() {
+                rules.push(m.rule(at.y - row_gap / 2.0));
+                at.y += row_gap / 2.0;
+            }
+            let lines = wrap(
+                &crate::export::row_label(w, item),
+                m.label,
+                false,
+                self.label_w,
+            )?;
             let text_h = lines.len() as f64 * lh;
             let marks_n = groups.len().max(1) as f64;
             let block_h = marks_n * self.bar_h + (marks_n - 1.0) * mark_gap;
@@ -490,7 +506,11 @@ impl Bars {
                 })
                 .collect();
             let marks = if groups.is_empty() {
-                let color = if item.pinned_last { BAR_LAST } else { BAR };
+                let color = match (item.is_net(), item.pinned_last) {
+                    (true, _) => BAR_NET,
+                    (false, true) => BAR_LAST,
+                    (false, false) => BAR,
+                };
                 vec![self.mark(item, &[], centre, color)]
             } else {
                 let first = centre - block_h / 2.0 + self.bar_h / 2.0;
@@ -498,7 +518,7 @@ impl Bars {
                     .iter()
                     .enumerate()
                     .filter_map(|(k, g)| {
-                        let gi = g.items.get(row)?;
+                        let gi = g.rows().nth(row)?;
                         let c = first + k as f64 * (self.bar_h + mark_gap);
                         let color = group_color(k, groups.len(), g.base_flag.is_some());
                         Some(self.mark(&gi.item, &gi.marks(), c, color))

@@ -117,6 +117,8 @@ const INK: RGBColor = RGBColor(0x1a, 0x1a, 0x1a);
 const MUTED: RGBColor = RGBColor(0x55, 0x5b, 0x63);
 pub(crate) const BAR: RGBColor = RGBColor(0x1f, 0x5f, 0x8b);
 pub(crate) const BAR_LAST: RGBColor = RGBColor(0x9a, 0xa5, 0xb1);
+/// Nets: another hue than the items' bars, so a net is never read as one more item.
+pub(crate) const BAR_NET: RGBColor = RGBColor(0x7a, 0x4e, 0x8c);
 /// Groups of a segment, in the segment's order: one sequential hue light to dark
 /// (ColorBrewer Blues), so ordered groups such as generations read as a scale, nothing is
 /// told apart by hue alone (colour-blind safe) and it prints in greyscale.

@@ -35,14 +35,13 @@ pub(crate) fn banner(w: &Words, q: &QuestionResult) -> Banner {
     let mut header = vec![w.get("answer").to_string(), w.get("total").to_string()];
     header.extend(q.by.iter().map(|g| format!("({}) {}", g.letter, g.label)));
     let rows = q
-        .items
-        .iter()
+        .rows()
         .enumerate()
         .map(|(row, item)| {
-            let mut cells = vec![item.label.clone(), w.percent(item.share, 0)];
+            let mut cells = vec![super::row_label(w, item), w.percent(item.share, 0)];
             cells.extend(q.by.iter().map(|g| {
-                g.items
-                    .get(row)
+                g.rows()
+                    .nth(row)
                     .map(|gi| cell(w, gi.item.share, &gi.marks()))
                     .unwrap_or_default()
             }));

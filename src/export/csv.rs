@@ -4,12 +4,13 @@ use super::TextExporter;
 use crate::results::{ItemResult, QuestionBase, Results};
 use crate::text::{spreadsheet_cell, visible};
 
-/// Long format: one row per question item for the total and for every segment group,
+/// Long format: one row per question item and net (`net_items` lists what a net combines)
+/// for the total and for every segment group,
 /// every number at full precision. Text cells from data or codebook cannot start a
 /// spreadsheet formula ([`spreadsheet_cell`]).
 pub struct CsvExporter;
 
-const HEADER: [&str; 20] = [
+const HEADER: [&str; 21] = [
     "question_id",
     "segment",
     "group",
@@ -30,6 +31,7 @@ const HEADER: [&str; 20] = [
     "weighted",
     "excluded",
     "respondents",
+    "net_items",
 ];
 
 fn num(x: Option<f64>) -> String {
@@ -67,14 +69,15 @@ impl TextExporter for CsvExporter {
                 weighted.to_string(),
                 r.base.excluded.to_string(),
                 r.base.respondents.to_string(),
+                i.items.join(";"),
             ])
         };
         for q in &r.questions {
-            for i in &q.items {
+            for i in q.rows() {
                 row(&q.id, ["", "total", ""], i, &[], &q.base, q.weighted)?;
             }
             for g in &q.by {
-                for gi in &g.items {
+                for gi in g.rows() {
                     row(
                         &q.id,
                         [&g.segment, &g.value, &g.letter],

@@ -47,6 +47,8 @@ thead th { border-bottom: 2px solid #999; }
 th.answer { text-align: left; }
 th.segment { text-align: center; background: #eef2f6; }
 tr.base td, tr.base th { font-style: italic; color: #444; }
+tr.net th { font-style: italic; }
+tr.net.first td, tr.net.first th { border-top: 2px solid #999; }
 .marks { color: #1f5f8b; font-weight: bold; }
 @media (max-width: 600px) {
   body { font-size: 15px; }
@@ -177,11 +179,19 @@ impl HtmlReport {
 /// The chart's text alternative: its title and every bar's share.
 fn chart_alt(w: &Words, title: &str, q: &QuestionResult) -> String {
     let bars: Vec<String> = q
-        .items
-        .iter()
-        .map(|i| format!("{} {}", i.label, w.percent(i.share, 0)))
+        .rows()
+        .map(|i| format!("{} {}", super::row_label(w, i), w.percent(i.share, 0)))
         .collect();
     w.fill("bar_chart", &[("title", title), ("bars", &bars.join("; "))])
+}
+
+/// The class of table row `k` of [`QuestionResult::rows`]: nets are set apart from items.
+fn net_class(q: &QuestionResult, k: usize) -> &'static str {
+    match k.checked_sub(q.items.len()) {
+        None => "",
+        Some(0) => " class=\"net first\"",
+        Some(_) => " class=\"net\"",
+    }
 }
 
 /// The chart's `<svg>` element, without any XML prologue before it.
@@ -204,15 +214,19 @@ fn ranked_table(out: &mut String, r: &Results, q: &QuestionResult) -> Result<()>
         esc(&ci_head(r)),
         w.get("respondents_unweighted")
     )?;
-    for i in &q.items {
-        write!(out, "<tr>")?;
+    for (k, i) in q.rows().enumerate() {
+        write!(out, "<tr{}>", net_class(q, k))?;
         if ranked {
-            write!(out, "<td>{}</td>", i.rank)?;
+            // A net is ranked among the nets only: no place in the items' rank column.
+            match i.is_net() {
+                false => write!(out, "<td>{}</td>", i.rank)?,
+                true => write!(out, "<td></td>")?,
+            }
         }
         writeln!(
             out,
             "<th scope=\"row\">{}</th><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(&i.label),
+            esc(&super::row_label(w, i)),
             w.percent(i.share, 1),
             w.interval(i.ci_low, i.ci_high),
             w.number(i.count)
@@ -250,15 +264,16 @@ fn banner_table(out: &mut String, w: &Words, q: &QuestionResult) -> Result<()> {
         )?;
     }
     writeln!(out, "</tr>\n</thead>\n<tbody>")?;
-    for (row, item) in q.items.iter().enumerate() {
+    for (row, item) in q.rows().enumerate() {
         write!(
             out,
-            "<tr><th scope=\"row\">{}</th><td>{}</td>",
-            esc(&item.label),
+            "<tr{}><th scope=\"row\">{}</th><td>{}</td>",
+            net_class(q, row),
+            esc(&super::row_label(w, item)),
             w.percent(item.share, 0)
         )?;
         for g in &groups {
-            match g.items.get(row) {
+            match g.rows().nth(row) {
                 Some(gi) => {
                     let marks = gi.marks().concat();
                     write!(out, "<td>{}", w.percent(gi.item.share, 0))?;

@@ -62,16 +62,21 @@ pub(crate) fn question_table(r: &Results, q: &QuestionResult) -> Result<String> 
         w.get("count_unweighted")
     )?;
     writeln!(out, "{rank_align}| --- | ---: | ---: | ---: |")?;
-    for i in &q.items {
-        let rank = if ranked {
-            format!("| {} ", i.rank)
+    for i in q.rows() {
+        // A net's rank is among the nets: shown as its label's mark, not in the rank column.
+        let rank = match (ranked, i.is_net()) {
+            (true, false) => format!("| {} ", i.rank),
+            (true, true) => "| ".into(),
+            (false, _) => String::new(),
+        };
+        let label = if i.is_net() {
+            format!("*{}*", cell(&super::row_label(w, i)))
         } else {
-            String::new()
+            cell(&i.label)
         };
         writeln!(
             out,
-            "{rank}| {} | {} | {} | {} |",
-            cell(&i.label),
+            "{rank}| {label} | {} | {} | {} |",
             w.percent(i.share, 1),
             w.interval(i.ci_low, i.ci_high),
             w.number(i.count)

@@ -73,6 +73,15 @@ impl Format {
     }
 }
 
+/// What a table row is called: an item's label, or a net's marked as one ("Net: …").
+pub(crate) fn row_label(w: &Words, i: &crate::results::ItemResult) -> String {
+    if i.is_net() {
+        w.fill("net_row", &[("label", &i.label)])
+    } else {
+        i.label.clone()
+    }
+}
+
 /// The line every human-readable output carries about who was left out.
 pub(crate) fn exclusion_line(r: &Results) -> String {
     let w = words(&r.lang);

@@ -292,10 +292,9 @@ pub(crate) fn contrast_rows(w: &Words, c: &crate::results::ContrastResult) -> Ve
     let mut rows = Vec::new();
     for cmp in &c.comparisons {
         let share = |g: &crate::results::GroupResult| {
-            g.items
-                .iter()
+            g.rows()
                 .find(|i| i.item.id == cmp.item)
-                .map(|i| (i.item.label.clone(), i.item.share))
+                .map(|i| (super::row_label(w, &i.item), i.item.share))
         };
         let (Some((label, sa)), Some((_, sb))) = (share(a), share(b)) else {
             continue;

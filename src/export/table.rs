@@ -174,16 +174,16 @@ impl TableExporter {
         let head = |s: &str| Cell::new(s).add_attribute(Attribute::Bold);
         let ranked = q.ranked();
         let mut rows: Vec<Vec<String>> = q
-            .items
-            .iter()
+            .rows()
             .map(|i| {
-                let mut row = if ranked {
-                    vec![i.rank.to_string()]
-                } else {
-                    vec![]
+                // A net's rank is among the nets only: no place in the items' rank column.
+                let mut row = match (ranked, i.is_net()) {
+                    (true, false) => vec![i.rank.to_string()],
+                    (true, true) => vec![String::new()],
+                    (false, _) => vec![],
                 };
                 row.extend([
-                    visible(&i.label).into_owned(),
+                    visible(&super::row_label(w, i)).into_owned(),
                     w.percent(i.share, 1),
                     w.interval(i.ci_low, i.ci_high),
                     w.number(i.count),
@@ -217,7 +217,7 @@ impl TableExporter {
         };
         if bar_width >= MIN_BAR {
             header.push(String::new());
-            for (row, i) in rows.iter_mut().zip(&q.items) {
+            for (row, i) in rows.iter_mut().zip(q.rows()) {
                 row.push(bar(i.share, bar_width));
             }
         }

@@ -174,7 +174,7 @@ fn question(sheet: &mut Worksheet, r: &Results, q: &QuestionResult, f: &Formats)
             .map_err(output)?;
     }
     let columns = heads(sheet, w, q, f)?;
-    let row = item_rows(sheet, q, &columns, f)?;
+    let row = item_rows(sheet, (w, q), &columns, f)?;
     let row = base_rows(sheet, w, q, &columns, row, f)?;
     let mut notes = Vec::new();
     if !q.note.is_empty() {
@@ -203,9 +203,8 @@ fn heads<'a>(
     f: &Formats,
 ) -> Result<Columns<'a>> {
     let label_width = q
-        .items
-        .iter()
-        .map(|i| i.label.chars().count())
+        .rows()
+        .map(|i| super::row_label(w, i).chars().count())
         .max()
         .unwrap_or(10)
         .clamp(18, LABEL_WIDTH);
@@ -268,23 +267,27 @@ fn heads<'a>(
 /// One row per item: label, total share, each group's share and letters. The last row.
 fn item_rows(
     sheet: &mut Worksheet,
-    q: &QuestionResult,
+    (w, q): (&Words, &QuestionResult),
     columns: &Columns,
     f: &Formats,
 ) -> Result<u32> {
     let mut row = HEAD_ROW;
-    for (k, item) in q.items.iter().enumerate() {
+    for (k, item) in q.rows().enumerate() {
         row += 1;
-        sheet
-            .write_string(row, 0, clip(&item.label))
-            .map_err(output)?;
+        // Nets in italics after the items, so nobody reads one as an item.
+        let label = super::row_label(w, item);
+        match item.is_net() {
+            true => sheet.write_string_with_format(row, 0, clip(&label), &f.italic),
+            false => sheet.write_string(row, 0, clip(&label)),
+        }
+        .map_err(output)?;
         if let Some(p) = item.share {
             sheet
                 .write_number_with_format(row, 1, p, &f.share)
                 .map_err(output)?;
         }
         for (g, c) in columns {
-            let Some(gi) = g.items.get(k) else { continue };
+            let Some(gi) = g.rows().nth(k) else { continue };
             if let Some(p) = gi.item.share {
                 sheet
                     .write_number_with_format(row, *c, p, &f.share)

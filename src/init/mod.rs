@@ -244,6 +244,7 @@ fn blank(title: &str, input: InputLayout) -> Codebook {
         segments: Vec::new(),
         questions: Vec::new(),
         contrasts: Vec::new(),
+        filters: Vec::new(),
     }
 }
 
@@ -494,6 +495,7 @@ impl<'a> Builder<'a> {
             delimiter: Some(",".into()),
             unlisted,
             items,
+            nets: Vec::new(),
         }
     }
 
@@ -637,6 +639,7 @@ fn single_question(id: String, column: &str, text: &str, items: Vec<Item>) -> Qu
         delimiter: None,
         unlisted: None,
         items,
+        nets: Vec::new(),
     }
 }
 
@@ -656,6 +659,7 @@ fn multi_question(id: String, text: &str, items: Vec<Item>, coding: Coding) -> Q
         delimiter: None,
         unlisted: None,
         items,
+        nets: Vec::new(),
     }
 }
 

@@ -203,13 +203,13 @@ fn ci_whiskers_add_marks_and_a_legend_line() {
         std::fs::read_to_string(plain).unwrap(),
         std::fs::read_to_string(ci).unwrap(),
     );
-    // Three strokes per whisker (line and two caps) for six items, each over a white halo
-    // so it shows on dark bars.
+    // Three strokes per whisker (line and two caps) for six items and two nets, each over a
+    // white halo so it shows on dark bars.
     assert_eq!(
         ci.matches("<polyline").count(),
-        plain.matches("<polyline").count() + 2 * 18
+        plain.matches("<polyline").count() + 2 * 24
     );
-    assert_eq!(ci.matches("stroke=\"#FFFFFF\"").count(), 18, "halos");
+    assert_eq!(ci.matches("stroke=\"#FFFFFF\"").count(), 24, "halos");
     assert!(ci.contains("95% Wilson confidence intervals"));
 }
 

@@ -134,7 +134,7 @@ fn duplicate_codes_ids_and_values_are_codebook_errors() {
         (
             "id = \"job_loss\"",
             "id = \"reach_person\"",
-            "question 'concerns': item id 'reach_person' is used twice",
+            "question 'concerns': item or net id 'reach_person' is used twice",
         ),
         (
             "{ code = \"gen_x\"",

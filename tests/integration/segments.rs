@@ -405,8 +405,8 @@ fn grouped_chart_and_banner_report_show_groups_and_letters() {
     let text = String::from_utf8(csv.stdout).unwrap();
     assert_eq!(
         text.lines().count(),
-        1 + 11 * 5,
-        "total and four groups for 11 items"
+        1 + (11 + 3) * 5,
+        "total and four groups for 11 items and 3 nets"
     );
     assert!(text.contains(",generation,boomer,D,reach_person,"));
 }

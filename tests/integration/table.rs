@@ -183,7 +183,7 @@ fn csv_and_markdown_carry_the_same_numbers() {
     let mut rdr = csv::Reader::from_reader(&out.stdout[..]);
     let headers = rdr.headers().unwrap().clone();
     let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
-    assert_eq!(rows.len(), 6 + 3 + 2);
+    assert_eq!(rows.len(), 6 + 3 + 2 + 3, "items and nets");
     let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
     let job = rows
         .iter()

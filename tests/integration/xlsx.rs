@@ -53,10 +53,17 @@ fn check_sheet(range: &Range<Data>, q: &Value, lang_total: &str) {
     let (segment_row, head) = (4, 5);
     assert_eq!(text(range, head, 1), lang_total);
     let width = range.end().unwrap().1;
-    let items = q["items"].as_array().unwrap();
+    let mut items = q["items"].as_array().unwrap().clone();
+    let nets = q["nets"].as_array().cloned().unwrap_or_default();
+    items.extend(nets.iter().cloned());
     for (k, item) in items.iter().enumerate() {
         let row = head + 1 + k as u32;
-        assert_eq!(text(range, row, 0), item["label"].as_str().unwrap());
+        let label = item["label"].as_str().unwrap();
+        if item["items"].is_array() {
+            assert_eq!(text(range, row, 0), format!("Net: {label}"));
+        } else {
+            assert_eq!(text(range, row, 0), label);
+        }
         assert_eq!(number(range, row, 1), item["share"].as_f64().unwrap());
     }
     let base_row = head + 1 + items.len() as u32;
@@ -90,7 +97,9 @@ fn check_sheet(range: &Range<Data>, q: &Value, lang_total: &str) {
             })
             .unwrap_or_else(|| panic!("no column for {head_text} of {}", g["segment"]));
         assert_eq!(text(range, head, col + 1), "Sig.");
-        for (k, gi) in g["items"].as_array().unwrap().iter().enumerate() {
+        let mut rows = g["items"].as_array().unwrap().clone();
+        rows.extend(g["nets"].as_array().cloned().unwrap_or_default());
+        for (k, gi) in rows.iter().enumerate() {
             let row = head + 1 + k as u32;
             assert_eq!(gi["id"], items[k]["id"], "groups in the total's order");
             assert_eq!(number(range, row, col), gi["share"].as_f64().unwrap());
