@@ -2,13 +2,13 @@
 
 use crate::codebook::{pick, Codebook, Contrast, Order, Question, Segment};
 use crate::design::DesignSums;
-use crate::error::{DataError, Result};
+use crate::error::{DataError, Error, Result};
 use crate::pipeline::{open_source, Options, Prepared};
 use crate::problems::{describe, ProblemKind};
 use crate::results::{
-    Association, Base, BaseFlag, Comparison, ContrastResult, DesignInfo, ExclusionCount, GroupItem,
-    GroupResult, Input, ItemResult, Method, NoGroup, QuestionBase, QuestionResult, Results,
-    Significance, SurveyInfo, Tool, SCHEMA_VERSION,
+    Association, Base, BaseFlag, Comparison, ContrastResult, DesignInfo, ExclusionCount,
+    FilterInfo, GroupItem, GroupResult, Input, ItemResult, Method, NoGroup, QuestionBase,
+    QuestionResult, Results, Significance, SurveyInfo, Tool, SCHEMA_VERSION,
 };
 use crate::stats::{self, BaseSums, ItemSums, StratumSums};
 use crate::tabulate::{GroupSums, Pass, QuestionSums, Settings, Tabulation};
@@ -57,7 +57,13 @@ pub fn analyse(input: &str, codebook: &Codebook, opts: &Options) -> Result<Resul
     let codebook = &opts.with_design(codebook);
     let segments = opts.segments(codebook)?;
     let src = open_source(input, codebook, opts)?;
-    let prepared = Prepared::new(codebook, src, &opts.weight, segments.clone(), &segments)?;
+    let prepared = Prepared::new(
+        codebook,
+        src,
+        &opts.weight,
+        segments.clone(),
+        (&segments, opts.filter.as_deref()),
+    )?;
     let (tab, sha256) = if opts.lenient {
         lenient(&prepared)?
     } else {
@@ -74,6 +80,13 @@ pub fn analyse(input: &str, codebook: &Codebook, opts: &Options) -> Result<Resul
             format!("all {} rows have problems; nothing is left to tabulate (run `concerns validate {name}`)", tab.rows),
         )
         .into());
+    }
+    if tab.filtered > 0 && tab.rows == tab.excluded + dropped + tab.filtered {
+        return Err(Error::Usage(format!(
+            "--where {}: none of the {} respondents the screener kept matches; nothing is left to tabulate",
+            crate::text::visible(opts.filter.as_deref().unwrap_or_default()),
+            tab.filtered
+        )));
     }
     check_groups(&prepared, &tab)?;
     let strata = match &tab.design {
@@ -366,8 +379,18 @@ fn build(
             respondents: tab.rows,
             excluded: tab.excluded,
             dropped: tab.dropped_rows(),
-            kept: tab.rows - tab.excluded - tab.dropped_rows(),
+            filtered: tab.filtered,
+            kept: tab.rows - tab.excluded - tab.dropped_rows() - tab.filtered,
         },
+        filter: opts.filter.as_ref().map(|f| FilterInfo {
+            expression: f.trim().to_string(),
+            label: codebook
+                .filters
+                .iter()
+                .find(|n| n.id == f.trim() && !n.label.is_empty())
+                .map(|n| pick(&n.label, lang).to_string()),
+            eligible: tab.rows - tab.excluded - tab.dropped_rows(),
+        }),
         dropped: tab.dropped.to_vec(),
         exclusions: codebook
             .exclude
@@ -989,7 +1012,8 @@ fn split_nets(questions: &mut [QuestionResult], contrasts: &mut [ContrastResult]
 fn question_result(q: &Question, qi: usize, sums: &QuestionSums, ctx: &Context) -> QuestionResult {
     let se = |i: usize, base: &BaseSums, s: &ItemSums| match &ctx.design {
         Some(d) => d.se(None, qi, i, base, s),
-        None => stats::svymean_se(base, s),
+        // A domain of the design when filtered: n counts the filtered-out respondents.
+        None => stats::svyby_se(sums.design_n(i), base, s),
     };
     let df = |i: usize| match &ctx.design {
         Some(d) => d.df(None, (qi, i)),
@@ -1052,7 +1076,7 @@ fn group_results(
         };
         let se = |i: usize, base: &BaseSums, s: &ItemSums| match &ctx.design {
             Some(d) => d.se(Some((g.index, value.as_bytes())), qi, i, base, s),
-            None => stats::svyby_se(total.item_base(i).n, base, s),
+            None => stats::svyby_se(total.design_n(i), base, s),
         };
         let df = |i: usize| match &ctx.design {
             Some(d) => d.df(Some((g.index, value.as_bytes())), (qi, i)),
@@ -1116,12 +1140,17 @@ fn association(
         if groups.len() < 2 {
             continue;
         }
-        let n = total.item_base(i).n as f64;
+        // The design's n (the filtered-out respondents included), and the table's.
+        let n = total.design_n(i) as f64;
         let in_groups: f64 = groups
             .iter()
             .map(|s| s.questions[qi].item_base(i).n as f64)
             .sum();
-        let table_n = if subset { in_groups } else { n };
+        let table_n = if subset {
+            in_groups
+        } else {
+            total.item_base(i).n as f64
+        };
         // Cells in R's order: per group, "not selected" then "selected".
         let w: Vec<f64> = groups
             .iter()
@@ -1220,7 +1249,7 @@ fn rest_test(
             let (var_rest, cov) = match &ctx.design {
                 // Disjoint domains of a weights-only design do not covary.
                 None => (
-                    stats::svyby_se(total_base.n, &rest_base, &rest_item)?.powi(2),
+                    stats::svyby_se(total.design_n(i), &rest_base, &rest_item)?.powi(2),
                     0.0,
                 ),
                 Some(d) => d.versus_rest(
@@ -1508,6 +1537,7 @@ mod tests {
             base,
             items: sums,
             each_item: false,
+            design_n: Vec::new(),
         };
         let ranked = items(q, &sums, (|_, _, _| None, |_| 9.0), &ctx);
         let ranks: Vec<u32> = ranked.iter().map(|i| i.rank).collect();

@@ -424,6 +424,13 @@ impl Codebook {
         for c in &self.contrasts {
             self.check_contrast(c)?;
         }
+        for f in &self.filters {
+            // Names are resolved against the data's header when a filter is used.
+            crate::filter::parse(&f.expr, &format!("filter '{}'", f.id)).map_err(|e| match e {
+                Error::Usage(m) => Error::codebook(m),
+                other => other,
+            })?;
+        }
         Ok(())
     }
 

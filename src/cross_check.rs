@@ -90,7 +90,7 @@ fn tabulate(path: &std::path::Path, chunk: Option<u64>) -> (Tabulation, ProblemC
         &["generation".to_string()],
     )
     .unwrap();
-    let plan = Plan::new(
+    let mut plan = Plan::new(
         &codebook,
         &header.columns,
         header.weight.as_deref(),
@@ -98,6 +98,9 @@ fn tabulate(path: &std::path::Path, chunk: Option<u64>) -> (Tabulation, ProblemC
         &[],
     )
     .unwrap();
+    // A filter too: the rows outside it are summed apart and merged chunk by chunk.
+    let filter = "country in (us, gb) or not generation = boomer";
+    plan.filter = Some(crate::domain::compile(filter, "test", &codebook, &header.columns).unwrap());
     let settings = Settings {
         max_problems: 1000,
         skip: Default::default(),

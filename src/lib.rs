@@ -9,8 +9,10 @@
 // The public API: analyse or validate an input, render what came out.
 pub mod chart;
 pub mod codebook;
+pub mod domain;
 pub mod error;
 pub mod export;
+pub mod filter;
 pub mod init;
 pub mod locale;
 pub mod output;

@@ -9,8 +9,11 @@ fn main() {
     let code = match cmd::run(cli) {
         Ok(code) => code,
         Err(err) => {
-            // Messages quote data and codebook text: never let it drive the terminal.
-            eprintln!("error: {}", concerns::text::visible(&err.to_string()));
+            // Messages quote data and codebook text: never let it drive the terminal. Line
+            // breaks are kept (a filter error draws a caret under the expression).
+            let message = err.to_string();
+            let lines: Vec<_> = message.lines().map(concerns::text::visible).collect();
+            eprintln!("error: {}", lines.join("\n"));
             err.exit_code()
         }
     };

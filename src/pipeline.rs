@@ -45,6 +45,8 @@ pub struct Options {
     pub test: crate::stats::Test,
     /// What a group is compared with.
     pub compare: crate::stats::Compare,
+    /// `--where`: the domain every base is out of (an expression, or a codebook filter's name).
+    pub filter: Option<String>,
 }
 
 impl Default for Options {
@@ -67,6 +69,7 @@ impl Default for Options {
             interval: crate::stats::Interval::Wilson,
             test: crate::stats::Test::PooledZ,
             compare: crate::stats::Compare::Pairs,
+            filter: None,
         }
     }
 }
@@ -177,7 +180,7 @@ impl<'c> Prepared<'c> {
         src: Source,
         weight: &WeightChoice,
         segments: Vec<&'c Segment>,
-        checked: &[&Segment],
+        (checked, filter): (&[&Segment], Option<&str>),
     ) -> Result<Prepared<'c>> {
         let columns: Vec<String> = segments.iter().map(|s| s.column.clone()).collect();
         let header = check_header(&src, codebook, weight, &columns)?;
@@ -196,6 +199,10 @@ impl<'c> Prepared<'c> {
             checked,
         )
         .map_err(|m| load::missing_column(&src.name, &m.0, &header.columns, "needed"))?;
+        let mut plan = plan;
+        plan.filter = filter
+            .map(|f| crate::domain::compile(f, "--where", codebook, &header.columns))
+            .transpose()?;
         Ok(Prepared {
             codebook,
             src,

@@ -191,6 +191,8 @@ pub struct Plan {
     segment_rules: Vec<(usize, Codes, usize)>,
     /// Strata, clusters and finite population correction, when the design has them.
     pub design: Option<DesignPlan>,
+    /// `--where`: respondents outside it stay in the design but in no base.
+    pub filter: Option<crate::domain::Filter>,
 }
 
 /// Where the design's columns are, and the rules their values follow.
@@ -271,6 +273,8 @@ pub struct Eval {
     pub fpc: Option<f64>,
     /// Per question: a "check all" answered in some item columns and left blank in others.
     pub partial: Vec<bool>,
+    /// Outside the `--where` filter.
+    pub filtered_out: bool,
 }
 
 fn quoted_list(codes: &[String]) -> String {
@@ -436,6 +440,7 @@ impl Plan {
             id_rule,
             segment_rules,
             design,
+            filter: None,
         };
         match missing.into_inner() {
             Some(name) => Err(MissingColumn(name)),
@@ -457,6 +462,7 @@ impl Plan {
             id_rule: None,
             segment_rules: Vec::new(),
             design: None,
+            filter: None,
         }
     }
 
@@ -484,6 +490,9 @@ impl Plan {
         }
         v.extend(&self.groupings);
         v.extend(self.segment_rules.iter().map(|s| s.0));
+        if let Some(f) = &self.filter {
+            f.test.columns(&mut v);
+        }
         v
     }
 
@@ -562,6 +571,7 @@ impl Plan {
                 });
             }
         }
+        out.filtered_out = self.filter.as_ref().is_some_and(|f| !f.test.keeps(&field));
         out.states.clear();
         out.partial.clear();
         for q in &self.questions {

@@ -58,6 +58,9 @@ pub struct Results {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub design: Option<DesignInfo>,
     pub base: Base,
+    /// The `--where` filter every base is within, when one was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<FilterInfo>,
     pub exclusions: Vec<ExclusionCount>,
     /// Rows left out because of problems (`--lenient`), per reason; empty otherwise.
     pub dropped: Vec<DroppedRows>,
@@ -146,7 +149,28 @@ pub struct Base {
     pub excluded: u64,
     /// Rows with problems left out by `--lenient` (0 otherwise).
     pub dropped: u64,
+    /// Respondents the screener kept and the `--where` filter left out (0 without one).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub filtered: u64,
+    /// Respondents in the bases: not excluded, not dropped, within the filter.
     pub kept: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// A filter (`--where`): a domain of the design, not a new sample. Rows outside it stay
+/// in the design (R `subset()`), so the standard errors are the domain's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct FilterInfo {
+    /// The expression as given (or a codebook filter's name).
+    pub expression: String,
+    /// The codebook filter's label, when the expression is one named filter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// Respondents the screener kept (the filter's universe); `base.kept` are within it.
+    pub eligible: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]

@@ -24,6 +24,11 @@ pub struct QuestionSums {
     pub items: Vec<ItemSums>,
     /// Each item has its own base (`base = "each_item"`).
     pub each_item: bool,
+    /// Per row (items, then nets): respondents of its base in the design before the
+    /// `--where` filter. A weights-only design is the base's respondents (R
+    /// `svydesign(ids = ~1, data = base)`), and the filter a domain of it (`subset()`),
+    /// whose n/(n−1) counts them all. Empty: no filter, the base itself.
+    pub design_n: Vec<u64>,
 }
 
 impl QuestionSums {
@@ -33,6 +38,14 @@ impl QuestionSums {
             Some(item) if self.each_item => item.own_base(),
             _ => self.base,
         }
+    }
+
+    /// Respondents of row `i`'s base in the design, the filtered-out ones included.
+    pub fn design_n(&self, i: usize) -> u64 {
+        self.design_n
+            .get(i)
+            .copied()
+            .unwrap_or_else(|| self.item_base(i).n)
     }
 }
 
@@ -65,6 +78,8 @@ pub struct Tabulation {
     pub partial: Vec<u64>,
     /// Sums per PSU of a design with strata or clusters.
     pub design: Option<DesignSums>,
+    /// Valid respondents the screener kept and the `--where` filter left out.
+    pub filtered: u64,
 }
 
 impl Tabulation {
@@ -105,6 +120,9 @@ pub struct Pass<'p> {
     partial: Vec<u64>,
     /// Sums per PSU, when the design has strata or clusters.
     design: Option<DesignAcc>,
+    /// Kept respondents outside the `--where` filter, and their sums (for the design's n).
+    filtered: u64,
+    outside: Option<Tally>,
 }
 
 /// Respondent IDs as they pass: digests to find repeats, except while the IDs come in
@@ -328,6 +346,8 @@ impl<'p> Pass<'p> {
             blank_groups: vec![0; plan.groupings.len()],
             partial: vec![0; plan.questions.len()],
             design: DesignAcc::new(plan),
+            filtered: 0,
+            outside: plan.filter.as_ref().map(|_| Tally::new(plan)),
         }
     }
 
@@ -386,6 +406,10 @@ impl<'p> Pass<'p> {
 
     fn absorb_pass(&mut self, next: Pass<'p>, before: u64) {
         self.tally.merge(&next.tally);
+        if let (Some(a), Some(b)) = (self.outside.as_mut(), next.outside.as_ref()) {
+            a.merge(b);
+        }
+        self.filtered += next.filtered;
         self.records += next.records;
         for (a, b) in self.excluded_by.iter_mut().zip(&next.excluded_by) {
             *a += b;
@@ -440,10 +464,19 @@ impl<'p> Pass<'p> {
                     base,
                     items,
                     each_item: q.each_item(),
+                    design_n: Vec::new(),
                 })
                 .collect()
         };
-        let questions = to_questions(self.tally.sums(self.plan, |_| true));
+        let mut questions = to_questions(self.tally.sums(self.plan, |_| true));
+        if let Some(outside) = &self.outside {
+            let outside = to_questions(outside.sums(self.plan, |_| true));
+            for (q, o) in questions.iter_mut().zip(&outside) {
+                q.design_n = (0..q.items.len())
+                    .map(|i| q.item_base(i).n + o.item_base(i).n)
+                    .collect();
+            }
+        }
         let groupings = (0..self.plan.groupings.len())
             .map(|g| {
                 self.tally
@@ -478,6 +511,7 @@ impl<'p> Pass<'p> {
                 .design
                 .as_ref()
                 .map(|d| d.finish(|g, v| self.tally.value(g, v).to_vec())),
+            filtered: self.filtered,
         }
     }
 }
@@ -550,6 +584,16 @@ impl<'p> Consumer for Pass<'p> {
         if let Some(k) = self.eval.excluded_by {
             self.excluded_by[k] += 1;
             // Outside every base, still in the design (R `subset`, not deletion).
+            self.note_design(rec, false);
+            return;
+        }
+        if self.eval.filtered_out {
+            self.filtered += 1;
+            if let Some(t) = self.outside.as_mut() {
+                self.groups.fill(0);
+                t.add(&self.eval, &self.groups);
+            }
+            // A domain: still in the design.
             self.note_design(rec, false);
             return;
         }

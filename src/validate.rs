@@ -162,7 +162,13 @@ pub fn validate(
         .iter()
         .filter(|s| columns.contains(&s.column))
         .collect();
-    let prepared = match Prepared::new(codebook, src, &opts.weight, segments.clone(), &segments) {
+    let prepared = match Prepared::new(
+        codebook,
+        src,
+        &opts.weight,
+        segments.clone(),
+        (&segments, opts.filter.as_deref()),
+    ) {
         Ok(p) => p,
         Err(Error::Data(d)) => return Ok(finish(vec![d.into()], 0, 0)),
         Err(e) => return Err(e),

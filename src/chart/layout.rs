@@ -576,6 +576,7 @@ fn footer_text(
     if !notes.is_empty() {
         text.push(w.fill("chart_note", &[("notes", &notes)]));
     }
+    text.extend(crate::export::filter_line(r));
     if !groups.is_empty() {
         text.push(letters_legend(r));
     }

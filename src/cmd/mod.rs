@@ -102,6 +102,10 @@ pub struct Common {
     /// Compare each group with every other (letters) or with the rest of the sample (+ / –).
     #[arg(long, value_enum, default_value_t = CompareArg::Pairs)]
     pub compare: CompareArg,
+    /// Only respondents matching EXPR form the bases (a domain of the design), e.g.
+    /// "country in (us, gb) and not generation = boomer", or a codebook filter's name.
+    #[arg(long = "where", value_name = "EXPR")]
+    pub filter: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -223,6 +227,7 @@ impl Common {
             psu: self.psu.clone(),
             fpc: self.fpc.clone(),
             lonely_psu: self.lonely_psu.map(Into::into),
+            filter: self.filter.clone(),
             interval: self.interval.into(),
             compare: match self.compare {
                 CompareArg::Pairs => concerns::stats::Compare::Pairs,

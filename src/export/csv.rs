@@ -10,7 +10,7 @@ use crate::text::{spreadsheet_cell, visible};
 /// spreadsheet formula ([`spreadsheet_cell`]).
 pub struct CsvExporter;
 
-const HEADER: [&str; 21] = [
+const HEADER: [&str; 22] = [
     "question_id",
     "segment",
     "group",
@@ -32,6 +32,7 @@ const HEADER: [&str; 21] = [
     "excluded",
     "respondents",
     "net_items",
+    "filter",
 ];
 
 fn num(x: Option<f64>) -> String {
@@ -41,6 +42,7 @@ fn num(x: Option<f64>) -> String {
 impl TextExporter for CsvExporter {
     fn text(&self, r: &Results) -> Result<String> {
         let mut w = csv::Writer::from_writer(Vec::new());
+        let filter = r.filter.as_ref().map_or("", |f| f.expression.as_str());
         w.write_record(HEADER)?;
         let mut row = |q: &str,
                        group: [&str; 3],
@@ -70,6 +72,7 @@ impl TextExporter for CsvExporter {
                 r.base.excluded.to_string(),
                 r.base.respondents.to_string(),
                 i.items.join(";"),
+                spreadsheet_cell(&visible(filter)).into_owned(),
             ])
         };
         for q in &r.questions {

@@ -102,7 +102,29 @@ pub(crate) fn exclusion_line(r: &Results) -> String {
         line.push(' ');
         line.push_str(&d);
     }
+    if let Some(f) = filter_line(r) {
+        line.push(' ');
+        line.push_str(&f);
+    }
     line
+}
+
+/// "Filter «country = us»: 1,234 of 5,140 respondents.", when a filter was given.
+pub(crate) fn filter_line(r: &Results) -> Option<String> {
+    let f = r.filter.as_ref()?;
+    let w = words(&r.lang);
+    let name = match &f.label {
+        Some(l) => format!("«{}» ({l})", f.expression),
+        None => format!("«{}»", f.expression),
+    };
+    Some(w.fill(
+        "filter_line",
+        &[
+            ("filter", &name),
+            ("kept", &w.number(r.base.kept)),
+            ("eligible", &w.respondents(f.eligible)),
+        ],
+    ))
 }
 
 /// "Base: 5,140 respondents (weighted 5,101.3; effective 4,410.2; …)" for one question.

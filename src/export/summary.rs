@@ -225,8 +225,10 @@ fn headlines(out: &mut String, r: &Results) -> Result<()> {
         ),
         md(&r.exclusion_notes()),
         r.dropped_note()
+            .into_iter()
+            .chain(super::filter_line(r))
             .map(|d| format!(" {}", md(&d)))
-            .unwrap_or_default()
+            .collect::<String>()
     )?;
     Ok(())
 }

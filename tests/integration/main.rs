@@ -12,6 +12,7 @@ mod language;
 mod layout;
 mod lenient;
 mod mutation;
+mod nets;
 mod platforms;
 mod reference;
 mod report;
