@@ -22,6 +22,7 @@ pub mod simulate;
 pub mod stats;
 pub mod text;
 pub mod validate;
+pub mod weight;
 
 // The machinery, in the order data flows through it.
 pub(crate) mod analysis;

@@ -7,6 +7,7 @@ pub mod schema;
 pub mod simulate;
 pub mod table;
 pub mod validate;
+pub mod weight;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -43,6 +44,8 @@ pub enum Command {
     Simulate(simulate::Args),
     /// The JSON Schema of summary.json and `table --format json` (docs/summary.schema.json).
     Schema(schema::Args),
+    /// Raking weights to population margins (as R survey::rake), written beside every row.
+    Weight(weight::Args),
 }
 
 /// Options every analysing command shares.
@@ -166,7 +169,7 @@ impl From<LonelyArg> for concerns::stats::LonelyPsu {
     }
 }
 
-fn parse_delimiter(s: &str) -> Result<u8, String> {
+pub(crate) fn parse_delimiter(s: &str) -> Result<u8, String> {
     concerns::delimiter_byte(s)
         .ok_or_else(|| format!("'{s}' is not a delimiter: use ',', ';', 'tab' or '|'"))
 }
@@ -251,6 +254,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Codebook(a) => codebook::run(a),
         Command::Simulate(a) => simulate::run(a),
         Command::Schema(a) => schema::run(a),
+        Command::Weight(a) => weight::run(a),
     }
 }
 
