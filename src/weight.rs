@@ -348,11 +348,11 @@ impl Cells {
             self.rows[c] as f64 * (w - w.clamp(lower, upper))
         }));
         let share = cut / within as f64;
-        for c in 0..self.weight.len() {
-            self.weight[c] = if outside[c] {
-                self.weight[c].clamp(lower, upper)
+        for (w, &out) in self.weight.iter_mut().zip(&outside) {
+            *w = if out {
+                w.clamp(lower, upper)
             } else {
-                self.weight[c] + share
+                *w + share
             };
         }
         trimmed
@@ -461,6 +461,29 @@ fn reader(src: &Source, delimiter: u8) -> Result<csv::Reader<std::fs::File>> {
         .from_reader(f))
 }
 
+/// How the file's first line ends (`\r\n` or `\n`): every written row ends the same way.
+fn line_ending(path: &Path) -> Result<&'static str> {
+    let mut head = vec![0u8; 1 << 16];
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| f.read(&mut head))
+        .io(|| format!("cannot read {}", path.display()))?;
+    let mut quoted = false;
+    for i in 0..n {
+        match head[i] {
+            b'"' => quoted = !quoted,
+            b'\n' if !quoted => {
+                return Ok(if i > 0 && head[i - 1] == b'\r' {
+                    "\r\n"
+                } else {
+                    "\n"
+                })
+            }
+            _ => {}
+        }
+    }
+    Ok("\n")
+}
+
 fn decode<'a>(enc: &'static encoding_rs::Encoding, v: &'a [u8]) -> Cow<'a, str> {
     if enc == encoding_rs::UTF_8 {
         String::from_utf8_lossy(v)
@@ -517,7 +540,6 @@ impl WeightJob {
         }
         let layout = self.layout(&src, enc, &record)?;
         let width = layout.columns.len();
-        let targets: Vec<Vec<f64>>;
         let mut cells = Cells::default();
         let mut key = vec![0u32; layout.at.len()];
         let mut rows = 0u64;
@@ -543,7 +565,7 @@ impl WeightJob {
         }
         let base_total = cells.total();
         let population = self.targets.population().unwrap_or(base_total);
-        targets = self
+        let targets: Vec<Vec<f64>> = self
             .targets
             .margins
             .iter()
@@ -628,6 +650,27 @@ impl WeightJob {
                     self.rake.epsilon
                 ),
             )));
+        }
+        // Raking stops when the weights stop moving; margins that contradict each other in
+        // the data (a combination the targets need and nobody has) stop it short of them.
+        for (m, margin) in self.targets.margins.iter().enumerate() {
+            let achieved = cells.margin(m, margin.categories.len());
+            let total: f64 = targets[m].iter().sum();
+            if let Some(k) =
+                (0..achieved.len()).find(|&k| (achieved[k] - targets[m][k]).abs() > 1e-6 * total)
+            {
+                return Err(DataError::new(
+                    &src.name,
+                    format!(
+                        "the margins cannot be met together: raking settles with '{}' at {:.4}% of the weight, the target is {:.4}% (another margin pulls it away: the data lacks combinations the targets need)",
+                        visible(&margin.categories[k]),
+                        100.0 * achieved[k] / total,
+                        100.0 * targets[m][k] / total
+                    ),
+                )
+                .column(margin.column.clone())
+                .into());
+            }
         }
         let report = self.report(
             &src,
@@ -847,14 +890,14 @@ impl WeightJob {
         let mut rdr = reader(src, src.delimiter)?;
         let raw = std::fs::File::open(&src.original).io(|| format!("cannot open {}", src.name))?;
         let mut raw = BufReader::with_capacity(1 << 20, raw);
+        let ending = line_ending(&src.original)?;
         crate::output::write_atomic(out, |w| {
             let fail = |m: String| std::io::Error::other(m);
             let mut record = csv::ByteRecord::new();
             let mut key = vec![0u32; layout.at.len()];
             let (mut at, mut chunk) = (0u64, Vec::new());
-            let mut ending: &[u8] = b"\n";
             // What goes after the record read last: the column name, then each weight.
-            let mut pending: Option<(bool, String)> = None;
+            let mut pending: Option<String> = None;
             loop {
                 let more = rdr
                     .read_byte_record(&mut record)
@@ -867,26 +910,23 @@ impl WeightJob {
                 chunk.clear();
                 (&mut raw).take(end - at).read_to_end(&mut chunk)?;
                 at = end;
-                if let Some((header, suffix)) = pending.take() {
-                    let body = chunk
-                        .iter()
-                        .rposition(|&b| b != b'\n' && b != b'\r')
-                        .map_or(0, |p| p + 1);
-                    // Every row ends as the header does.
-                    if header && chunk[body..].starts_with(b"\r\n") {
-                        ending = b"\r\n";
-                    }
-                    w.write_all(&chunk[..body])?;
+                if let Some(suffix) = pending.take() {
+                    // Line breaks around a record are not part of it (a record starts with
+                    // a field and ends with one; a quoted field keeps its own breaks).
+                    let eol = |b: &u8| *b == b'\n' || *b == b'\r';
+                    let start = chunk.iter().position(|b| !eol(b)).unwrap_or(chunk.len());
+                    let end = chunk.iter().rposition(|b| !eol(b)).map_or(start, |p| p + 1);
+                    w.write_all(&chunk[start..end])?;
                     w.write_all(&[src.delimiter])?;
                     w.write_all(suffix.as_bytes())?;
-                    w.write_all(ending)?;
+                    w.write_all(ending.as_bytes())?;
                 }
                 if !more {
                     break;
                 }
                 let header = record.position().is_some_and(|p| p.record() == 0);
                 pending = Some(if header {
-                    (true, self.column.clone())
+                    self.column.clone()
                 } else {
                     let line = record.position().map_or(0, |p| p.line());
                     let base = self
@@ -895,7 +935,7 @@ impl WeightJob {
                     let cell = cells.find(&key, base).ok_or_else(|| {
                         fail(format!("{}: the file changed while it was read", src.name))
                     })?;
-                    (false, format!("{}", cells.weight[cell as usize]))
+                    format!("{}", cells.weight[cell as usize])
                 });
             }
             Ok(())

@@ -112,12 +112,17 @@ fn summary(r: &WeightReport) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "Raked {} rows on {} variable{}: converged after {} iteration{} (epsilon {}).",
+        "Raked {} rows on {} variable{}: converged after {} iteration{}{} (epsilon {:e}).",
         r.rows,
         r.margins.len(),
         if r.margins.len() == 1 { "" } else { "s" },
         r.iterations,
         if r.iterations == 1 { "" } else { "s" },
+        if r.trim.is_some() {
+            " of the last raking"
+        } else {
+            ""
+        },
         r.epsilon
     );
     if let Some(t) = &r.trim {

@@ -21,6 +21,7 @@ mod schema;
 mod segments;
 mod table;
 mod validate;
+mod weight;
 mod xlsx;
 
 use std::path::{Path, PathBuf};
