@@ -896,8 +896,10 @@ impl WeightJob {
             let mut record = csv::ByteRecord::new();
             let mut key = vec![0u32; layout.at.len()];
             let (mut at, mut chunk) = (0u64, Vec::new());
+            // Each cell's weight as text, formatted once (shortest round-trip form).
+            let text: Vec<String> = cells.weight.iter().map(|w| format!("{w}")).collect();
             // What goes after the record read last: the column name, then each weight.
-            let mut pending: Option<String> = None;
+            let mut pending: Option<&[u8]> = None;
             loop {
                 let more = rdr
                     .read_byte_record(&mut record)
@@ -918,7 +920,7 @@ impl WeightJob {
                     let end = chunk.iter().rposition(|b| !eol(b)).map_or(start, |p| p + 1);
                     w.write_all(&chunk[start..end])?;
                     w.write_all(&[src.delimiter])?;
-                    w.write_all(suffix.as_bytes())?;
+                    w.write_all(suffix)?;
                     w.write_all(ending.as_bytes())?;
                 }
                 if !more {
@@ -926,7 +928,7 @@ impl WeightJob {
                 }
                 let header = record.position().is_some_and(|p| p.record() == 0);
                 pending = Some(if header {
-                    self.column.clone()
+                    self.column.as_bytes()
                 } else {
                     let line = record.position().map_or(0, |p| p.line());
                     let base = self
@@ -935,7 +937,7 @@ impl WeightJob {
                     let cell = cells.find(&key, base).ok_or_else(|| {
                         fail(format!("{}: the file changed while it was read", src.name))
                     })?;
-                    format!("{}", cells.weight[cell as usize])
+                    text[cell as usize].as_bytes()
                 });
             }
             Ok(())

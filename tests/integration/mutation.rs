@@ -417,3 +417,159 @@ fn mutated_parquet_and_spss_files_exit_cleanly() {
         }
     }
 }
+
+/// Pieces of filter expressions and of targets files, hostile ones among them.
+const PIECES: [&str; 22] = [
+    "country",
+    "generation",
+    "=",
+    "!=",
+    "in",
+    "not",
+    "and",
+    "or",
+    "(",
+    ")",
+    ",",
+    "us",
+    "gen_z",
+    "'",
+    "\"",
+    "respondent_id",
+    "weight",
+    "\u{1b}[2J",
+    "=cmd|' /C calc'!A0",
+    "<script>",
+    "../../x",
+    "ü",
+];
+
+/// `--where` expressions, named `[[filters]]` and targets files built from random pieces:
+/// exit 0, 1 or 2 (a bad expression or targets file is a usage error), never a panic, no
+/// raw control character on the terminal, nothing written but the asked-for output.
+#[test]
+fn mutated_filters_and_targets_exit_cleanly() {
+    let base = std::fs::read(root().join("tests/fixtures/small.csv")).unwrap();
+    let codebook = std::fs::read_to_string(root().join("codebooks/canonical.toml")).unwrap();
+    // Margins the small fixture can meet.
+    let targets = "[generation]\ngen_z = 0.2\nmillennial = 0.3\ngen_x = 0.3\nboomer = 0.2\n\n\
+                   [gender]\nfemale = 0.5\nmale = 0.5\n"
+        .to_string();
+    let mut rng = ChaCha8Rng::seed_from_u64(77);
+    let dir = tempfile::tempdir().unwrap();
+    let (data, cb, t, out) = (
+        dir.path().join("in.csv"),
+        dir.path().join("cb.toml"),
+        dir.path().join("t.toml"),
+        dir.path().join("w.csv"),
+    );
+    let (mut filtered, mut weighted) = (0, 0);
+    for case in 0..600 {
+        let what = format!("case {case}");
+        let bytes = if case % 3 == 0 {
+            mutate_data(&base, &mut rng)
+        } else {
+            base.clone()
+        };
+        std::fs::write(&data, &bytes).unwrap();
+        let expr: Vec<&str> = (0..rng.gen_range(1..9))
+            .map(|_| PIECES[rng.gen_range(0..PIECES.len())])
+            .collect();
+        let expr = expr.join(if rng.gen_bool(0.7) { " " } else { "" });
+        // A named filter: the random expression now and then (a codebook error when it
+        // does not parse), else a valid one.
+        let named_expr = if case % 8 == 0 {
+            expr.as_str()
+        } else {
+            "country in (us, gb)"
+        };
+        let named = format!(
+            "{codebook}\n[[filters]]\nid = \"f\"\nwhere = {}\n",
+            toml::Value::String(named_expr.to_string())
+        );
+        std::fs::write(&cb, &named).unwrap();
+        let filter = if case % 4 == 0 {
+            "f and country = us"
+        } else {
+            expr.as_str()
+        };
+        let o = concerns()
+            .current_dir(dir.path())
+            .args([
+                "table",
+                "--format",
+                "json",
+                "--by",
+                "generation",
+                "--where",
+                filter,
+                "--codebook",
+            ])
+            .arg(&cb)
+            .arg(&data)
+            .output()
+            .unwrap();
+        check_usage(&o, &format!("{what} --where {expr:?}"));
+        if o.status.success() {
+            super::results_json(&o.stdout);
+            filtered += 1;
+        }
+        // A targets file with one string or number replaced.
+        let broken = mutate_codebook(
+            &targets.replace(" = ", " = \"").replace('\n', "\"\n"),
+            &mut rng,
+        )
+        .replace("= \"", "= ")
+        .replace("\"\n", "\n");
+        std::fs::write(&t, if case % 2 == 0 { &broken } else { &targets }).unwrap();
+        let o = concerns()
+            .current_dir(dir.path())
+            .args(["weight", "--targets"])
+            .arg(&t)
+            .arg("-o")
+            .arg(&out)
+            .arg(&data)
+            .output()
+            .unwrap();
+        check_usage(&o, &format!("{what} weight"));
+        assert_eq!(
+            out.exists(),
+            o.status.success(),
+            "{what}: output only on success"
+        );
+        weighted += o.status.success() as usize;
+        let _ = std::fs::remove_file(&out);
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            ["cb.toml", "in.csv", "t.toml"],
+            "{what}: stray files"
+        );
+    }
+    // The pieces make valid filters and targets often enough to test the good path too.
+    assert!(
+        filtered > 20 && weighted > 100,
+        "{filtered} filtered, {weighted} weighted"
+    );
+}
+
+/// As [`check`], with exit 2 allowed: the expression or targets file was at fault.
+fn check_usage(o: &Output, what: &str) {
+    if o.status.code() == Some(2) {
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(o.stdout.is_empty(), "{what}: output on failure");
+        assert!(err.starts_with("error: "), "{what}: {err}");
+        assert!(!err.contains("panicked"), "{what}: {err}");
+        assert!(
+            !o.stderr.iter().any(|&b| b == 0x1b || b == 0x07 || b == 0),
+            "{what}: raw control character: {err}"
+        );
+        return;
+    }
+    check(o, what, false);
+}
