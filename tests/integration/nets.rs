@@ -250,6 +250,17 @@ fn named_filters_of_the_codebook_combine_with_expressions() {
         "anglo",
     ]);
     assert_eq!(alone["filter"]["label"], "US and UK");
+    // Filters that refer to each other are refused, naming the chain.
+    let looped = concerns::codebook::CANONICAL_TOML.to_string()
+        + "\n[[filters]]\nid = \"a\"\nwhere = \"b\"\n\n[[filters]]\nid = \"b\"\nwhere = \"not a\"\n";
+    std::fs::write(dir.path().join("codebook.toml"), looped).unwrap();
+    let out = super::run(&["table", DATA, "--codebook", cb, "--where", "a"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("filter 'a' refers to itself (through a → b)"),
+        "{err}"
+    );
 }
 
 #[test]
