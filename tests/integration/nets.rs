@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::design::{case_args, close};
-use super::{concerns, json, root, DATA};
+use super::{concerns, json, read_rows, root, DATA};
 
 const SAMPLE: &str = "tests/fixtures/design/sample.csv";
 const FILTER: &str = "country in (us, gb) and not generation = boomer";
@@ -102,6 +102,34 @@ fn nets_and_filtered_tables_equal_r_survey() {
         let expected = reference.keys().filter(|k| k.0 == case).count();
         assert_eq!(seen, expected, "{case}: every R value compared");
         assert!(nets >= 3, "{case}: the nets are among them");
+        // The Rao-Scott test across generations, on every item and net.
+        let mut tests = 0;
+        for row in read_rows(&root().join("tests/reference/nets_filters_chisq_r.csv")) {
+            if row["case"] != case {
+                continue;
+            }
+            let q = v["questions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|q| q["id"] == row["question"].as_str())
+                .unwrap();
+            let a = q["association"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|a| a["item"] == row["row"].as_str())
+                .unwrap_or_else(|| panic!("{case}: no test for {row:?}"));
+            for (ours, theirs) in [("f", "f"), ("ndf", "ndf"), ("ddf", "ddf"), ("p_value", "p")] {
+                let (x, y) = (
+                    a[ours].as_f64().unwrap(),
+                    row[theirs].parse::<f64>().unwrap(),
+                );
+                assert!(close(x, y), "{case} {row:?} {ours}: {x} vs R {y}");
+            }
+            tests += 1;
+        }
+        assert_eq!(tests, 14, "{case}: 11 items and 3 nets tested");
     }
 }
 

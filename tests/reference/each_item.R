@@ -60,3 +60,20 @@ for (item in names(concern_cols)) {
   options(survey.lonely.psu = "average")
   emit("lonely_average", subset(update(lonely, y = y, dom = dom), dom), item)
 }
+# Nets of the canonical codebook with a base per item: a respondent is in a net's base when
+# they answered any of its items, and counts when any answered item is chosen.
+nets <- list(any_concern = names(concern_cols), human_touch = c("reach_person", "job_loss"))
+for (net in names(nets)) {
+  cols <- unname(concern_cols[nets[[net]]])
+  answered <- rowSums(!is.na(d[, cols, drop = FALSE])) > 0
+  chosen <- rowSums(sapply(cols, function(c) !is.na(d[[c]]) & d[[c]] == "1")) > 0
+  dom <- kept & answered
+  y <- as.numeric(chosen)
+  base <- d[dom, ]
+  base$y <- y[dom]
+  options(survey.lonely.psu = "fail")
+  emit("weights", svydesign(ids = ~1, weights = ~w, data = base), net)
+  emit("design", subset(update(full, y = y, dom = dom), dom), net)
+  options(survey.lonely.psu = "average")
+  emit("lonely_average", subset(update(lonely, y = y, dom = dom), dom), net)
+}

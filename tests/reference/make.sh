@@ -34,5 +34,5 @@ Rscript chisq.R ../fixtures/design/sample.csv > chisq_r.csv
 Rscript rest.R ../fixtures/design/sample.csv > rest_r.csv
 Rscript chisq_contrast.R ../fixtures/design/sample.csv > chisq_contrast_r.csv
 Rscript each_item.R ../fixtures/design/partial.csv > each_item_r.csv
-Rscript nets_filters.R "$root/data/ai-customer-service-2023.csv" ../fixtures/design/sample.csv > nets_filters_r.csv
+Rscript nets_filters.R "$root/data/ai-customer-service-2023.csv" ../fixtures/design/sample.csv nets_filters_chisq_r.csv > nets_filters_r.csv
 Rscript rake.R "$root/data/ai-customer-service-2023.csv" > rake_r.csv

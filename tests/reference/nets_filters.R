@@ -1,7 +1,9 @@
 # Reference shares and SEs of nets (any of several items) and of filtered tables (a
 # filter is a domain: R `subset()`), total and per generation (`svyby`).
-# Usage: Rscript nets_filters.R BUNDLED.csv DESIGN_FIXTURE.csv > nets_filters_r.csv
-# Writes: case,question,row,group,share,se
+# Usage: Rscript nets_filters.R BUNDLED.csv DESIGN_FIXTURE.csv CHISQ.csv > nets_filters_r.csv
+# Writes: case,question,row,group,share,se; and to CHISQ.csv the Rao-Scott test across
+# generations of every row (R `svychisq(~y + generation, design, statistic = "F")`):
+# case,question,row,f,ndf,ddf,p
 suppressMessages(library(survey))
 args <- commandArgs(trailingOnly = TRUE)
 read <- function(path) {
@@ -28,7 +30,7 @@ rows <- function(d) {
       yes = code("prefer_no_ai", "yes"), no = code("prefer_no_ai", "no")))
   )
 }
-emit <- function(case, question, row, des) {
+emit_share <- function(case, question, row, des) {
   m <- svymean(~y, des)
   cat(sprintf("%s,%s,%s,total,%.17g,%.17g\n", case, question, row, coef(m)[[1]], SE(m)[[1]]))
   b <- svyby(~y, ~generation, des, svymean)
@@ -38,6 +40,17 @@ emit <- function(case, question, row, des) {
   }
 }
 cat("case,question,row,group,share,se\n")
+chisq <- file(args[3], "w")
+cat("case,question,row,f,ndf,ddf,p\n", file = chisq)
+emit <- function(case, question, row, des) {
+  emit_share(case, question, row, des)
+  des <- update(des, yf = factor(y))
+  t <- tryCatch(svychisq(~yf + generation, des, statistic = "F"), error = function(e) NULL)
+  if (!is.null(t) && is.finite(t$statistic)) {
+    cat(sprintf("%s,%s,%s,%.17g,%.17g,%.17g,%.17g\n", case, question, row, t$statistic,
+                t$parameter[[1]], t$parameter[[2]], t$p.value), file = chisq)
+  }
+}
 
 # The bundled data, weights only: the design is each question's base (kept by the
 # screener, answered), and a filter a domain of it.
@@ -70,3 +83,4 @@ for (q in names(rows(f))) {
     emit("design_filtered", q, row, subset(des, fdom))
   }
 }
+close(chisq)
