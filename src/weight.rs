@@ -249,6 +249,15 @@ impl Cells {
         c
     }
 
+    /// Adds the rows of another chunk's cells (before any raking: weights are base weights).
+    fn merge(&mut self, other: &Cells) {
+        for c in 0..other.combo.len() {
+            let categories = &other.combos[other.combo[c] as usize];
+            let cell = self.cell(categories, other.weight[c]);
+            self.rows[cell as usize] += other.rows[c];
+        }
+    }
+
     fn find(&self, categories: &[u32], base: f64) -> Option<u32> {
         let combo = *self.combo_of.get(categories)?;
         self.index.get(&(combo, base.to_bits())).copied()
@@ -461,6 +470,63 @@ fn reader(src: &Source, delimiter: u8) -> Result<csv::Reader<std::fs::File>> {
         .from_reader(f))
 }
 
+/// What is wrong with a row: the column at fault (empty: the row) and why.
+#[derive(Debug)]
+struct RowError {
+    column: String,
+    message: String,
+}
+
+/// The first pass: each row's cell counted, chunk by chunk; the first problem in file
+/// order stops it (with its record number).
+struct CellPass<'a> {
+    job: &'a WeightJob,
+    enc: &'static encoding_rs::Encoding,
+    layout: &'a Layout,
+    cells: Cells,
+    key: Vec<u32>,
+    rows: u64,
+    error: Option<(u64, RowError)>,
+}
+
+impl crate::record::Consumer for CellPass<'_> {
+    fn record<F: crate::record::Fields>(&mut self, rec: &F, _offset: u64, index: u64) {
+        if self.error.is_some() {
+            return;
+        }
+        let width = self.layout.columns.len();
+        if rec.len() != width {
+            let message = format!("{} fields where the header has {width}", rec.len());
+            let column = String::new();
+            self.error = Some((index, RowError { column, message }));
+            return;
+        }
+        let field = |c: usize| rec.get(c).unwrap_or(Cow::Borrowed(&[]));
+        match self
+            .job
+            .row_key((self.enc, self.layout), field, &mut self.key)
+        {
+            Ok(base) => {
+                self.cells.add(&self.key, base);
+                self.rows += 1;
+            }
+            Err(e) => self.error = Some((index, e)),
+        }
+    }
+
+    fn absorb(&mut self, next: Self, before: u64) {
+        if self.error.is_some() {
+            return;
+        }
+        if let Some((index, e)) = next.error {
+            self.error = Some((before + index, e));
+            return;
+        }
+        self.cells.merge(&next.cells);
+        self.rows += next.rows;
+    }
+}
+
 /// How the file's first line ends (`\r\n` or `\n`): every written row ends the same way.
 fn line_ending(path: &Path) -> Result<&'static str> {
     let mut head = vec![0u8; 1 << 16];
@@ -522,44 +588,46 @@ impl WeightJob {
             )
             .into());
         }
-        let delimiter = src.delimiter;
-        let mut rdr = reader(&src, delimiter)?;
+        let mut rdr = reader(&src, src.delimiter)?;
         let mut record = csv::ByteRecord::new();
-        let read = |rdr: &mut csv::Reader<std::fs::File>, record: &mut csv::ByteRecord| {
-            rdr.read_byte_record(record).map_err(|e| {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
-                Error::from(
-                    DataError::new(&src.name, format!("not readable as CSV: {e}")).row(line),
-                )
-            })
-        };
-        if !read(&mut rdr, &mut record)? {
+        let header = rdr.read_byte_record(&mut record).map_err(|e| {
+            Error::from(DataError::new(&src.name, format!("not readable as CSV: {e}")).row(1))
+        })?;
+        if !header {
             return Err(
                 DataError::new(&src.name, "the file is empty: expected a header row").into(),
             );
         }
         let layout = self.layout(&src, enc, &record)?;
-        let width = layout.columns.len();
-        let mut cells = Cells::default();
-        let mut key = vec![0u32; layout.at.len()];
-        let mut rows = 0u64;
-        while read(&mut rdr, &mut record)? {
-            let line = record.position().map_or(0, |p| p.line());
-            if record.len() == 1 && record.get(0).is_some_and(|f| f.is_empty()) {
-                continue;
+        let data_start = rdr.position().byte();
+        drop(rdr);
+        // Every row's cell, counted in parallel over chunks of the file.
+        let header = crate::load::Header {
+            columns: layout.columns.clone(),
+            weight: None,
+            data_start,
+            first_row: 2,
+        };
+        let needed: Vec<usize> = layout.at.iter().copied().chain(layout.base_at).collect();
+        let make = || CellPass {
+            job: self,
+            enc,
+            layout: &layout,
+            cells: Cells::default(),
+            key: vec![0; layout.at.len()],
+            rows: 0,
+            error: None,
+        };
+        let pass = crate::load::run(&src, &header, &needed, true, &make)?;
+        if let Some((record, e)) = pass.error {
+            let error = DataError::new(&src.name, e.message).row(record + 2);
+            return Err(match e.column.is_empty() {
+                true => error,
+                false => error.column(e.column),
             }
-            if record.len() != width {
-                return Err(DataError::new(
-                    &src.name,
-                    format!("{} fields where the header has {width}", record.len()),
-                )
-                .row(line)
-                .into());
-            }
-            let base = self.row_key(&src.name, enc, &layout, &record, line, &mut key)?;
-            cells.add(&key, base);
-            rows += 1;
+            .into());
         }
+        let (mut cells, rows) = (pass.cells, pass.rows);
         if rows == 0 {
             return Err(DataError::new(&src.name, "the file has a header and no rows").into());
         }
@@ -746,18 +814,17 @@ impl WeightJob {
         })
     }
 
-    /// The category indices of a row into `key`, and its base weight.
-    fn row_key(
+    /// The category indices of a row into `key`, and its base weight; else what is wrong
+    /// with it (the caller adds the file and row).
+    fn row_key<'r>(
         &self,
-        name: &str,
-        enc: &'static encoding_rs::Encoding,
-        layout: &Layout,
-        record: &csv::ByteRecord,
-        line: u64,
+        (enc, layout): (&'static encoding_rs::Encoding, &Layout),
+        field: impl Fn(usize) -> Cow<'r, [u8]>,
         key: &mut [u32],
-    ) -> Result<f64> {
+    ) -> std::result::Result<f64, RowError> {
         for (m, &c) in layout.at.iter().enumerate() {
-            let v = decode(enc, record.get(c).unwrap_or_default());
+            let raw = field(c);
+            let v = decode(enc, &raw);
             let v = v.trim();
             match layout.lookup[m].get(v) {
                 Some(&k) => key[m] = k,
@@ -772,32 +839,27 @@ impl WeightJob {
                         .filter(|_| !v.is_empty())
                         .map(|c| format!("did you mean '{}'? ", visible(c)))
                         .unwrap_or_default();
-                    return Err(DataError::new(
-                        name,
-                        format!(
+                    return Err(RowError {
+                        column: margin.column.clone(),
+                        message: format!(
                             "{what}; every respondent needs a category of the targets to be weighted: {hint}(targets: {})",
                             margin.categories.iter().map(|c| visible(c).into_owned()).collect::<Vec<_>>().join(", ")
                         ),
-                    )
-                    .row(line)
-                    .column(margin.column.clone())
-                    .into());
+                    });
                 }
             }
         }
         let Some(b) = layout.base_at else {
             return Ok(1.0);
         };
-        let raw = decode(enc, record.get(b).unwrap_or_default());
+        let field = field(b);
+        let raw = decode(enc, &field);
         match raw.trim().parse::<f64>() {
             Ok(w) if w.is_finite() && w > 0.0 => Ok(w),
-            _ => Err(DataError::new(
-                name,
-                format!("'{}' is not a positive base weight", visible(raw.trim())),
-            )
-            .row(line)
-            .column(layout.columns[b].clone())
-            .into()),
+            _ => Err(RowError {
+                column: layout.columns[b].clone(),
+                message: format!("'{}' is not a positive base weight", visible(raw.trim())),
+            }),
         }
     }
 
@@ -930,10 +992,10 @@ impl WeightJob {
                 pending = Some(if header {
                     self.column.as_bytes()
                 } else {
-                    let line = record.position().map_or(0, |p| p.line());
+                    let field = |c: usize| Cow::Borrowed(record.get(c).unwrap_or_default());
                     let base = self
-                        .row_key(&src.name, enc, layout, &record, line, &mut key)
-                        .map_err(|e| fail(e.to_string()))?;
+                        .row_key((enc, layout), field, &mut key)
+                        .map_err(|e| fail(e.message))?;
                     let cell = cells.find(&key, base).ok_or_else(|| {
                         fail(format!("{}: the file changed while it was read", src.name))
                     })?;
