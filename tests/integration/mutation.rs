@@ -182,6 +182,17 @@ fn check(o: &Output, what: &str, validate: bool) {
     );
 }
 
+/// The names in `dir`, sorted.
+fn file_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
 fn run_in(dir: &Path, args: &[&std::ffi::OsStr]) -> Output {
     concerns().current_dir(dir).args(args).output().unwrap()
 }
@@ -330,12 +341,7 @@ fn thousands_of_mutated_inputs_exit_cleanly() {
                             ],
                         );
                         check(&o, &format!("{what} report"), false);
-                        let mut names: Vec<String> = std::fs::read_dir(dir.path())
-                            .unwrap()
-                            .flatten()
-                            .map(|e| e.file_name().to_string_lossy().into_owned())
-                            .collect();
-                        names.sort();
+                        let mut names = file_names(dir.path());
                         names.retain(|n| n != "out");
                         assert_eq!(
                             names,
@@ -539,14 +545,8 @@ fn mutated_filters_and_targets_exit_cleanly() {
         );
         weighted += o.status.success() as usize;
         let _ = std::fs::remove_file(&out);
-        let mut names: Vec<String> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .flatten()
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
         assert_eq!(
-            names,
+            file_names(dir.path()),
             ["cb.toml", "in.csv", "t.toml"],
             "{what}: stray files"
         );

@@ -255,28 +255,22 @@ fn named_filters_of_the_codebook_combine_with_expressions() {
         + "\n[[filters]]\nid = \"anglo\"\nwhere = \"country in (us, gb)\"\nlabel.en = \"US and UK\"\n";
     std::fs::write(&cb, text).unwrap();
     let cb = cb.to_str().unwrap();
-    let named = json(&[
-        "table",
-        DATA,
-        "--codebook",
-        cb,
-        "--format",
-        "json",
-        "--where",
-        "anglo and not generation = boomer",
-    ]);
+    let filtered = |expr: &str| {
+        json(&[
+            "table",
+            DATA,
+            "--codebook",
+            cb,
+            "--format",
+            "json",
+            "--where",
+            expr,
+        ])
+    };
+    let named = filtered("anglo and not generation = boomer");
     let direct = json(&["table", DATA, "--format", "json", "--where", FILTER]);
     assert_eq!(named["questions"], direct["questions"]);
-    let alone = json(&[
-        "table",
-        DATA,
-        "--codebook",
-        cb,
-        "--format",
-        "json",
-        "--where",
-        "anglo",
-    ]);
+    let alone = filtered("anglo");
     assert_eq!(alone["filter"]["label"], "US and UK");
     // Filters that refer to each other are refused, naming the chain.
     let looped = concerns::codebook::CANONICAL_TOML.to_string()

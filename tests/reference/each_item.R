@@ -48,17 +48,19 @@ emit <- function(case, des, item) {
 
 cat("kind,case,item,group,other,x1,x2,x3,x4,x5\n")
 lonely <- svydesign(ids = ~psu2, strata = ~stratum2, weights = ~w, data = d, nest = TRUE)
-for (item in names(concern_cols)) {
-  v <- d[[concern_cols[[item]]]]
-  dom <- kept & !is.na(v)
-  y <- as.numeric(!is.na(v) & v == "1")
+# Every case for one row: its domain (kept, answered) and its 0/1 variable.
+emit_cases <- function(row, dom, y) {
   base <- d[dom, ]
   base$y <- y[dom]
   options(survey.lonely.psu = "fail")
-  emit("weights", svydesign(ids = ~1, weights = ~w, data = base), item)
-  emit("design", subset(update(full, y = y, dom = dom), dom), item)
+  emit("weights", svydesign(ids = ~1, weights = ~w, data = base), row)
+  emit("design", subset(update(full, y = y, dom = dom), dom), row)
   options(survey.lonely.psu = "average")
-  emit("lonely_average", subset(update(lonely, y = y, dom = dom), dom), item)
+  emit("lonely_average", subset(update(lonely, y = y, dom = dom), dom), row)
+}
+for (item in names(concern_cols)) {
+  v <- d[[concern_cols[[item]]]]
+  emit_cases(item, kept & !is.na(v), as.numeric(!is.na(v) & v == "1"))
 }
 # Nets of the canonical codebook with a base per item: a respondent is in a net's base when
 # they answered any of its items, and counts when any answered item is chosen.
@@ -67,13 +69,5 @@ for (net in names(nets)) {
   cols <- unname(concern_cols[nets[[net]]])
   answered <- rowSums(!is.na(d[, cols, drop = FALSE])) > 0
   chosen <- rowSums(sapply(cols, function(c) !is.na(d[[c]]) & d[[c]] == "1")) > 0
-  dom <- kept & answered
-  y <- as.numeric(chosen)
-  base <- d[dom, ]
-  base$y <- y[dom]
-  options(survey.lonely.psu = "fail")
-  emit("weights", svydesign(ids = ~1, weights = ~w, data = base), net)
-  emit("design", subset(update(full, y = y, dom = dom), dom), net)
-  options(survey.lonely.psu = "average")
-  emit("lonely_average", subset(update(lonely, y = y, dom = dom), dom), net)
+  emit_cases(net, kept & answered, as.numeric(chosen))
 }
