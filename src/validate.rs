@@ -26,6 +26,17 @@ pub struct Validation {
     pub problems: Vec<Problem>,
     /// Problems found beyond those listed (see `--max-problems`).
     pub unlisted: u64,
+    /// With `--where`: the expression, and how many of the respondents the screener kept
+    /// (valid rows only) it matches.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filter: Option<FilterCount>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FilterCount {
+    pub expression: String,
+    pub matching: u64,
+    pub eligible: u64,
 }
 
 impl Validation {
@@ -75,6 +86,15 @@ impl Validation {
                 self.file,
                 thousands(total),
                 if total == 1 { "" } else { "s" },
+            ));
+        }
+        if let Some(f) = &self.filter {
+            out.push_str(&format!(
+                "{}: filter «{}» matches {} of the {} respondents the screener kept\n",
+                self.file,
+                crate::text::visible(&f.expression),
+                thousands(f.matching),
+                thousands(f.eligible)
             ));
         }
         out
@@ -148,6 +168,7 @@ pub fn validate(
             valid: problems.is_empty() && unlisted == 0,
             problems,
             unlisted,
+            filter: None,
         }
     };
     let columns = match header_problems(&src, codebook, opts, max_problems) {
@@ -173,8 +194,14 @@ pub fn validate(
         Err(Error::Data(d)) => return Ok(finish(vec![d.into()], 0, 0)),
         Err(e) => return Err(e),
     };
-    let (problems, rows, unlisted) = row_problems(&prepared, max_problems)?;
-    Ok(finish(problems, rows, unlisted))
+    let (problems, rows, unlisted, counts) = row_problems(&prepared, max_problems)?;
+    let mut v = finish(problems, rows, unlisted);
+    v.filter = opts.filter.as_ref().map(|f| FilterCount {
+        expression: f.trim().to_string(),
+        matching: counts.0,
+        eligible: counts.1,
+    });
+    Ok(v)
 }
 
 /// The header's columns, or every column the codebook needs that it lacks (segments
@@ -240,7 +267,11 @@ fn header_problems(
 }
 
 /// Every problem in the rows: listed up to `max_problems`, all counted.
-fn row_problems(prepared: &Prepared, max_problems: usize) -> Result<(Vec<Problem>, u64, u64)> {
+/// Also: the valid respondents within the filter, and those the screener kept.
+fn row_problems(
+    prepared: &Prepared,
+    max_problems: usize,
+) -> Result<(Vec<Problem>, u64, u64, (u64, u64))> {
     let settings = Settings {
         max_problems,
         skip: Default::default(),
@@ -282,9 +313,12 @@ fn row_problems(prepared: &Prepared, max_problems: usize) -> Result<(Vec<Problem
             - merged;
     let unlisted = total_found.saturating_sub(problems.len() as u64);
     let rows = pass.records();
+    let tab = pass.finish(&prepared.codebook.question_ids());
+    let eligible = rows.saturating_sub(tab.excluded + pass.counts().rows());
+    let counts = (eligible.saturating_sub(tab.filtered), eligible);
     // A design that cannot give a variance (a lonely PSU, a varying fpc) is a problem too.
     if problems.len() < max_problems {
-        let design = pass.finish(&prepared.codebook.question_ids()).design;
+        let design = tab.design;
         if let Some(Err(p)) = design.map(|d| d.strata_factors()) {
             let d = &prepared.codebook.design;
             let column = match p.on {
@@ -308,7 +342,7 @@ fn row_problems(prepared: &Prepared, max_problems: usize) -> Result<(Vec<Problem
         }
     }
     problems.sort_by_key(|p| p.row.unwrap_or(0));
-    Ok((problems, rows, unlisted))
+    Ok((problems, rows, unlisted, counts))
 }
 
 /// One problem per repeated respondent ID, at its first row, listing every row it is on.
