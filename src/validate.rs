@@ -194,12 +194,12 @@ pub fn validate(
         Err(Error::Data(d)) => return Ok(finish(vec![d.into()], 0, 0)),
         Err(e) => return Err(e),
     };
-    let (problems, rows, unlisted, counts) = row_problems(&prepared, max_problems)?;
-    let mut v = finish(problems, rows, unlisted);
+    let found = row_problems(&prepared, max_problems)?;
+    let mut v = finish(found.problems, found.rows, found.unlisted);
     v.filter = opts.filter.as_ref().map(|f| FilterCount {
         expression: f.trim().to_string(),
-        matching: counts.0,
-        eligible: counts.1,
+        matching: found.matching,
+        eligible: found.eligible,
     });
     Ok(v)
 }
@@ -267,11 +267,17 @@ fn header_problems(
 }
 
 /// Every problem in the rows: listed up to `max_problems`, all counted.
-/// Also: the valid respondents within the filter, and those the screener kept.
-fn row_problems(
-    prepared: &Prepared,
-    max_problems: usize,
-) -> Result<(Vec<Problem>, u64, u64, (u64, u64))> {
+/// What the rows hold: problems (listed, and found beyond), records, and the valid
+/// respondents within the filter out of those the screener kept.
+struct RowProblems {
+    problems: Vec<Problem>,
+    rows: u64,
+    unlisted: u64,
+    matching: u64,
+    eligible: u64,
+}
+
+fn row_problems(prepared: &Prepared, max_problems: usize) -> Result<RowProblems> {
     let settings = Settings {
         max_problems,
         skip: Default::default(),
@@ -315,7 +321,6 @@ fn row_problems(
     let rows = pass.records();
     let tab = pass.finish(&prepared.codebook.question_ids());
     let eligible = rows.saturating_sub(tab.excluded + pass.counts().rows());
-    let counts = (eligible.saturating_sub(tab.filtered), eligible);
     // A design that cannot give a variance (a lonely PSU, a varying fpc) is a problem too.
     if problems.len() < max_problems {
         let design = tab.design;
@@ -342,7 +347,13 @@ fn row_problems(
         }
     }
     problems.sort_by_key(|p| p.row.unwrap_or(0));
-    Ok((problems, rows, unlisted, counts))
+    Ok(RowProblems {
+        problems,
+        rows,
+        unlisted,
+        matching: eligible.saturating_sub(tab.filtered),
+        eligible,
+    })
 }
 
 /// One problem per repeated respondent ID, at its first row, listing every row it is on.

@@ -322,6 +322,23 @@ fn validate_and_chart_take_a_filter() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let rows = read_rows(&root().join(DATA));
+    let kept: Vec<_> = rows
+        .iter()
+        .filter(|r| r["ai_familiarity"] != "dont_know_ai")
+        .collect();
+    let us = kept.iter().filter(|r| r["country"] == "us").count();
+    let line = format!(
+        "filter «country = us» matches {},{:03} of the {},{:03} respondents the screener kept",
+        us / 1000,
+        us % 1000,
+        kept.len() / 1000,
+        kept.len() % 1000
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(&line),
+        "{line}"
+    );
     let dir = tempfile::tempdir().unwrap();
     let svg = dir.path().join("c.svg");
     let out = concerns()
