@@ -5,7 +5,8 @@
 use std::borrow::Cow;
 
 use crate::error::{Error, Result};
-use polars::prelude::*;
+use polars_core::prelude::*;
+use polars_io::prelude::*;
 
 use super::{Header, Source};
 use crate::error::DataError;
@@ -137,20 +138,12 @@ fn feed_frame<C: Consumer>(
     Ok(())
 }
 
-fn path_of(src: &Source) -> Result<PlRefPath> {
-    let p = src
-        .path
-        .to_str()
-        .ok_or_else(|| DataError::new(&src.name, "the path is not valid UTF-8"))?;
-    Ok(PlRefPath::new(p))
-}
-
-fn parquet_scan(src: &Source) -> Result<LazyFrame> {
-    let args = ScanArgsParquet {
-        glob: false,
-        ..Default::default()
-    };
-    LazyFrame::scan_parquet(path_of(src)?, args).map_err(|e| polars_error(src, e))
+/// polars' eager Parquet reader (the lazy engine is not compiled in: it doubles the
+/// first build, benches/README.md).
+fn parquet_reader(src: &Source) -> Result<ParquetReader<std::fs::File>> {
+    let f = std::fs::File::open(&src.path)
+        .map_err(|e| DataError::new(&src.name, format!("cannot read the file: {e}")))?;
+    Ok(ParquetReader::new(f))
 }
 
 /// The error for a Parquet file polars cannot read (or panics on).
@@ -190,8 +183,8 @@ fn guarded<T>(src: &Source, f: impl FnOnce() -> Result<T>) -> Result<T> {
 /// The column names of a Parquet file (from its footer; no data is read).
 pub fn parquet_columns(src: &Source) -> Result<Vec<String>> {
     guarded(src, || {
-        let schema = parquet_scan(src)?
-            .collect_schema()
+        let schema = parquet_reader(src)?
+            .schema()
             .map_err(|e| polars_error(src, e))?;
         Ok(schema.iter_names().map(|n| n.to_string()).collect())
     })
@@ -204,14 +197,13 @@ pub fn parquet<C: Consumer>(
     needed: &[usize],
     consumer: &mut C,
 ) -> Result<()> {
-    let names: Vec<Expr> = needed
-        .iter()
-        .map(|&i| col(header.columns[i].as_str()))
-        .collect();
+    let names: Vec<String> = needed.iter().map(|&i| header.columns[i].clone()).collect();
     guarded(src, || {
-        let df = parquet_scan(src)?
-            .select(names)
-            .collect()
+        // Read, then put the columns in the order of `needed`.
+        let df = parquet_reader(src)?
+            .with_columns(Some(names.clone()))
+            .finish()
+            .and_then(|df| df.select(names.iter().map(String::as_str)))
             .map_err(|e| polars_error(src, e))?;
         feed_frame(&df, header.columns.len(), needed, consumer).map_err(|e| polars_error(src, e))
     })
@@ -226,22 +218,22 @@ pub fn polars_csv<C: Consumer>(
     consumer: &mut C,
 ) -> Result<()> {
     let skip = (header.first_row - 1) as usize;
-    let lf = LazyCsvReader::new(path_of(src)?)
+    // Without a header polars names the columns column_1, column_2, …
+    let names: Vec<String> = needed
+        .iter()
+        .map(|&i| format!("column_{}", i + 1))
+        .collect();
+    let df = CsvReadOptions::default()
         .with_has_header(false)
         .with_skip_rows(skip)
-        .with_separator(src.delimiter)
         .with_infer_schema_length(Some(0))
-        .with_null_values(Some(NullValues::AllColumnsSingle("".into())))
-        .finish()
-        .map_err(|e| polars_error(src, e))?;
-    // Without a header polars names the columns column_1, column_2, …
-    let names: Vec<Expr> = needed
-        .iter()
-        .map(|&i| col(format!("column_{}", i + 1).as_str()))
-        .collect();
-    let df = lf
-        .select(names)
-        .collect()
+        .map_parse_options(|p| {
+            p.with_separator(src.delimiter)
+                .with_null_values(Some(NullValues::AllColumnsSingle("".into())))
+        })
+        .try_into_reader_with_file_path(Some(src.path.clone()))
+        .and_then(|r| r.finish())
+        .and_then(|df| df.select(names.iter().map(String::as_str)))
         .map_err(|e| polars_error(src, e))?;
     feed_frame(&df, header.columns.len(), needed, consumer).map_err(|e| polars_error(src, e))
 }
