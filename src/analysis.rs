@@ -1271,8 +1271,8 @@ fn rest_test(
     }
 }
 
-/// The place of item `id` in the codebook's order of question `q`.
-fn codebook_index(q: &Question, id: &str) -> usize {
+/// The place of row `id` (an item, or a net after the items) in the order of the sums.
+fn row_index(q: &Question, id: &str) -> usize {
     rows(q).iter().position(|x| x.id == id).unwrap_or(0)
 }
 
@@ -1293,7 +1293,7 @@ fn compare_with_rest(
     };
     let mut comparisons = Vec::new();
     for (row, total_item) in shown.items.iter().enumerate() {
-        let i = codebook_index(q, &total_item.id);
+        let i = row_index(q, &total_item.id);
         let tests: Vec<PairTest> = groups
             .iter()
             .map(|group| {
@@ -1403,7 +1403,7 @@ fn compare(
     let segment = g.name.as_str();
     let mut comparisons = Vec::new();
     for (row, total_item) in shown.items.iter().enumerate() {
-        let i = codebook_index(q, &total_item.id);
+        let i = row_index(q, &total_item.id);
         let mut pairs = Vec::new();
         for a in 0..groups.len() {
             for b in a + 1..groups.len() {
