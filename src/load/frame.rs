@@ -1,12 +1,23 @@
-//! Inputs read by polars: Parquet files, and CSV for the property test that cross-checks
-//! the scanner (polars' CSV reader fills ragged rows, so it is not offered to users). Only the needed columns are read; their values are handed to the pass as text,
-//! with numbers written the way a CSV export would write them (`1`, not `1.0`).
+//! Parquet files, decoded by polars' Parquet reader at the Arrow level (`polars-parquet`: no
+//! DataFrame engine is compiled in, benches/README.md "The first build"), and the text block
+//! the SPSS reader shares. Only the needed columns are read, one row group at a time; their
+//! values are handed to the pass as text, with numbers written the way a CSV export would
+//! write them (`1`, not `1.0`).
 
 use std::borrow::Cow;
+use std::io::{Cursor, Read, Seek, SeekFrom};
+
+use polars_arrow::array::{
+    Array, BooleanArray, DictionaryArray, DictionaryKey, PrimitiveArray, Utf8Array, Utf8ViewArray,
+};
+use polars_arrow::datatypes::{ArrowDataType, Field, IntegerType};
+use polars_arrow::types::NativeType;
+use polars_parquet::read::{
+    column_iter_to_arrays, infer_schema, read_metadata, BasicDecompressor, FileMetadata,
+    PageReader, RowGroupMetadata,
+};
 
 use crate::error::{Error, Result};
-use polars_core::prelude::*;
-use polars_io::prelude::*;
 
 use super::{Header, Source};
 use crate::error::DataError;
@@ -80,81 +91,106 @@ pub fn number_text(x: f64) -> String {
     }
 }
 
-fn polars_error(src: &Source, e: PolarsError) -> Error {
+/// Largest page the decoder may allocate for (compressed or not): a page header claiming
+/// more is corrupt or hostile; writers use about 1 MB.
+const MAX_PAGE: usize = 256 << 20;
+
+fn read_error(src: &Source, e: impl std::fmt::Display) -> Error {
     let s = e.to_string();
     let first = s.lines().next().unwrap_or_default().trim();
     DataError::new(&src.name, format!("cannot read the file: {first}")).into()
 }
 
-/// One column as text.
-fn column_text(c: &Column) -> PolarsResult<Vec<Option<String>>> {
-    let s = c.as_materialized_series();
-    Ok(match s.dtype() {
-        DataType::String => s.str()?.iter().map(|v| v.map(str::to_string)).collect(),
-        DataType::Boolean => s
-            .bool()?
-            .iter()
-            .map(|v| v.map(|b| if b { "1" } else { "0" }.to_string()))
-            .collect(),
-        d if d.is_integer() => s
-            .cast(&DataType::Int64)?
-            .i64()?
-            .iter()
-            .map(|v| v.map(|x| x.to_string()))
-            .collect(),
-        d if d.is_float() => s
-            .cast(&DataType::Float64)?
-            .f64()?
-            .iter()
-            .map(|v| v.filter(|x| !x.is_nan()).map(number_text))
-            .collect(),
-        _ => s
-            .cast(&DataType::String)?
-            .str()?
-            .iter()
-            .map(|v| v.map(str::to_string))
-            .collect(),
+/// The error for a Parquet file the reader cannot decode (or panics on).
+fn not_parquet(src: &Source, why: &str) -> Error {
+    DataError::new(&src.name, format!("not a valid Parquet file: {why}")).into()
+}
+
+/// A column's cells as text (`None` for a missing value).
+type Cells<'a> = Box<dyn Fn(usize) -> Option<String> + 'a>;
+
+/// The cells of an array of text, numbers or booleans; `None` for any other type.
+fn cells(array: &dyn Array) -> Option<Cells<'_>> {
+    use ArrowDataType as D;
+    let any = array.as_any();
+    Some(match array.dtype() {
+        D::Utf8View => {
+            let a = any.downcast_ref::<Utf8ViewArray>()?;
+            Box::new(move |i| a.is_valid(i).then(|| a.value(i).to_string()))
+        }
+        D::Utf8 => {
+            let a = any.downcast_ref::<Utf8Array<i32>>()?;
+            Box::new(move |i| a.is_valid(i).then(|| a.value(i).to_string()))
+        }
+        D::LargeUtf8 => {
+            let a = any.downcast_ref::<Utf8Array<i64>>()?;
+            Box::new(move |i| a.is_valid(i).then(|| a.value(i).to_string()))
+        }
+        D::Boolean => {
+            let a = any.downcast_ref::<BooleanArray>()?;
+            Box::new(move |i| a.get(i).map(|b| if b { "1" } else { "0" }.to_string()))
+        }
+        D::Int8 => integers::<i8>(array)?,
+        D::Int16 => integers::<i16>(array)?,
+        D::Int32 => integers::<i32>(array)?,
+        D::Int64 => integers::<i64>(array)?,
+        D::UInt8 => integers::<u8>(array)?,
+        D::UInt16 => integers::<u16>(array)?,
+        D::UInt32 => integers::<u32>(array)?,
+        D::UInt64 => integers::<u64>(array)?,
+        D::Float32 => {
+            let a = any.downcast_ref::<PrimitiveArray<f32>>()?;
+            // Through the f32's own shortest text: 1.3087f32 is read as 1.3087.
+            Box::new(move |i| {
+                let x = a.is_valid(i).then(|| a.value(i))?;
+                let x = x.to_string().parse::<f64>().ok()?;
+                (!x.is_nan()).then(|| number_text(x))
+            })
+        }
+        D::Float64 => {
+            let a = any.downcast_ref::<PrimitiveArray<f64>>()?;
+            Box::new(move |i| {
+                let x = a.is_valid(i).then(|| a.value(i))?;
+                (!x.is_nan()).then(|| number_text(x))
+            })
+        }
+        D::Dictionary(key, _, _) => match key {
+            IntegerType::Int8 => dictionary::<i8>(array)?,
+            IntegerType::Int16 => dictionary::<i16>(array)?,
+            IntegerType::Int32 => dictionary::<i32>(array)?,
+            IntegerType::Int64 => dictionary::<i64>(array)?,
+            IntegerType::UInt8 => dictionary::<u8>(array)?,
+            IntegerType::UInt16 => dictionary::<u16>(array)?,
+            IntegerType::UInt32 => dictionary::<u32>(array)?,
+            IntegerType::UInt64 => dictionary::<u64>(array)?,
+            _ => return None,
+        },
+        _ => return None,
     })
 }
 
-/// Feeds a collected frame of the needed columns, block by block.
-fn feed_frame<C: Consumer>(
-    df: &DataFrame,
-    width: usize,
-    needed: &[usize],
-    consumer: &mut C,
-) -> PolarsResult<()> {
-    let mut first = 0;
-    while first < df.height() {
-        let part = df.slice(first as i64, BLOCK);
-        let columns = part
-            .columns()
-            .iter()
-            .map(column_text)
-            .collect::<PolarsResult<Vec<_>>>()?;
-        TextBlock::new(width, needed, columns).feed(consumer, first as u64);
-        first += BLOCK;
-    }
-    Ok(())
+fn integers<T: NativeType + ToString>(array: &dyn Array) -> Option<Cells<'_>> {
+    let a = array.as_any().downcast_ref::<PrimitiveArray<T>>()?;
+    Some(Box::new(move |i| {
+        a.is_valid(i).then(|| a.value(i).to_string())
+    }))
 }
 
-/// polars' eager Parquet reader (the lazy engine is not compiled in: it doubles the
-/// first build, benches/README.md).
-fn parquet_reader(src: &Source) -> Result<ParquetReader<std::fs::File>> {
-    let f = std::fs::File::open(&src.path)
-        .map_err(|e| DataError::new(&src.name, format!("cannot read the file: {e}")))?;
-    Ok(ParquetReader::new(f))
-}
-
-/// The error for a Parquet file polars cannot read (or panics on).
-fn not_parquet(src: &Source, why: &str) -> Error {
-    DataError::new(&src.name, format!("not a valid Parquet file: {why}")).into()
+/// Dictionary-encoded text (pandas and Arrow categoricals).
+fn dictionary<K: DictionaryKey>(array: &dyn Array) -> Option<Cells<'_>> {
+    let a = array.as_any().downcast_ref::<DictionaryArray<K>>()?;
+    let values = cells(a.values().as_ref())?;
+    let n = a.values().len();
+    Some(Box::new(move |i| {
+        let k = a.is_valid(i).then(|| a.key_value(i))?;
+        // A key past the dictionary is corrupt data, not a panic.
+        (k < n).then(|| values(k)).flatten()
+    }))
 }
 
 /// The frame of a Parquet file: magic bytes at both ends and a footer that fits are
 /// checked first, and any panic of the reader on a corrupt file becomes an error.
 fn guarded<T>(src: &Source, f: impl FnOnce() -> Result<T>) -> Result<T> {
-    use std::io::{Read, Seek, SeekFrom};
     let check = || -> std::io::Result<Option<&'static str>> {
         let mut file = std::fs::File::open(&src.path)?;
         let len = file.metadata()?.len();
@@ -180,62 +216,128 @@ fn guarded<T>(src: &Source, f: impl FnOnce() -> Result<T>) -> Result<T> {
     crate::error::no_panic(|| not_parquet(src, "its contents are corrupt"), f)
 }
 
+/// The file, its length and its footer.
+fn open(src: &Source) -> Result<(std::fs::File, u64, FileMetadata)> {
+    let mut file = std::fs::File::open(&src.path).map_err(|e| read_error(src, e))?;
+    let len = file.metadata().map_err(|e| read_error(src, e))?.len();
+    let metadata = read_metadata(&mut file).map_err(|e| read_error(src, e))?;
+    Ok((file, len, metadata))
+}
+
 /// The column names of a Parquet file (from its footer; no data is read).
 pub fn parquet_columns(src: &Source) -> Result<Vec<String>> {
     guarded(src, || {
-        let schema = parquet_reader(src)?
-            .schema()
-            .map_err(|e| polars_error(src, e))?;
+        let (_, _, metadata) = open(src)?;
+        let schema = infer_schema(&metadata).map_err(|e| read_error(src, e))?;
         Ok(schema.iter_names().map(|n| n.to_string()).collect())
     })
 }
 
-/// Feeds the needed columns of a Parquet file.
+fn unsupported(src: &Source, field: &Field) -> Error {
+    DataError::new(
+        &src.name,
+        format!(
+            "column {:?} holds {:?}; expected text, integers, decimals or booleans",
+            field.name.as_str(),
+            field.dtype
+        ),
+    )
+    .into()
+}
+
+/// One column of one row group, decoded.
+fn read_column(
+    src: &Source,
+    file: &mut std::fs::File,
+    len: u64,
+    group: &RowGroupMetadata,
+    field: &Field,
+) -> Result<Box<dyn Array>> {
+    let chunks: Vec<_> = group
+        .columns_under_root_iter(&field.name)
+        .map(|c| c.collect())
+        .unwrap_or_default();
+    let [chunk] = chunks[..] else {
+        return Err(unsupported(src, field));
+    };
+    let range = chunk.byte_range();
+    if range.start > range.end || range.end > len {
+        return Err(not_parquet(src, "a column chunk lies outside the file"));
+    }
+    // Bounded by the file's own length (checked above).
+    let mut bytes = vec![0u8; (range.end - range.start) as usize];
+    file.seek(SeekFrom::Start(range.start))
+        .and_then(|_| file.read_exact(&mut bytes))
+        .map_err(|e| read_error(src, e))?;
+    let pages = PageReader::new(Cursor::new(bytes.into()), chunk, vec![], MAX_PAGE);
+    let (mut arrays, _) = column_iter_to_arrays(
+        vec![BasicDecompressor::new(pages, vec![])],
+        vec![&chunk.descriptor().descriptor.primitive_type],
+        field.clone(),
+        None,
+    )
+    .map_err(|e| read_error(src, e))?;
+    if arrays.len() == 1 {
+        if let Some(array) = arrays.pop() {
+            return Ok(array);
+        }
+    }
+    let parts: Vec<&dyn Array> = arrays.iter().map(|a| a.as_ref()).collect();
+    polars_arrow::compute::concatenate::concatenate(&parts).map_err(|e| read_error(src, e))
+}
+
+/// Feeds the needed columns of a Parquet file, a row group and then a block of rows at a time.
 pub fn parquet<C: Consumer>(
     src: &Source,
     header: &Header,
     needed: &[usize],
     consumer: &mut C,
 ) -> Result<()> {
-    let names: Vec<String> = needed.iter().map(|&i| header.columns[i].clone()).collect();
     guarded(src, || {
-        // Read, then put the columns in the order of `needed`.
-        let df = parquet_reader(src)?
-            .with_columns(Some(names.clone()))
-            .finish()
-            .and_then(|df| df.select(names.iter().map(String::as_str)))
-            .map_err(|e| polars_error(src, e))?;
-        feed_frame(&df, header.columns.len(), needed, consumer).map_err(|e| polars_error(src, e))
+        let (mut file, len, metadata) = open(src)?;
+        let schema = infer_schema(&metadata).map_err(|e| read_error(src, e))?;
+        let fields = needed
+            .iter()
+            .map(|&i| {
+                let name = &header.columns[i];
+                schema.get(name).cloned().ok_or_else(|| {
+                    Error::from(DataError::new(&src.name, format!("no column {name:?}")))
+                })
+            })
+            .collect::<Result<Vec<Field>>>()?;
+        let mut first = 0u64;
+        for group in &metadata.row_groups {
+            let arrays = fields
+                .iter()
+                .map(|f| read_column(src, &mut file, len, group, f))
+                .collect::<Result<Vec<_>>>()?;
+            let rows = group.num_rows();
+            if arrays.iter().any(|a| a.len() != rows) {
+                return Err(not_parquet(
+                    src,
+                    "a column's length differs from its row group's",
+                ));
+            }
+            let columns = arrays
+                .iter()
+                .zip(&fields)
+                .map(|(a, f)| cells(a.as_ref()).ok_or_else(|| unsupported(src, f)))
+                .collect::<Result<Vec<_>>>()?;
+            let mut start = 0;
+            while start < rows {
+                let end = (start + BLOCK).min(rows);
+                let text = columns
+                    .iter()
+                    .map(|c| (start..end).map(c).collect())
+                    .collect();
+                TextBlock::new(header.columns.len(), needed, text)
+                    .feed(consumer, first + start as u64);
+                start = end;
+            }
+            first += rows as u64;
+        }
+        Ok(())
     })
-}
-
-#[cfg(test)]
-/// Feeds the needed columns of a CSV read by polars (every column as text).
-pub fn polars_csv<C: Consumer>(
-    src: &Source,
-    header: &Header,
-    needed: &[usize],
-    consumer: &mut C,
-) -> Result<()> {
-    let skip = (header.first_row - 1) as usize;
-    // Without a header polars names the columns column_1, column_2, …
-    let names: Vec<String> = needed
-        .iter()
-        .map(|&i| format!("column_{}", i + 1))
-        .collect();
-    let df = CsvReadOptions::default()
-        .with_has_header(false)
-        .with_skip_rows(skip)
-        .with_infer_schema_length(Some(0))
-        .map_parse_options(|p| {
-            p.with_separator(src.delimiter)
-                .with_null_values(Some(NullValues::AllColumnsSingle("".into())))
-        })
-        .try_into_reader_with_file_path(Some(src.path.clone()))
-        .and_then(|r| r.finish())
-        .and_then(|df| df.select(names.iter().map(String::as_str)))
-        .map_err(|e| polars_error(src, e))?;
-    feed_frame(&df, header.columns.len(), needed, consumer).map_err(|e| polars_error(src, e))
 }
 
 #[cfg(test)]

@@ -5,13 +5,10 @@
 //! and is kept whole.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 
-use headless_chrome::protocol::cdp::types::Event;
-use headless_chrome::protocol::cdp::{Emulation, Network, Page};
-use headless_chrome::{Browser, LaunchOptions, Tab};
-use serde_json::Value;
+use serde_json::json;
 
+use super::cdp::{Browser, Tab};
 use super::report::report;
 
 fn chromium() -> PathBuf {
@@ -27,65 +24,36 @@ fn chromium() -> PathBuf {
 }
 
 fn launch() -> Browser {
-    let args: Vec<&std::ffi::OsStr> = [
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--hide-scrollbars",
-    ]
-    .iter()
-    .map(|a| a.as_ref())
-    .collect();
-    let options = LaunchOptions::default_builder()
-        .path(Some(chromium()))
-        .sandbox(false)
-        .window_size(Some((1280, 900)))
-        .idle_browser_timeout(std::time::Duration::from_secs(300))
-        .args(args)
-        .build()
-        .unwrap();
-    Browser::new(options).expect("Chromium starts")
-}
-
-/// Evaluates `js` (which returns JSON text) in the page.
-fn eval(tab: &Tab, js: &str) -> Value {
-    let v = tab.evaluate(js, false).unwrap().value.unwrap();
-    serde_json::from_str(v.as_str().unwrap()).unwrap()
+    Browser::launch(
+        &chromium(),
+        &[
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            "--window-size=1280,900",
+        ],
+    )
 }
 
 /// A device `width` × `height` px (a phone's under 600), on screen or in print.
 fn viewport(tab: &Tab, (width, height): (u32, u32), print: bool) {
-    tab.call_method(Emulation::SetDeviceMetricsOverride {
-        width,
-        height,
-        device_scale_factor: 1.0,
-        mobile: width < 600,
-        scale: None,
-        screen_width: None,
-        screen_height: None,
-        position_x: None,
-        position_y: None,
-        dont_set_visible_size: None,
-        screen_orientation: None,
-        viewport: None,
-        display_feature: None,
-        device_posture: None,
-    })
-    .unwrap();
-    tab.call_method(Emulation::SetEmulatedMedia {
-        media: Some(if print { "print" } else { "" }.into()),
-        features: None,
-    })
-    .unwrap();
+    tab.call(
+        "Emulation.setDeviceMetricsOverride",
+        json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600}),
+    );
+    tab.call(
+        "Emulation.setEmulatedMedia",
+        json!({"media": if print { "print" } else { "" }}),
+    );
 }
 
 /// Page rectangles of every chart: [x, y, width, height].
 fn charts(tab: &Tab) -> Vec<[f64; 4]> {
-    let v = eval(
-        tab,
+    let v = tab.eval(
         "JSON.stringify([...document.querySelectorAll('figure .chart')].map(e => { \
            const r = e.getBoundingClientRect(); \
            return [r.left + scrollX, r.top + scrollY, r.width, r.height]; }))",
@@ -123,74 +91,29 @@ fn check_page(browser: &Browser, html: &Path) -> (usize, usize) {
                 .is_some_and(|x| x == "svg")
         })
         .count();
-    let tab = browser.new_tab().unwrap();
-    let problems = Arc::new(Mutex::new(Vec::<String>::new()));
-    let requests = Arc::new(Mutex::new(Vec::<String>::new()));
-    {
-        let (problems, requests) = (problems.clone(), requests.clone());
-        tab.add_event_listener(Arc::new(move |event: &Event| match event {
-            Event::RuntimeConsoleAPICalled(e) => {
-                problems
-                    .lock()
-                    .unwrap()
-                    .push(format!("console {:?}", e.params.Type));
-            }
-            Event::RuntimeExceptionThrown(e) => {
-                problems
-                    .lock()
-                    .unwrap()
-                    .push(format!("exception {}", e.params.exception_details.text));
-            }
-            Event::LogEntryAdded(e) => {
-                problems.lock().unwrap().push(format!(
-                    "log {:?}: {}",
-                    e.params.entry.level, e.params.entry.text
-                ));
-            }
-            Event::NetworkRequestWillBeSent(e) => {
-                requests.lock().unwrap().push(e.params.request.url.clone());
-            }
-            _ => {}
-        }))
-        .unwrap();
-    }
-    tab.enable_log().unwrap();
-    tab.enable_runtime().unwrap();
-    tab.call_method(Network::Enable {
-        max_total_buffer_size: None,
-        max_resource_buffer_size: None,
-        max_post_data_size: None,
-        report_direct_socket_traffic: None,
-        enable_durable_messages: None,
-    })
-    .unwrap();
+    let tab = browser.new_tab();
+    tab.call("Log.enable", json!({}));
+    tab.call("Runtime.enable", json!({}));
+    tab.call("Network.enable", json!({}));
     // The page's own Content-Security-Policy would block a stray request silently: bypass
     // it, so that anything the page asks for shows up here.
-    tab.call_method(Page::SetBypassCSP { enabled: true })
-        .unwrap();
+    tab.call("Page.setBypassCSP", json!({"enabled": true}));
     let url = format!("file://{}", html.display());
-    tab.navigate_to(&url)
-        .unwrap()
-        .wait_until_navigated()
-        .unwrap();
+    tab.navigate(&url);
     assert_eq!(
-        tab.get_title().unwrap(),
+        tab.eval("JSON.stringify(document.title)"),
         "Customers' top concerns about the use of AI in customer service"
     );
-    let figures = eval(
-        &tab,
-        "JSON.stringify(document.querySelectorAll('section').length)",
-    );
-    let lang = eval(&tab, "JSON.stringify(document.documentElement.lang)");
+    let figures = tab.eval("JSON.stringify(document.querySelectorAll('section').length)");
+    let lang = tab.eval("JSON.stringify(document.documentElement.lang)");
     assert_eq!(lang, "en");
 
     for width in [1280u32, 390] {
         viewport(&tab, (width, 900), false);
         // Against the device's width: a mobile browser would widen its layout viewport.
-        let overflow = eval(
-            &tab,
-            &format!("JSON.stringify(document.documentElement.scrollWidth - {width})"),
-        );
+        let overflow = tab.eval(&format!(
+            "JSON.stringify(document.documentElement.scrollWidth - {width})"
+        ));
         assert!(
             overflow.as_f64().unwrap() <= 0.0,
             "{width} px: {overflow} px of horizontal overflow"
@@ -202,26 +125,15 @@ fn check_page(browser: &Browser, html: &Path) -> (usize, usize) {
                 w > 300.0 && x + w <= width as f64 + 0.5,
                 "{width} px: chart {w} wide at {x}"
             );
-            let shot = tab
-                .call_method(Page::CaptureScreenshot {
-                    format: Some(Page::CaptureScreenshotFormatOption::Png),
-                    quality: None,
-                    clip: Some(Page::Viewport {
-                        x,
-                        y,
-                        width: w,
-                        height: h,
-                        scale: 1.0,
-                    }),
-                    from_surface: Some(true),
-                    capture_beyond_viewport: Some(true),
-                    optimize_for_speed: None,
-                })
-                .unwrap();
-            use base64::Engine;
-            let png = base64::engine::general_purpose::STANDARD
-                .decode(shot.data)
-                .unwrap();
+            let png = tab.data(
+                "Page.captureScreenshot",
+                json!({
+                    "format": "png",
+                    "clip": {"x": x, "y": y, "width": w, "height": h, "scale": 1},
+                    "fromSurface": true,
+                    "captureBeyondViewport": true,
+                }),
+            );
             let (share, colours) = ink(&png);
             assert!(
                 share > 0.05 && colours >= 4,
@@ -232,8 +144,7 @@ fn check_page(browser: &Browser, html: &Path) -> (usize, usize) {
 
     // Print: A4 with 14 mm margins is 182 × 269 mm, 688 × 1017 CSS px.
     viewport(&tab, (688, 900), true);
-    let kept = eval(
-        &tab,
+    let kept = tab.eval(
         "JSON.stringify([...document.querySelectorAll('figure')].map(f => [getComputedStyle(f).breakInside, f.getBoundingClientRect().height]))",
     );
     let kept: Vec<(String, f64)> = serde_json::from_value(kept).unwrap();
@@ -246,15 +157,8 @@ fn check_page(browser: &Browser, html: &Path) -> (usize, usize) {
         );
     }
     // As a browser's print dialog: no device emulation, the style sheet's page size (A4).
-    tab.call_method(Emulation::ClearDeviceMetricsOverride(None))
-        .unwrap();
-    // On the page size the style sheet asks for (A4), as a browser's print dialog does.
-    let pdf = tab
-        .print_to_pdf(Some(headless_chrome::types::PrintToPdfOptions {
-            prefer_css_page_size: Some(true),
-            ..Default::default()
-        }))
-        .unwrap();
+    tab.call("Emulation.clearDeviceMetricsOverride", json!({}));
+    let pdf = tab.data("Page.printToPDF", json!({"preferCSSPageSize": true}));
     assert!(pdf.starts_with(b"%PDF") && pdf.len() > 10_000);
     // Page objects of the printout (Chromium writes them as plain dictionaries).
     let pages = pdf
@@ -262,12 +166,35 @@ fn check_page(browser: &Browser, html: &Path) -> (usize, usize) {
         .filter(|w| w.starts_with(b"/Type /Page") && w[11] != b's')
         .count();
 
-    let problems = problems.lock().unwrap();
+    // Everything the page logged or asked for on the way.
+    let mut problems = Vec::new();
+    let mut requests = Vec::new();
+    for e in tab.events() {
+        let p = &e["params"];
+        match e["method"].as_str().unwrap_or_default() {
+            "Runtime.consoleAPICalled" => problems.push(format!("console {}", p["type"])),
+            "Runtime.exceptionThrown" => {
+                problems.push(format!("exception {}", p["exceptionDetails"]["text"]))
+            }
+            "Log.entryAdded" => problems.push(format!(
+                "log {}: {}",
+                p["entry"]["level"], p["entry"]["text"]
+            )),
+            "Network.requestWillBeSent" => {
+                requests.push(p["request"]["url"].as_str().unwrap_or_default().to_string())
+            }
+            _ => {}
+        }
+    }
     assert!(problems.is_empty(), "{problems:?}");
-    let requests = requests.lock().unwrap();
     assert!(
         requests.iter().all(|u| u == &url),
         "the page asked for more than itself: {requests:?}"
+    );
+    assert_eq!(
+        requests.len(),
+        1,
+        "the page itself was requested and seen: {requests:?}"
     );
     let sections = figures.as_u64().unwrap() as usize;
     assert!(sections >= 3);
@@ -327,16 +254,14 @@ fn the_svg_draws_its_text_as_the_png_does() {
     let size = image::load_from_memory(&png).unwrap();
     let (w, h) = (size.width(), size.height());
     let browser = launch();
-    let tab = browser.new_tab().unwrap();
+    let tab = browser.new_tab();
     viewport(&tab, (w, h), false);
     let url = format!("file://{}", dir.path().join("figure1.svg").display());
-    tab.navigate_to(&url)
-        .unwrap()
-        .wait_until_navigated()
-        .unwrap();
-    let shot = tab
-        .capture_screenshot(Page::CaptureScreenshotFormatOption::Png, None, None, true)
-        .unwrap();
+    tab.navigate(&url);
+    let shot = tab.data(
+        "Page.captureScreenshot",
+        json!({"format": "png", "fromSurface": true}),
+    );
     // The title's lines and the footer's: where each text ends, in both renderings.
     let bands = [(0.03, 0.17), (0.80, 0.97)];
     let (svg, raster) = (ink_edges(&shot, &bands), ink_edges(&png, &bands));

@@ -3,6 +3,7 @@
 mod atomic;
 mod bad_input;
 mod browser;
+mod cdp;
 mod codebooks;
 mod data;
 mod design;

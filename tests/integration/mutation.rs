@@ -393,7 +393,10 @@ fn inert_outputs(out: &Path, what: &str) {
 fn mutated_parquet_and_spss_files_exit_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("in.bin");
-    for (k, fixture) in ["canonical.parquet", "survey.sav"].iter().enumerate() {
+    for (k, fixture) in ["canonical.parquet", "types.parquet", "survey.sav"]
+        .iter()
+        .enumerate()
+    {
         let base = std::fs::read(root().join("tests/fixtures/platforms").join(fixture)).unwrap();
         let mut rng = ChaCha8Rng::seed_from_u64(100 + k as u64);
         for case in 0..150 {

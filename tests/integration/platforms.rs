@@ -99,6 +99,7 @@ fn every_export_gives_the_canonical_numbers() {
         ("surveymonkey.csv", Some("docs/codebooks/surveymonkey.toml")),
         ("google-forms.csv", Some("docs/codebooks/google-forms.toml")),
         ("canonical.parquet", None),
+        ("types.parquet", None),
         ("survey.sav", Some("docs/codebooks/spss.toml")),
         ("survey.zsav", Some("docs/codebooks/spss.toml")),
     ] {
@@ -782,4 +783,24 @@ fn drafts_of_fresh_exports_give_the_numbers_of_their_data() {
         let draft = String::from_utf8_lossy(&out.stdout);
         same_numbers(&v, &canonical, &format!("{file}:\n{draft}"));
     }
+}
+
+#[test]
+fn a_parquet_column_of_dates_is_refused_when_needed_and_ignored_when_not() {
+    let path = format!("{DIR}/types.parquet");
+    // Not needed: the file reads (every-export test above compares its numbers).
+    succeeded(concerns().args(["table", &path]));
+    let o = concerns()
+        .args(["table", &path, "--where", "interviewed = \"2023-05-01\""])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("types.parquet")
+            && err.contains("column \"interviewed\" holds Date32")
+            && err.contains("expected text, integers, decimals or booleans"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
 }
