@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-5}
 cargo build --release --locked
-python3 -m pip install --quiet duckdb polars
+python3 -m pip install --quiet duckdb polars svy
 data=${BENCH_DATA:-target/bench-data}
 mkdir -p "$data"
 for n in 1000000 10000000; do

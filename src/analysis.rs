@@ -64,7 +64,7 @@ pub fn analyse(input: &str, codebook: &Codebook, opts: &Options) -> Result<Resul
         segments.clone(),
         (&segments, opts.filter.as_deref()),
     )?;
-    let (tab, sha256) = if opts.lenient {
+    let (tab, blake3) = if opts.lenient {
         lenient(&prepared)?
     } else {
         strict(&prepared)?
@@ -115,7 +115,7 @@ pub fn analyse(input: &str, codebook: &Codebook, opts: &Options) -> Result<Resul
         .collect();
     let input = Input {
         path: prepared.src.json_path(),
-        sha256,
+        blake3,
         rows: tab.rows,
     };
     let mut results = build(
@@ -169,7 +169,7 @@ fn strict(prepared: &Prepared) -> Result<(Tabulation, String)> {
     }
     Ok((
         read.pass.finish(&prepared.codebook.question_ids()),
-        read.sha256,
+        read.blake3,
     ))
 }
 
@@ -184,7 +184,7 @@ fn lenient(prepared: &Prepared) -> Result<(Tabulation, String)> {
     if read.duplicates.is_empty() {
         let mut tab = read.pass.finish(&ids);
         tab.dropped = read.pass.counts().dropped(&prepared.plan);
-        return Ok((tab, read.sha256));
+        return Ok((tab, read.blake3));
     }
     // Keep the first row of each repeated ID; pass again without the later ones.
     let again = Settings {
@@ -195,7 +195,7 @@ fn lenient(prepared: &Prepared) -> Result<(Tabulation, String)> {
     pass.set_duplicate_ids(again.skip.len() as u64);
     let mut tab = pass.finish(&ids);
     tab.dropped = pass.counts().dropped(&prepared.plan);
-    Ok((tab, read.sha256))
+    Ok((tab, read.blake3))
 }
 
 /// The design's strata ready for variances, or the design problem as an error.

@@ -240,7 +240,7 @@ impl<'c> Prepared<'c> {
     /// if the file changed while it was read.
     pub fn read<'p>(&'p self, settings: &'p Settings) -> Result<Outcome<'p>> {
         let plan = &self.plan;
-        let (pass, sha) = std::thread::scope(|s| {
+        let (pass, hashed) = std::thread::scope(|s| {
             let hash = s.spawn(|| digest(&self.src, self.src.format == Format::Csv));
             let pass = self.run(true, &|| Pass::new(plan, settings));
             let sha = hash.join().unwrap_or_else(|_| {
@@ -249,7 +249,7 @@ impl<'c> Prepared<'c> {
             (pass, sha)
         });
         let mut pass = pass?;
-        let (sha256, quotes) = sha?;
+        let (blake3, quotes) = hashed?;
         let unterminated = match pass.last_record() {
             Some((record, offset)) if !quotes.is_multiple_of(2) => Some(RowProblem {
                 record,
@@ -275,7 +275,7 @@ impl<'c> Prepared<'c> {
         self.src.unchanged()?;
         Ok(Outcome {
             pass,
-            sha256,
+            blake3,
             unterminated,
             duplicates,
         })
@@ -303,7 +303,7 @@ impl<'c> Prepared<'c> {
 /// The outcome of reading an input once.
 pub struct Outcome<'p> {
     pub pass: Pass<'p>,
-    pub sha256: String,
+    pub blake3: String,
     /// A quoted field opens on the file's last record and never closes (CSV only).
     pub unterminated: Option<RowProblem>,
     /// Every row whose respondent ID appeared on an earlier row.

@@ -10,7 +10,7 @@ use crate::stats::Adjust;
 
 /// Bumped whenever a JSON field is renamed, removed or changes meaning. 2: `input.path`
 /// holds the file name without its directory (it held the path as typed).
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// A group's unweighted base too small to read (under 30) or low (under 100).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -97,8 +97,8 @@ pub struct Input {
     /// The input's file name without its directory, so that outputs do not depend on
     /// the working directory or on how the path was spelled (`-` for standard input).
     pub path: String,
-    /// SHA-256 of the input bytes, lowercase hex.
-    pub sha256: String,
+    /// BLAKE3 of the input bytes, lowercase hex (what `b3sum FILE` prints).
+    pub blake3: String,
     /// Data rows (respondents) read.
     pub rows: u64,
 }

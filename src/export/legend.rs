@@ -118,7 +118,7 @@ pub(crate) fn input_line(r: &Results, path: &str) -> String {
         &[
             ("path", path),
             ("rows", &w.number(r.input.rows)),
-            ("sha", &r.input.sha256),
+            ("digest", &r.input.blake3),
             ("tool", &r.tool.name),
             ("version", &r.tool.version),
         ],

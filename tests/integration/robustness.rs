@@ -763,7 +763,7 @@ fn a_fifo_is_read_once() {
     let via_fifo: serde_json::Value = super::results_json(&o.stdout);
     let direct = super::json(&["table", DATA, "--format", "json"]);
     assert_eq!(via_fifo["questions"], direct["questions"]);
-    assert_eq!(via_fifo["input"]["sha256"], direct["input"]["sha256"]);
+    assert_eq!(via_fifo["input"]["blake3"], direct["input"]["blake3"]);
 }
 
 #[test]

@@ -32,12 +32,12 @@ fn json_reports_the_published_study() {
         let mut args = vec!["table", DATA, "--format", "json"];
         args.extend_from_slice(weighting);
         let r = json(&args);
-        assert_eq!(r["schema_version"], 2);
+        assert_eq!(r["schema_version"], 3);
         assert_eq!(r["tool"]["name"], "concerns");
         // The file name only: the same bytes whatever the working directory.
         assert_eq!(r["input"]["path"], "ai-customer-service-2023.csv");
         assert_eq!(r["input"]["rows"], 5728);
-        assert_eq!(r["input"]["sha256"].as_str().unwrap().len(), 64);
+        assert_eq!(r["input"]["blake3"].as_str().unwrap().len(), 64);
         assert_eq!(r["base"]["respondents"], 5728);
         assert_eq!(r["base"]["excluded"], 588);
         assert_eq!(r["base"]["kept"], 5140);
@@ -213,7 +213,7 @@ fn reads_standard_input() {
     let r: Value = super::results_json(&out.stdout);
     let file = json(&["table", DATA, "--format", "json"]);
     assert_eq!(r["input"]["path"], "-");
-    assert_eq!(r["input"]["sha256"], file["input"]["sha256"]);
+    assert_eq!(r["input"]["blake3"], file["input"]["blake3"]);
     assert_eq!(r["questions"], file["questions"]);
 }
 
@@ -225,15 +225,10 @@ fn output_is_byte_identical_across_runs() {
 }
 
 #[test]
-fn sha256_matches_the_file() {
-    use sha2::Digest;
+fn the_digest_is_the_files_blake3() {
     let r = json(&["table", DATA, "--format", "json"]);
     let bytes = std::fs::read(super::root().join(DATA)).unwrap();
-    let hex: String = sha2::Sha256::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    assert_eq!(r["input"]["sha256"], hex);
+    assert_eq!(r["input"]["blake3"], blake3::hash(&bytes).to_hex().as_str());
 }
 
 /// The cells of a Markdown table row (`\|` inside a cell is text, not a border).
