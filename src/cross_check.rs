@@ -147,8 +147,11 @@ fn tabulate(path: &std::path::Path, chunk: Option<u64>) -> (Tabulation, ProblemC
                 data_start: header.data_start,
                 delimiter: b',',
                 chunk,
+                digest: false,
             };
-            pass = scan(&file, 3, &|| Pass::new(&plan, &settings), &|_| {}).unwrap();
+            pass = scan(&file, 3, &|| Pass::new(&plan, &settings), &|_| {})
+                .unwrap()
+                .0;
         }
         None => serial(&src, header.first_row, &mut pass),
     }

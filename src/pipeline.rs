@@ -240,16 +240,27 @@ impl<'c> Prepared<'c> {
     /// if the file changed while it was read.
     pub fn read<'p>(&'p self, settings: &'p Settings) -> Result<Outcome<'p>> {
         let plan = &self.plan;
-        let (pass, hashed) = std::thread::scope(|s| {
-            let hash = s.spawn(|| digest(&self.src, self.src.format == Format::Csv));
-            let pass = self.run(true, &|| Pass::new(plan, settings));
-            let sha = hash.join().unwrap_or_else(|_| {
-                Err(DataError::new(&self.src.name, "reading the input failed").into())
+        let (read, hashed) = std::thread::scope(|s| {
+            // A CSV read as given is digested by the scan itself; any other input here.
+            let separate = !(self.src.format == Format::Csv && self.src.original == self.src.path);
+            let hash =
+                separate.then(|| s.spawn(|| digest(&self.src, self.src.format == Format::Csv)));
+            let read = load::run_digested(&self.src, &self.header, &self.needed(), true, &|| {
+                Pass::new(plan, settings)
             });
-            (pass, sha)
+            let hashed = hash.map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(DataError::new(&self.src.name, "reading the input failed").into())
+                })
+            });
+            (read, hashed)
         });
-        let mut pass = pass?;
-        let (blake3, quotes) = hashed?;
+        let (mut pass, scanned) = read?;
+        let (blake3, quotes) = match (hashed, scanned) {
+            (Some(hashed), _) => hashed?,
+            (None, Some(d)) => (d.hash.to_hex().to_string(), d.quotes),
+            (None, None) => digest(&self.src, self.src.format == Format::Csv)?,
+        };
         let unterminated = match pass.last_record() {
             Some((record, offset)) if !quotes.is_multiple_of(2) => Some(RowProblem {
                 record,

@@ -776,6 +776,30 @@ pub fn run<C: Consumer>(
     show_progress: bool,
     make: &(dyn Fn() -> C + Sync),
 ) -> Result<C> {
+    Ok(read(src, header, needed, show_progress, false, make)?.0)
+}
+
+/// [`run`], with the input's digest computed by the CSV scan itself when `digest` is set
+/// and the scanned file is the input as given (not a transcoded copy).
+pub fn run_digested<C: Consumer>(
+    src: &Source,
+    header: &Header,
+    needed: &[usize],
+    show_progress: bool,
+    make: &(dyn Fn() -> C + Sync),
+) -> Result<(C, Option<scan::Digest>)> {
+    let digest = src.format == Format::Csv && src.original == src.path;
+    read(src, header, needed, show_progress, digest, make)
+}
+
+fn read<C: Consumer>(
+    src: &Source,
+    header: &Header,
+    needed: &[usize],
+    show_progress: bool,
+    digest: bool,
+    make: &(dyn Fn() -> C + Sync),
+) -> Result<(C, Option<scan::Digest>)> {
     match src.format {
         Format::Csv => {
             let file = scan::CsvFile {
@@ -783,6 +807,7 @@ pub fn run<C: Consumer>(
                 data_start: header.data_start,
                 delimiter: src.delimiter,
                 chunk: scan::CHUNK,
+                digest,
             };
             let len = std::fs::metadata(&src.path).map(|m| m.len()).unwrap_or(0);
             let bar = if show_progress {
@@ -804,12 +829,12 @@ pub fn run<C: Consumer>(
         Format::Parquet => {
             let mut c = make();
             frame::parquet(src, header, needed, &mut c)?;
-            Ok(c)
+            Ok((c, None))
         }
         Format::Spss => {
             let mut c = make();
             spss::records(src, header, needed, &mut c)?;
-            Ok(c)
+            Ok((c, None))
         }
     }
 }
