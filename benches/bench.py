@@ -77,8 +77,9 @@ def commands(path):
     svy = [sys.executable, "-c", SVY.format(items=ITEMS), path]
     return {
         "concerns": ["./target/release/concerns", "table", path, "--by", "generation", "--format", "json"],
-        # The same file arriving on standard input (spooled to a temporary file first).
-        "concerns (stdin)": ["sh", "-c", f"./target/release/concerns table - --by generation --format json < '{path}'"],
+        # The same file arriving on standard input through a pipe (spooled to a temporary file
+        # first; `< FILE` is read in place, as fast as the file).
+        "concerns (pipe)": ["sh", "-c", f"cat '{path}' | ./target/release/concerns table - --by generation --format json"],
         "duckdb": duck,
         "polars": pol,
         "svy": svy,
@@ -211,7 +212,7 @@ def main():
         checks.append((f"{tag}: concerns ≤ 0.5× Python polars", ours / med["polars"] <= 0.5, f"{ours / med['polars']:.2f}×"))
         checks.append((f"{tag}: concerns faster than svy", ours < med["svy"], f"{med['svy'] / ours:.0f} times as fast"))
         if rows >= 10_000_000:
-            for name in ["concerns", "concerns (stdin)"]:
+            for name in ["concerns", "concerns (pipe)"]:
                 checks.append((f"{tag}: {name} peak RSS under 64 MB", peaks[name] < 64, f"{peaks[name]:.0f} MB"))
         if rows <= 1_000_000:
             checks.append((f"{tag}: under 0.5 s", ours < 0.5, f"{ours:.3f} s"))

@@ -134,6 +134,24 @@ impl Spool {
     }
 }
 
+/// Standard input as a path the scan can open again, when it is a regular file read from
+/// its start (a shell's `< file`); a pipe or a partly read file is spooled instead.
+fn stdin_as_file() -> Option<PathBuf> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::io::Seek;
+        use std::os::fd::AsFd;
+        let fd = std::io::stdin().as_fd().try_clone_to_owned().ok()?;
+        let mut file = std::fs::File::from(fd);
+        let regular = file.metadata().ok()?.is_file();
+        // The duplicate shares the offset of standard input.
+        let at_start = file.stream_position().ok()? == 0;
+        (regular && at_start).then(|| PathBuf::from("/proc/self/fd/0"))
+    }
+    #[cfg(not(target_os = "linux"))]
+    None
+}
+
 /// Copies a stream to a spool, with bounds: a text stream with a NUL byte in its first
 /// block, or a line longer than [`MAX_RECORD`], is refused at once (`/dev/zero` on
 /// standard input ends with a message, not with a full disk).
@@ -250,8 +268,15 @@ impl Source {
             ))
         })?;
         let mut spools = Vec::new();
-        let regular = input != "-" && std::fs::metadata(input).is_ok_and(|m| m.is_file());
-        let (name, original) = if input == "-" {
+        let stdin_file = (input == "-").then(stdin_as_file).flatten();
+        let regular = match &stdin_file {
+            Some(_) => true,
+            None => input != "-" && std::fs::metadata(input).is_ok_and(|m| m.is_file()),
+        };
+        let (name, original) = if let Some(path) = stdin_file {
+            // `concerns table - < file`: the file itself, read in place like a named one.
+            ("<stdin>".to_string(), path)
+        } else if input == "-" {
             let spool = spool_stream(std::io::stdin().lock(), "<stdin>")?;
             let p = spool.path.clone();
             spools.push(spool);

@@ -218,6 +218,47 @@ fn reads_standard_input() {
 }
 
 #[test]
+fn standard_input_redirected_from_a_file_is_read_in_place_from_where_it_stands() {
+    use std::io::{Seek, SeekFrom};
+    let data = std::fs::read(super::root().join(DATA)).unwrap();
+    let file = json(&["table", DATA, "--format", "json"]);
+    // `concerns table - < file`, and the same file after a line someone already read from
+    // standard input (`{ read junk; concerns table -; } < file`): only the rest is the data.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("prefixed.csv");
+    let junk = b"a line read before concerns starts\n";
+    std::fs::write(&path, [&junk[..], &data].concat()).unwrap();
+    for skip in [None, Some(junk.len() as u64)] {
+        let mut f = std::fs::File::open(if skip.is_some() {
+            path.clone()
+        } else {
+            super::root().join(DATA)
+        })
+        .unwrap();
+        if let Some(n) = skip {
+            f.seek(SeekFrom::Start(n)).unwrap();
+        }
+        let out = concerns()
+            .args(["table", "-", "--format", "json"])
+            .stdin(std::process::Stdio::from(f))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let r: Value = super::results_json(&out.stdout);
+        assert_eq!(r["input"]["path"], "-");
+        assert_eq!(
+            r["input"]["blake3"], file["input"]["blake3"],
+            "skip {skip:?}"
+        );
+        assert_eq!(r["questions"], file["questions"]);
+    }
+}
+
+#[test]
 fn output_is_byte_identical_across_runs() {
     let a = run(&["table", DATA, "--format", "json"]).stdout;
     let b = run(&["table", DATA, "--format", "json"]).stdout;
