@@ -2,7 +2,8 @@
 # Per-PSU designs at scale: `concerns table FILE --strata stratum --psu psu --by generation
 # --format json` on the 10M-row file with two columns added (1,000 strata × 10 PSUs = 10,000
 # PSUs), rows sorted by PSU (as exports usually are) and in random PSU order (every chunk
-# touches every PSU: the worst case). Prints the median wall time of RUNS runs and peak RSS.
+# touches every PSU: the worst case). Prints a Markdown table: median wall time of RUNS runs and
+# peak RSS of the median run.
 # Usage: benches/design.sh [RUNS]   (default 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +21,8 @@ n=10000000
   { p = int(rand() * 10000); print $0, "s" int(p / 10), "p" p }' "$data/n$n.csv" > "$data/psu-random.csv"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
+echo "| \`table --strata stratum --psu psu --by generation\`, 10M rows | median wall (s) | peak RSS (MB) |"
+echo "| --- | ---: | ---: |"
 for layout in sorted random; do
   times=()
   for _ in $(seq "$runs"); do
@@ -28,5 +31,5 @@ for layout in sorted random; do
     times+=("$(cat "$out/time")")
   done
   median=$(printf '%s\n' "${times[@]}" | sort -n | awk -v n="$runs" 'NR == int((n + 1) / 2) { print }')
-  echo "PSUs $layout: median ${median% *} s, peak RSS $(( ${median#* } / 1024 )) MB"
+  echo "| 10,000 PSUs in 1,000 strata, rows $layout by PSU | ${median% *} | $(( ${median#* } / 1024 )) |"
 done
