@@ -238,15 +238,10 @@ fn standard_input_redirected_from_a_file_is_read_in_place_from_where_it_stands()
         if let Some(n) = skip {
             f.seek(SeekFrom::Start(n)).unwrap();
         }
-        let out = concerns()
-            .args(["table", "-", "--format", "json"])
-            .stdin(std::process::Stdio::from(f))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        let out = super::succeeded(
+            concerns()
+                .args(["table", "-", "--format", "json"])
+                .stdin(std::process::Stdio::from(f)),
         );
         let r: Value = super::results_json(&out.stdout);
         assert_eq!(r["input"]["path"], "-");
