@@ -19,6 +19,7 @@ pub mod output;
 pub mod report;
 pub mod results;
 pub mod simulate;
+pub mod sql;
 pub mod stats;
 pub mod text;
 pub mod validate;

@@ -239,6 +239,11 @@ impl Codes {
         self.codes.len()
     }
 
+    /// The codes, in order.
+    pub fn values(&self) -> &[Vec<u8>] {
+        &self.codes
+    }
+
     /// Position of `v` among the codes.
     #[inline]
     pub fn find(&self, v: &[u8]) -> Option<usize> {
@@ -351,6 +356,16 @@ pub fn position(columns: &[String], name: &str) -> Option<usize> {
 }
 
 impl Plan {
+    /// The rule that the respondent ID is not blank.
+    pub fn id_rule(&self) -> Option<usize> {
+        self.id_rule
+    }
+
+    /// Segments that list their values: (column, codes, rule).
+    pub fn segment_rules(&self) -> &[(usize, Codes, usize)] {
+        &self.segment_rules
+    }
+
     /// Compiles `codebook` against `columns` (the header, already checked to hold every
     /// needed column), with the weight column in use and the grouping columns.
     /// `segments`: the segments whose values are checked (those that list values).

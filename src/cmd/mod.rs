@@ -5,6 +5,7 @@ pub mod codebook;
 pub mod report;
 pub mod schema;
 pub mod simulate;
+pub mod sql;
 pub mod table;
 pub mod validate;
 pub mod weight;
@@ -46,6 +47,9 @@ pub enum Command {
     Schema(schema::Args),
     /// Raking weights to population margins (as R survey::rake), written beside every row.
     Weight(weight::Args),
+    /// The codebook as one SQL query that returns the sums `table --sums` finishes, for
+    /// data in DuckDB, Spark or PostgreSQL.
+    Sql(sql::Args),
 }
 
 /// Options every analysing command shares.
@@ -255,6 +259,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Simulate(a) => simulate::run(a),
         Command::Schema(a) => schema::run(a),
         Command::Weight(a) => weight::run(a),
+        Command::Sql(a) => sql::run(a),
     }
 }
 

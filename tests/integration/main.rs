@@ -20,6 +20,7 @@ mod report;
 mod robustness;
 mod schema;
 mod segments;
+mod sql;
 mod table;
 mod validate;
 mod weight;

@@ -1,0 +1,256 @@
+//! `concerns sql` run on a real engine: DuckDB (Python package; `.ci/run` installs it when
+//! missing) over the bundled CSV gives the sums the file reader finds, and counts the same
+//! problems in data with problems.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+use super::{concerns, json, root, succeeded};
+
+const DATA: &str = "data/ai-customer-service-2023.csv";
+
+/// Runs the query of `sql_args` on DuckDB over `csv` (every column read as text, as the
+/// file reader does) and returns the result rows as JSON objects.
+fn on_duckdb(csv: &Path, sql_args: &[&str]) -> Vec<Value> {
+    let mut args = vec!["sql", "--dialect", "duckdb", "--table", "responses"];
+    args.extend_from_slice(sql_args);
+    let sql = succeeded(concerns().args(&args)).stdout;
+    let dir = tempfile::tempdir().unwrap();
+    let query = dir.path().join("q.sql");
+    std::fs::write(&query, sql).unwrap();
+    let script = r#"
+import duckdb, json, sys
+con = duckdb.connect()
+path = sys.argv[1].replace("'", "''")
+con.execute(f"CREATE VIEW responses AS SELECT * FROM read_csv('{path}', all_varchar = true)")
+cur = con.execute(open(sys.argv[2]).read())
+names = [d[0] for d in cur.description]
+print(json.dumps([{k: (None if v is None else v if isinstance(v, (int, str)) else str(v)) for k, v in zip(names, row)} for row in cur.fetchall()]))
+"#;
+    let out = Command::new("python3")
+        .args(["-c", script])
+        .arg(csv)
+        .arg(&query)
+        .output()
+        .expect("python3 runs (DuckDB's Python package: `python3 -m pip install duckdb`; .ci/run installs it)");
+    assert!(
+        out.status.success(),
+        "DuckDB ran the query: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice::<Value>(&out.stdout)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+fn of_kind<'a>(rows: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    rows.iter().filter(|r| r["kind"] == kind).collect()
+}
+
+fn num(v: &Value) -> f64 {
+    match v {
+        Value::String(s) => s.parse().unwrap(),
+        Value::Null => 0.0,
+        v => v.as_f64().unwrap(),
+    }
+}
+
+#[test]
+fn the_query_on_duckdb_gives_the_sums_of_the_file_reader() {
+    let csv = root().join(DATA);
+    let rows = on_duckdb(&csv, &["--by", "generation"]);
+    let file = json(&["table", DATA, "--by", "generation", "--format", "json"]);
+    assert_eq!(num(&of_kind(&rows, "rows")[0]["n"]), 5728.0);
+    assert!(of_kind(&rows, "invalid")
+        .iter()
+        .all(|r| num(&r["n"]) == 0.0));
+    let excluded = of_kind(&rows, "excluded");
+    assert_eq!(excluded.len(), 1);
+    assert_eq!(excluded[0]["name"], "ai_familiarity");
+    assert_eq!(
+        num(&excluded[0]["n"]),
+        file["base"]["excluded"].as_f64().unwrap()
+    );
+    assert_eq!(num(&of_kind(&rows, "duplicate_ids")[0]["n"]), 0.0);
+    let weights: f64 = of_kind(&rows, "weight").iter().map(|r| num(&r["n"])).sum();
+    assert_eq!(weights, file["base"]["kept"].as_f64().unwrap());
+
+    // Every base and item, total and per generation, from the cells' answer states.
+    let cells = of_kind(&rows, "cell");
+    let mut checked = 0;
+    for q in file["questions"].as_array().unwrap() {
+        let multi = q["kind"] != "single_choice";
+        let mine: Vec<&&Value> = cells.iter().filter(|c| c["name"] == q["id"]).collect();
+        let groups = std::iter::once((None, q)).chain(
+            q["by"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|b| (Some(b["value"].as_str().unwrap()), b)),
+        );
+        for (group, expected) in groups {
+            let sum = |select: &dyn Fn(u64) -> bool| {
+                mine.iter()
+                    .filter(|c| group.is_none_or(|g| c["g0"] == g))
+                    .filter(|c| select(c["state"].as_u64().unwrap()))
+                    .fold((0.0, 0.0), |(n, w), c| (n + num(&c["n"]), w + num(&c["w"])))
+            };
+            let (n, w) = sum(&|s| if multi { s & 1 == 1 } else { s > 0 });
+            assert_eq!(
+                n,
+                expected["base"]["unweighted"].as_f64().unwrap(),
+                "{} {group:?}",
+                q["id"]
+            );
+            assert!((w - expected["base"]["weighted"].as_f64().unwrap()).abs() < 1e-9);
+            for (i, item) in expected["items"].as_array().unwrap().iter().enumerate() {
+                let (n, w) = sum(&|s| {
+                    if multi {
+                        s >> (i + 1) & 1 == 1
+                    } else {
+                        s == i as u64 + 1
+                    }
+                });
+                assert_eq!(
+                    n,
+                    item["count"].as_f64().unwrap(),
+                    "{} {group:?} {}",
+                    q["id"],
+                    item["id"]
+                );
+                assert!((w - item["weighted_count"].as_f64().unwrap()).abs() < 1e-9);
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 50, "{checked} items compared");
+}
+
+#[test]
+fn the_query_counts_the_problems_the_file_reader_finds() {
+    let text = std::fs::read_to_string(root().join(DATA)).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let at = |name: &str| header.iter().position(|c| *c == name).unwrap();
+    let (bias, weight, id) = (at("concern_bias"), at("weight"), at("respondent_id"));
+    let set = |line: &mut String, col: usize, value: &str| {
+        let mut fields: Vec<String> = line.split(',').map(str::to_string).collect();
+        fields[col] = value.to_string();
+        *line = fields.join(",");
+    };
+    set(&mut lines[3], bias, "2");
+    set(&mut lines[5], weight, "abc");
+    let first_id = lines[1].split(',').nth(id).unwrap().to_string();
+    set(&mut lines[7], id, &first_id);
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("problems.csv");
+    std::fs::write(&csv, lines.join("\n") + "\n").unwrap();
+
+    let rows = on_duckdb(&csv, &[]);
+    let invalid = |column: &str| {
+        of_kind(&rows, "invalid")
+            .into_iter()
+            .find(|r| r["name"] == column)
+            .map(|r| (num(&r["n"]), r["value"].clone()))
+            .unwrap()
+    };
+    assert_eq!(invalid("concern_bias"), (1.0, Value::from("2")));
+    assert_eq!(invalid("weight"), (1.0, Value::from("abc")));
+    assert_eq!(num(&of_kind(&rows, "duplicate_ids")[0]["n"]), 1.0);
+    // The file reader finds the same two values.
+    let o = super::run(&["validate", csv.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("concern_bias") && text.contains("abc"),
+        "{text}"
+    );
+}
+
+#[test]
+fn unsupported_codebooks_and_bad_tables_are_usage_errors() {
+    for (args, expected) in [
+        (
+            vec!["--table", "responses", "--strata", "generation"],
+            "strata or clusters",
+        ),
+        (
+            vec!["--table", "responses", "--where", "generation = gen_z"],
+            "--where",
+        ),
+        (vec!["--table", "a..b"], "expected a table name"),
+        (
+            vec![
+                "--table",
+                "responses",
+                "--codebook",
+                "docs/codebooks/qualtrics.toml",
+            ],
+            "joined codes",
+        ),
+    ] {
+        let mut all = vec!["sql", "--dialect", "spark"];
+        all.extend(args);
+        let o = concerns().args(&all).output().unwrap();
+        assert_eq!(o.status.code(), Some(2), "{all:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(expected), "{all:?}: {err}");
+    }
+}
+
+#[test]
+fn codebook_text_stays_inside_its_quotes_in_every_dialect() {
+    // A codebook whose codes and labels hold quotes, backslashes, comment markers and ESC.
+    let canonical = std::fs::read_to_string(root().join("codebooks/canonical.toml")).unwrap();
+    let hostile = canonical.replace(
+        "code = \"unsure\"",
+        "code = \"it's \\\\'; DROP TABLE t; --\\u001b\"",
+    );
+    assert_ne!(hostile, canonical, "the codebook has the code to replace");
+    let dir = tempfile::tempdir().unwrap();
+    let cb = dir.path().join("hostile.toml");
+    std::fs::write(&cb, &hostile).unwrap();
+    for dialect in ["duckdb", "postgres", "spark"] {
+        let out = succeeded(concerns().args([
+            "sql",
+            "--dialect",
+            dialect,
+            "--table",
+            "responses",
+            "--codebook",
+            cb.to_str().unwrap(),
+        ]));
+        let sql = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            !sql.contains('\u{1b}'),
+            "{dialect}: a raw control character"
+        );
+        assert!(
+            sql.contains("'it''s ") && sql.contains("; DROP TABLE t; --"),
+            "{dialect}"
+        );
+    }
+    // And DuckDB runs it.
+    let csv = root().join(DATA);
+    let rows = on_duckdb(&csv, &["--codebook", cb.to_str().unwrap()]);
+    // The code stayed one literal: every "unsure" answer is now an invalid value, as the
+    // file reader says.
+    let unsure = std::fs::read_to_string(&csv)
+        .unwrap()
+        .lines()
+        .filter(|l| l.split(',').any(|f| f == "unsure"))
+        .count() as f64;
+    let invalid = of_kind(&rows, "invalid")
+        .into_iter()
+        .find(|r| r["name"] == "switch_intent")
+        .unwrap();
+    assert_eq!(
+        (num(&invalid["n"]), invalid["value"].clone()),
+        (unsure, Value::from("unsure"))
+    );
+    assert!(unsure > 100.0);
+}
