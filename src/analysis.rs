@@ -69,12 +69,94 @@ pub fn analyse(input: &str, codebook: &Codebook, opts: &Options) -> Result<Resul
     } else {
         strict(&prepared)?
     };
+    let strata = match &tab.design {
+        Some(d) => Some(strata(&prepared, d)?),
+        None => None,
+    };
+    let input = Input {
+        path: prepared.src.json_path(),
+        blake3,
+        rows: tab.rows,
+        from_sums: false,
+    };
+    let weight = prepared.header.weight.clone();
+    finish(
+        codebook,
+        opts,
+        &segments,
+        &prepared.src.name,
+        &tab,
+        input,
+        weight,
+        strata,
+    )
+}
+
+/// Analyses the sums `concerns sql`'s query returned (one file or several, added up), as
+/// [`analyse`] would the rows they came from.
+pub fn analyse_sums(files: &[String], codebook: &Codebook, opts: &Options) -> Result<Results> {
+    opts.check()?;
+    let codebook = &opts.with_design(codebook);
+    let (plan, _, segments) = crate::sql::plan_for(codebook, opts)?;
+    if plan.design.is_some() || plan.filter.is_some() {
+        return Err(Error::Usage(
+            "--sums: designs with strata or clusters and --where are not compiled to SQL yet"
+                .into(),
+        ));
+    }
+    let (tab, digest) = crate::sums::tabulation(files, &plan, codebook)?;
+    let names: Vec<String> = files
+        .iter()
+        .map(|f| {
+            std::path::Path::new(f)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| f.clone())
+        })
+        .collect();
+    let input = Input {
+        path: names.join(" + "),
+        blake3: blake3::Hash::from_bytes(digest.try_into().unwrap_or([0; 32]))
+            .to_hex()
+            .to_string(),
+        rows: tab.rows,
+        from_sums: true,
+    };
+    let weight = plan.weight.and(match &opts.weight {
+        crate::load::WeightChoice::Codebook => codebook.weight.clone(),
+        crate::load::WeightChoice::None => None,
+        crate::load::WeightChoice::Column(c) => Some(c.clone()),
+    });
+    finish(
+        codebook,
+        opts,
+        &segments,
+        &files.join(" + "),
+        &tab,
+        input,
+        weight,
+        None,
+    )
+}
+
+/// From the tabulation on, the same for rows and for sums.
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    codebook: &Codebook,
+    opts: &Options,
+    segments: &[&crate::codebook::Segment],
+    name: &str,
+    tab: &Tabulation,
+    input: Input,
+    weight: Option<String>,
+    strata: Option<Strata>,
+) -> Result<Results> {
     let dropped = tab.dropped_rows();
-    if let Some(e) = prepared.all_excluded(tab.rows, tab.excluded, dropped) {
+    if let Some(e) = crate::pipeline::all_excluded(codebook, name, tab.rows, tab.excluded, dropped)
+    {
         return Err(e.into());
     }
     if tab.rows == dropped {
-        let name = &prepared.src.name;
         return Err(DataError::new(
             name,
             format!("all {} rows have problems; nothing is left to tabulate (run `concerns validate {name}`)", tab.rows),
@@ -88,11 +170,7 @@ pub fn analyse(input: &str, codebook: &Codebook, opts: &Options) -> Result<Resul
             tab.filtered
         )));
     }
-    check_groups(&prepared, &tab)?;
-    let strata = match &tab.design {
-        Some(d) => Some(strata(&prepared, d)?),
-        None => None,
-    };
+    check_groups(segments, name, tab)?;
     let mut sums = tab.groupings.clone().into_iter();
     let groupings: Vec<Grouping> = segments
         .iter()
@@ -113,21 +191,16 @@ pub fn analyse(input: &str, codebook: &Codebook, opts: &Options) -> Result<Resul
             g
         })
         .collect();
-    let input = Input {
-        path: prepared.src.json_path(),
-        blake3,
-        rows: tab.rows,
-    };
     let mut results = build(
         codebook,
-        &tab,
+        tab,
         (&groupings, &contrast_groupings),
         input,
-        prepared.header.weight.clone(),
+        weight,
         opts,
         strata,
     );
-    results.warnings.extend(blank_notes(&segments, &tab));
+    results.warnings.extend(blank_notes(segments, tab));
     Ok(results)
 }
 
@@ -222,10 +295,14 @@ fn strata<'a>(prepared: &Prepared, sums: &'a DesignSums) -> Result<Strata<'a>> {
 }
 
 /// A banner compares a bounded number of groups with labels of bounded length.
-fn check_groups(prepared: &Prepared, tab: &Tabulation) -> Result<()> {
-    for (seg, groups) in prepared.segments.iter().zip(&tab.groupings) {
+fn check_groups(
+    segments: &[&crate::codebook::Segment],
+    name: &str,
+    tab: &Tabulation,
+) -> Result<()> {
+    for (seg, groups) in segments.iter().zip(&tab.groupings) {
         let error = |message: String| {
-            Err(DataError::new(&prepared.src.name, message)
+            Err(DataError::new(name, message)
                 .column(seg.column.clone())
                 .into())
         };

@@ -33,10 +33,11 @@ pub(crate) mod pipeline;
 pub(crate) mod plan;
 pub(crate) mod problems;
 pub(crate) mod record;
+pub(crate) mod sums;
 pub(crate) mod tabulate;
 pub(crate) mod tally;
 
-pub use analysis::analyse;
+pub use analysis::{analyse, analyse_sums};
 pub use codebook::Codebook;
 pub use error::{Error, Result};
 pub use load::{Format as InputFormat, Source, WeightChoice};

@@ -168,8 +168,6 @@ pub struct Prepared<'c> {
     pub src: Source,
     pub header: Header,
     pub plan: Plan,
-    /// Segments tabulated beside the total.
-    pub segments: Vec<&'c Segment>,
 }
 
 impl<'c> Prepared<'c> {
@@ -208,7 +206,6 @@ impl<'c> Prepared<'c> {
             src,
             header,
             plan,
-            segments,
         })
     }
 
@@ -295,20 +292,32 @@ impl<'c> Prepared<'c> {
     /// The error when the screener leaves nobody of `rows` respondents (`dropped`
     /// rows with problems aside), naming the screener's column.
     pub fn all_excluded(&self, rows: u64, excluded: u64, dropped: u64) -> Option<DataError> {
-        let left = rows.saturating_sub(dropped);
-        (left > 0 && excluded == left).then(|| {
-            let e = DataError::new(
-                &self.src.name,
-                format!(
-                    "all {left} respondents are excluded by the screener; nothing is left to tabulate"
-                ),
-            );
-            match self.codebook.exclude.first() {
-                Some(x) => e.column(x.column.clone()),
-                None => e,
-            }
-        })
+        all_excluded(self.codebook, &self.src.name, rows, excluded, dropped)
     }
+}
+
+/// The error when the screener leaves nobody of `rows` respondents (`dropped` rows with
+/// problems aside), naming the screener's column.
+pub(crate) fn all_excluded(
+    codebook: &Codebook,
+    name: &str,
+    rows: u64,
+    excluded: u64,
+    dropped: u64,
+) -> Option<DataError> {
+    let left = rows.saturating_sub(dropped);
+    (left > 0 && excluded == left).then(|| {
+        let e = DataError::new(
+            name,
+            format!(
+                "all {left} respondents are excluded by the screener; nothing is left to tabulate"
+            ),
+        );
+        match codebook.exclude.first() {
+            Some(x) => e.column(x.column.clone()),
+            None => e,
+        }
+    })
 }
 
 /// The outcome of reading an input once.

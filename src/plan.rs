@@ -64,6 +64,14 @@ impl QuestionPlan {
         }
     }
 
+    /// Whether `s` is an answer state this question can have.
+    pub fn valid_state(&self, s: State) -> bool {
+        match self {
+            QuestionPlan::Single { codes, .. } => s <= codes.len() as State,
+            QuestionPlan::Multi { .. } => self.state_bits() < 64 && s < 1 << self.state_bits(),
+        }
+    }
+
     /// Items of the question.
     pub fn items(&self) -> usize {
         match self {

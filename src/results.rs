@@ -101,6 +101,11 @@ pub struct Input {
     pub blake3: String,
     /// Data rows (respondents) read.
     pub rows: u64,
+    /// The numbers came from sums (`--sums`, the result of `concerns sql`'s query run where
+    /// the data lives), not from the rows: `path` names the sums files and `blake3` is the
+    /// digest of their bytes.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub from_sums: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]

@@ -9,7 +9,7 @@
 //!
 //! | column | what |
 //! | --- | --- |
-//! | `kind` | `rows`, `invalid` (per rule), `excluded` (per screener), `duplicate_ids`, `weight` (per distinct weight), `cell` (per question, grouping values and state) |
+//! | `kind` | `rows`, `invalid` (per rule), `excluded` (per screener), `duplicate_ids`, `unmarked_ids` (IDs without the synthetic-data prefix, when the codebook names one), `weight` (per distinct weight), `cell` (per question, grouping values and state) |
 //! | `name` | the question (`cell`), the rule's column (`invalid`), the screener's column |
 //! | `g0`, `g1`, … | grouping values (`--by` segments, then contrasts' questions); empty: blank |
 //! | `state` | the answer state, as [`crate::plan::State`] numbers it |
@@ -200,27 +200,19 @@ fn code_texts(codes: &Codes) -> Vec<String> {
         .collect()
 }
 
-/// The query that returns the sums of `codebook` with `opts` (weight, `--by`, design,
-/// `--where`) from the rows of `table`.
-pub fn compile(
-    codebook: &Codebook,
+/// The plan of `codebook` with `opts` (weight, `--by`, design, `--where`) over the columns
+/// it names, as the query and the sums read them: (plan, columns, segments).
+pub(crate) fn plan_for<'c>(
+    codebook: &'c Codebook,
     opts: &Options,
-    dialect: Dialect,
-    table: &str,
-) -> Result<String> {
+) -> Result<(Plan, Vec<String>, Vec<&'c crate::codebook::Segment>)> {
     opts.check()?;
-    let codebook = &opts.with_design(codebook);
     let segments = opts.segments(codebook)?;
     let weight = match &opts.weight {
         WeightChoice::Codebook => codebook.weight.clone(),
         WeightChoice::None => None,
         WeightChoice::Column(c) => Some(c.clone()),
     };
-    if table.is_empty() || table.split('.').any(str::is_empty) {
-        return Err(Error::Usage(format!(
-            "--table {table:?}: expected a table name such as responses or schema.responses"
-        )));
-    }
     // The table's columns are those the codebook and the segments name.
     let mut columns = codebook.needed_columns(weight.as_deref());
     let mut groupings: Vec<String> = segments.iter().map(|s| s.column.clone()).collect();
@@ -235,17 +227,30 @@ pub fn compile(
         }
     }
     let mut plan = Plan::new(codebook, &columns, weight.as_deref(), &groupings, &segments)
-        .map_err(|m| {
-            Error::Usage(format!(
-                "concerns sql: column {} is needed and unknown",
-                m.0
-            ))
-        })?;
+        .map_err(|m| Error::Usage(format!("column {} is needed and unknown", m.0)))?;
     plan.filter = opts
         .filter
         .as_deref()
         .map(|f| crate::domain::compile(f, "--where", codebook, &columns))
         .transpose()?;
+    Ok((plan, columns, segments))
+}
+
+/// The query that returns the sums of `codebook` with `opts` (weight, `--by`, design,
+/// `--where`) from the rows of `table`.
+pub fn compile(
+    codebook: &Codebook,
+    opts: &Options,
+    dialect: Dialect,
+    table: &str,
+) -> Result<String> {
+    let codebook = &opts.with_design(codebook);
+    if table.is_empty() || table.split('.').any(str::is_empty) {
+        return Err(Error::Usage(format!(
+            "--table {table:?}: expected a table name such as responses or schema.responses"
+        )));
+    }
+    let (plan, columns, _) = plan_for(codebook, opts)?;
     query(&plan, &columns, &codebook.question_ids(), dialect, table)
         .map_err(|u| Error::Usage(format!("concerns sql: {}", u.0)))
 }
@@ -544,6 +549,21 @@ fn query(
                 &blank_groups(&[]),
                 &format!("CAST(0 AS BIGINT) AS state, COUNT(*) - COUNT(DISTINCT id) AS n, {null_sums}, {no_value}")
             )
+        ));
+    }
+    if let (Some(i), Some(prefix)) = (plan.id, &plan.synthetic_prefix) {
+        let prefix = String::from_utf8_lossy(prefix);
+        parts.push(format!(
+            "-- respondent IDs without the synthetic-data prefix\n{} FROM src WHERE substr({}, 1, {}) <> {}",
+            select(
+                "unmarked_ids",
+                "",
+                &blank_groups(&[]),
+                &format!("CAST(0 AS BIGINT) AS state, COUNT(*) AS n, {null_sums}, {no_value}")
+            ),
+            c(i),
+            prefix.chars().count(),
+            d.lit(&prefix)
         ));
     }
     parts.push(format!(

@@ -455,43 +455,15 @@ impl<'p> Pass<'p> {
 
     /// The sums of the pass, by question, and per value of each grouping column.
     pub fn finish(&self, codebook_ids: &[String]) -> Tabulation {
-        let to_questions = |sums: Vec<(BaseSums, Vec<ItemSums>)>| -> Vec<QuestionSums> {
-            sums.into_iter()
-                .zip(codebook_ids)
-                .zip(&self.plan.questions)
-                .map(|(((base, items), id), q)| QuestionSums {
-                    id: id.clone(),
-                    base,
-                    items,
-                    each_item: q.each_item(),
-                    design_n: Vec::new(),
-                })
-                .collect()
-        };
-        let mut questions = to_questions(self.tally.sums(self.plan, |_| true));
+        let (mut questions, groupings) = question_sums(self.plan, &self.tally, codebook_ids);
         if let Some(outside) = &self.outside {
-            let outside = to_questions(outside.sums(self.plan, |_| true));
+            let (outside, _) = question_sums(self.plan, outside, codebook_ids);
             for (q, o) in questions.iter_mut().zip(&outside) {
                 q.design_n = (0..q.items.len())
                     .map(|i| q.item_base(i).n + o.item_base(i).n)
                     .collect();
             }
         }
-        let groupings = (0..self.plan.groupings.len())
-            .map(|g| {
-                self.tally
-                    .group_values(g)
-                    .into_iter()
-                    .map(|value| {
-                        let keep = |key: &CellKey| key[g].as_deref() == Some(value.as_slice());
-                        GroupSums {
-                            value: String::from_utf8_lossy(&value).into_owned(),
-                            questions: to_questions(self.tally.sums(self.plan, keep)),
-                        }
-                    })
-                    .collect()
-            })
-            .collect();
         let weight = self.plan.weight.and(self.weights.max_median());
         Tabulation {
             rows: self.records,
@@ -514,6 +486,61 @@ impl<'p> Pass<'p> {
             filtered: self.filtered,
         }
     }
+}
+
+/// The sums of every question over all kept respondents, and within each group of each
+/// grouping column, from a tally.
+pub(crate) fn question_sums(
+    plan: &Plan,
+    tally: &Tally,
+    codebook_ids: &[String],
+) -> (Vec<QuestionSums>, Vec<Vec<GroupSums>>) {
+    let to_questions = |sums: Vec<(BaseSums, Vec<ItemSums>)>| -> Vec<QuestionSums> {
+        sums.into_iter()
+            .zip(codebook_ids)
+            .zip(&plan.questions)
+            .map(|(((base, items), id), q)| QuestionSums {
+                id: id.clone(),
+                base,
+                items,
+                each_item: q.each_item(),
+                design_n: Vec::new(),
+            })
+            .collect()
+    };
+    let questions = to_questions(tally.sums(plan, |_| true));
+    let groupings = (0..plan.groupings.len())
+        .map(|g| {
+            tally
+                .group_values(g)
+                .into_iter()
+                .map(|value| {
+                    let keep = |key: &CellKey| key[g].as_deref() == Some(value.as_slice());
+                    GroupSums {
+                        value: String::from_utf8_lossy(&value).into_owned(),
+                        questions: to_questions(tally.sums(plan, keep)),
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    (questions, groupings)
+}
+
+/// Largest and median of weights given as (weight, respondents).
+pub(crate) fn weight_max_median(
+    counts: impl IntoIterator<Item = (f64, u64)>,
+) -> Option<(f64, f64)> {
+    let mut m: rustc_hash::FxHashMap<u64, u64> = rustc_hash::FxHashMap::default();
+    let mut max = f64::NEG_INFINITY;
+    for (w, n) in counts {
+        if n > 0 {
+            *m.entry(w.to_bits()).or_default() += n;
+            max = max.max(w);
+        }
+    }
+    let weights = Weights::Counts(m);
+    (!weights.is_empty()).then(|| (max, weights.median()))
 }
 
 /// Digests that occur more than once.

@@ -236,6 +236,30 @@ impl Tally {
         }
     }
 
+    /// Adds sums made elsewhere (the cells of `concerns sql`): `n` respondents in answer
+    /// state `s` (valid for the question, not 0) of question `q`, in the cell of `groups`,
+    /// with Σw and Σw² of decimal weights exactly (billionths and their squares) and of
+    /// other weights as floats.
+    pub fn add_sums(
+        &mut self,
+        groups: &[u32],
+        q: usize,
+        s: State,
+        n: u64,
+        fixed: (u128, u128),
+        float: (f64, f64),
+    ) {
+        self.key.clear();
+        self.key.extend_from_slice(groups);
+        let c = self.cell_for();
+        let b = self.cells[c].questions[q].bucket(s);
+        b.n += n;
+        b.fixed += fixed.0;
+        b.fixed2 += fixed.1;
+        b.w += float.0;
+        b.w2 += float.1;
+    }
+
     fn key_values(&self, c: usize) -> CellKey {
         self.keys[c]
             .iter()

@@ -1,6 +1,5 @@
 use std::path::PathBuf;
 
-use concerns::analyse;
 use concerns::chart::{self, ChartFormat, ChartOptions};
 use concerns::error::exit;
 use concerns::output::write_atomic;
@@ -11,7 +10,10 @@ use super::Common;
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Respondent-level data: CSV, Parquet or SPSS .sav/.zsav (`-` for standard input).
-    pub data: String,
+    #[arg(required_unless_present = "sums")]
+    pub data: Option<String>,
+    #[command(flatten)]
+    pub sums: super::Sums,
     /// Output file: `.svg` or `.png`.
     #[arg(short, long, value_name = "FILE")]
     pub output: PathBuf,
@@ -55,7 +57,7 @@ pub fn run(args: Args) -> Result<i32> {
             args.common.by.join(", --by ")
         )));
     }
-    let codebook = args.common.codebook(&args.data)?;
+    let codebook = args.sums.codebook(args.data.as_deref(), &args.common)?;
     if codebook.question(&args.question).is_none() {
         let ids: Vec<&str> = codebook.questions.iter().map(|q| q.id.as_str()).collect();
         return Err(Error::Usage(format!(
@@ -64,7 +66,7 @@ pub fn run(args: Args) -> Result<i32> {
             ids.join(", ")
         )));
     }
-    let results = analyse(&args.data, &codebook, &args.common.options())?;
+    let (_, results) = args.sums.analyse(args.data.as_deref(), &args.common)?;
     super::print_warnings(&results);
     let bytes = chart::render(&results, &args.question, &opts, format)?;
     write_atomic(&args.output, |w| w.write_all(&bytes))?;

@@ -197,6 +197,43 @@ impl From<AdjustArg> for Adjust {
     }
 }
 
+/// Finishing from sums instead of reading rows.
+#[derive(Args, Debug, Clone, Default)]
+pub struct Sums {
+    /// The result of `concerns sql`'s query (CSV with a header) instead of DATA, with the
+    /// same codebook and --by; repeat to add up several (partitions, days).
+    #[arg(long, value_name = "FILE", conflicts_with = "data")]
+    pub sums: Vec<String>,
+}
+
+impl Sums {
+    /// The codebook: as [`Common::codebook`] for DATA; for sums `--codebook` or the embedded one.
+    pub fn codebook(&self, data: Option<&str>, common: &Common) -> Result<Codebook> {
+        match data {
+            Some(d) => common.codebook(d),
+            None => match &common.codebook {
+                Some(p) => Codebook::from_file(p),
+                None => Ok(Codebook::canonical()),
+            },
+        }
+    }
+
+    /// The results of DATA, or of the sums.
+    pub fn analyse(
+        &self,
+        data: Option<&str>,
+        common: &Common,
+    ) -> Result<(Codebook, concerns::Results)> {
+        let codebook = self.codebook(data, common)?;
+        let opts = common.options();
+        let results = match data {
+            Some(d) => concerns::analyse(d, &codebook, &opts)?,
+            None => concerns::analyse_sums(&self.sums, &codebook, &opts)?,
+        };
+        Ok((codebook, results))
+    }
+}
+
 impl Common {
     /// The codebook: `--codebook`, else an SPSS file's own dictionary, else the embedded one.
     pub fn codebook(&self, data: &str) -> Result<Codebook> {

@@ -2,7 +2,7 @@ use std::path::PathBuf;
 
 use concerns::error::exit;
 use concerns::export::Format;
-use concerns::{analyse, report, Result};
+use concerns::{report, Result};
 
 use super::chart::Look;
 use super::{print_stdout, Common};
@@ -10,7 +10,10 @@ use super::{print_stdout, Common};
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Respondent-level data: CSV, Parquet or SPSS .sav/.zsav (`-` for standard input).
-    pub data: String,
+    #[arg(required_unless_present = "sums")]
+    pub data: Option<String>,
+    #[command(flatten)]
+    pub sums: super::Sums,
     /// Directory to write the report into.
     #[arg(long, default_value = "reports")]
     pub out: PathBuf,
@@ -25,8 +28,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<i32> {
     let opts = args.look.options()?;
-    let codebook = args.common.codebook(&args.data)?;
-    let results = analyse(&args.data, &codebook, &args.common.options())?;
+    let (_, results) = args.sums.analyse(args.data.as_deref(), &args.common)?;
     super::print_warnings(&results);
     let files = report::render(&results, &opts)?;
     if args.check {
@@ -54,7 +56,7 @@ pub fn run(args: Args) -> Result<i32> {
             stale.len(),
             files.len(),
             extra.len(),
-            args.data,
+            args.data.as_deref().map_or_else(|| format!("--sums {}", args.sums.sums.join(" --sums ")), str::to_string),
             args.out.display()
         );
         return Ok(exit::STALE);

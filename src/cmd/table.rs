@@ -5,14 +5,17 @@ use clap::ValueEnum;
 use concerns::error::exit;
 use concerns::export::Format;
 use concerns::output::write_atomic;
-use concerns::{analyse, Error, Result};
+use concerns::{Error, Result};
 
 use super::{print_stdout, stdout_color, stdout_width, Common};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Respondent-level data: CSV, Parquet or SPSS .sav/.zsav (`-` for standard input).
-    pub data: String,
+    #[arg(required_unless_present = "sums")]
+    pub data: Option<String>,
+    #[command(flatten)]
+    pub sums: super::Sums,
     /// Output format.
     #[arg(long, short, value_enum, default_value_t = FormatArg::Table)]
     pub format: FormatArg,
@@ -56,8 +59,7 @@ pub fn run(args: Args) -> Result<i32> {
             "--format xlsx writes a binary workbook: give it a file with -o FILE.xlsx".into(),
         ));
     }
-    let codebook = args.common.codebook(&args.data)?;
-    let results = analyse(&args.data, &codebook, &args.common.options())?;
+    let (_, results) = args.sums.analyse(args.data.as_deref(), &args.common)?;
     super::print_warnings(&results);
     let terminal = concerns::export::Terminal {
         color: args.output.is_none() && stdout_color(),

@@ -47,6 +47,153 @@ print(json.dumps([{k: (None if v is None else v if isinstance(v, (int, str)) els
         .clone()
 }
 
+/// Runs the query of `sql_args` on DuckDB over `csv` and saves its result as CSV at `out`
+/// (`COPY … TO`, as a user would).
+fn sums_on_duckdb(csv: &Path, sql_args: &[&str], out: &Path) {
+    let mut args = vec!["sql", "--dialect", "duckdb", "--table", "responses"];
+    args.extend_from_slice(sql_args);
+    let sql = String::from_utf8(succeeded(concerns().args(&args)).stdout).unwrap();
+    let script = r#"
+import duckdb, sys
+con = duckdb.connect()
+path = sys.argv[1].replace("'", "''")
+con.execute(f"CREATE VIEW responses AS SELECT * FROM read_csv('{path}', all_varchar = true)")
+out = sys.argv[3].replace("'", "''")
+con.execute(f"COPY ({open(sys.argv[2]).read()}) TO '{out}' (HEADER)")
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    let query = dir.path().join("q.sql");
+    std::fs::write(&query, sql.trim_end().trim_end_matches(';')).unwrap();
+    let o = Command::new("python3")
+        .args(["-c", script])
+        .arg(csv)
+        .arg(&query)
+        .arg(out)
+        .output()
+        .expect("python3 runs");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// The JSON of `table` without its `input` block.
+fn without_input(mut v: Value) -> Value {
+    v.as_object_mut().unwrap().remove("input");
+    v
+}
+
+#[test]
+fn table_from_sums_is_the_table_from_rows() {
+    let csv = root().join(DATA);
+    let dir = tempfile::tempdir().unwrap();
+    for by in [vec![], vec!["--by", "generation", "--by", "gender"]] {
+        let sums = dir.path().join("sums.csv");
+        sums_on_duckdb(&csv, &by, &sums);
+        let mut args = vec![
+            "table",
+            "--sums",
+            sums.to_str().unwrap(),
+            "--format",
+            "json",
+        ];
+        args.extend(&by);
+        let from_sums = json(&args);
+        let mut args = vec!["table", DATA, "--format", "json"];
+        args.extend(&by);
+        let from_rows = json(&args);
+        assert_eq!(from_sums["input"]["from_sums"], true);
+        assert_eq!(from_sums["input"]["path"], "sums.csv");
+        assert_eq!(from_sums["input"]["rows"], 5728);
+        assert!(from_rows["input"].get("from_sums").is_none());
+        // Every number, letter, warning and note, to the last digit.
+        assert_eq!(
+            without_input(from_sums),
+            without_input(from_rows),
+            "--by {by:?}"
+        );
+    }
+}
+
+#[test]
+fn sums_of_partitions_add_up_to_the_whole() {
+    let text = std::fs::read_to_string(root().join(DATA)).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let rows: Vec<&str> = lines.collect();
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = vec!["table".to_string()];
+    // Three partitions of unequal size, as days of a continuous survey.
+    for (k, part) in [&rows[..1000], &rows[1000..4500], &rows[4500..]]
+        .iter()
+        .enumerate()
+    {
+        let csv = dir.path().join(format!("day{k}.csv"));
+        std::fs::write(&csv, format!("{header}\n{}\n", part.join("\n"))).unwrap();
+        let sums = dir.path().join(format!("day{k}.sums.csv"));
+        sums_on_duckdb(&csv, &["--by", "generation"], &sums);
+        args.extend(["--sums".to_string(), sums.to_str().unwrap().to_string()]);
+    }
+    args.extend(["--by", "generation", "--format", "json"].map(String::from));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let added = json(&args);
+    assert_eq!(
+        added["input"]["path"],
+        "day0.sums.csv + day1.sums.csv + day2.sums.csv"
+    );
+    let whole = json(&["table", DATA, "--by", "generation", "--format", "json"]);
+    assert_eq!(without_input(added), without_input(whole));
+}
+
+#[test]
+fn sums_with_problems_are_refused_as_the_rows_are() {
+    let text = std::fs::read_to_string(root().join(DATA)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("bad.csv");
+    std::fs::write(&csv, text.replacen(",1,0,0,0,0,", ",1,0,7,0,0,", 1)).unwrap();
+    let sums = dir.path().join("bad.sums.csv");
+    sums_on_duckdb(&csv, &[], &sums);
+    let o = concerns()
+        .args(["table", "--sums", sums.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let rows = concerns()
+        .args(["table", csv.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(rows.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("bad.sums.csv")
+            && err.contains("1 rows have a value such as '7'")
+            && err.contains("concern_"),
+        "{err}"
+    );
+    // Sums that are not the query's: a clear error naming the row and column.
+    for (bytes, expected) in [
+        ("kind,name\nrows,\n".to_string(), "no column state"),
+        (
+            std::fs::read_to_string(&sums)
+                .unwrap()
+                .replacen("cell,concerns", "cell,nosuch", 1),
+            "a question of the codebook",
+        ),
+        (
+            std::fs::read_to_string(&sums)
+                .unwrap()
+                .replacen("\nrows,", "\nrowz,", 1),
+            "rows, invalid",
+        ),
+    ] {
+        std::fs::write(&sums, bytes).unwrap();
+        let o = concerns()
+            .args(["table", "--sums", sums.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(expected), "{err}");
+    }
+}
+
 fn of_kind<'a>(rows: &'a [Value], kind: &str) -> Vec<&'a Value> {
     rows.iter().filter(|r| r["kind"] == kind).collect()
 }

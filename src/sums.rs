@@ -1,0 +1,340 @@
+//! Finishing from sums: the result of `concerns sql`'s query (saved as CSV by the engine),
+//! one file or several (partitions, days of a continuous survey) added together, turned
+//! into the same [`Tabulation`] the file reader makes, so that every statistic, test,
+//! letter, warning and error follows unchanged.
+//!
+//! Decimal sums are read exactly (Σw in billionths, Σw² in their squares) and converted as
+//! the tally converts its own, so the numbers equal those of reading the rows to the last
+//! digit when the weights are decimals of up to 9 places, as survey weights are.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use crate::codebook::Codebook;
+use crate::error::{DataError, Result};
+use crate::plan::{Plan, State};
+use crate::tabulate::{question_sums, weight_max_median, Tabulation};
+use crate::tally::Tally;
+
+/// Largest sums file read, and most rows: sums do not grow with respondents, so a file
+/// past these is not a result of the query.
+const MAX_BYTES: u64 = 1 << 30;
+const MAX_ROWS: u64 = 10_000_000;
+
+/// What the sums say beside the cells.
+#[derive(Default)]
+struct Checks {
+    rows: u64,
+    excluded_by: Vec<u64>,
+    /// Per rule: rows breaking it, and an example value.
+    invalid: Vec<(u64, Option<String>)>,
+    duplicate_ids: u64,
+    unmarked_ids: u64,
+    weights: HashMap<u64, u64>,
+    partial: Vec<u64>,
+    blank_groups: Vec<u64>,
+}
+
+/// An exact decimal with up to `scale` places, in units of 10^-scale.
+fn decimal(text: &str, scale: usize) -> Option<u128> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Some(0);
+    }
+    let (int, frac) = t.split_once('.').unwrap_or((t, ""));
+    if int.is_empty() && frac.is_empty()
+        || frac.len() > scale
+        || int.len() > 38 - scale
+        || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let mut v: u128 = 0;
+    for b in int.bytes().chain(frac.bytes()) {
+        v = v.checked_mul(10)?.checked_add((b - b'0') as u128)?;
+    }
+    v.checked_mul(10u128.checked_pow((scale - frac.len()) as u32)?)
+}
+
+/// Reads the sums files into the tabulation reading the rows would give.
+pub(crate) fn tabulation(
+    files: &[String],
+    plan: &Plan,
+    codebook: &Codebook,
+) -> Result<(Tabulation, Vec<u8>)> {
+    let ids = codebook.question_ids();
+    let groups = plan.groupings.len();
+    let mut tally = Tally::new(plan);
+    let mut checks = Checks {
+        excluded_by: vec![0; plan.exclusions.len()],
+        invalid: vec![(0, None); plan.rules.len()],
+        partial: vec![0; plan.questions.len()],
+        blank_groups: vec![0; groups],
+        ..Default::default()
+    };
+    let mut digest = blake3::Hasher::new();
+    for file in files {
+        let bytes = read_bounded(file)?;
+        digest.update(&bytes);
+        read_file(file, &bytes, plan, &ids, &mut tally, &mut checks)?;
+    }
+    let (questions, groupings) = question_sums(plan, &tally, &ids);
+    let weight = plan.weight.and(weight_max_median(
+        checks.weights.iter().map(|(&w, &n)| (f64::from_bits(w), n)),
+    ));
+    let name = files.join(" + ");
+    // The file reader's refusals, from the counts.
+    if let Some((r, (n, example))) = checks.invalid.iter().enumerate().find(|(_, (n, _))| *n > 0) {
+        let rule = &plan.rules[r];
+        let example = example
+            .as_deref()
+            .map(|v| format!(" such as '{}'", crate::text::visible(v)))
+            .unwrap_or_default();
+        return Err(DataError::new(
+            &name,
+            format!(
+                "{n} rows have a value{example} in column {} that is not {} (counted by the query; `concerns validate` on the rows lists them)",
+                rule.column, rule.expected
+            ),
+        )
+        .column(rule.column.clone())
+        .into());
+    }
+    if checks.duplicate_ids > 0 {
+        return Err(DataError::new(
+            &name,
+            format!(
+                "{} respondent IDs are duplicates (counted by the query; `concerns validate` on the rows lists them)",
+                checks.duplicate_ids
+            ),
+        )
+        .column(codebook.respondent_id.clone().unwrap_or_default())
+        .into());
+    }
+    let tab = Tabulation {
+        rows: checks.rows,
+        excluded: checks.excluded_by.iter().sum(),
+        excluded_by: checks.excluded_by,
+        dropped: Vec::new(),
+        synthetic: plan.synthetic_prefix.is_some() && plan.id.is_some() && checks.unmarked_ids == 0,
+        weight_max: weight.map(|w| w.0),
+        weight_median: weight.map(|w| w.1),
+        questions,
+        groupings,
+        blank_groups: checks.blank_groups,
+        partial: checks.partial,
+        design: None,
+        filtered: 0,
+    };
+    Ok((tab, digest.finalize().as_bytes().to_vec()))
+}
+
+fn read_bounded(file: &str) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let f = std::fs::File::open(Path::new(file))
+        .map_err(|e| DataError::new(file, format!("cannot open the sums: {e}")))?;
+    let mut bytes = Vec::new();
+    f.take(MAX_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| DataError::new(file, format!("cannot read the sums: {e}")))?;
+    if bytes.len() as u64 > MAX_BYTES {
+        return Err(DataError::new(
+            file,
+            format!("the sums are over {} MiB; sums do not grow with respondents, so this is not the query's result", MAX_BYTES >> 20),
+        )
+        .into());
+    }
+    Ok(bytes)
+}
+
+fn read_file(
+    file: &str,
+    bytes: &[u8],
+    plan: &Plan,
+    ids: &[String],
+    tally: &mut Tally,
+    checks: &mut Checks,
+) -> Result<()> {
+    let groups = plan.groupings.len();
+    let mut reader = csv::ReaderBuilder::new().from_reader(bytes);
+    let header = reader
+        .headers()
+        .map_err(|e| DataError::new(file, format!("cannot read the sums as CSV: {e}")))?
+        .clone();
+    let col = |name: &str| -> Result<usize> {
+        header.iter().position(|h| h == name).ok_or_else(|| {
+            DataError::new(
+                file,
+                format!("no column {name}: these are not the sums of `concerns sql` for this codebook and these options (--by)"),
+            )
+            .row(1)
+            .into()
+        })
+    };
+    let [kind, name, state, n, w, w2, wf, wf2, partial, value] = [
+        "kind", "name", "state", "n", "w", "w2", "wf", "wf2", "partial", "value",
+    ]
+    .map(col);
+    let (kind, name, state, n, w, w2, wf, wf2, partial, value) = (
+        kind?, name?, state?, n?, w?, w2?, wf?, wf2?, partial?, value?,
+    );
+    let g: Vec<usize> = (0..groups)
+        .map(|j| col(&format!("g{j}")))
+        .collect::<Result<_>>()?;
+    if header
+        .iter()
+        .any(|h| h.starts_with('g') && h[1..].parse::<usize>().is_ok_and(|j| j >= groups))
+    {
+        return Err(DataError::new(
+            file,
+            format!("the sums have more grouping columns than the {groups} of these options (--by and the codebook's contrasts)"),
+        )
+        .row(1)
+        .into());
+    }
+    let mut record = csv::StringRecord::new();
+    let mut row = 1u64;
+    let mut indices = vec![0u32; groups];
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                return Err(
+                    DataError::new(file, format!("cannot read the sums as CSV: {e}"))
+                        .row(row + 1)
+                        .into(),
+                )
+            }
+        }
+        row += 1;
+        if row > MAX_ROWS {
+            return Err(DataError::new(file, format!("over {MAX_ROWS} rows of sums")).into());
+        }
+        let field = |i: usize| record.get(i).unwrap_or_default();
+        let bad = |column: &str, expected: &str| -> crate::error::Error {
+            DataError::new(
+                file,
+                format!(
+                    "value '{}' where {expected} was expected",
+                    crate::text::visible(field(
+                        header.iter().position(|h| h == column).unwrap_or(0)
+                    ))
+                ),
+            )
+            .row(row)
+            .column(column.to_string())
+            .into()
+        };
+        let count = field(n)
+            .trim()
+            .parse::<u64>()
+            .map_err(|_| bad("n", "a count"))?;
+        let index = field(state)
+            .trim()
+            .parse::<u64>()
+            .map_err(|_| bad("state", "a whole number"))?;
+        let add = |a: &mut u64| -> Result<()> {
+            *a = a
+                .checked_add(count)
+                .ok_or_else(|| bad("n", "a count that adds up"))?;
+            Ok(())
+        };
+        match field(kind) {
+            "rows" => add(&mut checks.rows)?,
+            "invalid" => {
+                let (total, example) = checks
+                    .invalid
+                    .get_mut(index as usize)
+                    .ok_or_else(|| bad("state", "a rule of the codebook"))?;
+                add(total)?;
+                if example.is_none() && count > 0 && !field(value).is_empty() {
+                    *example = Some(field(value).chars().take(100).collect());
+                }
+            }
+            "excluded" => add(checks
+                .excluded_by
+                .get_mut(index as usize)
+                .ok_or_else(|| bad("state", "a screener of the codebook"))?)?,
+            "duplicate_ids" => add(&mut checks.duplicate_ids)?,
+            "unmarked_ids" => add(&mut checks.unmarked_ids)?,
+            "weight" => {
+                let v = field(value).trim();
+                let w = crate::plan::fixed_weight(v.as_bytes())
+                    .map(|m| m as f64 / crate::plan::FIXED_ONE as f64)
+                    .or_else(|| crate::plan::parse_weight(v.as_bytes()))
+                    .ok_or_else(|| bad("value", "a weight"))?;
+                add(checks.weights.entry(w.to_bits()).or_default())?;
+            }
+            "cell" => {
+                let q = ids
+                    .iter()
+                    .position(|id| id == field(name))
+                    .filter(|&q| q < plan.questions.len())
+                    .ok_or_else(|| bad("name", "a question of the codebook"))?;
+                let s = index as State;
+                if !plan.questions[q].valid_state(s) {
+                    return Err(bad("state", "an answer state of the question"));
+                }
+                for (j, &c) in g.iter().enumerate() {
+                    indices[j] = tally.value_index(j, field(c).trim().as_bytes());
+                    if q == 0 && indices[j] == 0 {
+                        checks.blank_groups[j] += count;
+                    }
+                }
+                checks.partial[q] += field(partial).trim().parse::<u64>().unwrap_or(0);
+                if s != 0 {
+                    let fixed = (
+                        decimal(field(w), 9)
+                            .ok_or_else(|| bad("w", "a decimal of up to 9 places"))?,
+                        decimal(field(w2), 18)
+                            .ok_or_else(|| bad("w2", "a decimal of up to 18 places"))?,
+                    );
+                    let float = |i: usize, column: &str| -> Result<f64> {
+                        let t = field(i).trim();
+                        if t.is_empty() {
+                            return Ok(0.0);
+                        }
+                        t.parse::<f64>()
+                            .ok()
+                            .filter(|x| x.is_finite() && *x >= 0.0)
+                            .ok_or_else(|| bad(column, "a sum of weights"))
+                    };
+                    tally.add_sums(
+                        &indices,
+                        q,
+                        s,
+                        count,
+                        fixed,
+                        (float(wf, "wf")?, float(wf2, "wf2")?),
+                    );
+                }
+            }
+            _ => {
+                return Err(bad(
+                    "kind",
+                    "rows, invalid, excluded, duplicate_ids, unmarked_ids, weight or cell",
+                ))
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decimal;
+
+    #[test]
+    fn decimals_are_read_exactly() {
+        assert_eq!(decimal("5076.210800000", 9), Some(5_076_210_800_000));
+        assert_eq!(decimal("0.5", 9), Some(500_000_000));
+        assert_eq!(decimal("12", 18), Some(12 * 10u128.pow(18)));
+        assert_eq!(decimal("", 9), Some(0));
+        assert_eq!(decimal("1.0000000001", 9), None);
+        assert_eq!(decimal("-1", 9), None);
+        assert_eq!(decimal("1e3", 9), None);
+        assert_eq!(decimal(".", 9), None);
+        assert_eq!(decimal(&"9".repeat(40), 9), None);
+    }
+}
