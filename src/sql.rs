@@ -320,7 +320,9 @@ fn query(
             "({} AND {v} NOT IN ('', '.'))",
             d.full_match(&v, FIXED)
         );
-        let fixed_value = format!("CAST(CASE WHEN {fixed} THEN {v} END AS DECIMAL(38, 9))");
+        // 16 digits hold every accepted decimal weight (up to 10^6, 9 places), and keep
+        // w · w within 38 digits: Spark would otherwise round the product to 6 places.
+        let fixed_value = format!("CAST(CASE WHEN {fixed} THEN {v} END AS DECIMAL(16, 9))");
         let float_value = d.try_double(&v);
         // NULL (not a number) is not valid.
         let ok = format!(
@@ -447,7 +449,7 @@ fn query(
             ));
         }
         None => {
-            fields.push("    CAST(1 AS DECIMAL(38, 9)) AS w".into());
+            fields.push("    CAST(1 AS DECIMAL(16, 9)) AS w".into());
             fields.push(format!("    CAST(NULL AS {}) AS wf", d.double()));
         }
     }

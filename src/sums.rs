@@ -84,21 +84,23 @@ pub(crate) fn tabulation(
     ));
     let name = files.join(" + ");
     // The file reader's refusals, from the counts.
+    // As the file reader words it, without the row (the query does not know rows).
     if let Some((r, (n, example))) = checks.invalid.iter().enumerate().find(|(_, (n, _))| *n > 0) {
         let rule = &plan.rules[r];
-        let example = example
+        let found = example
             .as_deref()
-            .map(|v| format!(" such as '{}'", crate::text::visible(v)))
-            .unwrap_or_default();
-        return Err(DataError::new(
-            &name,
-            format!(
-                "{n} rows have a value{example} in column {} that is not {} (counted by the query; `concerns validate` on the rows lists them)",
-                rule.column, rule.expected
-            ),
-        )
-        .column(rule.column.clone())
-        .into());
+            .map(|v| format!(", found '{}'", crate::text::visible(v)))
+            .unwrap_or_else(|| ", found an empty value".into());
+        let count = if *n > 1 {
+            format!(" ({n} rows have such values)")
+        } else {
+            String::new()
+        };
+        return Err(
+            DataError::new(&name, format!("expected {}{found}{count}", rule.expected))
+                .column(rule.column.clone())
+                .into(),
+        );
     }
     if checks.duplicate_ids > 0 {
         return Err(DataError::new(

@@ -160,13 +160,16 @@ fn sums_with_problems_are_refused_as_the_rows_are() {
         .unwrap();
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(rows.status.code(), Some(1));
+    // The file reader's message, without the row.
     let err = String::from_utf8_lossy(&o.stderr);
+    let from_rows = String::from_utf8_lossy(&rows.stderr);
+    let body = |e: &str| e.split(": expected").nth(1).map(str::to_string);
     assert!(
-        err.contains("bad.sums.csv")
-            && err.contains("1 rows have a value such as '7'")
-            && err.contains("concern_"),
+        err.starts_with("error: ") && err.contains("bad.sums.csv, column 'concern_"),
         "{err}"
     );
+    assert_eq!(body(&err), body(&from_rows), "{err} / {from_rows}");
+    assert!(err.contains("found '7'"), "{err}");
     // Sums that are not the query's: a clear error naming the row and column.
     for (bytes, expected) in [
         ("kind,name\nrows,\n".to_string(), "no column state"),
@@ -191,6 +194,82 @@ fn sums_with_problems_are_refused_as_the_rows_are() {
         assert_eq!(o.status.code(), Some(1));
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(err.contains(expected), "{err}");
+    }
+}
+
+/// Spark in local mode (PySpark with a Java runtime; `.ci/run` installs them when
+/// missing): reads `csv` with typed columns, writes it as Parquet, reads the Parquet back as
+/// the table `responses` and saves the result of each query as CSV beside it.
+fn sums_on_spark(csv: &Path, queries: &[(&Path, &Path)]) {
+    let script = r#"
+import csv, sys
+from pyspark.sql import SparkSession
+spark = (SparkSession.builder.master("local[2]").appName("concerns-test")
+         .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "4")
+         .getOrCreate())
+spark.sparkContext.setLogLevel("ERROR")
+parquet = sys.argv[2]
+spark.read.option("header", True).option("inferSchema", True).csv(sys.argv[1]).write.parquet(parquet)
+spark.read.parquet(parquet).createOrReplaceTempView("responses")
+for query, out in zip(sys.argv[3::2], sys.argv[4::2]):
+    df = spark.sql(open(query).read())
+    with open(out, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(df.columns)
+        for row in df.collect():
+            w.writerow(["" if v is None else str(v) for v in row])
+spark.stop()
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new("python3");
+    cmd.args(["-c", script])
+        .arg(csv)
+        .arg(dir.path().join("responses.parquet"));
+    for (q, out) in queries {
+        cmd.arg(q).arg(out);
+    }
+    let o = cmd.output().expect("python3 runs");
+    assert!(
+        o.status.success(),
+        "Spark ran the queries (PySpark and Java: `python3 -m pip install pyspark`; .ci/run installs them): {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+#[test]
+fn table_from_sums_computed_by_spark_is_the_table_from_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let bys: [&[&str]; 2] = [&[], &["--by", "generation"]];
+    let mut files = Vec::new();
+    for (k, by) in bys.iter().enumerate() {
+        let mut args = vec!["sql", "--dialect", "spark", "--table", "responses"];
+        args.extend_from_slice(by);
+        let query = dir.path().join(format!("q{k}.sql"));
+        std::fs::write(&query, succeeded(concerns().args(&args)).stdout).unwrap();
+        files.push((query, dir.path().join(format!("sums{k}.csv"))));
+    }
+    let pairs: Vec<(&Path, &Path)> = files
+        .iter()
+        .map(|(q, o)| (q.as_path(), o.as_path()))
+        .collect();
+    sums_on_spark(&root().join(DATA), &pairs);
+    for (by, (_, sums)) in bys.iter().zip(&files) {
+        let mut args = vec![
+            "table",
+            "--sums",
+            sums.to_str().unwrap(),
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(by);
+        let from_sums = json(&args);
+        let mut args = vec!["table", DATA, "--format", "json"];
+        args.extend_from_slice(by);
+        assert_eq!(
+            without_input(from_sums),
+            without_input(json(&args)),
+            "--by {by:?}"
+        );
     }
 }
 
