@@ -5,19 +5,22 @@
 //! question, per combination of grouping values and per answer state, the respondents,
 //! Σw and Σw², plus the checks the file reader makes.
 //!
-//! The result is one table in long form, whatever the codebook:
+//! The query reads the rows once: one aggregation with a grouping set per kind of sum.
+//! The result is one table in long form:
 //!
 //! | column | what |
 //! | --- | --- |
-//! | `kind` | `rows`, `invalid` (per rule), `excluded` (per screener), `duplicate_ids`, `unmarked_ids` (IDs without the synthetic-data prefix, when the codebook names one), `weight` (per distinct weight), `cell` (per question, grouping values and state) |
-//! | `name` | the question (`cell`), the rule's column (`invalid`), the screener's column |
+//! | `kind` | `rows` (one row: every row read, with the checks), `excluded` (per screener), `weight` (per distinct weight of kept respondents), `cell` (per question, grouping values and answer state of kept respondents) |
+//! | `name` | the question (`cell`) |
 //! | `g0`, `g1`, … | grouping values (`--by` segments, then contrasts' questions); empty: blank |
-//! | `state` | the answer state, as [`crate::plan::State`] numbers it |
+//! | `state` | the answer state as [`crate::plan::State`] numbers it; the screener (`excluded`) |
 //! | `n` | rows |
 //! | `w`, `w2` | Σw and Σw² of weights written as decimals of up to 9 places, exact (DECIMAL) |
 //! | `wf`, `wf2` | Σw and Σw² of other weights (floating point) |
 //! | `partial` | respondents who answered some items of a "check all" and left others blank |
-//! | `value` | an example of an invalid value; a distinct weight |
+//! | `value` | the weight (`weight`) |
+//! | `invalid_R`, `example_R` | per rule of the codebook: rows breaking it, and the least such value (`rows`) |
+//! | `duplicate_ids`, `unmarked_ids` | rows whose respondent ID an earlier row has; IDs without the synthetic-data prefix (`rows`) |
 
 use std::fmt::Write as _;
 
@@ -314,23 +317,36 @@ fn query(
     if let (Some(i), Some(r)) = (plan.id, plan.id_rule()) {
         add_rule(r, format!("{} = ''", c(i)));
     }
-    let weight_ok = plan.weight.map(|(w, r)| {
-        let v = c(w);
-        let fixed = format!(
-            "({} AND {v} NOT IN ('', '.'))",
-            d.full_match(&v, FIXED)
-        );
-        // 16 digits hold every accepted decimal weight (up to 10^6, 9 places), and keep
-        // w · w within 38 digits: Spark would otherwise round the product to 6 places.
-        let fixed_value = format!("CAST(CASE WHEN {fixed} THEN {v} END AS DECIMAL(16, 9))");
-        let float_value = d.try_double(&v);
-        // NULL (not a number) is not valid.
-        let ok = format!(
-            "COALESCE(({fixed_value} > 0 AND {fixed_value} <= 1000000) OR (NOT {fixed} AND {float_value} BETWEEN 1e-9 AND 1e9), FALSE)"
-        );
-        add_rule(r, format!("NOT {ok}"));
-        (fixed, fixed_value, float_value)
-    });
+    // The weight, read once: `wd` when the reader sums it exactly (a decimal of up to 7
+    // digits and 9 places, above 0 and at most 10^6), else `wf` when it is a number.
+    let weighed = match plan.weight {
+        Some((w, r)) => {
+            let v = c(w);
+            // 16 digits hold every such decimal and keep w · w within 38 digits: Spark
+            // would otherwise round the product to 6 places.
+            let decimal = format!("CAST({v} AS DECIMAL(16, 9))");
+            let wd = format!(
+                "CASE WHEN {} AND {v} NOT IN ('', '.') AND {decimal} > 0 AND {decimal} <= 1000000 THEN {decimal} END",
+                d.full_match(&v, FIXED)
+            );
+            add_rule(
+                r,
+                "NOT COALESCE(wd IS NOT NULL OR wf BETWEEN 1e-9 AND 1e9, FALSE)".into(),
+            );
+            (
+                wd,
+                format!(
+                    "CAST(CASE WHEN wd IS NULL THEN {} END AS {})",
+                    d.try_double(&v),
+                    d.double()
+                ),
+            )
+        }
+        None => (
+            "CAST(1 AS DECIMAL(16, 9))".to_string(),
+            format!("CAST(NULL AS {})", d.double()),
+        ),
+    };
     for e in &plan.exclusions {
         add_rule(
             e.rule,
@@ -398,7 +414,17 @@ fn query(
     let _ = writeln!(sql, "{}\n  FROM {}\n),", cols.join(",\n"), d.table(table));
     // Stage 2: the rules each row breaks.
     let _ = writeln!(sql, "-- 1 where a row breaks a rule of the codebook");
-    let _ = writeln!(sql, "checked AS (\n  SELECT src.*");
+    let _ = writeln!(
+        sql,
+        "-- the weight, read once\nweighed AS (\n  SELECT src.*, {} AS wd\n  FROM src\n),",
+        weighed.0
+    );
+    let _ = writeln!(
+        sql,
+        "weighed2 AS (\n  SELECT weighed.*, {} AS wf\n  FROM weighed\n),",
+        weighed.1
+    );
+    let _ = writeln!(sql, "checked AS (\n  SELECT weighed2.*");
     for (r, cond) in rules.iter().enumerate() {
         let cond = cond.clone().unwrap_or_else(|| "FALSE".into());
         let _ = writeln!(
@@ -408,7 +434,7 @@ fn query(
             comment(&plan.rules[r].expected)
         );
     }
-    let _ = writeln!(sql, "  FROM src\n),");
+    let _ = writeln!(sql, "  FROM weighed2\n),");
     // Stage 3: valid rows, their screener, weight, grouping values and answer states.
     let valid = if rules.is_empty() {
         "TRUE".to_string()
@@ -420,39 +446,29 @@ fn query(
     };
     let _ = writeln!(
         sql,
-        "-- valid rows: the screener that excludes them, the weight, the answers"
+        "-- each row: valid or not, the screener that excludes it, the weight, the answers"
     );
-    let _ = writeln!(sql, "evaluated AS (\n  SELECT");
+    let _ = writeln!(sql, "evaluated AS (\n  SELECT checked.*");
     let mut fields: Vec<String> = Vec::new();
-    let excluded = if plan.exclusions.is_empty() {
-        "-1".to_string()
-    } else {
-        let mut s = "CASE".to_string();
-        for (k, e) in plan.exclusions.iter().enumerate() {
-            let codes: Vec<String> = code_texts(&e.codes)
-                .into_iter()
-                .zip(&e.excludes)
-                .filter(|(_, &x)| x)
-                .map(|(code, _)| code)
-                .collect();
-            let _ = write!(s, " WHEN {} THEN {k}", in_codes(d, &c(e.column), &codes));
-        }
-        s + " ELSE -1 END"
-    };
-    fields.push(format!("    {excluded} AS excluded_by"));
-    match &weight_ok {
-        Some((fixed, fixed_value, float_value)) => {
-            fields.push(format!("    {fixed_value} AS w"));
-            fields.push(format!(
-                "    CAST(CASE WHEN NOT {fixed} THEN {float_value} END AS {}) AS wf",
-                d.double()
-            ));
-        }
-        None => {
-            fields.push("    CAST(1 AS DECIMAL(16, 9)) AS w".into());
-            fields.push(format!("    CAST(NULL AS {}) AS wf", d.double()));
-        }
+    let mut excluded = format!("CASE WHEN NOT ({valid}) THEN -2");
+    for (k, e) in plan.exclusions.iter().enumerate() {
+        let codes: Vec<String> = code_texts(&e.codes)
+            .into_iter()
+            .zip(&e.excludes)
+            .filter(|(_, &x)| x)
+            .map(|(code, _)| code)
+            .collect();
+        let _ = write!(
+            excluded,
+            " WHEN {} THEN {k}",
+            in_codes(d, &c(e.column), &codes)
+        );
     }
+    excluded.push_str(" ELSE -1 END");
+    fields.push(format!(
+        "    -- -2: a row with a problem; -1: kept\n    {excluded} AS excluded_by"
+    ));
+    fields.push("    wd AS w".into());
     for (j, &g) in plan.groupings.iter().enumerate() {
         fields.push(format!("    {} AS g{j}", c(g)));
     }
@@ -461,145 +477,142 @@ fn query(
         fields.push(format!("    -- {}\n    {state} AS s{k}", comment(id)));
         fields.push(format!("    {partial} AS p{k}"));
     }
-    if let Some(i) = plan.id {
-        fields.push(format!("    {} AS id", c(i)));
-    }
+    // Blank IDs are problems of their own, not duplicates.
+    let id = plan
+        .id
+        .map(|i| format!("NULLIF({}, '')", c(i)))
+        .unwrap_or_else(|| format!("CAST(NULL AS {})", d.text_type()));
+    fields.push(format!("    {id} AS id"));
+    let unmarked = match (plan.id, &plan.synthetic_prefix) {
+        (Some(i), Some(prefix)) => {
+            let prefix = String::from_utf8_lossy(prefix);
+            format!(
+                "CASE WHEN substr({}, 1, {}) <> {} THEN 1 ELSE 0 END",
+                c(i),
+                prefix.chars().count(),
+                d.lit(&prefix)
+            )
+        }
+        _ => "0".into(),
+    };
+    fields.push(format!("    {unmarked} AS unmarked"));
     let _ = writeln!(
         sql,
-        "{}\n  FROM checked\n  WHERE {valid}\n),",
-        fields.join(",\n")
-    );
-    let _ = writeln!(sql, "-- the respondents the screener keeps");
-    let _ = writeln!(
-        sql,
-        "kept AS (SELECT * FROM evaluated WHERE excluded_by = -1)"
+        "    , {}\n  FROM checked\n),",
+        fields.join(",\n    ").trim_start()
     );
 
-    // The result, one SELECT per kind of sum.
+    // One pass over the rows: every sum at once, one grouping set per kind.
     let groups = plan.groupings.len();
-    let blank_groups = |values: &[String]| -> String {
-        (0..groups)
-            .map(|j| {
-                format!(
-                    "{} AS g{j}",
-                    values.get(j).cloned().unwrap_or_else(|| "''".into())
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(", ")
+    let questions = plan.questions.len().min(question_ids.len());
+    let g_cols: Vec<String> = (0..groups).map(|j| format!("g{j}")).collect();
+    let mut sets: Vec<String> = vec![
+        "()".into(),
+        "(excluded_by)".into(),
+        "(excluded_by, w, wf)".into(),
+    ];
+    for k in 0..questions {
+        let mut cols = vec!["excluded_by".to_string()];
+        cols.extend(g_cols.iter().cloned());
+        cols.push(format!("s{k}"));
+        sets.push(format!("({})", cols.join(", ")));
+    }
+    let mut aggs: Vec<String> = vec![
+        "GROUPING(excluded_by) AS by_screener".into(),
+        "GROUPING(w) AS by_weight".into(),
+    ];
+    aggs.extend((0..questions).map(|k| format!("GROUPING(s{k}) AS by_q{k}")));
+    aggs.push("excluded_by, w AS weight_value, wf AS weight_float".into());
+    aggs.extend(g_cols.iter().cloned());
+    aggs.extend((0..questions).map(|k| format!("s{k}")));
+    aggs.push("COUNT(*) AS n".into());
+    aggs.push("CAST(SUM(w) AS DECIMAL(38, 9)) AS w_sum".into());
+    aggs.push("CAST(SUM(w * w) AS DECIMAL(38, 18)) AS w2_sum".into());
+    aggs.push("SUM(wf) AS wf_sum, SUM(wf * wf) AS wf2_sum".into());
+    aggs.extend((0..questions).map(|k| format!("SUM(p{k}) AS p{k}_sum")));
+    for r in 0..plan.rules.len() {
+        aggs.push(format!(
+            "SUM(b{r}) AS invalid_{r}, MIN(CASE WHEN b{r} = 1 THEN {} END) AS example_{r}",
+            rule_value(plan, columns, r, &c)
+        ));
+    }
+    aggs.push("SUM(unmarked) AS unmarked_ids".into());
+    // Repeated IDs apart: a distinct count inside the grouping sets would be made per set.
+    let ids = match plan.id {
+        Some(i) => format!(
+            "SELECT COUNT(NULLIF({0}, '')) - COUNT(DISTINCT NULLIF({0}, '')) AS repeated FROM src",
+            c(i)
+        ),
+        None => "SELECT 0 AS repeated".into(),
     };
-    let select = |kind: &str, name: &str, g: &str, rest: &str| -> String {
-        let g = if g.is_empty() {
-            String::new()
-        } else {
-            format!("{g}, ")
-        };
-        format!(
-            "SELECT {} AS kind, {} AS name, {g}{rest}",
-            d.lit(kind),
-            d.lit(name)
-        )
-    };
-    let null_sums = format!(
-        "CAST(NULL AS DECIMAL(38, 9)) AS w, CAST(NULL AS DECIMAL(38, 18)) AS w2, CAST(NULL AS {0}) AS wf, CAST(NULL AS {0}) AS wf2, CAST(0 AS BIGINT) AS partial",
-        d.double()
+    let _ = writeln!(
+        sql,
+        "-- rows whose respondent ID an earlier row has\nids AS ({ids}),"
     );
-    let no_value = format!("CAST(NULL AS {}) AS value", d.text_type());
-    let mut parts: Vec<String> = Vec::new();
-    parts.push(format!(
-        "-- rows read\n{} FROM src",
-        select(
-            "rows",
-            "",
-            &blank_groups(&[]),
-            &format!("CAST(0 AS BIGINT) AS state, COUNT(*) AS n, {null_sums}, {no_value}")
-        )
+    let _ = writeln!(
+        sql,
+        "-- every sum in one pass over the rows: one grouping set per kind of sum\nsums AS (\n  SELECT\n    {}\n  FROM evaluated\n  GROUP BY GROUPING SETS (\n    {}\n  )\n)",
+        aggs.join(",\n    "),
+        sets.join(",\n    ")
+    );
+
+    // The long form: kind, name, grouping values, state, the sums.
+    let mut kind =
+        "CASE WHEN by_screener = 1 THEN 'rows' WHEN by_weight = 0 THEN 'weight'".to_string();
+    let mut name = "CASE".to_string();
+    for k in 0..questions {
+        let _ = write!(kind, " WHEN by_q{k} = 0 THEN 'cell'");
+        let _ = write!(name, " WHEN by_q{k} = 0 THEN {}", d.lit(&question_ids[k]));
+    }
+    kind.push_str(" ELSE 'excluded' END");
+    name.push_str(" ELSE '' END");
+    let mut state = "CASE WHEN by_screener = 0 AND by_weight = 1".to_string();
+    let mut partial = "CASE".to_string();
+    for k in 0..questions {
+        let _ = write!(state, " AND by_q{k} = 1");
+    }
+    state.push_str(" THEN excluded_by");
+    for k in 0..questions {
+        let _ = write!(state, " WHEN by_q{k} = 0 THEN s{k}");
+        let _ = write!(partial, " WHEN by_q{k} = 0 THEN p{k}_sum");
+    }
+    state.push_str(" ELSE 0 END");
+    partial.push_str(" ELSE 0 END");
+    let mut out: Vec<String> = vec![format!("{kind} AS kind"), format!("{name} AS name")];
+    out.extend(g_cols.iter().map(|g| format!("COALESCE({g}, '') AS {g}")));
+    out.push(format!("CAST({state} AS BIGINT) AS state"));
+    out.push("n".into());
+    out.push("w_sum AS w, w2_sum AS w2, wf_sum AS wf, wf2_sum AS wf2".into());
+    out.push(format!("CAST({partial} AS BIGINT) AS partial"));
+    out.push(format!(
+        "COALESCE(CAST(weight_value AS {0}), CAST(weight_float AS {0})) AS value",
+        d.text_type()
     ));
-    for (r, rule) in plan.rules.iter().enumerate() {
-        parts.push(format!(
-            "-- rows breaking rule {r}: {} {}\n{} FROM checked",
-            comment(&rule.column),
-            comment(&rule.expected),
-            select(
-                "invalid",
-                &rule.column,
-                &blank_groups(&[]),
-                &format!(
-                    "CAST({r} AS BIGINT) AS state, CAST(COALESCE(SUM(b{r}), 0) AS BIGINT) AS n, {null_sums}, MIN(CASE WHEN b{r} = 1 THEN {} END) AS value",
-                    rule_value(plan, columns, r, &c)
-                )
-            )
+    for r in 0..plan.rules.len() {
+        out.push(format!(
+            "CAST(invalid_{r} AS BIGINT) AS invalid_{r}, example_{r}"
         ));
     }
-    for (k, e) in plan.exclusions.iter().enumerate() {
-        parts.push(format!(
-            "-- excluded by screener {k}\n{} FROM evaluated WHERE excluded_by = {k}",
-            select(
-                "excluded",
-                &columns[e.column],
-                &blank_groups(&[]),
-                &format!("CAST({k} AS BIGINT) AS state, COUNT(*) AS n, {null_sums}, {no_value}")
-            )
-        ));
+    out.push(
+        "CAST(CASE WHEN by_screener = 1 THEN repeated ELSE 0 END AS BIGINT) AS duplicate_ids"
+            .into(),
+    );
+    out.push("CAST(unmarked_ids AS BIGINT) AS unmarked_ids".into());
+    // Rows: every row; screeners: valid rows they exclude; weights and cells: kept rows.
+    let mut keep = "by_screener = 1 OR (by_weight = 1".to_string();
+    for k in 0..questions {
+        let _ = write!(keep, " AND by_q{k} = 1");
     }
-    if plan.id.is_some() {
-        parts.push(format!(
-            "-- rows whose respondent ID an earlier row has\n{} FROM evaluated",
-            select(
-                "duplicate_ids",
-                "",
-                &blank_groups(&[]),
-                &format!("CAST(0 AS BIGINT) AS state, COUNT(*) - COUNT(DISTINCT id) AS n, {null_sums}, {no_value}")
-            )
-        ));
+    keep.push_str(" AND excluded_by >= 0) OR ((by_weight = 0");
+    for k in 0..questions {
+        let _ = write!(keep, " OR by_q{k} = 0");
     }
-    if let (Some(i), Some(prefix)) = (plan.id, &plan.synthetic_prefix) {
-        let prefix = String::from_utf8_lossy(prefix);
-        parts.push(format!(
-            "-- respondent IDs without the synthetic-data prefix\n{} FROM src WHERE substr({}, 1, {}) <> {}",
-            select(
-                "unmarked_ids",
-                "",
-                &blank_groups(&[]),
-                &format!("CAST(0 AS BIGINT) AS state, COUNT(*) AS n, {null_sums}, {no_value}")
-            ),
-            c(i),
-            prefix.chars().count(),
-            d.lit(&prefix)
-        ));
-    }
-    parts.push(format!(
-        "-- kept respondents per distinct weight (largest and median)\n{} FROM kept GROUP BY w, wf",
-        select(
-            "weight",
-            "",
-            &blank_groups(&[]),
-            &format!(
-                "CAST(0 AS BIGINT) AS state, COUNT(*) AS n, {null_sums}, COALESCE(CAST(w AS {0}), CAST(wf AS {0})) AS value",
-                d.text_type()
-            )
-        )
-    ));
-    let group_cols: Vec<String> = (0..groups).map(|j| format!("g{j}")).collect();
-    for (k, id) in question_ids.iter().enumerate().take(plan.questions.len()) {
-        let mut by = group_cols.clone();
-        by.push(format!("s{k}"));
-        parts.push(format!(
-            "-- {}: respondents, Σw and Σw² per grouping values and answer state\n{} FROM kept GROUP BY {}",
-            comment(id),
-            select(
-                "cell",
-                id,
-                &group_cols.join(", "),
-                &format!(
-                    "CAST(s{k} AS BIGINT) AS state, COUNT(*) AS n, CAST(SUM(w) AS DECIMAL(38, 9)) AS w, CAST(SUM(w * w) AS DECIMAL(38, 18)) AS w2, SUM(wf) AS wf, SUM(wf * wf) AS wf2, CAST(SUM(p{k}) AS BIGINT) AS partial, {no_value}"
-                )
-            ),
-            by.join(", ")
-        ));
-    }
-    sql.push_str(&parts.join("\nUNION ALL\n"));
-    sql.push('\n');
+    keep.push_str(") AND excluded_by = -1)");
+    let _ = writeln!(
+        sql,
+        "SELECT\n  {}\nFROM sums CROSS JOIN ids\nWHERE {keep}",
+        out.join(",\n  ")
+    );
     Ok(sql)
 }
 

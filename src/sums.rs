@@ -183,6 +183,10 @@ fn read_file(
     let g: Vec<usize> = (0..groups)
         .map(|j| col(&format!("g{j}")))
         .collect::<Result<_>>()?;
+    let invalid: Vec<(usize, usize)> = (0..plan.rules.len())
+        .map(|r| Ok((col(&format!("invalid_{r}"))?, col(&format!("example_{r}"))?)))
+        .collect::<Result<_>>()?;
+    let (duplicate_ids, unmarked_ids) = (col("duplicate_ids")?, col("unmarked_ids")?);
     if header
         .iter()
         .any(|h| h.starts_with('g') && h[1..].parse::<usize>().is_ok_and(|j| j >= groups))
@@ -242,24 +246,35 @@ fn read_file(
                 .ok_or_else(|| bad("n", "a count that adds up"))?;
             Ok(())
         };
+        let number = |i: usize, column: &str| -> Result<u64> {
+            let t = field(i).trim();
+            if t.is_empty() {
+                return Ok(0);
+            }
+            t.parse::<u64>().map_err(|_| bad(column, "a count"))
+        };
         match field(kind) {
-            "rows" => add(&mut checks.rows)?,
-            "invalid" => {
-                let (total, example) = checks
-                    .invalid
-                    .get_mut(index as usize)
-                    .ok_or_else(|| bad("state", "a rule of the codebook"))?;
-                add(total)?;
-                if example.is_none() && count > 0 && !field(value).is_empty() {
-                    *example = Some(field(value).chars().take(100).collect());
+            "rows" => {
+                add(&mut checks.rows)?;
+                for (r, &(n, example)) in invalid.iter().enumerate() {
+                    let rows = number(n, &format!("invalid_{r}"))?;
+                    let (total, first) = &mut checks.invalid[r];
+                    *total = total.saturating_add(rows);
+                    if first.is_none() && rows > 0 && !field(example).is_empty() {
+                        *first = Some(field(example).chars().take(100).collect());
+                    }
                 }
+                checks.duplicate_ids = checks
+                    .duplicate_ids
+                    .saturating_add(number(duplicate_ids, "duplicate_ids")?);
+                checks.unmarked_ids = checks
+                    .unmarked_ids
+                    .saturating_add(number(unmarked_ids, "unmarked_ids")?);
             }
             "excluded" => add(checks
                 .excluded_by
                 .get_mut(index as usize)
                 .ok_or_else(|| bad("state", "a screener of the codebook"))?)?,
-            "duplicate_ids" => add(&mut checks.duplicate_ids)?,
-            "unmarked_ids" => add(&mut checks.unmarked_ids)?,
             "weight" => {
                 let v = field(value).trim();
                 let w = crate::plan::fixed_weight(v.as_bytes())
@@ -312,12 +327,7 @@ fn read_file(
                     );
                 }
             }
-            _ => {
-                return Err(bad(
-                    "kind",
-                    "rows, invalid, excluded, duplicate_ids, unmarked_ids, weight or cell",
-                ))
-            }
+            _ => return Err(bad("kind", "rows, excluded, weight or cell")),
         }
     }
     Ok(())

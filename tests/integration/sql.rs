@@ -183,7 +183,7 @@ fn sums_with_problems_are_refused_as_the_rows_are() {
             std::fs::read_to_string(&sums)
                 .unwrap()
                 .replacen("\nrows,", "\nrowz,", 1),
-            "rows, invalid",
+            "rows, excluded, weight or cell",
         ),
     ] {
         std::fs::write(&sums, bytes).unwrap();
@@ -277,6 +277,23 @@ fn of_kind<'a>(rows: &'a [Value], kind: &str) -> Vec<&'a Value> {
     rows.iter().filter(|r| r["kind"] == kind).collect()
 }
 
+/// Rows breaking any rule (the `rows` row's `invalid_R`), and the examples given.
+fn invalid(rows: &[Value]) -> (f64, Vec<String>) {
+    let r = of_kind(rows, "rows")[0].as_object().unwrap();
+    let n = r
+        .iter()
+        .filter(|(k, _)| k.starts_with("invalid_"))
+        .map(|(_, v)| num(v))
+        .sum();
+    let mut examples: Vec<String> = r
+        .iter()
+        .filter(|(k, v)| k.starts_with("example_") && !v.is_null())
+        .map(|(_, v)| v.as_str().unwrap().to_string())
+        .collect();
+    examples.sort();
+    (n, examples)
+}
+
 fn num(v: &Value) -> f64 {
     match v {
         Value::String(s) => s.parse().unwrap(),
@@ -291,17 +308,16 @@ fn the_query_on_duckdb_gives_the_sums_of_the_file_reader() {
     let rows = on_duckdb(&csv, &["--by", "generation"]);
     let file = json(&["table", DATA, "--by", "generation", "--format", "json"]);
     assert_eq!(num(&of_kind(&rows, "rows")[0]["n"]), 5728.0);
-    assert!(of_kind(&rows, "invalid")
-        .iter()
-        .all(|r| num(&r["n"]) == 0.0));
+    assert_eq!(of_kind(&rows, "rows").len(), 1);
+    assert_eq!(invalid(&rows), (0.0, vec![]));
     let excluded = of_kind(&rows, "excluded");
     assert_eq!(excluded.len(), 1);
-    assert_eq!(excluded[0]["name"], "ai_familiarity");
+    assert_eq!(excluded[0]["state"], 0, "the first screener");
     assert_eq!(
         num(&excluded[0]["n"]),
         file["base"]["excluded"].as_f64().unwrap()
     );
-    assert_eq!(num(&of_kind(&rows, "duplicate_ids")[0]["n"]), 0.0);
+    assert_eq!(num(&of_kind(&rows, "rows")[0]["duplicate_ids"]), 0.0);
     let weights: f64 = of_kind(&rows, "weight").iter().map(|r| num(&r["n"])).sum();
     assert_eq!(weights, file["base"]["kept"].as_f64().unwrap());
 
@@ -377,16 +393,11 @@ fn the_query_counts_the_problems_the_file_reader_finds() {
     std::fs::write(&csv, lines.join("\n") + "\n").unwrap();
 
     let rows = on_duckdb(&csv, &[]);
-    let invalid = |column: &str| {
-        of_kind(&rows, "invalid")
-            .into_iter()
-            .find(|r| r["name"] == column)
-            .map(|r| (num(&r["n"]), r["value"].clone()))
-            .unwrap()
-    };
-    assert_eq!(invalid("concern_bias"), (1.0, Value::from("2")));
-    assert_eq!(invalid("weight"), (1.0, Value::from("abc")));
-    assert_eq!(num(&of_kind(&rows, "duplicate_ids")[0]["n"]), 1.0);
+    assert_eq!(
+        invalid(&rows),
+        (2.0, vec!["2".to_string(), "abc".to_string()])
+    );
+    assert_eq!(num(&of_kind(&rows, "rows")[0]["duplicate_ids"]), 1.0);
     // The file reader finds the same two values.
     let o = super::run(&["validate", csv.to_str().unwrap(), "--format", "json"]);
     assert_eq!(o.status.code(), Some(1));
@@ -470,13 +481,6 @@ fn codebook_text_stays_inside_its_quotes_in_every_dialect() {
         .lines()
         .filter(|l| l.split(',').any(|f| f == "unsure"))
         .count() as f64;
-    let invalid = of_kind(&rows, "invalid")
-        .into_iter()
-        .find(|r| r["name"] == "switch_intent")
-        .unwrap();
-    assert_eq!(
-        (num(&invalid["n"]), invalid["value"].clone()),
-        (unsure, Value::from("unsure"))
-    );
+    assert_eq!(invalid(&rows), (unsure, vec!["unsure".to_string()]));
     assert!(unsure > 100.0);
 }
