@@ -560,9 +560,9 @@ fn query(
     let mut kind =
         "CASE WHEN by_screener = 1 THEN 'rows' WHEN by_weight = 0 THEN 'weight'".to_string();
     let mut name = "CASE".to_string();
-    for k in 0..questions {
+    for (k, id) in question_ids.iter().enumerate().take(questions) {
         let _ = write!(kind, " WHEN by_q{k} = 0 THEN 'cell'");
-        let _ = write!(name, " WHEN by_q{k} = 0 THEN {}", d.lit(&question_ids[k]));
+        let _ = write!(name, " WHEN by_q{k} = 0 THEN {}", d.lit(id));
     }
     kind.push_str(" ELSE 'excluded' END");
     name.push_str(" ELSE '' END");
