@@ -1,13 +1,11 @@
+use std::path::PathBuf;
+
 use concerns::error::exit;
 use concerns::sql::{compile, Dialect};
-use concerns::{Codebook, Result};
+use concerns::{Codebook, Options, Result, WeightChoice};
 
-use super::{print_stdout, Common};
+use super::print_stdout;
 
-/// The result has one row per kind of sum: `kind` (rows, invalid, excluded, duplicate_ids,
-/// weight, cell), `name`, one `g0`, `g1`, … per grouping column (`--by` segments, then the
-/// contrasts' questions), `state`, `n`, `w`, `w2` (exact decimal sums), `wf`, `wf2` (sums of
-/// weights that are not decimals of up to 9 places), `partial`, `value`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// SQL dialect of the engine that runs the query.
@@ -17,8 +15,27 @@ pub struct Args {
     /// `schema.table` is quoted part by part.
     #[arg(long, value_name = "NAME")]
     pub table: String,
-    #[command(flatten)]
-    pub common: Common,
+    /// Codebook (TOML) describing the survey; default: the embedded canonical codebook.
+    #[arg(long, value_name = "FILE")]
+    pub codebook: Option<PathBuf>,
+    /// Weight column to use instead of the codebook's.
+    #[arg(long, value_name = "COL", conflicts_with = "no_weight")]
+    pub weight: Option<String>,
+    /// Ignore weights.
+    #[arg(long)]
+    pub no_weight: bool,
+    /// A segment to sum per group of (repeatable); `table --sums` takes the same.
+    #[arg(long, value_name = "SEGMENT")]
+    pub by: Vec<String>,
+    /// Stratum column of a sampling design (not compiled to SQL yet: refused).
+    #[arg(long, value_name = "COL")]
+    pub strata: Option<String>,
+    /// Cluster column of a sampling design (not compiled to SQL yet: refused).
+    #[arg(long, value_name = "COL")]
+    pub psu: Option<String>,
+    /// A filter (not compiled to SQL yet: refused).
+    #[arg(long = "where", value_name = "EXPR")]
+    pub filter: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -29,7 +46,7 @@ pub enum DialectArg {
 }
 
 pub fn run(args: Args) -> Result<i32> {
-    let codebook = match &args.common.codebook {
+    let codebook = match &args.codebook {
         Some(p) => Codebook::from_file(p)?,
         None => Codebook::canonical(),
     };
@@ -38,7 +55,20 @@ pub fn run(args: Args) -> Result<i32> {
         DialectArg::Spark => Dialect::Spark,
         DialectArg::Postgres => Dialect::Postgres,
     };
-    let sql = compile(&codebook, &args.common.options(), dialect, &args.table)?;
+    let weight = match (&args.weight, args.no_weight) {
+        (_, true) => WeightChoice::None,
+        (Some(c), false) => WeightChoice::Column(c.clone()),
+        (None, false) => WeightChoice::Codebook,
+    };
+    let opts = Options {
+        weight,
+        by: args.by,
+        strata: args.strata,
+        psu: args.psu,
+        filter: args.filter,
+        ..Options::default()
+    };
+    let sql = compile(&codebook, &opts, dialect, &args.table)?;
     print_stdout(sql.as_bytes())?;
     Ok(exit::OK)
 }
