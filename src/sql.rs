@@ -305,6 +305,19 @@ fn query(
         }
     }
     plan.groupings.iter().for_each(|&g| use_col(g));
+    // Identifiers are written as they are, in quotes: a control character cannot be.
+    for name in used
+        .iter()
+        .map(|&i| columns[i].as_str())
+        .chain(std::iter::once(table))
+    {
+        if name.chars().any(char::is_control) {
+            return Err(Unsupported(format!(
+                "the name {:?} holds a control character, which an SQL identifier cannot hold safely",
+                crate::text::visible(name)
+            )));
+        }
+    }
 
     // Each rule: the condition under which a row breaks it, and the column it names.
     let mut rules: Vec<Option<String>> = vec![None; plan.rules.len()];

@@ -576,3 +576,85 @@ fn check_usage(o: &Output, what: &str) {
     }
     check(o, what, false);
 }
+
+/// Hostile sums for `table --sums` (a committed result of `concerns sql`'s query, with one
+/// field replaced or bytes cut) and hostile codebooks for `concerns sql`: every run ends with
+/// a result or one clear error, never a panic or a raw control character.
+#[test]
+fn mutated_sums_and_sql_codebooks_exit_cleanly() {
+    let sums =
+        std::fs::read_to_string(root().join("tests/fixtures/sums/by-generation.sums.csv")).unwrap();
+    let codebook = std::fs::read_to_string(root().join("codebooks/canonical.toml")).unwrap();
+    let values = [
+        "",
+        "-1",
+        "18446744073709551616",
+        "99999999999999999999999999999999999999",
+        "1e309",
+        "NaN",
+        "0.0000000001",
+        "cell",
+        "rows",
+        "weight",
+        "excluded",
+        "\u{1b}[31m",
+        "=cmd|' /C calc'!A0",
+        "\"",
+        "gen_z",
+        "4611686018427387904",
+        "12.123456789012345678901",
+    ];
+    let mut rng = ChaCha8Rng::seed_from_u64(16);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("in.sums.csv");
+    let lines: Vec<&str> = sums.lines().collect();
+    let mut results = 0;
+    for case in 0..300 {
+        let mut rows: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        for _ in 0..rng.gen_range(1..4) {
+            let r = rng.gen_range(0..rows.len());
+            let mut fields: Vec<String> = rows[r].split(',').map(str::to_string).collect();
+            let f = rng.gen_range(0..fields.len());
+            fields[f] = values[rng.gen_range(0..values.len())].to_string();
+            rows[r] = fields.join(",");
+        }
+        let mut bytes = rows.join("\n").into_bytes();
+        if case % 7 == 6 {
+            bytes.truncate(rng.gen_range(0..bytes.len()));
+        }
+        std::fs::write(&path, &bytes).unwrap();
+        let o = run_in(
+            dir.path(),
+            &[
+                "table".as_ref(),
+                "--sums".as_ref(),
+                path.as_os_str(),
+                "--by".as_ref(),
+                "generation".as_ref(),
+                "--format".as_ref(),
+                "json".as_ref(),
+            ],
+        );
+        check_usage(&o, &format!("sums case {case}"));
+        results += o.status.success() as usize;
+    }
+    assert!(results > 10, "some mutations leave valid sums: {results}");
+    let cb = dir.path().join("cb.toml");
+    for case in 0..200 {
+        std::fs::write(&cb, mutate_codebook(&codebook, &mut rng)).unwrap();
+        let dialect = ["duckdb", "postgres", "spark"][case % 3];
+        let o = run_in(
+            dir.path(),
+            &[
+                "sql".as_ref(),
+                "--dialect".as_ref(),
+                dialect.as_ref(),
+                "--table".as_ref(),
+                "responses".as_ref(),
+                "--codebook".as_ref(),
+                cb.as_os_str(),
+            ],
+        );
+        check_usage(&o, &format!("sql case {case}"));
+    }
+}
