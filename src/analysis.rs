@@ -98,10 +98,9 @@ pub fn analyse_sums(files: &[String], codebook: &Codebook, opts: &Options) -> Re
     opts.check()?;
     let codebook = &opts.with_design(codebook);
     let (plan, _, segments) = crate::sql::plan_for(codebook, opts)?;
-    if plan.design.is_some() || plan.filter.is_some() {
+    if plan.design.is_some() {
         return Err(Error::Usage(
-            "--sums: designs with strata or clusters and --where are not compiled to SQL yet"
-                .into(),
+            "--sums: designs with strata or clusters are not compiled to SQL yet".into(),
         ));
     }
     let (tab, digest) = crate::sums::tabulation(files, &plan, codebook)?;

@@ -10,7 +10,7 @@
 //!
 //! | column | what |
 //! | --- | --- |
-//! | `kind` | `rows` (one row: every row read, with the checks), `excluded` (per screener), `weight` (per distinct weight of kept respondents), `cell` (per question, grouping values and answer state of kept respondents) |
+//! | `kind` | `rows` (one row: every row read, with the checks), `excluded` (per screener), `weight` (per distinct weight of kept respondents), `cell` (per question, grouping values and answer state of kept respondents); with `--where`, `filtered` (kept respondents outside it) and `outside` (their answer states, for the design's n) |
 //! | `name` | the question (`cell`) |
 //! | `g0`, `g1`, … | grouping values (`--by` segments, then contrasts' questions); empty: blank |
 //! | `state` | the answer state as [`crate::plan::State`] numbers it; the screener (`excluded`) |
@@ -224,7 +224,9 @@ pub(crate) fn plan_for<'c>(
             groupings.push(column);
         }
     }
-    for g in &groupings {
+    // The segments' columns too, so that a --where term can name any segment.
+    let segment_columns = codebook.segments.iter().map(|s| &s.column);
+    for g in groupings.iter().chain(segment_columns) {
         if !columns.contains(g) {
             columns.push(g.clone());
         }
@@ -272,9 +274,6 @@ fn query(
             "designs with strata or clusters are not compiled to SQL yet".into(),
         ));
     }
-    if plan.filter.is_some() {
-        return Err(Unsupported("--where is not compiled to SQL yet".into()));
-    }
     let c = |i: usize| format!("c{i}");
     // Every column the plan reads, once.
     let mut used: Vec<usize> = Vec::new();
@@ -305,6 +304,11 @@ fn query(
         }
     }
     plan.groupings.iter().for_each(|&g| use_col(g));
+    if let Some(f) = &plan.filter {
+        let mut cols = Vec::new();
+        f.test.columns(&mut cols);
+        cols.into_iter().for_each(&mut use_col);
+    }
     // Identifiers are written as they are, in quotes: a control character cannot be.
     for name in used
         .iter()
@@ -477,6 +481,11 @@ fn query(
             in_codes(d, &c(e.column), &codes)
         );
     }
+    // -3: kept by the screener, outside the --where filter (a domain: still counted for
+    // the design's n).
+    if let Some(f) = &plan.filter {
+        let _ = write!(excluded, " WHEN NOT {} THEN -3", test_sql(d, &f.test, &c));
+    }
     excluded.push_str(" ELSE -1 END");
     fields.push(format!(
         "    -- -2: a row with a problem; -1: kept\n    {excluded} AS excluded_by"
@@ -577,14 +586,25 @@ fn query(
         let _ = write!(kind, " WHEN by_q{k} = 0 THEN 'cell'");
         let _ = write!(name, " WHEN by_q{k} = 0 THEN {}", d.lit(id));
     }
-    kind.push_str(" ELSE 'excluded' END");
+    let in_question: Vec<String> = (0..questions).map(|k| format!("by_q{k} = 0")).collect();
+    if !in_question.is_empty() {
+        kind = kind.replacen(
+            " WHEN by_q0 = 0 THEN 'cell'",
+            &format!(
+                " WHEN excluded_by = -3 AND ({}) THEN 'outside' WHEN by_q0 = 0 THEN 'cell'",
+                in_question.join(" OR ")
+            ),
+            1,
+        );
+    }
+    kind.push_str(" WHEN excluded_by = -3 THEN 'filtered' ELSE 'excluded' END");
     name.push_str(" ELSE '' END");
     let mut state = "CASE WHEN by_screener = 0 AND by_weight = 1".to_string();
     let mut partial = "CASE".to_string();
     for k in 0..questions {
         let _ = write!(state, " AND by_q{k} = 1");
     }
-    state.push_str(" THEN excluded_by");
+    state.push_str(" AND excluded_by >= 0 THEN excluded_by");
     for k in 0..questions {
         let _ = write!(state, " WHEN by_q{k} = 0 THEN s{k}");
         let _ = write!(partial, " WHEN by_q{k} = 0 THEN p{k}_sum");
@@ -616,11 +636,11 @@ fn query(
     for k in 0..questions {
         let _ = write!(keep, " AND by_q{k} = 1");
     }
-    keep.push_str(" AND excluded_by >= 0) OR ((by_weight = 0");
+    keep.push_str(" AND (excluded_by >= 0 OR excluded_by = -3)) OR (by_weight = 0 AND excluded_by = -1) OR ((FALSE");
     for k in 0..questions {
         let _ = write!(keep, " OR by_q{k} = 0");
     }
-    keep.push_str(") AND excluded_by = -1)");
+    keep.push_str(") AND excluded_by IN (-1, -3))");
     let _ = writeln!(
         sql,
         "SELECT\n  {}\nFROM sums CROSS JOIN ids\nWHERE {keep}",
@@ -635,6 +655,30 @@ fn rule_value(plan: &Plan, columns: &[String], r: usize, c: &impl Fn(usize) -> S
     crate::plan::position(columns, column)
         .map(c)
         .unwrap_or_else(|| "''".into())
+}
+
+/// A `--where` test as a condition on the trimmed columns (never NULL: they are text).
+fn test_sql(d: Dialect, t: &crate::domain::Test, c: &impl Fn(usize) -> String) -> String {
+    use crate::domain::Test;
+    let join = |v: &[Test], op: &str, empty: &str| {
+        if v.is_empty() {
+            return empty.to_string();
+        }
+        let parts: Vec<String> = v.iter().map(|t| test_sql(d, t, c)).collect();
+        format!("({})", parts.join(op))
+    };
+    match t {
+        Test::Any(v) => join(v, " OR ", "FALSE"),
+        Test::All(v) => join(v, " AND ", "TRUE"),
+        Test::Not(t) => format!("(NOT {})", test_sql(d, t, c)),
+        Test::In { column, codes } => {
+            let codes: Vec<String> = codes
+                .iter()
+                .map(|v| String::from_utf8_lossy(v).into_owned())
+                .collect();
+            format!("({})", in_codes(d, &c(*column), &codes))
+        }
+    }
 }
 
 /// The answer state of question `q` and whether it is a partial "check all" (0/1).

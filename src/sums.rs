@@ -33,6 +33,8 @@ struct Checks {
     weights: HashMap<u64, u64>,
     partial: Vec<u64>,
     blank_groups: Vec<u64>,
+    /// Kept respondents outside the --where filter.
+    filtered: u64,
 }
 
 /// An exact decimal with up to `scale` places, in units of 10^-scale.
@@ -65,6 +67,8 @@ pub(crate) fn tabulation(
     let ids = codebook.question_ids();
     let groups = plan.groupings.len();
     let mut tally = Tally::new(plan);
+    // Kept respondents outside the filter, per question and state: the design's n.
+    let mut outside = Tally::new(plan);
     let mut checks = Checks {
         excluded_by: vec![0; plan.exclusions.len()],
         invalid: vec![(0, None); plan.rules.len()],
@@ -76,9 +80,24 @@ pub(crate) fn tabulation(
     for file in files {
         let bytes = read_bounded(file)?;
         digest.update(&bytes);
-        read_file(file, &bytes, plan, &ids, &mut tally, &mut checks)?;
+        read_file(
+            file,
+            &bytes,
+            plan,
+            &ids,
+            (&mut tally, &mut outside),
+            &mut checks,
+        )?;
     }
-    let (questions, groupings) = question_sums(plan, &tally, &ids);
+    let (mut questions, groupings) = question_sums(plan, &tally, &ids);
+    if plan.filter.is_some() {
+        let (out, _) = question_sums(plan, &outside, &ids);
+        for (q, o) in questions.iter_mut().zip(&out) {
+            q.design_n = (0..q.items.len())
+                .map(|i| q.item_base(i).n + o.item_base(i).n)
+                .collect();
+        }
+    }
     let weight = plan.weight.and(weight_max_median(
         checks.weights.iter().map(|(&w, &n)| (f64::from_bits(w), n)),
     ));
@@ -126,7 +145,7 @@ pub(crate) fn tabulation(
         blank_groups: checks.blank_groups,
         partial: checks.partial,
         design: None,
-        filtered: 0,
+        filtered: checks.filtered,
     };
     Ok((tab, digest.finalize().as_bytes().to_vec()))
 }
@@ -154,7 +173,7 @@ fn read_file(
     bytes: &[u8],
     plan: &Plan,
     ids: &[String],
-    tally: &mut Tally,
+    (tally, outside): (&mut Tally, &mut Tally),
     checks: &mut Checks,
 ) -> Result<()> {
     let groups = plan.groupings.len();
@@ -283,6 +302,22 @@ fn read_file(
                     .ok_or_else(|| bad("value", "a weight"))?;
                 add(checks.weights.entry(w.to_bits()).or_default())?;
             }
+            "filtered" => add(&mut checks.filtered)?,
+            "outside" => {
+                let q = ids
+                    .iter()
+                    .position(|id| id == field(name))
+                    .filter(|&q| q < plan.questions.len())
+                    .ok_or_else(|| bad("name", "a question of the codebook"))?;
+                let s = index as State;
+                if !plan.questions[q].valid_state(s) {
+                    return Err(bad("state", "an answer state of the question"));
+                }
+                if s != 0 {
+                    // Only counts matter here (the design's n), in no group.
+                    outside.add_sums(&vec![0; groups], q, s, count, (0, 0), (0.0, 0.0));
+                }
+            }
             "cell" => {
                 let q = ids
                     .iter()
@@ -327,7 +362,12 @@ fn read_file(
                     );
                 }
             }
-            _ => return Err(bad("kind", "rows, excluded, weight or cell")),
+            _ => {
+                return Err(bad(
+                    "kind",
+                    "rows, excluded, filtered, weight, cell or outside",
+                ))
+            }
         }
     }
     Ok(())

@@ -33,7 +33,8 @@ pub struct Args {
     /// Cluster column of a sampling design (not compiled to SQL yet: refused).
     #[arg(long, value_name = "COL")]
     pub psu: Option<String>,
-    /// A filter (not compiled to SQL yet: refused).
+    /// Only respondents matching EXPR form the bases (a domain); its terms name the
+    /// codebook's segments, questions or screeners. `table --sums` takes the same.
     #[arg(long = "where", value_name = "EXPR")]
     pub filter: Option<String>,
 }
