@@ -208,7 +208,7 @@ impl From<AdjustArg> for Adjust {
 /// Finishing from sums instead of reading rows.
 #[derive(Args, Debug, Clone, Default)]
 pub struct Sums {
-    /// The result of `concerns sql`'s query (CSV with a header) instead of DATA, with the
+    /// The result of `concerns sql`'s query (CSV with a header, or Parquet) instead of DATA, with the
     /// same codebook and --by; repeat to add up several (partitions, days).
     #[arg(long, value_name = "FILE", conflicts_with = "data")]
     pub sums: Vec<String>,

@@ -154,6 +154,9 @@ fn cells(array: &dyn Array) -> Option<Cells<'_>> {
                 (!x.is_nan()).then(|| number_text(x))
             })
         }
+        D::Decimal(_, scale) => decimals::<i128>(array, *scale)?,
+        D::Decimal64(_, scale) => decimals::<i64>(array, *scale)?,
+        D::Decimal32(_, scale) => decimals::<i32>(array, *scale)?,
         D::Dictionary(key, _, _) => match key {
             IntegerType::Int8 => dictionary::<i8>(array)?,
             IntegerType::Int16 => dictionary::<i16>(array)?,
@@ -174,6 +177,28 @@ fn integers<T: NativeType + ToString>(array: &dyn Array) -> Option<Cells<'_>> {
     Some(Box::new(move |i| {
         a.is_valid(i).then(|| a.value(i).to_string())
     }))
+}
+
+/// Decimals (an integer and a scale) written exactly: `12.340000000` for 12340000000 at
+/// scale 9.
+fn decimals<T: NativeType + Into<i128>>(array: &dyn Array, scale: usize) -> Option<Cells<'_>> {
+    let a = array.as_any().downcast_ref::<PrimitiveArray<T>>()?;
+    Some(Box::new(move |i| {
+        a.is_valid(i)
+            .then(|| decimal_text(a.value(i).into(), scale))
+    }))
+}
+
+/// The text of `v` × 10^-scale.
+pub fn decimal_text(v: i128, scale: usize) -> String {
+    let digits = v.unsigned_abs().to_string();
+    let sign = if v < 0 { "-" } else { "" };
+    if scale == 0 {
+        return format!("{sign}{digits}");
+    }
+    let padded = format!("{digits:0>width$}", width = scale + 1);
+    let (int, frac) = padded.split_at(padded.len() - scale);
+    format!("{sign}{int}.{frac}")
 }
 
 /// Dictionary-encoded text (pandas and Arrow categoricals).
@@ -343,6 +368,19 @@ pub fn parquet<C: Consumer>(
 #[cfg(test)]
 mod tests {
     use super::number_text;
+
+    #[test]
+    fn decimals_are_written_exactly() {
+        use super::decimal_text;
+        assert_eq!(decimal_text(12_340_000_000, 9), "12.340000000");
+        assert_eq!(decimal_text(5, 3), "0.005");
+        assert_eq!(decimal_text(-5, 3), "-0.005");
+        assert_eq!(decimal_text(42, 0), "42");
+        assert_eq!(
+            decimal_text(i128::MIN, 18),
+            "-170141183460469231731.687303715884105728"
+        );
+    }
 
     #[test]
     fn numbers_read_as_a_csv_writes_them() {

@@ -59,7 +59,8 @@ con = duckdb.connect()
 path = sys.argv[1].replace("'", "''")
 con.execute(f"CREATE VIEW responses AS SELECT * FROM read_csv('{path}', all_varchar = true)")
 out = sys.argv[3].replace("'", "''")
-con.execute(f"COPY ({open(sys.argv[2]).read()}) TO '{out}' (HEADER)")
+form = "FORMAT PARQUET" if out.endswith(".parquet") else "HEADER"
+con.execute(f"COPY ({open(sys.argv[2]).read()}) TO '{out}' ({form})")
 "#;
     let dir = tempfile::tempdir().unwrap();
     let query = dir.path().join("q.sql");
@@ -113,6 +114,24 @@ fn table_from_sums_is_the_table_from_rows() {
         assert_eq!(from_sums["input"]["path"], "sums.csv");
         assert_eq!(from_sums["input"]["rows"], 5728);
         assert!(from_rows["input"].get("from_sums").is_none());
+        // The same sums saved as Parquet (decimals as DECIMAL(38, 9) and (38, 18)).
+        let parquet = dir.path().join("sums.parquet");
+        sums_on_duckdb(&csv, &by, &parquet);
+        let mut args = vec![
+            "table",
+            "--sums",
+            parquet.to_str().unwrap(),
+            "--format",
+            "json",
+        ];
+        args.extend(&by);
+        let from_parquet = json(&args);
+        assert_eq!(from_parquet["input"]["path"], "sums.parquet");
+        assert_eq!(
+            without_input(from_parquet),
+            without_input(from_rows.clone()),
+            "Parquet, --by {by:?}"
+        );
         // Every number, letter, warning and note, to the last digit.
         assert_eq!(
             without_input(from_sums),
