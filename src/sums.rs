@@ -316,6 +316,19 @@ fn read_file(
             }
             t.parse::<u64>().map_err(|_| bad(column, "a count"))
         };
+        // The question a cell names and its answer state, both checked.
+        let question_state = || -> Result<(usize, State)> {
+            let q = ids
+                .iter()
+                .position(|id| id == field(name))
+                .filter(|&q| q < plan.questions.len())
+                .ok_or_else(|| bad("name", "a question of the codebook"))?;
+            let s = index as State;
+            if !plan.questions[q].valid_state(s) {
+                return Err(bad("state", "an answer state of the question"));
+            }
+            Ok((q, s))
+        };
         match field(kind) {
             "rows" => {
                 add(&mut checks.rows)?;
@@ -348,30 +361,14 @@ fn read_file(
             }
             "filtered" => add(&mut checks.filtered)?,
             "outside" => {
-                let q = ids
-                    .iter()
-                    .position(|id| id == field(name))
-                    .filter(|&q| q < plan.questions.len())
-                    .ok_or_else(|| bad("name", "a question of the codebook"))?;
-                let s = index as State;
-                if !plan.questions[q].valid_state(s) {
-                    return Err(bad("state", "an answer state of the question"));
-                }
+                let (q, s) = question_state()?;
                 if s != 0 {
                     // Only counts matter here (the design's n), in no group.
                     outside.add_sums(&vec![0; groups], q, s, count, (0, 0), (0.0, 0.0));
                 }
             }
             "cell" => {
-                let q = ids
-                    .iter()
-                    .position(|id| id == field(name))
-                    .filter(|&q| q < plan.questions.len())
-                    .ok_or_else(|| bad("name", "a question of the codebook"))?;
-                let s = index as State;
-                if !plan.questions[q].valid_state(s) {
-                    return Err(bad("state", "an answer state of the question"));
-                }
+                let (q, s) = question_state()?;
                 for (j, &c) in g.iter().enumerate() {
                     indices[j] = tally.value_index(j, field(c).trim().as_bytes());
                     if q == 0 && indices[j] == 0 {

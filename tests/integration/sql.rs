@@ -75,6 +75,19 @@ con.execute(f"COPY ({open(sys.argv[2]).read()}) TO '{out}' ({form})")
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
+/// `table --sums SUMS ARGS --format json`.
+fn table_from(sums: &Path, args: &[&str]) -> Value {
+    let mut all = vec![
+        "table",
+        "--sums",
+        sums.to_str().unwrap(),
+        "--format",
+        "json",
+    ];
+    all.extend_from_slice(args);
+    json(&all)
+}
+
 /// The JSON of `table` without its `input` block.
 fn without_input(mut v: Value) -> Value {
     v.as_object_mut().unwrap().remove("input");
@@ -98,15 +111,7 @@ fn table_from_sums_is_the_table_from_rows() {
     ] {
         let sums = dir.path().join("sums.csv");
         sums_on_duckdb(&csv, &by, &sums);
-        let mut args = vec![
-            "table",
-            "--sums",
-            sums.to_str().unwrap(),
-            "--format",
-            "json",
-        ];
-        args.extend(&by);
-        let from_sums = json(&args);
+        let from_sums = table_from(&sums, &by);
         let mut args = vec!["table", DATA, "--format", "json"];
         args.extend(&by);
         let from_rows = json(&args);
@@ -117,15 +122,7 @@ fn table_from_sums_is_the_table_from_rows() {
         // The same sums saved as Parquet (decimals as DECIMAL(38, 9) and (38, 18)).
         let parquet = dir.path().join("sums.parquet");
         sums_on_duckdb(&csv, &by, &parquet);
-        let mut args = vec![
-            "table",
-            "--sums",
-            parquet.to_str().unwrap(),
-            "--format",
-            "json",
-        ];
-        args.extend(&by);
-        let from_parquet = json(&args);
+        let from_parquet = table_from(&parquet, &by);
         assert_eq!(from_parquet["input"]["path"], "sums.parquet");
         assert_eq!(
             without_input(from_parquet),
