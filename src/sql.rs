@@ -123,6 +123,12 @@ impl Dialect {
             self.ident(column),
             self.text_type()
         );
+        self.trim(&cast)
+    }
+
+    /// `expr` without the ASCII white space around it.
+    fn trim(self, expr: &str) -> String {
+        let cast = expr;
         let space = self.concat(&[
             "' '".into(),
             self.chr(9),
@@ -295,11 +301,7 @@ fn query(
             QuestionPlan::Single { column, .. } => use_col(*column),
             QuestionPlan::Multi { form, .. } => match form {
                 MultiForm::Dichotomies { columns, .. } => columns.iter().for_each(|&x| use_col(x)),
-                MultiForm::Delimited { .. } => {
-                    return Err(Unsupported(
-                        "a \"check all\" question held in one column of joined codes is not compiled to SQL yet".into(),
-                    ))
-                }
+                MultiForm::Delimited { column, .. } => use_col(*column),
             },
         }
     }
@@ -406,6 +408,20 @@ fn query(
                         add_rule(r, format!("{} NOT IN ('', '0', '1')", c(col)));
                     }
                 }
+            }
+            QuestionPlan::Multi {
+                form:
+                    MultiForm::Delimited {
+                        column,
+                        delimiter,
+                        codes,
+                        unlisted: None,
+                        rule,
+                    },
+                ..
+            } => {
+                let unknown = joined_unknown(d, &c(*column), delimiter, codes)?;
+                add_rule(*rule, format!("{} <> '' AND {unknown}", c(*column)));
             }
             QuestionPlan::Multi { .. } => {}
         }
@@ -720,7 +736,10 @@ fn state_sql(
             let any = answered.join(" OR ");
             let mut bits = vec!["1".to_string()];
             for (i, sel) in selected.iter().enumerate() {
-                bits.push(format!("CASE WHEN {sel} THEN {} ELSE 0 END", 1u64 << (i + 1)));
+                bits.push(format!(
+                    "CASE WHEN {sel} THEN {} ELSE 0 END",
+                    1u64 << (i + 1)
+                ));
             }
             if *each_item {
                 for (i, &col) in columns.iter().enumerate() {
@@ -734,18 +753,152 @@ fn state_sql(
             let state = format!("CASE WHEN {any} THEN {} ELSE 0 END", bits.join(" + "));
             let partial = match coding {
                 Coding::ZeroOne => {
-                    let blank: Vec<String> = columns.iter().map(|&col| format!("{} = ''", c(col))).collect();
-                    format!("CASE WHEN ({any}) AND ({}) THEN 1 ELSE 0 END", blank.join(" OR "))
+                    let blank: Vec<String> = columns
+                        .iter()
+                        .map(|&col| format!("{} = ''", c(col)))
+                        .collect();
+                    format!(
+                        "CASE WHEN ({any}) AND ({}) THEN 1 ELSE 0 END",
+                        blank.join(" OR ")
+                    )
                 }
                 Coding::Filled => "0".into(),
             };
             Ok((state, partial))
         }
-        QuestionPlan::Multi { .. } => Err(Unsupported(
-            "a \"check all\" question held in one column of joined codes is not compiled to SQL yet"
-                .into(),
-        )),
+        QuestionPlan::Multi {
+            items,
+            form:
+                MultiForm::Delimited {
+                    column,
+                    delimiter,
+                    codes,
+                    unlisted,
+                    ..
+                },
+            ..
+        } => {
+            let v = c(*column);
+            let tokens = joined_tokens(d, &v, delimiter)?;
+            let unknown = joined_unknown(d, &v, delimiter, codes)?;
+            let mut bits = vec!["1".to_string()];
+            for item in 0..*items {
+                let mut chosen: Vec<String> = codes
+                    .iter()
+                    .filter(|(_, i)| *i == item)
+                    .map(|(code, _)| {
+                        contains(d, &tokens, &v, delimiter, &String::from_utf8_lossy(code))
+                    })
+                    .collect();
+                if *unlisted == Some(item) {
+                    chosen.push(unknown.clone());
+                }
+                if !chosen.is_empty() {
+                    bits.push(format!(
+                        "CASE WHEN {} THEN {} ELSE 0 END",
+                        chosen.join(" OR "),
+                        1u64 << (item + 1)
+                    ));
+                }
+            }
+            Ok((
+                format!("CASE WHEN {v} <> '' THEN {} ELSE 0 END", bits.join(" + ")),
+                "0".into(),
+            ))
+        }
     }
+}
+
+/// The trimmed tokens of a cell of joined codes, as an array (DuckDB, Spark); PostgreSQL
+/// reads them in subqueries instead. Codes holding the delimiter are not split this way.
+fn joined_tokens(
+    d: Dialect,
+    v: &str,
+    delimiter: &[u8],
+) -> std::result::Result<String, Unsupported> {
+    let delim = String::from_utf8_lossy(delimiter).into_owned();
+    if delim.is_empty() {
+        return Err(Unsupported("an empty delimiter".into()));
+    }
+    Ok(match d {
+        // A list comprehension: DuckDB's lambda syntax changed between versions.
+        Dialect::DuckDb => format!(
+            "[{} FOR tok IN string_split({v}, {})]",
+            d.trim("tok"),
+            d.lit(&delim)
+        ),
+        Dialect::Spark => format!(
+            "transform(split({v}, {}), tok -> {})",
+            d.lit(&regex_literal(&delim)),
+            d.trim("tok")
+        ),
+        Dialect::Postgres => format!("string_to_array({v}, {})", d.lit(&delim)),
+    })
+}
+
+/// A regular expression matching `text` literally.
+fn regex_literal(text: &str) -> String {
+    text.chars()
+        .map(|ch| {
+            if ch.is_ascii_alphanumeric() || ch == ' ' {
+                ch.to_string()
+            } else {
+                format!("\\Q{ch}\\E")
+            }
+        })
+        .collect()
+}
+
+/// Whether a token of the cell is `code`.
+fn contains(d: Dialect, tokens: &str, _v: &str, _delimiter: &[u8], code: &str) -> String {
+    match d {
+        Dialect::DuckDb => format!("list_contains({tokens}, {})", d.lit(code)),
+        Dialect::Spark => format!("array_contains({tokens}, {})", d.lit(code)),
+        Dialect::Postgres => format!(
+            "EXISTS (SELECT 1 FROM unnest({tokens}) AS t(tok) WHERE {} = {})",
+            d.trim("tok"),
+            d.lit(code)
+        ),
+    }
+}
+
+/// Whether a non-blank token of the cell is none of the codes.
+fn joined_unknown(
+    d: Dialect,
+    v: &str,
+    delimiter: &[u8],
+    codes: &[(Vec<u8>, usize)],
+) -> std::result::Result<String, Unsupported> {
+    if codes
+        .iter()
+        .any(|(code, _)| code.windows(delimiter.len().max(1)).any(|w| w == delimiter))
+    {
+        return Err(Unsupported(
+            "a code of a \"check all\" question joined in one column holds its delimiter; not compiled to SQL yet".into(),
+        ));
+    }
+    let tokens = joined_tokens(d, v, delimiter)?;
+    let texts: Vec<String> = codes
+        .iter()
+        .map(|(code, _)| String::from_utf8_lossy(code).into_owned())
+        .collect();
+    Ok(match d {
+        Dialect::DuckDb => format!(
+            "len([tok FOR tok IN {tokens} IF tok <> '' AND NOT {}]) > 0",
+            in_codes(d, "tok", &texts)
+        ),
+        Dialect::Spark => format!(
+            "size(filter({tokens}, tok -> tok <> '' AND NOT {})) > 0",
+            in_codes(d, "tok", &texts)
+        ),
+        Dialect::Postgres => {
+            let t = d.trim("tok");
+            format!(
+                "EXISTS (SELECT 1 FROM unnest({tokens}) AS t(tok) WHERE {t} <> '' AND NOT {})",
+                in_codes(d, &t, &texts)
+            )
+        }
+    })
 }
 
 /// Text for a `--` comment: one line, no control characters.

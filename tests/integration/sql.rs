@@ -299,6 +299,55 @@ fn table_from_sums_computed_by_spark_is_the_table_from_rows() {
     }
 }
 
+/// The Qualtrics export fixture as a table would hold it: the names row, then the data
+/// (the two rows of question texts and import IDs dropped).
+fn qualtrics_as_table(dir: &Path) -> std::path::PathBuf {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_path(root().join("tests/fixtures/platforms/qualtrics.csv"))
+        .unwrap();
+    let path = dir.join("qualtrics-table.csv");
+    let mut w = csv::Writer::from_path(&path).unwrap();
+    for (i, r) in reader.records().enumerate() {
+        if i == 0 || i > 2 {
+            w.write_record(&r.unwrap()).unwrap();
+        }
+    }
+    w.flush().unwrap();
+    path
+}
+
+#[test]
+fn a_check_all_question_joined_in_one_column_sums_as_it_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = qualtrics_as_table(dir.path());
+    let codebook = "docs/codebooks/qualtrics.toml";
+    let sums = dir.path().join("q.sums.csv");
+    // The table has one header row; the codebook describes the export's three.
+    let one_header = dir.path().join("one-header.toml");
+    std::fs::write(
+        &one_header,
+        std::fs::read_to_string(root().join(codebook))
+            .unwrap()
+            .replace("header_rows = 3", "header_rows = 1"),
+    )
+    .unwrap();
+    let cb = one_header.to_str().unwrap();
+    sums_on_duckdb(&table, &["--codebook", cb, "--by", "gender"], &sums);
+    let from_sums = table_from(&sums, &["--codebook", cb, "--by", "gender"]);
+    let from_rows = json(&[
+        "table",
+        "tests/fixtures/platforms/qualtrics.csv",
+        "--codebook",
+        codebook,
+        "--by",
+        "gender",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(without_input(from_sums), without_input(from_rows));
+}
+
 fn of_kind<'a>(rows: &'a [Value], kind: &str) -> Vec<&'a Value> {
     rows.iter().filter(|r| r["kind"] == kind).collect()
 }
@@ -447,9 +496,9 @@ fn unsupported_codebooks_and_bad_tables_are_usage_errors() {
                 "--table",
                 "responses",
                 "--codebook",
-                "docs/codebooks/qualtrics.toml",
+                "docs/codebooks/google-forms.toml",
             ],
-            "joined codes",
+            "holds its delimiter",
         ),
     ] {
         let mut all = vec!["sql", "--dialect", "spark"];
