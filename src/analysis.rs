@@ -97,7 +97,12 @@ pub fn analyse(input: &str, codebook: &Codebook, opts: &Options) -> Result<Resul
 pub fn analyse_sums(files: &[String], codebook: &Codebook, opts: &Options) -> Result<Results> {
     opts.check()?;
     let codebook = &opts.with_design(codebook);
-    let (plan, _, segments) = crate::sql::plan_for(codebook, opts)?;
+    let crate::sql::Planned {
+        plan,
+        segments,
+        weight,
+        ..
+    } = crate::sql::plan_for(codebook, opts)?;
     if plan.design.is_some() {
         return Err(Error::Usage(
             "--sums: designs with strata or clusters are not compiled to SQL yet".into(),
@@ -121,11 +126,6 @@ pub fn analyse_sums(files: &[String], codebook: &Codebook, opts: &Options) -> Re
         rows: tab.rows,
         from_sums: true,
     };
-    let weight = plan.weight.and(match &opts.weight {
-        crate::load::WeightChoice::Codebook => codebook.weight.clone(),
-        crate::load::WeightChoice::None => None,
-        crate::load::WeightChoice::Column(c) => Some(c.clone()),
-    });
     finish(
         codebook,
         opts,

@@ -210,11 +210,16 @@ fn code_texts(codes: &Codes) -> Vec<String> {
 }
 
 /// The plan of `codebook` with `opts` (weight, `--by`, design, `--where`) over the columns
-/// it names, as the query and the sums read them: (plan, columns, segments).
-pub(crate) fn plan_for<'c>(
-    codebook: &'c Codebook,
-    opts: &Options,
-) -> Result<(Plan, Vec<String>, Vec<&'c crate::codebook::Segment>)> {
+/// it names, as the query and the sums read them.
+pub(crate) struct Planned<'c> {
+    pub plan: Plan,
+    pub columns: Vec<String>,
+    pub segments: Vec<&'c crate::codebook::Segment>,
+    /// The weight column in use.
+    pub weight: Option<String>,
+}
+
+pub(crate) fn plan_for<'c>(codebook: &'c Codebook, opts: &Options) -> Result<Planned<'c>> {
     opts.check()?;
     let segments = opts.segments(codebook)?;
     let weight = match &opts.weight {
@@ -244,7 +249,12 @@ pub(crate) fn plan_for<'c>(
         .as_deref()
         .map(|f| crate::domain::compile(f, "--where", codebook, &columns))
         .transpose()?;
-    Ok((plan, columns, segments))
+    Ok(Planned {
+        plan,
+        columns,
+        segments,
+        weight,
+    })
 }
 
 /// The query that returns the sums of `codebook` with `opts` (weight, `--by`, design,
@@ -261,9 +271,15 @@ pub fn compile(
             "--table {table:?}: expected a table name such as responses or schema.responses"
         )));
     }
-    let (plan, columns, _) = plan_for(codebook, opts)?;
-    query(&plan, &columns, &codebook.question_ids(), dialect, table)
-        .map_err(|u| Error::Usage(format!("concerns sql: {}", u.0)))
+    let p = plan_for(codebook, opts)?;
+    query(
+        &p.plan,
+        &p.columns,
+        &codebook.question_ids(),
+        dialect,
+        table,
+    )
+    .map_err(|u| Error::Usage(format!("concerns sql: {}", u.0)))
 }
 
 /// The query for `plan` (compiled against `columns`) reading `table`.
@@ -786,9 +802,7 @@ fn state_sql(
                 let mut chosen: Vec<String> = codes
                     .iter()
                     .filter(|(_, i)| *i == item)
-                    .map(|(code, _)| {
-                        contains(d, &tokens, &v, delimiter, &String::from_utf8_lossy(code))
-                    })
+                    .map(|(code, _)| contains(d, &tokens, &String::from_utf8_lossy(code)))
                     .collect();
                 if *unlisted == Some(item) {
                     chosen.push(unknown.clone());
@@ -850,7 +864,7 @@ fn regex_literal(text: &str) -> String {
 }
 
 /// Whether a token of the cell is `code`.
-fn contains(d: Dialect, tokens: &str, _v: &str, _delimiter: &[u8], code: &str) -> String {
+fn contains(d: Dialect, tokens: &str, code: &str) -> String {
     match d {
         Dialect::DuckDb => format!("list_contains({tokens}, {})", d.lit(code)),
         Dialect::Spark => format!("array_contains({tokens}, {})", d.lit(code)),

@@ -205,6 +205,15 @@ impl From<AdjustArg> for Adjust {
     }
 }
 
+/// `--weight COL` / `--no-weight` / neither.
+pub(crate) fn weight_choice(weight: &Option<String>, no_weight: bool) -> WeightChoice {
+    match (weight, no_weight) {
+        (_, true) => WeightChoice::None,
+        (Some(c), false) => WeightChoice::Column(c.clone()),
+        (None, false) => WeightChoice::Codebook,
+    }
+}
+
 /// Finishing from sums instead of reading rows.
 #[derive(Args, Debug, Clone, Default)]
 pub struct Sums {
@@ -260,11 +269,7 @@ impl Common {
     }
 
     pub fn options(&self) -> Options {
-        let weight = match (&self.weight, self.no_weight) {
-            (_, true) => WeightChoice::None,
-            (Some(c), false) => WeightChoice::Column(c.clone()),
-            (None, false) => WeightChoice::Codebook,
-        };
+        let weight = weight_choice(&self.weight, self.no_weight);
         Options {
             lang: self.lang.clone(),
             weight,

@@ -2,7 +2,7 @@ use std::path::PathBuf;
 
 use concerns::error::exit;
 use concerns::sql::{compile, Dialect};
-use concerns::{Codebook, Options, Result, WeightChoice};
+use concerns::{Codebook, Options, Result};
 
 use super::print_stdout;
 
@@ -56,13 +56,8 @@ pub fn run(args: Args) -> Result<i32> {
         DialectArg::Spark => Dialect::Spark,
         DialectArg::Postgres => Dialect::Postgres,
     };
-    let weight = match (&args.weight, args.no_weight) {
-        (_, true) => WeightChoice::None,
-        (Some(c), false) => WeightChoice::Column(c.clone()),
-        (None, false) => WeightChoice::Codebook,
-    };
     let opts = Options {
-        weight,
+        weight: super::weight_choice(&args.weight, args.no_weight),
         by: args.by,
         strata: args.strata,
         psu: args.psu,
