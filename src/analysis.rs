@@ -70,7 +70,7 @@ pub fn analyse(input: &str, codebook: &Codebook, opts: &Options) -> Result<Resul
         strict(&prepared)?
     };
     let strata = match &tab.design {
-        Some(d) => Some(strata(&prepared, d)?),
+        Some(d) => Some(strata(codebook, &prepared.src.name, d)?),
         None => None,
     };
     let input = Input {
@@ -103,12 +103,12 @@ pub fn analyse_sums(files: &[String], codebook: &Codebook, opts: &Options) -> Re
         weight,
         ..
     } = crate::sql::plan_for(codebook, opts)?;
-    if plan.design.is_some() {
-        return Err(Error::Usage(
-            "--sums: designs with strata or clusters are not compiled to SQL yet".into(),
-        ));
-    }
     let (tab, digest) = crate::sums::tabulation(files, &plan, codebook)?;
+    let name = files.join(" + ");
+    let strata = match &tab.design {
+        Some(d) => Some(strata(codebook, &name, d)?),
+        None => None,
+    };
     let names: Vec<String> = files
         .iter()
         .map(|f| {
@@ -127,14 +127,7 @@ pub fn analyse_sums(files: &[String], codebook: &Codebook, opts: &Options) -> Re
         from_sums: true,
     };
     finish(
-        codebook,
-        opts,
-        &segments,
-        &files.join(" + "),
-        &tab,
-        input,
-        weight,
-        None,
+        codebook, opts, &segments, &name, &tab, input, weight, strata,
     )
 }
 
@@ -271,7 +264,7 @@ fn lenient(prepared: &Prepared) -> Result<(Tabulation, String)> {
 }
 
 /// The design's strata ready for variances, or the design problem as an error.
-fn strata<'a>(prepared: &Prepared, sums: &'a DesignSums) -> Result<Strata<'a>> {
+fn strata<'a>(codebook: &Codebook, name: &str, sums: &'a DesignSums) -> Result<Strata<'a>> {
     match sums.strata_factors() {
         Ok((psus, fpc_factor)) => Ok(Strata {
             sums,
@@ -279,12 +272,12 @@ fn strata<'a>(prepared: &Prepared, sums: &'a DesignSums) -> Result<Strata<'a>> {
             fpc_factor,
         }),
         Err(p) => {
-            let design = &prepared.codebook.design;
+            let design = &codebook.design;
             let column = match p.on {
                 crate::design::On::Strata => &design.strata,
                 crate::design::On::Fpc => &design.fpc,
             };
-            let e = DataError::new(&prepared.src.name, p.message);
+            let e = DataError::new(name, p.message);
             Err(match column {
                 Some(c) => e.column(c.clone()).into(),
                 None => e.into(),

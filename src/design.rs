@@ -4,11 +4,16 @@
 //! additive, so one pass and chunk merging work as for the tally, and the memory grows
 //! with the number of PSUs, not of rows. Without a PSU column every respondent is its own
 //! PSU and the sums are kept per stratum, squares included.
+//!
+//! As in the tally, decimal weights are summed exactly (billionths and their squares), and
+//! strata and PSUs are put in the order of their names at the end: the sums, and the
+//! variances made from them, do not depend on the order of the rows, their chunking, or
+//! whether they came from the rows or from an engine's sums (`concerns sql`).
 
 use rustc_hash::FxHashMap;
 
 use crate::codebook::LonelyPsu;
-use crate::plan::{Eval, Plan, QuestionPlan};
+use crate::plan::{Eval, Plan, QuestionPlan, State, FIXED_ONE};
 
 /// Slots of one item in a block: Σw·y, Σw·(1−y), and when every respondent is its own
 /// PSU also Σw²·y, Σw²·(1−y).
@@ -20,6 +25,55 @@ fn item_slots(psus_given: bool) -> usize {
     }
 }
 
+/// Respondents and their Σw and Σw²: exact for decimal weights (billionths and their
+/// squares), floating point for others.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Mass {
+    pub n: u64,
+    pub fixed: u128,
+    pub fixed2: u128,
+    pub w: f64,
+    pub w2: f64,
+}
+
+impl Mass {
+    /// One respondent.
+    pub fn of(eval: &Eval) -> Mass {
+        match eval.fixed {
+            Some(m) => Mass {
+                n: 1,
+                fixed: m as u128,
+                fixed2: m as u128 * m as u128,
+                ..Mass::default()
+            },
+            None => Mass {
+                n: 1,
+                w: eval.weight,
+                w2: eval.weight * eval.weight,
+                ..Mass::default()
+            },
+        }
+    }
+}
+
+/// What a slot of a block holds, for turning it into a number. Counts and Σw take one
+/// word (a u64; the rare carry past 2^64 is kept apart), Σw² two (low, high).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Slot {
+    Count,
+    Weight,
+    Square,
+}
+
+impl Slot {
+    fn words(self) -> usize {
+        match self {
+            Slot::Square => 2,
+            _ => 1,
+        }
+    }
+}
+
 /// The running sums of one pass (or one chunk).
 #[derive(Debug, Clone)]
 pub struct DesignAcc {
@@ -28,15 +82,20 @@ pub struct DesignAcc {
     offsets: Vec<usize>,
     items: Vec<usize>,
     counted: Vec<bool>,
+    /// What each slot of a block holds; per question where its words start; the words of
+    /// a block.
+    layout: Vec<Slot>,
+    words: Vec<usize>,
+    /// What each word of a block holds: `None` for the high word of a square.
+    kinds: Vec<Option<Slot>>,
     block: usize,
     item_slots: usize,
     psus_given: bool,
     lonely: LonelyPsu,
     strata: Vec<Vec<u8>>,
     strata_index: FxHashMap<Vec<u8>, u32>,
-    /// Per stratum: the first fpc seen, and a second, different one if any.
-    fpc: Vec<Option<f64>>,
-    fpc_conflict: Option<(u32, f64, f64)>,
+    /// Per stratum: the least and the greatest fpc seen.
+    fpc: Vec<Option<(f64, f64)>>,
     /// Per stratum: PSU name → unit.
     units: Vec<FxHashMap<Vec<u8>, u32>>,
     unit_keys: Vec<(u32, Vec<u8>)>,
@@ -48,8 +107,12 @@ pub struct DesignAcc {
     /// tally) → slot, in the order first seen.
     slot_of: Vec<Vec<u32>>,
     slots: Vec<(u32, u32)>,
-    /// Per unit: one block of sums per slot (grown as slots appear).
-    blocks: Vec<Vec<f64>>,
+    /// Per unit: one block of exact sums per slot (grown as slots appear), and the same
+    /// for the sums of weights that are not decimals (empty until one is seen).
+    blocks: Vec<Vec<u64>>,
+    floats: Vec<Vec<f64>>,
+    /// (unit, word) → how many times the word passed 2^64.
+    carries: FxHashMap<(u32, u32), u64>,
 }
 
 const NO_SLOT: u32 = u32::MAX;
@@ -61,23 +124,39 @@ impl DesignAcc {
         let counted: Vec<bool> = plan.questions.iter().map(QuestionPlan::each_item).collect();
         let item_slots = item_slots(d.psu.is_some());
         let mut offsets = Vec::new();
-        let mut at = 0;
+        let mut words = Vec::new();
+        let mut layout: Vec<Slot> = Vec::new();
         for (&n, &c) in items.iter().zip(&counted) {
-            offsets.push(at);
-            at += 1 + (item_slots + c as usize) * n;
+            offsets.push(layout.len());
+            words.push(layout.iter().map(|s| s.words()).sum());
+            layout.push(Slot::Count);
+            for _ in 0..n {
+                layout.extend([Slot::Weight, Slot::Weight]);
+                if item_slots == 4 {
+                    layout.extend([Slot::Square, Slot::Square]);
+                }
+                if c {
+                    layout.push(Slot::Count);
+                }
+            }
         }
         Some(DesignAcc {
             offsets,
             items,
             counted,
-            block: at,
+            block: layout.iter().map(|s| s.words()).sum(),
+            kinds: layout
+                .iter()
+                .flat_map(|&s| [Some(s), None].into_iter().take(s.words()))
+                .collect(),
+            layout,
+            words,
             item_slots,
             psus_given: d.psu.is_some(),
             lonely: d.lonely,
             strata: Vec::new(),
             strata_index: FxHashMap::default(),
             fpc: Vec::new(),
-            fpc_conflict: None,
             units: Vec::new(),
             unit_keys: Vec::new(),
             unit_rows: Vec::new(),
@@ -85,6 +164,8 @@ impl DesignAcc {
             slot_of: vec![Vec::new(); plan.groupings.len()],
             slots: vec![(0, 0)],
             blocks: Vec::new(),
+            floats: Vec::new(),
+            carries: FxHashMap::default(),
         })
     }
 
@@ -109,6 +190,7 @@ impl DesignAcc {
         self.unit_keys.push((stratum, psu.to_vec()));
         self.unit_rows.push(0);
         self.blocks.push(Vec::new());
+        self.floats.push(Vec::new());
         u
     }
 
@@ -135,15 +217,13 @@ impl DesignAcc {
         (s, u)
     }
 
-    fn note_fpc(&mut self, stratum: u32, fpc: Option<f64>) {
-        let Some(f) = fpc else { return };
-        match self.fpc[stratum as usize] {
-            None => self.fpc[stratum as usize] = Some(f),
-            Some(g) if g != f && self.fpc_conflict.is_none() => {
-                self.fpc_conflict = Some((stratum, g, f));
-            }
-            _ => {}
-        }
+    fn note_fpc(&mut self, stratum: u32, fpc: Option<(f64, f64)>) {
+        let Some((lo, hi)) = fpc else { return };
+        let seen = &mut self.fpc[stratum as usize];
+        *seen = Some(match *seen {
+            None => (lo, hi),
+            Some((a, b)) => (a.min(lo), b.max(hi)),
+        });
     }
 
     /// The slot of value `v` (the tally's index; 0 is blank) of grouping column `g`.
@@ -172,49 +252,144 @@ impl DesignAcc {
     ) {
         let (s, u) = self.unit_of(stratum, psu);
         self.unit_rows[u as usize] += 1;
-        self.note_fpc(s, eval.fpc);
+        self.note_fpc(s, eval.fpc.map(|f| (f, f)));
         let Some(groups) = kept else { return };
-        self.add_to(plan, u, 0, eval);
-        for (g, &v) in groups.iter().enumerate() {
-            if v != 0 {
-                let slot = self.slot(g, v);
-                self.add_to(plan, u, slot, eval);
+        let mass = Mass::of(eval);
+        for (q, (&state, qp)) in eval.states.iter().zip(&plan.questions).enumerate() {
+            if state != 0 {
+                self.add_domains(qp, u, groups, (q, state), mass);
             }
         }
     }
 
-    fn add_to(&mut self, plan: &Plan, u: u32, slot: u32, eval: &Eval) {
-        let block = self.block;
-        let sums = &mut self.blocks[u as usize];
-        let start = slot as usize * block;
-        if sums.len() < start + block {
-            sums.resize(start + block, 0.0);
+    /// Valid rows of a unit (from sums), with the unit's fpc if the design has one.
+    pub fn add_unit(&mut self, stratum: &[u8], psu: &[u8], fpc: Option<f64>, rows: u64) {
+        let (s, u) = self.unit_of(stratum, psu);
+        self.unit_rows[u as usize] += rows;
+        self.note_fpc(s, fpc.map(|f| (f, f)));
+    }
+
+    /// Kept respondents of a unit (from sums) with answer state `state` of question `q` and
+    /// grouping values `groups` (the tally's value indices).
+    pub fn add_sums(
+        &mut self,
+        plan: &Plan,
+        (stratum, psu): (&[u8], &[u8]),
+        groups: &[u32],
+        (q, state): (usize, State),
+        mass: Mass,
+    ) {
+        let (_, u) = self.unit_of(stratum, psu);
+        if state != 0 {
+            self.add_domains(&plan.questions[q], u, groups, (q, state), mass);
         }
-        let sums = &mut sums[start..start + block];
-        let (w, w2) = (eval.weight, eval.weight * eval.weight);
-        let k = self.item_slots;
-        for (q, (&s, qp)) in eval.states.iter().zip(&plan.questions).enumerate() {
-            if s == 0 {
+    }
+
+    /// Adds to everyone kept and to each group of the respondents.
+    fn add_domains(
+        &mut self,
+        qp: &QuestionPlan,
+        u: u32,
+        groups: &[u32],
+        (q, state): (usize, State),
+        mass: Mass,
+    ) {
+        self.add_to(qp, u, 0, (q, state), mass);
+        for (g, &v) in groups.iter().enumerate() {
+            if v != 0 {
+                let slot = self.slot(g, v);
+                self.add_to(qp, u, slot, (q, state), mass);
+            }
+        }
+    }
+
+    fn add_to(
+        &mut self,
+        qp: &QuestionPlan,
+        u: u32,
+        slot: u32,
+        (q, state): (usize, State),
+        m: Mass,
+    ) {
+        let block = self.block;
+        let start = slot as usize * block;
+        let ui = u as usize;
+        if self.blocks[ui].len() < start + block {
+            self.blocks[ui].resize(start + block, 0);
+        }
+        let floats = m.w != 0.0 || m.w2 != 0.0;
+        if floats && self.floats[ui].len() < start + block {
+            self.floats[ui].resize(start + block, 0.0);
+        }
+        let squares = self.item_slots == 4;
+        let at = self.words[q];
+        let counted = self.counted[q];
+        // Words of an item: Σw·y, Σw·(1−y), then Σw²·y and Σw²·(1−y) in two words each,
+        // then its base count.
+        let width = 2 + 4 * squares as usize + counted as usize;
+        let sums = &mut self.blocks[ui][start..start + block];
+        // What passes 2^64 in a one-word sum (rare: 1.8·10^10 in weight), kept apart.
+        let mut passed: Vec<(usize, u64)> = Vec::new();
+        let mut add = |j: usize, x: u128| {
+            let (low, carry) = sums[j].overflowing_add(x as u64);
+            sums[j] = low;
+            let high = (x >> 64) as u64 + carry as u64;
+            if high > 0 {
+                passed.push((j, high));
+            }
+        };
+        add(at, m.n as u128);
+        for i in 0..self.items[q] {
+            if qp.unanswered(state, i) {
                 continue;
             }
-            let at = self.offsets[q];
-            sums[at] += 1.0;
-            let counted = self.counted[q];
-            let width = k + counted as usize;
+            let word = at + 1 + width * i;
+            let chosen = !qp.selected(state, i) as usize;
+            add(word + chosen, m.fixed);
+            if counted {
+                add(word + width - 1, m.n as u128);
+            }
+        }
+        if squares {
             for i in 0..self.items[q] {
-                if qp.unanswered(s, i) {
+                if qp.unanswered(state, i) {
                     continue;
                 }
-                let slot = at + 1 + width * i;
-                let chosen = !qp.selected(s, i) as usize;
-                sums[slot + chosen] += w;
-                if k == 4 {
-                    sums[slot + 2 + chosen] += w2;
+                let lo = at + 1 + width * i + 2 + 2 * !qp.selected(state, i) as usize;
+                let (low, carry) = sums[lo].overflowing_add(m.fixed2 as u64);
+                sums[lo] = low;
+                sums[lo + 1] = sums[lo + 1]
+                    .wrapping_add((m.fixed2 >> 64) as u64)
+                    .wrapping_add(carry as u64);
+            }
+        }
+        for (j, high) in passed {
+            *self.carries.entry((u, (start + j) as u32)).or_default() += high;
+        }
+        if floats {
+            let f = &mut self.floats[ui][start..start + block];
+            for i in 0..self.items[q] {
+                if qp.unanswered(state, i) {
+                    continue;
                 }
-                if counted {
-                    sums[slot + k] += 1.0;
+                let word = at + 1 + width * i;
+                let chosen = !qp.selected(state, i) as usize;
+                f[word + chosen] += m.w;
+                if squares {
+                    f[word + 2 + 2 * chosen] += m.w2;
                 }
             }
+        }
+    }
+
+    /// Adds `x` to a one-word sum, keeping what passes 2^64 apart.
+    fn add_word(&mut self, u: u32, word: usize, x: u128) {
+        let sum = &mut self.blocks[u as usize][word];
+        let (low, carry) = sum.overflowing_add(x as u64);
+        *sum = low;
+        let high = (x >> 64) as u64 + carry as u64;
+        if high > 0 {
+            *self.carries.entry((u, word as u32)).or_default() += high;
         }
     }
 
@@ -233,11 +408,6 @@ impl DesignAcc {
         for (s, f) in next.fpc.iter().enumerate() {
             self.note_fpc(strata[s], *f);
         }
-        if self.fpc_conflict.is_none() {
-            self.fpc_conflict = next
-                .fpc_conflict
-                .map(|(s, a, b)| (strata[s as usize], a, b));
-        }
         let slots: Vec<u32> = next
             .slots
             .iter()
@@ -247,10 +417,55 @@ impl DesignAcc {
             })
             .collect();
         let block = self.block;
-        for (k, from) in next.blocks.iter().enumerate() {
-            let into = &mut self.blocks[units[k] as usize];
+        for (&(u, word), &high) in &next.carries {
+            let word = slots[word as usize / block] as usize * block + word as usize % block;
+            *self
+                .carries
+                .entry((units[u as usize], word as u32))
+                .or_default() += high;
+        }
+        for (k, (from, floats)) in next.blocks.iter().zip(&next.floats).enumerate() {
+            let u = units[k] as usize;
             for (slot, sums) in from.chunks(block).enumerate() {
                 let start = slots[slot] as usize * block;
+                if self.blocks[u].len() < start + block {
+                    self.blocks[u].resize(start + block, 0);
+                }
+                if self.item_slots == 2 {
+                    // One word per slot (no squares): the common, many-PSU case.
+                    let into = &mut self.blocks[u][start..start + block];
+                    let mut passed = Vec::new();
+                    for (j, (a, &b)) in into.iter_mut().zip(sums).enumerate() {
+                        let (low, carry) = a.overflowing_add(b);
+                        *a = low;
+                        if carry {
+                            passed.push(start + j);
+                        }
+                    }
+                    for word in passed {
+                        *self.carries.entry((u as u32, word as u32)).or_default() += 1;
+                    }
+                    continue;
+                }
+                for (j, &b) in sums.iter().enumerate() {
+                    match self.kinds[j] {
+                        // The high word of a square: its low word carried into it already.
+                        None => {}
+                        Some(Slot::Square) => {
+                            let into = &mut self.blocks[u];
+                            let (low, carry) = into[start + j].overflowing_add(b);
+                            into[start + j] = low;
+                            into[start + j + 1] = into[start + j + 1]
+                                .wrapping_add(sums[j + 1])
+                                .wrapping_add(carry as u64);
+                        }
+                        Some(_) => self.add_word(u as u32, start + j, b as u128),
+                    }
+                }
+            }
+            for (slot, sums) in floats.chunks(block).enumerate() {
+                let start = slots[slot] as usize * block;
+                let into = &mut self.floats[u];
                 if into.len() < start + block {
                     into.resize(start + block, 0.0);
                 }
@@ -261,37 +476,87 @@ impl DesignAcc {
         }
     }
 
-    /// The sums by domain; `value` gives the bytes of a grouping value index.
+    /// Slot `slot` of unit `u` as numbers, one per slot of the layout: counts, Σw, Σw².
+    fn numbers(&self, u: usize, slot: usize) -> Vec<f64> {
+        let one = FIXED_ONE as f64;
+        let start = slot * self.block;
+        let words = &self.blocks[u][start..start + self.block];
+        let floats = self.floats[u].get(start..start + self.block);
+        let mut out = Vec::with_capacity(self.layout.len());
+        let mut j = 0;
+        for kind in &self.layout {
+            let float = floats.map_or(0.0, |f| f[j]);
+            out.push(match kind {
+                Slot::Count | Slot::Weight => {
+                    let high = self
+                        .carries
+                        .get(&(u as u32, (start + j) as u32))
+                        .copied()
+                        .unwrap_or(0);
+                    let x = ((high as u128) << 64 | words[j] as u128) as f64;
+                    if *kind == Slot::Count {
+                        x
+                    } else {
+                        x / one + float
+                    }
+                }
+                Slot::Square => {
+                    let x = ((words[j + 1] as u128) << 64 | words[j] as u128) as f64;
+                    x / (one * one) + float
+                }
+            });
+            j += kind.words();
+        }
+        out
+    }
+
+    /// The sums by domain, strata and units in the order of their names; `value` gives the
+    /// bytes of a grouping value index.
     pub fn finish(&self, value: impl Fn(usize, u32) -> Vec<u8>) -> DesignSums {
+        let mut strata_order: Vec<u32> = (0..self.strata.len() as u32).collect();
+        strata_order.sort_by(|&a, &b| self.strata[a as usize].cmp(&self.strata[b as usize]));
+        let mut stratum_rank = vec![0usize; self.strata.len()];
+        for (rank, &s) in strata_order.iter().enumerate() {
+            stratum_rank[s as usize] = rank;
+        }
+        let mut unit_order: Vec<usize> = (0..self.unit_keys.len()).collect();
+        unit_order.sort_by(|&a, &b| {
+            let (sa, pa) = &self.unit_keys[a];
+            let (sb, pb) = &self.unit_keys[b];
+            (stratum_rank[*sa as usize], pa).cmp(&(stratum_rank[*sb as usize], pb))
+        });
         let mut domains = Domains::default();
-        for (u, blocks) in self.blocks.iter().enumerate() {
-            for (slot, sums) in blocks.chunks(self.block).enumerate() {
-                if sums.iter().all(|&x| x == 0.0) {
+        for (rank, &u) in unit_order.iter().enumerate() {
+            for (slot, sums) in self.blocks[u].chunks(self.block).enumerate() {
+                // Each respondent of a slot adds one to its question's base count.
+                if sums.iter().all(|&x| x == 0) {
                     continue;
                 }
                 let key = match self.slots[slot] {
                     (0, _) => (0, Vec::new()),
                     (g, v) => (g, value(g as usize - 1, v)),
                 };
-                domains.entry(key).or_default().push((u, sums.to_vec()));
+                domains
+                    .entry(key)
+                    .or_default()
+                    .push((rank, self.numbers(u, slot)));
             }
         }
+        let name = |s: u32| String::from_utf8_lossy(&self.strata[s as usize]).into_owned();
+        let fpc: Vec<Option<(f64, f64)>> =
+            strata_order.iter().map(|&s| self.fpc[s as usize]).collect();
         DesignSums {
-            strata: self
-                .strata
-                .iter()
-                .map(|s| String::from_utf8_lossy(s).into_owned())
-                .collect(),
-            fpc: self.fpc.clone(),
-            fpc_conflict: self.fpc_conflict.map(|(s, a, b)| {
-                (
-                    String::from_utf8_lossy(&self.strata[s as usize]).into_owned(),
-                    a,
-                    b,
-                )
+            strata: strata_order.iter().map(|&s| name(s)).collect(),
+            fpc: fpc.iter().map(|f| f.map(|(lo, _)| lo)).collect(),
+            fpc_conflict: strata_order.iter().zip(&fpc).find_map(|(&s, f)| match f {
+                Some((lo, hi)) if lo != hi => Some((name(s), *lo, *hi)),
+                _ => None,
             }),
-            unit_stratum: self.unit_keys.iter().map(|(s, _)| *s as usize).collect(),
-            unit_rows: self.unit_rows.clone(),
+            unit_stratum: unit_order
+                .iter()
+                .map(|&u| stratum_rank[self.unit_keys[u].0 as usize])
+                .collect(),
+            unit_rows: unit_order.iter().map(|&u| self.unit_rows[u]).collect(),
             psus_given: self.psus_given,
             lonely: self.lonely,
             offsets: self.offsets.clone(),

@@ -556,12 +556,9 @@ impl Plan {
             if let Some((c, rule)) = d.fpc {
                 let raw = field(c);
                 let v = trim(&raw);
-                match std::str::from_utf8(v)
-                    .ok()
-                    .and_then(|t| t.parse::<f64>().ok())
-                {
-                    Some(f) if f.is_finite() && f > 0.0 => out.fpc = Some(f),
-                    _ => bad_values.push(BadValue {
+                match parse_fpc(v) {
+                    Some(f) => out.fpc = Some(f),
+                    None => bad_values.push(BadValue {
                         rule,
                         value: (!v.is_empty()).then(|| text(v)),
                     }),
@@ -733,6 +730,14 @@ fn multi_state<'a>(
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     memchr::memmem::find(hay, needle)
+}
+
+/// A finite population correction: a positive, finite number.
+pub fn parse_fpc(v: &[u8]) -> Option<f64> {
+    std::str::from_utf8(v)
+        .ok()
+        .and_then(|t| t.parse::<f64>().ok())
+        .filter(|f| f.is_finite() && *f > 0.0)
 }
 
 /// One in the units of [`Eval::fixed`].

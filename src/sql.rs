@@ -10,15 +10,16 @@
 //!
 //! | column | what |
 //! | --- | --- |
-//! | `kind` | `rows` (one row: every row read, with the checks), `excluded` (per screener), `weight` (per distinct weight of kept respondents), `cell` (per question, grouping values and answer state of kept respondents); with `--where`, `filtered` (kept respondents outside it) and `outside` (their answer states, for the design's n) |
+//! | `kind` | `rows` (one row: every row read, with the checks), `excluded` (per screener), `weight` (per distinct weight of kept respondents), `cell` (per question, grouping values and answer state of kept respondents); with `--where`, `filtered` (kept respondents outside it) and `outside` (their answer states, for the design's n); with strata or clusters, `unit` (valid rows per stratum, PSU and fpc), and cells per unit |
 //! | `name` | the question (`cell`) |
 //! | `g0`, `g1`, … | grouping values (`--by` segments, then contrasts' questions); empty: blank |
+//! | `stratum`, `psu` | the unit (`unit`, `cell`, `outside`), only when the design has strata or clusters |
 //! | `state` | the answer state as [`crate::plan::State`] numbers it; the screener (`excluded`) |
 //! | `n` | rows |
 //! | `w`, `w2` | Σw and Σw² of weights written as decimals of up to 9 places, exact (DECIMAL) |
 //! | `wf`, `wf2` | Σw and Σw² of other weights (floating point) |
 //! | `partial` | respondents who answered some items of a "check all" and left others blank |
-//! | `value` | the weight (`weight`) |
+//! | `value` | the weight (`weight`); the fpc as written (`unit`) |
 //! | `invalid_R`, `example_R` | per rule of the codebook: rows breaking it, and the least such value (`rows`) |
 //! | `duplicate_ids`, `unmarked_ids` | rows whose respondent ID an earlier row has; IDs without the synthetic-data prefix (`rows`) |
 
@@ -291,11 +292,6 @@ fn query(
     table: &str,
 ) -> std::result::Result<String, Unsupported> {
     let d = dialect;
-    if plan.design.is_some() {
-        return Err(Unsupported(
-            "designs with strata or clusters are not compiled to SQL yet".into(),
-        ));
-    }
     let c = |i: usize| format!("c{i}");
     // Every column the plan reads, once.
     let mut used: Vec<usize> = Vec::new();
@@ -309,6 +305,12 @@ fn query(
         use_col(w);
     }
     plan.exclusions.iter().for_each(|e| use_col(e.column));
+    if let Some(design) = &plan.design {
+        [design.strata, design.psu, design.fpc]
+            .into_iter()
+            .flatten()
+            .for_each(|(col, _)| use_col(col));
+    }
     plan.segment_rules()
         .iter()
         .for_each(|(col, _, _)| use_col(*col));
@@ -382,6 +384,24 @@ fn query(
             format!("CAST(NULL AS {})", d.double()),
         ),
     };
+    if let Some(design) = &plan.design {
+        for (col, r) in [design.strata, design.psu].into_iter().flatten() {
+            add_rule(r, format!("{} = ''", c(col)));
+        }
+        // A positive, finite number, read as the file reader reads it.
+        if let Some((col, r)) = design.fpc {
+            let v = c(col);
+            let number = format!(
+                "CASE WHEN {} THEN {} END",
+                d.full_match(&v, NUMBER),
+                d.try_double(&v)
+            );
+            add_rule(
+                r,
+                format!("NOT COALESCE({number} > 0 AND {number} <= 1.7976931348623157e308, FALSE)"),
+            );
+        }
+    }
     for e in &plan.exclusions {
         add_rule(
             e.rule,
@@ -523,6 +543,17 @@ fn query(
         "    -- -2: a row with a problem; -1: kept\n    {excluded} AS excluded_by"
     ));
     fields.push("    wd AS w".into());
+    // The unit of a valid row: its stratum, PSU and fpc ('' where the design has none).
+    if let Some(design) = &plan.design {
+        let text =
+            |col: Option<(usize, usize)>| col.map(|(i, _)| c(i)).unwrap_or_else(|| "''".into());
+        fields.push(format!(
+            "    -- the design: the valid row's stratum, PSU and fpc\n    CASE WHEN {valid} THEN {} END AS st",
+            text(design.strata)
+        ));
+        fields.push(format!("    {} AS psu", text(design.psu)));
+        fields.push(format!("    {} AS fpc", text(design.fpc)));
+    }
     for (j, &g) in plan.groupings.iter().enumerate() {
         fields.push(format!("    {} AS g{j}", c(g)));
     }
@@ -560,13 +591,21 @@ fn query(
     let groups = plan.groupings.len();
     let questions = plan.questions.len().min(question_ids.len());
     let g_cols: Vec<String> = (0..groups).map(|j| format!("g{j}")).collect();
+    let design = plan.design.is_some();
     let mut sets: Vec<String> = vec![
         "()".into(),
         "(excluded_by)".into(),
         "(excluded_by, w, wf)".into(),
     ];
+    // With a design: the valid rows of each unit, and every cell per unit.
+    if design {
+        sets.push("(st, psu, fpc)".into());
+    }
     for k in 0..questions {
         let mut cols = vec!["excluded_by".to_string()];
+        if design {
+            cols.extend(["st".to_string(), "psu".to_string()]);
+        }
         cols.extend(g_cols.iter().cloned());
         cols.push(format!("s{k}"));
         sets.push(format!("({})", cols.join(", ")));
@@ -574,6 +613,11 @@ fn query(
     let mut aggs: Vec<String> = vec![
         "GROUPING(excluded_by) AS by_screener".into(),
         "GROUPING(w) AS by_weight".into(),
+        if design {
+            "GROUPING(fpc) AS by_unit, st, psu, fpc".into()
+        } else {
+            "1 AS by_unit".into()
+        },
     ];
     aggs.extend((0..questions).map(|k| format!("GROUPING(s{k}) AS by_q{k}")));
     aggs.push("excluded_by, w AS weight_value, wf AS weight_float".into());
@@ -612,7 +656,7 @@ fn query(
 
     // The long form: kind, name, grouping values, state, the sums.
     let mut kind =
-        "CASE WHEN by_screener = 1 THEN 'rows' WHEN by_weight = 0 THEN 'weight'".to_string();
+        "CASE WHEN by_unit = 0 THEN 'unit' WHEN by_screener = 1 THEN 'rows' WHEN by_weight = 0 THEN 'weight'".to_string();
     let mut name = "CASE".to_string();
     for (k, id) in question_ids.iter().enumerate().take(questions) {
         let _ = write!(kind, " WHEN by_q{k} = 0 THEN 'cell'");
@@ -645,13 +689,17 @@ fn query(
     partial.push_str(" ELSE 0 END");
     let mut out: Vec<String> = vec![format!("{kind} AS kind"), format!("{name} AS name")];
     out.extend(g_cols.iter().map(|g| format!("COALESCE({g}, '') AS {g}")));
+    if design {
+        out.push("COALESCE(st, '') AS stratum, COALESCE(psu, '') AS psu".into());
+    }
     out.push(format!("CAST({state} AS BIGINT) AS state"));
     out.push("n".into());
     out.push("w_sum AS w, w2_sum AS w2, wf_sum AS wf, wf2_sum AS wf2".into());
     out.push(format!("CAST({partial} AS BIGINT) AS partial"));
     out.push(format!(
-        "COALESCE(CAST(weight_value AS {0}), CAST(weight_float AS {0})) AS value",
-        d.text_type()
+        "COALESCE(CAST(weight_value AS {0}), CAST(weight_float AS {0}){1}) AS value",
+        d.text_type(),
+        if design { ", fpc" } else { "" }
     ));
     for r in 0..plan.rules.len() {
         out.push(format!(
@@ -659,12 +707,17 @@ fn query(
         ));
     }
     out.push(
-        "CAST(CASE WHEN by_screener = 1 THEN repeated ELSE 0 END AS BIGINT) AS duplicate_ids"
+        "CAST(CASE WHEN by_screener = 1 AND by_unit = 1 THEN repeated ELSE 0 END AS BIGINT) AS duplicate_ids"
             .into(),
     );
     out.push("CAST(unmarked_ids AS BIGINT) AS unmarked_ids".into());
     // Rows: every row; screeners: valid rows they exclude; weights and cells: kept rows.
-    let mut keep = "by_screener = 1 OR (by_weight = 1".to_string();
+    let mut keep = if design {
+        "(by_unit = 0 AND st IS NOT NULL) OR (by_unit = 1 AND by_screener = 1) OR (by_weight = 1"
+    } else {
+        "by_screener = 1 OR (by_weight = 1"
+    }
+    .to_string();
     for k in 0..questions {
         let _ = write!(keep, " AND by_q{k} = 1");
     }

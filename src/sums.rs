@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use crate::codebook::Codebook;
+use crate::design::{DesignAcc, Mass};
 use crate::error::{DataError, Result};
 use crate::plan::{Plan, State};
 use crate::tabulate::{question_sums, weight_max_median, Tabulation};
@@ -69,6 +70,7 @@ pub(crate) fn tabulation(
     let mut tally = Tally::new(plan);
     // Kept respondents outside the filter, per question and state: the design's n.
     let mut outside = Tally::new(plan);
+    let mut design = DesignAcc::new(plan);
     let mut checks = Checks {
         excluded_by: vec![0; plan.exclusions.len()],
         invalid: vec![(0, None); plan.rules.len()],
@@ -88,7 +90,7 @@ pub(crate) fn tabulation(
             &bytes,
             plan,
             &ids,
-            (&mut tally, &mut outside),
+            (&mut tally, &mut outside, design.as_mut()),
             &mut checks,
         )?;
     }
@@ -147,7 +149,7 @@ pub(crate) fn tabulation(
         groupings,
         blank_groups: checks.blank_groups,
         partial: checks.partial,
-        design: None,
+        design: design.map(|d| d.finish(|g, v| tally.value(g, v).to_vec())),
         filtered: checks.filtered,
     };
     Ok((tab, digest.finalize().as_bytes().to_vec()))
@@ -217,7 +219,7 @@ fn read_file(
     bytes: &[u8],
     plan: &Plan,
     ids: &[String],
-    (tally, outside): (&mut Tally, &mut Tally),
+    (tally, outside, mut design): (&mut Tally, &mut Tally, Option<&mut DesignAcc>),
     checks: &mut Checks,
 ) -> Result<()> {
     let groups = plan.groupings.len();
@@ -250,6 +252,19 @@ fn read_file(
         .map(|r| Ok((col(&format!("invalid_{r}"))?, col(&format!("example_{r}"))?)))
         .collect::<Result<_>>()?;
     let (duplicate_ids, unmarked_ids) = (col("duplicate_ids")?, col("unmarked_ids")?);
+    // Sums per unit when the design has strata or clusters, and only then.
+    let unit = match &design {
+        Some(_) => Some((col("stratum")?, col("psu")?)),
+        None if header.iter().any(|h| h == "stratum" || h == "psu") => {
+            return Err(DataError::new(
+                file,
+                "the sums are per stratum and PSU: finish them with the design they were made with (--strata, --psu, --fpc or the codebook's [design])",
+            )
+            .row(1)
+            .into())
+        }
+        None => None,
+    };
     if header
         .iter()
         .any(|h| h.starts_with('g') && h[1..].parse::<usize>().is_ok_and(|j| j >= groups))
@@ -360,6 +375,24 @@ fn read_file(
                 add(checks.weights.entry(w.to_bits()).or_default())?;
             }
             "filtered" => add(&mut checks.filtered)?,
+            "unit" => {
+                let (Some(d), Some((stratum, psu))) = (design.as_deref_mut(), unit) else {
+                    return Err(bad("kind", "no sums per unit without a design"));
+                };
+                let fpc = match plan.design.as_ref().and_then(|d| d.fpc) {
+                    None => None,
+                    Some(_) => Some(
+                        crate::plan::parse_fpc(field(value).trim().as_bytes())
+                            .ok_or_else(|| bad("value", "a positive number (the fpc)"))?,
+                    ),
+                };
+                d.add_unit(
+                    field(stratum).trim().as_bytes(),
+                    field(psu).trim().as_bytes(),
+                    fpc,
+                    count,
+                );
+            }
             "outside" => {
                 let (q, s) = question_state()?;
                 if s != 0 {
@@ -393,20 +426,28 @@ fn read_file(
                             .filter(|x| x.is_finite() && *x >= 0.0)
                             .ok_or_else(|| bad(column, "a sum of weights"))
                     };
-                    tally.add_sums(
-                        &indices,
-                        q,
-                        s,
-                        count,
-                        fixed,
-                        (float(wf, "wf")?, float(wf2, "wf2")?),
-                    );
+                    let float = (float(wf, "wf")?, float(wf2, "wf2")?);
+                    tally.add_sums(&indices, q, s, count, fixed, float);
+                    if let (Some(d), Some((stratum, psu))) = (design.as_deref_mut(), unit) {
+                        let mass = Mass {
+                            n: count,
+                            fixed: fixed.0,
+                            fixed2: fixed.1,
+                            w: float.0,
+                            w2: float.1,
+                        };
+                        let at = (
+                            field(stratum).trim().as_bytes(),
+                            field(psu).trim().as_bytes(),
+                        );
+                        d.add_sums(plan, at, &indices, (q, s), mass);
+                    }
                 }
             }
             _ => {
                 return Err(bad(
                     "kind",
-                    "rows, excluded, filtered, weight, cell or outside",
+                    "rows, excluded, filtered, weight, unit, cell or outside",
                 ))
             }
         }

@@ -27,12 +27,17 @@ pub struct Args {
     /// A segment to sum per group of (repeatable); `table --sums` takes the same.
     #[arg(long, value_name = "SEGMENT")]
     pub by: Vec<String>,
-    /// Stratum column of a sampling design (not compiled to SQL yet: refused).
+    /// Stratum column of the sampling design (over the codebook's [design]): the sums are
+    /// then per stratum and PSU, and `table --sums` takes the same design options.
     #[arg(long, value_name = "COL")]
     pub strata: Option<String>,
-    /// Cluster column of a sampling design (not compiled to SQL yet: refused).
+    /// Primary sampling unit (cluster) column of the sampling design.
     #[arg(long, value_name = "COL")]
     pub psu: Option<String>,
+    /// Finite population correction column: the stratum's population size in PSUs, or its
+    /// sampling fraction.
+    #[arg(long, value_name = "COL")]
+    pub fpc: Option<String>,
     /// Only respondents matching EXPR form the bases (a domain); its terms name the
     /// codebook's segments, questions or screeners. `table --sums` takes the same.
     #[arg(long = "where", value_name = "EXPR")]
@@ -61,6 +66,7 @@ pub fn run(args: Args) -> Result<i32> {
         by: args.by,
         strata: args.strata,
         psu: args.psu,
+        fpc: args.fpc,
         filter: args.filter,
         ..Options::default()
     };

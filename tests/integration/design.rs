@@ -528,3 +528,74 @@ fn the_rao_scott_test_of_a_contrast_equals_r_svychisq_on_its_groups() {
         }
     }
 }
+
+#[test]
+fn psu_sums_past_two_to_the_64_billionths_stay_exact_and_rows_order_does_not_matter() {
+    // Eight copies of the bundled data; PSU "a" holds 9 rows in 10 (about 41,000), each
+    // weighing 10^6 or 999,999: its Σw passes 2^64 billionths (1.8·10^19). The same rows
+    // weighing 1 or 0.999999 give the same shares and SEs (a share does not change when
+    // every weight is multiplied by one number).
+    let text = std::fs::read_to_string(root().join("data/ai-customer-service-2023.csv")).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let rows: Vec<&str> = lines.collect();
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, weights: [&str; 2], reverse: bool| {
+        let mut out = vec![format!("{header},psu")];
+        for copy in 0..8 {
+            for (i, row) in rows.iter().enumerate() {
+                let mut f: Vec<String> = row.split(',').map(String::from).collect();
+                f[0] = format!("{}-{copy}", f[0]);
+                f[4] = weights[i % 2].to_string();
+                let psu = if i % 10 == 0 { "b" } else { "a" };
+                out.push(format!("{},{psu}", f.join(",")));
+            }
+        }
+        if reverse {
+            out[1..].reverse();
+        }
+        let path = dir.path().join(name);
+        std::fs::write(&path, out.join("\n") + "\n").unwrap();
+        path
+    };
+    let table = |path: &std::path::Path| {
+        json(&[
+            "table",
+            path.to_str().unwrap(),
+            "--psu",
+            "psu",
+            "--by",
+            "generation",
+            "--format",
+            "json",
+        ])
+    };
+    let big = table(&write("big.csv", ["1000000", "999999"], false));
+    let small = table(&write("small.csv", ["1", "0.999999"], false));
+    assert!(big["questions"][0]["base"]["weighted"].as_f64().unwrap() > 1e10);
+    let (mut compared, mut worst) = (0, 0.0f64);
+    for q in 0..3 {
+        let (b, s) = (
+            &big["questions"][q]["items"],
+            &small["questions"][q]["items"],
+        );
+        for (x, y) in b.as_array().unwrap().iter().zip(s.as_array().unwrap()) {
+            for key in ["share", "se"] {
+                let (x, y) = (x[key].as_f64().unwrap(), y[key].as_f64().unwrap());
+                worst = worst.max(((x - y) / y).abs());
+                compared += 1;
+            }
+        }
+    }
+    assert!(
+        compared >= 20 && worst < 1e-9,
+        "{compared} numbers, worst {worst}"
+    );
+    // The rows in reverse order: byte-identical output.
+    let reversed = table(&write("big-reversed.csv", ["1000000", "999999"], true));
+    let mut a = big.clone();
+    let mut b = reversed;
+    a.as_object_mut().unwrap().remove("input");
+    b.as_object_mut().unwrap().remove("input");
+    assert_eq!(a, b);
+}

@@ -582,8 +582,6 @@ fn check_usage(o: &Output, what: &str) {
 /// a result or one clear error, never a panic or a raw control character.
 #[test]
 fn mutated_sums_and_sql_codebooks_exit_cleanly() {
-    let sums =
-        std::fs::read_to_string(root().join("tests/fixtures/sums/by-generation.sums.csv")).unwrap();
     let codebook = std::fs::read_to_string(root().join("codebooks/canonical.toml")).unwrap();
     let values = [
         "",
@@ -603,29 +601,39 @@ fn mutated_sums_and_sql_codebooks_exit_cleanly() {
         "gen_z",
         "4611686018427387904",
         "12.123456789012345678901",
+        // Sums per unit of a design.
+        "unit",
+        "us",
+        "us-1",
+        "240",
+        "0.5",
+        "inf",
     ];
     let mut rng = ChaCha8Rng::seed_from_u64(16);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("in.sums.csv");
-    let lines: Vec<&str> = sums.lines().collect();
-    let mut results = 0;
-    for case in 0..300 {
-        let mut rows: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
-        for _ in 0..rng.gen_range(1..4) {
-            let r = rng.gen_range(0..rows.len());
-            let mut fields: Vec<String> = rows[r].split(',').map(str::to_string).collect();
-            let f = rng.gen_range(0..fields.len());
-            fields[f] = values[rng.gen_range(0..values.len())].to_string();
-            rows[r] = fields.join(",");
-        }
-        let mut bytes = rows.join("\n").into_bytes();
-        if case % 7 == 6 {
-            bytes.truncate(rng.gen_range(0..bytes.len()));
-        }
-        std::fs::write(&path, &bytes).unwrap();
-        let o = run_in(
-            dir.path(),
-            &[
+    let design = ["--strata", "stratum", "--psu", "psu", "--fpc", "fpc"];
+    for (fixture, design) in [("by-generation", &[][..]), ("design", &design[..])] {
+        let sums =
+            std::fs::read_to_string(root().join(format!("tests/fixtures/sums/{fixture}.sums.csv")))
+                .unwrap();
+        let lines: Vec<&str> = sums.lines().collect();
+        let mut results = 0;
+        for case in 0..300 {
+            let mut rows: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+            for _ in 0..rng.gen_range(1..4) {
+                let r = rng.gen_range(0..rows.len());
+                let mut fields: Vec<String> = rows[r].split(',').map(str::to_string).collect();
+                let f = rng.gen_range(0..fields.len());
+                fields[f] = values[rng.gen_range(0..values.len())].to_string();
+                rows[r] = fields.join(",");
+            }
+            let mut bytes = rows.join("\n").into_bytes();
+            if case % 7 == 6 {
+                bytes.truncate(rng.gen_range(0..bytes.len()));
+            }
+            std::fs::write(&path, &bytes).unwrap();
+            let mut args: Vec<&std::ffi::OsStr> = vec![
                 "table".as_ref(),
                 "--sums".as_ref(),
                 path.as_os_str(),
@@ -633,12 +641,17 @@ fn mutated_sums_and_sql_codebooks_exit_cleanly() {
                 "generation".as_ref(),
                 "--format".as_ref(),
                 "json".as_ref(),
-            ],
+            ];
+            args.extend(design.iter().map(std::ffi::OsStr::new));
+            let o = run_in(dir.path(), &args);
+            check_usage(&o, &format!("{fixture} sums case {case}"));
+            results += o.status.success() as usize;
+        }
+        assert!(
+            results > 10,
+            "some mutations leave valid {fixture} sums: {results}"
         );
-        check_usage(&o, &format!("sums case {case}"));
-        results += o.status.success() as usize;
     }
-    assert!(results > 10, "some mutations leave valid sums: {results}");
     let cb = dir.path().join("cb.toml");
     for case in 0..200 {
         std::fs::write(&cb, mutate_codebook(&codebook, &mut rng)).unwrap();

@@ -138,6 +138,194 @@ fn table_from_sums_is_the_table_from_rows() {
     }
 }
 
+const DESIGN: &str = "tests/fixtures/design/sample.csv";
+
+/// The sums of `sql_args` on DuckDB over `csv`, finished with `finish_args` too, against
+/// `table` on the rows with both: the same JSON but for `input`.
+fn design_case(csv: &Path, sql_args: &[&str], finish_args: &[&str], sums: &Path) {
+    sums_on_duckdb(csv, sql_args, sums);
+    let mut args: Vec<&str> = sql_args.to_vec();
+    args.extend_from_slice(finish_args);
+    let from_sums = table_from(sums, &args);
+    let mut rows = vec!["table", csv.to_str().unwrap(), "--format", "json"];
+    rows.extend(&args);
+    let from_rows = json(&rows);
+    assert!(from_rows["design"]["psus"].as_u64().unwrap() > 0);
+    assert_eq!(from_sums["input"]["from_sums"], true);
+    assert_eq!(
+        without_input(from_sums),
+        without_input(from_rows),
+        "{args:?}"
+    );
+}
+
+#[test]
+fn designs_with_strata_clusters_and_fpc_sum_per_psu_as_they_read() {
+    use super::design::case_args;
+    let csv = root().join(DESIGN);
+    let dir = tempfile::tempdir().unwrap();
+    let sums = dir.path().join("design.sums.csv");
+    // The cases compared with R survey in design.rs: clusters in strata with a population
+    // size, clusters alone, strata of respondents with a sampling fraction (sums of squares
+    // per stratum), lonely PSUs.
+    for (case, by, finish) in [
+        ("strata_psu_fpc", &["--by", "generation"][..], &[][..]),
+        // Degrees of freedom per domain, covariances of groups and with the rest.
+        (
+            "strata_psu_fpc",
+            &["--by", "gender"][..],
+            &["--interval", "beta", "--test", "wald", "--compare", "total"][..],
+        ),
+        ("psu", &["--by", "generation"][..], &[][..]),
+        ("strata_fraction", &["--by", "generation"][..], &[][..]),
+        ("lonely_adjust", &[][..], &[][..]),
+        ("lonely_remove", &["--by", "gender"][..], &[][..]),
+    ] {
+        let design: Vec<&str> = case_args(case)
+            .into_iter()
+            .scan(false, |skip, a| {
+                // --lonely-psu is for finishing; the query does not depend on it.
+                let keep = !*skip && a != "--lonely-psu";
+                *skip = a == "--lonely-psu";
+                Some(keep.then_some(a))
+            })
+            .flatten()
+            .collect();
+        let lonely: Vec<&str> = case_args(case)
+            .into_iter()
+            .skip_while(|a| *a != "--lonely-psu")
+            .collect();
+        let mut sql_args = design.clone();
+        sql_args.extend_from_slice(by);
+        let mut finish_args = lonely.clone();
+        finish_args.extend_from_slice(finish);
+        design_case(&csv, &sql_args, &finish_args, &sums);
+    }
+    // A domain (respondents outside it stay in the design), and the sums as Parquet.
+    let parquet = dir.path().join("design.sums.parquet");
+    design_case(
+        &csv,
+        &[
+            "--strata",
+            "stratum",
+            "--psu",
+            "psu",
+            "--fpc",
+            "fpc",
+            "--where",
+            "country in (us, gb)",
+        ],
+        &[],
+        &parquet,
+    );
+    // Sums of a design are finished with it, and only with it.
+    sums_on_duckdb(&csv, &["--strata", "stratum", "--psu", "psu"], &sums);
+    let o = concerns()
+        .args(["table", "--sums", sums.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("finish them with the design"));
+    let o = concerns()
+        .args([
+            "table",
+            "--sums",
+            sums.to_str().unwrap(),
+            "--strata",
+            "stratum",
+            "--psu",
+            "psu",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+}
+
+#[test]
+fn design_problems_from_sums_are_those_of_the_rows() {
+    let text = std::fs::read_to_string(root().join(DESIGN)).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let edit = |row: usize, column: usize, value: &str| -> String {
+        let mut out: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        let mut fields: Vec<String> = out[row].split(',').map(String::from).collect();
+        fields[column] = value.to_string();
+        out[row] = fields.join(",");
+        out.join("\n") + "\n"
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let design = ["--strata", "stratum", "--psu", "psu", "--fpc", "fpc"];
+    for (data, words, args) in [
+        (
+            edit(3, col("psu"), ""),
+            "expected a primary sampling unit",
+            &design[..],
+        ),
+        (
+            edit(5, col("fpc"), "many"),
+            "expected a positive number",
+            &design[..],
+        ),
+        (
+            edit(5, col("fpc"), "inf"),
+            "expected a positive number",
+            &design[..],
+        ),
+        (
+            edit(2, col("fpc"), "241"),
+            "the fpc of stratum 'us' is 240 on one row and 241 on another",
+            &design[..],
+        ),
+        (
+            text.replace(",240,", ",3,"),
+            "stratum 'us' has 12 PSUs in the sample but an fpc (population size) of 3",
+            &design[..],
+        ),
+        (
+            text.clone(),
+            "stratum 'zz' has a single PSU",
+            &["--strata", "stratum2", "--psu", "psu2"][..],
+        ),
+    ] {
+        let csv = dir.path().join("bad.csv");
+        std::fs::write(&csv, data).unwrap();
+        let sums = dir.path().join("bad.sums.csv");
+        sums_on_duckdb(&csv, args, &sums);
+        let from_sums = concerns()
+            .args(["table", "--sums", sums.to_str().unwrap()])
+            .args(args)
+            .output()
+            .unwrap();
+        let from_rows = concerns()
+            .arg("table")
+            .arg(&csv)
+            .args(args)
+            .output()
+            .unwrap();
+        let (e1, e2) = (
+            String::from_utf8_lossy(&from_sums.stderr),
+            String::from_utf8_lossy(&from_rows.stderr),
+        );
+        assert_eq!(from_sums.status.code(), Some(1), "{e1}");
+        assert_eq!(from_rows.status.code(), Some(1), "{e2}");
+        assert!(
+            e1.contains(words) && e2.contains(words),
+            "'{words}' in: {e1} / {e2}"
+        );
+        // The same message but for the file named and the row the reader knows.
+        let tail = |e: &str| {
+            e.split(", column ").nth(1).map(|t| {
+                t.split_once(": expected")
+                    .map_or(t.to_string(), |(c, rest)| {
+                        format!("{c}{}", rest.split(" (").next().unwrap_or(rest))
+                    })
+            })
+        };
+        assert_eq!(tail(&e1), tail(&e2), "{e1} / {e2}");
+    }
+}
+
 #[test]
 fn sums_of_partitions_add_up_to_the_whole() {
     let text = std::fs::read_to_string(root().join(DATA)).unwrap();
@@ -209,7 +397,7 @@ fn sums_with_problems_are_refused_as_the_rows_are() {
             std::fs::read_to_string(&sums)
                 .unwrap()
                 .replacen("\nrows,", "\nrowz,", 1),
-            "rows, excluded, filtered, weight, cell or outside",
+            "rows, excluded, filtered, weight, unit, cell or outside",
         ),
     ] {
         std::fs::write(&sums, bytes).unwrap();
@@ -224,20 +412,23 @@ fn sums_with_problems_are_refused_as_the_rows_are() {
 }
 
 /// Spark in local mode (PySpark with a Java runtime; `.ci/run` installs them when
-/// missing): reads `csv` with typed columns, writes it as Parquet, reads the Parquet back as
-/// the table `responses` and saves the result of each query as CSV beside it.
-fn sums_on_spark(csv: &Path, queries: &[(&Path, &Path)]) {
+/// missing): reads each CSV of `tables` with typed columns, writes it as Parquet, reads the
+/// Parquet back as a table of that name and saves the result of each query as CSV.
+fn sums_on_spark(tables: &[(&str, &Path)], queries: &[(&Path, &Path)]) {
     let script = r#"
-import csv, sys
+import csv, os, sys
 from pyspark.sql import SparkSession
 spark = (SparkSession.builder.master("local[2]").appName("concerns-test")
          .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "4")
          .getOrCreate())
 spark.sparkContext.setLogLevel("ERROR")
-parquet = sys.argv[2]
-spark.read.option("header", True).option("inferSchema", True).csv(sys.argv[1]).write.parquet(parquet)
-spark.read.parquet(parquet).createOrReplaceTempView("responses")
-for query, out in zip(sys.argv[3::2], sys.argv[4::2]):
+n = int(sys.argv[1])
+for name, path in zip(sys.argv[2:2 + 2 * n:2], sys.argv[3:2 + 2 * n:2]):
+    parquet = os.path.join(sys.argv[2 + 2 * n], name + ".parquet")
+    spark.read.option("header", True).option("inferSchema", True).csv(path).write.parquet(parquet)
+    spark.read.parquet(parquet).createOrReplaceTempView(name)
+rest = sys.argv[3 + 2 * n:]
+for query, out in zip(rest[0::2], rest[1::2]):
     df = spark.sql(open(query).read())
     with open(out, "w", newline="") as f:
         w = csv.writer(f)
@@ -248,9 +439,11 @@ spark.stop()
 "#;
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = Command::new("python3");
-    cmd.args(["-c", script])
-        .arg(csv)
-        .arg(dir.path().join("responses.parquet"));
+    cmd.args(["-c", script]).arg(tables.len().to_string());
+    for (name, csv) in tables {
+        cmd.arg(name).arg(csv);
+    }
+    cmd.arg(dir.path());
     for (q, out) in queries {
         cmd.arg(q).arg(out);
     }
@@ -265,10 +458,20 @@ spark.stop()
 #[test]
 fn table_from_sums_computed_by_spark_is_the_table_from_rows() {
     let dir = tempfile::tempdir().unwrap();
-    let bys: [&[&str]; 2] = [&[], &["--by", "generation"]];
+    let design = ["--strata", "stratum", "--psu", "psu", "--fpc", "fpc"];
+    // (table, data, options): the bundled data, and a design with strata, clusters and fpc.
+    let cases: [(&str, &str, Vec<&str>); 3] = [
+        ("responses", DATA, vec![]),
+        ("responses", DATA, vec!["--by", "generation"]),
+        (
+            "design",
+            DESIGN,
+            [&design[..], &["--by", "generation"]].concat(),
+        ),
+    ];
     let mut files = Vec::new();
-    for (k, by) in bys.iter().enumerate() {
-        let mut args = vec!["sql", "--dialect", "spark", "--table", "responses"];
+    for (k, (table, _, by)) in cases.iter().enumerate() {
+        let mut args = vec!["sql", "--dialect", "spark", "--table", table];
         args.extend_from_slice(by);
         let query = dir.path().join(format!("q{k}.sql"));
         std::fs::write(&query, succeeded(concerns().args(&args)).stdout).unwrap();
@@ -278,8 +481,9 @@ fn table_from_sums_computed_by_spark_is_the_table_from_rows() {
         .iter()
         .map(|(q, o)| (q.as_path(), o.as_path()))
         .collect();
-    sums_on_spark(&root().join(DATA), &pairs);
-    for (by, (_, sums)) in bys.iter().zip(&files) {
+    let (data, design_data) = (root().join(DATA), root().join(DESIGN));
+    sums_on_spark(&[("responses", &data), ("design", &design_data)], &pairs);
+    for ((_, rows, by), (_, sums)) in cases.iter().zip(&files) {
         let mut args = vec![
             "table",
             "--sums",
@@ -289,12 +493,12 @@ fn table_from_sums_computed_by_spark_is_the_table_from_rows() {
         ];
         args.extend_from_slice(by);
         let from_sums = json(&args);
-        let mut args = vec!["table", DATA, "--format", "json"];
+        let mut args = vec!["table", rows, "--format", "json"];
         args.extend_from_slice(by);
         assert_eq!(
             without_input(from_sums),
             without_input(json(&args)),
-            "--by {by:?}"
+            "{rows} {by:?}"
         );
     }
 }
@@ -486,10 +690,6 @@ fn the_query_counts_the_problems_the_file_reader_finds() {
 #[test]
 fn unsupported_codebooks_and_bad_tables_are_usage_errors() {
     for (args, expected) in [
-        (
-            vec!["--table", "responses", "--strata", "generation"],
-            "strata or clusters",
-        ),
         (vec!["--table", "a..b"], "expected a table name"),
         (
             vec![
