@@ -652,10 +652,8 @@ fn query(
     aggs.push("SUM(unmarked) AS unmarked_ids".into());
     // Repeated IDs apart: a distinct count inside the grouping sets would be made per set.
     let ids = match plan.id {
-        Some(_) => format!(
-            "SELECT COUNT(id) - COUNT(DISTINCT id) AS repeated FROM evaluated"
-        ),
-        None => "SELECT 0 AS repeated".into(),
+        Some(_) => "SELECT COUNT(id) - COUNT(DISTINCT id) AS repeated FROM evaluated",
+        None => "SELECT 0 AS repeated",
     };
     let _ = writeln!(
         sql,
