@@ -528,10 +528,21 @@ fn query(
         sql,
         "-- each row: valid or not, the screener that excludes it, the weight, the answers"
     );
+    // Kept from the checks: what the sums read (the rule flags, the values they show as
+    // examples); the rest of each row is not stored.
+    let mut kept: Vec<String> = vec!["wf".into()];
+    kept.extend((0..rules.len()).map(|r| format!("b{r}")));
+    for r in 0..rules.len() {
+        let v = rule_value(plan, columns, r, &c);
+        if v != "''" && !kept.contains(&v) {
+            kept.push(v);
+        }
+    }
     let _ = writeln!(
         sql,
-        "evaluated AS {}(\n  SELECT checked.*",
-        d.materialized()
+        "evaluated AS {}(\n  SELECT {}",
+        d.materialized(),
+        kept.join(", ")
     );
     let mut fields: Vec<String> = Vec::new();
     let mut excluded = format!("CASE WHEN NOT ({valid}) THEN -2");
