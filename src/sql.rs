@@ -170,8 +170,8 @@ impl Dialect {
     fn try_double(self, expr: &str) -> String {
         match self {
             Dialect::DuckDb => format!("TRY_CAST({expr} AS DOUBLE)"),
-            // Spark's CAST gives NULL for what it cannot read (ANSI mode off, the default).
-            Dialect::Spark => format!("CAST({expr} AS DOUBLE)"),
+            // try_cast: Spark 4's ANSI mode makes CAST fail on what it cannot read.
+            Dialect::Spark => format!("TRY_CAST({expr} AS DOUBLE)"),
             Dialect::Postgres => format!(
                 "CASE WHEN {} THEN CAST({expr} AS DOUBLE PRECISION) END",
                 self.full_match(expr, NUMBER)
@@ -356,6 +356,8 @@ fn query(
 
     // Each rule: the condition under which a row breaks it, and the column it names.
     let mut rules: Vec<Option<String>> = vec![None; plan.rules.len()];
+    // The value a rule shows as an example, when not its column's.
+    let mut examples: Vec<Option<String>> = vec![None; plan.rules.len()];
     let mut add_rule = |r: usize, cond: String| {
         rules[r] = Some(match rules[r].take() {
             Some(prev) => format!("({prev}) OR ({cond})"),
@@ -372,7 +374,12 @@ fn query(
             let v = c(w);
             // 16 digits hold every such decimal and keep w · w within 38 digits: Spark
             // would otherwise round the product to 6 places.
-            let decimal = format!("CAST({v} AS DECIMAL(16, 9))");
+            // Guarded by the pattern, yet Spark may evaluate the cast first (and fail on
+            // text in ANSI mode): try_cast where the engine has it.
+            let decimal = match d {
+                Dialect::Postgres => format!("CAST({v} AS DECIMAL(16, 9))"),
+                _ => format!("TRY_CAST({v} AS DECIMAL(16, 9))"),
+            };
             let wd = format!(
                 "CASE WHEN {} AND {v} NOT IN ('', '.') AND {decimal} > 0 AND {decimal} <= 1000000 THEN {decimal} END",
                 d.full_match(&v, FIXED)
@@ -460,15 +467,24 @@ fn query(
                 form:
                     MultiForm::Delimited {
                         column,
-                        delimiter,
                         codes,
                         unlisted: None,
                         rule,
+                        ..
                     },
                 ..
             } => {
-                let unknown = joined_unknown(d, &c(*column), delimiter, codes)?;
-                add_rule(*rule, format!("{} <> '' AND {unknown}", c(*column)));
+                let tokens = format!("t{column}");
+                add_rule(
+                    *rule,
+                    format!(
+                        "{} <> '' AND {}",
+                        c(*column),
+                        joined_unknown(d, &tokens, codes)
+                    ),
+                );
+                // The example is the first token that is no code, as the reader shows it.
+                examples[*rule] = Some(first_unknown(d, &tokens, codes));
             }
             QuestionPlan::Multi { .. } => {}
         }
@@ -494,9 +510,27 @@ fn query(
     let _ = writeln!(sql, "{}\n  FROM {}\n),", cols.join(",\n"), d.table(table));
     // Stage 2: the rules each row breaks.
     let _ = writeln!(sql, "-- 1 where a row breaks a rule of the codebook");
+    // The tokens of each column of joined codes, split once.
+    let mut split = String::new();
+    for q in &plan.questions {
+        if let QuestionPlan::Multi {
+            form:
+                MultiForm::Delimited {
+                    column,
+                    delimiter,
+                    codes,
+                    ..
+                },
+            ..
+        } = q
+        {
+            let tokens = joined_tokens(d, &c(*column), delimiter, codes)?;
+            let _ = write!(split, ", {tokens} AS t{column}");
+        }
+    }
     let _ = writeln!(
         sql,
-        "-- the weight, read once\nweighed AS (\n  SELECT src.*, {} AS wd\n  FROM src\n),",
+        "-- the weight, read once; joined codes split into tokens\nweighed AS (\n  SELECT src.*, {} AS wd{split}\n  FROM src\n),",
         weighed.0
     );
     let _ = writeln!(
@@ -532,10 +566,15 @@ fn query(
     // examples); the rest of each row is not stored.
     let mut kept: Vec<String> = vec!["wf".into()];
     kept.extend((0..rules.len()).map(|r| format!("b{r}")));
-    for r in 0..rules.len() {
-        let v = rule_value(plan, columns, r, &c);
-        if v != "''" && !kept.contains(&v) {
-            kept.push(v);
+    for (r, example) in examples.iter().enumerate() {
+        match example {
+            Some(e) => kept.push(format!("{e} AS x{r}")),
+            None => {
+                let v = rule_value(plan, columns, r, &c);
+                if v != "''" && !kept.contains(&v) {
+                    kept.push(v);
+                }
+            }
         }
     }
     let _ = writeln!(
@@ -657,7 +696,10 @@ fn query(
     for r in 0..plan.rules.len() {
         aggs.push(format!(
             "SUM(b{r}) AS invalid_{r}, MIN(CASE WHEN b{r} = 1 THEN {} END) AS example_{r}",
-            rule_value(plan, columns, r, &c)
+            match examples.get(r).and_then(Option::as_ref) {
+                Some(_) => format!("x{r}"),
+                None => rule_value(plan, columns, r, &c),
+            }
         ));
     }
     aggs.push("SUM(unmarked) AS unmarked_ids".into());
@@ -863,7 +905,6 @@ fn state_sql(
             form:
                 MultiForm::Delimited {
                     column,
-                    delimiter,
                     codes,
                     unlisted,
                     ..
@@ -871,8 +912,8 @@ fn state_sql(
             ..
         } => {
             let v = c(*column);
-            let tokens = joined_tokens(d, &v, delimiter)?;
-            let unknown = joined_unknown(d, &v, delimiter, codes)?;
+            let tokens = format!("t{column}");
+            let unknown = joined_unknown(d, &tokens, codes);
             let mut bits = vec!["1".to_string()];
             for item in 0..*items {
                 let mut chosen: Vec<String> = codes
@@ -900,29 +941,77 @@ fn state_sql(
 }
 
 /// The trimmed tokens of a cell of joined codes, as an array (DuckDB, Spark); PostgreSQL
-/// reads them in subqueries instead. Codes holding the delimiter are not split this way.
+/// trims them where it reads them. The cell is split at each delimiter, unless a code
+/// shares a character with the delimiter (Google Forms' choice texts with commas): then it
+/// is read as the file reader reads it, the longest code that ends at a delimiter first,
+/// by a regular expression whose alternatives are tried in order (RE2 in DuckDB, Java's in
+/// Spark; PostgreSQL's prefer the longest match, so it is refused there).
 fn joined_tokens(
     d: Dialect,
     v: &str,
     delimiter: &[u8],
+    codes: &[(Vec<u8>, usize)],
 ) -> std::result::Result<String, Unsupported> {
     let delim = String::from_utf8_lossy(delimiter).into_owned();
     if delim.is_empty() {
         return Err(Unsupported("an empty delimiter".into()));
     }
+    let shared = codes.iter().any(|(code, _)| {
+        code.iter()
+            .any(|b| !b.is_ascii_whitespace() && delimiter.contains(b))
+    });
+    if !shared {
+        return Ok(match d {
+            // A list comprehension: DuckDB's lambda syntax changed between versions.
+            Dialect::DuckDb => format!(
+                "[{} FOR tok IN string_split({v}, {})]",
+                d.trim("tok"),
+                d.lit(&delim)
+            ),
+            Dialect::Spark => format!(
+                "transform(split({v}, {}), tok -> {})",
+                d.lit(&regex_literal(&delim)),
+                d.trim("tok")
+            ),
+            Dialect::Postgres => format!("string_to_array({v}, {})", d.lit(&delim)),
+        });
+    }
+    if d == Dialect::Postgres || delimiter[0].is_ascii_whitespace() {
+        return Err(Unsupported(format!(
+            "a code of a \"check all\" question joined in one column holds a character of its delimiter {delim:?}; compiled for DuckDB and Spark (a delimiter not starting with white space), not for {}",
+            if d == Dialect::Postgres { "PostgreSQL" } else { "this delimiter" }
+        )));
+    }
+    // Each match: a code followed by the delimiter or the end (group 1), else the text up
+    // to the next delimiter (group 2); white space after the delimiter is skipped, as the
+    // reader skips it. Codes come longest first, as the plan holds them.
+    let space = "[ \\t\\n\\f\\r]";
+    let end = format!("{space}*(?:{}{space}*|\\z)", regex_literal(&delim));
+    let alternatives: Vec<String> = codes
+        .iter()
+        .map(|(code, _)| regex_literal(&String::from_utf8_lossy(code)))
+        .collect();
+    let pattern = d.lit(&format!("(?s)({}){end}|(.*?){end}", alternatives.join("|")));
+    let group = |k: u8| format!("regexp_extract_all({v}, {pattern}, {k})");
+    let token = |code: &str, text: &str| {
+        format!(
+            "CASE WHEN {code} IS NOT NULL AND {code} <> '' THEN {code} ELSE COALESCE({}, '') END",
+            d.trim(text)
+        )
+    };
     Ok(match d {
-        // A list comprehension: DuckDB's lambda syntax changed between versions.
         Dialect::DuckDb => format!(
-            "[{} FOR tok IN string_split({v}, {})]",
-            d.trim("tok"),
-            d.lit(&delim)
+            "[{} FOR p IN list_zip({}, {})]",
+            token("p[1]", "p[2]"),
+            group(1),
+            group(2)
         ),
-        Dialect::Spark => format!(
-            "transform(split({v}, {}), tok -> {})",
-            d.lit(&regex_literal(&delim)),
-            d.trim("tok")
+        _ => format!(
+            "zip_with({}, {}, (x, y) -> {})",
+            group(1),
+            group(2),
+            token("x", "y")
         ),
-        Dialect::Postgres => format!("string_to_array({v}, {})", d.lit(&delim)),
     })
 }
 
@@ -953,26 +1042,12 @@ fn contains(d: Dialect, tokens: &str, code: &str) -> String {
 }
 
 /// Whether a non-blank token of the cell is none of the codes.
-fn joined_unknown(
-    d: Dialect,
-    v: &str,
-    delimiter: &[u8],
-    codes: &[(Vec<u8>, usize)],
-) -> std::result::Result<String, Unsupported> {
-    if codes
-        .iter()
-        .any(|(code, _)| code.windows(delimiter.len().max(1)).any(|w| w == delimiter))
-    {
-        return Err(Unsupported(
-            "a code of a \"check all\" question joined in one column holds its delimiter; not compiled to SQL yet".into(),
-        ));
-    }
-    let tokens = joined_tokens(d, v, delimiter)?;
+fn joined_unknown(d: Dialect, tokens: &str, codes: &[(Vec<u8>, usize)]) -> String {
     let texts: Vec<String> = codes
         .iter()
         .map(|(code, _)| String::from_utf8_lossy(code).into_owned())
         .collect();
-    Ok(match d {
+    match d {
         Dialect::DuckDb => format!(
             "len([tok FOR tok IN {tokens} IF tok <> '' AND NOT {}]) > 0",
             in_codes(d, "tok", &texts)
@@ -988,7 +1063,32 @@ fn joined_unknown(
                 in_codes(d, &t, &texts)
             )
         }
-    })
+    }
+}
+
+/// The first non-blank token of the cell that is none of the codes (NULL if none).
+fn first_unknown(d: Dialect, tokens: &str, codes: &[(Vec<u8>, usize)]) -> String {
+    let texts: Vec<String> = codes
+        .iter()
+        .map(|(code, _)| String::from_utf8_lossy(code).into_owned())
+        .collect();
+    match d {
+        Dialect::DuckDb => format!(
+            "[tok FOR tok IN {tokens} IF tok <> '' AND NOT {}][1]",
+            in_codes(d, "tok", &texts)
+        ),
+        Dialect::Spark => format!(
+            "try_element_at(filter({tokens}, tok -> tok <> '' AND NOT {}), 1)",
+            in_codes(d, "tok", &texts)
+        ),
+        Dialect::Postgres => {
+            let t = d.trim("tok");
+            format!(
+                "(SELECT {t} FROM unnest({tokens}) WITH ORDINALITY AS t(tok, k) WHERE {t} <> '' AND NOT {} ORDER BY k LIMIT 1)",
+                in_codes(d, &t, &texts)
+            )
+        }
+    }
 }
 
 /// Text for a `--` comment: one line, no control characters.

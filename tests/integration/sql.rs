@@ -425,7 +425,8 @@ spark.sparkContext.setLogLevel("ERROR")
 n = int(sys.argv[1])
 for name, path in zip(sys.argv[2:2 + 2 * n:2], sys.argv[3:2 + 2 * n:2]):
     parquet = os.path.join(sys.argv[2 + 2 * n], name + ".parquet")
-    spark.read.option("header", True).option("inferSchema", True).csv(path).write.parquet(parquet)
+    # RFC 4180 quoting: a backslash in a field is text, not Spark's default escape.
+    spark.read.option("header", True).option("inferSchema", True).option("escape", "\"").csv(path).write.parquet(parquet)
     spark.read.parquet(parquet).createOrReplaceTempView(name)
 rest = sys.argv[3 + 2 * n:]
 for query, out in zip(rest[0::2], rest[1::2]):
@@ -459,15 +460,30 @@ spark.stop()
 fn table_from_sums_computed_by_spark_is_the_table_from_rows() {
     let dir = tempfile::tempdir().unwrap();
     let design = ["--strata", "stratum", "--psu", "psu", "--fpc", "fpc"];
-    // (table, data, options): the bundled data, and a design with strata, clusters and fpc.
-    let cases: [(&str, &str, Vec<&str>); 3] = [
+    let forms = google_forms_with_hard_cells(dir.path());
+    let gf = root().join("docs/codebooks/google-forms.toml");
+    // A weight that is not a number: refused as the reader refuses it.
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        std::fs::read_to_string(root().join(DATA))
+            .unwrap()
+            .replacen(",1.3087,", ",abc,", 1),
+    )
+    .unwrap();
+    // (table, data, options): the bundled data, a design with strata, clusters and fpc,
+    // Google Forms' joined choice texts that hold the delimiter, the weight that is no number.
+    let design_by = [&design[..], &["--by", "generation"]].concat();
+    let cases: [(&str, &str, Vec<&str>); 5] = [
         ("responses", DATA, vec![]),
         ("responses", DATA, vec!["--by", "generation"]),
+        ("design", DESIGN, design_by),
         (
-            "design",
-            DESIGN,
-            [&design[..], &["--by", "generation"]].concat(),
+            "forms",
+            forms.to_str().unwrap(),
+            vec!["--codebook", gf.to_str().unwrap()],
         ),
+        ("bad", bad.to_str().unwrap(), vec![]),
     ];
     let mut files = Vec::new();
     for (k, (table, _, by)) in cases.iter().enumerate() {
@@ -482,8 +498,26 @@ fn table_from_sums_computed_by_spark_is_the_table_from_rows() {
         .map(|(q, o)| (q.as_path(), o.as_path()))
         .collect();
     let (data, design_data) = (root().join(DATA), root().join(DESIGN));
-    sums_on_spark(&[("responses", &data), ("design", &design_data)], &pairs);
-    for ((_, rows, by), (_, sums)) in cases.iter().zip(&files) {
+    sums_on_spark(
+        &[
+            ("responses", &data),
+            ("design", &design_data),
+            ("forms", &forms),
+            ("bad", &bad),
+        ],
+        &pairs,
+    );
+    let from_sums = concerns()
+        .args(["table", "--sums", files[4].1.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&from_sums.stderr);
+    assert_eq!(from_sums.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("column 'weight'") && err.contains("found 'abc'"),
+        "{err}"
+    );
+    for ((_, rows, by), (_, sums)) in cases.iter().zip(&files).take(4) {
         let mut args = vec![
             "table",
             "--sums",
@@ -550,6 +584,98 @@ fn a_check_all_question_joined_in_one_column_sums_as_it_reads() {
         "json",
     ]);
     assert_eq!(without_input(from_sums), without_input(from_rows));
+}
+
+/// The Google Forms fixture with cells that test the reading of joined codes whose codes
+/// hold the delimiter: a code without its space, empty tokens, white space and a tab
+/// around delimiters, a write-in that starts like a code, and regex characters.
+fn google_forms_with_hard_cells(dir: &Path) -> std::path::PathBuf {
+    let text =
+        std::fs::read_to_string(root().join("tests/fixtures/platforms/google-forms.csv")).unwrap();
+    // Rows end as the export's do (CRLF).
+    let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    let mut out = text.trim_end().to_string();
+    for (k, cell) in [
+        "It will be harder to reach a human agent,not a bot",
+        "Other, , ,It will be harder to reach a human agent, not a bot",
+        "  It will be harder to reach a human agent, not a bot ,\t AI will take people's jobs  ",
+        "It will be harder to reach a human agent, not a bot, and more, AI bias will make service unequal",
+        "My data will be less secure (.*?)|\\Q, AI will give wrong answers,",
+        ",,,",
+    ]
+    .iter()
+    .enumerate()
+    {
+        out.push_str(&format!(
+            "{eol}2023/12/31 1:0{k}:00 PM GMT,Very familiar,Yes,No,\"{}\",United States,Gen X (born 1965–1980),Man,1.25",
+            cell.replace('"', "\"\"")
+        ));
+    }
+    let path = dir.join("google-forms.csv");
+    std::fs::write(&path, out + eol).unwrap();
+    path
+}
+
+#[test]
+fn codes_that_hold_the_delimiter_are_read_as_the_file_reader_reads_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = google_forms_with_hard_cells(dir.path());
+    let codebook = root().join("docs/codebooks/google-forms.toml");
+    let cb = codebook.to_str().unwrap();
+    let sums = dir.path().join("gf.sums.csv");
+    for by in [&[][..], &["--by", "generation"][..]] {
+        let mut args = vec!["--codebook", cb];
+        args.extend_from_slice(by);
+        sums_on_duckdb(&csv, &args, &sums);
+        let from_sums = table_from(&sums, &args);
+        let mut rows = vec!["table", csv.to_str().unwrap(), "--format", "json"];
+        rows.extend(&args);
+        let from_rows = json(&rows);
+        assert_eq!(from_rows["input"]["rows"], 306);
+        assert_eq!(without_input(from_sums), without_input(from_rows), "{by:?}");
+    }
+    // Without an item for other text, a token that is no code is an invalid value, found by
+    // the query as by the reader.
+    let strict = dir.path().join("strict.toml");
+    std::fs::write(
+        &strict,
+        std::fs::read_to_string(&codebook)
+            .unwrap()
+            .replace("unlisted = \"other\"\n", ""),
+    )
+    .unwrap();
+    let args = ["--codebook", strict.to_str().unwrap()];
+    let rows = on_duckdb(&csv, &args);
+    let (n, examples) = invalid(&rows);
+    let o = concerns()
+        .args(["validate", csv.to_str().unwrap(), "--format", "json"])
+        .args(args)
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let text = report.to_string();
+    assert!(n > 5.0, "{n}");
+    assert!(
+        examples
+            .iter()
+            .all(|e| text.contains(&e.replace('"', "\\\""))),
+        "{examples:?}"
+    );
+    // PostgreSQL's regular expressions prefer the longest match: not compiled there.
+    let o = concerns()
+        .args([
+            "sql",
+            "--dialect",
+            "postgres",
+            "--table",
+            "t",
+            "--codebook",
+            cb,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not for PostgreSQL"));
 }
 
 fn of_kind<'a>(rows: &'a [Value], kind: &str) -> Vec<&'a Value> {
@@ -689,19 +815,21 @@ fn the_query_counts_the_problems_the_file_reader_finds() {
 
 #[test]
 fn unsupported_codebooks_and_bad_tables_are_usage_errors() {
-    for (args, expected) in [
-        (vec!["--table", "a..b"], "expected a table name"),
+    for (dialect, args, expected) in [
+        ("spark", vec!["--table", "a..b"], "expected a table name"),
+        ("duckdb", vec!["--table", ""], "expected a table name"),
         (
+            "postgres",
             vec![
                 "--table",
-                "responses",
+                "t",
                 "--codebook",
                 "docs/codebooks/google-forms.toml",
             ],
-            "holds its delimiter",
+            "not for PostgreSQL",
         ),
     ] {
-        let mut all = vec!["sql", "--dialect", "spark"];
+        let mut all = vec!["sql", "--dialect", dialect];
         all.extend(args);
         let o = concerns().args(&all).output().unwrap();
         assert_eq!(o.status.code(), Some(2), "{all:?}");
