@@ -52,11 +52,13 @@ pub enum Command {
     ///
     /// The query reads the table once and checks every value as the file reader does. Its
     /// result (save it as CSV with a header) has one row per kind of sum: `kind` (rows,
-    /// excluded, weight, cell; with --where also filtered, outside), `name` (the question), `g0`, `g1`, … (the values
-    /// of the --by segments, then of the contrasts' questions), `state` (the answer state;
-    /// the screener), `n`, `w` and `w2` (exact decimal Σw and Σw²), `wf` and `wf2` (sums of
-    /// other weights), `partial`, `value` (a weight), and on the rows row `invalid_R` and
-    /// `example_R` per rule of the codebook, `duplicate_ids` and `unmarked_ids`.
+    /// excluded, weight, cell; with --where also filtered, outside; with a design also
+    /// unit), `name` (the question), `g0`, `g1`, … (the values of the --by segments, then of
+    /// the contrasts' questions), with a design `stratum` and `psu` (cells are then per
+    /// PSU), `state` (the answer state; the screener), `n`, `w` and `w2` (exact decimal Σw
+    /// and Σw²), `wf` and `wf2` (sums of other weights), `partial`, `value` (a weight; the
+    /// fpc of a unit), and on the rows row `invalid_R` and `example_R` per rule of the
+    /// codebook, `duplicate_ids` and `unmarked_ids`.
     Sql(sql::Args),
 }
 
