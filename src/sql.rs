@@ -1041,53 +1041,49 @@ fn contains(d: Dialect, tokens: &str, code: &str) -> String {
     }
 }
 
-/// Whether a non-blank token of the cell is none of the codes.
-fn joined_unknown(d: Dialect, tokens: &str, codes: &[(Vec<u8>, usize)]) -> String {
+/// The non-blank tokens of the cell that are none of the codes: a list (DuckDB, Spark), or
+/// for PostgreSQL the `FROM … WHERE …` of a subquery over them (`tok` trimmed, `k` its place).
+fn unknown_tokens(d: Dialect, tokens: &str, codes: &[(Vec<u8>, usize)]) -> String {
     let texts: Vec<String> = codes
         .iter()
         .map(|(code, _)| String::from_utf8_lossy(code).into_owned())
         .collect();
     match d {
         Dialect::DuckDb => format!(
-            "len([tok FOR tok IN {tokens} IF tok <> '' AND NOT {}]) > 0",
+            "[tok FOR tok IN {tokens} IF tok <> '' AND NOT {}]",
             in_codes(d, "tok", &texts)
         ),
         Dialect::Spark => format!(
-            "size(filter({tokens}, tok -> tok <> '' AND NOT {})) > 0",
+            "filter({tokens}, tok -> tok <> '' AND NOT {})",
             in_codes(d, "tok", &texts)
         ),
         Dialect::Postgres => {
             let t = d.trim("tok");
             format!(
-                "EXISTS (SELECT 1 FROM unnest({tokens}) AS t(tok) WHERE {t} <> '' AND NOT {})",
+                "FROM unnest({tokens}) WITH ORDINALITY AS t(tok, k) WHERE {t} <> '' AND NOT {}",
                 in_codes(d, &t, &texts)
             )
         }
     }
 }
 
+/// Whether a non-blank token of the cell is none of the codes.
+fn joined_unknown(d: Dialect, tokens: &str, codes: &[(Vec<u8>, usize)]) -> String {
+    let unknown = unknown_tokens(d, tokens, codes);
+    match d {
+        Dialect::DuckDb => format!("len({unknown}) > 0"),
+        Dialect::Spark => format!("size({unknown}) > 0"),
+        Dialect::Postgres => format!("EXISTS (SELECT 1 {unknown})"),
+    }
+}
+
 /// The first non-blank token of the cell that is none of the codes (NULL if none).
 fn first_unknown(d: Dialect, tokens: &str, codes: &[(Vec<u8>, usize)]) -> String {
-    let texts: Vec<String> = codes
-        .iter()
-        .map(|(code, _)| String::from_utf8_lossy(code).into_owned())
-        .collect();
+    let unknown = unknown_tokens(d, tokens, codes);
     match d {
-        Dialect::DuckDb => format!(
-            "[tok FOR tok IN {tokens} IF tok <> '' AND NOT {}][1]",
-            in_codes(d, "tok", &texts)
-        ),
-        Dialect::Spark => format!(
-            "try_element_at(filter({tokens}, tok -> tok <> '' AND NOT {}), 1)",
-            in_codes(d, "tok", &texts)
-        ),
-        Dialect::Postgres => {
-            let t = d.trim("tok");
-            format!(
-                "(SELECT {t} FROM unnest({tokens}) WITH ORDINALITY AS t(tok, k) WHERE {t} <> '' AND NOT {} ORDER BY k LIMIT 1)",
-                in_codes(d, &t, &texts)
-            )
-        }
+        Dialect::DuckDb => format!("{unknown}[1]"),
+        Dialect::Spark => format!("try_element_at({unknown}, 1)"),
+        Dialect::Postgres => format!("(SELECT {} {unknown} ORDER BY k LIMIT 1)", d.trim("tok")),
     }
 }
 

@@ -120,11 +120,17 @@ pub(crate) fn tabulation(
         } else {
             String::new()
         };
-        return Err(
-            DataError::new(&name, format!("expected {}{found}{count}", rule.expected))
-                .column(rule.column.clone())
-                .into(),
-        );
+        // The reader's hint too (a typed answer where codes are joined).
+        let hint = match (&rule.hint, example) {
+            (Some(hint), Some(_)) => format!("; {hint}"),
+            _ => String::new(),
+        };
+        return Err(DataError::new(
+            &name,
+            format!("expected {}{found}{count}{hint}", rule.expected),
+        )
+        .column(rule.column.clone())
+        .into());
     }
     if checks.duplicate_ids > 0 {
         return Err(DataError::new(

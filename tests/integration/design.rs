@@ -254,26 +254,17 @@ fn the_design_can_live_in_the_codebook_and_bad_design_values_are_problems() {
     // An empty PSU, an fpc that is not a number, an fpc that varies within a stratum, an
     // fpc smaller than the stratum's PSUs.
     let text = std::fs::read_to_string(root().join(SAMPLE)).unwrap();
-    let lines: Vec<&str> = text.lines().collect();
-    let header: Vec<&str> = lines[0].split(',').collect();
-    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
-    let edit = |row: usize, column: usize, value: &str| -> String {
-        let mut out: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
-        let mut fields: Vec<String> = out[row].split(',').map(String::from).collect();
-        fields[column] = value.to_string();
-        out[row] = fields.join(",");
-        out.join("\n") + "\n"
-    };
+    let edit = |row: usize, column: &str, value: &str| super::with_field(&text, row, column, value);
     for (data, words) in [
         (
-            edit(3, col("psu"), ""),
+            edit(3, "psu", ""),
             "row 4, column 'psu': expected a primary sampling unit",
         ),
         (
-            edit(5, col("fpc"), "many"),
+            edit(5, "fpc", "many"),
             "row 6, column 'fpc': expected a positive number",
         ),
-        (edit(2, col("fpc"), "241"), "the fpc of stratum 'us' is"),
+        (edit(2, "fpc", "241"), "the fpc of stratum 'us' is"),
         (
             text.replace(",240,", ",3,"),
             "stratum 'us' has 12 PSUs in the sample but an fpc (population size) of 3",

@@ -144,6 +144,17 @@ pub fn output_with_stdin(cmd: &mut Command, input: &[u8]) -> Output {
     out
 }
 
+/// CSV text (no quoted commas) with field `column` of line `row` (0: the header) set to
+/// `value`.
+pub fn with_field(text: &str, row: usize, column: &str, value: &str) -> String {
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let at = lines[0].split(',').position(|h| h == column).unwrap();
+    let mut fields: Vec<String> = lines[row].split(',').map(String::from).collect();
+    fields[at] = value.to_string();
+    lines[row] = fields.join(",");
+    lines.join("\n") + "\n"
+}
+
 /// The element of JSON array `list` whose `key` equals `value`.
 pub fn find<'a>(list: &'a serde_json::Value, key: &str, value: &str) -> &'a serde_json::Value {
     list.as_array()

@@ -244,36 +244,27 @@ fn designs_with_strata_clusters_and_fpc_sum_per_psu_as_they_read() {
 #[test]
 fn design_problems_from_sums_are_those_of_the_rows() {
     let text = std::fs::read_to_string(root().join(DESIGN)).unwrap();
-    let lines: Vec<&str> = text.lines().collect();
-    let header: Vec<&str> = lines[0].split(',').collect();
-    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
-    let edit = |row: usize, column: usize, value: &str| -> String {
-        let mut out: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
-        let mut fields: Vec<String> = out[row].split(',').map(String::from).collect();
-        fields[column] = value.to_string();
-        out[row] = fields.join(",");
-        out.join("\n") + "\n"
-    };
+    let edit = |row: usize, column: &str, value: &str| super::with_field(&text, row, column, value);
     let dir = tempfile::tempdir().unwrap();
     let design = ["--strata", "stratum", "--psu", "psu", "--fpc", "fpc"];
     for (data, words, args) in [
         (
-            edit(3, col("psu"), ""),
+            edit(3, "psu", ""),
             "expected a primary sampling unit",
             &design[..],
         ),
         (
-            edit(5, col("fpc"), "many"),
+            edit(5, "fpc", "many"),
             "expected a positive number",
             &design[..],
         ),
         (
-            edit(5, col("fpc"), "inf"),
+            edit(5, "fpc", "inf"),
             "expected a positive number",
             &design[..],
         ),
         (
-            edit(2, col("fpc"), "241"),
+            edit(2, "fpc", "241"),
             "the fpc of stratum 'us' is 240 on one row and 241 on another",
             &design[..],
         ),
@@ -661,6 +652,36 @@ fn codes_that_hold_the_delimiter_are_read_as_the_file_reader_reads_them() {
             .all(|e| text.contains(&e.replace('"', "\\\""))),
         "{examples:?}"
     );
+    // One bad row: the same message from the sums as from the rows, hint included.
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let one = dir.path().join("one.csv");
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let bad = lines.find(|l| l.contains("and more")).unwrap();
+    std::fs::write(&one, format!("{header}\n{bad}\n")).unwrap();
+    let sums = dir.path().join("one.sums.csv");
+    sums_on_duckdb(&one, &args, &sums);
+    let from_sums = concerns()
+        .args(["table", "--sums", sums.to_str().unwrap()])
+        .args(args)
+        .output()
+        .unwrap();
+    let from_rows = concerns()
+        .arg("table")
+        .arg(&one)
+        .args(args)
+        .output()
+        .unwrap();
+    let (e1, e2) = (
+        String::from_utf8_lossy(&from_sums.stderr).into_owned(),
+        String::from_utf8_lossy(&from_rows.stderr).into_owned(),
+    );
+    assert!(
+        e1.contains("found 'and more'; if respondents typed their own answers"),
+        "{e1}"
+    );
+    let body = |e: &str| e.split(", column ").nth(1).map(str::to_string);
+    assert_eq!(body(&e1), body(&e2), "{e1} / {e2}");
     // PostgreSQL's regular expressions prefer the longest match: not compiled there.
     let o = concerns()
         .args([
