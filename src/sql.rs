@@ -19,9 +19,10 @@
 //! | `w`, `w2` | Σw and Σw² of weights written as decimals of up to 9 places, exact (DECIMAL) |
 //! | `wf`, `wf2` | Σw and Σw² of other weights (floating point) |
 //! | `partial` | respondents who answered some items of a "check all" and left others blank |
-//! | `value` | the weight (`weight`); the fpc as written (`unit`) |
+//! | `value` | the weight (`weight`: each distinct one, or past 100,000 of them rounded to 4 significant digits); the fpc as written (`unit`) |
 //! | `invalid_R`, `example_R` | per rule of the codebook: rows breaking it, and the least such value (`rows`) |
 //! | `duplicate_ids`, `unmarked_ids` | rows whose respondent ID an earlier row has; IDs without the synthetic-data prefix (`rows`) |
+//! | `weight_max`, `weight_max_float` | the largest decimal and other weight of kept respondents (`rows`) |
 
 use std::fmt::Write as _;
 
@@ -608,6 +609,7 @@ fn query(
         "    -- -2: a row with a problem; -1: kept\n    {excluded} AS excluded_by"
     ));
     fields.push("    wd AS w".into());
+    fields.push(format!("    {} AS wr", rounded_weight(d)));
     // The unit of a valid row: its stratum, PSU and fpc ('' where the design has none).
     if let Some(design) = &plan.design {
         let text =
@@ -661,6 +663,7 @@ fn query(
         "()".into(),
         "(excluded_by)".into(),
         "(excluded_by, w, wf)".into(),
+        "(excluded_by, wr)".into(),
     ];
     // With a design: the valid rows of each unit, and every cell per unit.
     if design {
@@ -678,6 +681,7 @@ fn query(
     let mut aggs: Vec<String> = vec![
         "GROUPING(excluded_by) AS by_screener".into(),
         "GROUPING(w) AS by_weight".into(),
+        "GROUPING(wr) AS by_rounded".into(),
         if design {
             "GROUPING(fpc) AS by_unit, st, psu, fpc".into()
         } else {
@@ -685,7 +689,11 @@ fn query(
         },
     ];
     aggs.extend((0..questions).map(|k| format!("GROUPING(s{k}) AS by_q{k}")));
-    aggs.push("excluded_by, w AS weight_value, wf AS weight_float".into());
+    aggs.push("excluded_by, w AS weight_value, wf AS weight_float, wr AS weight_rounded".into());
+    aggs.push(
+        "MAX(CASE WHEN excluded_by = -1 THEN w END) AS w_max, MAX(CASE WHEN excluded_by = -1 THEN wf END) AS wf_max"
+            .into(),
+    );
     aggs.extend(g_cols.iter().cloned());
     aggs.extend((0..questions).map(|k| format!("s{k}")));
     aggs.push("COUNT(*) AS n".into());
@@ -714,14 +722,20 @@ fn query(
     );
     let _ = writeln!(
         sql,
-        "-- every sum in one pass over the rows: one grouping set per kind of sum\nsums AS (\n  SELECT\n    {}\n  FROM evaluated\n  GROUP BY GROUPING SETS (\n    {}\n  )\n)",
+        "-- every sum in one pass over the rows: one grouping set per kind of sum\nsums AS (\n  SELECT\n    {}\n  FROM evaluated\n  GROUP BY GROUPING SETS (\n    {}\n  )\n),",
         aggs.join(",\n    "),
         sets.join(",\n    ")
+    );
+    // Weights as they are while they are few (survey weights: a few hundred values), else
+    // rounded to 4 significant digits, so that the sums stay small whatever the weights.
+    let _ = writeln!(
+        sql,
+        "-- the distinct weights of kept respondents\ncounted AS (\n  SELECT sums.*, SUM(CASE WHEN by_weight = 0 AND excluded_by = -1 THEN 1 ELSE 0 END) OVER () AS distinct_weights\n  FROM sums\n)"
     );
 
     // The long form: kind, name, grouping values, state, the sums.
     let mut kind =
-        "CASE WHEN by_unit = 0 THEN 'unit' WHEN by_screener = 1 THEN 'rows' WHEN by_weight = 0 THEN 'weight'".to_string();
+        "CASE WHEN by_unit = 0 THEN 'unit' WHEN by_screener = 1 THEN 'rows' WHEN by_weight = 0 OR by_rounded = 0 THEN 'weight'".to_string();
     let mut name = "CASE".to_string();
     for (k, id) in question_ids.iter().enumerate().take(questions) {
         let _ = write!(kind, " WHEN by_q{k} = 0 THEN 'cell'");
@@ -740,7 +754,7 @@ fn query(
     }
     kind.push_str(" WHEN excluded_by = -3 THEN 'filtered' ELSE 'excluded' END");
     name.push_str(" ELSE '' END");
-    let mut state = "CASE WHEN by_screener = 0 AND by_weight = 1".to_string();
+    let mut state = "CASE WHEN by_screener = 0 AND by_weight = 1 AND by_rounded = 1".to_string();
     let mut partial = "CASE".to_string();
     for k in 0..questions {
         let _ = write!(state, " AND by_q{k} = 1");
@@ -762,7 +776,7 @@ fn query(
     out.push("w_sum AS w, w2_sum AS w2, wf_sum AS wf, wf2_sum AS wf2".into());
     out.push(format!("CAST({partial} AS BIGINT) AS partial"));
     out.push(format!(
-        "COALESCE(CAST(weight_value AS {0}), CAST(weight_float AS {0}){1}) AS value",
+        "COALESCE(CAST(weight_value AS {0}), CAST(weight_float AS {0}), CAST(weight_rounded AS {0}){1}) AS value",
         d.text_type(),
         if design { ", fpc" } else { "" }
     ));
@@ -776,27 +790,49 @@ fn query(
             .into(),
     );
     out.push("CAST(unmarked_ids AS BIGINT) AS unmarked_ids".into());
+    out.push(format!(
+        "CASE WHEN by_screener = 1 AND by_unit = 1 THEN CAST(w_max AS {0}) END AS weight_max, CASE WHEN by_screener = 1 AND by_unit = 1 THEN CAST(wf_max AS {0}) END AS weight_max_float",
+        d.text_type()
+    ));
     // Rows: every row; screeners: valid rows they exclude; weights and cells: kept rows.
     let mut keep = if design {
-        "(by_unit = 0 AND st IS NOT NULL) OR (by_unit = 1 AND by_screener = 1) OR (by_weight = 1"
+        "(by_unit = 0 AND st IS NOT NULL) OR (by_unit = 1 AND by_screener = 1) OR (by_weight = 1 AND by_rounded = 1"
     } else {
-        "by_screener = 1 OR (by_weight = 1"
+        "by_screener = 1 OR (by_weight = 1 AND by_rounded = 1"
     }
     .to_string();
     for k in 0..questions {
         let _ = write!(keep, " AND by_q{k} = 1");
     }
-    keep.push_str(" AND (excluded_by >= 0 OR excluded_by = -3)) OR (by_weight = 0 AND excluded_by = -1) OR ((FALSE");
+    let _ = write!(
+        keep,
+        " AND (excluded_by >= 0 OR excluded_by = -3)) OR (by_weight = 0 AND excluded_by = -1 AND distinct_weights <= {MAX_WEIGHTS}) OR (by_rounded = 0 AND excluded_by = -1 AND distinct_weights > {MAX_WEIGHTS}) OR ((FALSE"
+    );
     for k in 0..questions {
         let _ = write!(keep, " OR by_q{k} = 0");
     }
     keep.push_str(") AND excluded_by IN (-1, -3))");
     let _ = writeln!(
         sql,
-        "SELECT\n  {}\nFROM sums CROSS JOIN ids\nWHERE {keep}",
+        "SELECT\n  {}\nFROM counted CROSS JOIN ids\nWHERE {keep}",
         out.join(",\n  ")
     );
     Ok(sql)
+}
+
+/// Distinct weights the sums list as they are; past this, rounded.
+pub const MAX_WEIGHTS: usize = 100_000;
+
+/// A kept respondent's weight rounded to 4 significant digits.
+fn rounded_weight(d: Dialect) -> String {
+    let x = format!("COALESCE(CAST(wd AS {0}), wf)", d.double());
+    let scale = format!("POWER(10, FLOOR(LOG10({x})))");
+    match d {
+        Dialect::Postgres => {
+            format!("CAST(ROUND(CAST({x} / {scale} AS NUMERIC), 3) AS DOUBLE PRECISION) * {scale}")
+        }
+        _ => format!("ROUND({x} / {scale}, 3) * {scale}"),
+    }
 }
 
 /// The value an `invalid` row shows as an example: the rule's column.

@@ -32,6 +32,8 @@ struct Checks {
     duplicate_ids: u64,
     unmarked_ids: u64,
     weights: HashMap<u64, u64>,
+    /// The largest weight of kept respondents (the weights may be rounded).
+    weight_max: Option<f64>,
     partial: Vec<u64>,
     blank_groups: Vec<u64>,
     /// Kept respondents outside the --where filter.
@@ -57,6 +59,13 @@ fn decimal(text: &str, scale: usize) -> Option<u128> {
         v = v.checked_mul(10)?.checked_add((b - b'0') as u128)?;
     }
     v.checked_mul(10u128.checked_pow((scale - frac.len()) as u32)?)
+}
+
+/// A weight as the file reader reads it: a decimal exactly, else a number.
+fn read_weight(v: &str) -> Option<f64> {
+    crate::plan::fixed_weight(v.as_bytes())
+        .map(|m| m as f64 / crate::plan::FIXED_ONE as f64)
+        .or_else(|| crate::plan::parse_weight(v.as_bytes()))
 }
 
 /// Reads the sums files into the tabulation reading the rows would give.
@@ -103,9 +112,12 @@ pub(crate) fn tabulation(
                 .collect();
         }
     }
-    let weight = plan.weight.and(weight_max_median(
-        checks.weights.iter().map(|(&w, &n)| (f64::from_bits(w), n)),
-    ));
+    let weight = plan
+        .weight
+        .and(weight_max_median(
+            checks.weights.iter().map(|(&w, &n)| (f64::from_bits(w), n)),
+        ))
+        .map(|(max, median)| (checks.weight_max.unwrap_or(max), median));
     let name = files.join(" + ");
     // The file reader's refusals, from the counts.
     // As the file reader words it, without the row (the query does not know rows).
@@ -258,6 +270,7 @@ fn read_file(
         .map(|r| Ok((col(&format!("invalid_{r}"))?, col(&format!("example_{r}"))?)))
         .collect::<Result<_>>()?;
     let (duplicate_ids, unmarked_ids) = (col("duplicate_ids")?, col("unmarked_ids")?);
+    let (weight_max, weight_max_float) = (col("weight_max")?, col("weight_max_float")?);
     // Sums per unit when the design has strata or clusters, and only then.
     let unit = match &design {
         Some(_) => Some((col("stratum")?, col("psu")?)),
@@ -367,17 +380,23 @@ fn read_file(
                 checks.unmarked_ids = checks
                     .unmarked_ids
                     .saturating_add(number(unmarked_ids, "unmarked_ids")?);
+                for (i, column) in [
+                    (weight_max, "weight_max"),
+                    (weight_max_float, "weight_max_float"),
+                ] {
+                    let v = field(i).trim();
+                    if !v.is_empty() {
+                        let w = read_weight(v).ok_or_else(|| bad(column, "a weight"))?;
+                        checks.weight_max = Some(checks.weight_max.map_or(w, |m: f64| m.max(w)));
+                    }
+                }
             }
             "excluded" => add(checks
                 .excluded_by
                 .get_mut(index as usize)
                 .ok_or_else(|| bad("state", "a screener of the codebook"))?)?,
             "weight" => {
-                let v = field(value).trim();
-                let w = crate::plan::fixed_weight(v.as_bytes())
-                    .map(|m| m as f64 / crate::plan::FIXED_ONE as f64)
-                    .or_else(|| crate::plan::parse_weight(v.as_bytes()))
-                    .ok_or_else(|| bad("value", "a weight"))?;
+                let w = read_weight(field(value).trim()).ok_or_else(|| bad("value", "a weight"))?;
                 add(checks.weights.entry(w.to_bits()).or_default())?;
             }
             "filtered" => add(&mut checks.filtered)?,

@@ -58,7 +58,7 @@ pub enum Command {
     /// PSU), `state` (the answer state; the screener), `n`, `w` and `w2` (exact decimal Σw
     /// and Σw²), `wf` and `wf2` (sums of other weights), `partial`, `value` (a weight; the
     /// fpc of a unit), and on the rows row `invalid_R` and `example_R` per rule of the
-    /// codebook, `duplicate_ids` and `unmarked_ids`.
+    /// codebook, `duplicate_ids`, `unmarked_ids`, `weight_max` and `weight_max_float`.
     Sql(sql::Args),
 }
 

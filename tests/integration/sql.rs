@@ -318,6 +318,82 @@ fn design_problems_from_sums_are_those_of_the_rows() {
 }
 
 #[test]
+fn continuous_weights_keep_the_sums_small() {
+    // 21 copies of the bundled data, every weight made distinct (k billionths added to the
+    // k-th row's) and one large: over 100,000 distinct weights among the kept respondents. The sums list them
+    // rounded to 4 significant digits instead, so they stay a few thousand rows; the numbers
+    // are those of the rows, the weight warning's median is within rounding.
+    let text = std::fs::read_to_string(root().join(DATA)).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let rows: Vec<&str> = lines.collect();
+    let mut out = vec![header.to_string()];
+    let mut k = 0u64;
+    for copy in 0..21 {
+        for row in &rows {
+            let mut f: Vec<String> = row.split(',').map(String::from).collect();
+            f[0] = format!("{}-{copy}", f[0]);
+            k += 1;
+            // In billionths: a decimal of 9 places, as the reader and the query sum exactly.
+            let w = (f[4].parse::<f64>().unwrap() * 1e4).round() as u64 * 100_000 + k;
+            f[4] = format!("{}.{:09}", w / 1_000_000_000, w % 1_000_000_000);
+            // One large weight: the warning that names the largest and the median weight.
+            if k == 2 {
+                f[4] = "60.123456789".into();
+            }
+            out.push(f.join(","));
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("continuous.csv");
+    std::fs::write(&csv, out.join("\n") + "\n").unwrap();
+    let sums = dir.path().join("continuous.sums.csv");
+    sums_on_duckdb(&csv, &["--by", "generation"], &sums);
+    let sums_rows = std::fs::read_to_string(&sums).unwrap().lines().count();
+    let weight_rows = std::fs::read_to_string(&sums)
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with("weight,"))
+        .count();
+    // The study's 16 cell weights, perturbed past the fourth significant digit: 16 again.
+    assert!(
+        (1..=100).contains(&weight_rows) && sums_rows < 1_000,
+        "{weight_rows} of {sums_rows}"
+    );
+    let mut from_sums = table_from(&sums, &["--by", "generation"]);
+    let mut from_rows = json(&[
+        "table",
+        csv.to_str().unwrap(),
+        "--by",
+        "generation",
+        "--format",
+        "json",
+    ]);
+    assert!(from_rows["base"]["kept"].as_u64().unwrap() > 100_000);
+    let warning = |v: &mut Value| -> String {
+        let w = v["warnings"].as_array_mut().unwrap();
+        let at = w
+            .iter()
+            .position(|x| x.as_str().unwrap().contains("median weight"))
+            .unwrap();
+        w.remove(at).as_str().unwrap().to_string()
+    };
+    let (a, b) = (warning(&mut from_sums), warning(&mut from_rows));
+    let number = |t: &str, after: &str| -> f64 {
+        let rest = &t[t.find(after).unwrap() + after.len()..];
+        rest[..rest.find(')').unwrap()].parse().unwrap()
+    };
+    // The largest weight is exact; the median within its rounding.
+    assert_eq!(
+        number(&a, "largest weight ("),
+        number(&b, "largest weight (")
+    );
+    let (ma, mb) = (number(&a, "median weight ("), number(&b, "median weight ("));
+    assert!(((ma - mb) / mb).abs() < 1e-3, "{a} / {b}");
+    assert_eq!(without_input(from_sums), without_input(from_rows));
+}
+
+#[test]
 fn sums_of_partitions_add_up_to_the_whole() {
     let text = std::fs::read_to_string(root().join(DATA)).unwrap();
     let mut lines = text.lines();
