@@ -542,7 +542,12 @@ fn weight_warning(tab: &Tabulation, lang: &str) -> Option<String> {
     (median > 0.0 && max > 10.0 * median).then(|| {
         w.fill(
             "warn_weights",
-            &[("max", &w.plain(max)), ("median", &w.plain(median))],
+            // Four significant digits: enough to judge the ratio, and the same whether the
+            // weights were read or summed (the sums may round them).
+            &[
+                ("max", &w.significant(max, 4)),
+                ("median", &w.significant(median, 4)),
+            ],
         )
     })
 }

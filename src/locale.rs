@@ -177,6 +177,22 @@ impl Words {
         x.to_string().replace('.', self.decimal_mark())
     }
 
+    /// A number to `digits` significant digits (all of its whole part), without trailing
+    /// zeros: "22.91", "0.7433", "50".
+    pub fn significant(&self, x: f64, digits: i32) -> String {
+        if !x.is_finite() || x == 0.0 {
+            return self.plain(x);
+        }
+        let decimals = (digits - 1 - x.abs().log10().floor() as i32).max(0) as usize;
+        let text = format!("{x:.decimals$}");
+        let text = if text.contains('.') {
+            text.trim_end_matches('0').trim_end_matches('.')
+        } else {
+            &text
+        };
+        text.replace('.', self.decimal_mark())
+    }
+
     /// A number to one decimal: a weighted or effective base.
     pub fn tenths(&self, x: f64) -> String {
         self.decimal(x, 1)
@@ -239,6 +255,19 @@ mod tests {
             }
             assert!(w.plural["respondents"].contains_key("many"));
         }
+    }
+
+    #[test]
+    fn significant_digits_keep_the_whole_part_and_drop_trailing_zeros() {
+        let (en, ru) = (words("en"), words("ru"));
+        assert_eq!(en.significant(22.912, 4), "22.91");
+        assert_eq!(en.significant(0.7432525910000001, 4), "0.7433");
+        assert_eq!(en.significant(0.7433000000000001, 4), "0.7433");
+        assert_eq!(en.significant(50.0, 4), "50");
+        assert_eq!(en.significant(1234567.8, 4), "1234568");
+        assert_eq!(en.significant(0.000123456, 4), "0.0001235");
+        assert_eq!(en.significant(1.5, 4), "1.5");
+        assert_eq!(ru.significant(0.7433, 4), "0,7433");
     }
 
     #[test]
