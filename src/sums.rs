@@ -89,19 +89,28 @@ pub(crate) fn tabulation(
     };
     let mut digest = blake3::Hasher::new();
     for file in files {
-        let mut bytes = read_bounded(file)?;
-        digest.update(&bytes);
-        if bytes.starts_with(b"PAR1") {
-            bytes = parquet_as_csv(file)?;
+        use std::io::BufRead;
+        let f = std::fs::File::open(Path::new(file))
+            .map_err(|e| DataError::new(file, format!("cannot open the sums: {e}")))?;
+        // Read as it is parsed, hashed on the way: the file is never held whole.
+        let mut reader = std::io::BufReader::with_capacity(
+            1 << 16,
+            Hashed {
+                file: f,
+                digest: &mut digest,
+                read: 0,
+            },
+        );
+        let cannot = |e: std::io::Error| DataError::new(file, format!("cannot read the sums: {e}"));
+        let parquet = reader.fill_buf().map_err(cannot)?.starts_with(b"PAR1");
+        let sums = (&mut tally, &mut outside, design.as_mut());
+        if parquet {
+            std::io::copy(&mut reader, &mut std::io::sink()).map_err(cannot)?;
+            let bytes = parquet_as_csv(file)?;
+            read_file(file, bytes.as_slice(), plan, &ids, sums, &mut checks)?;
+        } else {
+            read_file(file, reader, plan, &ids, sums, &mut checks)?;
         }
-        read_file(
-            file,
-            &bytes,
-            plan,
-            &ids,
-            (&mut tally, &mut outside, design.as_mut()),
-            &mut checks,
-        )?;
     }
     let (mut questions, groupings) = question_sums(plan, &tally, &ids);
     if plan.filter.is_some() {
@@ -214,27 +223,31 @@ fn parquet_as_csv(file: &str) -> Result<Vec<u8>> {
         .map_err(|e| DataError::new(file, format!("cannot read the sums: {e}")).into())
 }
 
-fn read_bounded(file: &str) -> Result<Vec<u8>> {
-    use std::io::Read;
-    let f = std::fs::File::open(Path::new(file))
-        .map_err(|e| DataError::new(file, format!("cannot open the sums: {e}")))?;
-    let mut bytes = Vec::new();
-    f.take(MAX_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| DataError::new(file, format!("cannot read the sums: {e}")))?;
-    if bytes.len() as u64 > MAX_BYTES {
-        return Err(DataError::new(
-            file,
-            format!("the sums are over {} MiB; sums do not grow with respondents, so this is not the query's result", MAX_BYTES >> 20),
-        )
-        .into());
+/// A sums file read through its digest, refused past [`MAX_BYTES`].
+struct Hashed<'h> {
+    file: std::fs::File,
+    digest: &'h mut blake3::Hasher,
+    read: u64,
+}
+
+impl std::io::Read for Hashed<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.file.read(buf)?;
+        self.read += n as u64;
+        if self.read > MAX_BYTES {
+            return Err(std::io::Error::other(format!(
+                "the sums are over {} MiB; sums do not grow with respondents, so this is not the query's result",
+                MAX_BYTES >> 20
+            )));
+        }
+        self.digest.update(&buf[..n]);
+        Ok(n)
     }
-    Ok(bytes)
 }
 
 fn read_file(
     file: &str,
-    bytes: &[u8],
+    bytes: impl std::io::Read,
     plan: &Plan,
     ids: &[String],
     (tally, outside, mut design): (&mut Tally, &mut Tally, Option<&mut DesignAcc>),
