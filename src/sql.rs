@@ -117,10 +117,9 @@ impl Dialect {
         }
     }
 
-    /// A column's value as text without the ASCII white space around it ('' when NULL),
-    /// as the file reader trims each field.
-    fn trimmed(self, column: &str) -> String {
-        let v = format!("CAST({} AS {})", self.ident(column), self.text_type());
+    /// A text value without the ASCII white space around it ('' when NULL), as the file
+    /// reader trims each field.
+    fn trimmed(self, v: &str) -> String {
         // Trimming a set of characters is slow (DuckDB: two thirds of the query); most values
         // start and end with neither, so they are tested first (a character above 32 is
         // none of them).
@@ -499,18 +498,31 @@ fn query(
     );
     let _ = writeln!(sql, "WITH");
     // Stage 1: the needed columns as trimmed text.
+    let raw: Vec<String> = used
+        .iter()
+        .map(|&i| {
+            format!(
+                "    CAST({} AS {}) AS r{i}",
+                d.ident(&columns[i]),
+                d.text_type()
+            )
+        })
+        .collect();
     let _ = writeln!(
         sql,
-        "-- every needed column as text, without the white space around it"
+        "-- every needed column as text\nraw AS (\n  SELECT\n{}\n  FROM {}\n),",
+        raw.join(",\n"),
+        d.table(table)
     );
-    let _ = writeln!(sql, "src AS (\n  SELECT");
     let cols: Vec<String> = used
         .iter()
-        .map(|&i| format!("    {} AS {}", d.trimmed(&columns[i]), c(i)))
+        .map(|&i| format!("    {} AS {}", d.trimmed(&format!("r{i}")), c(i)))
         .collect();
-    let _ = writeln!(sql, "{}\n  FROM {}\n),", cols.join(",\n"), d.table(table));
-    // Stage 2: the rules each row breaks.
-    let _ = writeln!(sql, "-- 1 where a row breaks a rule of the codebook");
+    let _ = writeln!(
+        sql,
+        "-- without the white space around it ('' when missing)\nsrc AS (\n  SELECT\n{}\n  FROM raw\n),",
+        cols.join(",\n")
+    );
     // The tokens of each column of joined codes, split once.
     let mut split = String::new();
     for q in &plan.questions {
@@ -539,7 +551,12 @@ fn query(
         "weighed2 AS (\n  SELECT weighed.*, {} AS wf\n  FROM weighed\n),",
         weighed.1
     );
-    let _ = writeln!(sql, "checked AS (\n  SELECT weighed2.*");
+    // Stage 2: the rules each row breaks.
+    let _ = writeln!(
+        sql,
+        "-- 1 where a row breaks a rule of the codebook\nchecked AS (\n  SELECT weighed2.*\n    , COALESCE(CAST(wd AS {}), wf) AS wx -- the weight as a number",
+        d.double()
+    );
     for (r, cond) in rules.iter().enumerate() {
         let cond = cond.clone().unwrap_or_else(|| "FALSE".into());
         let _ = writeln!(
@@ -578,7 +595,7 @@ fn query(
             }
         }
     }
-    let _ = writeln!(
+    let _ = write!(
         sql,
         "evaluated AS {}(\n  SELECT {}",
         d.materialized(),
@@ -648,11 +665,7 @@ fn query(
         _ => "0".into(),
     };
     fields.push(format!("    {unmarked} AS unmarked"));
-    let _ = writeln!(
-        sql,
-        "    , {}\n  FROM checked\n),",
-        fields.join(",\n    ").trim_start()
-    );
+    let _ = writeln!(sql, ",\n{}\n  FROM checked\n),", fields.join(",\n"));
 
     // One pass over the rows: every sum at once, one grouping set per kind.
     let groups = plan.groupings.len();
@@ -825,13 +838,12 @@ pub const MAX_WEIGHTS: usize = 100_000;
 
 /// A kept respondent's weight rounded to 4 significant digits.
 fn rounded_weight(d: Dialect) -> String {
-    let x = format!("COALESCE(CAST(wd AS {0}), wf)", d.double());
-    let scale = format!("POWER(10, FLOOR(LOG10({x})))");
+    let scale = "POWER(10, FLOOR(LOG10(wx)))";
     match d {
-        Dialect::Postgres => {
-            format!("CAST(ROUND(CAST({x} / {scale} AS NUMERIC), 3) AS DOUBLE PRECISION) * {scale}")
-        }
-        _ => format!("ROUND({x} / {scale}, 3) * {scale}"),
+        Dialect::Postgres => format!(
+            "CAST(ROUND(CAST(wx / {scale} AS NUMERIC), 3) AS DOUBLE PRECISION) * {scale}"
+        ),
+        _ => format!("ROUND(wx / {scale}, 3) * {scale}"),
     }
 }
 
