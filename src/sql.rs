@@ -125,7 +125,7 @@ impl Dialect {
         // none of them).
         format!(
             "CASE WHEN {v} IS NULL THEN '' WHEN ascii({v}) > 32 AND ascii(right({v}, 1)) > 32 THEN {v} ELSE {} END",
-            self.trim(&v)
+            self.trim(v)
         )
     }
 
