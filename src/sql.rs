@@ -840,9 +840,9 @@ pub const MAX_WEIGHTS: usize = 100_000;
 fn rounded_weight(d: Dialect) -> String {
     let scale = "POWER(10, FLOOR(LOG10(wx)))";
     match d {
-        Dialect::Postgres => format!(
-            "CAST(ROUND(CAST(wx / {scale} AS NUMERIC), 3) AS DOUBLE PRECISION) * {scale}"
-        ),
+        Dialect::Postgres => {
+            format!("CAST(ROUND(CAST(wx / {scale} AS NUMERIC), 3) AS DOUBLE PRECISION) * {scale}")
+        }
         _ => format!("ROUND(wx / {scale}, 3) * {scale}"),
     }
 }

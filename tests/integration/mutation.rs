@@ -577,6 +577,12 @@ fn check_usage(o: &Output, what: &str) {
     check(o, what, false);
 }
 
+/// The data of the codebooks mutated for `concerns sql`: the bundled study, Google Forms'.
+const DATA_FOR_SQL: [&str; 2] = [
+    "data/ai-customer-service-2023.csv",
+    "tests/fixtures/platforms/google-forms.csv",
+];
+
 /// Hostile sums for `table --sums` (a committed result of `concerns sql`'s query, with one
 /// field replaced or bytes cut) and hostile codebooks for `concerns sql`: every run ends with
 /// a result or one clear error, never a panic or a raw control character.
@@ -652,22 +658,67 @@ fn mutated_sums_and_sql_codebooks_exit_cleanly() {
             "some mutations leave valid {fixture} sums: {results}"
         );
     }
-    let cb = dir.path().join("cb.toml");
+    // Mutated codebooks compiled to SQL: the canonical one, and Google Forms' (choice texts
+    // holding the delimiter), some with a design. Every DuckDB query is then run on the data
+    // the codebook describes: it may fail to bind (a mutated column name), never to parse.
+    let forms = std::fs::read_to_string(root().join("docs/codebooks/google-forms.toml")).unwrap();
+    let bases = [
+        (&codebook, DATA_FOR_SQL[0], ["country", "generation"]),
+        (
+            &forms,
+            DATA_FOR_SQL[1],
+            ["Which country do you live in?", "What is your gender?"],
+        ),
+    ];
+    let mut duckdb = Vec::new();
     for case in 0..200 {
-        std::fs::write(&cb, mutate_codebook(&codebook, &mut rng)).unwrap();
+        let (base, data, [strata, psu]) = bases[case % 2];
+        let cb = dir.path().join(format!("cb{case}.toml"));
+        std::fs::write(&cb, mutate_codebook(base, &mut rng)).unwrap();
         let dialect = ["duckdb", "postgres", "spark"][case % 3];
-        let o = run_in(
-            dir.path(),
-            &[
-                "sql".as_ref(),
-                "--dialect".as_ref(),
-                dialect.as_ref(),
-                "--table".as_ref(),
-                "responses".as_ref(),
-                "--codebook".as_ref(),
-                cb.as_os_str(),
-            ],
-        );
+        let mut words = vec!["sql", "--dialect", dialect, "--table", "responses"];
+        if case % 4 < 2 {
+            words.extend(["--strata", strata, "--psu", psu]);
+        }
+        let mut args: Vec<&std::ffi::OsStr> = words.iter().map(std::ffi::OsStr::new).collect();
+        args.extend([std::ffi::OsStr::new("--codebook"), cb.as_os_str()]);
+        let o = run_in(dir.path(), &args);
         check_usage(&o, &format!("sql case {case}"));
+        if dialect == "duckdb" && o.status.success() {
+            let query = dir.path().join(format!("q{case}.sql"));
+            std::fs::write(&query, &o.stdout).unwrap();
+            duckdb.push((case, root().join(data), query));
+        }
     }
+    assert!(duckdb.len() > 20, "{} queries to run", duckdb.len());
+    let script = r#"
+import duckdb, sys
+args = sys.argv[1:]
+for case, data, query in zip(args[0::3], args[1::3], args[2::3]):
+    con = duckdb.connect()
+    path = data.replace("'", "''")
+    con.execute(f"CREATE VIEW responses AS SELECT * FROM read_csv('{path}', all_varchar = true)")
+    try:
+        con.execute(open(query).read()).fetchall()
+        print(case, "ran")
+    except duckdb.ParserException as e:
+        print(case, "PARSER", str(e).splitlines()[0])
+    except duckdb.Error as e:
+        print(case, "error", type(e).__name__)
+"#;
+    let mut cmd = std::process::Command::new("python3");
+    cmd.args(["-c", script]);
+    for (case, data, query) in &duckdb {
+        cmd.arg(case.to_string()).arg(data).arg(query);
+    }
+    let o = cmd
+        .output()
+        .expect("python3 runs (DuckDB's Python package)");
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(!out.contains("PARSER"), "{out}");
+    assert!(
+        out.lines().filter(|l| l.ends_with(" ran")).count() > 10,
+        "most mutated queries still run: {out}"
+    );
 }
