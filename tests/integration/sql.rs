@@ -317,16 +317,21 @@ fn design_problems_from_sums_are_those_of_the_rows() {
     }
 }
 
+/// The bundled data's header and rows.
+fn bundled() -> (String, Vec<String>) {
+    let text = std::fs::read_to_string(root().join(DATA)).unwrap();
+    let mut lines = text.lines().map(str::to_string);
+    let header = lines.next().unwrap();
+    (header, lines.collect())
+}
+
 #[test]
 fn continuous_weights_keep_the_sums_small() {
     // 21 copies of the bundled data, every weight made distinct (k billionths added to the
-    // k-th row's) and one large: over 100,000 distinct weights among the kept respondents. The sums list them
-    // rounded to 4 significant digits instead, so they stay a few thousand rows; the numbers
-    // are those of the rows, the weight warning's median is within rounding.
-    let text = std::fs::read_to_string(root().join(DATA)).unwrap();
-    let mut lines = text.lines();
-    let header = lines.next().unwrap();
-    let rows: Vec<&str> = lines.collect();
+    // k-th row's) and one large: over 100,000 distinct weights among the kept respondents.
+    // The sums list them rounded to 4 significant digits instead, so they stay a few
+    // thousand rows; the numbers are those of the rows, the warning's median within rounding.
+    let (header, rows) = bundled();
     let mut out = vec![header.to_string()];
     let mut k = 0u64;
     for copy in 0..21 {
@@ -395,10 +400,7 @@ fn continuous_weights_keep_the_sums_small() {
 
 #[test]
 fn sums_of_partitions_add_up_to_the_whole() {
-    let text = std::fs::read_to_string(root().join(DATA)).unwrap();
-    let mut lines = text.lines();
-    let header = lines.next().unwrap();
-    let rows: Vec<&str> = lines.collect();
+    let (header, rows) = bundled();
     let dir = tempfile::tempdir().unwrap();
     let mut args = vec!["table".to_string()];
     // Three partitions of unequal size, as days of a continuous survey.
