@@ -249,6 +249,7 @@ fn lenient(prepared: &Prepared) -> Result<(Tabulation, String)> {
     if read.duplicates.is_empty() {
         let mut tab = read.pass.finish(&ids);
         tab.dropped = read.pass.counts().dropped(&prepared.plan);
+        tab.dropped_total = read.pass.counts().dropped_rows();
         return Ok((tab, read.blake3));
     }
     // Keep the first row of each repeated ID; pass again without the later ones.
@@ -260,6 +261,7 @@ fn lenient(prepared: &Prepared) -> Result<(Tabulation, String)> {
     pass.set_duplicate_ids(again.skip.len() as u64);
     let mut tab = pass.finish(&ids);
     tab.dropped = pass.counts().dropped(&prepared.plan);
+    tab.dropped_total = pass.counts().dropped_rows();
     Ok((tab, read.blake3))
 }
 

@@ -80,6 +80,11 @@ impl ProblemCounts {
         self.duplicate_id = rows;
     }
 
+    /// Rows left out by `--lenient`, each once however many problems it has.
+    pub fn dropped_rows(&self) -> u64 {
+        self.rows + self.duplicate_id
+    }
+
     /// Problems of every kind found in rows by the pass (duplicate IDs not included).
     pub fn in_rows(&self) -> u64 {
         self.by_rule.iter().sum::<u64>() + self.ragged + self.not_utf8

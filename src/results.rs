@@ -62,7 +62,8 @@ pub struct Results {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filter: Option<FilterInfo>,
     pub exclusions: Vec<ExclusionCount>,
-    /// Rows left out because of problems (`--lenient`), per reason; empty otherwise.
+    /// Rows left out because of problems (`--lenient`), per reason (a row with several
+    /// problems counts under each); empty otherwise.
     pub dropped: Vec<DroppedRows>,
     pub significance: Significance,
     pub questions: Vec<QuestionResult>,
@@ -152,7 +153,7 @@ pub struct Method {
 pub struct Base {
     pub respondents: u64,
     pub excluded: u64,
-    /// Rows with problems left out by `--lenient` (0 otherwise).
+    /// Rows with problems left out by `--lenient`, each once (0 otherwise).
     pub dropped: u64,
     /// Respondents the screener kept and the `--where` filter left out (0 without one).
     #[serde(default, skip_serializing_if = "is_zero")]

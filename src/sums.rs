@@ -169,6 +169,7 @@ pub(crate) fn tabulation(
         excluded: checks.excluded_by.iter().sum(),
         excluded_by: checks.excluded_by,
         dropped: Vec::new(),
+        dropped_total: 0,
         synthetic: plan.synthetic_prefix.is_some() && plan.id.is_some() && checks.unmarked_ids == 0,
         weight_max: weight.map(|w| w.0),
         weight_median: weight.map(|w| w.1),

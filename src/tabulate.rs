@@ -65,6 +65,8 @@ pub struct Tabulation {
     pub excluded: u64,
     /// Rows with problems left out (`--lenient` only).
     pub dropped: Vec<DroppedRows>,
+    /// Rows left out, each once (a row can break several rules of `dropped`).
+    pub dropped_total: u64,
     pub synthetic: bool,
     /// Largest and median weight among kept respondents (weighted runs only).
     pub weight_max: Option<f64>,
@@ -84,7 +86,7 @@ pub struct Tabulation {
 
 impl Tabulation {
     pub fn dropped_rows(&self) -> u64 {
-        self.dropped.iter().map(|d| d.rows).sum()
+        self.dropped_total
     }
 }
 
@@ -470,6 +472,7 @@ impl<'p> Pass<'p> {
             excluded_by: self.excluded_by.clone(),
             excluded: self.excluded(),
             dropped: Vec::new(),
+            dropped_total: 0,
             synthetic: self.plan.synthetic_prefix.is_some()
                 && self.plan.id.is_some()
                 && self.ids.unmarked == 0,

@@ -41,13 +41,16 @@ fn lenient_leaves_out_bad_rows_and_says_so() {
     data[11][job] = "7".into();
     data[100][weight] = "-2".into();
     data[201][id] = data[200][id].clone();
+    // A row with two problems is one row left out (listed under both reasons).
+    data[300][fam] = "maybe".into();
+    data[300][job] = "7".into();
     let dir = tempfile::tempdir().unwrap();
     let broken = write(&dir, "broken.csv", &data);
     // The same file without those rows, written independently of the program.
     let clean: Vec<Vec<String>> = data
         .iter()
         .enumerate()
-        .filter(|(i, _)| ![6, 11, 100, 201].contains(i))
+        .filter(|(i, _)| ![6, 11, 100, 201, 300].contains(i))
         .map(|(_, r)| r.clone())
         .collect();
     let cleaned = write(&dir, "cleaned.csv", &clean);
@@ -64,13 +67,13 @@ fn lenient_leaves_out_bad_rows_and_says_so() {
         );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("4 rows with problems left out (--lenient)")
-            && stderr.contains("1 with 'ai_familiarity' not one of")
+        stderr.contains("5 rows with problems left out (--lenient)")
+            && stderr.contains("2 with 'ai_familiarity' not one of")
             && stderr.contains("1 repeats an earlier row's respondent ID"),
         "{stderr}"
     );
     let lenient: Value = super::results_json(&out.stdout);
-    assert_eq!(lenient["base"]["dropped"], 4);
+    assert_eq!(lenient["base"]["dropped"], 5);
     assert_eq!(lenient["base"]["respondents"], 5728);
     let reasons: Vec<(Value, u64)> = lenient["dropped"]
         .as_array()
@@ -82,8 +85,8 @@ fn lenient_leaves_out_bad_rows_and_says_so() {
         reasons,
         [
             (Value::from("weight"), 1),
-            (Value::from("ai_familiarity"), 1),
-            (Value::from("concern_job_loss"), 1),
+            (Value::from("ai_familiarity"), 2),
+            (Value::from("concern_job_loss"), 2),
             (Value::Null, 1),
         ]
     );
@@ -102,5 +105,5 @@ fn lenient_leaves_out_bad_rows_and_says_so() {
         .arg("--lenient")
         .output()
         .unwrap();
-    assert!(String::from_utf8_lossy(&out.stdout).contains("4 rows with problems left out"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("5 rows with problems left out"));
 }
