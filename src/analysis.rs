@@ -103,7 +103,7 @@ pub fn analyse_sums(files: &[String], codebook: &Codebook, opts: &Options) -> Re
         weight,
         ..
     } = crate::sql::plan_for(codebook, opts)?;
-    let (tab, digest) = crate::sums::tabulation(files, &plan, codebook)?;
+    let (tab, digest) = crate::sums::tabulation(files, &plan, codebook, opts.lenient)?;
     let name = files.join(" + ");
     let strata = match &tab.design {
         Some(d) => Some(strata(codebook, &name, d)?),

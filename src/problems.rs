@@ -50,6 +50,15 @@ impl ProblemCounts {
         }
     }
 
+    /// The counts a query returns: rows breaking each rule, and rows breaking any.
+    pub fn of_rules(by_rule: Vec<u64>, rows: u64) -> ProblemCounts {
+        ProblemCounts {
+            by_rule,
+            rows,
+            ..ProblemCounts::default()
+        }
+    }
+
     /// Counts one kind of problem of a row (call [`Self::row`] once for the row).
     pub fn add(&mut self, issue: &ProblemKind) {
         match issue {

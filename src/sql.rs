@@ -21,6 +21,7 @@
 //! | `partial` | respondents who answered some items of a "check all" and left others blank |
 //! | `value` | the weight (`weight`: each distinct one, or past 100,000 of them rounded to 4 significant digits); the fpc as written (`unit`) |
 //! | `invalid_R`, `example_R` | per rule of the codebook: rows breaking it, and the least such value (`rows`) |
+//! | `invalid_rows` | rows breaking any rule, each once (`rows`: what `--lenient` leaves out) |
 //! | `duplicate_ids`, `unmarked_ids` | rows whose respondent ID an earlier row has; IDs without the synthetic-data prefix (`rows`) |
 //! | `weight_max`, `weight_max_float` | the largest decimal and other weight of kept respondents (`rows`) |
 
@@ -724,6 +725,7 @@ fn query(
         ));
     }
     aggs.push("SUM(unmarked) AS unmarked_ids".into());
+    aggs.push("SUM(CASE WHEN excluded_by = -2 THEN 1 ELSE 0 END) AS invalid_rows".into());
     // Repeated IDs apart: a distinct count inside the grouping sets would be made per set.
     let ids = match plan.id {
         Some(_) => "SELECT COUNT(id) - COUNT(DISTINCT id) AS repeated FROM evaluated",
@@ -803,6 +805,7 @@ fn query(
             .into(),
     );
     out.push("CAST(unmarked_ids AS BIGINT) AS unmarked_ids".into());
+    out.push("CAST(invalid_rows AS BIGINT) AS invalid_rows".into());
     out.push(format!(
         "CASE WHEN by_screener = 1 AND by_unit = 1 THEN CAST(w_max AS {0}) END AS weight_max, CASE WHEN by_screener = 1 AND by_unit = 1 THEN CAST(wf_max AS {0}) END AS weight_max_float",
         d.text_type()

@@ -31,6 +31,8 @@ struct Checks {
     invalid: Vec<(u64, Option<String>)>,
     duplicate_ids: u64,
     unmarked_ids: u64,
+    /// Rows breaking any rule, each once.
+    invalid_rows: u64,
     weights: HashMap<u64, u64>,
     /// The largest weight of kept respondents (the weights may be rounded).
     weight_max: Option<f64>,
@@ -73,6 +75,7 @@ pub(crate) fn tabulation(
     files: &[String],
     plan: &Plan,
     codebook: &Codebook,
+    lenient: bool,
 ) -> Result<(Tabulation, Vec<u8>)> {
     let ids = codebook.question_ids();
     let groups = plan.groupings.len();
@@ -128,9 +131,32 @@ pub(crate) fn tabulation(
         ))
         .map(|(max, median)| (checks.weight_max.unwrap_or(max), median));
     let name = files.join(" + ");
+    // With --lenient the rows with problems are left out, as the reader leaves them out:
+    // the query's cells hold valid rows only. Repeated IDs cannot be: the reader keeps the
+    // first row of each, and the sums do not know which came first.
+    if lenient && checks.duplicate_ids > 0 {
+        return Err(DataError::new(
+            &name,
+            format!(
+                "{} respondent IDs are duplicates; --lenient keeps the first row of each, which sums cannot tell: remove the repeats in the table (`concerns validate` on the rows lists them)",
+                checks.duplicate_ids
+            ),
+        )
+        .column(codebook.respondent_id.clone().unwrap_or_default())
+        .into());
+    }
+    let counts = crate::problems::ProblemCounts::of_rules(
+        checks.invalid.iter().map(|(rows, _)| *rows).collect(),
+        checks.invalid_rows,
+    );
     // The file reader's refusals, from the counts.
     // As the file reader words it, without the row (the query does not know rows).
-    if let Some((r, (n, example))) = checks.invalid.iter().enumerate().find(|(_, (n, _))| *n > 0) {
+    if let Some((r, (n, example))) = checks
+        .invalid
+        .iter()
+        .enumerate()
+        .find(|(_, (n, _))| *n > 0 && !lenient)
+    {
         let rule = &plan.rules[r];
         let found = example
             .as_deref()
@@ -168,8 +194,12 @@ pub(crate) fn tabulation(
         rows: checks.rows,
         excluded: checks.excluded_by.iter().sum(),
         excluded_by: checks.excluded_by,
-        dropped: Vec::new(),
-        dropped_total: 0,
+        dropped: if lenient {
+            counts.dropped(plan)
+        } else {
+            Vec::new()
+        },
+        dropped_total: if lenient { counts.dropped_rows() } else { 0 },
         synthetic: plan.synthetic_prefix.is_some() && plan.id.is_some() && checks.unmarked_ids == 0,
         weight_max: weight.map(|w| w.0),
         weight_median: weight.map(|w| w.1),
@@ -285,6 +315,7 @@ fn read_file(
         .collect::<Result<_>>()?;
     let (duplicate_ids, unmarked_ids) = (col("duplicate_ids")?, col("unmarked_ids")?);
     let (weight_max, weight_max_float) = (col("weight_max")?, col("weight_max_float")?);
+    let invalid_rows = col("invalid_rows")?;
     // Sums per unit when the design has strata or clusters, and only then.
     let unit = match &design {
         Some(_) => Some((col("stratum")?, col("psu")?)),
@@ -394,6 +425,9 @@ fn read_file(
                 checks.unmarked_ids = checks
                     .unmarked_ids
                     .saturating_add(number(unmarked_ids, "unmarked_ids")?);
+                checks.invalid_rows = checks
+                    .invalid_rows
+                    .saturating_add(number(invalid_rows, "invalid_rows")?);
                 for (i, column) in [
                     (weight_max, "weight_max"),
                     (weight_max_float, "weight_max_float"),
