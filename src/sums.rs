@@ -33,6 +33,11 @@ struct Checks {
     unmarked_ids: u64,
     /// Rows breaking any rule, each once.
     invalid_rows: u64,
+    /// Per question: the respondents of its cells, and of its cells outside --where; and
+    /// the valid rows of the units. Each must add up to what the rows row says.
+    in_cells: Vec<u64>,
+    in_outside: Vec<u64>,
+    in_units: u64,
     weights: HashMap<u64, u64>,
     /// The largest weight of kept respondents (the weights may be rounded).
     weight_max: Option<f64>,
@@ -88,6 +93,8 @@ pub(crate) fn tabulation(
         invalid: vec![(0, None); plan.rules.len()],
         partial: vec![0; plan.questions.len()],
         blank_groups: vec![0; groups],
+        in_cells: vec![0; plan.questions.len()],
+        in_outside: vec![0; plan.questions.len()],
         ..Default::default()
     };
     let mut digest = blake3::Hasher::new();
@@ -145,6 +152,7 @@ pub(crate) fn tabulation(
         .column(codebook.respondent_id.clone().unwrap_or_default())
         .into());
     }
+    check_totals(&name, plan, &ids, &checks)?;
     let counts = crate::problems::ProblemCounts::of_rules(
         checks.invalid.iter().map(|(rows, _)| *rows).collect(),
         checks.invalid_rows,
@@ -211,6 +219,46 @@ pub(crate) fn tabulation(
         filtered: checks.filtered,
     };
     Ok((tab, digest.finalize().as_bytes().to_vec()))
+}
+
+/// Every part of the sums must count the same respondents: a file cut at a row boundary, or
+/// sums of different queries mixed, would otherwise give other numbers without a word.
+fn check_totals(name: &str, plan: &Plan, ids: &[String], c: &Checks) -> Result<()> {
+    let outside_rows = c
+        .excluded_by
+        .iter()
+        .try_fold(c.invalid_rows, |a, &b| a.checked_add(b));
+    let valid = c.rows.checked_sub(c.invalid_rows);
+    let kept = outside_rows
+        .and_then(|o| o.checked_add(c.filtered))
+        .and_then(|o| c.rows.checked_sub(o));
+    let differ = |what: String, found: u64, expected: Option<u64>| -> Result<()> {
+        match expected {
+            Some(e) if e == found => Ok(()),
+            _ => Err(DataError::new(
+                name,
+                format!(
+                    "the sums do not add up: {what} hold {found} rows where the rows row implies {}; the file is cut short, or mixes the results of different queries (codebook, --by, --where, design)",
+                    expected.map_or("fewer".to_string(), |e| format!("{e}"))
+                ),
+            )
+            .into()),
+        }
+    };
+    for (q, id) in ids.iter().enumerate().take(plan.questions.len()) {
+        differ(format!("the cells of question '{id}'"), c.in_cells[q], kept)?;
+        if plan.filter.is_some() {
+            differ(
+                format!("the cells of question '{id}' outside --where"),
+                c.in_outside[q],
+                Some(c.filtered),
+            )?;
+        }
+    }
+    if plan.design.is_some() {
+        differ("the units".to_string(), c.in_units, valid)?;
+    }
+    Ok(())
 }
 
 /// Collects records as CSV rows.
@@ -465,9 +513,11 @@ fn read_file(
                     fpc,
                     count,
                 );
+                add(&mut checks.in_units)?;
             }
             "outside" => {
                 let (q, s) = question_state()?;
+                add(&mut checks.in_outside[q])?;
                 if s != 0 {
                     // Only counts matter here (the design's n), in no group.
                     outside.add_sums(&vec![0; groups], q, s, count, (0, 0), (0.0, 0.0));
@@ -475,6 +525,7 @@ fn read_file(
             }
             "cell" => {
                 let (q, s) = question_state()?;
+                add(&mut checks.in_cells[q])?;
                 for (j, &c) in g.iter().enumerate() {
                     indices[j] = tally.value_index(j, field(c).trim().as_bytes());
                     if q == 0 && indices[j] == 0 {

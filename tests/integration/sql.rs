@@ -364,6 +364,41 @@ fn lenient_sums_leave_out_the_rows_the_reader_leaves_out() {
     assert!(err.contains("which sums cannot tell"), "{err}");
 }
 
+#[test]
+fn sums_cut_short_do_not_add_up() {
+    // The committed sums of the bundled study by generation, with one line left out: a
+    // file cut at a line boundary would otherwise give other numbers without a word.
+    let text =
+        std::fs::read_to_string(root().join("tests/fixtures/sums/by-generation.sums.csv")).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cut.sums.csv");
+    let whole = table_from(
+        &root().join("tests/fixtures/sums/by-generation.sums.csv"),
+        &["--by", "generation"],
+    );
+    assert_eq!(whole["base"]["kept"], 5140);
+    for kind in ["cell,concerns", "cell,switch_intent", "rows,", "excluded,"] {
+        let at = lines.iter().position(|l| l.starts_with(kind)).unwrap();
+        let mut cut = lines.clone();
+        cut.remove(at);
+        std::fs::write(&path, cut.join("\n") + "\n").unwrap();
+        let o = concerns()
+            .args([
+                "table",
+                "--sums",
+                path.to_str().unwrap(),
+                "--by",
+                "generation",
+            ])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{kind}: {err}");
+        assert!(err.contains("the sums do not add up"), "{kind}: {err}");
+    }
+}
+
 /// The bundled data's header and rows.
 fn bundled() -> (String, Vec<String>) {
     let text = std::fs::read_to_string(root().join(DATA)).unwrap();
