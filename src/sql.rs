@@ -303,537 +303,629 @@ fn query(
     dialect: Dialect,
     table: &str,
 ) -> std::result::Result<String, Unsupported> {
-    let d = dialect;
-    let c = |i: usize| format!("c{i}");
-    // Every column the plan reads, once.
-    let mut used: Vec<usize> = Vec::new();
-    let mut use_col = |i: usize| {
-        if !used.contains(&i) {
-            used.push(i);
-        }
+    let q = Query {
+        d: dialect,
+        plan,
+        columns,
+        question_ids,
     };
-    plan.id.into_iter().for_each(&mut use_col);
-    if let Some((w, _)) = plan.weight {
-        use_col(w);
+    let used = q.used_columns();
+    q.check_names(&used, table)?;
+    let rules = q.rules();
+    let mut sql = q.row_stages(&used, table, &rules)?;
+    q.evaluated(&mut sql, &rules)?;
+    q.sums(&mut sql, &rules);
+    q.long_form(&mut sql);
+    Ok(sql)
+}
+
+/// What the stages of the query share.
+struct Query<'a> {
+    d: Dialect,
+    plan: &'a Plan,
+    columns: &'a [String],
+    question_ids: &'a [String],
+}
+
+/// Per rule of the codebook: the condition under which a row breaks it, and the value it
+/// shows as an example when not its column's; the weight's two readings (`wd`, `wf`).
+struct Rules {
+    conditions: Vec<Option<String>>,
+    examples: Vec<Option<String>>,
+    weighed: (String, String),
+}
+
+impl Query<'_> {
+    /// The questions summed, the grouping columns' names, and whether the sums are per unit.
+    fn shape(&self) -> (usize, Vec<String>, bool) {
+        let questions = self.plan.questions.len().min(self.question_ids.len());
+        let groups = (0..self.plan.groupings.len())
+            .map(|j| format!("g{j}"))
+            .collect();
+        (questions, groups, self.plan.design.is_some())
     }
-    plan.exclusions.iter().for_each(|e| use_col(e.column));
-    if let Some(design) = &plan.design {
-        [design.strata, design.psu, design.fpc]
-            .into_iter()
-            .flatten()
-            .for_each(|(col, _)| use_col(col));
-    }
-    plan.segment_rules()
-        .iter()
-        .for_each(|(col, _, _)| use_col(*col));
-    for q in &plan.questions {
-        match q {
-            QuestionPlan::Single { column, .. } => use_col(*column),
-            QuestionPlan::Multi { form, .. } => match form {
-                MultiForm::Dichotomies { columns, .. } => columns.iter().for_each(|&x| use_col(x)),
-                MultiForm::Delimited { column, .. } => use_col(*column),
-            },
+
+    /// Every column the plan reads, once.
+    fn used_columns(&self) -> Vec<usize> {
+        let plan = self.plan;
+        let mut used: Vec<usize> = Vec::new();
+        let mut use_col = |i: usize| {
+            if !used.contains(&i) {
+                used.push(i);
+            }
+        };
+        plan.id.into_iter().for_each(&mut use_col);
+        if let Some((w, _)) = plan.weight {
+            use_col(w);
         }
+        plan.exclusions.iter().for_each(|e| use_col(e.column));
+        if let Some(design) = &plan.design {
+            [design.strata, design.psu, design.fpc]
+                .into_iter()
+                .flatten()
+                .for_each(|(col, _)| use_col(col));
+        }
+        plan.segment_rules()
+            .iter()
+            .for_each(|(col, _, _)| use_col(*col));
+        for q in &plan.questions {
+            match q {
+                QuestionPlan::Single { column, .. } => use_col(*column),
+                QuestionPlan::Multi { form, .. } => match form {
+                    MultiForm::Dichotomies { columns, .. } => {
+                        columns.iter().for_each(|&x| use_col(x))
+                    }
+                    MultiForm::Delimited { column, .. } => use_col(*column),
+                },
+            }
+        }
+        plan.groupings.iter().for_each(|&g| use_col(g));
+        if let Some(f) = &plan.filter {
+            let mut cols = Vec::new();
+            f.test.columns(&mut cols);
+            cols.into_iter().for_each(&mut use_col);
+        }
+        used
     }
-    plan.groupings.iter().for_each(|&g| use_col(g));
-    if let Some(f) = &plan.filter {
-        let mut cols = Vec::new();
-        f.test.columns(&mut cols);
-        cols.into_iter().for_each(&mut use_col);
+
+    /// Identifiers are written as they are, in quotes: a control character cannot be.
+    fn check_names(&self, used: &[usize], table: &str) -> std::result::Result<(), Unsupported> {
+        let columns = self.columns;
+        for name in used
+            .iter()
+            .map(|&i| columns[i].as_str())
+            .chain(std::iter::once(table))
+        {
+            if name.chars().any(char::is_control) {
+                return Err(Unsupported(format!(
+                    "the name {:?} holds a control character, which an SQL identifier cannot hold safely",
+                    crate::text::visible(name)
+                )));
+            }
+        }
+
+        Ok(())
     }
-    // Identifiers are written as they are, in quotes: a control character cannot be.
-    for name in used
-        .iter()
-        .map(|&i| columns[i].as_str())
-        .chain(std::iter::once(table))
-    {
-        if name.chars().any(char::is_control) {
-            return Err(Unsupported(format!(
-                "the name {:?} holds a control character, which an SQL identifier cannot hold safely",
-                crate::text::visible(name)
-            )));
+
+    fn rules(&self) -> Rules {
+        let (d, plan) = (self.d, self.plan);
+        let c = |i: usize| format!("c{i}");
+        // Each rule: the condition under which a row breaks it, and the column it names.
+        let mut rules: Vec<Option<String>> = vec![None; plan.rules.len()];
+        // The value a rule shows as an example, when not its column's.
+        let mut examples: Vec<Option<String>> = vec![None; plan.rules.len()];
+        let mut add_rule = |r: usize, cond: String| {
+            rules[r] = Some(match rules[r].take() {
+                Some(prev) => format!("({prev}) OR ({cond})"),
+                None => cond,
+            });
+        };
+        if let (Some(i), Some(r)) = (plan.id, plan.id_rule()) {
+            add_rule(r, format!("{} = ''", c(i)));
+        }
+        // The weight, read once: `wd` when the reader sums it exactly (a decimal of up to 7
+        // digits and 9 places, above 0 and at most 10^6), else `wf` when it is a number.
+        let weighed = match plan.weight {
+            Some((w, r)) => {
+                let v = c(w);
+                // 16 digits hold every such decimal and keep w · w within 38 digits: Spark
+                // would otherwise round the product to 6 places.
+                // Guarded by the pattern, yet Spark may evaluate the cast first (and fail on
+                // text in ANSI mode): try_cast where the engine has it.
+                let decimal = match d {
+                    Dialect::Postgres => format!("CAST({v} AS DECIMAL(16, 9))"),
+                    _ => format!("TRY_CAST({v} AS DECIMAL(16, 9))"),
+                };
+                let wd = format!(
+                    "CASE WHEN {} AND {v} NOT IN ('', '.') AND {decimal} > 0 AND {decimal} <= 1000000 THEN {decimal} END",
+                    d.full_match(&v, FIXED)
+                );
+                add_rule(
+                    r,
+                    "NOT COALESCE(wd IS NOT NULL OR wf BETWEEN 1e-9 AND 1e9, FALSE)".into(),
+                );
+                (
+                    wd,
+                    format!(
+                        "CAST(CASE WHEN wd IS NULL THEN {} END AS {})",
+                        d.try_double(&v),
+                        d.double()
+                    ),
+                )
+            }
+            None => (
+                "CAST(1 AS DECIMAL(16, 9))".to_string(),
+                format!("CAST(NULL AS {})", d.double()),
+            ),
+        };
+        if let Some(design) = &plan.design {
+            for (col, r) in [design.strata, design.psu].into_iter().flatten() {
+                add_rule(r, format!("{} = ''", c(col)));
+            }
+            // A positive, finite number, read as the file reader reads it.
+            if let Some((col, r)) = design.fpc {
+                let v = c(col);
+                let number = format!(
+                    "CASE WHEN {} THEN {} END",
+                    d.full_match(&v, NUMBER),
+                    d.try_double(&v)
+                );
+                add_rule(
+                    r,
+                    format!(
+                        "NOT COALESCE({number} > 0 AND {number} <= 1.7976931348623157e308, FALSE)"
+                    ),
+                );
+            }
+        }
+        for e in &plan.exclusions {
+            add_rule(
+                e.rule,
+                format!("NOT {}", in_codes(d, &c(e.column), &code_texts(&e.codes))),
+            );
+        }
+        for (col, codes, r) in plan.segment_rules() {
+            let v = c(*col);
+            add_rule(
+                *r,
+                format!("{v} <> '' AND NOT {}", in_codes(d, &v, &code_texts(codes))),
+            );
+        }
+        for q in &plan.questions {
+            match q {
+                QuestionPlan::Single {
+                    column,
+                    codes,
+                    rule,
+                    ..
+                } => {
+                    let v = c(*column);
+                    add_rule(
+                        *rule,
+                        format!("{v} <> '' AND NOT {}", in_codes(d, &v, &code_texts(codes))),
+                    );
+                }
+                QuestionPlan::Multi {
+                    form:
+                        MultiForm::Dichotomies {
+                            columns,
+                            coding,
+                            rules: item_rules,
+                            ..
+                        },
+                    ..
+                } => {
+                    if *coding == Coding::ZeroOne {
+                        for (&col, &r) in columns.iter().zip(item_rules) {
+                            add_rule(r, format!("{} NOT IN ('', '0', '1')", c(col)));
+                        }
+                    }
+                }
+                QuestionPlan::Multi {
+                    form:
+                        MultiForm::Delimited {
+                            column,
+                            codes,
+                            unlisted: None,
+                            rule,
+                            ..
+                        },
+                    ..
+                } => {
+                    let tokens = format!("t{column}");
+                    add_rule(
+                        *rule,
+                        format!(
+                            "{} <> '' AND {}",
+                            c(*column),
+                            joined_unknown(d, &tokens, codes)
+                        ),
+                    );
+                    // The example is the first token that is no code, as the reader shows it.
+                    examples[*rule] = Some(first_unknown(d, &tokens, codes));
+                }
+                QuestionPlan::Multi { .. } => {}
+            }
+        }
+
+        Rules {
+            conditions: rules,
+            examples,
+            weighed,
         }
     }
 
-    // Each rule: the condition under which a row breaks it, and the column it names.
-    let mut rules: Vec<Option<String>> = vec![None; plan.rules.len()];
-    // The value a rule shows as an example, when not its column's.
-    let mut examples: Vec<Option<String>> = vec![None; plan.rules.len()];
-    let mut add_rule = |r: usize, cond: String| {
-        rules[r] = Some(match rules[r].take() {
-            Some(prev) => format!("({prev}) OR ({cond})"),
-            None => cond,
-        });
-    };
-    if let (Some(i), Some(r)) = (plan.id, plan.id_rule()) {
-        add_rule(r, format!("{} = ''", c(i)));
-    }
-    // The weight, read once: `wd` when the reader sums it exactly (a decimal of up to 7
-    // digits and 9 places, above 0 and at most 10^6), else `wf` when it is a number.
-    let weighed = match plan.weight {
-        Some((w, r)) => {
-            let v = c(w);
-            // 16 digits hold every such decimal and keep w · w within 38 digits: Spark
-            // would otherwise round the product to 6 places.
-            // Guarded by the pattern, yet Spark may evaluate the cast first (and fail on
-            // text in ANSI mode): try_cast where the engine has it.
-            let decimal = match d {
-                Dialect::Postgres => format!("CAST({v} AS DECIMAL(16, 9))"),
-                _ => format!("TRY_CAST({v} AS DECIMAL(16, 9))"),
-            };
-            let wd = format!(
-                "CASE WHEN {} AND {v} NOT IN ('', '.') AND {decimal} > 0 AND {decimal} <= 1000000 THEN {decimal} END",
-                d.full_match(&v, FIXED)
-            );
-            add_rule(
-                r,
-                "NOT COALESCE(wd IS NOT NULL OR wf BETWEEN 1e-9 AND 1e9, FALSE)".into(),
-            );
-            (
-                wd,
+    /// The header, then the stages that read each row: its text, its weight, its checks.
+    fn row_stages(
+        &self,
+        used: &[usize],
+        table: &str,
+        rules: &Rules,
+    ) -> std::result::Result<String, Unsupported> {
+        let (d, plan, columns) = (self.d, self.plan, self.columns);
+        let c = |i: usize| format!("c{i}");
+        let (weighed, rules) = (&rules.weighed, &rules.conditions);
+        let mut sql = String::new();
+        let _ = writeln!(
+            sql,
+            "-- concerns sql ({}): the sums `concerns table --sums` finishes. One row per kind of\n-- sum; see `concerns sql --help` for the columns.",
+            d.name()
+        );
+        let _ = writeln!(sql, "WITH");
+        // Stage 1: the needed columns as trimmed text.
+        let raw: Vec<String> = used
+            .iter()
+            .map(|&i| {
                 format!(
-                    "CAST(CASE WHEN wd IS NULL THEN {} END AS {})",
-                    d.try_double(&v),
-                    d.double()
-                ),
-            )
-        }
-        None => (
-            "CAST(1 AS DECIMAL(16, 9))".to_string(),
-            format!("CAST(NULL AS {})", d.double()),
-        ),
-    };
-    if let Some(design) = &plan.design {
-        for (col, r) in [design.strata, design.psu].into_iter().flatten() {
-            add_rule(r, format!("{} = ''", c(col)));
-        }
-        // A positive, finite number, read as the file reader reads it.
-        if let Some((col, r)) = design.fpc {
-            let v = c(col);
-            let number = format!(
-                "CASE WHEN {} THEN {} END",
-                d.full_match(&v, NUMBER),
-                d.try_double(&v)
-            );
-            add_rule(
-                r,
-                format!("NOT COALESCE({number} > 0 AND {number} <= 1.7976931348623157e308, FALSE)"),
-            );
-        }
-    }
-    for e in &plan.exclusions {
-        add_rule(
-            e.rule,
-            format!("NOT {}", in_codes(d, &c(e.column), &code_texts(&e.codes))),
+                    "    CAST({} AS {}) AS r{i}",
+                    d.ident(&columns[i]),
+                    d.text_type()
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            sql,
+            "-- every needed column as text\nraw AS (\n  SELECT\n{}\n  FROM {}\n),",
+            raw.join(",\n"),
+            d.table(table)
         );
-    }
-    for (col, codes, r) in plan.segment_rules() {
-        let v = c(*col);
-        add_rule(
-            *r,
-            format!("{v} <> '' AND NOT {}", in_codes(d, &v, &code_texts(codes))),
+        let cols: Vec<String> = used
+            .iter()
+            .map(|&i| format!("    {} AS {}", d.trimmed(&format!("r{i}")), c(i)))
+            .collect();
+        let _ = writeln!(
+            sql,
+            "-- without the white space around it ('' when missing)\nsrc AS (\n  SELECT\n{}\n  FROM raw\n),",
+            cols.join(",\n")
         );
-    }
-    for q in &plan.questions {
-        match q {
-            QuestionPlan::Single {
-                column,
-                codes,
-                rule,
-                ..
-            } => {
-                let v = c(*column);
-                add_rule(
-                    *rule,
-                    format!("{v} <> '' AND NOT {}", in_codes(d, &v, &code_texts(codes))),
-                );
-            }
-            QuestionPlan::Multi {
-                form:
-                    MultiForm::Dichotomies {
-                        columns,
-                        coding,
-                        rules: item_rules,
-                        ..
-                    },
-                ..
-            } => {
-                if *coding == Coding::ZeroOne {
-                    for (&col, &r) in columns.iter().zip(item_rules) {
-                        add_rule(r, format!("{} NOT IN ('', '0', '1')", c(col)));
-                    }
-                }
-            }
-            QuestionPlan::Multi {
+        // The tokens of each column of joined codes, split once.
+        let mut split = String::new();
+        for q in &plan.questions {
+            if let QuestionPlan::Multi {
                 form:
                     MultiForm::Delimited {
                         column,
+                        delimiter,
                         codes,
-                        unlisted: None,
-                        rule,
                         ..
                     },
                 ..
-            } => {
-                let tokens = format!("t{column}");
-                add_rule(
-                    *rule,
-                    format!(
-                        "{} <> '' AND {}",
-                        c(*column),
-                        joined_unknown(d, &tokens, codes)
-                    ),
-                );
-                // The example is the first token that is no code, as the reader shows it.
-                examples[*rule] = Some(first_unknown(d, &tokens, codes));
+            } = q
+            {
+                let tokens = joined_tokens(d, &c(*column), delimiter, codes)?;
+                let _ = write!(split, ", {tokens} AS t{column}");
             }
-            QuestionPlan::Multi { .. } => {}
         }
-    }
-
-    let mut sql = String::new();
-    let _ = writeln!(
-        sql,
-        "-- concerns sql ({}): the sums `concerns table --sums` finishes. One row per kind of\n-- sum; see `concerns sql --help` for the columns.",
-        d.name()
-    );
-    let _ = writeln!(sql, "WITH");
-    // Stage 1: the needed columns as trimmed text.
-    let raw: Vec<String> = used
-        .iter()
-        .map(|&i| {
-            format!(
-                "    CAST({} AS {}) AS r{i}",
-                d.ident(&columns[i]),
-                d.text_type()
-            )
-        })
-        .collect();
-    let _ = writeln!(
-        sql,
-        "-- every needed column as text\nraw AS (\n  SELECT\n{}\n  FROM {}\n),",
-        raw.join(",\n"),
-        d.table(table)
-    );
-    let cols: Vec<String> = used
-        .iter()
-        .map(|&i| format!("    {} AS {}", d.trimmed(&format!("r{i}")), c(i)))
-        .collect();
-    let _ = writeln!(
-        sql,
-        "-- without the white space around it ('' when missing)\nsrc AS (\n  SELECT\n{}\n  FROM raw\n),",
-        cols.join(",\n")
-    );
-    // The tokens of each column of joined codes, split once.
-    let mut split = String::new();
-    for q in &plan.questions {
-        if let QuestionPlan::Multi {
-            form:
-                MultiForm::Delimited {
-                    column,
-                    delimiter,
-                    codes,
-                    ..
-                },
-            ..
-        } = q
-        {
-            let tokens = joined_tokens(d, &c(*column), delimiter, codes)?;
-            let _ = write!(split, ", {tokens} AS t{column}");
-        }
-    }
-    let _ = writeln!(
-        sql,
-        "-- the weight, read once; joined codes split into tokens\nweighed AS (\n  SELECT src.*, {} AS wd{split}\n  FROM src\n),",
-        weighed.0
-    );
-    let _ = writeln!(
-        sql,
-        "weighed2 AS (\n  SELECT weighed.*, {} AS wf\n  FROM weighed\n),",
-        weighed.1
-    );
-    // Stage 2: the rules each row breaks.
-    let _ = writeln!(
-        sql,
-        "-- 1 where a row breaks a rule of the codebook\nchecked AS (\n  SELECT weighed2.*\n    , COALESCE(CAST(wd AS {}), wf) AS wx -- the weight as a number",
-        d.double()
-    );
-    for (r, cond) in rules.iter().enumerate() {
-        let cond = cond.clone().unwrap_or_else(|| "FALSE".into());
         let _ = writeln!(
             sql,
-            "    , CASE WHEN {cond} THEN 1 ELSE 0 END AS b{r} -- {}: {}",
-            comment(&plan.rules[r].column),
-            comment(&plan.rules[r].expected)
+            "-- the weight, read once; joined codes split into tokens\nweighed AS (\n  SELECT src.*, {} AS wd{split}\n  FROM src\n),",
+            weighed.0
         );
+        let _ = writeln!(
+            sql,
+            "weighed2 AS (\n  SELECT weighed.*, {} AS wf\n  FROM weighed\n),",
+            weighed.1
+        );
+        // Stage 2: the rules each row breaks.
+        let _ = writeln!(
+            sql,
+            "-- 1 where a row breaks a rule of the codebook\nchecked AS (\n  SELECT weighed2.*\n    , COALESCE(CAST(wd AS {}), wf) AS wx -- the weight as a number",
+            d.double()
+        );
+        for (r, cond) in rules.iter().enumerate() {
+            let cond = cond.clone().unwrap_or_else(|| "FALSE".into());
+            let _ = writeln!(
+                sql,
+                "    , CASE WHEN {cond} THEN 1 ELSE 0 END AS b{r} -- {}: {}",
+                comment(&plan.rules[r].column),
+                comment(&plan.rules[r].expected)
+            );
+        }
+        let _ = writeln!(sql, "  FROM weighed2\n),");
+        Ok(sql)
     }
-    let _ = writeln!(sql, "  FROM weighed2\n),");
-    // Stage 3: valid rows, their screener, weight, grouping values and answer states.
-    let valid = if rules.is_empty() {
-        "TRUE".to_string()
-    } else {
-        (0..rules.len())
-            .map(|r| format!("b{r} = 0"))
-            .collect::<Vec<_>>()
-            .join(" AND ")
-    };
-    let _ = writeln!(
-        sql,
-        "-- each row: valid or not, the screener that excludes it, the weight, the answers"
-    );
-    // Kept from the checks: what the sums read (the rule flags, the values they show as
-    // examples); the rest of each row is not stored.
-    let mut kept: Vec<String> = vec!["wf".into()];
-    kept.extend((0..rules.len()).map(|r| format!("b{r}")));
-    for (r, example) in examples.iter().enumerate() {
-        match example {
-            Some(e) => kept.push(format!("{e} AS x{r}")),
-            None => {
-                let v = rule_value(plan, columns, r, &c);
-                if v != "''" && !kept.contains(&v) {
-                    kept.push(v);
+
+    /// Stage 3: valid rows, their screener, weight, grouping values and answer states.
+    fn evaluated(&self, sql: &mut String, rules: &Rules) -> std::result::Result<(), Unsupported> {
+        let (d, plan, columns, question_ids) = (self.d, self.plan, self.columns, self.question_ids);
+        let c = |i: usize| format!("c{i}");
+        let (examples, rules) = (&rules.examples, &rules.conditions);
+        let valid = if rules.is_empty() {
+            "TRUE".to_string()
+        } else {
+            (0..rules.len())
+                .map(|r| format!("b{r} = 0"))
+                .collect::<Vec<_>>()
+                .join(" AND ")
+        };
+        let _ = writeln!(
+            sql,
+            "-- each row: valid or not, the screener that excludes it, the weight, the answers"
+        );
+        // Kept from the checks: what the sums read (the rule flags, the values they show as
+        // examples); the rest of each row is not stored.
+        let mut kept: Vec<String> = vec!["wf".into()];
+        kept.extend((0..rules.len()).map(|r| format!("b{r}")));
+        for (r, example) in examples.iter().enumerate() {
+            match example {
+                Some(e) => kept.push(format!("{e} AS x{r}")),
+                None => {
+                    let v = rule_value(plan, columns, r, &c);
+                    if v != "''" && !kept.contains(&v) {
+                        kept.push(v);
+                    }
                 }
             }
         }
-    }
-    let _ = write!(
-        sql,
-        "evaluated AS {}(\n  SELECT {}",
-        d.materialized(),
-        kept.join(", ")
-    );
-    let mut fields: Vec<String> = Vec::new();
-    let mut excluded = format!("CASE WHEN NOT ({valid}) THEN -2");
-    for (k, e) in plan.exclusions.iter().enumerate() {
-        let codes: Vec<String> = code_texts(&e.codes)
-            .into_iter()
-            .zip(&e.excludes)
-            .filter(|(_, &x)| x)
-            .map(|(code, _)| code)
-            .collect();
         let _ = write!(
-            excluded,
-            " WHEN {} THEN {k}",
-            in_codes(d, &c(e.column), &codes)
+            sql,
+            "evaluated AS {}(\n  SELECT {}",
+            d.materialized(),
+            kept.join(", ")
         );
-    }
-    // -3: kept by the screener, outside the --where filter (a domain: still counted for
-    // the design's n).
-    if let Some(f) = &plan.filter {
-        let _ = write!(excluded, " WHEN NOT {} THEN -3", test_sql(d, &f.test, &c));
-    }
-    excluded.push_str(" ELSE -1 END");
-    fields.push(format!(
-        "    -- -2: a row with a problem; -1: kept\n    {excluded} AS excluded_by"
-    ));
-    fields.push("    wd AS w".into());
-    fields.push(format!("    {} AS wr", rounded_weight(d)));
-    // The unit of a valid row: its stratum, PSU and fpc ('' where the design has none).
-    if let Some(design) = &plan.design {
-        let text =
-            |col: Option<(usize, usize)>| col.map(|(i, _)| c(i)).unwrap_or_else(|| "''".into());
+        let mut fields: Vec<String> = Vec::new();
+        let mut excluded = format!("CASE WHEN NOT ({valid}) THEN -2");
+        for (k, e) in plan.exclusions.iter().enumerate() {
+            let codes: Vec<String> = code_texts(&e.codes)
+                .into_iter()
+                .zip(&e.excludes)
+                .filter(|(_, &x)| x)
+                .map(|(code, _)| code)
+                .collect();
+            let _ = write!(
+                excluded,
+                " WHEN {} THEN {k}",
+                in_codes(d, &c(e.column), &codes)
+            );
+        }
+        // -3: kept by the screener, outside the --where filter (a domain: still counted for
+        // the design's n).
+        if let Some(f) = &plan.filter {
+            let _ = write!(excluded, " WHEN NOT {} THEN -3", test_sql(d, &f.test, &c));
+        }
+        excluded.push_str(" ELSE -1 END");
         fields.push(format!(
-            "    -- the design: the valid row's stratum, PSU and fpc\n    CASE WHEN {valid} THEN {} END AS st",
-            text(design.strata)
+            "    -- -2: a row with a problem; -1: kept\n    {excluded} AS excluded_by"
         ));
-        fields.push(format!("    {} AS psu", text(design.psu)));
-        fields.push(format!("    {} AS fpc", text(design.fpc)));
-    }
-    for (j, &g) in plan.groupings.iter().enumerate() {
-        fields.push(format!("    {} AS g{j}", c(g)));
-    }
-    for (k, (q, id)) in plan.questions.iter().zip(question_ids).enumerate() {
-        let (state, partial) = state_sql(d, q, &c)?;
-        fields.push(format!("    -- {}\n    {state} AS s{k}", comment(id)));
-        fields.push(format!("    {partial} AS p{k}"));
-    }
-    // Blank IDs are problems of their own, not duplicates.
-    let id = plan
-        .id
-        .map(|i| format!("NULLIF({}, '')", c(i)))
-        .unwrap_or_else(|| format!("CAST(NULL AS {})", d.text_type()));
-    fields.push(format!("    {id} AS id"));
-    let unmarked = match (plan.id, &plan.synthetic_prefix) {
-        (Some(i), Some(prefix)) => {
-            let prefix = String::from_utf8_lossy(prefix);
-            format!(
-                "CASE WHEN substr({}, 1, {}) <> {} THEN 1 ELSE 0 END",
-                c(i),
-                prefix.chars().count(),
-                d.lit(&prefix)
-            )
+        fields.push("    wd AS w".into());
+        fields.push(format!("    {} AS wr", rounded_weight(d)));
+        // The unit of a valid row: its stratum, PSU and fpc ('' where the design has none).
+        if let Some(design) = &plan.design {
+            let text =
+                |col: Option<(usize, usize)>| col.map(|(i, _)| c(i)).unwrap_or_else(|| "''".into());
+            fields.push(format!(
+                "    -- the design: the valid row's stratum, PSU and fpc\n    CASE WHEN {valid} THEN {} END AS st",
+                text(design.strata)
+            ));
+            fields.push(format!("    {} AS psu", text(design.psu)));
+            fields.push(format!("    {} AS fpc", text(design.fpc)));
         }
-        _ => "0".into(),
-    };
-    fields.push(format!("    {unmarked} AS unmarked"));
-    let _ = writeln!(sql, ",\n{}\n  FROM checked\n),", fields.join(",\n"));
-
-    // One pass over the rows: every sum at once, one grouping set per kind.
-    let groups = plan.groupings.len();
-    let questions = plan.questions.len().min(question_ids.len());
-    let g_cols: Vec<String> = (0..groups).map(|j| format!("g{j}")).collect();
-    let design = plan.design.is_some();
-    let mut sets: Vec<String> = vec![
-        "()".into(),
-        "(excluded_by)".into(),
-        "(excluded_by, w, wf)".into(),
-        "(excluded_by, wr)".into(),
-    ];
-    // With a design: the valid rows of each unit, and every cell per unit.
-    if design {
-        sets.push("(st, psu, fpc)".into());
-    }
-    for k in 0..questions {
-        let mut cols = vec!["excluded_by".to_string()];
-        if design {
-            cols.extend(["st".to_string(), "psu".to_string()]);
+        for (j, &g) in plan.groupings.iter().enumerate() {
+            fields.push(format!("    {} AS g{j}", c(g)));
         }
-        cols.extend(g_cols.iter().cloned());
-        cols.push(format!("s{k}"));
-        sets.push(format!("({})", cols.join(", ")));
-    }
-    let mut aggs: Vec<String> = vec![
-        "GROUPING(excluded_by) AS by_screener".into(),
-        "GROUPING(w) AS by_weight".into(),
-        "GROUPING(wr) AS by_rounded".into(),
-        if design {
-            "GROUPING(fpc) AS by_unit, st, psu, fpc".into()
-        } else {
-            "1 AS by_unit".into()
-        },
-    ];
-    aggs.extend((0..questions).map(|k| format!("GROUPING(s{k}) AS by_q{k}")));
-    aggs.push("excluded_by, w AS weight_value, wf AS weight_float, wr AS weight_rounded".into());
-    aggs.push(
-        "MAX(CASE WHEN excluded_by = -1 THEN w END) AS w_max, MAX(CASE WHEN excluded_by = -1 THEN wf END) AS wf_max"
-            .into(),
-    );
-    aggs.extend(g_cols.iter().cloned());
-    aggs.extend((0..questions).map(|k| format!("s{k}")));
-    aggs.push("COUNT(*) AS n".into());
-    aggs.push("CAST(SUM(w) AS DECIMAL(38, 9)) AS w_sum".into());
-    aggs.push("CAST(SUM(w * w) AS DECIMAL(38, 18)) AS w2_sum".into());
-    aggs.push("SUM(wf) AS wf_sum, SUM(wf * wf) AS wf2_sum".into());
-    aggs.extend((0..questions).map(|k| format!("SUM(p{k}) AS p{k}_sum")));
-    for r in 0..plan.rules.len() {
-        aggs.push(format!(
-            "SUM(b{r}) AS invalid_{r}, MIN(CASE WHEN b{r} = 1 THEN {} END) AS example_{r}",
-            match examples.get(r).and_then(Option::as_ref) {
-                Some(_) => format!("x{r}"),
-                None => rule_value(plan, columns, r, &c),
+        for (k, (q, id)) in plan.questions.iter().zip(question_ids).enumerate() {
+            let (state, partial) = state_sql(d, q, &c)?;
+            fields.push(format!("    -- {}\n    {state} AS s{k}", comment(id)));
+            fields.push(format!("    {partial} AS p{k}"));
+        }
+        // Blank IDs are problems of their own, not duplicates.
+        let id = plan
+            .id
+            .map(|i| format!("NULLIF({}, '')", c(i)))
+            .unwrap_or_else(|| format!("CAST(NULL AS {})", d.text_type()));
+        fields.push(format!("    {id} AS id"));
+        let unmarked = match (plan.id, &plan.synthetic_prefix) {
+            (Some(i), Some(prefix)) => {
+                let prefix = String::from_utf8_lossy(prefix);
+                format!(
+                    "CASE WHEN substr({}, 1, {}) <> {} THEN 1 ELSE 0 END",
+                    c(i),
+                    prefix.chars().count(),
+                    d.lit(&prefix)
+                )
             }
-        ));
-    }
-    aggs.push("SUM(unmarked) AS unmarked_ids".into());
-    aggs.push("SUM(CASE WHEN excluded_by = -2 THEN 1 ELSE 0 END) AS invalid_rows".into());
-    // Repeated IDs apart: a distinct count inside the grouping sets would be made per set.
-    let ids = match plan.id {
-        Some(_) => "SELECT COUNT(id) - COUNT(DISTINCT id) AS repeated FROM evaluated",
-        None => "SELECT 0 AS repeated",
-    };
-    let _ = writeln!(
-        sql,
-        "-- rows whose respondent ID an earlier row has\nids AS ({ids}),"
-    );
-    let _ = writeln!(
-        sql,
-        "-- every sum in one pass over the rows: one grouping set per kind of sum\nsums AS (\n  SELECT\n    {}\n  FROM evaluated\n  GROUP BY GROUPING SETS (\n    {}\n  )\n),",
-        aggs.join(",\n    "),
-        sets.join(",\n    ")
-    );
-    // Weights as they are while they are few (survey weights: a few hundred values), else
-    // rounded to 4 significant digits, so that the sums stay small whatever the weights.
-    let _ = writeln!(
-        sql,
-        "-- the distinct weights of kept respondents\ncounted AS (\n  SELECT sums.*, SUM(CASE WHEN by_weight = 0 AND excluded_by = -1 THEN 1 ELSE 0 END) OVER () AS distinct_weights\n  FROM sums\n)"
-    );
+            _ => "0".into(),
+        };
+        fields.push(format!("    {unmarked} AS unmarked"));
+        let _ = writeln!(sql, ",\n{}\n  FROM checked\n),", fields.join(",\n"));
 
-    // The long form: kind, name, grouping values, state, the sums.
-    let mut kind =
-        "CASE WHEN by_unit = 0 THEN 'unit' WHEN by_screener = 1 THEN 'rows' WHEN by_weight = 0 OR by_rounded = 0 THEN 'weight'".to_string();
-    let mut name = "CASE".to_string();
-    for (k, id) in question_ids.iter().enumerate().take(questions) {
-        let _ = write!(kind, " WHEN by_q{k} = 0 THEN 'cell'");
-        let _ = write!(name, " WHEN by_q{k} = 0 THEN {}", d.lit(id));
+        Ok(())
     }
-    let in_question: Vec<String> = (0..questions).map(|k| format!("by_q{k} = 0")).collect();
-    if !in_question.is_empty() {
-        kind = kind.replacen(
-            " WHEN by_q0 = 0 THEN 'cell'",
-            &format!(
-                " WHEN excluded_by = -3 AND ({}) THEN 'outside' WHEN by_q0 = 0 THEN 'cell'",
-                in_question.join(" OR ")
-            ),
-            1,
+
+    /// One pass over the rows: every sum at once, one grouping set per kind.
+    fn sums(&self, sql: &mut String, rules: &Rules) {
+        let (plan, columns) = (self.plan, self.columns);
+        let c = |i: usize| format!("c{i}");
+        let examples = &rules.examples;
+        let (questions, g_cols, design) = self.shape();
+        let mut sets: Vec<String> = vec![
+            "()".into(),
+            "(excluded_by)".into(),
+            "(excluded_by, w, wf)".into(),
+            "(excluded_by, wr)".into(),
+        ];
+        // With a design: the valid rows of each unit, and every cell per unit.
+        if design {
+            sets.push("(st, psu, fpc)".into());
+        }
+        for k in 0..questions {
+            let mut cols = vec!["excluded_by".to_string()];
+            if design {
+                cols.extend(["st".to_string(), "psu".to_string()]);
+            }
+            cols.extend(g_cols.iter().cloned());
+            cols.push(format!("s{k}"));
+            sets.push(format!("({})", cols.join(", ")));
+        }
+        let mut aggs: Vec<String> = vec![
+            "GROUPING(excluded_by) AS by_screener".into(),
+            "GROUPING(w) AS by_weight".into(),
+            "GROUPING(wr) AS by_rounded".into(),
+            if design {
+                "GROUPING(fpc) AS by_unit, st, psu, fpc".into()
+            } else {
+                "1 AS by_unit".into()
+            },
+        ];
+        aggs.extend((0..questions).map(|k| format!("GROUPING(s{k}) AS by_q{k}")));
+        aggs.push(
+            "excluded_by, w AS weight_value, wf AS weight_float, wr AS weight_rounded".into(),
+        );
+        aggs.push(
+            "MAX(CASE WHEN excluded_by = -1 THEN w END) AS w_max, MAX(CASE WHEN excluded_by = -1 THEN wf END) AS wf_max"
+                .into(),
+        );
+        aggs.extend(g_cols.iter().cloned());
+        aggs.extend((0..questions).map(|k| format!("s{k}")));
+        aggs.push("COUNT(*) AS n".into());
+        aggs.push("CAST(SUM(w) AS DECIMAL(38, 9)) AS w_sum".into());
+        aggs.push("CAST(SUM(w * w) AS DECIMAL(38, 18)) AS w2_sum".into());
+        aggs.push("SUM(wf) AS wf_sum, SUM(wf * wf) AS wf2_sum".into());
+        aggs.extend((0..questions).map(|k| format!("SUM(p{k}) AS p{k}_sum")));
+        for r in 0..plan.rules.len() {
+            aggs.push(format!(
+                "SUM(b{r}) AS invalid_{r}, MIN(CASE WHEN b{r} = 1 THEN {} END) AS example_{r}",
+                match examples.get(r).and_then(Option::as_ref) {
+                    Some(_) => format!("x{r}"),
+                    None => rule_value(plan, columns, r, &c),
+                }
+            ));
+        }
+        aggs.push("SUM(unmarked) AS unmarked_ids".into());
+        aggs.push("SUM(CASE WHEN excluded_by = -2 THEN 1 ELSE 0 END) AS invalid_rows".into());
+        // Repeated IDs apart: a distinct count inside the grouping sets would be made per set.
+        let ids = match plan.id {
+            Some(_) => "SELECT COUNT(id) - COUNT(DISTINCT id) AS repeated FROM evaluated",
+            None => "SELECT 0 AS repeated",
+        };
+        let _ = writeln!(
+            sql,
+            "-- rows whose respondent ID an earlier row has\nids AS ({ids}),"
+        );
+        let _ = writeln!(
+            sql,
+            "-- every sum in one pass over the rows: one grouping set per kind of sum\nsums AS (\n  SELECT\n    {}\n  FROM evaluated\n  GROUP BY GROUPING SETS (\n    {}\n  )\n),",
+            aggs.join(",\n    "),
+            sets.join(",\n    ")
+        );
+        // Weights as they are while they are few (survey weights: a few hundred values), else
+        // rounded to 4 significant digits, so that the sums stay small whatever the weights.
+        let _ = writeln!(
+            sql,
+            "-- the distinct weights of kept respondents\ncounted AS (\n  SELECT sums.*, SUM(CASE WHEN by_weight = 0 AND excluded_by = -1 THEN 1 ELSE 0 END) OVER () AS distinct_weights\n  FROM sums\n)"
         );
     }
-    kind.push_str(" WHEN excluded_by = -3 THEN 'filtered' ELSE 'excluded' END");
-    name.push_str(" ELSE '' END");
-    let mut state = "CASE WHEN by_screener = 0 AND by_weight = 1 AND by_rounded = 1".to_string();
-    let mut partial = "CASE".to_string();
-    for k in 0..questions {
-        let _ = write!(state, " AND by_q{k} = 1");
-    }
-    state.push_str(" AND excluded_by >= 0 THEN excluded_by");
-    for k in 0..questions {
-        let _ = write!(state, " WHEN by_q{k} = 0 THEN s{k}");
-        let _ = write!(partial, " WHEN by_q{k} = 0 THEN p{k}_sum");
-    }
-    state.push_str(" ELSE 0 END");
-    partial.push_str(" ELSE 0 END");
-    let mut out: Vec<String> = vec![format!("{kind} AS kind"), format!("{name} AS name")];
-    out.extend(g_cols.iter().map(|g| format!("COALESCE({g}, '') AS {g}")));
-    if design {
-        out.push("COALESCE(st, '') AS stratum, COALESCE(psu, '') AS psu".into());
-    }
-    out.push(format!("CAST({state} AS BIGINT) AS state"));
-    out.push("n".into());
-    out.push("w_sum AS w, w2_sum AS w2, wf_sum AS wf, wf2_sum AS wf2".into());
-    out.push(format!("CAST({partial} AS BIGINT) AS partial"));
-    out.push(format!(
-        "COALESCE(CAST(weight_value AS {0}), CAST(weight_float AS {0}), CAST(weight_rounded AS {0}){1}) AS value",
-        d.text_type(),
-        if design { ", fpc" } else { "" }
-    ));
-    for r in 0..plan.rules.len() {
+
+    /// The long form: kind, name, grouping values, state, the sums.
+    fn long_form(&self, sql: &mut String) {
+        let (d, plan, question_ids) = (self.d, self.plan, self.question_ids);
+        let (questions, g_cols, design) = self.shape();
+        let mut kind =
+            "CASE WHEN by_unit = 0 THEN 'unit' WHEN by_screener = 1 THEN 'rows' WHEN by_weight = 0 OR by_rounded = 0 THEN 'weight'".to_string();
+        let mut name = "CASE".to_string();
+        for (k, id) in question_ids.iter().enumerate().take(questions) {
+            let _ = write!(kind, " WHEN by_q{k} = 0 THEN 'cell'");
+            let _ = write!(name, " WHEN by_q{k} = 0 THEN {}", d.lit(id));
+        }
+        let in_question: Vec<String> = (0..questions).map(|k| format!("by_q{k} = 0")).collect();
+        if !in_question.is_empty() {
+            kind = kind.replacen(
+                " WHEN by_q0 = 0 THEN 'cell'",
+                &format!(
+                    " WHEN excluded_by = -3 AND ({}) THEN 'outside' WHEN by_q0 = 0 THEN 'cell'",
+                    in_question.join(" OR ")
+                ),
+                1,
+            );
+        }
+        kind.push_str(" WHEN excluded_by = -3 THEN 'filtered' ELSE 'excluded' END");
+        name.push_str(" ELSE '' END");
+        let mut state =
+            "CASE WHEN by_screener = 0 AND by_weight = 1 AND by_rounded = 1".to_string();
+        let mut partial = "CASE".to_string();
+        for k in 0..questions {
+            let _ = write!(state, " AND by_q{k} = 1");
+        }
+        state.push_str(" AND excluded_by >= 0 THEN excluded_by");
+        for k in 0..questions {
+            let _ = write!(state, " WHEN by_q{k} = 0 THEN s{k}");
+            let _ = write!(partial, " WHEN by_q{k} = 0 THEN p{k}_sum");
+        }
+        state.push_str(" ELSE 0 END");
+        partial.push_str(" ELSE 0 END");
+        let mut out: Vec<String> = vec![format!("{kind} AS kind"), format!("{name} AS name")];
+        out.extend(g_cols.iter().map(|g| format!("COALESCE({g}, '') AS {g}")));
+        if design {
+            out.push("COALESCE(st, '') AS stratum, COALESCE(psu, '') AS psu".into());
+        }
+        out.push(format!("CAST({state} AS BIGINT) AS state"));
+        out.push("n".into());
+        out.push("w_sum AS w, w2_sum AS w2, wf_sum AS wf, wf2_sum AS wf2".into());
+        out.push(format!("CAST({partial} AS BIGINT) AS partial"));
         out.push(format!(
-            "CAST(invalid_{r} AS BIGINT) AS invalid_{r}, example_{r}"
+            "COALESCE(CAST(weight_value AS {0}), CAST(weight_float AS {0}), CAST(weight_rounded AS {0}){1}) AS value",
+            d.text_type(),
+            if design { ", fpc" } else { "" }
         ));
+        for r in 0..plan.rules.len() {
+            out.push(format!(
+                "CAST(invalid_{r} AS BIGINT) AS invalid_{r}, example_{r}"
+            ));
+        }
+        out.push(
+            "CAST(CASE WHEN by_screener = 1 AND by_unit = 1 THEN repeated ELSE 0 END AS BIGINT) AS duplicate_ids"
+                .into(),
+        );
+        out.push("CAST(unmarked_ids AS BIGINT) AS unmarked_ids".into());
+        out.push("CAST(invalid_rows AS BIGINT) AS invalid_rows".into());
+        out.push(format!(
+            "CASE WHEN by_screener = 1 AND by_unit = 1 THEN CAST(w_max AS {0}) END AS weight_max, CASE WHEN by_screener = 1 AND by_unit = 1 THEN CAST(wf_max AS {0}) END AS weight_max_float",
+            d.text_type()
+        ));
+        // Rows: every row; screeners: valid rows they exclude; weights and cells: kept rows.
+        let mut keep = if design {
+            "(by_unit = 0 AND st IS NOT NULL) OR (by_unit = 1 AND by_screener = 1) OR (by_weight = 1 AND by_rounded = 1"
+        } else {
+            "by_screener = 1 OR (by_weight = 1 AND by_rounded = 1"
+        }
+        .to_string();
+        for k in 0..questions {
+            let _ = write!(keep, " AND by_q{k} = 1");
+        }
+        let _ = write!(
+            keep,
+            " AND (excluded_by >= 0 OR excluded_by = -3)) OR (by_weight = 0 AND excluded_by = -1 AND distinct_weights <= {MAX_WEIGHTS}) OR (by_rounded = 0 AND excluded_by = -1 AND distinct_weights > {MAX_WEIGHTS}) OR ((FALSE"
+        );
+        for k in 0..questions {
+            let _ = write!(keep, " OR by_q{k} = 0");
+        }
+        keep.push_str(") AND excluded_by IN (-1, -3))");
+        let _ = writeln!(
+            sql,
+            "SELECT\n  {}\nFROM counted CROSS JOIN ids\nWHERE {keep}",
+            out.join(",\n  ")
+        );
     }
-    out.push(
-        "CAST(CASE WHEN by_screener = 1 AND by_unit = 1 THEN repeated ELSE 0 END AS BIGINT) AS duplicate_ids"
-            .into(),
-    );
-    out.push("CAST(unmarked_ids AS BIGINT) AS unmarked_ids".into());
-    out.push("CAST(invalid_rows AS BIGINT) AS invalid_rows".into());
-    out.push(format!(
-        "CASE WHEN by_screener = 1 AND by_unit = 1 THEN CAST(w_max AS {0}) END AS weight_max, CASE WHEN by_screener = 1 AND by_unit = 1 THEN CAST(wf_max AS {0}) END AS weight_max_float",
-        d.text_type()
-    ));
-    // Rows: every row; screeners: valid rows they exclude; weights and cells: kept rows.
-    let mut keep = if design {
-        "(by_unit = 0 AND st IS NOT NULL) OR (by_unit = 1 AND by_screener = 1) OR (by_weight = 1 AND by_rounded = 1"
-    } else {
-        "by_screener = 1 OR (by_weight = 1 AND by_rounded = 1"
-    }
-    .to_string();
-    for k in 0..questions {
-        let _ = write!(keep, " AND by_q{k} = 1");
-    }
-    let _ = write!(
-        keep,
-        " AND (excluded_by >= 0 OR excluded_by = -3)) OR (by_weight = 0 AND excluded_by = -1 AND distinct_weights <= {MAX_WEIGHTS}) OR (by_rounded = 0 AND excluded_by = -1 AND distinct_weights > {MAX_WEIGHTS}) OR ((FALSE"
-    );
-    for k in 0..questions {
-        let _ = write!(keep, " OR by_q{k} = 0");
-    }
-    keep.push_str(") AND excluded_by IN (-1, -3))");
-    let _ = writeln!(
-        sql,
-        "SELECT\n  {}\nFROM counted CROSS JOIN ids\nWHERE {keep}",
-        out.join(",\n  ")
-    );
-    Ok(sql)
 }
 
 /// Distinct weights the sums list as they are; past this, rounded.
