@@ -138,20 +138,6 @@ pub(crate) fn tabulation(
         ))
         .map(|(max, median)| (checks.weight_max.unwrap_or(max), median));
     let name = files.join(" + ");
-    // With --lenient the rows with problems are left out, as the reader leaves them out:
-    // the query's cells hold valid rows only. Repeated IDs cannot be: the reader keeps the
-    // first row of each, and the sums do not know which came first.
-    if lenient && checks.duplicate_ids > 0 {
-        return Err(DataError::new(
-            &name,
-            format!(
-                "{} respondent IDs are duplicates; --lenient keeps the first row of each, which sums cannot tell: remove the repeats in the table (`concerns validate` on the rows lists them)",
-                checks.duplicate_ids
-            ),
-        )
-        .column(codebook.respondent_id.clone().unwrap_or_default())
-        .into());
-    }
     check_totals(&name, plan, &ids, &checks)?;
     let counts = crate::problems::ProblemCounts::of_rules(
         checks.invalid.iter().map(|(rows, _)| *rows).collect(),
@@ -187,11 +173,19 @@ pub(crate) fn tabulation(
         .column(rule.column.clone())
         .into());
     }
+    // With --lenient the rows with problems are left out as the reader leaves them out (the
+    // query's cells hold valid rows only), but not repeated IDs: the reader keeps the first
+    // row of each, and the sums do not know which came first.
     if checks.duplicate_ids > 0 {
+        let why = if lenient {
+            "; --lenient keeps the first row of each, which sums cannot tell: remove the repeats in the table"
+        } else {
+            " (counted by the query)"
+        };
         return Err(DataError::new(
             &name,
             format!(
-                "{} respondent IDs are duplicates (counted by the query; `concerns validate` on the rows lists them)",
+                "{} respondent IDs are duplicates{why}; `concerns validate` on the rows lists them",
                 checks.duplicate_ids
             ),
         )
