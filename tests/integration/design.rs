@@ -522,7 +522,8 @@ fn the_rao_scott_test_of_a_contrast_equals_r_svychisq_on_its_groups() {
 
 #[test]
 fn psu_sums_past_two_to_the_64_billionths_stay_exact_and_rows_order_does_not_matter() {
-    // Eight copies of the bundled data; PSU "a" holds 9 rows in 10 (about 41,000), each
+    // 16 copies of the bundled data (three 4 MiB chunks of the parallel scan, each with sums
+    // past 2^64 to add up); PSU "a" holds 9 rows in 10 (about 82,000), each
     // weighing 10^6 or 999,999: its Σw passes 2^64 billionths (1.8·10^19). The same rows
     // weighing 1 or 0.999999 give the same shares and SEs (a share does not change when
     // every weight is multiplied by one number).
@@ -533,7 +534,7 @@ fn psu_sums_past_two_to_the_64_billionths_stay_exact_and_rows_order_does_not_mat
     let dir = tempfile::tempdir().unwrap();
     let write = |name: &str, weights: [&str; 2], reverse: bool| {
         let mut out = vec![format!("{header},psu")];
-        for copy in 0..8 {
+        for copy in 0..16 {
             for (i, row) in rows.iter().enumerate() {
                 let mut f: Vec<String> = row.split(',').map(String::from).collect();
                 f[0] = format!("{}-{copy}", f[0]);
