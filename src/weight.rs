@@ -450,6 +450,9 @@ pub struct WeightJob {
     pub rake: RakeOptions,
     pub encoding: String,
     pub delimiter: Option<u8>,
+    /// Decimal places of the weights written; `None`: the shortest text that reads back as
+    /// the computed weight. With 9 or fewer every reader (and `concerns sql`) sums them exactly.
+    pub decimals: Option<usize>,
 }
 
 /// The input read once: the header, the raking columns and each row's cell.
@@ -747,6 +750,18 @@ impl WeightJob {
             (&unweighted, rows),
             (iterations, trim, warnings),
         );
+        if let Some(n) = self.decimals {
+            // A weight written as 0 would be refused by every reader.
+            if let Some(w) = cells
+                .weight
+                .iter()
+                .find(|w| format!("{w:.n$}").parse::<f64>().is_ok_and(|x| x <= 0.0))
+            {
+                return Err(Error::Usage(format!(
+                    "a weight of {w:e} is 0 when written with {n} decimals; use more (--decimals)"
+                )));
+            }
+        }
         self.write(&src, enc, &layout, &cells, out)?;
         src.unchanged()?;
         Ok(report)
@@ -958,8 +973,16 @@ impl WeightJob {
             let mut record = csv::ByteRecord::new();
             let mut key = vec![0u32; layout.at.len()];
             let (mut at, mut chunk) = (0u64, Vec::new());
-            // Each cell's weight as text, formatted once (shortest round-trip form).
-            let text: Vec<String> = cells.weight.iter().map(|w| format!("{w}")).collect();
+            // Each cell's weight as text, formatted once: the shortest round-trip form, or
+            // the decimals asked for.
+            let text: Vec<String> = cells
+                .weight
+                .iter()
+                .map(|w| match self.decimals {
+                    Some(n) => format!("{w:.n$}"),
+                    None => format!("{w}"),
+                })
+                .collect();
             // What goes after the record read last: the column name, then each weight.
             let mut pending: Option<&[u8]> = None;
             loop {

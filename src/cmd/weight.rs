@@ -43,6 +43,11 @@ pub struct Args {
     #[arg(long, default_value_t = 0.005)]
     pub share_tolerance: f64,
     /// Also write the report as JSON.
+    /// Write the weights with N decimal places (such as 9: decimals of up to 9 places are
+    /// summed exactly by `concerns` and by `concerns sql`'s query); default: the shortest
+    /// text that reads back as the computed weight.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=17))]
+    pub decimals: Option<u8>,
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
     /// Text encoding of the input (its rows are copied in it): utf-8, windows-1251, latin-1, …
@@ -64,6 +69,7 @@ pub fn run(args: Args) -> Result<i32> {
         rake,
         encoding: args.encoding.clone(),
         delimiter: args.delimiter,
+        decimals: args.decimals.map(usize::from),
     };
     let report = job.run(&args.output)?;
     eprint!("{}", summary(&report));

@@ -399,6 +399,61 @@ fn sums_cut_short_do_not_add_up() {
     }
 }
 
+#[test]
+fn raked_weights_written_with_9_decimals_sum_as_they_read() {
+    // `concerns weight` writes the shortest text of each raked weight (16 or 17 digits):
+    // summed as floats, by the reader and by an engine in other orders. With --decimals 9
+    // every sum is exact, and the sums give the rows' JSON to the last digit.
+    let dir = tempfile::tempdir().unwrap();
+    let weighted = dir.path().join("weighted.csv");
+    succeeded(concerns().args([
+        "weight",
+        DATA,
+        "--targets",
+        "docs/examples/targets.toml",
+        "--decimals",
+        "9",
+        "-o",
+        weighted.to_str().unwrap(),
+    ]));
+    let text = std::fs::read_to_string(&weighted).unwrap();
+    let weights: Vec<&str> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.rsplit(',').next().unwrap())
+        .collect();
+    assert!(weights
+        .iter()
+        .all(|w| w.split_once('.').is_some_and(|(_, f)| f.len() == 9)));
+    let args = ["--weight", "rake_weight", "--by", "generation"];
+    let sums = dir.path().join("weighted.sums.csv");
+    sums_on_duckdb(&weighted, &args, &sums);
+    let mut rows = vec!["table", weighted.to_str().unwrap(), "--format", "json"];
+    rows.extend(args);
+    assert_eq!(
+        without_input(table_from(&sums, &args)),
+        without_input(json(&rows))
+    );
+    // Gen Z at 3% of the population (10% of the sample): their weights are about 0.3, which
+    // 0 decimals would write as 0. Refused, nothing written.
+    let targets = dir.path().join("few-gen-z.toml");
+    std::fs::write(
+        &targets,
+        "[generation]\ngen_z = 0.03\nmillennial = 0.40\ngen_x = 0.32\nboomer = 0.25\n",
+    )
+    .unwrap();
+    let out = dir.path().join("zero.csv");
+    let o = concerns()
+        .args(["weight", DATA, "--targets", targets.to_str().unwrap()])
+        .args(["--decimals", "0", "-o", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("is 0 when written with 0 decimals"), "{err}");
+    assert!(!out.exists());
+}
+
 /// The bundled data's header and rows.
 fn bundled() -> (String, Vec<String>) {
     let text = std::fs::read_to_string(root().join(DATA)).unwrap();
