@@ -336,7 +336,7 @@ fn read_file(
         header.iter().position(|h| h == name).ok_or_else(|| {
             DataError::new(
                 file,
-                format!("no column {name}: these are not the sums of `concerns sql` for this codebook and these options (--by)"),
+                format!("no column {name}: these are not the sums of this version's `concerns sql` for this codebook and these options (--by, --where, design)"),
             )
             .row(1)
             .into()
