@@ -98,8 +98,21 @@ pub(crate) fn tabulation(
         ..Default::default()
     };
     let mut digest = blake3::Hasher::new();
+    // The same file given twice would count its respondents twice. (Two files with the same
+    // content may be two small partitions that happen to sum alike: allowed.)
+    let mut seen: Vec<(std::path::PathBuf, &String)> = Vec::new();
     for file in files {
         use std::io::BufRead;
+        if let Ok(path) = std::fs::canonicalize(file) {
+            if let Some((_, first)) = seen.iter().find(|(p, _)| *p == path) {
+                return Err(DataError::new(
+                    file,
+                    format!("given twice (as {first} too): its respondents would count twice"),
+                )
+                .into());
+            }
+            seen.push((path, file));
+        }
         let f = std::fs::File::open(Path::new(file))
             .map_err(|e| DataError::new(file, format!("cannot open the sums: {e}")))?;
         // Read as it is parsed, hashed on the way: the file is never held whole.

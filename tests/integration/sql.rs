@@ -397,6 +397,24 @@ fn sums_cut_short_do_not_add_up() {
         assert_eq!(o.status.code(), Some(1), "{kind}: {err}");
         assert!(err.contains("the sums do not add up"), "{kind}: {err}");
     }
+    // The same file twice (by another path) would count everyone twice.
+    let fixture = "tests/fixtures/sums/by-generation.sums.csv";
+    let again = "tests/fixtures/sums/../sums/by-generation.sums.csv";
+    let o = concerns()
+        .args([
+            "table",
+            "--sums",
+            fixture,
+            "--sums",
+            again,
+            "--by",
+            "generation",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("given twice"), "{err}");
 }
 
 #[test]
