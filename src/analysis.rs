@@ -99,11 +99,13 @@ pub fn analyse_sums(files: &[String], codebook: &Codebook, opts: &Options) -> Re
     let codebook = &opts.with_design(codebook);
     let crate::sql::Planned {
         plan,
+        columns,
         segments,
         weight,
-        ..
     } = crate::sql::plan_for(codebook, opts)?;
-    let (tab, digest) = crate::sums::tabulation(files, &plan, codebook, opts.lenient)?;
+    let key = crate::sql::query_key(&plan, &columns, &codebook.question_ids())
+        .map_err(|u| Error::Usage(format!("--sums: {}", u.0)))?;
+    let (tab, digest) = crate::sums::tabulation(files, &plan, codebook, (opts.lenient, &key))?;
     let name = files.join(" + ");
     let strata = match &tab.design {
         Some(d) => Some(strata(codebook, &name, d)?),

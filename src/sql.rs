@@ -22,6 +22,7 @@
 //! | `value` | the weight (`weight`: each distinct one, or past 100,000 of them rounded to 4 significant digits); the fpc as written (`unit`) |
 //! | `invalid_R`, `example_R` | per rule of the codebook: rows breaking it, and the least such value (`rows`) |
 //! | `invalid_rows` | rows breaking any rule, each once (`rows`: what `--lenient` leaves out) |
+//! | `query_key` | what the query was compiled from (`rows`): `table --sums` refuses sums of other options |
 //! | `duplicate_ids`, `unmarked_ids` | rows whose respondent ID an earlier row has; IDs without the synthetic-data prefix (`rows`) |
 //! | `weight_max`, `weight_max_float` | the largest decimal and other weight of kept respondents (`rows`) |
 
@@ -285,29 +286,40 @@ pub fn compile(
         )));
     }
     let p = plan_for(codebook, opts)?;
-    query(
-        &p.plan,
-        &p.columns,
-        &codebook.question_ids(),
-        dialect,
-        table,
-    )
-    .map_err(|u| Error::Usage(format!("concerns sql: {}", u.0)))
+    let ids = codebook.question_ids();
+    let unsupported = |u: Unsupported| Error::Usage(format!("concerns sql: {}", u.0));
+    let key = query_key(&p.plan, &p.columns, &ids).map_err(unsupported)?;
+    query(&p.plan, &p.columns, &ids, dialect, table, Some(&key)).map_err(unsupported)
 }
 
-/// The query for `plan` (compiled against `columns`) reading `table`.
+/// What the sums of `plan` were made with, as `table --sums` checks it: the digest of the
+/// query (DuckDB's, on a table `t`) without this key. Other options, another codebook or
+/// another version of `concerns` give another key.
+pub(crate) fn query_key(
+    plan: &Plan,
+    columns: &[String],
+    question_ids: &[String],
+) -> std::result::Result<String, Unsupported> {
+    let text = query(plan, columns, question_ids, Dialect::DuckDb, "t", None)?;
+    Ok(blake3::hash(text.as_bytes()).to_hex()[..32].to_string())
+}
+
+/// The query for `plan` (compiled against `columns`) reading `table`; `key` goes on the
+/// `rows` row.
 fn query(
     plan: &Plan,
     columns: &[String],
     question_ids: &[String],
     dialect: Dialect,
     table: &str,
+    key: Option<&str>,
 ) -> std::result::Result<String, Unsupported> {
     let q = Query {
         d: dialect,
         plan,
         columns,
         question_ids,
+        key,
     };
     let used = q.used_columns();
     q.check_names(&used, table)?;
@@ -325,6 +337,7 @@ struct Query<'a> {
     plan: &'a Plan,
     columns: &'a [String],
     question_ids: &'a [String],
+    key: Option<&'a str>,
 }
 
 /// Per rule of the codebook: the condition under which a row breaks it, and the value it
@@ -898,6 +911,11 @@ impl Query<'_> {
         );
         out.push("CAST(unmarked_ids AS BIGINT) AS unmarked_ids".into());
         out.push("CAST(invalid_rows AS BIGINT) AS invalid_rows".into());
+        out.push(format!(
+            "CASE WHEN by_screener = 1 AND by_unit = 1 THEN {} END AS query_key",
+            self.key
+                .map_or_else(|| format!("CAST(NULL AS {})", d.text_type()), |k| d.lit(k))
+        ));
         out.push(format!(
             "CASE WHEN by_screener = 1 AND by_unit = 1 THEN CAST(w_max AS {0}) END AS weight_max, CASE WHEN by_screener = 1 AND by_unit = 1 THEN CAST(wf_max AS {0}) END AS weight_max_float",
             d.text_type()

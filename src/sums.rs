@@ -33,6 +33,8 @@ struct Checks {
     unmarked_ids: u64,
     /// Rows breaking any rule, each once.
     invalid_rows: u64,
+    /// The query keys of the rows rows.
+    keys: Vec<String>,
     /// Per question: the respondents of its cells, and of its cells outside --where; and
     /// the valid rows of the units. Each must add up to what the rows row says.
     in_cells: Vec<u64>,
@@ -80,7 +82,7 @@ pub(crate) fn tabulation(
     files: &[String],
     plan: &Plan,
     codebook: &Codebook,
-    lenient: bool,
+    (lenient, key): (bool, &str),
 ) -> Result<(Tabulation, Vec<u8>)> {
     let ids = codebook.question_ids();
     let groups = plan.groupings.len();
@@ -151,6 +153,16 @@ pub(crate) fn tabulation(
         ))
         .map(|(max, median)| (checks.weight_max.unwrap_or(max), median));
     let name = files.join(" + ");
+    if let Some(other) = checks.keys.iter().find(|k| *k != key) {
+        return Err(DataError::new(
+            &name,
+            format!(
+                "these sums were made by a query for other options (query key {}, these options give {key}): run `concerns sql` again with the same codebook, --weight, --by, --where and design as here",
+                crate::text::visible(other)
+            ),
+        )
+        .into());
+    }
     check_totals(&name, plan, &ids, &checks)?;
     let counts = crate::problems::ProblemCounts::of_rules(
         checks.invalid.iter().map(|(rows, _)| *rows).collect(),
@@ -371,6 +383,7 @@ fn read_file(
     let (duplicate_ids, unmarked_ids) = (col("duplicate_ids")?, col("unmarked_ids")?);
     let (weight_max, weight_max_float) = (col("weight_max")?, col("weight_max_float")?);
     let invalid_rows = col("invalid_rows")?;
+    let query_key = col("query_key")?;
     // Sums per unit when the design has strata or clusters, and only then.
     let unit = match &design {
         Some(_) => Some((col("stratum")?, col("psu")?)),
@@ -483,6 +496,10 @@ fn read_file(
                 checks.invalid_rows = checks
                     .invalid_rows
                     .saturating_add(number(invalid_rows, "invalid_rows")?);
+                let key = field(query_key).trim();
+                if !checks.keys.iter().any(|k| k == key) && checks.keys.len() < 100 {
+                    checks.keys.push(key.chars().take(64).collect());
+                }
                 for (i, column) in [
                     (weight_max, "weight_max"),
                     (weight_max_float, "weight_max_float"),

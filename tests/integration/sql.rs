@@ -472,6 +472,49 @@ fn raked_weights_written_with_9_decimals_sum_as_they_read() {
     assert!(!out.exists());
 }
 
+#[test]
+fn sums_are_finished_with_the_options_they_were_made_with() {
+    // The committed sums were made with `--by generation` alone. Other options would read
+    // them as something else (the US only as everyone, unweighted as weighted).
+    let fixture = "tests/fixtures/sums/by-generation.sums.csv";
+    for other in [
+        &["--where", "country = us"][..],
+        &["--no-weight"][..],
+        &[
+            "--weight",
+            "weight",
+            "--codebook",
+            "docs/codebooks/spss.toml",
+        ][..],
+    ] {
+        let o = concerns()
+            .args(["table", "--sums", fixture, "--by", "generation"])
+            .args(other)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_ne!(o.status.code(), Some(0), "{other:?}: {err}");
+        assert!(
+            err.contains("made by a query for other options") || err.contains("no column"),
+            "{other:?}: {err}"
+        );
+    }
+    // The same options, and options that only change the finishing, are fine.
+    for same in [&[][..], &["--interval", "beta", "--lang", "ru"][..]] {
+        let o = concerns()
+            .args(["table", "--sums", fixture, "--by", "generation"])
+            .args(same)
+            .output()
+            .unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{same:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+}
+
 /// The bundled data's header and rows.
 fn bundled() -> (String, Vec<String>) {
     let text = std::fs::read_to_string(root().join(DATA)).unwrap();
