@@ -153,9 +153,46 @@ pub(crate) fn tabulation(
         ))
         .map(|(max, median)| (checks.weight_max.unwrap_or(max), median));
     let name = files.join(" + ");
+    refusals(&name, (plan, codebook, &ids), &checks, (lenient, key))?;
+    let counts = crate::problems::ProblemCounts::of_rules(
+        checks.invalid.iter().map(|(rows, _)| *rows).collect(),
+        checks.invalid_rows,
+    );
+    let tab = Tabulation {
+        rows: checks.rows,
+        excluded: checks.excluded_by.iter().sum(),
+        excluded_by: checks.excluded_by,
+        dropped: if lenient {
+            counts.dropped(plan)
+        } else {
+            Vec::new()
+        },
+        dropped_total: if lenient { counts.dropped_rows() } else { 0 },
+        synthetic: plan.synthetic_prefix.is_some() && plan.id.is_some() && checks.unmarked_ids == 0,
+        weight_max: weight.map(|w| w.0),
+        weight_median: weight.map(|w| w.1),
+        questions,
+        groupings,
+        blank_groups: checks.blank_groups,
+        partial: checks.partial,
+        design: design.map(|d| d.finish(|g, v| tally.value(g, v).to_vec())),
+        filtered: checks.filtered,
+    };
+    Ok((tab, digest.finalize().as_bytes().to_vec()))
+}
+
+/// What the file reader would refuse, refused from the counts, as it words it but without
+/// the row (a table has no row order); and sums that are not those of these options, or that
+/// do not add up.
+fn refusals(
+    name: &str,
+    (plan, codebook, ids): (&Plan, &Codebook, &[String]),
+    checks: &Checks,
+    (lenient, key): (bool, &str),
+) -> Result<()> {
     if let Some(other) = checks.keys.iter().find(|k| *k != key) {
         return Err(DataError::new(
-            &name,
+            name,
             format!(
                 "these sums were made by a query for other options (query key {}, these options give {key}): run `concerns sql` again with the same codebook, --weight, --by, --where and design as here",
                 crate::text::visible(other)
@@ -163,13 +200,7 @@ pub(crate) fn tabulation(
         )
         .into());
     }
-    check_totals(&name, plan, &ids, &checks)?;
-    let counts = crate::problems::ProblemCounts::of_rules(
-        checks.invalid.iter().map(|(rows, _)| *rows).collect(),
-        checks.invalid_rows,
-    );
-    // The file reader's refusals, from the counts.
-    // As the file reader words it, without the row (the query does not know rows).
+    check_totals(name, plan, ids, checks)?;
     if let Some((r, (n, example))) = checks
         .invalid
         .iter()
@@ -192,7 +223,7 @@ pub(crate) fn tabulation(
             _ => String::new(),
         };
         return Err(DataError::new(
-            &name,
+            name,
             format!("expected {}{found}{count}{hint}", rule.expected),
         )
         .column(rule.column.clone())
@@ -208,7 +239,7 @@ pub(crate) fn tabulation(
             " (counted by the query)"
         };
         return Err(DataError::new(
-            &name,
+            name,
             format!(
                 "{} respondent IDs are duplicates{why}; `concerns validate` on the rows lists them",
                 checks.duplicate_ids
@@ -217,27 +248,7 @@ pub(crate) fn tabulation(
         .column(codebook.respondent_id.clone().unwrap_or_default())
         .into());
     }
-    let tab = Tabulation {
-        rows: checks.rows,
-        excluded: checks.excluded_by.iter().sum(),
-        excluded_by: checks.excluded_by,
-        dropped: if lenient {
-            counts.dropped(plan)
-        } else {
-            Vec::new()
-        },
-        dropped_total: if lenient { counts.dropped_rows() } else { 0 },
-        synthetic: plan.synthetic_prefix.is_some() && plan.id.is_some() && checks.unmarked_ids == 0,
-        weight_max: weight.map(|w| w.0),
-        weight_median: weight.map(|w| w.1),
-        questions,
-        groupings,
-        blank_groups: checks.blank_groups,
-        partial: checks.partial,
-        design: design.map(|d| d.finish(|g, v| tally.value(g, v).to_vec())),
-        filtered: checks.filtered,
-    };
-    Ok((tab, digest.finalize().as_bytes().to_vec()))
+    Ok(())
 }
 
 /// Every part of the sums must count the same respondents: a file cut at a row boundary, or
