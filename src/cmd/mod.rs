@@ -62,6 +62,22 @@ pub enum Command {
     Sql(sql::Args),
 }
 
+/// The columns of a sampling design, over the codebook's `[design]` (`concerns sql` and
+/// the analysing commands take the same).
+#[derive(Args, Debug, Clone, Default)]
+pub struct Design {
+    /// Stratum column of the sampling design (over the codebook's [design]).
+    #[arg(long, value_name = "COL")]
+    pub strata: Option<String>,
+    /// Primary sampling unit (cluster) column of the sampling design.
+    #[arg(long, value_name = "COL")]
+    pub psu: Option<String>,
+    /// Finite population correction column: the stratum's population size in PSUs, or its
+    /// sampling fraction.
+    #[arg(long, value_name = "COL")]
+    pub fpc: Option<String>,
+}
+
 /// Options every analysing command shares.
 #[derive(Args, Debug, Clone)]
 pub struct Common {
@@ -98,15 +114,8 @@ pub struct Common {
     /// No significance test where a group's effective base is under N.
     #[arg(long, value_name = "N", default_value_t = 30.0)]
     pub min_base: f64,
-    /// Stratum column of the sampling design (over the codebook's [design]).
-    #[arg(long, value_name = "COL")]
-    pub strata: Option<String>,
-    /// Primary sampling unit (cluster) column of the sampling design.
-    #[arg(long, value_name = "COL")]
-    pub psu: Option<String>,
-    /// Finite population correction column: the stratum's population size in PSUs, or its sampling fraction.
-    #[arg(long, value_name = "COL")]
-    pub fpc: Option<String>,
+    #[command(flatten)]
+    pub design: Design,
     /// What a stratum with a single PSU contributes to a variance (R's survey.lonely.psu).
     #[arg(long, value_enum)]
     pub lonely_psu: Option<LonelyArg>,
@@ -282,9 +291,9 @@ impl Common {
             delimiter: self.delimiter,
             lenient: self.lenient,
             min_base: self.min_base,
-            strata: self.strata.clone(),
-            psu: self.psu.clone(),
-            fpc: self.fpc.clone(),
+            strata: self.design.strata.clone(),
+            psu: self.design.psu.clone(),
+            fpc: self.design.fpc.clone(),
             lonely_psu: self.lonely_psu.map(Into::into),
             filter: self.filter.clone(),
             interval: self.interval.into(),

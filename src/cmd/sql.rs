@@ -27,17 +27,9 @@ pub struct Args {
     /// A segment to sum per group of (repeatable); `table --sums` takes the same.
     #[arg(long, value_name = "SEGMENT")]
     pub by: Vec<String>,
-    /// Stratum column of the sampling design (over the codebook's [design]): the sums are
-    /// then per stratum and PSU, and `table --sums` takes the same design options.
-    #[arg(long, value_name = "COL")]
-    pub strata: Option<String>,
-    /// Primary sampling unit (cluster) column of the sampling design.
-    #[arg(long, value_name = "COL")]
-    pub psu: Option<String>,
-    /// Finite population correction column: the stratum's population size in PSUs, or its
-    /// sampling fraction.
-    #[arg(long, value_name = "COL")]
-    pub fpc: Option<String>,
+    /// With a design the sums are per stratum and PSU; `table --sums` takes the same.
+    #[command(flatten)]
+    pub design: super::Design,
     /// Only respondents matching EXPR form the bases (a domain); its terms name the
     /// codebook's segments, questions or screeners. `table --sums` takes the same.
     #[arg(long = "where", value_name = "EXPR")]
@@ -64,9 +56,9 @@ pub fn run(args: Args) -> Result<i32> {
     let opts = Options {
         weight: super::weight_choice(&args.weight, args.no_weight),
         by: args.by,
-        strata: args.strata,
-        psu: args.psu,
-        fpc: args.fpc,
+        strata: args.design.strata,
+        psu: args.design.psu,
+        fpc: args.design.fpc,
         filter: args.filter,
         ..Options::default()
     };
