@@ -968,7 +968,7 @@ impl WeightJob {
         let raw = std::fs::File::open(&src.original).io(|| format!("cannot open {}", src.name))?;
         let mut raw = BufReader::with_capacity(1 << 20, raw);
         let ending = line_ending(&src.original)?;
-        crate::output::write_atomic(out, |w| {
+        crate::output::write_file(out, |w| {
             let fail = |m: String| std::io::Error::other(m);
             let mut record = csv::ByteRecord::new();
             let mut key = vec![0u32; layout.at.len()];

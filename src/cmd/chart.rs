@@ -2,7 +2,7 @@ use std::path::PathBuf;
 
 use concerns::chart::{self, ChartFormat, ChartOptions};
 use concerns::error::exit;
-use concerns::output::write_atomic;
+use concerns::output::write_file;
 use concerns::{Error, Result};
 
 use super::Common;
@@ -57,6 +57,7 @@ pub fn run(args: Args) -> Result<i32> {
             args.common.by.join(", --by ")
         )));
     }
+    super::inputs(args.data.as_deref(), &args.sums, &args.common).refuse(&args.output)?;
     let codebook = args.sums.codebook(args.data.as_deref(), &args.common)?;
     if codebook.question(&args.question).is_none() {
         let ids: Vec<&str> = codebook.questions.iter().map(|q| q.id.as_str()).collect();
@@ -69,7 +70,7 @@ pub fn run(args: Args) -> Result<i32> {
     let (_, results) = args.sums.analyse(args.data.as_deref(), &args.common)?;
     super::print_warnings(&results);
     let bytes = chart::render(&results, &args.question, &opts, format)?;
-    write_atomic(&args.output, |w| w.write_all(&bytes))?;
+    write_file(&args.output, |w| w.write_all(&bytes))?;
     eprintln!("wrote {}", args.output.display());
     Ok(exit::OK)
 }

@@ -5,7 +5,7 @@ use concerns::error::exit;
 use concerns::{Error, Result, Source};
 
 use super::print_stdout;
-use concerns::output::write_atomic;
+use concerns::output::{destination, write_file, Destination, Inputs};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -41,11 +41,17 @@ pub fn run(args: Args) -> Result<i32> {
             encoding,
         } => {
             // Refused before reading: a hand-edited codebook is never lost to a typo.
-            if let Some(path) = output.as_ref().filter(|p| p.exists() && !force) {
+            // (A FIFO or a device holds nothing to lose: written without --force.)
+            let replaces =
+                |p: &PathBuf| matches!(destination(p), Ok(Destination::Replace(at)) if at.exists());
+            if let Some(path) = output.as_ref().filter(|p| replaces(p) && !force) {
                 return Err(Error::Usage(format!(
                     "{} exists; pass --force to replace it, or choose another file",
                     path.display()
                 )));
+            }
+            if let Some(path) = &output {
+                Inputs::of([std::path::Path::new(&data)]).refuse(path)?;
             }
             let src = Source::open(&data, &encoding, None)?;
             let draft = concerns::init::draft(&src)?;
@@ -55,7 +61,7 @@ pub fn run(args: Args) -> Result<i32> {
             }
             match output {
                 Some(path) => {
-                    write_atomic(&path, |w| w.write_all(text.as_bytes()))?;
+                    write_file(&path, |w| w.write_all(text.as_bytes()))?;
                     eprintln!("wrote {}", path.display());
                 }
                 None => print_stdout(text.as_bytes())?,

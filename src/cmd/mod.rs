@@ -33,7 +33,7 @@ pub struct Cli {
 pub enum Command {
     /// Full report: charts (SVG and PNG), summary.json, summary.md, and the table on stdout.
     Report(report::Args),
-    /// Tabulations to stdout (nothing is written to disk).
+    /// Tabulations to stdout, or to a file with -o (the extension chooses the format).
     Table(table::Args),
     /// One chart, as SVG or PNG (from the file extension).
     Chart(chart::Args),
@@ -362,6 +362,15 @@ pub fn print_stdout(bytes: &[u8]) -> Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         r => r.io(|| "writing to standard output".into()),
     }
+}
+
+/// The files a command reads (DATA, the codebook, sums files), so that no output is one.
+pub fn inputs(data: Option<&str>, sums: &Sums, common: &Common) -> concerns::output::Inputs {
+    let mut paths: Vec<&std::path::Path> = Vec::new();
+    paths.extend(data.map(std::path::Path::new));
+    paths.extend(common.codebook.as_deref());
+    paths.extend(sums.sums.iter().map(std::path::Path::new));
+    concerns::output::Inputs::of(paths)
 }
 
 /// Weighting and base warnings go to stderr; they are in the JSON `warnings` too.

@@ -32,9 +32,8 @@ pub fn run(args: Args) -> Result<i32> {
     super::print_warnings(&results);
     let files = report::render(&results, &opts)?;
     if args.check {
-        let stale = report::stale(&args.out, &files);
-        let extra = report::extra(&args.out, &files);
-        if stale.is_empty() && extra.is_empty() {
+        let check = report::Check::of(&args.out, &files);
+        if check.current() {
             eprintln!(
                 "{}: all {} files are current",
                 args.out.display(),
@@ -42,10 +41,16 @@ pub fn run(args: Args) -> Result<i32> {
             );
             return Ok(exit::OK);
         }
-        for name in &stale {
+        if check.interrupted {
+            eprintln!(
+                "interrupted: a run was killed while moving its files into {}; the next run finishes or replaces them",
+                args.out.display()
+            );
+        }
+        for name in &check.stale {
             eprintln!("stale: {}", args.out.join(name).display());
         }
-        for name in &extra {
+        for name in &check.extra {
             eprintln!(
                 "not part of this report: {} (a run removes it)",
                 args.out.join(name).display()
@@ -53,14 +58,18 @@ pub fn run(args: Args) -> Result<i32> {
         }
         eprintln!(
             "{} of {} report files are stale or missing and {} should not be there; regenerate with: concerns report {} --out {}",
-            stale.len(),
+            check.stale.len(),
             files.len(),
-            extra.len(),
+            check.extra.len(),
             args.data.as_deref().map_or_else(|| format!("--sums {}", args.sums.sums.join(" --sums ")), str::to_string),
             args.out.display()
         );
         return Ok(exit::STALE);
     }
+    // No input may be a file of the report (a --sums file named summary.json in --out).
+    let mut names: Vec<String> = files.iter().map(|f| f.name.clone()).collect();
+    names.push(concerns::output::set::MANIFEST.to_string());
+    super::inputs(args.data.as_deref(), &args.sums, &args.common).refuse_in(&args.out, &names)?;
     report::write(&args.out, &files)?;
     print_stdout(
         &Format::Table

@@ -1,7 +1,7 @@
 use std::path::PathBuf;
 
 use concerns::error::{exit, IoContext};
-use concerns::output::write_atomic;
+use concerns::output::write_file;
 use concerns::simulate::{simulate, SimOptions, DEFAULT_N, DEFAULT_SEED};
 use concerns::{Error, Result};
 
@@ -27,7 +27,7 @@ pub fn run(args: Args) -> Result<i32> {
         seed: args.seed,
     };
     match &args.output {
-        Some(path) => write_atomic(path, |w| simulate(opts, w))?,
+        Some(path) => write_file(path, |w| simulate(opts, w))?,
         None => {
             let stdout = std::io::stdout().lock();
             match simulate(opts, std::io::BufWriter::new(stdout)) {

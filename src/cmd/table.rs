@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use clap::ValueEnum;
 use concerns::error::exit;
 use concerns::export::Format;
-use concerns::output::write_atomic;
+use concerns::output::write_file;
 use concerns::{Error, Result};
 
 use super::{print_stdout, stdout_color, stdout_width, Common};
@@ -19,7 +19,8 @@ pub struct Args {
     /// Output format.
     #[arg(long, short, value_enum, default_value_t = FormatArg::Table)]
     pub format: FormatArg,
-    /// Write to this file (atomically) instead of standard output.
+    /// Write to this file instead of standard output: a file is replaced only once complete
+    /// (its mode kept), a FIFO or device written in place, a symbolic link followed.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     #[command(flatten)]
@@ -59,6 +60,9 @@ pub fn run(args: Args) -> Result<i32> {
             "--format xlsx writes a binary workbook: give it a file with -o FILE.xlsx".into(),
         ));
     }
+    if let Some(path) = &args.output {
+        super::inputs(args.data.as_deref(), &args.sums, &args.common).refuse(path)?;
+    }
     let (_, results) = args.sums.analyse(args.data.as_deref(), &args.common)?;
     super::print_warnings(&results);
     let terminal = concerns::export::Terminal {
@@ -70,8 +74,10 @@ pub fn run(args: Args) -> Result<i32> {
         .render(&results)?;
     match &args.output {
         Some(path) => {
-            write_atomic(path, |w| w.write_all(&bytes))?;
-            eprintln!("wrote {}", path.display());
+            write_file(path, |w| w.write_all(&bytes))?;
+            if path.as_os_str() != "-" {
+                eprintln!("wrote {}", path.display());
+            }
         }
         None => print_stdout(&bytes)?,
     }

@@ -1,7 +1,7 @@
 use std::path::PathBuf;
 
 use concerns::error::exit;
-use concerns::output::write_atomic;
+use concerns::output::{write_file, Inputs};
 use concerns::weight::{RakeOptions, Targets, Trim, WeightJob, WeightReport};
 use concerns::{Error, Result};
 
@@ -42,12 +42,12 @@ pub struct Args {
     /// Shares of a margin may miss 1 by this much (then they are scaled to sum to 1).
     #[arg(long, default_value_t = 0.005)]
     pub share_tolerance: f64,
-    /// Also write the report as JSON.
     /// Write the weights with N decimal places (such as 9: decimals of up to 9 places are
     /// summed exactly by `concerns` and by `concerns sql`'s query); default: the shortest
     /// text that reads back as the computed weight.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=17))]
     pub decimals: Option<u8>,
+    /// Also write the report as JSON.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
     /// Text encoding of the input (its rows are copied in it): utf-8, windows-1251, latin-1, …
@@ -60,6 +60,17 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<i32> {
     let rake = options(&args)?;
+    // Refused before reading: the rows would be lost to the weighted copy.
+    let inputs = Inputs::of([std::path::Path::new(&args.data), args.targets.as_path()]);
+    inputs.refuse(&args.output)?;
+    if let Some(report) = &args.report {
+        inputs.refuse(report)?;
+        if report == &args.output {
+            return Err(Error::Usage(
+                "--report and -o name the same file: give the report a file of its own".into(),
+            ));
+        }
+    }
     let targets = Targets::from_file(&args.targets, args.share_tolerance)?;
     let job = WeightJob {
         input: args.data.clone(),
@@ -75,7 +86,7 @@ pub fn run(args: Args) -> Result<i32> {
     eprint!("{}", summary(&report));
     if let Some(path) = &args.report {
         let json = serde_json::to_string_pretty(&report)? + "\n";
-        write_atomic(path, |w| w.write_all(json.as_bytes()))?;
+        write_file(path, |w| w.write_all(json.as_bytes()))?;
     }
     Ok(exit::OK)
 }

@@ -75,7 +75,9 @@ fn report_writes_every_file_and_the_table() {
         String::from_utf8_lossy(&out.stderr)
     );
     let names: Vec<String> = snapshot(dir.path()).into_iter().map(|(n, _)| n).collect();
+    // The files, and the manifest that says which files the next run may replace.
     let mut expected: Vec<String> = FILES.iter().map(|s| s.to_string()).collect();
+    expected.push(".concerns-manifest".into());
     expected.sort();
     assert_eq!(names, expected, "exactly the report files, no temporaries");
     assert!(String::from_utf8(out.stdout)

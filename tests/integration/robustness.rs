@@ -388,43 +388,81 @@ fn check_markdown(md: &str, nasty: &str) {
 fn a_run_removes_stale_charts_and_check_names_them() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("reports");
-    assert!(report(&out, &[]).status.success());
-    // A chart of a question an older codebook had, and a file of the user's.
-    std::fs::write(out.join("figure4_old_question.svg"), "<svg/>").unwrap();
+    // An older codebook had a fourth question: its run wrote figure4_….
+    let canonical = std::fs::read_to_string(root().join("codebooks/canonical.toml")).unwrap();
+    let extra = r#"
+[[questions]]
+id = "old_question"
+kind = "single_choice"
+column = "prefer_no_ai"
+title.en = "Old"
+title.ru = "Старый"
+text.en = "Old?"
+text.ru = "Старый?"
+
+[[questions.items]]
+id = "yes"
+code = "yes"
+label.en = "Yes"
+label.ru = "Да"
+
+[[questions.items]]
+id = "no"
+code = "no"
+label.en = "No"
+label.ru = "Нет"
+"#;
+    let older = dir.path().join("older.toml");
+    std::fs::write(&older, format!("{canonical}\n{extra}")).unwrap();
+    assert!(report_with(&older, &out).status.success());
+    assert!(out.join("figure4_old_question.svg").exists());
+    // A file of the user's, and one named like a chart that no run wrote.
     std::fs::write(out.join("notes.txt"), "mine").unwrap();
+    std::fs::write(out.join("figure9_drawn_by_hand.svg"), "<svg/>").unwrap();
     let o = report(&out, &["--check"]);
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert!(stderr(&o).contains("figure4_old_question.svg"));
+    assert!(!stderr(&o).contains("figure9_drawn_by_hand.svg"));
     assert!(
         out.join("figure4_old_question.svg").exists(),
         "--check writes nothing"
     );
     assert!(report(&out, &[]).status.success());
     assert!(!out.join("figure4_old_question.svg").exists());
-    assert_eq!(
-        std::fs::read_to_string(out.join("notes.txt")).unwrap(),
-        "mine"
-    );
+    assert!(!out.join("figure4_old_question.png").exists());
+    for (name, bytes) in [
+        ("notes.txt", "mine"),
+        ("figure9_drawn_by_hand.svg", "<svg/>"),
+    ] {
+        assert_eq!(std::fs::read_to_string(out.join(name)).unwrap(), bytes);
+    }
     let o = report(&out, &["--check"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
 
 #[test]
-fn the_working_directory_is_never_swapped_out() {
+fn the_working_directory_can_be_the_report_directory() {
+    // The directory is never swapped, so `--out .` and `--out ..` keep it and its files.
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("mine.txt"), "kept").unwrap();
+    let sub = dir.path().join("sub");
+    std::fs::create_dir(&sub).unwrap();
+    std::fs::write(sub.join("mine.txt"), "kept").unwrap();
     let data = root().join(DATA);
-    for out in [".", ".."] {
+    for (out, at) in [(".", sub.clone()), ("..", dir.path().to_path_buf())] {
         let o = concerns()
-            .current_dir(dir.path())
+            .current_dir(&sub)
             .arg("report")
             .arg(&data)
             .args(["--out", out])
             .output()
             .unwrap();
-        refused(&o, "contains the working directory");
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(at.join("figure1.svg").exists());
     }
-    assert_eq!(files_under(dir.path()), vec![dir.path().join("mine.txt")]);
+    assert_eq!(
+        std::fs::read_to_string(sub.join("mine.txt")).unwrap(),
+        "kept"
+    );
 }
 
 #[test]
