@@ -304,9 +304,8 @@ fn check_groups(
         };
         if groups.len() > MAX_GROUPS {
             return error(format!(
-                "segment '{}' has {} distinct values, more than the {MAX_GROUPS} a banner can compare; list its values in the codebook or choose another segment",
+                "segment '{}' has more than {MAX_GROUPS} distinct values, more than a banner can compare; list its values in the codebook or choose another segment",
                 seg.id,
-                groups.len()
             ));
         }
         if let Some(long) = groups
@@ -393,7 +392,7 @@ fn blank_notes(segments: &[&Segment], tab: &Tabulation) -> Vec<String> {
 }
 
 /// Groups of one segment a banner compares at most.
-pub const MAX_GROUPS: usize = 100;
+pub use crate::tally::MAX_GROUPS;
 /// Characters of one segment value shown as a group label.
 pub const MAX_GROUP_VALUE: usize = 200;
 

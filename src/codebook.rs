@@ -381,10 +381,37 @@ impl Codebook {
     }
 
     pub fn parse(text: &str, origin: &str) -> Result<Codebook> {
-        let codebook: Codebook = toml::from_str(text)
+        let mut codebook: Codebook = toml::from_str(text)
             .map_err(|e| Error::codebook(e.to_string().trim_end()).in_codebook(origin))?;
+        codebook.trim_codes();
         codebook.check().map_err(|e| e.in_codebook(origin))?;
         Ok(codebook)
+    }
+
+    /// Codes as every reader reads values: without the ASCII white space around them (the
+    /// file reader trims each field, and so do the SQL query and the sums reader). A code
+    /// written `"apple "` is the code `apple`; one of white space only is refused by
+    /// [`Codebook::check`].
+    fn trim_codes(&mut self) {
+        let trim = |c: &mut String| {
+            let t = c.trim_ascii();
+            if t.len() != c.len() {
+                *c = t.to_string();
+            }
+        };
+        for e in &mut self.exclude {
+            e.codes.iter_mut().for_each(trim);
+            e.exclude.iter_mut().for_each(trim);
+        }
+        for s in &mut self.segments {
+            s.values.iter_mut().for_each(|v| trim(&mut v.code));
+        }
+        for q in &mut self.questions {
+            q.items.iter_mut().filter_map(|i| i.code.as_mut()).for_each(trim);
+        }
+        for c in &mut self.contrasts {
+            c.groups.iter_mut().for_each(trim);
+        }
     }
 
     fn check(&self) -> Result<()> {
@@ -409,11 +436,20 @@ impl Codebook {
             q.check()?;
         }
         for seg in &self.segments {
-            if seg.values.iter().any(|v| v.code.trim().is_empty()) {
-                bail!("segment '{}': a value code is empty", seg.id);
+            if seg.values.iter().any(|v| v.code.is_empty()) {
+                bail!(
+                    "segment '{}': a value code is empty (or white space only)",
+                    seg.id
+                );
             }
         }
         for e in &self.exclude {
+            if e.codes.iter().any(String::is_empty) {
+                bail!(
+                    "exclusion on '{}': a code is empty (or white space only)",
+                    e.column
+                );
+            }
             if let Some(code) = e.exclude.iter().find(|c| !e.codes.contains(c)) {
                 bail!(
                     "exclusion on '{}': code '{code}' is not among its `codes`",
@@ -814,6 +850,15 @@ impl Question {
                     self.id,
                     item.id
                 ),
+                Kind::SingleChoice | Kind::MultiResponseDelimited
+                    if item.code.as_deref().is_some_and(str::is_empty) =>
+                {
+                    bail!(
+                        "question '{}' item '{}': `code` is empty (or white space only)",
+                        self.id,
+                        item.id
+                    )
+                }
                 Kind::SingleChoice | Kind::MultiResponseDelimited if item.code.is_none() => {
                     bail!(
                         "question '{}' item '{}': a {} item needs `code`",

@@ -196,7 +196,7 @@ fn resolve(
                 ));
             };
             if let Some(known) = &t.codes {
-                if let Some(bad) = codes.iter().find(|c| !known.contains(&c.text.trim())) {
+                if let Some(bad) = codes.iter().find(|c| !known.contains(&c.text.trim_ascii())) {
                     let hint = crate::text::closest(&bad.text, known.iter().copied())
                         .map(|c| format!("did you mean '{c}'? "))
                         .unwrap_or_default();
@@ -217,7 +217,7 @@ fn resolve(
                 column,
                 codes: codes
                     .iter()
-                    .map(|c| c.text.trim().as_bytes().to_vec())
+                    .map(|c| c.text.trim_ascii().as_bytes().to_vec())
                     .collect(),
             };
             if *negated {

@@ -160,15 +160,64 @@ pub enum MultiForm {
         each_item: bool,
         rules: Vec<usize>,
     },
-    /// One column of codes joined by `delimiter`.
+    /// One column of codes joined by a separator.
     Delimited {
         column: usize,
-        delimiter: Vec<u8>,
+        separator: Separator,
         /// (code, item index), longest code first so codes containing the delimiter win.
         codes: Vec<(Vec<u8>, usize)>,
         unlisted: Option<usize>,
         rule: usize,
     },
+}
+
+/// What joins the codes of a delimited cell. White space around a separator is not part of
+/// it (`" ; "` is `;`), so a separator of white space alone (a space, a tab) is any run of
+/// white space. The SQL of `concerns sql` splits cells by the same rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Separator {
+    Text(Vec<u8>),
+    Space,
+}
+
+impl Separator {
+    /// The separator a codebook's `delimiter` stands for.
+    pub fn of(delimiter: &str) -> Separator {
+        match delimiter.as_bytes().trim_ascii() {
+            [] => Separator::Space,
+            text => Separator::Text(text.to_vec()),
+        }
+    }
+
+    /// What follows one separator at the start of `after` (white space around it skipped),
+    /// or `None` when `after` does not start with one. `after` is what follows a code.
+    fn after<'a>(&self, after: &'a [u8]) -> Option<&'a [u8]> {
+        let rest = after.trim_ascii_start();
+        match self {
+            Separator::Text(t) => rest.strip_prefix(t.as_slice()).map(<[u8]>::trim_ascii_start),
+            Separator::Space => (rest.len() < after.len()).then_some(rest),
+        }
+    }
+
+    /// Where the first separator in `cell` starts, and where the text after it starts.
+    fn find(&self, cell: &[u8]) -> Option<(usize, usize)> {
+        match self {
+            Separator::Text(t) => find(cell, t).map(|at| (at, at + t.len())),
+            Separator::Space => cell
+                .iter()
+                .position(u8::is_ascii_whitespace)
+                .map(|at| (at, at)),
+        }
+    }
+}
+
+impl std::fmt::Display for Separator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Separator::Text(t) => write!(f, "'{}'", String::from_utf8_lossy(t)),
+            Separator::Space => write!(f, "white space"),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -676,7 +725,7 @@ fn multi_state<'a>(
         }
         MultiForm::Delimited {
             column,
-            delimiter,
+            separator,
             codes,
             unlisted,
             rule,
@@ -688,16 +737,13 @@ fn multi_state<'a>(
             }
             state = 1;
             while !rest.is_empty() {
-                // The longest code that ends at a delimiter or at the end of the cell.
+                // The longest code that ends at a separator or at the end of the cell.
                 let hit = codes.iter().find_map(|(code, item)| {
                     let after = rest.strip_prefix(code.as_slice())?;
-                    let after = after.trim_ascii_start();
-                    if after.is_empty() {
-                        Some((*item, after))
+                    if after.trim_ascii_start().is_empty() {
+                        Some((*item, &after[after.len()..]))
                     } else {
-                        after
-                            .strip_prefix(delimiter.as_slice())
-                            .map(|a| (*item, a.trim_ascii_start()))
+                        separator.after(after).map(|a| (*item, a))
                     }
                 });
                 match hit {
@@ -706,7 +752,7 @@ fn multi_state<'a>(
                         rest = after;
                     }
                     None => {
-                        let end = find(rest, delimiter).unwrap_or(rest.len());
+                        let (end, next) = separator.find(rest).unwrap_or((rest.len(), rest.len()));
                         let token = trim(&rest[..end]);
                         match unlisted {
                             Some(item) if !token.is_empty() => state |= 1 << (item + 1),
@@ -716,10 +762,7 @@ fn multi_state<'a>(
                                 value: Some(text(token)),
                             }),
                         }
-                        rest = rest
-                            .get(end + delimiter.len()..)
-                            .unwrap_or_default()
-                            .trim_ascii_start();
+                        rest = rest.get(next..).unwrap_or_default().trim_ascii_start();
                     }
                 }
             }
@@ -773,6 +816,14 @@ pub fn fixed_weight(v: &[u8]) -> Option<u64> {
 /// underflow (10⁹ rows of 10⁹ give Σw² = 10²⁷).
 pub const MIN_WEIGHT: f64 = 1e-9;
 pub const MAX_WEIGHT: f64 = 1e9;
+
+/// A weight's text as every path reads it (the file reader, the sums reader, `weight`'s
+/// base weights): a decimal exactly, else a number from [`MIN_WEIGHT`] to [`MAX_WEIGHT`].
+pub fn read_weight(v: &[u8]) -> Option<f64> {
+    fixed_weight(v)
+        .map(|m| m as f64 / FIXED_ONE as f64)
+        .or_else(|| parse_weight(v))
+}
 
 /// A survey weight: a number from [`MIN_WEIGHT`] to [`MAX_WEIGHT`].
 pub fn parse_weight(v: &[u8]) -> Option<f64> {
@@ -880,15 +931,15 @@ fn question_plan(
                 items: q.items.len(),
                 form: MultiForm::Delimited {
                     column: at(column),
-                    delimiter: q.delimiter().as_bytes().to_vec(),
+                    separator: Separator::of(q.delimiter()),
                     codes: by_length,
                     unlisted,
                     rule: rule(
                         column,
                         format!(
-                            "codes among {} separated by '{}', or empty (not asked)",
+                            "codes among {} separated by {}, or empty (not asked)",
                             quoted_list(&codes),
-                            q.delimiter()
+                            Separator::of(q.delimiter())
                         ),
                         // Answers typed by respondents ("Other: …") are not codes.
                         unlisted.is_none().then(|| {

@@ -32,7 +32,7 @@ use crate::codebook::{Codebook, Coding};
 use crate::error::{Error, Result};
 use crate::load::WeightChoice;
 use crate::pipeline::Options;
-use crate::plan::{Codes, MultiForm, Plan, QuestionPlan};
+use crate::plan::{Codes, MultiForm, Plan, QuestionPlan, Separator};
 
 /// The SQL engines the query is written for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -168,23 +168,38 @@ impl Dialect {
         }
     }
 
-    /// `expr` as a double, NULL when it is not a number.
-    fn try_double(self, expr: &str) -> String {
-        match self {
-            Dialect::DuckDb => format!("TRY_CAST({expr} AS DOUBLE)"),
-            // try_cast: Spark 4's ANSI mode makes CAST fail on what it cannot read.
-            Dialect::Spark => format!("TRY_CAST({expr} AS DOUBLE)"),
-            Dialect::Postgres => format!(
-                "CASE WHEN {} THEN CAST({expr} AS DOUBLE PRECISION) END",
-                self.full_match(expr, NUMBER)
-            ),
-        }
+    /// `expr` as a double, NULL when it is not a number as the file reader reads one. The
+    /// engines' casts read more than the reader (DuckDB `1_0.5`, Spark `1.5d`, `0x1p0`), so
+    /// the text is checked against the reader's grammar first.
+    fn number(self, expr: &str) -> String {
+        let cast = match self {
+            // try_cast: Spark 4's ANSI mode makes CAST fail on what it cannot read, and may
+            // evaluate the cast before the check.
+            Dialect::DuckDb | Dialect::Spark => format!("TRY_CAST({expr} AS DOUBLE)"),
+            Dialect::Postgres => format!("CAST({expr} AS DOUBLE PRECISION)"),
+        };
+        format!(
+            "CASE WHEN {} THEN {cast} END",
+            self.full_match(expr, NUMBER)
+        )
     }
 
     fn double(self) -> &'static str {
         match self {
             Dialect::Postgres => "DOUBLE PRECISION",
             _ => "DOUBLE",
+        }
+    }
+
+    /// A column of the table, by its exact name. DuckDB binds quoted names without regard
+    /// to case (and renames one of two columns that differ only in case when it loads a
+    /// CSV), so there the column is chosen by an anchored, literal, case-sensitive pattern:
+    /// a name that differs in case is not found, as the file reader would not find it.
+    /// Spark refuses such columns itself; PostgreSQL's quoted names are exact.
+    fn column(self, name: &str) -> String {
+        match self {
+            Dialect::DuckDb => format!("COLUMNS({})", self.lit(&format!("^{}$", regex_literal(name)))),
+            _ => self.ident(name),
         }
     }
 
@@ -416,6 +431,20 @@ impl Query<'_> {
                 )));
             }
         }
+        // DuckDB and Spark match names without regard to case: two such columns are one.
+        for (k, &i) in used.iter().enumerate() {
+            let name = &columns[i];
+            if let Some(&j) = used[..k]
+                .iter()
+                .find(|&&j| columns[j].to_lowercase() == name.to_lowercase())
+            {
+                return Err(Unsupported(format!(
+                    "columns '{}' and '{}' differ only in case, which SQL engines take for one column; rename one in the table and the codebook",
+                    crate::text::visible(&columns[j]),
+                    crate::text::visible(name)
+                )));
+            }
+        }
 
         Ok(())
     }
@@ -461,7 +490,7 @@ impl Query<'_> {
                     wd,
                     format!(
                         "CAST(CASE WHEN wd IS NULL THEN {} END AS {})",
-                        d.try_double(&v),
+                        d.number(&v),
                         d.double()
                     ),
                 )
@@ -478,11 +507,7 @@ impl Query<'_> {
             // A positive, finite number, read as the file reader reads it.
             if let Some((col, r)) = design.fpc {
                 let v = c(col);
-                let number = format!(
-                    "CASE WHEN {} THEN {} END",
-                    d.full_match(&v, NUMBER),
-                    d.try_double(&v)
-                );
+                let number = d.number(&v);
                 add_rule(
                     r,
                     format!(
@@ -591,7 +616,7 @@ impl Query<'_> {
             .map(|&i| {
                 format!(
                     "    CAST({} AS {}) AS r{i}",
-                    d.ident(&columns[i]),
+                    d.column(&columns[i]),
                     d.text_type()
                 )
             })
@@ -618,14 +643,14 @@ impl Query<'_> {
                 form:
                     MultiForm::Delimited {
                         column,
-                        delimiter,
+                        separator,
                         codes,
                         ..
                     },
                 ..
             } = q
             {
-                let tokens = joined_tokens(d, &c(*column), delimiter, codes)?;
+                let tokens = joined_tokens(d, &c(*column), separator, codes)?;
                 let _ = write!(split, ", {tokens} AS t{column}");
             }
         }
@@ -1102,52 +1127,73 @@ fn state_sql(
 }
 
 /// The trimmed tokens of a cell of joined codes, as an array (DuckDB, Spark); PostgreSQL
-/// trims them where it reads them. The cell is split at each delimiter, unless a code
-/// shares a character with the delimiter (Google Forms' choice texts with commas): then it
-/// is read as the file reader reads it, the longest code that ends at a delimiter first,
-/// by a regular expression whose alternatives are tried in order (RE2 in DuckDB, Java's in
-/// Spark; PostgreSQL's prefer the longest match, so it is refused there).
+/// trims them where it reads them. The cell is split at each separator (white space around
+/// it is not part of it; a separator of white space is any run of it), unless a code shares
+/// a character with the separator (Google Forms' choice texts with commas, codes with
+/// spaces between white-space separators): then it is read as the file reader reads it, the
+/// longest code that ends at a separator first, by a regular expression whose alternatives
+/// are tried in order (RE2 in DuckDB, Java's in Spark; PostgreSQL's prefer the longest
+/// match, so it is refused there).
 fn joined_tokens(
     d: Dialect,
     v: &str,
-    delimiter: &[u8],
+    separator: &Separator,
     codes: &[(Vec<u8>, usize)],
 ) -> std::result::Result<String, Unsupported> {
-    let delim = String::from_utf8_lossy(delimiter).into_owned();
-    if delim.is_empty() {
-        return Err(Unsupported("an empty delimiter".into()));
-    }
-    let shared = codes.iter().any(|(code, _)| {
-        code.iter()
-            .any(|b| !b.is_ascii_whitespace() && delimiter.contains(b))
+    let space = "[ \\t\\n\\f\\r]";
+    let shared = codes.iter().any(|(code, _)| match separator {
+        Separator::Text(t) => code
+            .iter()
+            .any(|b| !b.is_ascii_whitespace() && t.contains(b)),
+        Separator::Space => code.iter().any(u8::is_ascii_whitespace),
     });
     if !shared {
-        return Ok(match d {
-            // A list comprehension: DuckDB's lambda syntax changed between versions.
-            Dialect::DuckDb => format!(
-                "[{} FOR tok IN string_split({v}, {})]",
-                d.trim("tok"),
-                d.lit(&delim)
-            ),
-            Dialect::Spark => format!(
-                "transform(split({v}, {}), tok -> {})",
-                d.lit(&regex_literal(&delim)),
-                d.trim("tok")
-            ),
-            Dialect::Postgres => format!("string_to_array({v}, {})", d.lit(&delim)),
+        return Ok(match separator {
+            Separator::Text(t) => {
+                let delim = String::from_utf8_lossy(t).into_owned();
+                match d {
+                    // A list comprehension: DuckDB's lambda syntax changed between versions.
+                    Dialect::DuckDb => format!(
+                        "[{} FOR tok IN string_split({v}, {})]",
+                        d.trim("tok"),
+                        d.lit(&delim)
+                    ),
+                    Dialect::Spark => format!(
+                        "transform(split({v}, {}), tok -> {})",
+                        d.lit(&regex_literal(&delim)),
+                        d.trim("tok")
+                    ),
+                    Dialect::Postgres => format!("string_to_array({v}, {})", d.lit(&delim)),
+                }
+            }
+            // The cell is trimmed: no empty token at either end.
+            Separator::Space => {
+                let runs = format!("{space}+");
+                match d {
+                    Dialect::DuckDb => format!("regexp_split_to_array({v}, {})", d.lit(&runs)),
+                    Dialect::Spark => format!("split({v}, {})", d.lit(&runs)),
+                    Dialect::Postgres => {
+                        format!("regexp_split_to_array({v}, {})", d.lit(&runs))
+                    }
+                }
+            }
         });
     }
-    if d == Dialect::Postgres || delimiter[0].is_ascii_whitespace() {
+    if d == Dialect::Postgres {
         return Err(Unsupported(format!(
-            "a code of a \"check all\" question joined in one column holds a character of its delimiter {delim:?}; compiled for DuckDB and Spark (a delimiter not starting with white space), not for {}",
-            if d == Dialect::Postgres { "PostgreSQL" } else { "this delimiter" }
+            "a code of a \"check all\" question joined in one column holds a character of its separator ({separator}); compiled for DuckDB and Spark, not for PostgreSQL"
         )));
     }
-    // Each match: a code followed by the delimiter or the end (group 1), else the text up
-    // to the next delimiter (group 2); white space after the delimiter is skipped, as the
-    // reader skips it. Codes come longest first, as the plan holds them.
-    let space = "[ \\t\\n\\f\\r]";
-    let end = format!("{space}*(?:{}{space}*|\\z)", regex_literal(&delim));
+    // Each match: a code followed by a separator or the end (group 1), else the text up to
+    // the next separator (group 2); white space around a separator is skipped, as the reader
+    // skips it. Codes come longest first, as the plan holds them.
+    let end = match separator {
+        Separator::Text(t) => format!(
+            "{space}*(?:{}{space}*|\\z)",
+            regex_literal(&String::from_utf8_lossy(t))
+        ),
+        Separator::Space => format!("(?:{space}+|\\z)"),
+    };
     let alternatives: Vec<String> = codes
         .iter()
         .map(|(code, _)| regex_literal(&String::from_utf8_lossy(code)))

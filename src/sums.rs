@@ -21,6 +21,8 @@ use crate::tally::Tally;
 /// past these is not a result of the query.
 const MAX_BYTES: u64 = 1 << 30;
 const MAX_ROWS: u64 = 10_000_000;
+/// Distinct weights read from sums at most.
+const MAX_DISTINCT_WEIGHTS: usize = 1_000_000;
 
 /// What the sums say beside the cells.
 #[derive(Default)]
@@ -47,11 +49,15 @@ struct Checks {
     blank_groups: Vec<u64>,
     /// Kept respondents outside the --where filter.
     filtered: u64,
+    /// Σw and Σw² of every cell, exact: past u128 no bucket could hold its part.
+    total: (u128, u128),
+    /// The first grouping value the query cannot have written (unlisted, or one too many).
+    foreign: Option<DataError>,
 }
 
 /// An exact decimal with up to `scale` places, in units of 10^-scale.
 fn decimal(text: &str, scale: usize) -> Option<u128> {
-    let t = text.trim();
+    let t = text.trim_ascii();
     if t.is_empty() {
         return Some(0);
     }
@@ -70,11 +76,57 @@ fn decimal(text: &str, scale: usize) -> Option<u128> {
     v.checked_mul(10u128.checked_pow((scale - frac.len()) as u32)?)
 }
 
-/// A weight as the file reader reads it: a decimal exactly, else a number.
+/// A weight as the file reader reads it.
 fn read_weight(v: &str) -> Option<f64> {
-    crate::plan::fixed_weight(v.as_bytes())
-        .map(|m| m as f64 / crate::plan::FIXED_ONE as f64)
-        .or_else(|| crate::plan::parse_weight(v.as_bytes()))
+    crate::plan::read_weight(v.as_bytes())
+}
+
+/// Σw and Σw² (exact, then floating point) of a cell of `count` respondents, as the query
+/// sums them: a decimal weight is at most 10^6 and any other at most 10^9 (the reader's
+/// range), and every respondent has a weight of one kind or the other. Else the column
+/// and what was expected.
+fn cell_weights(
+    count: u64,
+    [w, w2, wf, wf2]: [&str; 4],
+) -> std::result::Result<((u128, u128), (f64, f64)), (&'static str, &'static str)> {
+    let fixed_max = crate::plan::FIXED_ONE as u128 * 1_000_000;
+    let n = count as u128;
+    let (w, w2) = (w.trim_ascii(), w2.trim_ascii());
+    if w.is_empty() != w2.is_empty() {
+        return Err(("w", "Σw and Σw² both given or both empty"));
+    }
+    let fixed = (
+        decimal(w, 9).ok_or(("w", "a decimal of up to 9 places"))?,
+        decimal(w2, 18).ok_or(("w2", "a decimal of up to 18 places"))?,
+    );
+    if fixed.0 > n * fixed_max {
+        return Err(("w", "at most 10^6 per respondent (the largest decimal weight)"));
+    }
+    if fixed.1 / (fixed_max * fixed_max) > n {
+        return Err(("w2", "at most 10^12 per respondent"));
+    }
+    let float = |t: &str, max: f64, column: &'static str| {
+        let t = t.trim_ascii();
+        if t.is_empty() {
+            return Ok(None);
+        }
+        t.parse::<f64>()
+            .ok()
+            .filter(|x| x.is_finite() && *x >= 0.0 && *x <= count as f64 * max)
+            .map(Some)
+            .ok_or((column, "a sum of weights of at most 10^9 per respondent"))
+    };
+    let (f, f2) = (
+        float(wf, crate::plan::MAX_WEIGHT, "wf")?,
+        float(wf2, crate::plan::MAX_WEIGHT * crate::plan::MAX_WEIGHT, "wf2")?,
+    );
+    if f.is_some() != f2.is_some() {
+        return Err(("wf", "Σw and Σw² both given or both empty"));
+    }
+    if w.is_empty() && f.is_none() {
+        return Err(("w", "the sum of the cell's weights (empty here, and wf too)"));
+    }
+    Ok((fixed, (f.unwrap_or(0.0), f2.unwrap_or(0.0))))
 }
 
 /// Reads the sums files into the tabulation reading the rows would give.
@@ -102,18 +154,19 @@ pub(crate) fn tabulation(
     let mut digest = blake3::Hasher::new();
     // The same file given twice would count its respondents twice. (Two files with the same
     // content may be two small partitions that happen to sum alike: allowed.)
-    let mut seen: Vec<(std::path::PathBuf, &String)> = Vec::new();
+    // By device and inode: a hard link or a symbolic link to a file given is the same file.
+    let mut seen: Vec<((u64, u64), &String)> = Vec::new();
     for file in files {
         use std::io::BufRead;
-        if let Ok(path) = std::fs::canonicalize(file) {
-            if let Some((_, first)) = seen.iter().find(|(p, _)| *p == path) {
+        if let Some(id) = crate::output::identity(Path::new(file)) {
+            if let Some((_, first)) = seen.iter().find(|(p, _)| *p == id) {
                 return Err(DataError::new(
                     file,
                     format!("given twice (as {first} too): its respondents would count twice"),
                 )
                 .into());
             }
-            seen.push((path, file));
+            seen.push((id, file));
         }
         let f = std::fs::File::open(Path::new(file))
             .map_err(|e| DataError::new(file, format!("cannot open the sums: {e}")))?;
@@ -199,6 +252,9 @@ fn refusals(
             ),
         )
         .into());
+    }
+    if let Some(e) = &checks.foreign {
+        return Err(e.clone().into());
     }
     check_totals(name, plan, ids, checks)?;
     if let Some((r, (n, example))) = checks
@@ -419,6 +475,26 @@ fn read_file(
         .row(1)
         .into());
     }
+    // Per grouping: the codes it may hold, when the codebook lists them (a segment's
+    // values, a contrast question's codes), and the rule the reader checks them by.
+    let listed: Vec<Option<(&crate::plan::Codes, usize)>> = plan
+        .groupings
+        .iter()
+        .map(|&col| {
+            plan.segment_rules()
+                .iter()
+                .find(|(c, _, _)| *c == col)
+                .map(|(_, codes, r)| (codes, *r))
+                .or_else(|| {
+                    plan.questions.iter().find_map(|q| match q {
+                        crate::plan::QuestionPlan::Single {
+                            column, codes, rule, ..
+                        } if *column == col => Some((codes, *rule)),
+                        _ => None,
+                    })
+                })
+        })
+        .collect();
     let mut record = csv::StringRecord::new();
     let mut row = 1u64;
     let mut indices = vec![0u32; groups];
@@ -454,11 +530,11 @@ fn read_file(
             .into()
         };
         let count = field(n)
-            .trim()
+            .trim_ascii()
             .parse::<u64>()
             .map_err(|_| bad("n", "a count"))?;
         let index = field(state)
-            .trim()
+            .trim_ascii()
             .parse::<u64>()
             .map_err(|_| bad("state", "a whole number"))?;
         let add = |a: &mut u64| -> Result<()> {
@@ -468,7 +544,7 @@ fn read_file(
             Ok(())
         };
         let number = |i: usize, column: &str| -> Result<u64> {
-            let t = field(i).trim();
+            let t = field(i).trim_ascii();
             if t.is_empty() {
                 return Ok(0);
             }
@@ -507,7 +583,7 @@ fn read_file(
                 checks.invalid_rows = checks
                     .invalid_rows
                     .saturating_add(number(invalid_rows, "invalid_rows")?);
-                let key = field(query_key).trim();
+                let key = field(query_key).trim_ascii();
                 if !checks.keys.iter().any(|k| k == key) && checks.keys.len() < 100 {
                     checks.keys.push(key.chars().take(64).collect());
                 }
@@ -515,7 +591,7 @@ fn read_file(
                     (weight_max, "weight_max"),
                     (weight_max_float, "weight_max_float"),
                 ] {
-                    let v = field(i).trim();
+                    let v = field(i).trim_ascii();
                     if !v.is_empty() {
                         let w = read_weight(v).ok_or_else(|| bad(column, "a weight"))?;
                         checks.weight_max = Some(checks.weight_max.map_or(w, |m: f64| m.max(w)));
@@ -527,7 +603,12 @@ fn read_file(
                 .get_mut(index as usize)
                 .ok_or_else(|| bad("state", "a screener of the codebook"))?)?,
             "weight" => {
-                let w = read_weight(field(value).trim()).ok_or_else(|| bad("value", "a weight"))?;
+                let w = read_weight(field(value).trim_ascii()).ok_or_else(|| bad("value", "a weight"))?;
+                // The query lists at most 100,000 weights, or rounds them: a few partitions'
+                // worth, never millions.
+                if checks.weights.len() >= MAX_DISTINCT_WEIGHTS && !checks.weights.contains_key(&w.to_bits()) {
+                    return Err(bad("value", "at most a million distinct weights in all (the query rounds them past 100,000)"));
+                }
                 add(checks.weights.entry(w.to_bits()).or_default())?;
             }
             "filtered" => add(&mut checks.filtered)?,
@@ -538,13 +619,13 @@ fn read_file(
                 let fpc = match plan.design.as_ref().and_then(|d| d.fpc) {
                     None => None,
                     Some(_) => Some(
-                        crate::plan::parse_fpc(field(value).trim().as_bytes())
+                        crate::plan::parse_fpc(field(value).trim_ascii().as_bytes())
                             .ok_or_else(|| bad("value", "a positive number (the fpc)"))?,
                     ),
                 };
                 d.add_unit(
-                    field(stratum).trim().as_bytes(),
-                    field(psu).trim().as_bytes(),
+                    field(stratum).trim_ascii().as_bytes(),
+                    field(psu).trim_ascii().as_bytes(),
                     fpc,
                     count,
                 );
@@ -561,31 +642,65 @@ fn read_file(
             "cell" => {
                 let (q, s) = question_state()?;
                 add(&mut checks.in_cells[q])?;
+                if count == 0 {
+                    return Err(bad("n", "a count of at least 1 (a group of no rows is no sum)"));
+                }
                 for (j, &c) in g.iter().enumerate() {
-                    indices[j] = tally.value_index(j, field(c).trim().as_bytes());
+                    let v = field(c).trim_ascii();
+                    // A value the codebook does not list is a problem of the row, which the
+                    // query leaves out of every cell: here, these are not its sums.
+                    // (Said after the query key is compared: sums of other options would
+                    // hold other values.)
+                    if let (false, Some((codes, r)), None) = (v.is_empty(), listed[j], &checks.foreign) {
+                        if codes.find(v.as_bytes()).is_none() {
+                            let rule = &plan.rules[r];
+                            checks.foreign = Some(
+                                DataError::new(
+                                    file,
+                                    format!(
+                                        "expected {}, found '{}' (the query counts such rows as invalid, never in a cell)",
+                                        rule.expected,
+                                        crate::text::visible(v)
+                                    ),
+                                )
+                                .row(row)
+                                .column(rule.column.clone()),
+                            );
+                        }
+                    }
+                    // Memory stays bounded: past the most groups, values share one index.
+                    indices[j] = tally.value_index(j, v.as_bytes());
+                    if tally.overflowed(j) && checks.foreign.is_none() {
+                        checks.foreign = Some(
+                            DataError::new(
+                                file,
+                                format!(
+                                    "column g{j} has more than {} distinct values, more than a banner can compare",
+                                    crate::tally::MAX_GROUPS
+                                ),
+                            )
+                            .row(row)
+                            .column(format!("g{j}")),
+                        );
+                    }
                     if q == 0 && indices[j] == 0 {
                         checks.blank_groups[j] += count;
                     }
                 }
-                checks.partial[q] += field(partial).trim().parse::<u64>().unwrap_or(0);
+                let answered_some = number(partial, "partial")?;
+                if answered_some > count {
+                    return Err(bad("partial", "at most the cell's count"));
+                }
+                checks.partial[q] += answered_some;
                 if s != 0 {
-                    let fixed = (
-                        decimal(field(w), 9)
-                            .ok_or_else(|| bad("w", "a decimal of up to 9 places"))?,
-                        decimal(field(w2), 18)
-                            .ok_or_else(|| bad("w2", "a decimal of up to 18 places"))?,
-                    );
-                    let float = |i: usize, column: &str| -> Result<f64> {
-                        let t = field(i).trim();
-                        if t.is_empty() {
-                            return Ok(0.0);
-                        }
-                        t.parse::<f64>()
-                            .ok()
-                            .filter(|x| x.is_finite() && *x >= 0.0)
-                            .ok_or_else(|| bad(column, "a sum of weights"))
-                    };
-                    let float = (float(wf, "wf")?, float(wf2, "wf2")?);
+                    let (fixed, float) = cell_weights(count, [w, w2, wf, wf2].map(field))
+                        .map_err(|(column, expected)| bad(column, expected))?;
+                    checks.total = checks
+                        .total
+                        .0
+                        .checked_add(fixed.0)
+                        .zip(checks.total.1.checked_add(fixed.1))
+                        .ok_or_else(|| bad("w2", "sums of weights no survey reaches (past 2^128)"))?;
                     tally.add_sums(&indices, q, s, count, fixed, float);
                     if let (Some(d), Some((stratum, psu))) = (design.as_deref_mut(), unit) {
                         let mass = Mass {
@@ -596,8 +711,8 @@ fn read_file(
                             w2: float.1,
                         };
                         let at = (
-                            field(stratum).trim().as_bytes(),
-                            field(psu).trim().as_bytes(),
+                            field(stratum).trim_ascii().as_bytes(),
+                            field(psu).trim_ascii().as_bytes(),
                         );
                         d.add_sums(plan, at, &indices, (q, s), mass);
                     }

@@ -131,6 +131,10 @@ pub struct Tally {
 
 const NO_CELL: u32 = u32::MAX;
 
+/// Groups of one segment a banner compares at most; the tally keeps one more, so that a
+/// segment with too many values is known without holding them all.
+pub const MAX_GROUPS: usize = 100;
+
 /// Grouping values kept in a list (searched in order) before a hash map pays off.
 const FEW_VALUES: usize = 16;
 
@@ -154,7 +158,9 @@ impl Tally {
         }
     }
 
-    /// The local index of value `v` (trimmed; empty is 0) of grouping column `g`.
+    /// The local index of value `v` (trimmed; empty is 0) of grouping column `g`. Past
+    /// [`MAX_GROUPS`] values every new one shares the last index, so that memory stays
+    /// bounded whatever the data holds; [`Tally::overflowed`] then says so.
     #[inline]
     pub fn value_index(&mut self, g: usize, v: &[u8]) -> u32 {
         if v.is_empty() {
@@ -170,6 +176,9 @@ impl Tally {
             }
         } else if let Some(&i) = self.dicts[g].get(v) {
             return i;
+        }
+        if values.len() > MAX_GROUPS + 1 {
+            return MAX_GROUPS as u32 + 1;
         }
         let i = values.len() as u32;
         self.values[g].push(Some(v.to_vec()));
@@ -312,6 +321,11 @@ impl Tally {
             }
         }
         acc.into_iter().map(QuestionAcc::finish).collect()
+    }
+
+    /// Whether grouping column `g` has more than [`MAX_GROUPS`] distinct values.
+    pub fn overflowed(&self, g: usize) -> bool {
+        self.values[g].len() > MAX_GROUPS + 1
     }
 
     /// Value indices of grouping column `g` (the blank value 0 included).

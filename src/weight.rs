@@ -773,10 +773,8 @@ impl WeightJob {
         enc: &'static encoding_rs::Encoding,
         header: &csv::ByteRecord,
     ) -> Result<Layout> {
-        let mut columns: Vec<String> = header
-            .iter()
-            .map(|c| decode(enc, c).trim().to_string())
-            .collect();
+        // Names as the other commands read them: as written (a byte-order mark aside).
+        let mut columns: Vec<String> = header.iter().map(|c| decode(enc, c).to_string()).collect();
         if let Some(first) = columns.first_mut() {
             *first = first.trim_start_matches('\u{feff}').to_string();
         }
@@ -840,7 +838,8 @@ impl WeightJob {
         for (m, &c) in layout.at.iter().enumerate() {
             let raw = field(c);
             let v = decode(enc, &raw);
-            let v = v.trim();
+            // Trimmed as every reader trims a value (ASCII white space only).
+            let v = v.trim_ascii();
             match layout.lookup[m].get(v) {
                 Some(&k) => key[m] = k,
                 None => {
@@ -869,13 +868,17 @@ impl WeightJob {
         };
         let field = field(b);
         let raw = decode(enc, &field);
-        match raw.trim().parse::<f64>() {
-            Ok(w) if w.is_finite() && w > 0.0 => Ok(w),
-            _ => Err(RowError {
+        // Read as `table` reads a weight, so that what is raked is what is tabulated.
+        let text = raw.trim_ascii();
+        crate::plan::read_weight(text.as_bytes()).ok_or_else(|| RowError {
                 column: layout.columns[b].clone(),
-                message: format!("'{}' is not a positive base weight", visible(raw.trim())),
-            }),
-        }
+                message: format!(
+                    "'{}' is not a base weight: a positive number from {:e} to {:e}",
+                    visible(text),
+                    crate::plan::MIN_WEIGHT,
+                    crate::plan::MAX_WEIGHT
+                ),
+            })
     }
 
     fn report(

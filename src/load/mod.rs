@@ -642,6 +642,24 @@ pub fn check_header(
             .filter(|(_, n)| *n == c)
             .map(|(i, _)| i + 1)
             .collect();
+        // SQL engines match names without regard to case: such a file would read one way
+        // here and another there (DuckDB renames one of the two when loading it).
+        if let Some(other) = columns
+            .iter()
+            .find(|n| *n != c && n.to_lowercase() == c.to_lowercase())
+        {
+            return Err(DataError::new(
+                file,
+                format!(
+                    "columns '{}' and '{}' differ only in case; SQL engines take them for one column, so `concerns sql` would read another: rename one",
+                    crate::text::visible(c),
+                    crate::text::visible(other)
+                ),
+            )
+            .row(1)
+            .column(c.clone())
+            .into());
+        }
         if at.len() > 1 {
             let list: Vec<String> = at.iter().map(|i| i.to_string()).collect();
             return Err(DataError::new(

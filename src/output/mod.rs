@@ -172,7 +172,7 @@ impl Inputs {
 }
 
 /// Device and inode of the file `path` names (following links).
-fn identity(path: &Path) -> Option<(u64, u64)> {
+pub(crate) fn identity(path: &Path) -> Option<(u64, u64)> {
     let meta = std::fs::metadata(path).ok()?;
     #[cfg(unix)]
     {

@@ -348,7 +348,7 @@ fn targets_that_cannot_be_met_are_refused_with_a_clear_message() {
             "[g]\na = 0.5\nb = 0.5\n",
             vec!["--base-weight", "r"],
             1,
-            "'x' is not a positive base weight",
+            "'x' is not a base weight: a positive number",
         ),
         (
             "[g]\na = 0.5\nb = 0.5\n",
