@@ -407,7 +407,10 @@ impl Codebook {
             s.values.iter_mut().for_each(|v| trim(&mut v.code));
         }
         for q in &mut self.questions {
-            q.items.iter_mut().filter_map(|i| i.code.as_mut()).for_each(trim);
+            q.items
+                .iter_mut()
+                .filter_map(|i| i.code.as_mut())
+                .for_each(trim);
         }
         for c in &mut self.contrasts {
             c.groups.iter_mut().for_each(trim);

@@ -194,7 +194,9 @@ impl Separator {
     fn after<'a>(&self, after: &'a [u8]) -> Option<&'a [u8]> {
         let rest = after.trim_ascii_start();
         match self {
-            Separator::Text(t) => rest.strip_prefix(t.as_slice()).map(<[u8]>::trim_ascii_start),
+            Separator::Text(t) => rest
+                .strip_prefix(t.as_slice())
+                .map(<[u8]>::trim_ascii_start),
             Separator::Space => (rest.len() < after.len()).then_some(rest),
         }
     }

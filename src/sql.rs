@@ -198,7 +198,10 @@ impl Dialect {
     /// Spark refuses such columns itself; PostgreSQL's quoted names are exact.
     fn column(self, name: &str) -> String {
         match self {
-            Dialect::DuckDb => format!("COLUMNS({})", self.lit(&format!("^{}$", regex_literal(name)))),
+            Dialect::DuckDb => format!(
+                "COLUMNS({})",
+                self.lit(&format!("^{}$", regex_literal(name)))
+            ),
             _ => self.ident(name),
         }
     }

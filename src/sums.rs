@@ -85,10 +85,13 @@ fn read_weight(v: &str) -> Option<f64> {
 /// sums them: a decimal weight is at most 10^6 and any other at most 10^9 (the reader's
 /// range), and every respondent has a weight of one kind or the other. Else the column
 /// and what was expected.
+/// A cell's weight sums: (Σw, Σw²) exact, then as floats.
+type CellWeights = ((u128, u128), (f64, f64));
+
 fn cell_weights(
     count: u64,
     [w, w2, wf, wf2]: [&str; 4],
-) -> std::result::Result<((u128, u128), (f64, f64)), (&'static str, &'static str)> {
+) -> std::result::Result<CellWeights, (&'static str, &'static str)> {
     let fixed_max = crate::plan::FIXED_ONE as u128 * 1_000_000;
     let n = count as u128;
     let (w, w2) = (w.trim_ascii(), w2.trim_ascii());
@@ -100,7 +103,10 @@ fn cell_weights(
         decimal(w2, 18).ok_or(("w2", "a decimal of up to 18 places"))?,
     );
     if fixed.0 > n * fixed_max {
-        return Err(("w", "at most 10^6 per respondent (the largest decimal weight)"));
+        return Err((
+            "w",
+            "at most 10^6 per respondent (the largest decimal weight)",
+        ));
     }
     if fixed.1 / (fixed_max * fixed_max) > n {
         return Err(("w2", "at most 10^12 per respondent"));
@@ -118,13 +124,20 @@ fn cell_weights(
     };
     let (f, f2) = (
         float(wf, crate::plan::MAX_WEIGHT, "wf")?,
-        float(wf2, crate::plan::MAX_WEIGHT * crate::plan::MAX_WEIGHT, "wf2")?,
+        float(
+            wf2,
+            crate::plan::MAX_WEIGHT * crate::plan::MAX_WEIGHT,
+            "wf2",
+        )?,
     );
     if f.is_some() != f2.is_some() {
         return Err(("wf", "Σw and Σw² both given or both empty"));
     }
     if w.is_empty() && f.is_none() {
-        return Err(("w", "the sum of the cell's weights (empty here, and wf too)"));
+        return Err((
+            "w",
+            "the sum of the cell's weights (empty here, and wf too)",
+        ));
     }
     Ok((fixed, (f.unwrap_or(0.0), f2.unwrap_or(0.0))))
 }
@@ -488,7 +501,10 @@ fn read_file(
                 .or_else(|| {
                     plan.questions.iter().find_map(|q| match q {
                         crate::plan::QuestionPlan::Single {
-                            column, codes, rule, ..
+                            column,
+                            codes,
+                            rule,
+                            ..
                         } if *column == col => Some((codes, *rule)),
                         _ => None,
                     })
@@ -603,10 +619,13 @@ fn read_file(
                 .get_mut(index as usize)
                 .ok_or_else(|| bad("state", "a screener of the codebook"))?)?,
             "weight" => {
-                let w = read_weight(field(value).trim_ascii()).ok_or_else(|| bad("value", "a weight"))?;
+                let w = read_weight(field(value).trim_ascii())
+                    .ok_or_else(|| bad("value", "a weight"))?;
                 // The query lists at most 100,000 weights, or rounds them: a few partitions'
                 // worth, never millions.
-                if checks.weights.len() >= MAX_DISTINCT_WEIGHTS && !checks.weights.contains_key(&w.to_bits()) {
+                if checks.weights.len() >= MAX_DISTINCT_WEIGHTS
+                    && !checks.weights.contains_key(&w.to_bits())
+                {
                     return Err(bad("value", "at most a million distinct weights in all (the query rounds them past 100,000)"));
                 }
                 add(checks.weights.entry(w.to_bits()).or_default())?;
@@ -643,7 +662,10 @@ fn read_file(
                 let (q, s) = question_state()?;
                 add(&mut checks.in_cells[q])?;
                 if count == 0 {
-                    return Err(bad("n", "a count of at least 1 (a group of no rows is no sum)"));
+                    return Err(bad(
+                        "n",
+                        "a count of at least 1 (a group of no rows is no sum)",
+                    ));
                 }
                 for (j, &c) in g.iter().enumerate() {
                     let v = field(c).trim_ascii();
@@ -651,7 +673,9 @@ fn read_file(
                     // query leaves out of every cell: here, these are not its sums.
                     // (Said after the query key is compared: sums of other options would
                     // hold other values.)
-                    if let (false, Some((codes, r)), None) = (v.is_empty(), listed[j], &checks.foreign) {
+                    if let (false, Some((codes, r)), None) =
+                        (v.is_empty(), listed[j], &checks.foreign)
+                    {
                         if codes.find(v.as_bytes()).is_none() {
                             let rule = &plan.rules[r];
                             checks.foreign = Some(
@@ -700,7 +724,9 @@ fn read_file(
                         .0
                         .checked_add(fixed.0)
                         .zip(checks.total.1.checked_add(fixed.1))
-                        .ok_or_else(|| bad("w2", "sums of weights no survey reaches (past 2^128)"))?;
+                        .ok_or_else(|| {
+                            bad("w2", "sums of weights no survey reaches (past 2^128)")
+                        })?;
                     tally.add_sums(&indices, q, s, count, fixed, float);
                     if let (Some(d), Some((stratum, psu))) = (design.as_deref_mut(), unit) {
                         let mass = Mass {

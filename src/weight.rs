@@ -871,14 +871,14 @@ impl WeightJob {
         // Read as `table` reads a weight, so that what is raked is what is tabulated.
         let text = raw.trim_ascii();
         crate::plan::read_weight(text.as_bytes()).ok_or_else(|| RowError {
-                column: layout.columns[b].clone(),
-                message: format!(
-                    "'{}' is not a base weight: a positive number from {:e} to {:e}",
-                    visible(text),
-                    crate::plan::MIN_WEIGHT,
-                    crate::plan::MAX_WEIGHT
-                ),
-            })
+            column: layout.columns[b].clone(),
+            message: format!(
+                "'{}' is not a base weight: a positive number from {:e} to {:e}",
+                visible(text),
+                crate::plan::MIN_WEIGHT,
+                crate::plan::MAX_WEIGHT
+            ),
+        })
     }
 
     fn report(

@@ -642,16 +642,16 @@ pub fn check_header(
             .filter(|(_, n)| *n == c)
             .map(|(i, _)| i + 1)
             .collect();
-        // SQL engines match names without regard to case: such a file would read one way
-        // here and another there (DuckDB renames one of the two when loading it).
-        if let Some(other) = columns
+        // SQL engines match names without regard to case: two columns the codebook reads
+        // that differ only in case would be one there (`concerns sql` refuses them too).
+        if let Some(other) = needed
             .iter()
             .find(|n| *n != c && n.to_lowercase() == c.to_lowercase())
         {
             return Err(DataError::new(
                 file,
                 format!(
-                    "columns '{}' and '{}' differ only in case; SQL engines take them for one column, so `concerns sql` would read another: rename one",
+                    "the codebook reads columns '{}' and '{}', which differ only in case; SQL engines take them for one column: rename one",
                     crate::text::visible(c),
                     crate::text::visible(other)
                 ),

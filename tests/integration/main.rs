@@ -14,6 +14,7 @@ mod layout;
 mod lenient;
 mod mutation;
 mod nets;
+mod one_reading;
 mod ownership;
 mod platforms;
 mod reference;

@@ -692,8 +692,10 @@ spark.sparkContext.setLogLevel("ERROR")
 n = int(sys.argv[1])
 for name, path in zip(sys.argv[2:2 + 2 * n:2], sys.argv[3:2 + 2 * n:2]):
     parquet = os.path.join(sys.argv[2 + 2 * n], name + ".parquet")
-    # RFC 4180 quoting: a backslash in a field is text, not Spark's default escape.
-    spark.read.option("header", True).option("inferSchema", True).option("escape", "\"").csv(path).write.parquet(parquet)
+    # RFC 4180 quoting: a backslash in a field is text, not Spark's default escape. Tables
+    # named *_text keep every column as text (Spark's type inference reads `1.5d` as 1.5).
+    infer = not name.endswith("_text")
+    spark.read.option("header", True).option("inferSchema", infer).option("escape", "\"").csv(path).write.parquet(parquet)
     spark.read.parquet(parquet).createOrReplaceTempView(name)
 rest = sys.argv[3 + 2 * n:]
 for query, out in zip(rest[0::2], rest[1::2]):
@@ -738,10 +740,22 @@ fn table_from_sums_computed_by_spark_is_the_table_from_rows() {
             .replacen(",1.3087,", ",abc,", 1),
     )
     .unwrap();
+    // Weights Spark's cast reads and the reader does not (`1.5d`, `2f`, `0x1p0`).
+    let spelled = dir.path().join("spelled.csv");
+    let mut text = std::fs::read_to_string(root().join(DATA)).unwrap();
+    for (from, to) in [
+        (",1.3087,", ",1.5d,"),
+        (",1.3087,", ",2f,"),
+        (",1.3087,", ",0x1p0,"),
+    ] {
+        text = text.replacen(from, to, 1);
+    }
+    std::fs::write(&spelled, text).unwrap();
     // (table, data, options): the bundled data, a design with strata, clusters and fpc,
-    // Google Forms' joined choice texts that hold the delimiter, the weight that is no number.
+    // Google Forms' joined choice texts that hold the delimiter, the weights that are no
+    // numbers to the reader.
     let design_by = [&design[..], &["--by", "generation"]].concat();
-    let cases: [(&str, &str, Vec<&str>); 5] = [
+    let cases: [(&str, &str, Vec<&str>); 6] = [
         ("responses", DATA, vec![]),
         ("responses", DATA, vec!["--by", "generation"]),
         ("design", DESIGN, design_by),
@@ -751,6 +765,7 @@ fn table_from_sums_computed_by_spark_is_the_table_from_rows() {
             vec!["--codebook", gf.to_str().unwrap()],
         ),
         ("bad", bad.to_str().unwrap(), vec![]),
+        ("spelled_text", spelled.to_str().unwrap(), vec![]),
     ];
     let mut files = Vec::new();
     for (k, (table, _, by)) in cases.iter().enumerate() {
@@ -771,8 +786,19 @@ fn table_from_sums_computed_by_spark_is_the_table_from_rows() {
             ("design", &design_data),
             ("forms", &forms),
             ("bad", &bad),
+            ("spelled_text", &spelled),
         ],
         &pairs,
+    );
+    let from_sums = concerns()
+        .args(["table", "--sums", files[5].1.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&from_sums.stderr);
+    assert_eq!(from_sums.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("column 'weight'") && err.contains("(3 rows have such values)"),
+        "{err}"
     );
     let from_sums = concerns()
         .args(["table", "--sums", files[4].1.to_str().unwrap()])
