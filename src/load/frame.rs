@@ -294,6 +294,7 @@ fn read_column(
     file.seek(SeekFrom::Start(range.start))
         .and_then(|_| file.read_exact(&mut bytes))
         .map_err(|e| read_error(src, e))?;
+    check_pages(&bytes, group.num_rows()).map_err(|why| not_parquet(src, why))?;
     let pages = PageReader::new(Cursor::new(bytes.into()), chunk, vec![], MAX_PAGE);
     let (mut arrays, _) = column_iter_to_arrays(
         vec![BasicDecompressor::new(pages, vec![])],
@@ -309,6 +310,62 @@ fn read_column(
     }
     let parts: Vec<&dyn Array> = arrays.iter().map(|a| a.as_ref()).collect();
     polars_arrow::compute::concatenate::concatenate(&parts).map_err(|e| read_error(src, e))
+}
+
+/// Checks what each page of a column chunk declares before the decoder allocates for it:
+/// every page within [`MAX_PAGE`] (compressed and not) and within the chunk, a dictionary
+/// of no more entries than its bytes, and no more values in all than the row group's rows.
+fn check_pages(chunk: &[u8], rows: usize) -> std::result::Result<(), &'static str> {
+    use polars_parquet_format::thrift::protocol::TCompactInputProtocol;
+    use polars_parquet_format::{PageHeader, PageType};
+    let (mut at, mut values) = (0usize, 0usize);
+    while at < chunk.len() {
+        let mut cursor = Cursor::new(&chunk[at..]);
+        let header = PageHeader::read_from_in_protocol(&mut TCompactInputProtocol::new(
+            &mut cursor,
+            MAX_PAGE,
+        ))
+        .map_err(|_| "a page header cannot be read")?;
+        at += cursor.position() as usize;
+        let size = |n: i32| usize::try_from(n).ok().filter(|&n| n <= MAX_PAGE);
+        let (Some(stored), Some(unpacked)) = (
+            size(header.compressed_page_size),
+            size(header.uncompressed_page_size),
+        ) else {
+            return Err("a page declares more than 256 MiB, or a negative size");
+        };
+        if stored > chunk.len() - at {
+            return Err("a page runs past its column chunk");
+        }
+        let declared = match header.type_ {
+            PageType::DICTIONARY_PAGE => {
+                let n = header.dictionary_page_header.map_or(0, |d| d.num_values);
+                let n = usize::try_from(n).map_err(|_| "a negative count of values")?;
+                if n > unpacked + 1 {
+                    return Err("a dictionary declares more entries than it has bytes");
+                }
+                0
+            }
+            PageType::DATA_PAGE => header.data_page_header.map_or(0, |d| d.num_values),
+            PageType::DATA_PAGE_V2 => header.data_page_header_v2.map_or(0, |d| d.num_values),
+            _ => 0,
+        };
+        values = usize::try_from(declared)
+            .ok()
+            .and_then(|n| values.checked_add(n))
+            .filter(|&v| v <= rows)
+            .ok_or("a column declares more values than its row group has rows")?;
+        at += stored;
+    }
+    Ok(())
+}
+
+/// Rows a Parquet file may declare: 1,024 per byte of the file (survey data holds IDs and
+/// weights, a byte or more per row; even a column of one repeated value takes a bit per
+/// thousand rows), and always 2^21 (two row groups of pyarrow's default size). Past that, a
+/// few bytes could make the decoder allocate gigabytes.
+fn most_rows(file_len: u64) -> u64 {
+    (1u64 << 21).max(file_len.saturating_mul(1024))
 }
 
 /// Feeds the needed columns of a Parquet file, a row group and then a block of rows at a time.
@@ -330,6 +387,19 @@ pub fn parquet<C: Consumer>(
                 })
             })
             .collect::<Result<Vec<Field>>>()?;
+        let declared = metadata
+            .row_groups
+            .iter()
+            .try_fold(0u64, |a, g| a.checked_add(g.num_rows() as u64));
+        if declared.is_none_or(|rows| rows > most_rows(len)) {
+            return Err(not_parquet(
+                src,
+                &format!(
+                    "it declares more rows than a file of {len} bytes can hold (at most {})",
+                    most_rows(len)
+                ),
+            ));
+        }
         let mut first = 0u64;
         for group in &metadata.row_groups {
             let arrays = fields

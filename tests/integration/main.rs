@@ -12,6 +12,7 @@ mod inputs;
 mod language;
 mod layout;
 mod lenient;
+mod limits;
 mod mutation;
 mod nets;
 mod one_reading;
