@@ -279,6 +279,7 @@ fn strata<'a>(codebook: &Codebook, name: &str, sums: &'a DesignSums) -> Result<S
             let design = &codebook.design;
             let column = match p.on {
                 crate::design::On::Strata => &design.strata,
+                crate::design::On::Psu => &design.psu,
                 crate::design::On::Fpc => &design.fpc,
             };
             let e = DataError::new(name, p.message);

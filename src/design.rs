@@ -113,7 +113,14 @@ pub struct DesignAcc {
     floats: Vec<Vec<f64>>,
     /// (unit, word) → how many times the word passed 2^64.
     carries: FxHashMap<(u32, u32), u64>,
+    /// More than [`MAX_PSUS`] units or strata were seen.
+    overflow: bool,
 }
+
+/// Primary sampling units (and strata) a design may have. Each costs its sums in memory
+/// (about a kilobyte for the bundled codebook), and a column with a value per respondent is
+/// no PSU column: a design whose every respondent is its own PSU needs no --psu.
+pub const MAX_PSUS: usize = 100_000;
 
 const NO_SLOT: u32 = u32::MAX;
 
@@ -166,12 +173,18 @@ impl DesignAcc {
             blocks: Vec::new(),
             floats: Vec::new(),
             carries: FxHashMap::default(),
+            overflow: false,
         })
     }
 
     fn stratum(&mut self, name: &[u8]) -> u32 {
         if let Some(&s) = self.strata_index.get(name) {
             return s;
+        }
+        // Past the most units, memory stays bounded and the finish says so.
+        if self.strata.len() >= MAX_PSUS {
+            self.overflow = true;
+            return MAX_PSUS as u32 - 1;
         }
         let s = self.strata.len() as u32;
         self.strata.push(name.to_vec());
@@ -184,6 +197,10 @@ impl DesignAcc {
     fn unit(&mut self, stratum: u32, psu: &[u8]) -> u32 {
         if let Some(&u) = self.units[stratum as usize].get(psu) {
             return u;
+        }
+        if self.unit_keys.len() >= MAX_PSUS {
+            self.overflow = true;
+            return MAX_PSUS as u32 - 1;
         }
         let u = self.unit_keys.len() as u32;
         self.units[stratum as usize].insert(psu.to_vec(), u);
@@ -314,11 +331,16 @@ impl DesignAcc {
         let block = self.block;
         let start = slot as usize * block;
         let ui = u as usize;
+        // Grown exactly: a unit holds the slots it has respondents in, nothing spare.
         if self.blocks[ui].len() < start + block {
+            let more = start + block - self.blocks[ui].len();
+            self.blocks[ui].reserve_exact(more);
             self.blocks[ui].resize(start + block, 0);
         }
         let floats = m.w != 0.0 || m.w2 != 0.0;
         if floats && self.floats[ui].len() < start + block {
+            let more = start + block - self.floats[ui].len();
+            self.floats[ui].reserve_exact(more);
             self.floats[ui].resize(start + block, 0.0);
         }
         let squares = self.item_slots == 4;
@@ -396,6 +418,7 @@ impl DesignAcc {
     /// Appends the sums of the next chunk (units and strata matched by name; `value` maps
     /// the next chunk's grouping value indices to this one's).
     pub fn absorb(&mut self, next: DesignAcc, value: impl Fn(usize, u32) -> u32) {
+        self.overflow |= next.overflow;
         let strata: Vec<u32> = next.strata.iter().map(|s| self.stratum(s)).collect();
         let units: Vec<u32> = next
             .unit_keys
@@ -563,6 +586,7 @@ impl DesignAcc {
             counted: self.counted.clone(),
             item_slots: self.item_slots,
             domains,
+            overflow: self.overflow,
         }
     }
 }
@@ -588,6 +612,8 @@ pub struct DesignSums {
     item_slots: usize,
     /// (grouping + 1 or 0, value) → (unit, block), units ascending.
     domains: Domains,
+    /// More than [`MAX_PSUS`] units or strata: no variance is given.
+    overflow: bool,
 }
 
 /// One item's sums in one unit of a domain.
@@ -612,6 +638,7 @@ pub struct DesignProblem {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum On {
     Strata,
+    Psu,
     Fpc,
 }
 
@@ -620,6 +647,15 @@ impl DesignSums {
     /// a problem for a stratum whose fpc varies or is smaller than its PSUs, and for a
     /// stratum with a single PSU unless the lonely-PSU rule says what it contributes.
     pub fn strata_factors(&self) -> Result<(Vec<u64>, Vec<f64>), DesignProblem> {
+        if self.overflow {
+            return Err(DesignProblem {
+                on: if self.psus_given { On::Psu } else { On::Strata },
+                message: format!(
+                    "the design has more than {} primary sampling units (or strata), the most concerns keeps sums for; a column with a value per respondent is no PSU column (a design whose every respondent is its own PSU needs no --psu)",
+                    crate::text::thousands(MAX_PSUS as u64)
+                ),
+            });
+        }
         if let Some((s, a, b)) = &self.fpc_conflict {
             return Err(DesignProblem {
                 on: On::Fpc,

@@ -328,6 +328,7 @@ fn row_problems(prepared: &Prepared, max_problems: usize) -> Result<RowProblems>
             let d = &prepared.codebook.design;
             let column = match p.on {
                 crate::design::On::Strata => d.strata.clone(),
+                crate::design::On::Psu => d.psu.clone(),
                 crate::design::On::Fpc => d.fpc.clone(),
             };
             problems.push(Problem {

@@ -206,3 +206,55 @@ items = [
         stderr(&o)
     );
 }
+
+#[test]
+fn a_design_with_more_psus_than_the_most_is_refused_from_rows_and_from_sums() {
+    let dir = tempfile::tempdir().unwrap();
+    // 100,001 respondents, each its own PSU in one stratum: one too many.
+    let data = dir.path().join("psus.csv");
+    assert!(concerns()
+        .args(["simulate", "--n", "100001", "-o"])
+        .arg(&data)
+        .status()
+        .unwrap()
+        .success());
+    let args = ["--psu", "respondent_id", "--lonely-psu", "adjust"];
+    let o = concerns().arg("table").arg(&data).args(args).output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("more than 100,000 primary sampling units"), "{err}");
+    assert!(err.contains("column 'respondent_id'"), "{err}");
+    // The same from the sums DuckDB computes (a unit row and cells per PSU).
+    let sql = concerns()
+        .args(["sql", "--dialect", "duckdb", "--table", "t", "--psu", "respondent_id"])
+        .output()
+        .unwrap();
+    assert!(sql.status.success());
+    let query = dir.path().join("q.sql");
+    std::fs::write(&query, sql.stdout).unwrap();
+    let sums = dir.path().join("sums.csv");
+    duckdb(
+        r#"
+import duckdb, sys
+con = duckdb.connect()
+con.execute(f"CREATE VIEW t AS SELECT * FROM read_csv('{sys.argv[1]}', all_varchar = true)")
+con.execute(f"COPY ({open(sys.argv[2]).read().rstrip().rstrip(';')}) TO '{sys.argv[3]}' (HEADER)")
+"#,
+        &[&data, &query, &sums],
+    );
+    let o = concerns()
+        .args(["table", "--sums"])
+        .arg(&sums)
+        .args(args)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("more than 100,000 primary sampling units"));
+    // One fewer is read (the cap is not a tighter limit in disguise).
+    let fewer = dir.path().join("fewer.csv");
+    let text = std::fs::read_to_string(&data).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    std::fs::write(&fewer, lines[..lines.len() - 1].join("\n") + "\n").unwrap();
+    let o = concerns().arg("table").arg(&fewer).args(args).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+}
