@@ -302,6 +302,80 @@ impl DesignAcc {
         }
     }
 
+    /// Kept respondents of a unit (from sums kept per item) in question `q`: its base
+    /// (`row` None), or row `row`'s selecting or answering-but-not-selecting respondents.
+    pub fn add_item_sums(
+        &mut self,
+        (stratum, psu): (&[u8], &[u8]),
+        groups: &[u32],
+        (q, row, selected): (usize, Option<usize>, bool),
+        mass: Mass,
+    ) {
+        let (_, u) = self.unit_of(stratum, psu);
+        self.add_item_to(u, 0, (q, row, selected), mass);
+        for (g, &v) in groups.iter().enumerate() {
+            if v != 0 {
+                let slot = self.slot(g, v);
+                self.add_item_to(u, slot, (q, row, selected), mass);
+            }
+        }
+    }
+
+    /// The words of one row of one question in one slot of a unit, as [`DesignAcc::add_to`]
+    /// fills them from a state.
+    fn add_item_to(
+        &mut self,
+        u: u32,
+        slot: u32,
+        (q, row, selected): (usize, Option<usize>, bool),
+        m: Mass,
+    ) {
+        let block = self.block;
+        let start = slot as usize * block;
+        let ui = u as usize;
+        if self.blocks[ui].len() < start + block {
+            let more = start + block - self.blocks[ui].len();
+            self.blocks[ui].reserve_exact(more);
+            self.blocks[ui].resize(start + block, 0);
+        }
+        let at = start + self.words[q];
+        let Some(i) = row else {
+            self.add_word(u, at, m.n as u128);
+            return;
+        };
+        let squares = self.item_slots == 4;
+        let counted = self.counted[q];
+        let width = 2 + 4 * squares as usize + counted as usize;
+        let word = at + 1 + width * i;
+        let chosen = !selected as usize;
+        self.add_word(u, word + chosen, m.fixed);
+        if counted {
+            self.add_word(u, word + width - 1, m.n as u128);
+        }
+        if squares {
+            // Σw² in two words (low, high), carried as in add_to.
+            let lo = word + 2 + 2 * chosen;
+            let sums = &mut self.blocks[ui];
+            let (low, carry) = sums[lo].overflowing_add(m.fixed2 as u64);
+            sums[lo] = low;
+            sums[lo + 1] = sums[lo + 1]
+                .wrapping_add((m.fixed2 >> 64) as u64)
+                .wrapping_add(carry as u64);
+        }
+        if m.w != 0.0 || m.w2 != 0.0 {
+            if self.floats[ui].len() < start + block {
+                let more = start + block - self.floats[ui].len();
+                self.floats[ui].reserve_exact(more);
+                self.floats[ui].resize(start + block, 0.0);
+            }
+            let f = &mut self.floats[ui];
+            f[word + chosen] += m.w;
+            if squares {
+                f[word + 2 + 2 * chosen] += m.w2;
+            }
+        }
+    }
+
     /// Adds to everyone kept and to each group of the respondents.
     fn add_domains(
         &mut self,

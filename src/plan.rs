@@ -30,13 +30,17 @@ pub struct BadValue {
 /// selected, and with a base per item bit k + 1 + i = item i blank (k items).
 pub type State = u64;
 
+/// Bits of a multi-response state up to which answer patterns are few (2,048): counted
+/// densely by the reader, and summed per pattern by `concerns sql`.
+const FEW_PATTERN_BITS: usize = 11;
+
 /// Number of distinct states of a question, when small enough to count densely.
 pub fn dense_states(q: &QuestionPlan) -> Option<usize> {
     match q {
         QuestionPlan::Single { codes, .. } => Some(codes.len() + 1),
         QuestionPlan::Multi { .. } => {
             let bits = q.state_bits();
-            (bits <= 11).then(|| 1 << bits)
+            (bits <= FEW_PATTERN_BITS).then(|| 1 << bits)
         }
     }
 }
@@ -68,8 +72,18 @@ impl QuestionPlan {
     pub fn valid_state(&self, s: State) -> bool {
         match self {
             QuestionPlan::Single { codes, .. } => s <= codes.len() as State,
-            QuestionPlan::Multi { .. } => self.state_bits() < 64 && s < 1 << self.state_bits(),
+            QuestionPlan::Multi { .. } => {
+                let bits = self.state_bits();
+                bits >= State::BITS as usize || s < 1 << bits
+            }
         }
+    }
+
+    /// Whether sums of this question are kept per item (and net) rather than per answer
+    /// pattern: a "check all" of many items, whose patterns could be as many as its
+    /// respondents. `concerns sql` sums it so, and the sums reader reads it so.
+    pub fn summed_per_item(&self) -> bool {
+        matches!(self, QuestionPlan::Multi { .. }) && dense_states(self).is_none()
     }
 
     /// Items of the question.

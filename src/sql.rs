@@ -10,21 +10,24 @@
 //!
 //! | column | what |
 //! | --- | --- |
-//! | `kind` | `rows` (one row: every row read, with the checks), `excluded` (per screener), `weight` (per distinct weight of kept respondents), `cell` (per question, grouping values and answer state of kept respondents); with `--where`, `filtered` (kept respondents outside it) and `outside` (their answer states, for the design's n); with strata or clusters, `unit` (valid rows per stratum, PSU and fpc), and cells per unit |
-//! | `name` | the question (`cell`) |
+//! | `kind` | `rows` (one row: every row read, with the checks), `invalid` (per rule of the codebook that rows broke), `excluded` (per screener), `weight` (per distinct weight of kept respondents), `cell` (per question, grouping values and answer state of kept respondents); for a "check all" of more than 10 items, summed per item instead of per answer pattern, `base` (who answered it) and `item` (per item and net, selecting or not); with `--where`, `filtered` (kept respondents outside it), `outside` and `outside_item` (their answers, for the design's n); with strata or clusters, `unit` (valid rows per stratum, PSU and fpc), and cells per unit |
+//! | `name` | the question (`cell`, `base`, `item`) |
 //! | `g0`, `g1`, … | grouping values (`--by` segments, then contrasts' questions); empty: blank |
 //! | `stratum`, `psu` | the unit (`unit`, `cell`, `outside`), only when the design has strata or clusters |
-//! | `state` | the answer state as [`crate::plan::State`] numbers it; the screener (`excluded`) |
+//! | `state` | the answer state as [`crate::plan::State`] numbers it; 1/0 answered (`base`) or selected (`item`); the screener (`excluded`); the rule (`invalid`) |
+//! | `item` | the row of a question summed per item: its items, then its nets |
 //! | `n` | rows |
 //! | `w`, `w2` | Σw and Σw² of weights written as decimals of up to 9 places, exact (DECIMAL) |
 //! | `wf`, `wf2` | Σw and Σw² of other weights (floating point) |
 //! | `partial` | respondents who answered some items of a "check all" and left others blank |
-//! | `value` | the weight (`weight`: each distinct one, or past 100,000 of them rounded to 4 significant digits); the fpc as written (`unit`) |
-//! | `invalid_R`, `example_R` | per rule of the codebook: rows breaking it, and the least such value (`rows`) |
+//! | `value` | the weight (`weight`: each distinct one, or past 100,000 of them rounded to 4 significant digits); the fpc as written (`unit`); the least value breaking the rule (`invalid`) |
 //! | `invalid_rows` | rows breaking any rule, each once (`rows`: what `--lenient` leaves out) |
 //! | `query_key` | what the query was compiled from (`rows`): `table --sums` refuses sums of other options |
 //! | `duplicate_ids`, `unmarked_ids` | rows whose respondent ID an earlier row has; IDs without the synthetic-data prefix (`rows`) |
 //! | `weight_max`, `weight_max_float` | the largest decimal and other weight of kept respondents (`rows`) |
+//!
+//! The sums grow with the grouping values, the PSUs and a question's answer patterns (at
+//! most 2,048 for a question summed per pattern), never with the respondents.
 
 use std::fmt::Write as _;
 
@@ -203,6 +206,14 @@ impl Dialect {
                 self.lit(&format!("^{}$", regex_literal(name)))
             ),
             _ => self.ident(name),
+        }
+    }
+
+    /// Bit `at` (0 or 1) of the BIGINT `mask`.
+    fn bit(self, mask: &str, at: &str) -> String {
+        match self {
+            Dialect::Spark => format!("(shiftright({mask}, {at}) & 1)"),
+            _ => format!("(({mask} >> ({at})) & 1)"),
         }
     }
 
@@ -688,9 +699,9 @@ impl Query<'_> {
 
     /// Stage 3: valid rows, their screener, weight, grouping values and answer states.
     fn evaluated(&self, sql: &mut String, rules: &Rules) -> std::result::Result<(), Unsupported> {
-        let (d, plan, columns, question_ids) = (self.d, self.plan, self.columns, self.question_ids);
+        let (d, plan, question_ids) = (self.d, self.plan, self.question_ids);
         let c = |i: usize| format!("c{i}");
-        let (examples, rules) = (&rules.examples, &rules.conditions);
+        let rules = &rules.conditions;
         let valid = if rules.is_empty() {
             "TRUE".to_string()
         } else {
@@ -703,21 +714,10 @@ impl Query<'_> {
             sql,
             "-- each row: valid or not, the screener that excludes it, the weight, the answers"
         );
-        // Kept from the checks: what the sums read (the rule flags, the values they show as
-        // examples); the rest of each row is not stored.
-        let mut kept: Vec<String> = vec!["wf".into()];
-        kept.extend((0..rules.len()).map(|r| format!("b{r}")));
-        for (r, example) in examples.iter().enumerate() {
-            match example {
-                Some(e) => kept.push(format!("{e} AS x{r}")),
-                None => {
-                    let v = rule_value(plan, columns, r, &c);
-                    if v != "''" && !kept.contains(&v) {
-                        kept.push(v);
-                    }
-                }
-            }
-        }
+        // Kept from the checks: what the sums read; the rule flags and the values they show
+        // as examples are counted from `checked` (a wide codebook's thousands of them made
+        // every stored row thousands of columns wide).
+        let kept: Vec<String> = vec!["wf".into()];
         let _ = write!(
             sql,
             "evaluated AS {}(\n  SELECT {}",
@@ -766,7 +766,34 @@ impl Query<'_> {
         }
         for (k, (q, id)) in plan.questions.iter().zip(question_ids).enumerate() {
             let (state, partial) = state_sql(d, q, &c)?;
-            fields.push(format!("    -- {}\n    {state} AS s{k}", comment(id)));
+            if q.summed_per_item() {
+                // Summed per item: answered (0/1), then its rows as bits of masks, 62 rows a
+                // word: selected, and in the row's base (as QuestionPlan::selected and
+                // unanswered read a state).
+                let (answered, rows) = item_sql(d, q, &c);
+                fields.push(format!(
+                    "    -- {} (per item)\n    CASE WHEN {answered} THEN 1 ELSE 0 END AS s{k}",
+                    comment(id)
+                ));
+                for (word, chunk) in rows.chunks(MASK_BITS).enumerate() {
+                    let bits = |test: &dyn Fn(&str) -> String| -> String {
+                        chunk
+                            .iter()
+                            .enumerate()
+                            .map(|(b, y)| {
+                                format!("CASE WHEN {} THEN {} ELSE 0 END", test(y), 1u64 << b)
+                            })
+                            .collect::<Vec<_>>()
+                            .join(" + ")
+                    };
+                    let selected = bits(&|y| format!("({y}) = 1"));
+                    let based = bits(&|y| format!("({y}) IS NOT NULL"));
+                    fields.push(format!("    CAST({selected} AS BIGINT) AS sel{k}_{word}"));
+                    fields.push(format!("    CAST({based} AS BIGINT) AS in{k}_{word}"));
+                }
+            } else {
+                fields.push(format!("    -- {}\n    {state} AS s{k}", comment(id)));
+            }
             fields.push(format!("    {partial} AS p{k}"));
         }
         // Blank IDs are problems of their own, not duplicates.
@@ -832,10 +859,6 @@ impl Query<'_> {
         aggs.push(
             "excluded_by, w AS weight_value, wf AS weight_float, wr AS weight_rounded".into(),
         );
-        aggs.push(
-            "MAX(CASE WHEN excluded_by = -1 THEN w END) AS w_max, MAX(CASE WHEN excluded_by = -1 THEN wf END) AS wf_max"
-                .into(),
-        );
         aggs.extend(g_cols.iter().cloned());
         aggs.extend((0..questions).map(|k| format!("s{k}")));
         aggs.push("COUNT(*) AS n".into());
@@ -843,17 +866,33 @@ impl Query<'_> {
         aggs.push("CAST(SUM(w * w) AS DECIMAL(38, 18)) AS w2_sum".into());
         aggs.push("SUM(wf) AS wf_sum, SUM(wf * wf) AS wf2_sum".into());
         aggs.extend((0..questions).map(|k| format!("SUM(p{k}) AS p{k}_sum")));
+        // What only the rows row carries, in one row of its own: computed in every grouping
+        // set, a wide codebook's thousands of rule counts ran DuckDB out of memory.
+        let mut checks: Vec<String> = Vec::new();
         for r in 0..plan.rules.len() {
-            aggs.push(format!(
+            checks.push(format!(
                 "SUM(b{r}) AS invalid_{r}, MIN(CASE WHEN b{r} = 1 THEN {} END) AS example_{r}",
                 match examples.get(r).and_then(Option::as_ref) {
-                    Some(_) => format!("x{r}"),
+                    Some(e) => e.clone(),
                     None => rule_value(plan, columns, r, &c),
                 }
             ));
         }
-        aggs.push("SUM(unmarked) AS unmarked_ids".into());
-        aggs.push("SUM(CASE WHEN excluded_by = -2 THEN 1 ELSE 0 END) AS invalid_rows".into());
+        let totals = [
+            "SUM(unmarked) AS unmarked_ids",
+            "SUM(CASE WHEN excluded_by = -2 THEN 1 ELSE 0 END) AS invalid_rows",
+            "MAX(CASE WHEN excluded_by = -1 THEN w END) AS w_max, MAX(CASE WHEN excluded_by = -1 THEN wf END) AS wf_max",
+        ];
+        let _ = writeln!(
+            sql,
+            "-- counts of every row, for the rows row\ntotals AS (\n  SELECT\n    {}\n  FROM evaluated\n),",
+            totals.join(",\n    ")
+        );
+        let _ = writeln!(
+            sql,
+            "-- the rules every row breaks, for the rows row\nchecks AS (\n  SELECT\n    {}\n  FROM checked\n),",
+            checks.join(",\n    ")
+        );
         // Repeated IDs apart: a distinct count inside the grouping sets would be made per set.
         let ids = match plan.id {
             Some(_) => "SELECT COUNT(id) - COUNT(DISTINCT id) AS repeated FROM evaluated",
@@ -869,11 +908,85 @@ impl Query<'_> {
             aggs.join(",\n    "),
             sets.join(",\n    ")
         );
+        self.items(sql);
         // Weights as they are while they are few (survey weights: a few hundred values), else
         // rounded to 4 significant digits, so that the sums stay small whatever the weights.
         let _ = writeln!(
             sql,
             "-- the distinct weights of kept respondents\ncounted AS (\n  SELECT sums.*, SUM(CASE WHEN by_weight = 0 AND excluded_by = -1 THEN 1 ELSE 0 END) OVER () AS distinct_weights\n  FROM sums\n)"
+        );
+    }
+
+    /// The questions summed per item ([`QuestionPlan::summed_per_item`]) with their rows.
+    fn per_item(&self) -> Vec<(usize, usize)> {
+        let (questions, _, _) = self.shape();
+        (0..questions)
+            .filter(|&k| self.plan.questions[k].summed_per_item())
+            .map(|k| (k, self.plan.questions[k].rows()))
+            .collect()
+    }
+
+    /// Sums per item and net of the questions summed so: each kept row once per row of the
+    /// question, with its value there (1 selected, 0 not, NULL outside the row's base).
+    fn items(&self, sql: &mut String) {
+        let wide = self.per_item();
+        let Some(most) = wide.iter().map(|&(_, rows)| rows).max() else {
+            return;
+        };
+        let (_, g_cols, design) = self.shape();
+        let mut keys: Vec<String> = vec!["excluded_by".into()];
+        if design {
+            keys.extend(["st".to_string(), "psu".to_string()]);
+        }
+        keys.extend(g_cols.iter().cloned());
+        let numbers = d_numbers(self.d, most);
+        let mut values: Vec<String> = Vec::new();
+        for &(k, rows) in &wide {
+            // Row i's bit: word i / 62, bit i % 62.
+            let bit = |mask: &str| {
+                let words: Vec<String> = (0..rows.div_ceil(MASK_BITS))
+                    .map(|w| {
+                        format!(
+                            " WHEN r.i < {} THEN {}",
+                            (w + 1) * MASK_BITS,
+                            self.d.bit(
+                                &format!("{mask}{k}_{w}"),
+                                &format!("r.i - {}", w * MASK_BITS)
+                            )
+                        )
+                    })
+                    .collect();
+                format!("CASE{} END", words.join(""))
+            };
+            values.push(format!(
+                "CASE WHEN s{k} = 0 OR r.i >= {rows} OR {} = 0 THEN NULL ELSE {} END AS v{k}",
+                bit("in"),
+                bit("sel")
+            ));
+        }
+        let _ = writeln!(
+            sql,
+            "-- the questions summed per item: each kept row once per item and net\nitem_rows AS (\n  SELECT {}, w, wf, r.i AS i,\n    {}\n  FROM evaluated CROSS JOIN ({}) r\n  WHERE excluded_by IN (-1, -3)\n),",
+            keys.join(", "),
+            values.join(",\n    "),
+            numbers
+        );
+        let sets: Vec<String> = wide
+            .iter()
+            .map(|&(k, _)| format!("({}, i, v{k})", keys.join(", ")))
+            .collect();
+        let flags: Vec<String> = wide
+            .iter()
+            .map(|&(k, _)| format!("GROUPING(v{k}) AS by_v{k}"))
+            .collect();
+        let picked: Vec<String> = wide.iter().map(|&(k, _)| format!("v{k}")).collect();
+        let _ = writeln!(
+            sql,
+            "items AS (\n  SELECT {}, {}, i, {},\n    COUNT(*) AS n, CAST(SUM(w) AS DECIMAL(38, 9)) AS w_sum, CAST(SUM(w * w) AS DECIMAL(38, 18)) AS w2_sum, SUM(wf) AS wf_sum, SUM(wf * wf) AS wf2_sum\n  FROM item_rows\n  GROUP BY GROUPING SETS (\n    {}\n  )\n),",
+            flags.join(", "),
+            keys.join(", "),
+            picked.join(", "),
+            sets.join(",\n    ")
         );
     }
 
@@ -885,15 +998,19 @@ impl Query<'_> {
             "CASE WHEN by_unit = 0 THEN 'unit' WHEN by_screener = 1 THEN 'rows' WHEN by_weight = 0 OR by_rounded = 0 THEN 'weight'".to_string();
         let mut name = "CASE".to_string();
         for (k, id) in question_ids.iter().enumerate().take(questions) {
-            let _ = write!(kind, " WHEN by_q{k} = 0 THEN 'cell'");
+            let cell = match plan.questions[k].summed_per_item() {
+                true => "base",
+                false => "cell",
+            };
+            let _ = write!(kind, " WHEN by_q{k} = 0 THEN '{cell}'");
             let _ = write!(name, " WHEN by_q{k} = 0 THEN {}", d.lit(id));
         }
         let in_question: Vec<String> = (0..questions).map(|k| format!("by_q{k} = 0")).collect();
         if !in_question.is_empty() {
             kind = kind.replacen(
-                " WHEN by_q0 = 0 THEN 'cell'",
+                " WHEN by_q0 = 0 THEN '",
                 &format!(
-                    " WHEN excluded_by = -3 AND ({}) THEN 'outside' WHEN by_q0 = 0 THEN 'cell'",
+                    " WHEN excluded_by = -3 AND ({}) THEN 'outside' WHEN by_q0 = 0 THEN '",
                     in_question.join(" OR ")
                 ),
                 1,
@@ -920,6 +1037,7 @@ impl Query<'_> {
             out.push("COALESCE(st, '') AS stratum, COALESCE(psu, '') AS psu".into());
         }
         out.push(format!("CAST({state} AS BIGINT) AS state"));
+        out.push("CAST(NULL AS BIGINT) AS item".into());
         out.push("n".into());
         out.push("w_sum AS w, w2_sum AS w2, wf_sum AS wf, wf2_sum AS wf2".into());
         out.push(format!("CAST({partial} AS BIGINT) AS partial"));
@@ -928,17 +1046,18 @@ impl Query<'_> {
             d.text_type(),
             if design { ", fpc" } else { "" }
         ));
-        for r in 0..plan.rules.len() {
-            out.push(format!(
-                "CAST(invalid_{r} AS BIGINT) AS invalid_{r}, example_{r}"
-            ));
-        }
+        // The checks on the rows row only (each rule's count on a row of its own).
+        let rows_row = "by_screener = 1 AND by_unit = 1";
         out.push(
             "CAST(CASE WHEN by_screener = 1 AND by_unit = 1 THEN repeated ELSE 0 END AS BIGINT) AS duplicate_ids"
                 .into(),
         );
-        out.push("CAST(unmarked_ids AS BIGINT) AS unmarked_ids".into());
-        out.push("CAST(invalid_rows AS BIGINT) AS invalid_rows".into());
+        out.push(format!(
+            "CAST(CASE WHEN {rows_row} THEN unmarked_ids ELSE 0 END AS BIGINT) AS unmarked_ids"
+        ));
+        out.push(format!(
+            "CAST(CASE WHEN {rows_row} THEN invalid_rows ELSE 0 END AS BIGINT) AS invalid_rows"
+        ));
         out.push(format!(
             "CASE WHEN by_screener = 1 AND by_unit = 1 THEN {} END AS query_key",
             self.key
@@ -968,9 +1087,117 @@ impl Query<'_> {
         keep.push_str(") AND excluded_by IN (-1, -3))");
         let _ = writeln!(
             sql,
-            "SELECT\n  {}\nFROM counted CROSS JOIN ids\nWHERE {keep}",
+            "SELECT\n  {}\nFROM counted CROSS JOIN ids CROSS JOIN totals\nWHERE {keep}",
             out.join(",\n  ")
         );
+        self.item_form(sql);
+        self.rule_form(sql);
+    }
+
+    /// One row per rule of the codebook that rows broke: kind `invalid`, `state` the rule,
+    /// `n` the rows breaking it, `value` the least such value (a column per rule made the
+    /// sums of a wide codebook thousands of columns wide).
+    fn rule_form(&self, sql: &mut String) {
+        let (d, plan) = (self.d, self.plan);
+        let rules = plan.rules.len();
+        if rules == 0 {
+            return;
+        }
+        let (_, g_cols, design) = self.shape();
+        let text = d.text_type();
+        let numbers = d_numbers(d, rules);
+        let pick = |column: &str| {
+            let cases: Vec<String> = (0..rules)
+                .map(|r| format!(" WHEN {r} THEN {column}_{r}"))
+                .collect();
+            format!("CASE r.i{} END", cases.join(""))
+        };
+        let mut out: Vec<String> = vec!["'invalid' AS kind".into(), "'' AS name".into()];
+        out.extend(g_cols.iter().map(|g| format!("'' AS {g}")));
+        if design {
+            out.push("'' AS stratum, '' AS psu".into());
+        }
+        out.push("CAST(r.i AS BIGINT) AS state, CAST(NULL AS BIGINT) AS item".into());
+        out.push(format!("CAST({} AS BIGINT) AS n", pick("invalid")));
+        out.push(format!(
+            "CAST(NULL AS DECIMAL(38, 9)) AS w, CAST(NULL AS DECIMAL(38, 18)) AS w2, CAST(NULL AS {0}) AS wf, CAST(NULL AS {0}) AS wf2",
+            d.double()
+        ));
+        out.push(format!(
+            "CAST(0 AS BIGINT) AS partial, CAST({} AS {text}) AS value",
+            pick("example")
+        ));
+        out.push("CAST(0 AS BIGINT) AS duplicate_ids, CAST(0 AS BIGINT) AS unmarked_ids, CAST(0 AS BIGINT) AS invalid_rows".into());
+        out.push(format!(
+            "CAST(NULL AS {text}) AS query_key, CAST(NULL AS {text}) AS weight_max, CAST(NULL AS {text}) AS weight_max_float"
+        ));
+        let _ = writeln!(
+            sql,
+            "UNION ALL\nSELECT\n  {}\nFROM checks CROSS JOIN ({}) r\nWHERE {} > 0",
+            out.join(",\n  "),
+            numbers,
+            pick("invalid")
+        );
+    }
+
+    /// The rows of the questions summed per item, in the same columns: kind `item` (or
+    /// `outside_item`), the question, its groups (and unit), `item` the row (item, then
+    /// net), `state` 1 for selecting respondents and 0 for those answering otherwise.
+    fn item_form(&self, sql: &mut String) {
+        let (d, question_ids) = (self.d, self.question_ids);
+        let wide = self.per_item();
+        if wide.is_empty() {
+            return;
+        }
+        let (_, g_cols, design) = self.shape();
+        let text = d.text_type();
+        let mut name = "CASE".to_string();
+        let mut state = "CASE".to_string();
+        for &(k, _) in &wide {
+            let _ = write!(name, " WHEN by_v{k} = 0 THEN {}", d.lit(&question_ids[k]));
+            let _ = write!(state, " WHEN by_v{k} = 0 THEN v{k}");
+        }
+        let mut out: Vec<String> = vec![
+            "CASE WHEN excluded_by = -3 THEN 'outside_item' ELSE 'item' END AS kind".into(),
+            format!("{name} END AS name"),
+        ];
+        out.extend(g_cols.iter().map(|g| format!("COALESCE({g}, '') AS {g}")));
+        if design {
+            out.push("COALESCE(st, '') AS stratum, COALESCE(psu, '') AS psu".into());
+        }
+        out.push(format!("CAST({state} END AS BIGINT) AS state"));
+        out.push("CAST(i AS BIGINT) AS item".into());
+        out.push("n, w_sum AS w, w2_sum AS w2, wf_sum AS wf, wf2_sum AS wf2".into());
+        out.push(format!(
+            "CAST(0 AS BIGINT) AS partial, CAST(NULL AS {text}) AS value"
+        ));
+        out.push("CAST(0 AS BIGINT) AS duplicate_ids, CAST(0 AS BIGINT) AS unmarked_ids, CAST(0 AS BIGINT) AS invalid_rows".into());
+        out.push(format!(
+            "CAST(NULL AS {text}) AS query_key, CAST(NULL AS {text}) AS weight_max, CAST(NULL AS {text}) AS weight_max_float"
+        ));
+        let keep: Vec<String> = wide
+            .iter()
+            .map(|&(k, _)| format!("(by_v{k} = 0 AND v{k} IS NOT NULL)"))
+            .collect();
+        let _ = writeln!(
+            sql,
+            "UNION ALL\nSELECT\n  {}\nFROM items\nWHERE {}",
+            out.join(",\n  "),
+            keep.join(" OR ")
+        );
+    }
+}
+
+/// Rows of a question summed per item held in one BIGINT mask (the sign bit left alone).
+const MASK_BITS: usize = 62;
+
+/// The whole numbers from 0 to `n` − 1 as a table of one column `i`.
+fn d_numbers(d: Dialect, n: usize) -> String {
+    let last = n.saturating_sub(1);
+    match d {
+        Dialect::DuckDb => format!("SELECT range AS i FROM range({n})"),
+        Dialect::Postgres => format!("SELECT generate_series(0, {last}) AS i"),
+        Dialect::Spark => format!("SELECT explode(sequence(0, {last})) AS i"),
     }
 }
 
@@ -1018,6 +1245,93 @@ fn test_sql(d: Dialect, t: &crate::domain::Test, c: &impl Fn(usize) -> String) -
             format!("({})", in_codes(d, &c(*column), &codes))
         }
     }
+}
+
+/// A question summed per item: whether a row answered it, and per row (items, then nets)
+/// 1 when selected, 0 when not, NULL when outside that row's base with a base per item
+/// (the item blank; a net whose items all are). Rows of respondents who did not answer the
+/// question are left out where the rows are summed.
+fn item_sql(d: Dialect, q: &QuestionPlan, c: &impl Fn(usize) -> String) -> (String, Vec<String>) {
+    let (answered, mut rows): (String, Vec<String>) = match q {
+        QuestionPlan::Multi {
+            form:
+                MultiForm::Dichotomies {
+                    columns,
+                    coding,
+                    each_item,
+                    ..
+                },
+            ..
+        } => {
+            let (answers, selected): (Vec<String>, Vec<String>) = columns
+                .iter()
+                .map(|&col| {
+                    let v = c(col);
+                    match coding {
+                        Coding::ZeroOne => (format!("{v} IN ('0', '1')"), format!("{v} = '1'")),
+                        Coding::Filled => (format!("{v} <> ''"), format!("{v} <> ''")),
+                    }
+                })
+                .unzip();
+            let any = format!("({})", answers.join(" OR "));
+            let rows = answers
+                .iter()
+                .zip(&selected)
+                .map(|(a, sel)| {
+                    let blank = match each_item {
+                        true => format!(" WHEN NOT ({a}) THEN NULL"),
+                        false => String::new(),
+                    };
+                    format!("CASE{blank} WHEN {sel} THEN 1 ELSE 0 END")
+                })
+                .collect();
+            (any, rows)
+        }
+        QuestionPlan::Multi {
+            items,
+            form:
+                MultiForm::Delimited {
+                    column,
+                    codes,
+                    unlisted,
+                    ..
+                },
+            ..
+        } => {
+            let v = c(*column);
+            let tokens = format!("t{column}");
+            let rows = (0..*items)
+                .map(|item| {
+                    let mut chosen: Vec<String> = codes
+                        .iter()
+                        .filter(|(_, i)| *i == item)
+                        .map(|(code, _)| contains(d, &tokens, &String::from_utf8_lossy(code)))
+                        .collect();
+                    if *unlisted == Some(item) {
+                        chosen.push(joined_unknown(d, &tokens, codes));
+                    }
+                    let chosen = match chosen.is_empty() {
+                        true => "FALSE".to_string(),
+                        false => chosen.join(" OR "),
+                    };
+                    format!("CASE WHEN {chosen} THEN 1 ELSE 0 END")
+                })
+                .collect();
+            (format!("{v} <> ''"), rows)
+        }
+        QuestionPlan::Single { .. } => ("FALSE".into(), Vec::new()),
+    };
+    for members in q.nets() {
+        let ys: Vec<&String> = members.iter().filter_map(|&m| rows.get(m)).collect();
+        let all_blank: Vec<String> = ys.iter().map(|y| format!("({y}) IS NULL")).collect();
+        let any: Vec<String> = ys.iter().map(|y| format!("({y}) = 1")).collect();
+        rows.push(format!(
+            "CASE WHEN {} THEN NULL WHEN {} THEN 1 ELSE 0 END",
+            all_blank.join(" AND "),
+            any.join(" OR ")
+        ));
+    }
+    (answered, rows)
 }
 
 /// The answer state of question `q` and whether it is a partial "check all" (0/1).

@@ -64,10 +64,22 @@ impl Bucket {
     }
 }
 
+/// The sums of one question in one cell: per answer state (densely when the states are
+/// few), or — from sums made per item ([`QuestionPlan::summed_per_item`]) — per item.
 #[derive(Debug, Clone)]
 enum States {
     Dense(Vec<Bucket>),
     Sparse(FxHashMap<State, Bucket>),
+    Items(ItemBuckets),
+}
+
+/// A question's base, and per row (item, then net) its selecting and its answering but not
+/// selecting respondents.
+#[derive(Debug, Clone)]
+struct ItemBuckets {
+    base: Bucket,
+    selected: Vec<Bucket>,
+    not: Vec<Bucket>,
 }
 
 impl States {
@@ -78,11 +90,21 @@ impl States {
         }
     }
 
+    fn items(rows: usize) -> States {
+        States::Items(ItemBuckets {
+            base: Bucket::default(),
+            selected: vec![Bucket::default(); rows],
+            not: vec![Bucket::default(); rows],
+        })
+    }
+
     #[inline]
     fn bucket(&mut self, s: State) -> &mut Bucket {
         match self {
             States::Dense(v) => &mut v[s as usize],
             States::Sparse(m) => m.entry(s).or_default(),
+            // Never asked of per-item sums: the reader adds states to state tallies only.
+            States::Items(i) => &mut i.base,
         }
     }
 
@@ -96,9 +118,30 @@ impl States {
                 .map(|(s, b)| (s as State, *b))
                 .collect(),
             States::Sparse(m) => m.iter().map(|(s, b)| (*s, *b)).collect(),
+            States::Items(_) => Vec::new(),
         };
         out.sort_by_key(|(s, _)| *s);
         out
+    }
+
+    /// Adds another cell's sums of the same question.
+    fn merge(&mut self, other: &States) {
+        match (self, other) {
+            (States::Items(a), States::Items(b)) => {
+                a.base.merge(&b.base);
+                for (x, y) in a.selected.iter_mut().zip(&b.selected) {
+                    x.merge(y);
+                }
+                for (x, y) in a.not.iter_mut().zip(&b.not) {
+                    x.merge(y);
+                }
+            }
+            (me, other) => {
+                for (s, b) in other.iter() {
+                    me.bucket(s).merge(&b);
+                }
+            }
+        }
     }
 }
 
@@ -114,6 +157,8 @@ pub type CellKey = Vec<Option<Vec<u8>>>;
 #[derive(Debug, Clone)]
 pub struct Tally {
     dense: Vec<Option<usize>>,
+    /// Per question: its rows when its sums are kept per item (sums made so).
+    per_item: Vec<Option<usize>>,
     /// Per grouping column: local index → value (index 0 is "empty").
     values: Vec<Vec<Option<Vec<u8>>>>,
     /// Per grouping column with many values: value → local index.
@@ -143,6 +188,7 @@ impl Tally {
         let g = plan.groupings.len();
         Tally {
             dense: plan.questions.iter().map(dense_states).collect(),
+            per_item: vec![None; plan.questions.len()],
             values: vec![vec![None]; g],
             dicts: vec![FxHashMap::default(); g],
             table: if g <= 3 {
@@ -156,6 +202,18 @@ impl Tally {
             keys: Vec::new(),
             key: Vec::with_capacity(g),
         }
+    }
+
+    /// A tally for sums made by `concerns sql`: the questions it sums per item are kept
+    /// per item ([`QuestionPlan::summed_per_item`]).
+    pub fn for_sums(plan: &Plan) -> Tally {
+        let mut t = Tally::new(plan);
+        t.per_item = plan
+            .questions
+            .iter()
+            .map(|q| q.summed_per_item().then(|| q.rows()))
+            .collect();
+        t
     }
 
     /// The local index of value `v` (trimmed; empty is 0) of grouping column `g`. Past
@@ -224,7 +282,15 @@ impl Tally {
     /// A new cell for the current key.
     fn new_cell(&mut self) -> usize {
         self.cells.push(Cell {
-            questions: self.dense.iter().map(|d| States::new(*d)).collect(),
+            questions: self
+                .dense
+                .iter()
+                .zip(&self.per_item)
+                .map(|(d, rows)| match rows {
+                    Some(rows) => States::items(*rows),
+                    None => States::new(*d),
+                })
+                .collect(),
         });
         self.keys.push(self.key.clone());
         self.cells.len() - 1
@@ -269,6 +335,35 @@ impl Tally {
         b.w2 += float.1;
     }
 
+    /// Adds per-item sums made elsewhere to question `q` (summed per item) in the cell of
+    /// `groups`: its base (`row` None: the respondents who answered it), or row `row`'s
+    /// selecting or answering-but-not-selecting respondents.
+    pub fn add_item_sums(
+        &mut self,
+        groups: &[u32],
+        (q, row, selected): (usize, Option<usize>, bool),
+        n: u64,
+        fixed: (u128, u128),
+        float: (f64, f64),
+    ) {
+        self.key.clear();
+        self.key.extend_from_slice(groups);
+        let c = self.cell_for();
+        let States::Items(items) = &mut self.cells[c].questions[q] else {
+            return;
+        };
+        let b = match row {
+            None => &mut items.base,
+            Some(i) if selected => &mut items.selected[i],
+            Some(i) => &mut items.not[i],
+        };
+        b.n += n;
+        b.fixed += fixed.0;
+        b.fixed2 += fixed.1;
+        b.w += float.0;
+        b.w2 += float.1;
+    }
+
     fn key_values(&self, c: usize) -> CellKey {
         self.keys[c]
             .iter()
@@ -296,9 +391,7 @@ impl Tally {
             self.key.extend_from_slice(&indices);
             let c = self.cell_for();
             for (q, states) in cell.questions.iter().enumerate() {
-                for (s, b) in states.iter() {
-                    self.cells[c].questions[q].bucket(s).merge(&b);
-                }
+                self.cells[c].questions[q].merge(states);
             }
         }
     }
@@ -315,8 +408,13 @@ impl Tally {
                 continue;
             }
             for ((q, states), a) in plan.questions.iter().zip(&cell.questions).zip(&mut acc) {
-                for (s, b) in states.iter() {
-                    a.add(q, s, &b);
+                match states {
+                    States::Items(items) => a.add_items(items),
+                    states => {
+                        for (s, b) in states.iter() {
+                            a.add(q, s, &b);
+                        }
+                    }
                 }
             }
         }
@@ -389,6 +487,17 @@ impl QuestionAcc {
             } else {
                 self.not[i].merge(b);
             }
+        }
+    }
+
+    /// Adds sums kept per item: the same sums [`QuestionAcc::add`] makes of states.
+    fn add_items(&mut self, b: &ItemBuckets) {
+        self.base.merge(&b.base);
+        for (a, x) in self.items.iter_mut().zip(&b.selected) {
+            a.merge(x);
+        }
+        for (a, x) in self.not.iter_mut().zip(&b.not) {
+            a.merge(x);
         }
     }
 

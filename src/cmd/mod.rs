@@ -51,14 +51,16 @@ pub enum Command {
     /// data in DuckDB, Spark or PostgreSQL.
     ///
     /// The query reads the table once and checks every value as the file reader does. Its
-    /// result (save it as CSV with a header) has one row per kind of sum: `kind` (rows,
-    /// excluded, weight, cell; with --where also filtered, outside; with a design also
-    /// unit), `name` (the question), `g0`, `g1`, … (the values of the --by segments, then of
-    /// the contrasts' questions), with a design `stratum` and `psu` (cells are then per
-    /// PSU), `state` (the answer state; the screener), `n`, `w` and `w2` (exact decimal Σw
-    /// and Σw²), `wf` and `wf2` (sums of other weights), `partial`, `value` (a weight; the
-    /// fpc of a unit), and on the rows row `invalid_R` and `example_R` per rule of the
-    /// codebook, `duplicate_ids`, `unmarked_ids`, `weight_max` and `weight_max_float`.
+    /// result (save it as CSV with a header, or as Parquet) has one row per kind of sum:
+    /// `kind` (rows, invalid, excluded, weight, cell; base and item for a "check all" of more
+    /// than 10 items, summed per item; with --where also filtered, outside and outside_item;
+    /// with a design also unit), `name` (the question), `g0`, `g1`, … (the values of the --by
+    /// segments, then of the contrasts' questions), with a design `stratum` and `psu` (cells
+    /// are then per PSU), `state` (the answer state; answered or selected for base and item;
+    /// the screener; the rule), `item` (the item or net of an item row), `n`, `w` and `w2`
+    /// (exact decimal Σw and Σw²), `wf` and `wf2` (sums of other weights), `partial`, `value`
+    /// (a weight; the fpc of a unit; a rule's example), and on the rows row `duplicate_ids`,
+    /// `unmarked_ids`, `invalid_rows`, `query_key`, `weight_max` and `weight_max_float`.
     Sql(sql::Args),
 }
 

@@ -41,6 +41,10 @@ struct Checks {
     in_cells: Vec<u64>,
     in_outside: Vec<u64>,
     in_units: u64,
+    /// Per question summed per item: respondents who answered it (its base), and per row
+    /// those its item rows hold; each row holds them all (or fewer, with a base per item).
+    answered: Vec<u64>,
+    in_items: Vec<Vec<u64>>,
     weights: HashMap<u64, u64>,
     /// The largest weight of kept respondents (the weights may be rounded).
     weight_max: Option<f64>,
@@ -63,9 +67,9 @@ pub(crate) fn tabulation(
 ) -> Result<(Tabulation, Vec<u8>)> {
     let ids = codebook.question_ids();
     let groups = plan.groupings.len();
-    let mut tally = Tally::new(plan);
+    let mut tally = Tally::for_sums(plan);
     // Kept respondents outside the filter, per question and state: the design's n.
-    let mut outside = Tally::new(plan);
+    let mut outside = Tally::for_sums(plan);
     let mut design = DesignAcc::new(plan);
     let mut checks = Checks {
         excluded_by: vec![0; plan.exclusions.len()],
@@ -74,6 +78,8 @@ pub(crate) fn tabulation(
         blank_groups: vec![0; groups],
         in_cells: vec![0; plan.questions.len()],
         in_outside: vec![0; plan.questions.len()],
+        answered: vec![0; plan.questions.len()],
+        in_items: plan.questions.iter().map(|q| vec![0; q.rows()]).collect(),
         ..Default::default()
     };
     let mut digest = blake3::Hasher::new();
@@ -273,6 +279,24 @@ fn check_totals(name: &str, plan: &Plan, ids: &[String], c: &Checks) -> Result<(
     }
     if plan.design.is_some() {
         differ("the units".to_string(), c.in_units, valid)?;
+    }
+    for (q, id) in ids.iter().enumerate().take(plan.questions.len()) {
+        let question = &plan.questions[q];
+        if !question.summed_per_item() {
+            continue;
+        }
+        for (i, &held) in c.in_items[q].iter().enumerate() {
+            // With a base per item a row holds those who answered that item (or any of a
+            // net's items): at most the question's base.
+            let whole = !question.each_item();
+            if held > c.answered[q] || (whole && held != c.answered[q]) {
+                differ(
+                    format!("the item rows of question '{id}' (row {i})"),
+                    held,
+                    Some(c.answered[q]),
+                )?;
+            }
+        }
     }
     Ok(())
 }

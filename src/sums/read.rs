@@ -118,9 +118,9 @@ struct Columns {
     wf2: usize,
     partial: usize,
     value: usize,
+    /// The row (item, then net) of a question summed per item.
+    item: usize,
     g: Vec<usize>,
-    /// Per rule: its count and its example.
-    invalid: Vec<(usize, usize)>,
     duplicate_ids: usize,
     unmarked_ids: usize,
     weight_max: usize,
@@ -179,12 +179,11 @@ impl Columns {
             wf2: at("wf2")?,
             partial: at("partial")?,
             value: at("value")?,
+            item: at("item")?,
             g: (0..groups)
                 .map(|j| at(&format!("g{j}")))
                 .collect::<Result<_>>()?,
-            invalid: (0..plan.rules.len())
-                .map(|r| Ok((at(&format!("invalid_{r}"))?, at(&format!("example_{r}"))?)))
-                .collect::<Result<_>>()?,
+
             duplicate_ids: at("duplicate_ids")?,
             unmarked_ids: at("unmarked_ids")?,
             weight_max: at("weight_max")?,
@@ -333,29 +332,81 @@ impl<'a> Sink<'a> {
                 add(weights.entry(w.to_bits()).or_default())
             }
             "filtered" => add(&mut self.checks.filtered),
+            "invalid" => {
+                // A rule of the codebook, the rows breaking it and the least such value.
+                let k = self.state(r)? as usize;
+                let (total, first) = self
+                    .checks
+                    .invalid
+                    .get_mut(k)
+                    .ok_or_else(|| r.bad("state", "a rule of the codebook"))?;
+                *total = total.saturating_add(count);
+                let example = r.get(c.value);
+                if first.is_none() && count > 0 && !example.is_empty() {
+                    *first = Some(example.chars().take(100).collect());
+                }
+                Ok(())
+            }
             "unit" => {
                 self.unit(r, count)?;
                 add(&mut self.checks.in_units)
             }
             "outside" => {
-                let (q, s) = self.question_state(r)?;
+                let (q, s) = self.question_state(r, false)?;
                 add(&mut self.checks.in_outside[q])?;
-                if s != 0 {
-                    // Only counts matter here (the design's n), in no group.
-                    let none = vec![0; self.indices.len()];
+                // Only counts matter here (the design's n), in no group.
+                let none = vec![0; self.indices.len()];
+                if s != 0 && self.plan.questions[q].summed_per_item() {
+                    self.outside
+                        .add_item_sums(&none, (q, None, true), count, (0, 0), (0.0, 0.0));
+                } else if s != 0 {
                     self.outside
                         .add_sums(&none, q, s, count, (0, 0), (0.0, 0.0));
                 }
                 Ok(())
             }
             "cell" => {
-                let (q, s) = self.question_state(r)?;
+                let (q, s) = self.question_state(r, false)?;
                 add(&mut self.checks.in_cells[q])?;
                 self.cell(r, (q, s), count)
             }
+            "base" => {
+                let (q, s) = self.question_state(r, true)?;
+                add(&mut self.checks.in_cells[q])?;
+                if s == 1 {
+                    add(&mut self.checks.answered[q])?;
+                }
+                self.cell(r, (q, s), count)
+            }
+            "item" | "outside_item" => {
+                let (q, s) = self.question_state(r, true)?;
+                let rows = self.plan.questions[q].rows();
+                let row = r
+                    .get(c.item)
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|&i| i < rows)
+                    .ok_or_else(|| r.bad("item", "a row (item or net) of the question"))?;
+                if count == 0 {
+                    return Err(r.bad("n", "a count of at least 1 (a group of no rows is no sum)"));
+                }
+                if r.get(c.kind) == "outside_item" {
+                    let none = vec![0; self.indices.len()];
+                    self.outside.add_item_sums(
+                        &none,
+                        (q, Some(row), s == 1),
+                        count,
+                        (0, 0),
+                        (0.0, 0.0),
+                    );
+                    return Ok(());
+                }
+                add(&mut self.checks.in_items[q][row])?;
+                self.item(r, (q, row, s == 1), count)
+            }
             _ => Err(r.bad(
                 "kind",
-                "rows, excluded, filtered, weight, unit, cell or outside",
+                "rows, excluded, filtered, invalid, weight, unit, cell, base, item, outside or outside_item",
             )),
         }
     }
@@ -366,8 +417,10 @@ impl<'a> Sink<'a> {
             .map_err(|_| r.bad("state", "a whole number"))
     }
 
-    /// The question a row names and its answer state, both checked.
-    fn question_state(&self, r: &Row) -> Result<(usize, State)> {
+    /// The question a row names and its state, both checked: for sums kept per item
+    /// (`per_item`) the question must be one summed so and the state 0 or 1 (answered, or
+    /// selected); else an answer state of a question summed per pattern.
+    fn question_state(&self, r: &Row, per_item: bool) -> Result<(usize, State)> {
         let q = self
             .ids
             .iter()
@@ -375,7 +428,23 @@ impl<'a> Sink<'a> {
             .filter(|&q| q < self.plan.questions.len())
             .ok_or_else(|| r.bad("name", "a question of the codebook"))?;
         let s = self.state(r)? as State;
-        if !self.plan.questions[q].valid_state(s) {
+        let question = &self.plan.questions[q];
+        let outside = r.get(r.columns.kind) == "outside";
+        if question.summed_per_item() != (per_item || (outside && question.summed_per_item())) {
+            return Err(r.bad(
+                "kind",
+                if question.summed_per_item() {
+                    "base, item or outside_item for this question (its sums are per item)"
+                } else {
+                    "cell or outside for this question (its sums are per answer pattern)"
+                },
+            ));
+        }
+        let valid = match question.summed_per_item() {
+            true => s <= 1,
+            false => question.valid_state(s),
+        };
+        if !valid {
             return Err(r.bad("state", "an answer state of the question"));
         }
         Ok((q, s))
@@ -384,14 +453,6 @@ impl<'a> Sink<'a> {
     /// The `rows` row: every row read, and the checks of the query.
     fn rows_row(&mut self, r: &Row) -> Result<()> {
         let (c, checks) = (r.columns, &mut *self.checks);
-        for (k, &(n, example)) in c.invalid.iter().enumerate() {
-            let rows = r.count(n, &format!("invalid_{k}"))?;
-            let (total, first) = &mut checks.invalid[k];
-            *total = total.saturating_add(rows);
-            if first.is_none() && rows > 0 && !r.get(example).is_empty() {
-                *first = Some(r.get(example).chars().take(100).collect());
-            }
-        }
         checks.duplicate_ids = checks
             .duplicate_ids
             .saturating_add(r.count(c.duplicate_ids, "duplicate_ids")?);
@@ -438,7 +499,7 @@ impl<'a> Sink<'a> {
     /// The grouping values of a cell as the tally's indices; a value the query cannot
     /// have written is noted (and said after the query key is compared: sums of other
     /// options would hold other values).
-    fn groups(&mut self, r: &Row, q: usize, count: u64) {
+    fn groups(&mut self, r: &Row, q: usize, count: u64, cell: bool) {
         for (j, &col) in r.columns.g.iter().enumerate() {
             let v = r.get(col);
             // A value the codebook does not list is a problem of the row, which the query
@@ -477,10 +538,52 @@ impl<'a> Sink<'a> {
                     .column(format!("g{j}")),
                 );
             }
-            if q == 0 && self.indices[j] == 0 {
+            // Blank groups counted once: on the cells (or bases) of the first question.
+            if cell && q == 0 && self.indices[j] == 0 {
                 self.checks.blank_groups[j] += count;
             }
         }
+    }
+
+    /// The weights of a cell or item row, checked, added to the total checked for overflow.
+    fn weights(&mut self, r: &Row, count: u64) -> Result<(Mass, CellWeights)> {
+        let c = r.columns;
+        let (fixed, float) = cell_weights(count, [c.w, c.w2, c.wf, c.wf2].map(|i| r.get(i)))
+            .map_err(|(column, expected)| r.bad(column, expected))?;
+        let total = &mut self.checks.total;
+        *total = total
+            .0
+            .checked_add(fixed.0)
+            .zip(total.1.checked_add(fixed.1))
+            .ok_or_else(|| r.bad("w2", "sums of weights no survey reaches (past 2^128)"))?;
+        let mass = Mass {
+            n: count,
+            fixed: fixed.0,
+            fixed2: fixed.1,
+            w: float.0,
+            w2: float.1,
+        };
+        Ok((mass, (fixed, float)))
+    }
+
+    /// A row of a question summed per item: its selecting (or answering, not selecting)
+    /// respondents in a combination of groups (and unit), with their weights.
+    fn item(
+        &mut self,
+        r: &Row,
+        (q, row, selected): (usize, usize, bool),
+        count: u64,
+    ) -> Result<()> {
+        self.groups(r, q, count, false);
+        let (mass, (fixed, float)) = self.weights(r, count)?;
+        let what = (q, Some(row), selected);
+        self.tally
+            .add_item_sums(&self.indices, what, count, fixed, float);
+        if let (Some(d), Some((stratum, psu))) = (self.design.as_deref_mut(), r.columns.unit) {
+            let at = (r.get(stratum).as_bytes(), r.get(psu).as_bytes());
+            d.add_item_sums(at, &self.indices, what, mass);
+        }
+        Ok(())
     }
 
     /// A cell: respondents of one question, answer state and combination of groups (and
@@ -490,7 +593,7 @@ impl<'a> Sink<'a> {
         if count == 0 {
             return Err(r.bad("n", "a count of at least 1 (a group of no rows is no sum)"));
         }
-        self.groups(r, q, count);
+        self.groups(r, q, count, true);
         let answered_some = r.count(c.partial, "partial")?;
         if answered_some > count {
             return Err(r.bad("partial", "at most the cell's count"));
@@ -499,26 +602,22 @@ impl<'a> Sink<'a> {
         if s == 0 {
             return Ok(());
         }
-        let (fixed, float) = cell_weights(count, [c.w, c.w2, c.wf, c.wf2].map(|i| r.get(i)))
-            .map_err(|(column, expected)| r.bad(column, expected))?;
-        let total = &mut self.checks.total;
-        *total = total
-            .0
-            .checked_add(fixed.0)
-            .zip(total.1.checked_add(fixed.1))
-            .ok_or_else(|| r.bad("w2", "sums of weights no survey reaches (past 2^128)"))?;
-        self.tally
-            .add_sums(&self.indices, q, s, count, fixed, float);
-        if let (Some(d), Some((stratum, psu))) = (self.design.as_deref_mut(), c.unit) {
-            let mass = Mass {
-                n: count,
-                fixed: fixed.0,
-                fixed2: fixed.1,
-                w: float.0,
-                w2: float.1,
-            };
-            let at = (r.get(stratum).as_bytes(), r.get(psu).as_bytes());
-            d.add_sums(self.plan, at, &self.indices, (q, s), mass);
+        let (mass, (fixed, float)) = self.weights(r, count)?;
+        let at = c
+            .unit
+            .map(|(stratum, psu)| (r.get(stratum).as_bytes(), r.get(psu).as_bytes()));
+        if self.plan.questions[q].summed_per_item() {
+            self.tally
+                .add_item_sums(&self.indices, (q, None, true), count, fixed, float);
+            if let (Some(d), Some(at)) = (self.design.as_deref_mut(), at) {
+                d.add_item_sums(at, &self.indices, (q, None, true), mass);
+            }
+        } else {
+            self.tally
+                .add_sums(&self.indices, q, s, count, fixed, float);
+            if let (Some(d), Some(at)) = (self.design.as_deref_mut(), at) {
+                d.add_sums(self.plan, at, &self.indices, (q, s), mass);
+            }
         }
         Ok(())
     }

@@ -219,14 +219,30 @@ fn a_design_with_more_psus_than_the_most_is_refused_from_rows_and_from_sums() {
         .unwrap()
         .success());
     let args = ["--psu", "respondent_id", "--lonely-psu", "adjust"];
-    let o = concerns().arg("table").arg(&data).args(args).output().unwrap();
+    let o = concerns()
+        .arg("table")
+        .arg(&data)
+        .args(args)
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let err = stderr(&o);
-    assert!(err.contains("more than 100,000 primary sampling units"), "{err}");
+    assert!(
+        err.contains("more than 100,000 primary sampling units"),
+        "{err}"
+    );
     assert!(err.contains("column 'respondent_id'"), "{err}");
     // The same from the sums DuckDB computes (a unit row and cells per PSU).
     let sql = concerns()
-        .args(["sql", "--dialect", "duckdb", "--table", "t", "--psu", "respondent_id"])
+        .args([
+            "sql",
+            "--dialect",
+            "duckdb",
+            "--table",
+            "t",
+            "--psu",
+            "respondent_id",
+        ])
         .output()
         .unwrap();
     assert!(sql.status.success());
@@ -255,6 +271,176 @@ con.execute(f"COPY ({open(sys.argv[2]).read().rstrip().rstrip(';')}) TO '{sys.ar
     let text = std::fs::read_to_string(&data).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     std::fs::write(&fewer, lines[..lines.len() - 1].join("\n") + "\n").unwrap();
-    let o = concerns().arg("table").arg(&fewer).args(args).output().unwrap();
+    let o = concerns()
+        .arg("table")
+        .arg(&fewer)
+        .args(args)
+        .output()
+        .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
+}
+
+/// A survey of wide "check all" questions: 63 items coded 0/1 (blanks too) with nets, 31
+/// items with a base per item, 15 codes joined in one column with typed answers, and a
+/// design; `rows` respondents.
+pub(super) fn wide_survey(dir: &Path, rows: usize) -> (std::path::PathBuf, std::path::PathBuf) {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(63);
+    let mut header = vec![
+        "id".to_string(),
+        "w".into(),
+        "region".into(),
+        "stratum".into(),
+        "psu".into(),
+    ];
+    header.extend((0..63).map(|i| format!("a{i}")));
+    header.extend((0..31).map(|i| format!("b{i}")));
+    header.push("c".into());
+    let mut csv = csv::Writer::from_path(dir.join("wide.csv")).unwrap();
+    csv.write_record(&header).unwrap();
+    for r in 0..rows {
+        let mut row = vec![
+            format!("r{r}"),
+            ["1", "0.5", "2.25", "1.5"][rng.gen_range(0..4)].to_string(),
+            ["north", "south", "east"][rng.gen_range(0..3)].to_string(),
+            format!("s{}", r % 3),
+            format!("p{}", r % 12),
+        ];
+        let answered_a = rng.gen_bool(0.9);
+        row.extend((0..63).map(|_| match (answered_a, rng.gen_range(0..10)) {
+            (false, _) => String::new(),
+            (true, 0) => String::new(),
+            (true, k) => (k % 2).to_string(),
+        }));
+        row.extend((0..31).map(|_| ["", "0", "1", "1"][rng.gen_range(0..4)].to_string()));
+        let mut chosen: Vec<String> = (0..15)
+            .filter(|_| rng.gen_bool(0.2))
+            .map(|i| format!("code {i}"))
+            .collect();
+        if rng.gen_bool(0.1) {
+            chosen.push("my own words".to_string());
+        }
+        row.push(chosen.join("; "));
+        csv.write_record(&row).unwrap();
+    }
+    csv.flush().unwrap();
+    let items = |prefix: &str, n: usize| -> String {
+        (0..n)
+            .map(|i| format!("  {{ id = \"{prefix}{i}\", column = \"{prefix}{i}\", label.en = \"{prefix}{i}\" }},\n"))
+            .collect()
+    };
+    let codes: String = (0..15)
+        .map(|i| format!("  {{ id = \"c{i}\", code = \"code {i}\", label.en = \"C{i}\" }},\n"))
+        .collect();
+    let codebook = format!(
+        r#"respondent_id = "id"
+weight = "w"
+[survey]
+id = "wide"
+title.en = "Wide"
+[[segments]]
+id = "region"
+column = "region"
+label.en = "Region"
+values = [{{ code = "north", label.en = "North" }}, {{ code = "south", label.en = "South" }}, {{ code = "east", label.en = "East" }}]
+[[questions]]
+id = "a"
+kind = "multi_response"
+text.en = "A?"
+items = [
+{}]
+nets = [
+  {{ id = "first", label.en = "First two", items = ["a0", "a1"] }},
+  {{ id = "last", label.en = "Last three", items = ["a60", "a61", "a62"] }},
+]
+[[questions]]
+id = "b"
+kind = "multi_response"
+base = "each_item"
+text.en = "B?"
+items = [
+{}]
+nets = [{{ id = "some", label.en = "Some", items = ["b0", "b5", "b30"] }}]
+[[questions]]
+id = "c"
+kind = "multi_response_delimited"
+column = "c"
+delimiter = ";"
+unlisted = "c14"
+text.en = "C?"
+items = [
+{}]
+"#,
+        items("a", 63),
+        items("b", 31),
+        codes
+    );
+    let path = dir.join("wide.toml");
+    std::fs::write(&path, codebook).unwrap();
+    (dir.join("wide.csv"), path)
+}
+
+#[test]
+fn wide_check_all_questions_sum_per_item_on_duckdb_as_they_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, codebook) = wide_survey(dir.path(), 400);
+    let cb = codebook.to_str().unwrap();
+    let design = ["--strata", "stratum", "--psu", "psu"];
+    for options in [
+        vec![],
+        vec!["--by", "region"],
+        vec!["--where", "region in (north, south)"],
+        [&design[..], &["--by", "region", "--where", "region = east"]].concat(),
+    ] {
+        let mut sql = vec![
+            "sql",
+            "--dialect",
+            "duckdb",
+            "--table",
+            "t",
+            "--codebook",
+            cb,
+        ];
+        sql.extend(&options);
+        let o = concerns().args(&sql).output().unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        let query = dir.path().join("q.sql");
+        std::fs::write(&query, o.stdout).unwrap();
+        let sums = dir.path().join("sums.csv");
+        duckdb(
+            r#"
+import duckdb, sys
+con = duckdb.connect()
+con.execute(f"CREATE VIEW t AS SELECT * FROM read_csv('{sys.argv[1]}', all_varchar = true)")
+con.execute(f"COPY ({open(sys.argv[2]).read().rstrip().rstrip(';')}) TO '{sys.argv[3]}' (HEADER)")
+"#,
+            &[&data, &query, &sums],
+        );
+        // Sums per item: the rows do not grow with the answer patterns (400 respondents
+        // with 63 random items give 400 patterns).
+        let text = std::fs::read_to_string(&sums).unwrap();
+        assert!(
+            text.lines().any(|l| l.starts_with("item,a,")),
+            "{options:?}"
+        );
+        assert!(
+            !text.lines().any(|l| l.starts_with("cell,a,")),
+            "{options:?}"
+        );
+        let table = |source: &[&str]| {
+            let mut c = concerns();
+            c.arg("table")
+                .args(source)
+                .args(["--format", "json", "--codebook", cb]);
+            c.args(&options);
+            let o = c.output().unwrap();
+            assert!(o.status.success(), "{options:?}: {}", stderr(&o));
+            let mut v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+            v.as_object_mut().unwrap().remove("input");
+            v
+        };
+        let from_rows = table(&[data.to_str().unwrap()]);
+        let from_sums = table(&["--sums", sums.to_str().unwrap()]);
+        assert_eq!(from_sums, from_rows, "{options:?}");
+    }
 }

@@ -664,7 +664,7 @@ fn sums_with_problems_are_refused_as_the_rows_are() {
             std::fs::read_to_string(&sums)
                 .unwrap()
                 .replacen("\nrows,", "\nrowz,", 1),
-            "rows, excluded, filtered, weight, unit, cell or outside",
+            "rows, excluded, filtered, invalid, weight, unit, cell, base, item, outside or outside_item",
         ),
     ] {
         std::fs::write(&sums, bytes).unwrap();
@@ -755,7 +755,21 @@ fn table_from_sums_computed_by_spark_is_the_table_from_rows() {
     // Google Forms' joined choice texts that hold the delimiter, the weights that are no
     // numbers to the reader.
     let design_by = [&design[..], &["--by", "generation"]].concat();
-    let cases: [(&str, &str, Vec<&str>); 6] = [
+    // Wide "check all" questions, summed per item (63 items, a base per item, joined codes).
+    let (wide, wide_codebook) = super::limits::wide_survey(dir.path(), 300);
+    let wide_options = vec![
+        "--codebook",
+        wide_codebook.to_str().unwrap(),
+        "--strata",
+        "stratum",
+        "--psu",
+        "psu",
+        "--by",
+        "region",
+        "--where",
+        "region in (north, east)",
+    ];
+    let cases: [(&str, &str, Vec<&str>); 7] = [
         ("responses", DATA, vec![]),
         ("responses", DATA, vec!["--by", "generation"]),
         ("design", DESIGN, design_by),
@@ -766,6 +780,7 @@ fn table_from_sums_computed_by_spark_is_the_table_from_rows() {
         ),
         ("bad", bad.to_str().unwrap(), vec![]),
         ("spelled_text", spelled.to_str().unwrap(), vec![]),
+        ("wide_text", wide.to_str().unwrap(), wide_options),
     ];
     let mut files = Vec::new();
     for (k, (table, _, by)) in cases.iter().enumerate() {
@@ -787,6 +802,7 @@ fn table_from_sums_computed_by_spark_is_the_table_from_rows() {
             ("forms", &forms),
             ("bad", &bad),
             ("spelled_text", &spelled),
+            ("wide_text", &wide),
         ],
         &pairs,
     );
@@ -810,7 +826,13 @@ fn table_from_sums_computed_by_spark_is_the_table_from_rows() {
         err.contains("column 'weight'") && err.contains("found 'abc'"),
         "{err}"
     );
-    for ((_, rows, by), (_, sums)) in cases.iter().zip(&files).take(4) {
+    for ((_, rows, by), (_, sums)) in cases
+        .iter()
+        .zip(&files)
+        .enumerate()
+        .filter(|(k, _)| ![4, 5].contains(k))
+        .map(|(_, c)| c)
+    {
         let mut args = vec![
             "table",
             "--sums",
@@ -1006,20 +1028,15 @@ fn of_kind<'a>(rows: &'a [Value], kind: &str) -> Vec<&'a Value> {
 }
 
 /// Rows breaking any rule (the `rows` row's `invalid_R`), and the examples given.
+/// Rows breaking the codebook's rules (summed over the rules) and the example of each rule:
+/// the `invalid` rows of the sums, one per rule that rows broke.
 fn invalid(rows: &[Value]) -> (f64, Vec<String>) {
-    let r = of_kind(rows, "rows")[0].as_object().unwrap();
-    let n = r
+    let rules = of_kind(rows, "invalid");
+    let n = rules.iter().map(|r| num(&r["n"])).sum();
+    let mut examples: Vec<String> = rules
         .iter()
-        .filter(|(k, _)| {
-            k.strip_prefix("invalid_")
-                .is_some_and(|r| r.parse::<usize>().is_ok())
-        })
-        .map(|(_, v)| num(v))
-        .sum();
-    let mut examples: Vec<String> = r
-        .iter()
-        .filter(|(k, v)| k.starts_with("example_") && !v.is_null())
-        .map(|(_, v)| v.as_str().unwrap().to_string())
+        .filter(|r| !r["value"].is_null())
+        .map(|r| r["value"].as_str().unwrap().to_string())
         .collect();
     examples.sort();
     (n, examples)
