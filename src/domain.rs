@@ -198,7 +198,7 @@ fn resolve(
             if let Some(known) = &t.codes {
                 if let Some(bad) = codes.iter().find(|c| !known.contains(&c.text.trim_ascii())) {
                     let hint = crate::text::closest(&bad.text, known.iter().copied())
-                        .map(|c| format!("did you mean '{c}'? "))
+                        .map(|c| format!("did you mean '{}'? ", visible(c)))
                         .unwrap_or_default();
                     return Err(pointed(
                         origin,
@@ -208,7 +208,7 @@ fn resolve(
                             "'{}' is not a code of {}; {hint}(codes: {})",
                             visible(&bad.text),
                             t.what,
-                            known.join(", ")
+                            visible(&known.join(", "))
                         ),
                     ));
                 }

@@ -80,12 +80,12 @@ impl Targets {
                 let value = v
                     .as_float()
                     .or_else(|| v.as_integer().map(|i| i as f64))
-                    .filter(|x| x.is_finite() && *x > 0.0)
+                    .filter(|x| x.is_finite() && *x > 0.0 && *x <= MAX_COUNT)
                     .ok_or_else(|| {
                         targets_error(
                             origin,
                             &format!(
-                                "[{col}] {} = {}: expected a positive share or count (a category nobody belongs to is left out, not given 0)",
+                                "[{col}] {} = {}: expected a positive share or count of at most 10^15 (a category nobody belongs to is left out, not given 0)",
                                 visible(code),
                                 visible(v.to_string().trim())
                             ),
@@ -171,6 +171,10 @@ impl Targets {
             .map(|m| m.values.iter().sum())
     }
 }
+
+/// Largest count a target may give: more than any population, and far from where sums of
+/// counts lose their meaning in floating point.
+const MAX_COUNT: f64 = 1e15;
 
 fn targets_error(origin: &str, message: &str) -> Error {
     Error::Usage(format!("targets {origin}: {message}"))
@@ -742,6 +746,18 @@ impl WeightJob {
                 .column(margin.column.clone())
                 .into());
             }
+        }
+        // Every weight must be one `table` reads: tiny shares or huge counts could make
+        // weights it refuses (or no number at all).
+        let (lo, hi) = (crate::plan::MIN_WEIGHT, crate::plan::MAX_WEIGHT);
+        if let Some(w) = cells
+            .weight
+            .iter()
+            .find(|w| !(w.is_finite() && (lo..=hi).contains(*w)))
+        {
+            return Err(Error::Usage(format!(
+                "the targets give a weight of {w:e}, outside the {lo:e} to {hi:e} that concerns reads: give shares, or counts of the population's size (only the ratios of weights matter)"
+            )));
         }
         let report = self.report(
             &src,

@@ -266,28 +266,50 @@ impl Layout {
         };
         let legend = legend(&m, &mut at, &groups)?;
         at.y += 20.0 * m.s;
-        let mut rules = vec![m.rule(at.y)];
-        at.y += 30.0 * m.s;
-        let bars = Bars::new(&m, q, &groups, opts.ci)?.lay_out(
-            (&m, w),
-            (&mut at, &mut rules),
-            q,
-            &groups,
-        )?;
-        at.y += 8.0 * m.s;
-        rules.push(m.rule(at.y));
-        at.y += 22.0 * m.s;
-        let mut footer = Vec::new();
-        for t in footer_text(r, q, &groups, opts) {
-            footer.extend(at.stack(&m, &t, m.footer, false)?);
-        }
-        let height = (at.y + m.margin * 0.75).round();
-        if height > MAX_HEIGHT * m.s {
-            return Err(Error::Output(format!(
-                "the chart would be {height} pixels tall (at most {}): too many items or lines to draw; use `concerns table`",
-                MAX_HEIGHT * m.s
-            )));
-        }
+        let top = at.y;
+        // Every row while the chart stays under the tallest drawn; else the first rows (in
+        // rank order) that fit, and a line saying how many more are in the tables.
+        let rows = q.rows().count();
+        let mut drawn = rows;
+        let (rules, bars, footer, height) = loop {
+            at.y = top;
+            let mut rules = vec![m.rule(at.y)];
+            at.y += 30.0 * m.s;
+            let bars = Bars::new(&m, q, &groups, opts.ci)?.lay_out(
+                (&m, w),
+                (&mut at, &mut rules),
+                (q, drawn),
+                &groups,
+            )?;
+            at.y += 8.0 * m.s;
+            rules.push(m.rule(at.y));
+            at.y += 22.0 * m.s;
+            let mut footer = Vec::new();
+            let mut texts = footer_text(r, q, &groups, opts);
+            if drawn < rows {
+                let more = w.fill(
+                    "chart_more_rows",
+                    &[("n", &number(&r.lang, (rows - drawn) as u64))],
+                );
+                texts.insert(0, more);
+            }
+            for t in texts {
+                footer.extend(at.stack(&m, &t, m.footer, false)?);
+            }
+            let height = (at.y + m.margin * 0.75).round();
+            if height <= MAX_HEIGHT * m.s {
+                break (rules, bars, footer, height);
+            }
+            if drawn == 0 {
+                return Err(Error::Output(format!(
+                    "the chart would be {height} pixels tall without a single bar (at most {}): its title, question and notes are too long to draw; use `concerns table`",
+                    MAX_HEIGHT * m.s
+                )));
+            }
+            // Fewer rows, in proportion to what is too much (at least one fewer).
+            let fit = (drawn as f64 * MAX_HEIGHT * m.s / height).floor() as usize;
+            drawn = fit.min(drawn - 1);
+        };
         Ok(Layout {
             width: m.width as u32,
             height: height as u32,
@@ -468,13 +490,13 @@ impl Bars {
         &self,
         (m, w): (&Metrics, &Words),
         (at, rules): (&mut Cursor, &mut Vec<(i32, i32, i32)>),
-        q: &QuestionResult,
+        (q, drawn): (&QuestionResult, usize),
         groups: &[&GroupResult],
     ) -> Result<Vec<Bar>> {
         let (mark_gap, row_gap) = (6.0 * m.s, 22.0 * m.s);
         let lh = Metrics::lh(m.label);
         let mut bars = Vec::new();
-        for (row, item) in q.rows().enumerate() {
+        for (row, item) in q.rows().enumerate().take(drawn) {
             if row == q.items.len() {
                 rules.push(m.rule(at.y - row_gap / 2.0));
                 at.y += row_gap / 2.0;

@@ -566,6 +566,27 @@ impl<'a> Builder<'a> {
         self.filled_questions();
         let mut questions = std::mem::take(&mut self.multi);
         questions.append(&mut self.single);
+        if questions.is_empty() {
+            return Err(DataError::new(
+                &src.name,
+                "no column looks like a survey question (answers from a short list of codes, or the 0/1 columns of a \"check all\"): write the codebook by hand (docs/codebook.md)",
+            )
+            .into());
+        }
+        // A codebook holds at most MAX_QUESTIONS: the draft keeps the first and says which
+        // it left out, so that it always loads.
+        let most = crate::codebook::MAX_QUESTIONS;
+        if questions.len() > most {
+            let left: Vec<String> = questions[most..].iter().map(|q| q.id.clone()).collect();
+            self.notes.push(format!(
+                "the file has {} questions; a codebook holds at most {most}: left out {} ({}{}); split the survey into codebooks of {most} questions or fewer",
+                questions.len(),
+                left.len(),
+                left.iter().take(10).map(|q| format!("'{q}'")).collect::<Vec<_>>().join(", "),
+                if left.len() > 10 { ", …" } else { "" }
+            ));
+            questions.truncate(most);
+        }
         self.codebook.questions = questions;
         self.codebook.survey.id = id_for(
             std::path::Path::new(&src.name)
@@ -578,6 +599,13 @@ impl<'a> Builder<'a> {
         )
         .replace('_', "-");
         let mut notes = Vec::new();
+        let columns = self.export.columns.len();
+        if columns > profile::MAX_PROFILED {
+            notes.push(format!(
+                "the file has {columns} columns; the draft reads the first {}: add the others by hand, or draft from a file of fewer columns",
+                profile::MAX_PROFILED
+            ));
+        }
         if self.codebook.exclude.is_empty() {
             notes.push("no screener found: if some respondents must be left out, add an [[exclude]] (docs/codebook.md)".to_string());
         }

@@ -12,6 +12,12 @@ use crate::load::{header_columns, Source};
 pub const MAX_CODES: usize = 15;
 /// Distinct pieces of a joined "check all" column kept; more means free text.
 pub const MAX_PIECES: usize = 60;
+/// Columns profiled at most: a draft holds at most 200 questions, and an export of a
+/// hundred thousand columns must not take gigabytes to draft.
+pub const MAX_PROFILED: usize = 5_000;
+/// Values remembered in all to tell a column of unique values (an ID), shared by the
+/// columns: a column unique over its first share is taken as unique.
+const MAX_SEEN: usize = 4_000_000;
 
 /// What one column holds.
 #[derive(Debug, Clone, Default)]
@@ -38,14 +44,17 @@ pub struct Profile {
     pub spaced: u64,
     pub unspaced: u64,
     seen: std::collections::HashSet<u64>,
+    /// Values `seen` may hold.
+    seen_most: usize,
 }
 
 impl Profile {
-    fn new() -> Profile {
+    fn new(seen_most: usize) -> Profile {
         Profile {
             numeric: true,
             codes: true,
             unique: true,
+            seen_most,
             ..Profile::default()
         }
     }
@@ -58,6 +67,7 @@ impl Profile {
         self.numeric &= field.trim().parse::<f64>().is_ok();
         self.codes &= field.len() <= 3 && field.bytes().all(|b| b.is_ascii_digit());
         if self.unique
+            && self.seen.len() < self.seen_most
             && !self
                 .seen
                 .insert(xxhash_rust::xxh3::xxh3_64(field.as_bytes()))
@@ -141,7 +151,9 @@ impl Export {
             .flexible(true)
             .delimiter(src.delimiter)
             .from_reader(file.take(crate::load::MAX_SPOOL));
-        let mut profiles: Vec<Profile> = columns.iter().map(|_| Profile::new()).collect();
+        let profiled = columns.len().min(MAX_PROFILED);
+        let seen_most = (MAX_SEEN / profiled.max(1)).max(1_000);
+        let mut profiles: Vec<Profile> = (0..profiled).map(|_| Profile::new(seen_most)).collect();
         let mut record = csv::StringRecord::new();
         loop {
             match reader.read_record(&mut record) {

@@ -674,6 +674,14 @@ pub fn check_header(
             .into());
         }
     }
+    if src.format == Format::Csv && cr_only(src, data_start) {
+        return Err(DataError::new(
+            file,
+            "the line ends are CR only (an old Mac export): the rows cannot be told apart; save the file with line feeds (LF or CRLF)",
+        )
+        .row(first_row - 1)
+        .into());
+    }
     if src.format == Format::Csv && !has_rows(src, data_start) {
         return Err(
             DataError::new(file, "the file has a header but no respondent rows")
@@ -727,6 +735,19 @@ fn weight_column(
 }
 
 /// Whether a CSV has anything but white space after its header.
+/// Whether the header ended with a carriage return alone: the file's lines end in CR only,
+/// which the header's reader takes for line ends and the scanner does not.
+fn cr_only(src: &Source, data_start: u64) -> bool {
+    let mut around = [0u8; 2];
+    let n = std::fs::File::open(&src.path)
+        .and_then(|mut f| {
+            f.seek(std::io::SeekFrom::Start(data_start.saturating_sub(1)))?;
+            f.read(&mut around)
+        })
+        .unwrap_or(0);
+    data_start > 0 && n >= 1 && around[0] == b'\r' && (n < 2 || around[1] != b'\n')
+}
+
 fn has_rows(src: &Source, data_start: u64) -> bool {
     let len = std::fs::metadata(&src.path).map(|m| m.len()).unwrap_or(0);
     let mut rest = vec![0u8; 4096];
@@ -743,7 +764,7 @@ pub(crate) fn missing_column(file: &str, wanted: &str, columns: &[String], why: 
     let joined = columns.iter().any(|c| c.contains(JOINED_SEPARATOR));
     let blanks = columns.iter().filter(|c| c.is_empty()).count();
     let mut hint = match crate::text::closest(wanted, columns.iter().map(String::as_str)) {
-        Some(c) => format!("; did you mean '{c}'?"),
+        Some(c) => format!("; did you mean '{}'?", crate::text::visible(c)),
         None => String::new(),
     };
     // SurveyMonkey's first header row is blank over the choices of a question.
@@ -752,7 +773,10 @@ pub(crate) fn missing_column(file: &str, wanted: &str, columns: &[String], why: 
     }
     DataError::new(
         file,
-        format!("column '{wanted}' ({why}) is missing from the header{hint}"),
+        format!(
+            "column '{}' ({why}) is missing from the header{hint}",
+            crate::text::visible(wanted)
+        ),
     )
     .row(1)
     .column(wanted)

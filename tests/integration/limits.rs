@@ -444,3 +444,260 @@ con.execute(f"COPY ({open(sys.argv[2]).read().rstrip().rstrip(';')}) TO '{sys.ar
         assert_eq!(from_sums, from_rows, "{options:?}");
     }
 }
+
+#[test]
+fn targets_that_would_give_weights_table_refuses_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = super::root().join("data/ai-customer-service-2023.csv");
+    for (targets, words) in [
+        // Counts no population has (their sum was infinite: "Achieved NaN%", exit 0).
+        (
+            "gen_z = 1e308\nmillennial = 1e308\ngen_x = 1e308\nboomer = 1e308",
+            "at most 10^15",
+        ),
+        (
+            "gen_z = 9223372036854775807\nmillennial = 1\ngen_x = 1\nboomer = 1",
+            "at most 10^15",
+        ),
+        // Shares that make weights of 10^-300.
+        (
+            "gen_z = 0.999999999\nmillennial = 1e-300\ngen_x = 0.0000000005\nboomer = 0.0000000005",
+            "outside the 1e-9 to 1e9",
+        ),
+        // Counts that make weights past 10^9.
+        (
+            "gen_z = 1e14\nmillennial = 1\ngen_x = 1\nboomer = 1",
+            "outside the 1e-9 to 1e9",
+        ),
+    ] {
+        let file = dir.path().join("targets.toml");
+        std::fs::write(&file, format!("[generation]\n{targets}\n")).unwrap();
+        let out = dir.path().join("weighted.csv");
+        let o = concerns()
+            .arg("weight")
+            .arg(&data)
+            .arg("--targets")
+            .arg(&file)
+            .arg("-o")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{targets}: {}", stderr(&o));
+        assert!(stderr(&o).contains(words), "{targets}: {}", stderr(&o));
+        assert!(!out.exists(), "nothing is written");
+    }
+    // A base weight out of the range `table` reads is refused as `table` refuses it.
+    let text = std::fs::read_to_string(&data)
+        .unwrap()
+        .replacen(",1.3087,", ",1e-300,", 1);
+    let tiny = dir.path().join("tiny.csv");
+    std::fs::write(&tiny, text).unwrap();
+    let file = dir.path().join("t.toml");
+    std::fs::write(
+        &file,
+        "[generation]\ngen_z = 0.25\nmillennial = 0.25\ngen_x = 0.25\nboomer = 0.25\n",
+    )
+    .unwrap();
+    let o = concerns()
+        .arg("weight")
+        .arg(&tiny)
+        .args(["--base-weight", "weight", "--targets"])
+        .arg(&file)
+        .arg("-o")
+        .arg(dir.path().join("w.csv"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("'1e-300' is not a base weight"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn a_draft_always_loads_whatever_the_width_of_the_export() {
+    let dir = tempfile::tempdir().unwrap();
+    // 300 single-choice questions: the draft keeps 200 and names the others.
+    let mut csv = String::from("id");
+    for i in 0..300 {
+        csv.push_str(&format!(",q{i}"));
+    }
+    csv.push('\n');
+    for r in 0..40 {
+        csv.push_str(&format!("r{r}"));
+        for i in 0..300 {
+            csv.push_str([",yes", ",no", ",maybe"][(r * 7 + i) % 3]);
+        }
+        csv.push('\n');
+    }
+    let data = dir.path().join("wide.csv");
+    std::fs::write(&data, csv).unwrap();
+    let draft = dir.path().join("draft.toml");
+    let o = concerns()
+        .args(["codebook", "init"])
+        .arg(&data)
+        .arg("-o")
+        .arg(&draft)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("left out 100 ('q200'"),
+        "{}",
+        stderr(&o)
+    );
+    let o = concerns()
+        .arg("validate")
+        .arg(&data)
+        .arg("--codebook")
+        .arg(&draft)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    // 100,000 columns of numbers: read in bounded memory, and said clearly.
+    let mut csv = (0..100_000)
+        .map(|i| format!("c{i}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    csv.push('\n');
+    for r in 0..5 {
+        csv.push_str(
+            &(0..100_000)
+                .map(|i| (i * 31 + r * 7).to_string())
+                .collect::<Vec<_>>()
+                .join(","),
+        );
+        csv.push('\n');
+    }
+    let data = dir.path().join("numbers.csv");
+    std::fs::write(&data, csv).unwrap();
+    let o = concerns()
+        .args(["codebook", "init"])
+        .arg(&data)
+        .arg("-o")
+        .arg(&draft)
+        .arg("--force")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("the file has 100000 columns; the draft reads the first 5000"));
+    let o = concerns()
+        .arg("validate")
+        .arg(&data)
+        .arg("--codebook")
+        .arg(&draft)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    // A file of no question at all: one clear message, not a codebook error.
+    let data = dir.path().join("ids.csv");
+    std::fs::write(
+        &data,
+        (0..50).map(|i| format!("x{i}\n")).collect::<String>(),
+    )
+    .unwrap();
+    let o = concerns()
+        .args(["codebook", "init"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("no column looks like a survey question"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn a_question_of_a_thousand_answers_is_drawn_as_far_as_a_chart_goes() {
+    let dir = tempfile::tempdir().unwrap();
+    let items: String = (0..1000)
+        .map(|i| {
+            format!("  {{ id = \"a{i}\", code = \"{i}\", label.en = \"Answer number {i}\" }},\n")
+        })
+        .collect();
+    let codebook = dir.path().join("c.toml");
+    std::fs::write(
+        &codebook,
+        format!(
+            "[survey]\nid = \"s\"\ntitle.en = \"S\"\n[[questions]]\nid = \"many\"\nkind = \"single_choice\"\ncolumn = \"a\"\ntext.en = \"Which?\"\nitems = [\n{items}]\n"
+        ),
+    )
+    .unwrap();
+    let data = dir.path().join("d.csv");
+    std::fs::write(
+        &data,
+        format!(
+            "a\n{}",
+            (0..3000)
+                .map(|i| format!("{}\n", i % 1000))
+                .collect::<String>()
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("report");
+    let o = concerns()
+        .arg("report")
+        .arg(&data)
+        .arg("--codebook")
+        .arg(&codebook)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let svg = std::fs::read_to_string(out.join("figure1.svg")).unwrap();
+    let texts = super::report::svg_texts(&svg).join(" ");
+    assert!(texts.contains("more rows are not drawn"), "{texts}");
+    let png = image::open(out.join("figure1.png")).unwrap();
+    assert!(
+        png.height() <= 20_000 && png.height() > 10_000,
+        "{}",
+        png.height()
+    );
+    // Every row is in the tables.
+    let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(md.contains("Answer number 999"));
+}
+
+#[test]
+fn a_header_newline_is_shown_escaped_and_cr_only_line_ends_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let nl = dir.path().join("nl.csv");
+    std::fs::write(
+        &nl,
+        "respondent_id,country,generation,gender,\"wei\nght\",ai_familiarity\nsyn-1,us,boomer,female,1,very_familiar\n",
+    )
+    .unwrap();
+    for command in ["table", "validate"] {
+        let o = concerns().arg(command).arg(&nl).output().unwrap();
+        assert_eq!(o.status.code(), Some(1));
+        let all = format!("{}{}", stderr(&o), String::from_utf8_lossy(&o.stdout));
+        assert!(
+            all.contains("did you mean 'wei\\u{a}ght'?"),
+            "{command}: {all}"
+        );
+        assert!(!all.contains("wei\nght"), "{command}: a raw line break");
+    }
+    // Classic Mac line ends: the header's reader and the scanner would disagree.
+    let text = std::fs::read_to_string(super::root().join("data/ai-customer-service-2023.csv"))
+        .unwrap()
+        .lines()
+        .take(50)
+        .collect::<Vec<_>>()
+        .join("\r");
+    let cr = dir.path().join("cr.csv");
+    std::fs::write(&cr, text).unwrap();
+    for command in ["table", "validate"] {
+        let o = concerns().arg(command).arg(&cr).output().unwrap();
+        assert_eq!(o.status.code(), Some(1));
+        let all = format!("{}{}", stderr(&o), String::from_utf8_lossy(&o.stdout));
+        assert!(all.contains("line ends are CR only"), "{command}: {all}");
+        assert!(
+            !all.contains("fields but the header has"),
+            "{command}: {all}"
+        );
+    }
+}
