@@ -414,8 +414,9 @@ pub fn trim(v: &[u8]) -> &[u8] {
     v.trim_ascii()
 }
 
+/// A value as a problem quotes it (clipped: a cell may hold megabytes).
 fn text(v: &[u8]) -> String {
-    String::from_utf8_lossy(v).into_owned()
+    crate::text::clip(&String::from_utf8_lossy(v))
 }
 
 /// A column the plan needs and the header lacks (the header check names it first, so

@@ -33,6 +33,17 @@ pub fn visible(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Characters of a data value quoted in a message at most: a 10 MB cell is not repeated.
+pub const QUOTED: usize = 100;
+
+/// A data value as messages quote it: its first [`QUOTED`] characters, then "…".
+pub fn clip(value: &str) -> String {
+    match value.char_indices().nth(QUOTED) {
+        Some((at, _)) => format!("{}…", &value[..at]),
+        None => value.to_string(),
+    }
+}
+
 /// A text cell of a CSV or spreadsheet that cannot start a formula: cells beginning with
 /// `=`, `+`, `-`, `@`, tab or carriage return get a leading `'` (OWASP's advice). Text that
 /// is a plain number (`-5`, `+1.5`) is left alone: it is not a formula.

@@ -24,8 +24,10 @@ use crate::error::DataError;
 use crate::record::Consumer;
 use crate::record::Fields;
 
-/// Rows converted to text at a time, to bound memory on large files.
+/// Rows converted to text at a time, and their text's most bytes, to bound memory on large
+/// files and on long values.
 const BLOCK: usize = 1 << 16;
+const BLOCK_BYTES: usize = 32 << 20;
 
 /// Some columns of a block of rows, as text, addressed by header position.
 pub struct TextBlock {
@@ -418,13 +420,33 @@ pub fn parquet<C: Consumer>(
                 .zip(&fields)
                 .map(|(a, f)| cells(a.as_ref()).ok_or_else(|| unsupported(src, f)))
                 .collect::<Result<Vec<_>>>()?;
+            // Blocks of at most BLOCK rows and BLOCK_BYTES of text: a dictionary entry of a
+            // megabyte repeated on every row must not become gigabytes of text at once.
             let mut start = 0;
             while start < rows {
-                let end = (start + BLOCK).min(rows);
-                let text = columns
-                    .iter()
-                    .map(|c| (start..end).map(c).collect())
-                    .collect();
+                let mut text: Vec<Vec<Option<String>>> = vec![Vec::new(); columns.len()];
+                let (mut end, mut bytes) = (start, 0usize);
+                while end < rows && end - start < BLOCK && bytes < BLOCK_BYTES {
+                    for (k, cells) in columns.iter().enumerate() {
+                        let v = cells(end);
+                        let len = v.as_ref().map_or(0, String::len);
+                        if len as u64 > super::MAX_RECORD {
+                            return Err(DataError::new(
+                                &src.name,
+                                format!(
+                                    "a value of {len} bytes in column {:?}: longer than any answer (at most {} MiB)",
+                                    fields[k].name.as_str(),
+                                    super::MAX_RECORD >> 20
+                                ),
+                            )
+                            .row(first + end as u64 + 2)
+                            .into());
+                        }
+                        bytes += len;
+                        text[k].push(v);
+                    }
+                    end += 1;
+                }
                 TextBlock::new(header.columns.len(), needed, text)
                     .feed(consumer, first + start as u64);
                 start = end;

@@ -343,7 +343,7 @@ impl<'a> Sink<'a> {
                 *total = total.saturating_add(count);
                 let example = r.get(c.value);
                 if first.is_none() && count > 0 && !example.is_empty() {
-                    *first = Some(example.chars().take(100).collect());
+                    *first = Some(crate::text::clip(example));
                 }
                 Ok(())
             }

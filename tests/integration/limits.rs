@@ -701,3 +701,59 @@ fn a_header_newline_is_shown_escaped_and_cr_only_line_ends_are_named() {
         );
     }
 }
+
+#[test]
+fn long_parquet_values_are_read_in_bounded_blocks_and_quoted_short() {
+    let dir = tempfile::tempdir().unwrap();
+    let (long, huge) = (
+        dir.path().join("long.parquet"),
+        dir.path().join("huge.parquet"),
+    );
+    // 20,000 rows of one 100 kB value (2 GB of text) in a 6 kB file; a 17 MB value.
+    duckdb(
+        r#"
+import duckdb, sys
+duckdb.connect().execute(f"COPY (SELECT repeat('x', 100000) AS a FROM range(20000)) TO '{sys.argv[1]}'")
+duckdb.connect().execute(f"COPY (SELECT repeat('x', 17000000) AS a FROM range(2)) TO '{sys.argv[2]}'")
+"#,
+        &[&long, &huge],
+    );
+    let codebook = dir.path().join("a.toml");
+    std::fs::write(
+        &codebook,
+        "[survey]\nid = \"s\"\ntitle.en = \"S\"\n[[questions]]\nid = \"a\"\nkind = \"single_choice\"\ncolumn = \"a\"\ntext.en = \"A?\"\nitems = [{ id = \"x\", code = \"x\", label.en = \"X\" }]\n",
+    )
+    .unwrap();
+    let o = concerns()
+        .arg("table")
+        .arg(&long)
+        .arg("--codebook")
+        .arg(&codebook)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.contains("found 'xxxxxxxxxx") && err.contains("…'"),
+        "{}",
+        &err[..err.len().min(300)]
+    );
+    assert!(
+        err.len() < 1_000,
+        "the value is quoted whole: {} bytes",
+        err.len()
+    );
+    let o = concerns()
+        .arg("table")
+        .arg(&huge)
+        .arg("--codebook")
+        .arg(&codebook)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("a value of 17000000 bytes in column \"a\""),
+        "{}",
+        stderr(&o)
+    );
+}

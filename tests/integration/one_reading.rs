@@ -351,6 +351,13 @@ fn unicode_spaces_are_part_of_a_value_on_both_paths() {
         }))
         .collect();
     let cb = codebook(";", ["apple", "banana", "cherry"], ["yes", "no"]);
+    // The same values as the PSUs of a design: two PSUs on both paths (sums made 1 of them).
+    let psus = Case::new(dir.path(), 1, &cb, &body, &["--psu", "region"]);
+    let (rows, sums) = both_paths(dir.path(), std::slice::from_ref(&psus))
+        .pop()
+        .unwrap();
+    assert!(matches!(rows, Verdict::Json(_)), "{rows:?}");
+    assert_eq!(rows, sums);
     let cases = [Case::new(dir.path(), 0, &cb, &body, &["--by", "region"])];
     let (rows, sums) = both_paths(dir.path(), &cases).pop().unwrap();
     let Verdict::Json(v) = &rows else {
