@@ -14,7 +14,7 @@ use rand_chacha::ChaCha8Rng;
 use super::{concerns, root};
 
 /// Values that have broken parsers, terminals, spreadsheets and renderers.
-const HOSTILE: [&str; 24] = [
+const HOSTILE: [&str; 28] = [
     "",
     "\"",
     "\"\"\"",
@@ -39,6 +39,11 @@ const HOSTILE: [&str; 24] = [
     "ü",
     "\u{202e}",
     "very_familiar",
+    // Spaces only some readers take for white space.
+    "\u{a0}",
+    "us\u{3000}",
+    " us ",
+    "1_0.5",
 ];
 
 fn mutate_data(base: &[u8], rng: &mut ChaCha8Rng) -> Vec<u8> {
@@ -131,6 +136,19 @@ fn mutate_codebook(base: &str, rng: &mut ChaCha8Rng) -> String {
             "[input]\nheader_rows = 99999999999\n\n[survey]",
             1,
         );
+    }
+    // Separators with white space around them, and codes padded with spaces (trimmed when
+    // the codebook loads, as every reader trims values).
+    if rng.gen_bool(0.15) {
+        let separator = [" , ", "\\t", " ", " ;", "  "][rng.gen_range(0..5)];
+        out = out.replacen(
+            "delimiter = \",\"",
+            &format!("delimiter = \"{separator}\""),
+            1,
+        );
+    }
+    if rng.gen_bool(0.15) {
+        out = out.replacen("code = \"", "code = \" ", 3);
     }
     out
 }
@@ -614,15 +632,72 @@ fn mutated_sums_and_sql_codebooks_exit_cleanly() {
         "240",
         "0.5",
         "inf",
+        // Sums per item, rules as rows, values the query cannot write.
+        "item",
+        "base",
+        "outside_item",
+        "invalid",
+        "62",
+        "100000000000000000000",
+        "us\u{a0}",
+        "martian",
     ];
     let mut rng = ChaCha8Rng::seed_from_u64(16);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("in.sums.csv");
     let design = ["--strata", "stratum", "--psu", "psu", "--fpc", "fpc"];
-    for (fixture, design) in [("by-generation", &[][..]), ("design", &design[..])] {
-        let sums =
-            std::fs::read_to_string(root().join(format!("tests/fixtures/sums/{fixture}.sums.csv")))
-                .unwrap();
+    // Sums of wide questions (summed per item), made on DuckDB from the wide survey.
+    let (wide, wide_codebook) = super::limits::wide_survey(dir.path(), 120);
+    let wide_sums = dir.path().join("wide.sums.csv");
+    let q = concerns()
+        .args([
+            "sql",
+            "--dialect",
+            "duckdb",
+            "--table",
+            "t",
+            "--by",
+            "region",
+            "--codebook",
+        ])
+        .arg(&wide_codebook)
+        .output()
+        .unwrap();
+    let query = dir.path().join("wide.sql");
+    std::fs::write(&query, q.stdout).unwrap();
+    let made = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import duckdb, sys\ncon = duckdb.connect()\ncon.execute(f\"CREATE VIEW t AS SELECT * FROM read_csv('{sys.argv[1]}', all_varchar = true)\")\ncon.execute(f\"COPY ({open(sys.argv[2]).read().rstrip().rstrip(';')}) TO '{sys.argv[3]}' (HEADER)\")",
+        ])
+        .arg(&wide)
+        .arg(&query)
+        .arg(&wide_sums)
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let wide_args = ["--codebook", wide_codebook.to_str().unwrap()];
+    for (fixture, design) in [
+        ("by-generation", &[][..]),
+        ("design", &design[..]),
+        ("wide", &wide_args[..]),
+    ] {
+        let sums = match fixture {
+            "wide" => std::fs::read_to_string(&wide_sums).unwrap(),
+            _ => std::fs::read_to_string(
+                root().join(format!("tests/fixtures/sums/{fixture}.sums.csv")),
+            )
+            .unwrap(),
+        };
+        let by = if fixture == "wide" {
+            "region"
+        } else {
+            "generation"
+        };
         let lines: Vec<&str> = sums.lines().collect();
         let mut results = 0;
         for case in 0..300 {
@@ -644,7 +719,7 @@ fn mutated_sums_and_sql_codebooks_exit_cleanly() {
                 "--sums".as_ref(),
                 path.as_os_str(),
                 "--by".as_ref(),
-                "generation".as_ref(),
+                by.as_ref(),
                 "--format".as_ref(),
                 "json".as_ref(),
             ];
@@ -721,4 +796,113 @@ for case, data, query in zip(args[0::3], args[1::3], args[2::3]):
         out.lines().filter(|l| l.ends_with(" ran")).count() > 10,
         "most mutated queries still run: {out}"
     );
+}
+
+/// Lines a tampered manifest or commit journal may hold.
+const PATHS: [&str; 10] = [
+    "../outside.txt",
+    "/etc/hostname",
+    "notes.txt",
+    "keep",
+    "figure1.svg",
+    "figure7_old.png",
+    "summary.md/../../outside.txt",
+    ".concerns-manifest",
+    "\u{1b}[2J",
+    "",
+];
+
+#[test]
+fn report_folders_lose_nothing_they_do_not_own_whatever_they_hold() {
+    let mut rng = ChaCha8Rng::seed_from_u64(24);
+    let root_dir = tempfile::tempdir().unwrap();
+    let data = root().join(super::DATA);
+    let mut results = [0usize; 2];
+    for case in 0..40 {
+        let top = root_dir.path().join(format!("case{case}"));
+        let out = top.join("reports");
+        std::fs::create_dir_all(out.join("keep")).unwrap();
+        let mut theirs = vec![
+            (top.join("outside.txt"), "outside"),
+            (out.join("notes.txt"), "notes"),
+            (out.join("keep/inner.svg"), "inner"),
+            (out.join("figure9_by_hand.svg"), "hand-made"),
+        ];
+        // A first report, then the folder tampered with.
+        if rng.gen_bool(0.7) {
+            let o = concerns()
+                .arg("report")
+                .arg(&data)
+                .arg("--out")
+                .arg(&out)
+                .output()
+                .unwrap();
+            assert!(o.status.success());
+        }
+        let line = |rng: &mut ChaCha8Rng| PATHS[rng.gen_range(0..PATHS.len())].to_string();
+        match rng.gen_range(0..5) {
+            0 => {
+                let lines: Vec<String> = (0..4).map(|_| line(&mut rng)).collect();
+                std::fs::write(out.join(".concerns-manifest"), lines.join("\n")).unwrap();
+            }
+            1 | 2 => {
+                // A staging folder: ours (marker) or not, committed or not, its journal sane or not.
+                let staging = out.join(format!(".concerns-staging-{case}"));
+                std::fs::create_dir_all(&staging).unwrap();
+                if rng.gen_bool(0.7) {
+                    std::fs::write(
+                        staging.join(".concerns-staging"),
+                        "concerns report staging\npid 1\n",
+                    )
+                    .unwrap();
+                } else {
+                    std::fs::write(staging.join(".concerns-staging"), "not ours").unwrap();
+                    theirs.push((staging.join("theirs.txt"), "staged by someone"));
+                }
+                let mut journal = String::from("concerns report commit\n");
+                for _ in 0..3 {
+                    let verb = ["move", "remove"][rng.gen_range(0..2)];
+                    journal.push_str(&format!("{verb} {}\n", line(&mut rng)));
+                }
+                if rng.gen_bool(0.5) {
+                    std::fs::write(staging.join(".concerns-commit"), journal).unwrap();
+                }
+                std::fs::write(staging.join("figure1.svg"), "<svg/>").unwrap();
+            }
+            3 => {
+                // A symbolic link where a report file goes: refused, never followed.
+                let _ = std::fs::remove_file(out.join("figure1.png"));
+                std::os::unix::fs::symlink("../outside.txt", out.join("figure1.png")).unwrap();
+            }
+            _ => {
+                // A folder named like staging, without the tool's marker.
+                let fake = out.join(".concerns-staging-fake");
+                std::fs::create_dir_all(&fake).unwrap();
+                theirs.push((fake.join("draft.md"), "a user's draft"));
+            }
+        }
+        for (path, text) in &theirs {
+            std::fs::write(path, text).unwrap();
+        }
+        let o = concerns()
+            .arg("report")
+            .arg(&data)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(matches!(o.status.code(), Some(0 | 1)), "case {case}: {err}");
+        assert!(!err.contains("panicked"), "case {case}: {err}");
+        results[o.status.success() as usize] += 1;
+        for (path, text) in &theirs {
+            assert_eq!(
+                std::fs::read_to_string(path).ok().as_deref(),
+                Some(*text),
+                "case {case}: {} was changed or removed",
+                path.display()
+            );
+        }
+    }
+    assert!(results[0] > 0 && results[1] > 20, "{results:?}");
 }
