@@ -247,8 +247,38 @@ fn guarded<T>(src: &Source, f: impl FnOnce() -> Result<T>) -> Result<T> {
 fn open(src: &Source) -> Result<(std::fs::File, u64, FileMetadata)> {
     let mut file = std::fs::File::open(&src.path).map_err(|e| read_error(src, e))?;
     let len = file.metadata().map_err(|e| read_error(src, e))?.len();
+    check_footer(&mut file, len).map_err(|why| not_parquet(src, why))?;
     let metadata = read_metadata(&mut file).map_err(|e| read_error(src, e))?;
     Ok((file, len, metadata))
+}
+
+/// Reads the footer with the bounded Thrift reader first: polars' own decoder allocates
+/// the lists the footer declares (a few bytes claiming a billion columns aborted the process
+/// asking for 34 GB, found by the fuzzer). Every list element takes at least a byte of the
+/// footer, so an allocation budget of 16 bytes per footer byte holds any true footer.
+fn check_footer(file: &mut std::fs::File, len: u64) -> std::result::Result<(), &'static str> {
+    use polars_parquet_format::thrift::protocol::TCompactInputProtocol;
+    let mut tail = [0u8; 8];
+    file.seek(SeekFrom::End(-8))
+        .and_then(|_| file.read_exact(&mut tail))
+        .map_err(|_| "its footer cannot be read")?;
+    let footer = u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]) as u64;
+    if footer + 8 > len {
+        return Err("its footer is longer than the file");
+    }
+    let mut bytes = vec![0u8; footer as usize];
+    file.seek(SeekFrom::Start(len - 8 - footer))
+        .and_then(|_| file.read_exact(&mut bytes))
+        .map_err(|_| "its footer cannot be read")?;
+    file.seek(SeekFrom::Start(0))
+        .map_err(|_| "its footer cannot be read")?;
+    let budget = (bytes.len() * 16).max(1 << 20);
+    polars_parquet_format::FileMetaData::read_from_in_protocol(&mut TCompactInputProtocol::new(
+        bytes.as_slice(),
+        budget,
+    ))
+    .map(|_| ())
+    .map_err(|_| "its footer is corrupt or declares more than it holds")
 }
 
 /// The column names of a Parquet file (from its footer; no data is read).

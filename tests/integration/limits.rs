@@ -757,3 +757,20 @@ duckdb.connect().execute(f"COPY (SELECT repeat('x', 17000000) AS a FROM range(2)
         stderr(&o)
     );
 }
+
+#[test]
+fn a_parquet_footer_declaring_a_billion_columns_is_refused_not_an_abort() {
+    // Found by the fuzzer: a footer of a few kilobytes declaring a list of a billion
+    // entries made the decoder ask for 34 GB and abort the process (no error, no message).
+    let file = super::root().join("tests/fixtures/extreme/footer-of-a-billion-columns.parquet");
+    for args in [&["table"][..], &["validate"][..], &["table", "--sums"][..]] {
+        let o = concerns().args(args).arg(&file).output().unwrap();
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("its footer is corrupt or declares more than it holds")
+                || String::from_utf8_lossy(&o.stdout).contains("declares more than it holds"),
+            "{args:?}: {}",
+            stderr(&o)
+        );
+    }
+}
