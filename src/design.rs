@@ -333,11 +333,7 @@ impl DesignAcc {
         let block = self.block;
         let start = slot as usize * block;
         let ui = u as usize;
-        if self.blocks[ui].len() < start + block {
-            let more = start + block - self.blocks[ui].len();
-            self.blocks[ui].reserve_exact(more);
-            self.blocks[ui].resize(start + block, 0);
-        }
+        self.ensure_slot(ui, start + block, m.w != 0.0 || m.w2 != 0.0);
         let at = start + self.words[q];
         let Some(i) = row else {
             self.add_word(u, at, m.n as u128);
@@ -363,16 +359,26 @@ impl DesignAcc {
                 .wrapping_add(carry as u64);
         }
         if m.w != 0.0 || m.w2 != 0.0 {
-            if self.floats[ui].len() < start + block {
-                let more = start + block - self.floats[ui].len();
-                self.floats[ui].reserve_exact(more);
-                self.floats[ui].resize(start + block, 0.0);
-            }
             let f = &mut self.floats[ui];
             f[word + chosen] += m.w;
             if squares {
                 f[word + 2 + 2 * chosen] += m.w2;
             }
+        }
+    }
+
+    /// A unit's blocks (and float blocks, when `floats`) at least `len` words long, grown
+    /// exactly: a unit holds the slots it has respondents in, nothing spare.
+    fn ensure_slot(&mut self, ui: usize, len: usize, floats: bool) {
+        fn grow<T: Clone>(v: &mut Vec<T>, len: usize, zero: T) {
+            if v.len() < len {
+                v.reserve_exact(len - v.len());
+                v.resize(len, zero);
+            }
+        }
+        grow(&mut self.blocks[ui], len, 0);
+        if floats {
+            grow(&mut self.floats[ui], len, 0.0);
         }
     }
 
@@ -405,18 +411,8 @@ impl DesignAcc {
         let block = self.block;
         let start = slot as usize * block;
         let ui = u as usize;
-        // Grown exactly: a unit holds the slots it has respondents in, nothing spare.
-        if self.blocks[ui].len() < start + block {
-            let more = start + block - self.blocks[ui].len();
-            self.blocks[ui].reserve_exact(more);
-            self.blocks[ui].resize(start + block, 0);
-        }
         let floats = m.w != 0.0 || m.w2 != 0.0;
-        if floats && self.floats[ui].len() < start + block {
-            let more = start + block - self.floats[ui].len();
-            self.floats[ui].reserve_exact(more);
-            self.floats[ui].resize(start + block, 0.0);
-        }
+        self.ensure_slot(ui, start + block, floats);
         let squares = self.item_slots == 4;
         let at = self.words[q];
         let counted = self.counted[q];

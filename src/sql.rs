@@ -1302,18 +1302,8 @@ fn item_sql(d: Dialect, q: &QuestionPlan, c: &impl Fn(usize) -> String) -> (Stri
             let tokens = format!("t{column}");
             let rows = (0..*items)
                 .map(|item| {
-                    let mut chosen: Vec<String> = codes
-                        .iter()
-                        .filter(|(_, i)| *i == item)
-                        .map(|(code, _)| contains(d, &tokens, &String::from_utf8_lossy(code)))
-                        .collect();
-                    if *unlisted == Some(item) {
-                        chosen.push(joined_unknown(d, &tokens, codes));
-                    }
-                    let chosen = match chosen.is_empty() {
-                        true => "FALSE".to_string(),
-                        false => chosen.join(" OR "),
-                    };
+                    let chosen = chosen_sql(d, &tokens, (codes, *unlisted), item)
+                        .unwrap_or_else(|| "FALSE".to_string());
                     format!("CASE WHEN {chosen} THEN 1 ELSE 0 END")
                 })
                 .collect();
@@ -1416,21 +1406,11 @@ fn state_sql(
         } => {
             let v = c(*column);
             let tokens = format!("t{column}");
-            let unknown = joined_unknown(d, &tokens, codes);
             let mut bits = vec!["1".to_string()];
             for item in 0..*items {
-                let mut chosen: Vec<String> = codes
-                    .iter()
-                    .filter(|(_, i)| *i == item)
-                    .map(|(code, _)| contains(d, &tokens, &String::from_utf8_lossy(code)))
-                    .collect();
-                if *unlisted == Some(item) {
-                    chosen.push(unknown.clone());
-                }
-                if !chosen.is_empty() {
+                if let Some(chosen) = chosen_sql(d, &tokens, (codes, *unlisted), item) {
                     bits.push(format!(
-                        "CASE WHEN {} THEN {} ELSE 0 END",
-                        chosen.join(" OR "),
+                        "CASE WHEN {chosen} THEN {} ELSE 0 END",
                         1u64 << (item + 1)
                     ));
                 }
@@ -1441,6 +1421,26 @@ fn state_sql(
             ))
         }
     }
+}
+
+/// Whether item `item` of a question of joined codes is chosen in a cell: one of its codes
+/// is a token, or (for the item of typed answers) a token is no code; `None` when nothing
+/// can choose it.
+fn chosen_sql(
+    d: Dialect,
+    tokens: &str,
+    (codes, unlisted): (&[(Vec<u8>, usize)], Option<usize>),
+    item: usize,
+) -> Option<String> {
+    let mut chosen: Vec<String> = codes
+        .iter()
+        .filter(|(_, i)| *i == item)
+        .map(|(code, _)| contains(d, tokens, &String::from_utf8_lossy(code)))
+        .collect();
+    if unlisted == Some(item) {
+        chosen.push(joined_unknown(d, tokens, codes));
+    }
+    (!chosen.is_empty()).then(|| chosen.join(" OR "))
 }
 
 /// The trimmed tokens of a cell of joined codes, as an array (DuckDB, Spark); PostgreSQL

@@ -55,6 +55,15 @@ impl Bucket {
         }
     }
 
+    /// Adds sums made elsewhere: `n` respondents, Σw and Σw² exact and as floats.
+    fn add_sums(&mut self, n: u64, fixed: (u128, u128), float: (f64, f64)) {
+        self.n += n;
+        self.fixed += fixed.0;
+        self.fixed2 += fixed.1;
+        self.w += float.0;
+        self.w2 += float.1;
+    }
+
     fn merge(&mut self, o: &Bucket) {
         self.n += o.n;
         self.fixed += o.fixed;
@@ -327,12 +336,9 @@ impl Tally {
         self.key.clear();
         self.key.extend_from_slice(groups);
         let c = self.cell_for();
-        let b = self.cells[c].questions[q].bucket(s);
-        b.n += n;
-        b.fixed += fixed.0;
-        b.fixed2 += fixed.1;
-        b.w += float.0;
-        b.w2 += float.1;
+        self.cells[c].questions[q]
+            .bucket(s)
+            .add_sums(n, fixed, float);
     }
 
     /// Adds per-item sums made elsewhere to question `q` (summed per item) in the cell of
@@ -357,11 +363,7 @@ impl Tally {
             Some(i) if selected => &mut items.selected[i],
             Some(i) => &mut items.not[i],
         };
-        b.n += n;
-        b.fixed += fixed.0;
-        b.fixed2 += fixed.1;
-        b.w += float.0;
-        b.w2 += float.1;
+        b.add_sums(n, fixed, float);
     }
 
     fn key_values(&self, c: usize) -> CellKey {

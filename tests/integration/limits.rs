@@ -7,9 +7,7 @@ use std::process::Command;
 
 use super::concerns;
 
-fn stderr(o: &std::process::Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use super::support::{duckdb_sums, refused, stderr};
 
 /// Runs Python with DuckDB (installed by ./test.sh).
 fn duckdb(script: &str, args: &[&Path]) {
@@ -60,40 +58,11 @@ items = [{ id = "a", code = "apple", label.en = "A" }]
         .args(["--by", "region"])
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("more than 100 distinct values"),
-        "{}",
-        stderr(&o)
-    );
+    refused(&o, 1, "more than 100 distinct values");
     // The same from sums with 20,000 groups (the query does not cap them).
-    let sql = concerns()
-        .args([
-            "sql",
-            "--dialect",
-            "duckdb",
-            "--table",
-            "t",
-            "--by",
-            "region",
-            "--codebook",
-        ])
-        .arg(&codebook)
-        .output()
-        .unwrap();
-    assert!(sql.status.success());
-    let query = dir.path().join("q.sql");
-    std::fs::write(&query, sql.stdout).unwrap();
     let sums = dir.path().join("sums.csv");
-    duckdb(
-        r#"
-import duckdb, sys
-con = duckdb.connect()
-con.execute(f"CREATE VIEW t AS SELECT * FROM read_csv('{sys.argv[1]}', all_varchar = true)")
-con.execute(f"COPY ({open(sys.argv[2]).read().rstrip().rstrip(';')}) TO '{sys.argv[3]}' (HEADER)")
-"#,
-        &[&data, &query, &sums],
-    );
+    let cb = codebook.to_str().unwrap();
+    duckdb_sums(&data, &["--by", "region", "--codebook", cb], &sums);
     let o = concerns()
         .args(["table", "--sums"])
         .arg(&sums)
@@ -102,12 +71,7 @@ con.execute(f"COPY ({open(sys.argv[2]).read().rstrip().rstrip(';')}) TO '{sys.ar
         .args(["--by", "region"])
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("more than 100 distinct values"),
-        "{}",
-        stderr(&o)
-    );
+    refused(&o, 1, "more than 100 distinct values");
 }
 
 /// A varint of Parquet's compact Thrift (zigzag for signed integers).
@@ -199,12 +163,7 @@ items = [
     let hostile = dir.path().join("hostile.parquet");
     std::fs::write(&hostile, bytes).unwrap();
     let o = read(&hostile);
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("declares more rows than a file of"),
-        "{}",
-        stderr(&o)
-    );
+    refused(&o, 1, "declares more rows than a file of");
 }
 
 #[test]
@@ -233,31 +192,8 @@ fn a_design_with_more_psus_than_the_most_is_refused_from_rows_and_from_sums() {
     );
     assert!(err.contains("column 'respondent_id'"), "{err}");
     // The same from the sums DuckDB computes (a unit row and cells per PSU).
-    let sql = concerns()
-        .args([
-            "sql",
-            "--dialect",
-            "duckdb",
-            "--table",
-            "t",
-            "--psu",
-            "respondent_id",
-        ])
-        .output()
-        .unwrap();
-    assert!(sql.status.success());
-    let query = dir.path().join("q.sql");
-    std::fs::write(&query, sql.stdout).unwrap();
     let sums = dir.path().join("sums.csv");
-    duckdb(
-        r#"
-import duckdb, sys
-con = duckdb.connect()
-con.execute(f"CREATE VIEW t AS SELECT * FROM read_csv('{sys.argv[1]}', all_varchar = true)")
-con.execute(f"COPY ({open(sys.argv[2]).read().rstrip().rstrip(';')}) TO '{sys.argv[3]}' (HEADER)")
-"#,
-        &[&data, &query, &sums],
-    );
+    duckdb_sums(&data, &["--psu", "respondent_id"], &sums);
     let o = concerns()
         .args(["table", "--sums"])
         .arg(&sums)
@@ -392,30 +328,10 @@ fn wide_check_all_questions_sum_per_item_on_duckdb_as_they_read() {
         vec!["--where", "region in (north, south)"],
         [&design[..], &["--by", "region", "--where", "region = east"]].concat(),
     ] {
-        let mut sql = vec![
-            "sql",
-            "--dialect",
-            "duckdb",
-            "--table",
-            "t",
-            "--codebook",
-            cb,
-        ];
+        let mut sql = vec!["--codebook", cb];
         sql.extend(&options);
-        let o = concerns().args(&sql).output().unwrap();
-        assert!(o.status.success(), "{}", stderr(&o));
-        let query = dir.path().join("q.sql");
-        std::fs::write(&query, o.stdout).unwrap();
         let sums = dir.path().join("sums.csv");
-        duckdb(
-            r#"
-import duckdb, sys
-con = duckdb.connect()
-con.execute(f"CREATE VIEW t AS SELECT * FROM read_csv('{sys.argv[1]}', all_varchar = true)")
-con.execute(f"COPY ({open(sys.argv[2]).read().rstrip().rstrip(';')}) TO '{sys.argv[3]}' (HEADER)")
-"#,
-            &[&data, &query, &sums],
-        );
+        duckdb_sums(&data, &sql, &sums);
         // Sums per item: the rows do not grow with the answer patterns (400 respondents
         // with 63 random items give 400 patterns).
         let text = std::fs::read_to_string(&sums).unwrap();
@@ -507,12 +423,7 @@ fn targets_that_would_give_weights_table_refuses_are_refused() {
         .arg(dir.path().join("w.csv"))
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("'1e-300' is not a base weight"),
-        "{}",
-        stderr(&o)
-    );
+    refused(&o, 1, "'1e-300' is not a base weight");
 }
 
 #[test]
@@ -602,12 +513,7 @@ fn a_draft_always_loads_whatever_the_width_of_the_export() {
         .arg(&data)
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("no column looks like a survey question"),
-        "{}",
-        stderr(&o)
-    );
+    refused(&o, 1, "no column looks like a survey question");
 }
 
 #[test]

@@ -24,6 +24,7 @@ mod robustness;
 mod schema;
 mod segments;
 mod sql;
+mod support;
 mod table;
 mod validate;
 mod weight;

@@ -649,38 +649,9 @@ fn mutated_sums_and_sql_codebooks_exit_cleanly() {
     // Sums of wide questions (summed per item), made on DuckDB from the wide survey.
     let (wide, wide_codebook) = super::limits::wide_survey(dir.path(), 120);
     let wide_sums = dir.path().join("wide.sums.csv");
-    let q = concerns()
-        .args([
-            "sql",
-            "--dialect",
-            "duckdb",
-            "--table",
-            "t",
-            "--by",
-            "region",
-            "--codebook",
-        ])
-        .arg(&wide_codebook)
-        .output()
-        .unwrap();
-    let query = dir.path().join("wide.sql");
-    std::fs::write(&query, q.stdout).unwrap();
-    let made = std::process::Command::new("python3")
-        .args([
-            "-c",
-            "import duckdb, sys\ncon = duckdb.connect()\ncon.execute(f\"CREATE VIEW t AS SELECT * FROM read_csv('{sys.argv[1]}', all_varchar = true)\")\ncon.execute(f\"COPY ({open(sys.argv[2]).read().rstrip().rstrip(';')}) TO '{sys.argv[3]}' (HEADER)\")",
-        ])
-        .arg(&wide)
-        .arg(&query)
-        .arg(&wide_sums)
-        .output()
-        .unwrap();
-    assert!(
-        made.status.success(),
-        "{}",
-        String::from_utf8_lossy(&made.stderr)
-    );
     let wide_args = ["--codebook", wide_codebook.to_str().unwrap()];
+    let with_region = [&["--by", "region"][..], &wide_args[..]].concat();
+    super::support::duckdb_sums(&wide, &with_region, &wide_sums);
     for (fixture, design) in [
         ("by-generation", &[][..]),
         ("design", &design[..]),

@@ -47,32 +47,9 @@ print(json.dumps([{k: (None if v is None else v if isinstance(v, (int, str)) els
         .clone()
 }
 
-/// Runs the query of `sql_args` on DuckDB over `csv` and saves its result as CSV at `out`
-/// (`COPY … TO`, as a user would).
+/// Runs the query of `sql_args` on DuckDB over `csv` and saves its result at `out`.
 fn sums_on_duckdb(csv: &Path, sql_args: &[&str], out: &Path) {
-    let mut args = vec!["sql", "--dialect", "duckdb", "--table", "responses"];
-    args.extend_from_slice(sql_args);
-    let sql = String::from_utf8(succeeded(concerns().args(&args)).stdout).unwrap();
-    let script = r#"
-import duckdb, sys
-con = duckdb.connect()
-path = sys.argv[1].replace("'", "''")
-con.execute(f"CREATE VIEW responses AS SELECT * FROM read_csv('{path}', all_varchar = true)")
-out = sys.argv[3].replace("'", "''")
-form = "FORMAT PARQUET" if out.endswith(".parquet") else "HEADER"
-con.execute(f"COPY ({open(sys.argv[2]).read()}) TO '{out}' ({form})")
-"#;
-    let dir = tempfile::tempdir().unwrap();
-    let query = dir.path().join("q.sql");
-    std::fs::write(&query, sql.trim_end().trim_end_matches(';')).unwrap();
-    let o = Command::new("python3")
-        .args(["-c", script])
-        .arg(csv)
-        .arg(&query)
-        .arg(out)
-        .output()
-        .expect("python3 runs");
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    super::support::duckdb_sums(csv, sql_args, out)
 }
 
 /// `table --sums SUMS ARGS --format json`.

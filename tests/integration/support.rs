@@ -1,0 +1,47 @@
+//! What many test files need: the error text of a run, and sums made by DuckDB.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use super::{concerns, succeeded};
+
+/// The standard error of a run, as text.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Runs `concerns sql --dialect duckdb --table responses SQL_ARGS` on DuckDB over `csv`
+/// (every column read as text, as the file reader reads it) and saves the result at `out`,
+/// as CSV or, for a `.parquet` name, as Parquet (`COPY … TO`, as a user would).
+pub fn duckdb_sums(csv: &Path, sql_args: &[&str], out: &Path) {
+    let mut args = vec!["sql", "--dialect", "duckdb", "--table", "responses"];
+    args.extend_from_slice(sql_args);
+    let sql = String::from_utf8(succeeded(concerns().args(&args)).stdout).unwrap();
+    let script = r#"
+import duckdb, sys
+con = duckdb.connect()
+path = sys.argv[1].replace("'", "''")
+con.execute(f"CREATE VIEW responses AS SELECT * FROM read_csv('{path}', all_varchar = true)")
+out = sys.argv[3].replace("'", "''")
+form = "FORMAT PARQUET" if out.endswith(".parquet") else "HEADER"
+con.execute(f"COPY ({open(sys.argv[2]).read()}) TO '{out}' ({form})")
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    let query = dir.path().join("q.sql");
+    std::fs::write(&query, sql.trim_end().trim_end_matches(';')).unwrap();
+    let o = Command::new("python3")
+        .args(["-c", script])
+        .arg(csv)
+        .arg(&query)
+        .arg(out)
+        .output()
+        .expect("python3 runs (DuckDB's Python package; ./test.sh installs it)");
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+/// Asserts that a run exited with `code` and said `words` on standard error.
+pub fn refused(o: &Output, code: i32, words: &str) {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(code), "{err}");
+    assert!(err.contains(words), "expected '{words}' in: {err}");
+}
