@@ -20,6 +20,8 @@ pub struct Grouping {
     pub name: String,
     /// The segment's label in the results' language (empty: say the id).
     pub label: String,
+    /// Whether the label may be lowercased inside a sentence.
+    pub lowercase: bool,
     /// Its place among the plan's grouping columns.
     pub index: usize,
     /// (value, label) in letter order.
@@ -45,6 +47,7 @@ fn order_groups(sums: Vec<GroupSums>, known: &[(String, String)], only: bool) ->
     Grouping {
         name: String::new(),
         label: String::new(),
+        lowercase: false,
         index: 0,
         groups,
         sums,
@@ -339,6 +342,7 @@ fn segment_grouping(seg: &Segment, sums: Vec<GroupSums>, lang: &str) -> Grouping
     }
     g.name = seg.id.clone();
     g.label = pick(&seg.label, lang).to_string();
+    g.lowercase = seg.lowercase.iter().any(|l| l == lang);
     g
 }
 
@@ -1012,6 +1016,7 @@ fn items(
                 pinned_last: item.last,
                 base: sums.each_item.then(|| question_base(&base)),
                 items: item.combines.to_vec(),
+                headline: item.headline,
             }
         })
         .collect();
@@ -1043,6 +1048,8 @@ struct Row<'a> {
     last: bool,
     /// The items a net combines; empty for an item.
     combines: &'a [String],
+    /// A net that leads the headline.
+    headline: bool,
 }
 
 /// The rows of a question in the order of its sums: the items, then the nets.
@@ -1052,12 +1059,14 @@ fn rows(q: &Question) -> Vec<Row<'_>> {
         label: &i.label,
         last: i.last,
         combines: &[],
+        headline: false,
     });
     let nets = q.nets.iter().map(|n| Row {
         id: &n.id,
         label: &n.label,
         last: false,
         combines: &n.items,
+        headline: n.headline,
     });
     items.chain(nets).collect()
 }
@@ -1120,6 +1129,9 @@ fn question_result(q: &Question, qi: usize, sums: &QuestionSums, ctx: &Context) 
         comparisons: Vec::new(),
         no_group: Vec::new(),
         association: Vec::new(),
+        // Only the language's own phrase: another language's would not fit its sentence.
+        headline: q.headline.get(ctx.lang).cloned(),
+        lowercase: q.lowercase.iter().any(|l| l == ctx.lang),
     }
 }
 
@@ -1177,6 +1189,7 @@ fn group_results(
         groups.push(GroupResult {
             segment: g.name.clone(),
             segment_label: g.label.clone(),
+            segment_lowercase: g.lowercase,
             value: value.clone(),
             label: label.clone(),
             letter: letter(k),

@@ -85,6 +85,10 @@ pub struct Net {
     pub label: Labels,
     /// Ids of the question's items it combines.
     pub items: Vec<String>,
+    /// This net leads the question's headline sentence (a scale's top two boxes) instead
+    /// of its single largest answer.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub headline: bool,
 }
 
 /// The layout of an export: how many header rows, and how column names are formed.
@@ -237,6 +241,10 @@ pub struct Segment {
     pub column: String,
     #[serde(default, skip_serializing_if = "is_default")]
     pub label: Labels,
+    /// Languages in which the label may be lowercased inside a sentence ("By generation");
+    /// elsewhere it is written as given.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub lowercase: Vec<String>,
     /// Known values in display order; empty means any value, sorted.
     #[serde(default, skip_serializing_if = "is_default")]
     pub values: Vec<Choice>,
@@ -331,6 +339,15 @@ pub struct Question {
     /// Nets of items ("any concern", top-2-box): estimated like items, never ranked among them.
     #[serde(default, skip_serializing_if = "is_default")]
     pub nets: Vec<Net>,
+    /// The verb phrase of its headline sentence per language, with `{answer}` where the
+    /// answer's label goes ("worry that {answer}"); else a neutral one from its kind
+    /// ("chose {answer}", "answered {answer}").
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub headline: Labels,
+    /// Languages in which its answers' labels may be lowercased inside a sentence ("It will
+    /// be harder…" → "worry that it will be harder…"); elsewhere labels are written as given.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub lowercase: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -683,6 +700,7 @@ impl Codebook {
             add(format!("question '{qid}' text"), &q.text);
             add(format!("question '{qid}' title"), &q.title);
             add(format!("question '{qid}' note"), &q.note);
+            add(format!("question '{qid}' headline"), &q.headline);
             for i in &q.items {
                 add(format!("question '{qid}' item label"), &i.label);
             }
@@ -914,6 +932,19 @@ impl Question {
         }
         for net in &self.nets {
             self.check_net(net)?;
+        }
+        if self.nets.iter().filter(|n| n.headline).count() > 1 {
+            bail!(
+                "question '{}': more than one net has `headline = true`; a headline leads with one",
+                self.id
+            );
+        }
+        if let Some((lang, _)) = self.headline.iter().find(|(_, p)| !p.contains("{answer}")) {
+            bail!(
+                "question '{}': headline.{} must hold {{answer}}, where the answer's label goes (for example \"worry that {{answer}}\")",
+                self.id,
+                visible(lang)
+            );
         }
         Ok(())
     }

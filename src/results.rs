@@ -223,6 +223,18 @@ pub struct QuestionResult {
     /// group (R `svychisq(~item + segment, design, statistic = "F")`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub association: Vec<Association>,
+    /// The codebook's verb phrase for the headline sentence in this language, with
+    /// `{answer}` where the answer goes; absent: a neutral phrase from the question's kind.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub headline: Option<String>,
+    /// Whether its labels may be lowercased inside a sentence in this language (the
+    /// codebook says so); else they are written as given.
+    #[serde(default, skip_serializing_if = "crate::results::is_false")]
+    pub lowercase: bool,
+}
+
+pub(crate) fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// The Rao–Scott F test across all groups of a segment, for one item.
@@ -251,6 +263,9 @@ pub struct GroupResult {
     /// The segment's label in the results' language, when the codebook gives one.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub segment_label: String,
+    /// Whether the segment's label may be lowercased inside a sentence in this language.
+    #[serde(default, skip_serializing_if = "crate::results::is_false")]
+    pub segment_lowercase: bool,
     pub value: String,
     pub label: String,
     /// Column letter within its segment: A, B, C… in codebook order.
@@ -396,6 +411,9 @@ pub struct ItemResult {
     /// Empty (absent) for an item.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub items: Vec<String>,
+    /// A net that leads the question's headline (a scale's top two boxes).
+    #[serde(default, skip_serializing_if = "crate::results::is_false")]
+    pub headline: bool,
 }
 
 /// The JSON Schema of `Results` (draft 2020-12), as committed in `docs/summary.schema.json`.

@@ -250,12 +250,17 @@ impl Layout {
             None
         };
         at.y += 18.0 * m.s;
-        let question = at.stack(
+        let mut question = at.stack(
             &m,
             &w.fill("question_text", &[("text", &q.text)]),
             m.question,
             false,
         )?;
+        // The filter under the title and question, as in every output.
+        if let Some(f) = crate::export::filter_line(r) {
+            at.y += 6.0 * m.s;
+            question.extend(at.stack(&m, &f, m.footer, false)?);
+        }
         // A segment comparison (`--by`): the chosen (else the first) segment's groups.
         let segment = opts
             .segment()
@@ -598,7 +603,6 @@ fn footer_text(
     if !notes.is_empty() {
         text.push(w.fill("chart_note", &[("notes", &notes)]));
     }
-    text.extend(crate::export::filter_line(r));
     if !groups.is_empty() {
         text.push(letters_legend(r));
     }

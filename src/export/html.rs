@@ -97,6 +97,9 @@ impl HtmlReport {
     fn headlines(&self, out: &mut String, r: &Results) -> Result<()> {
         let w = words(&r.lang);
         writeln!(out, "<h1>{}</h1>", esc(&r.survey.title))?;
+        if let Some(f) = super::filter_line(r) {
+            writeln!(out, "<p class=\"filter\">{}</p>", esc(&f))?;
+        }
         if r.survey.synthetic {
             writeln!(
                 out,

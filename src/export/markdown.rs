@@ -94,6 +94,9 @@ impl TextExporter for MarkdownExporter {
     fn text(&self, r: &Results) -> Result<String> {
         let mut out = String::new();
         writeln!(out, "# {}\n", cell(&r.survey.title))?;
+        if let Some(f) = super::filter_line(r) {
+            writeln!(out, "*{}*\n", cell(&f))?;
+        }
         if r.survey.synthetic {
             writeln!(out, "> {}\n", words(&r.lang).get("synthetic_line"))?;
         }

@@ -102,20 +102,20 @@ pub(crate) fn exclusion_line(r: &Results) -> String {
         line.push(' ');
         line.push_str(&d);
     }
-    if let Some(f) = filter_line(r) {
-        line.push(' ');
-        line.push_str(&f);
-    }
     line
 }
 
-/// "Filter «country = us»: 1,234 of 5,140 respondents.", when a filter was given.
+/// "Filter “country = us”: 1,234 of 5,140 respondents.", when a filter was given: every
+/// output shows it under its title.
 pub(crate) fn filter_line(r: &Results) -> Option<String> {
     let f = r.filter.as_ref()?;
     let w = words(&r.lang);
     let name = match &f.label {
-        Some(l) => format!("«{}» ({l})", f.expression),
-        None => format!("«{}»", f.expression),
+        Some(l) => w.fill(
+            "filter_name_label",
+            &[("expression", &f.expression), ("label", l)],
+        ),
+        None => w.fill("filter_name", &[("expression", &f.expression)]),
     };
     Some(w.fill(
         "filter_line",

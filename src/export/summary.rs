@@ -27,6 +27,15 @@ fn lower_first(s: &str) -> String {
     }
 }
 
+/// A label inside a sentence: lowercased only where the codebook says it may be (a brand,
+/// a name or a scale point keeps its case otherwise).
+fn in_sentence(label: &str, lowercase: bool) -> String {
+    match lowercase {
+        true => lower_first(label),
+        false => label.to_string(),
+    }
+}
+
 /// A code span when the text cannot break out of one, else escaped text.
 fn code(s: &str) -> String {
     if s.contains('`') || s.chars().any(char::is_control) {
@@ -53,31 +62,80 @@ const MARKDOWN: Marks = Marks {
     strong: |s| format!("**{s}**"),
 };
 
-/// The headline sentence of a question: its top answer, and for a check-all question the
-/// next two.
+/// Whom a sentence speaks of: the survey's population (else "respondents in the base"),
+/// within the `--where` filter when one was given.
+pub(crate) fn who(r: &Results, m: &Marks) -> String {
+    let w = words(&r.lang);
+    let who = if r.survey.population.is_empty() {
+        w.get("who_default").to_string()
+    } else {
+        closed(w, &r.survey.population, (m.esc)(&r.survey.population))
+    };
+    match &r.filter {
+        Some(f) => w.fill(
+            "who_filtered",
+            &[
+                ("who", &who),
+                (
+                    "filter",
+                    &(m.esc)(f.label.as_deref().unwrap_or(&f.expression)),
+                ),
+            ],
+        ),
+        None => who,
+    }
+}
+
+/// `marked`, the rendering of `text`, with the language's clause end when `text` opened a
+/// clause with a comma (Russian closes it before the verb or the dash).
+fn closed(w: &Words, text: &str, marked: String) -> String {
+    match text.contains(',') {
+        true => marked + w.get("clause_end"),
+        false => marked,
+    }
+}
+
+/// The codebook's verb phrase with the answer in place of `{answer}`; its text escaped
+/// as the output needs, the answer already marked up.
+fn phrase(text: &str, answer: &str, esc: fn(&str) -> String) -> String {
+    text.split("{answer}")
+        .map(esc)
+        .collect::<Vec<_>>()
+        .join(answer)
+}
+
+/// The headline sentence of a question: its top answer (or the net the codebook marks, a
+/// scale's top two boxes), and for a check-all question the next two. Words from the
+/// question's kind ("chose", "answered") unless the codebook gives its own phrase; labels
+/// keep their case unless the codebook says they may be lowercased. None for a question
+/// whose lead answer everyone gave (a screener kept as a question says nothing).
 pub(crate) fn headline(r: &Results, q: &QuestionResult, m: &Marks) -> Option<String> {
     let w = words(&r.lang);
     let whole = |p| whole(w, p);
     let md = m.esc;
-    let who = if r.survey.population.is_empty() {
-        w.get("who_default").to_string()
-    } else {
-        md(&r.survey.population)
+    let lead = q
+        .nets
+        .iter()
+        .find(|n| n.headline)
+        .or_else(|| q.items.iter().find(|i| i.rank == 1))?;
+    if lead.share.is_none_or(|s| s >= 1.0) {
+        return None;
+    }
+    let label = |i: &crate::results::ItemResult| (m.em)(md(&in_sentence(&i.label, q.lowercase)));
+    let default = match q.kind {
+        Kind::MultiResponse | Kind::MultiResponseDelimited => w.get("headline_chose"),
+        Kind::SingleChoice => w.get("headline_answered"),
     };
-    let first = q.items.iter().find(|i| i.rank == 1)?;
+    let text = q.headline.as_deref().unwrap_or(default);
+    let verb = closed(w, text, phrase(text, &label(lead), md));
+    let who = who(r, m);
     Some(match q.kind {
-        Kind::MultiResponse | Kind::MultiResponseDelimited => {
+        Kind::MultiResponse | Kind::MultiResponseDelimited if !lead.is_net() => {
             let next: Vec<String> = q
                 .items
                 .iter()
                 .filter(|i| (2..=3).contains(&i.rank) && !i.pinned_last)
-                .map(|i| {
-                    format!(
-                        "{} ({})",
-                        (m.em)(md(&lower_first(&i.label))),
-                        whole(i.share)
-                    )
-                })
+                .map(|i| format!("{} ({})", label(i), whole(i.share)))
                 .collect();
             let rest = if next.is_empty() {
                 String::new()
@@ -90,20 +148,20 @@ pub(crate) fn headline(r: &Results, q: &QuestionResult, m: &Marks) -> Option<Str
             w.fill(
                 "headline_multi",
                 &[
-                    ("share", &(m.strong)(whole(first.share))),
+                    ("share", &(m.strong)(whole(lead.share))),
                     ("who", &who),
-                    ("top", &(m.em)(md(&lower_first(&first.label)))),
+                    ("phrase", &verb),
                     ("question", &md(&q.text)),
                     ("rest", &rest),
                 ],
             )
         }
-        Kind::SingleChoice => w.fill(
+        _ => w.fill(
             "headline_single",
             &[
-                ("share", &(m.strong)(whole(first.share))),
+                ("share", &(m.strong)(whole(lead.share))),
                 ("who", &who),
-                ("answer", &(m.em)(md(&first.label))),
+                ("phrase", &verb),
                 ("question", &md(&q.text)),
             ],
         ),
@@ -140,11 +198,13 @@ pub(crate) fn segment_stories(w: &Words, q: &QuestionResult, m: &Marks) -> Vec<S
         }
         if let Some((_, row, lo, hi)) = best {
             let share = |g: usize| whole(w, groups[g].items[row].item.share);
+            let segment = in_sentence(groups[0].segment_name(), groups[0].segment_lowercase);
+            let item = in_sentence(&q.items[row].label, q.lowercase);
             out.push(w.fill(
                 "segment_story",
                 &[
-                    ("segment", &(m.esc)(&lower_first(groups[0].segment_name()))),
-                    ("item", &(m.em)((m.esc)(&lower_first(&q.items[row].label)))),
+                    ("segment", &(m.esc)(&segment)),
+                    ("item", &(m.em)((m.esc)(&item))),
                     ("low", &share(lo)),
                     ("low_group", &(m.esc)(&groups[lo].label)),
                     ("high", &share(hi)),
@@ -200,6 +260,9 @@ impl ReportMarkdown {
 fn headlines(out: &mut String, r: &Results) -> Result<()> {
     let w = words(&r.lang);
     writeln!(out, "# {}\n", md(&r.survey.title))?;
+    if let Some(f) = super::filter_line(r) {
+        writeln!(out, "*{}*\n", md(&f))?;
+    }
     if r.survey.synthetic {
         writeln!(out, "> {}\n", w.get("synthetic_block"))?;
     }
@@ -212,10 +275,18 @@ fn headlines(out: &mut String, r: &Results) -> Result<()> {
             writeln!(out, "  - {s}")?;
         }
     }
-    writeln!(
-        out,
-        "\n{} {}{}\n",
-        w.fill(
+    // The counts add up: surveyed = excluded + outside the filter + left out + kept.
+    let base = match &r.filter {
+        Some(f) => w.fill(
+            "base_summary_filtered",
+            &[
+                ("respondents", &w.respondents(r.base.respondents)),
+                ("excluded", &w.number(r.base.excluded)),
+                ("outside", &w.number(f.eligible.saturating_sub(r.base.kept))),
+                ("kept", &w.number(r.base.kept)),
+            ],
+        ),
+        None => w.fill(
             "base_summary",
             &[
                 ("respondents", &w.respondents(r.base.respondents)),
@@ -223,10 +294,14 @@ fn headlines(out: &mut String, r: &Results) -> Result<()> {
                 ("kept", &w.number(r.base.kept)),
             ],
         ),
+    };
+    writeln!(
+        out,
+        "\n{} {}{}\n",
+        base,
         md(&r.exclusion_notes()),
         r.dropped_note()
             .into_iter()
-            .chain(super::filter_line(r))
             .map(|d| format!(" {}", md(&d)))
             .collect::<String>()
     )?;

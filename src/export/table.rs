@@ -248,6 +248,9 @@ impl TextExporter for TableExporter {
         let w = words(&r.lang);
         let mut out = String::new();
         writeln!(out, "{}", self.wrap(&r.survey.title))?;
+        if let Some(f) = super::filter_line(r) {
+            writeln!(out, "{}", self.wrap(&f))?;
+        }
         if r.survey.synthetic {
             writeln!(out, "{}", self.wrap(w.get("synthetic_line")))?;
         }

@@ -397,6 +397,7 @@ impl<'a> Builder<'a> {
             id: id_for(&label, &fallback, &mut self.segment_ids),
             column: self.export.columns[i].clone(),
             label: en(&label),
+            lowercase: Vec::new(),
             values,
         });
     }
@@ -496,6 +497,8 @@ impl<'a> Builder<'a> {
             unlisted,
             items,
             nets: Vec::new(),
+            headline: Labels::new(),
+            lowercase: Vec::new(),
         }
     }
 
@@ -668,6 +671,8 @@ fn single_question(id: String, column: &str, text: &str, items: Vec<Item>) -> Qu
         unlisted: None,
         items,
         nets: Vec::new(),
+        headline: Labels::new(),
+        lowercase: Vec::new(),
     }
 }
 
@@ -688,6 +693,8 @@ fn multi_question(id: String, text: &str, items: Vec<Item>, coding: Coding) -> Q
         unlisted: None,
         items,
         nets: Vec::new(),
+        headline: Labels::new(),
+        lowercase: Vec::new(),
     }
 }
 

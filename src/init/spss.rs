@@ -92,6 +92,7 @@ pub(super) fn draft(src: &Source) -> Result<Draft> {
                     id: id_of(v, &mut segment_ids),
                     column: v.clone(),
                     label: en(&label(v)),
+                    lowercase: Vec::new(),
                     values: Vec::new(),
                 });
             }
@@ -120,6 +121,7 @@ pub(super) fn draft(src: &Source) -> Result<Draft> {
                 id: id_of(v, &mut segment_ids),
                 column: v.clone(),
                 label: en(&label(v)),
+                lowercase: Vec::new(),
                 values: valid
                     .into_iter()
                     .map(|(code, l)| Choice {

@@ -150,6 +150,16 @@ fn mutate_codebook(base: &str, rng: &mut ChaCha8Rng) -> String {
     if rng.gen_bool(0.15) {
         out = out.replacen("code = \"", "code = \" ", 3);
     }
+    // Headline phrases holding markup, formulas and escapes around the answer.
+    if rng.gen_bool(0.15) {
+        let phrase = [
+            "<script>alert(1)</script> {answer}",
+            "=cmd|' /C calc'!A0 {answer}",
+            "\\u001b[2J{answer}\\u0007",
+            "{answer} *bold* [x](javascript:1) | {answer}",
+        ][rng.gen_range(0..4)];
+        out = out.replacen("worry that {answer}", phrase, 1);
+    }
     out
 }
 

@@ -223,7 +223,7 @@ fn a_filter_is_stated_in_every_output_with_its_base() {
     );
     let n = format!("{},{:03}", inside / 1000, inside % 1000);
     assert!(inside >= 1000, "the fixture's filter keeps thousands");
-    let line = format!("Filter «{FILTER}»: {n} of");
+    let line = format!("Filter “{FILTER}”: {n} of");
     for format in ["table", "markdown"] {
         let out = super::run(&["table", DATA, "--format", format, "--where", FILTER]);
         let text = String::from_utf8(out.stdout).unwrap().replace('\n', " ");
@@ -349,5 +349,5 @@ fn validate_and_chart_take_a_filter() {
     assert!(out.status.success());
     assert!(std::fs::read_to_string(&svg)
         .unwrap()
-        .contains("Filter «country = us»"));
+        .contains("Filter “country = us”"));
 }

@@ -18,7 +18,16 @@ fn numbers(v: &Value) -> Value {
                     .filter(|(k, _)| {
                         !matches!(
                             k.as_str(),
-                            "label" | "value" | "title" | "text" | "note" | "kind"
+                            "label"
+                                | "value"
+                                | "title"
+                                | "text"
+                                | "note"
+                                | "kind"
+                                // How sentences read: the wording, not the numbers.
+                                | "headline"
+                                | "lowercase"
+                                | "segment_lowercase"
                         )
                     })
                     .map(|(k, v)| (k.clone(), strip(v)))
