@@ -1123,6 +1123,7 @@ fn question_result(q: &Question, qi: usize, sums: &QuestionSums, ctx: &Context) 
         kind: q.kind,
         weighted: ctx.weighted,
         base: question_base(&sums.base),
+        order: q.order,
         items,
         nets: Vec::new(),
         by: Vec::new(),

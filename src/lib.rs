@@ -40,7 +40,9 @@ pub(crate) mod tally;
 pub use analysis::{analyse, analyse_sums};
 pub use codebook::Codebook;
 pub use error::{Error, Result};
-pub use load::{Format as InputFormat, Source, WeightChoice};
+pub use load::{
+    guess_encoding as load_guess_encoding, Format as InputFormat, Source, WeightChoice,
+};
 pub use pipeline::{delimiter_byte, Options};
 pub use problems::Problem;
 pub use results::Results;

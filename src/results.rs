@@ -205,6 +205,9 @@ pub struct QuestionResult {
     pub kind: Kind,
     pub weighted: bool,
     pub base: QuestionBase,
+    /// How its items are shown: `ranked` by share, or in the codebook's order (a scale);
+    /// only ranked questions show a rank column.
+    pub order: crate::codebook::Order,
     /// Items in display order (ranked, or codebook order for natural scales).
     pub items: Vec<ItemResult>,
     /// Nets of items ("any concern", "yes or unsure"), ranked among themselves only; each
@@ -473,7 +476,7 @@ impl QuestionResult {
 
     /// Whether the items are shown in rank order (else in the codebook's own order).
     pub fn ranked(&self) -> bool {
-        self.items.windows(2).all(|w| w[0].rank < w[1].rank)
+        self.order == crate::codebook::Order::Ranked
     }
 
     /// The `--by` segments of the groups, in order, each with its groups.

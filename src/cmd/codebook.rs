@@ -26,9 +26,10 @@ pub enum Action {
         /// Replace the output file if it exists.
         #[arg(long, requires = "output")]
         force: bool,
-        /// Text encoding of the input.
-        #[arg(long, default_value = "utf-8")]
-        encoding: String,
+        /// Text encoding of the input (default: UTF-8, else guessed from the file, as
+        /// Excel's Windows-1252 or 1251 exports are); written into the draft's [input].
+        #[arg(long)]
+        encoding: Option<String>,
     },
 }
 
@@ -53,8 +54,18 @@ pub fn run(args: Args) -> Result<i32> {
             if let Some(path) = &output {
                 Inputs::of([std::path::Path::new(&data)]).refuse(path)?;
             }
-            let src = Source::open(&data, &encoding, None)?;
-            let draft = concerns::init::draft(&src)?;
+            // An export that is not UTF-8 is read in the encoding guessed from its bytes,
+            // and the draft records it, so that later commands need no flag.
+            let guessed = match &encoding {
+                Some(_) => None,
+                None => concerns::load_guess_encoding(std::path::Path::new(&data)),
+            };
+            let encoding = encoding
+                .clone()
+                .or_else(|| guessed.map(|e| e.name().to_ascii_lowercase()));
+            let src = Source::open(&data, encoding.as_deref().unwrap_or("utf-8"), None)?;
+            let mut draft = concerns::init::draft(&src)?;
+            draft.record_input(&src, encoding.as_deref(), guessed.is_some())?;
             let text = draft.to_toml()?;
             for note in &draft.notes {
                 eprintln!("note: {}", concerns::text::visible(note));

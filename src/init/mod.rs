@@ -5,6 +5,8 @@
 
 mod names;
 mod profile;
+mod scales;
+mod special;
 mod spss;
 mod write;
 
@@ -35,6 +37,40 @@ impl Draft {
     /// The codebook as TOML, with the notes as a comment at the top.
     pub fn to_toml(&self) -> Result<String> {
         write::toml(self)
+    }
+
+    /// Records how the file was read — its encoding (given or `guessed`) and a delimiter
+    /// other than the comma — in `[input]`, so that later commands need no flag.
+    pub fn record_input(
+        &mut self,
+        src: &Source,
+        encoding: Option<&str>,
+        guessed: bool,
+    ) -> Result<()> {
+        if src.format != Format::Csv {
+            return Ok(());
+        }
+        let input = &mut self.codebook.input;
+        if let Some(e) = encoding.filter(|e| !e.eq_ignore_ascii_case("utf-8")) {
+            input.encoding = Some(e.to_string());
+            self.notes.push(match guessed {
+                true => format!("the file is not UTF-8: read as {e} (guessed from its bytes; [input] encoding below): check that accented letters read right"),
+                false => format!("read as {e} (--encoding; [input] encoding below)"),
+            });
+        }
+        let delimiter = match src.delimiter {
+            b';' => Some(";"),
+            b'\t' => Some("tab"),
+            b'|' => Some("|"),
+            _ => None,
+        };
+        if let Some(d) = delimiter {
+            input.delimiter = Some(d.to_string());
+            self.notes.push(format!(
+                "fields are separated by '{d}' ([input] delimiter below)"
+            ));
+        }
+        write::checked(self)
     }
 }
 
@@ -104,6 +140,10 @@ const SCREENER_WORDS: &[&str] = &["familiar", "aware", "heard of", "know what"];
 enum Role {
     Id,
     Weight,
+    /// A column of the sampling design (strata, PSUs, fpc).
+    Design,
+    /// Numbers that measure (a score, a count, a percentage): left out for now.
+    Measurement,
     /// About the response (dates, status, IP address) or empty or constant.
     Metadata,
     /// Words the respondent typed ("Other - Text", free comments).
@@ -131,13 +171,20 @@ fn name_has(name: &str, words: &[&str]) -> bool {
     words.iter().any(|w| l.contains(w))
 }
 
-fn classify(export: &Export) -> Vec<Role> {
+fn classify(export: &Export, special: &special::Special) -> Vec<Role> {
     let mut roles = Vec::new();
-    let (mut id, mut weight, mut screener) = (false, false, false);
+    let mut screener = false;
     for (i, (name, p)) in export.columns.iter().zip(&export.profiles).enumerate() {
-        let role = classify_one(export, i, name, p, (id, weight, screener));
-        id |= role == Role::Id;
-        weight |= role == Role::Weight;
+        let role = if special.id == Some(i) {
+            Role::Id
+        } else if special.weight == Some(i) {
+            Role::Weight
+        } else if special.has(i) {
+            Role::Design
+        } else {
+            // The ID and the weight were chosen over the whole file.
+            classify_one(export, i, name, p, (true, true, screener))
+        };
         screener |= matches!(role, Role::Screener { .. });
         roles.push(role);
     }
@@ -190,13 +237,14 @@ fn classify_one(
     if p.joined > 0 && p.joined * 20 >= p.filled && p.pieces.len() <= MAX_PIECES && repeated >= 2 {
         return Role::Delimited;
     }
+    // Numbers that measure (scores, counts, percentages): numeric questions are not
+    // drafted yet; the notes name them.
+    if p.measurement() {
+        return Role::Measurement;
+    }
     if p.too_many {
-        // Many distinct values: numbers, or text people typed.
-        return if p.numeric {
-            Role::Metadata
-        } else {
-            Role::WriteIn
-        };
+        // Many distinct values that are not numbers: text people typed.
+        return Role::WriteIn;
     }
     if !screener {
         let dont_know: Vec<String> = p
@@ -255,11 +303,20 @@ fn en(text: &str) -> Labels {
 /// Builds the draft of a CSV export.
 fn csv_draft(src: &Source) -> Result<Draft> {
     let export = Export::read(src)?;
-    let roles = classify(&export);
+    let special = special::Special::of(&export);
+    let roles = classify(&export, &special);
     let mut b = Builder::new(&export);
     for (i, role) in roles.iter().enumerate() {
         b.column(i, role);
     }
+    let column = |i: Option<usize>| i.map(|i| export.columns[i].clone());
+    b.codebook.design = crate::codebook::Design {
+        strata: column(special.strata),
+        psu: column(special.psu),
+        fpc: column(special.fpc),
+        ..Default::default()
+    };
+    b.notes.extend(special.notes);
     b.finish(src)
 }
 
@@ -278,6 +335,7 @@ struct Builder<'a> {
     /// Columns holding numeric codes whose labels the file does not have.
     unlabelled: Vec<String>,
     write_ins: Vec<String>,
+    measurements: Vec<String>,
 }
 
 impl<'a> Builder<'a> {
@@ -294,6 +352,7 @@ impl<'a> Builder<'a> {
             filled: Vec::new(),
             unlabelled: Vec::new(),
             write_ins: Vec::new(),
+            measurements: Vec::new(),
         }
     }
 
@@ -303,7 +362,8 @@ impl<'a> Builder<'a> {
         match role {
             Role::Id => self.codebook.respondent_id = Some(name.clone()),
             Role::Weight => self.codebook.weight = Some(name.clone()),
-            Role::Metadata => {}
+            Role::Metadata | Role::Design => {}
+            Role::Measurement => self.measurements.push(name.clone()),
             Role::WriteIn => self.write_ins.push(name.clone()),
             Role::Screener { exclude, assumed } => self.screener(i, exclude, *assumed),
             Role::Segment => self.segment(i),
@@ -411,7 +471,13 @@ impl<'a> Builder<'a> {
     fn single_choice(&mut self, i: usize) -> Question {
         let p = &self.export.profiles[i];
         let mut taken = BTreeSet::new();
-        let items = ordered(&p.values)
+        let values = ordered(&p.values);
+        // A rating scale in its own order, its top two boxes leading its headline.
+        let (values, scale) = match scales::order(&values) {
+            Some((order, points)) => (order, Some(points)),
+            None => (values, None),
+        };
+        let items: Vec<Item> = values
             .into_iter()
             .map(|v| Item {
                 id: id_for(&v, &format!("code_{}", taken.len() + 1), &mut taken),
@@ -422,7 +488,23 @@ impl<'a> Builder<'a> {
             })
             .collect();
         let id = self.question_id(i);
-        single_question(id, &self.export.columns[i], self.export.text(i), items)
+        let mut q = single_question(id, &self.export.columns[i], self.export.text(i), items);
+        match scale {
+            Some(points) => {
+                q.order = Order::Codebook;
+                if points >= 4 {
+                    q.nets = scale_nets(&q.items[..points]);
+                    self.notes.push(format!(
+                        "'{}' is read as a rating scale: its answers in scale order, with its top two and bottom two as nets (the top two lead its headline)",
+                        self.export.columns[i]
+                    ));
+                }
+            }
+            // Answers without an order of their own are ranked by share; yes / no stays.
+            None if q.items.len() > 2 => q.order = Order::Ranked,
+            None => {}
+        }
+        q
     }
 
     /// Answers joined by commas. A choice whose text holds a comma shows as two pieces
@@ -618,6 +700,16 @@ impl<'a> Builder<'a> {
                 self.unlabelled.iter().map(|c| format!("'{c}'")).collect::<Vec<_>>().join(", ")
             ));
         }
+        if !self.measurements.is_empty() {
+            notes.push(format!(
+                "left out as numbers that measure (scores, counts, percentages; numeric questions are not drafted yet): {}",
+                self.measurements
+                    .iter()
+                    .map(|c| format!("'{c}'"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
         if !self.write_ins.is_empty() {
             notes.push(format!(
                 "left out as text respondents typed: {}",
@@ -634,7 +726,8 @@ impl<'a> Builder<'a> {
                     .to_string(),
             );
         }
-        if self.codebook.weight.is_none() {
+        if self.codebook.weight.is_none() && !self.notes.iter().any(|n| n.starts_with("no weight"))
+        {
             notes.push("no weight column found: shares will be unweighted".to_string());
         }
         if self.export.layout.column_names == ColumnNames::Joined {
@@ -653,6 +746,32 @@ impl<'a> Builder<'a> {
         write::checked(&draft)?;
         Ok(draft)
     }
+}
+
+/// The top-two and bottom-two nets of a scale's points (low to high).
+fn scale_nets(points: &[Item]) -> Vec<crate::codebook::Net> {
+    let label = |a: &Item, b: &Item| {
+        en(&format!(
+            "{} or {}",
+            a.label.get("en").map_or("", String::as_str),
+            b.label.get("en").map_or("", String::as_str)
+        ))
+    };
+    let n = points.len();
+    vec![
+        crate::codebook::Net {
+            id: "top2".into(),
+            label: label(&points[n - 1], &points[n - 2]),
+            items: vec![points[n - 2].id.clone(), points[n - 1].id.clone()],
+            headline: true,
+        },
+        crate::codebook::Net {
+            id: "bottom2".into(),
+            label: label(&points[0], &points[1]),
+            items: vec![points[0].id.clone(), points[1].id.clone()],
+            headline: false,
+        },
+    ]
 }
 
 /// A single-choice question in codebook order.

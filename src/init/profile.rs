@@ -28,6 +28,11 @@ pub struct Profile {
     pub too_many: bool,
     /// Every non-empty value is a number.
     pub numeric: bool,
+    /// Every number is whole; their least and greatest, and their sum.
+    pub integers: bool,
+    pub min: f64,
+    pub max: f64,
+    pub sum: f64,
     /// Every non-empty value is a whole number of at most 3 digits: an answer code.
     pub codes: bool,
     /// No non-empty value repeats.
@@ -54,6 +59,9 @@ impl Profile {
             numeric: true,
             codes: true,
             unique: true,
+            integers: true,
+            min: f64::INFINITY,
+            max: f64::NEG_INFINITY,
             seen_most,
             ..Profile::default()
         }
@@ -64,7 +72,15 @@ impl Profile {
             return;
         }
         self.filled += 1;
-        self.numeric &= field.trim().parse::<f64>().is_ok();
+        match field.trim().parse::<f64>() {
+            Ok(x) if x.is_finite() => {
+                self.integers &= x.fract() == 0.0;
+                self.min = self.min.min(x);
+                self.max = self.max.max(x);
+                self.sum += x;
+            }
+            _ => self.numeric = false,
+        }
         self.codes &= field.len() <= 3 && field.bytes().all(|b| b.is_ascii_digit());
         if self.unique
             && self.seen.len() < self.seen_most
@@ -127,6 +143,24 @@ impl Profile {
     pub fn constant(&self) -> bool {
         !self.too_many && self.values.len() <= 1
     }
+
+    /// Numbers that measure rather than code an answer: fractions, negative numbers, more
+    /// distinct values than a 0–10 scale has, or values past two digits (a score, a count,
+    /// a percentage, an amount).
+    pub fn measurement(&self) -> bool {
+        self.numeric
+            && self.filled > 0
+            && (!self.integers
+                || self.min < 0.0
+                || self.too_many
+                || self.values.len() > 11
+                || self.max > 99.0)
+    }
+
+    /// The mean of the numbers.
+    pub fn mean(&self) -> f64 {
+        self.sum / self.filled.max(1) as f64
+    }
 }
 
 /// An export read once: layout, names, question texts and profiles.
@@ -137,6 +171,8 @@ pub struct Export {
     /// else empty.
     pub texts: Vec<String>,
     pub profiles: Vec<Profile>,
+    /// Respondent rows read.
+    pub rows: u64,
 }
 
 impl Export {
@@ -155,9 +191,10 @@ impl Export {
         let seen_most = (MAX_SEEN / profiled.max(1)).max(1_000);
         let mut profiles: Vec<Profile> = (0..profiled).map(|_| Profile::new(seen_most)).collect();
         let mut record = csv::StringRecord::new();
+        let mut rows = 0u64;
         loop {
             match reader.read_record(&mut record) {
-                Ok(true) => {}
+                Ok(true) => rows += 1,
                 Ok(false) => break,
                 // A row that is not text or not CSV: `validate` names it; the guess uses the rest.
                 Err(_) => continue,
@@ -178,6 +215,7 @@ impl Export {
             columns,
             texts,
             profiles,
+            rows,
         })
     }
 

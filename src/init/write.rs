@@ -57,7 +57,7 @@ fn tidy(root: &mut Table) {
         };
         for t in tables.iter_mut() {
             dotted(t);
-            for list in ["items", "values"] {
+            for list in ["items", "values", "nets"] {
                 inline_list(t, list);
             }
         }

@@ -44,6 +44,34 @@ pub fn encoding_for(label: &str) -> Option<&'static encoding_rs::Encoding> {
     }
 }
 
+/// The encoding of a file that is not UTF-8, guessed from its first megabyte (chardetng,
+/// the detector of Firefox): `None` for UTF-8 (or UTF-16 with a byte-order mark, which is
+/// recognised anyway), for what is not a regular file, and for what cannot be read.
+pub fn guess_encoding(path: &Path) -> Option<&'static encoding_rs::Encoding> {
+    use std::io::Read;
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        return None;
+    }
+    let mut head = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(1 << 20).read_to_end(&mut head))
+        .ok()?;
+    if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
+        return None;
+    }
+    // Valid UTF-8, but for a character the megabyte cut in two.
+    let valid = match std::str::from_utf8(&head) {
+        Ok(_) => true,
+        Err(e) => e.error_len().is_none(),
+    };
+    if valid {
+        return None;
+    }
+    let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
+    detector.feed(&head, false);
+    Some(detector.guess(None, chardetng::Utf8Detection::Deny)).filter(|e| *e != encoding_rs::UTF_8)
+}
+
 /// An input file ready to scan. Anything that is not a regular file (standard input, a
 /// FIFO, `<(…)`) is copied once to an unnamed temporary file, because the scan reads the
 /// file several times and in parallel; a non-UTF-8 file is transcoded to one.

@@ -164,14 +164,7 @@ fn a_filter_is_named_in_every_sentence_under_every_title_and_the_counts_add_up()
     let line = format!("Filter “{filter}”: {kept} of ");
     // Under the title, in the sentences, in the count line.
     let title = md.find("# Streaming services").unwrap();
-    assert!(
-        md[title..]
-            .lines()
-            .nth(2)
-            .unwrap()
-            .contains(&line),
-        "{md}"
-    );
+    assert!(md[title..].lines().nth(2).unwrap().contains(&line), "{md}");
     assert_eq!(
         md.matches(&format!("of respondents in the base ({filter})"))
             .count(),
@@ -201,4 +194,129 @@ fn a_filter_is_named_in_every_sentence_under_every_title_and_the_counts_add_up()
         let texts = super::report::svg_texts(&read(&out, chart)).join(" ");
         assert!(texts.contains(&line), "{chart}: {texts}");
     }
+}
+
+/// `codebook init FILE -o draft.toml` with `extra` options; the draft's text and the notes.
+fn draft(file: &Path, extra: &[&str]) -> (tempfile::TempDir, PathBuf, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("draft.toml");
+    let o = concerns()
+        .args(["codebook", "init"])
+        .arg(file)
+        .arg("-o")
+        .arg(&out)
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&out).unwrap();
+    (dir, out, text, stderr(&o))
+}
+
+#[test]
+fn a_windows_1252_export_from_excel_is_drafted_in_its_encoding_and_keeps_every_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    // French answers in Windows-1252, separated by ';', CRLF: what Excel writes.
+    let answers = ["Très satisfait", "Satisfait", "Insatisfait", "Très insatisfait"];
+    let mut text = String::from("id;satisfaction;forfait\r\n");
+    for i in 0..40 {
+        text.push_str(&format!("r{i};{};{}\r\n", answers[i % 4], ["Basique", "Famille"][i % 2]));
+    }
+    let (bytes, _, _) = encoding_rs::WINDOWS_1252.encode(&text);
+    let file = dir.path().join("excel.csv");
+    std::fs::write(&file, &bytes).unwrap();
+    let (_d, cb, draft, notes) = draft(&file, &[]);
+    assert!(draft.contains("encoding = \"windows-1252\""), "{draft}");
+    assert!(draft.contains("delimiter = \";\""), "{draft}");
+    assert!(notes.contains("not UTF-8: read as windows-1252"), "{notes}");
+    for a in answers {
+        assert!(draft.contains(&format!("code = \"{a}\"")), "{a} missing: {draft}");
+    }
+    // Later commands need no flag, and every respondent counts: 10 per answer.
+    let o = concerns()
+        .arg("table")
+        .arg(&file)
+        .arg("--codebook")
+        .arg(&cb)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let q = &v["questions"][0];
+    assert_eq!(q["base"]["unweighted"], 40);
+    assert!(q["items"].as_array().unwrap().iter().all(|i| i["count"] == 10), "{q}");
+}
+
+#[test]
+fn a_public_use_file_gets_its_id_weight_and_design_and_its_scores_are_left_out() {
+    let file = root().join("tests/fixtures/public/school.csv");
+    let (_d, cb, draft, notes) = draft(&file, &[]);
+    assert!(draft.contains("respondent_id = \"cds\""), "{draft}");
+    // `pw`, not `growth` (a score change with negative values).
+    assert!(draft.contains("weight = \"pw\""), "{draft}");
+    assert!(notes.contains("weight: 'pw' (named like a weight"), "{notes}");
+    assert!(draft.contains("[design]\nstrata = \"stratum\"\nfpc = \"fpc\""), "{draft}");
+    assert!(notes.contains("design: strata 'stratum', fpc 'fpc'"), "{notes}");
+    // The scores, percentages and counts are not questions of dozens of answers.
+    for measure in ["pcttest", "api00", "growth", "acs.k3"] {
+        assert!(!draft.contains(&format!("column = \"{measure}\"")), "{measure}: {draft}");
+        assert!(notes.contains(&format!("'{measure}'")), "{measure} not named: {notes}");
+    }
+    assert!(draft.contains("column = \"yr.rnd\""), "{draft}");
+    // The draft reads the file with its design.
+    let o = concerns()
+        .arg("table")
+        .arg(&file)
+        .arg("--codebook")
+        .arg(&cb)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["weight"], "pw");
+    assert_eq!(v["design"]["strata"], "stratum");
+}
+
+#[test]
+fn a_rating_scale_is_drafted_in_its_order_with_its_top_two_leading() {
+    let dir = tempfile::tempdir().unwrap();
+    let scale = [
+        "Very satisfied",
+        "Satisfied",
+        "Neither satisfied nor dissatisfied",
+        "Dissatisfied",
+        "Very dissatisfied",
+    ];
+    let mut csv = String::from("id,satisfaction,prefer_no_ai\n");
+    for i in 0..60 {
+        // Most frequent first would be the wrong order: satisfied answers are commonest.
+        let a = scale[[0, 1, 1, 1, 2, 3, 4, 0, 1, 1][i % 10]];
+        csv.push_str(&format!("r{i},{a},{}\n", ["yes", "no", "yes"][i % 3]));
+    }
+    let file = dir.path().join("scale.csv");
+    std::fs::write(&file, csv).unwrap();
+    let (_d, cb, draft, _) = draft(&file, &[]);
+    let at = |s: &str| draft.find(&format!("code = \"{s}\"")).unwrap();
+    let positions: Vec<usize> = scale.iter().rev().map(|s| at(s)).collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "{draft}");
+    assert!(draft.contains("{ id = \"top2\", items = [\"satisfied\", \"very_satisfied\"], headline = true"), "{draft}");
+    assert!(draft.contains("id = \"bottom2\""), "{draft}");
+    // The report leads with the top two, and a scale shows no rank column.
+    let out = dir.path().join("r");
+    let o = concerns()
+        .arg("report")
+        .arg(&file)
+        .arg("--codebook")
+        .arg(&cb)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let md = read(&out, "summary.md");
+    assert!(md.contains("answered *Very satisfied or Satisfied* to “satisfaction”"), "{md}");
+    let section = &md[md.find("Question: satisfaction").unwrap()..];
+    assert!(!section.lines().nth(2).unwrap().contains("Rank"), "{section}");
 }
