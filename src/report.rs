@@ -6,7 +6,7 @@ use std::path::Path;
 use crate::error::{Error, Result};
 
 use crate::chart::{self, ChartFormat, ChartOptions};
-use crate::export::{Exporter, HtmlReport, JsonExporter, ReportMarkdown, XlsxExporter};
+use crate::export::{Exporter, HtmlReport, JsonExporter, PageChart, ReportMarkdown, XlsxExporter};
 use crate::results::Results;
 
 /// One output file of a report.
@@ -25,7 +25,7 @@ pub fn chart_stem(results: &Results, question: &str) -> String {
 pub fn render(results: &Results, opts: &ChartOptions) -> Result<Vec<ReportFile>> {
     let mut files = Vec::new();
     let mut charts = Vec::new();
-    let mut svgs = Vec::new();
+    let mut page = Vec::new();
     for q in &results.questions {
         let stem = chart_stem(results, &q.id);
         for format in [ChartFormat::Svg, ChartFormat::Png] {
@@ -34,11 +34,9 @@ pub fn render(results: &Results, opts: &ChartOptions) -> Result<Vec<ReportFile>>
                 Error::Output(m) => Error::Output(format!("rendering {name}: {m}")),
                 e => e,
             })?;
-            if format == ChartFormat::Svg {
-                svgs.push((q.id.clone(), String::from_utf8_lossy(&bytes).into_owned()));
-            }
             files.push(ReportFile { name, bytes });
         }
+        page.push(page_chart(results, &q.id, opts)?);
         charts.push((q.id.clone(), format!("{stem}.svg")));
         // The first segment is in the figure; each further one gets its own.
         let segments = q.segments();
@@ -49,15 +47,15 @@ pub fn render(results: &Results, opts: &ChartOptions) -> Result<Vec<ReportFile>>
                 format!("by{}", k + 1)
             };
             let seg_stem = format!("{stem}_{tail}");
-            let seg_opts = opts.with_segment(segment);
+            // The question's further charts: 1b, 1c, … each titled with its segment.
+            let letter = (b'a' + (k % 26) as u8) as char;
+            let seg_opts = opts.with_segment(segment, &letter.to_string());
             for format in [ChartFormat::Svg, ChartFormat::Png] {
                 let name = format!("{seg_stem}.{}", format.extension());
                 let bytes = chart::render(results, &q.id, &seg_opts, format)?;
-                if format == ChartFormat::Svg {
-                    svgs.push((q.id.clone(), String::from_utf8_lossy(&bytes).into_owned()));
-                }
                 files.push(ReportFile { name, bytes });
             }
+            page.push(page_chart(results, &q.id, &seg_opts)?);
             charts.push((q.id.clone(), format!("{seg_stem}.svg")));
         }
     }
@@ -75,9 +73,24 @@ pub fn render(results: &Results, opts: &ChartOptions) -> Result<Vec<ReportFile>>
     });
     files.push(ReportFile {
         name: "report.html".into(),
-        bytes: HtmlReport { charts: svgs }.render(results)?,
+        bytes: HtmlReport { charts: page }.render(results)?,
     });
     Ok(files)
+}
+
+/// A chart as the page shows it: its title as the page's heading, drawn without it twice,
+/// for a wide screen and for a phone's.
+fn page_chart(results: &Results, question: &str, opts: &ChartOptions) -> Result<PageChart> {
+    let svg = |narrow| -> Result<String> {
+        let bytes = chart::render(results, question, &opts.for_page(narrow), ChartFormat::Svg)?;
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    };
+    Ok(PageChart {
+        question: question.to_string(),
+        title: chart::title(results, question, opts)?,
+        wide: svg(false)?,
+        narrow: svg(true)?,
+    })
 }
 
 /// Whether `name` is a file a report can write: a chart (`figure3_prefer_no_ai.svg`), or one

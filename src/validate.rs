@@ -90,7 +90,7 @@ impl Validation {
         }
         if let Some(f) = &self.filter {
             out.push_str(&format!(
-                "{}: filter «{}» matches {} of the {} respondents the screener kept\n",
+                "{}: filter “{}” matches {} of the {} respondents the screener kept\n",
                 self.file,
                 crate::text::visible(&f.expression),
                 thousands(f.matching),

@@ -160,6 +160,9 @@ fn stack(
 /// Tallest chart at scale 1, in pixels: a Figure 1 is about 1,100.
 const MAX_HEIGHT: f64 = 20_000.0;
 
+/// Width of a chart for a phone's screen: text at 390 CSS pixels stays over 12 pixels.
+const NARROW_WIDTH: u32 = 640;
+
 fn px(x: f64) -> i32 {
     x.round() as i32
 }
@@ -181,9 +184,10 @@ struct Metrics {
 }
 
 impl Metrics {
-    fn new(scale: f64) -> Metrics {
-        let width = (BASE_WIDTH as f64 * scale).round();
-        let margin = 64.0 * scale;
+    fn new(scale: f64, narrow: bool) -> Metrics {
+        let base = if narrow { NARROW_WIDTH } else { BASE_WIDTH };
+        let width = (base as f64 * scale).round();
+        let margin = if narrow { 28.0 } else { 64.0 } * scale;
         Metrics {
             s: scale,
             width,
@@ -233,17 +237,13 @@ impl Layout {
     pub fn new(r: &Results, figure: usize, opts: &ChartOptions) -> Result<Layout> {
         let q = &r.questions[figure];
         let w = words(&r.lang);
-        let m = Metrics::new(opts.scale);
+        let m = Metrics::new(opts.scale, opts.narrow());
         let mut at = Cursor { y: m.margin };
-        let title = at.stack(
-            &m,
-            &w.fill(
-                "figure",
-                &[("n", &(figure + 1).to_string()), ("title", &q.title)],
-            ),
-            m.title,
-            true,
-        )?;
+        let groups = drawn_groups(q, opts);
+        let title = match opts.untitled() {
+            true => Vec::new(),
+            false => at.stack(&m, &figure_title(r, figure, opts, &groups), m.title, true)?,
+        };
         let tag = if r.survey.synthetic {
             Some(synthetic_tag(&m, &mut at, w.get("chart_synthetic"))?)
         } else {
@@ -261,14 +261,6 @@ impl Layout {
             at.y += 6.0 * m.s;
             question.extend(at.stack(&m, &f, m.footer, false)?);
         }
-        // A segment comparison (`--by`): the chosen (else the first) segment's groups.
-        let segment = opts
-            .segment()
-            .or_else(|| q.by.first().map(|g| g.segment.as_str()));
-        let groups: Vec<&GroupResult> = match segment {
-            Some(s) => q.by.iter().filter(|g| g.segment == s).collect(),
-            None => Vec::new(),
-        };
         let legend = legend(&m, &mut at, &groups)?;
         at.y += 20.0 * m.s;
         let top = at.y;
@@ -280,7 +272,7 @@ impl Layout {
             at.y = top;
             let mut rules = vec![m.rule(at.y)];
             at.y += 30.0 * m.s;
-            let bars = Bars::new(&m, q, &groups, opts.ci)?.lay_out(
+            let bars = Bars::new(&m, q, &groups, (opts.ci, opts.narrow()))?.lay_out(
                 (&m, w),
                 (&mut at, &mut rules),
                 (q, drawn),
@@ -365,7 +357,9 @@ fn legend(m: &Metrics, at: &mut Cursor, groups: &[&GroupResult]) -> Result<Vec<K
     let row_h = Metrics::lh(m.label);
     let mut x = m.margin;
     for (k, g) in groups.iter().enumerate() {
-        let text = format!("({}) {}", g.letter, crate::text::chart(&g.label));
+        // A low base keeps its colour (a lighter tint) and is marked as in the tables.
+        let flag = g.base_flag.map(BaseFlag::mark).unwrap_or_default();
+        let text = format!("({}) {}{flag}", g.letter, crate::text::chart(&g.label));
         let w = swatch + 10.0 * m.s + text_width(&text, m.label, false)?;
         if x > m.margin && x + w > m.margin + m.content {
             x = m.margin;
@@ -396,6 +390,8 @@ fn legend(m: &Metrics, at: &mut Cursor, groups: &[&GroupResult]) -> Result<Vec<K
 /// percentage after each bar.
 struct Bars {
     s: f64,
+    /// Labels above their bars (a narrow chart), else to their left.
+    narrow: bool,
     label_w: f64,
     bar_x0: f64,
     bar_area: f64,
@@ -407,9 +403,14 @@ struct Bars {
 }
 
 impl Bars {
-    fn new(m: &Metrics, q: &QuestionResult, groups: &[&GroupResult], ci: bool) -> Result<Bars> {
-        let label_w = 0.40 * m.content;
-        let gap = 24.0 * m.s;
+    fn new(
+        m: &Metrics,
+        q: &QuestionResult,
+        groups: &[&GroupResult],
+        (ci, narrow): (bool, bool),
+    ) -> Result<Bars> {
+        let label_w = if narrow { m.content } else { 0.40 * m.content };
+        let gap = if narrow { 0.0 } else { 24.0 * m.s };
         let (value_size, widest_value, bar_h) = if groups.is_empty() {
             (m.value, "100%".to_string(), 46.0 * m.s)
         } else {
@@ -429,11 +430,17 @@ impl Bars {
                 .flat_map(|g| g.rows().map(|i| reach(&i.item)))
                 .fold(0.0f64, f64::max)
         };
+        let bar_x0 = if narrow {
+            m.margin
+        } else {
+            m.margin + label_w + gap
+        };
         Ok(Bars {
             s: m.s,
+            narrow,
             label_w,
-            bar_x0: m.margin + label_w + gap,
-            bar_area: m.content - label_w - gap - value_w,
+            bar_x0,
+            bar_area: m.content - (bar_x0 - m.margin) - value_w,
             bar_h,
             value_size,
             top: if top > 0.0 { top } else { 1.0 },
@@ -515,9 +522,19 @@ impl Bars {
             let text_h = lines.len() as f64 * lh;
             let marks_n = groups.len().max(1) as f64;
             let block_h = marks_n * self.bar_h + (marks_n - 1.0) * mark_gap;
-            let row_h = text_h.max(block_h);
-            let centre = at.y + row_h / 2.0;
-            let mut ly = centre - text_h / 2.0;
+            // Beside the label, centred on it; or below it in a narrow chart.
+            let (row_h, centre, mut ly) = match self.narrow {
+                false => {
+                    let row_h = text_h.max(block_h);
+                    let centre = at.y + row_h / 2.0;
+                    (row_h, centre, centre - text_h / 2.0)
+                }
+                true => {
+                    let below = 6.0 * self.s;
+                    let centre = at.y + text_h + below + block_h / 2.0;
+                    (text_h + below + block_h, centre, at.y)
+                }
+            };
             let label = lines
                 .into_iter()
                 .map(|text| {
@@ -556,6 +573,53 @@ impl Bars {
             at.y += row_h + row_gap;
         }
         Ok(bars)
+    }
+}
+
+/// A segment comparison (`--by`): the chosen (else the first) segment's groups.
+fn drawn_groups<'a>(q: &'a QuestionResult, opts: &ChartOptions) -> Vec<&'a GroupResult> {
+    let segment = opts
+        .segment()
+        .or_else(|| q.by.first().map(|g| g.segment.as_str()));
+    match segment {
+        Some(s) => q.by.iter().filter(|g| g.segment == s).collect(),
+        None => Vec::new(),
+    }
+}
+
+/// The title of figure `figure` drawn with `opts` (whether or not the chart shows it).
+pub(super) fn title(r: &Results, figure: usize, opts: &ChartOptions) -> String {
+    figure_title(r, figure, opts, &drawn_groups(&r.questions[figure], opts))
+}
+
+/// The title of a figure: its number (with a letter for a further segment's chart) and the
+/// question's title, and the segment its groups are of.
+fn figure_title(
+    r: &Results,
+    figure: usize,
+    opts: &ChartOptions,
+    groups: &[&GroupResult],
+) -> String {
+    let w = words(&r.lang);
+    let n = format!("{}{}", figure + 1, opts.suffix());
+    let title = &r.questions[figure].title;
+    match groups.first() {
+        Some(g) => {
+            let segment = if g.segment_lowercase {
+                let name = g.segment_name();
+                let mut c = name.chars();
+                c.next()
+                    .map(|f| f.to_lowercase().chain(c).collect())
+                    .unwrap_or_default()
+            } else {
+                g.segment_name().to_string()
+            };
+            w.fill(
+                "figure_by",
+                &[("n", &n), ("title", title), ("segment", &segment)],
+            )
+        }
+        None => w.fill("figure", &[("n", &n), ("title", title)]),
     }
 }
 

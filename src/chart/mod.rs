@@ -63,6 +63,13 @@ pub struct ChartOptions {
     scale: f64,
     /// The `--by` segment whose groups are drawn (the first when `None`).
     segment: Option<String>,
+    /// The letter after the figure's number of a further chart of one question ("b" for
+    /// its second segment): every chart has a title of its own.
+    suffix: String,
+    /// Half as wide, labels above their bars: for a phone's screen.
+    narrow: bool,
+    /// Without the title, for a page whose heading already says it.
+    untitled: bool,
 }
 
 impl ChartOptions {
@@ -77,15 +84,42 @@ impl ChartOptions {
             ci,
             scale,
             segment: None,
+            suffix: String::new(),
+            narrow: false,
+            untitled: false,
         })
     }
 
-    /// The same options drawing the groups of `segment`.
-    pub fn with_segment(&self, segment: &str) -> ChartOptions {
+    /// The same options drawing the groups of `segment`, the figure numbered with
+    /// `suffix` after its number.
+    pub fn with_segment(&self, segment: &str, suffix: &str) -> ChartOptions {
         ChartOptions {
             segment: Some(segment.to_string()),
+            suffix: suffix.to_string(),
             ..self.clone()
         }
+    }
+
+    /// The same options for a page: without the title (the page's heading has it), wide
+    /// or narrow (a phone's screen).
+    pub fn for_page(&self, narrow: bool) -> ChartOptions {
+        ChartOptions {
+            narrow,
+            untitled: true,
+            ..self.clone()
+        }
+    }
+
+    pub fn suffix(&self) -> &str {
+        &self.suffix
+    }
+
+    pub fn narrow(&self) -> bool {
+        self.narrow
+    }
+
+    pub fn untitled(&self) -> bool {
+        self.untitled
     }
 
     pub fn segment(&self) -> Option<&str> {
@@ -106,6 +140,9 @@ impl Default for ChartOptions {
         ChartOptions {
             ci: false,
             scale: 1.0,
+            suffix: String::new(),
+            narrow: false,
+            untitled: false,
             segment: None,
         }
     }
@@ -130,23 +167,27 @@ const GROUP_COLORS: [RGBColor; 6] = [
     RGBColor(0x08, 0x51, 0x9c),
     RGBColor(0x08, 0x30, 0x6b),
 ];
-/// A group under 100 respondents: muted, so a small group never carries the strongest colour.
-const GROUP_FLAGGED: RGBColor = RGBColor(0xc4, 0xc9, 0xcf);
+
 /// Drawn under each whisker so it stays visible on dark bars.
 const HALO: RGBColor = RGBColor(0xff, 0xff, 0xff);
 
-/// The colour of group `k` of `n` (spread over the palette); `flagged`: a low base.
+/// The colour of group `k` of `n` (spread over the palette); `flagged`: a low base, drawn
+/// in a lighter tint of the group's own colour, so that it is still told apart from the
+/// others (the legend and the base line mark it with `*` too).
 pub(crate) fn group_color(k: usize, n: usize, flagged: bool) -> RGBColor {
-    if flagged {
-        return GROUP_FLAGGED;
-    }
     let last = GROUP_COLORS.len() - 1;
     let at = match n {
         0 | 1 => last - 1,
         n if n <= GROUP_COLORS.len() => k * last / (n - 1),
         _ => k % GROUP_COLORS.len(),
     };
-    GROUP_COLORS[at.min(last)]
+    let c = GROUP_COLORS[at.min(last)];
+    if !flagged {
+        return c;
+    }
+    // Half way to white.
+    let tint = |x: u8| (x as u16 + (255 - x as u16) / 2) as u8;
+    RGBColor(tint(c.0), tint(c.1), tint(c.2))
 }
 const RULE: RGBColor = RGBColor(0xc8, 0xcd, 0xd3);
 const TAG: RGBColor = RGBColor(0xfc, 0xe8, 0xd2);
@@ -172,6 +213,16 @@ pub fn render(
         || Error::Output(format!("drawing the chart of '{question}' failed")),
         || draw_format(&layout, format),
     )
+}
+
+/// The title of the chart of `question` drawn with `opts`: "Figure 1b. …, by age".
+pub fn title(results: &Results, question: &str, opts: &ChartOptions) -> Result<String> {
+    let figure = results
+        .questions
+        .iter()
+        .position(|q| q.id == question)
+        .ok_or_else(|| Error::Usage(format!("no question '{question}' in the results")))?;
+    Ok(layout::title(results, figure, opts))
 }
 
 fn draw_format(layout: &Layout, format: ChartFormat) -> Result<Vec<u8>> {

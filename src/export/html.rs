@@ -8,7 +8,7 @@ use std::fmt::Write;
 
 use crate::error::Result;
 use crate::locale::{words, Words};
-use crate::results::{GroupResult, QuestionResult, Results};
+use crate::results::{QuestionResult, Results};
 use crate::text::html as esc;
 
 use super::banner::no_group_lines;
@@ -16,9 +16,18 @@ use super::legend::{ci_head, input_line, letters_legend, method_lines};
 use super::summary::{contrast_rows, headline, segment_stories, Marks};
 use super::{base_line, exclusion_line, TextExporter};
 
-/// The page; `charts` holds each question's chart as SVG text, by question id.
+/// The page, with each question's charts as drawn for it.
 pub struct HtmlReport {
-    pub charts: Vec<(String, String)>,
+    pub charts: Vec<PageChart>,
+}
+
+/// One chart of the page: its title (the page's heading for it; the drawing has none) and
+/// its SVG text drawn for a wide screen and for a phone's, of which CSS shows one.
+pub struct PageChart {
+    pub question: String,
+    pub title: String,
+    pub wide: String,
+    pub narrow: String,
 }
 
 const HTML: Marks = Marks {
@@ -38,8 +47,15 @@ p, li { overflow-wrap: anywhere; }
 .synthetic { background: #fde7d4; color: #7c2d12; padding: 8px 12px; border-radius: 4px; }
 figure { margin: 16px 0; }
 .chart svg { display: block; width: 100%; height: auto; }
+.chart.narrow { display: none; }
 figcaption, .note { color: #555; font-size: 0.9rem; }
-.scroll { overflow-x: auto; max-width: 100%; }
+/* A table wider than the page scrolls: its first column stays, and a shadow on the side
+   with more to see says so (it moves with the content; the shadows stay at the edges). */
+.scroll { overflow-x: auto; max-width: 100%;
+  background: linear-gradient(to right, #fff 30%, rgba(255,255,255,0)) 0 0 / 40px 100% no-repeat local,
+    linear-gradient(to left, #fff 30%, rgba(255,255,255,0)) 100% 0 / 40px 100% no-repeat local,
+    radial-gradient(farthest-side at 100% 50%, rgba(0,0,0,.25), rgba(0,0,0,0)) 100% 0 / 14px 100% no-repeat scroll; }
+.scroll th[scope="row"] { position: sticky; left: 0; background: #fff; }
 table { border-collapse: collapse; margin: 12px 0; font-variant-numeric: tabular-nums; }
 th, td { white-space: nowrap; padding: 4px 10px; border-bottom: 1px solid #ddd; text-align: right; vertical-align: top; }
 th[scope="row"], td.label { text-align: left; font-weight: normal; white-space: normal; min-width: 10em; max-width: 22em; }
@@ -50,6 +66,12 @@ tr.base td, tr.base th { font-style: italic; color: #444; }
 tr.net th { font-style: italic; }
 tr.net.first td, tr.net.first th { border-top: 2px solid #999; }
 .marks { color: #1f5f8b; font-weight: bold; }
+thead th { white-space: normal; min-width: 4em; }
+/* Under 800 px the wide chart's text would be under 12 px: the narrow drawing instead. */
+@media (max-width: 800px) {
+  .chart.wide { display: none; }
+  .chart.narrow { display: block; }
+}
 @media (max-width: 600px) {
   body { font-size: 15px; }
   h1 { font-size: 1.4rem; }
@@ -61,6 +83,8 @@ tr.net.first td, tr.net.first th { border-top: 2px solid #999; }
   section { break-before: page; }
   figure, table, .keep { break-inside: avoid; page-break-inside: avoid; }
   .scroll { overflow: visible; }
+  .chart.wide { display: block; }
+  .chart.narrow { display: none; }
 }
 "#;
 
@@ -129,18 +153,16 @@ impl HtmlReport {
 
     fn question(&self, out: &mut String, r: &Results, n: usize, q: &QuestionResult) -> Result<()> {
         let w = words(&r.lang);
-        let title = w.fill(
-            "figure",
-            &[("n", &(n + 1).to_string()), ("title", &q.title)],
-        );
+        let charts: Vec<&PageChart> = self.charts.iter().filter(|c| c.question == q.id).collect();
+        let title = match charts.first() {
+            Some(c) => c.title.clone(),
+            None => w.fill(
+                "figure",
+                &[("n", &(n + 1).to_string()), ("title", &q.title)],
+            ),
+        };
         writeln!(out, "<section id=\"{}\">", esc(&q.id))?;
         writeln!(out, "<h2>{}</h2>", esc(&title))?;
-        let charts: Vec<&String> = self
-            .charts
-            .iter()
-            .filter(|(id, _)| id == &q.id)
-            .map(|(_, svg)| svg)
-            .collect();
         if charts.is_empty() {
             writeln!(
                 out,
@@ -148,15 +170,25 @@ impl HtmlReport {
                 esc(&w.fill("question_text", &[("text", &q.text)]))
             )?;
         }
-        // One chart per `--by` segment; each states the question, so no caption repeats it.
-        for svg in charts {
-            let alt = chart_alt(w, &title, q);
+        // One chart per `--by` segment, each under its own heading (the drawings have none);
+        // CSS shows the wide drawing or the phone's.
+        for (k, chart) in charts.iter().enumerate() {
+            if k > 0 {
+                writeln!(out, "<h3>{}</h3>", esc(&chart.title))?;
+            }
+            let alt = esc(&chart_alt(w, &chart.title, q));
             writeln!(
                 out,
-                "<figure>\n<div class=\"chart\" role=\"img\" aria-label=\"{0}\" title=\"{0}\">\n{1}\n</div>\n</figure>",
-                esc(&alt),
-                svg_body(svg)
+                "<figure role=\"img\" aria-label=\"{alt}\" title=\"{alt}\">"
             )?;
+            for (class, svg) in [("wide", &chart.wide), ("narrow", &chart.narrow)] {
+                writeln!(
+                    out,
+                    "<div class=\"chart {class}\">\n{}\n</div>",
+                    svg_body(svg)
+                )?;
+            }
+            writeln!(out, "</figure>")?;
         }
         if q.by.is_empty() {
             ranked_table(out, r, q)?;
@@ -239,71 +271,72 @@ fn ranked_table(out: &mut String, r: &Results, q: &QuestionResult) -> Result<()>
     Ok(())
 }
 
-/// Groups as columns under their segment, each share with its letters, bases in the last row.
+/// One table per segment (so that a banner of several segments fits the page): the total
+/// and the segment's groups as columns, each share with its letters, bases in the last row.
 fn banner_table(out: &mut String, w: &Words, q: &QuestionResult) -> Result<()> {
-    let segments = q.segments();
-    let groups: Vec<&GroupResult> = segments.iter().flat_map(|(_, g)| g.clone()).collect();
-    writeln!(out, "<div class=\"scroll\"><table>\n<thead>")?;
-    write!(
-        out,
-        "<tr><td rowspan=\"2\"></td><th scope=\"col\" rowspan=\"2\">{}</th>",
-        w.get("total")
-    )?;
-    for (_, gs) in &segments {
-        write!(
+    for (_, groups) in q.segments() {
+        writeln!(
             out,
-            "<th scope=\"colgroup\" colspan=\"{}\" class=\"segment\">{}</th>",
-            gs.len(),
-            esc(gs[0].segment_name())
+            "<div class=\"scroll\"><table class=\"banner\">\n<thead>"
         )?;
-    }
-    writeln!(out, "</tr>\n<tr>")?;
-    for g in &groups {
         write!(
             out,
-            "<th scope=\"col\">({}) {}</th>",
-            esc(&g.letter),
-            esc(&g.label)
+            "<tr><td rowspan=\"2\"></td><th scope=\"col\" rowspan=\"2\">{}</th>",
+            w.get("total")
         )?;
-    }
-    writeln!(out, "</tr>\n</thead>\n<tbody>")?;
-    for (row, item) in q.rows().enumerate() {
-        write!(
+        writeln!(
             out,
-            "<tr{}><th scope=\"row\">{}</th><td>{}</td>",
-            net_class(q, row),
-            esc(&super::row_label(w, item)),
-            w.percent(item.share, 0)
+            "<th scope=\"colgroup\" colspan=\"{}\" class=\"segment\">{}</th></tr>\n<tr>",
+            groups.len(),
+            esc(groups[0].segment_name())
         )?;
         for g in &groups {
-            match g.rows().nth(row) {
-                Some(gi) => {
-                    let marks = gi.marks().concat();
-                    write!(out, "<td>{}", w.percent(gi.item.share, 0))?;
-                    if !marks.is_empty() {
-                        write!(out, " <span class=\"marks\">{}</span>", esc(&marks))?;
-                    }
-                    write!(out, "</td>")?;
-                }
-                None => write!(out, "<td></td>")?,
-            }
+            write!(
+                out,
+                "<th scope=\"col\">({}) {}</th>",
+                esc(&g.letter),
+                esc(&g.label)
+            )?;
         }
-        writeln!(out, "</tr>")?;
+        writeln!(out, "</tr>\n</thead>\n<tbody>")?;
+        for (row, item) in q.rows().enumerate() {
+            write!(
+                out,
+                "<tr{}><th scope=\"row\">{}</th><td>{}</td>",
+                net_class(q, row),
+                esc(&super::row_label(w, item)),
+                w.percent(item.share, 0)
+            )?;
+            for g in &groups {
+                match g.rows().nth(row) {
+                    Some(gi) => {
+                        let marks = gi.marks().concat();
+                        write!(out, "<td>{}", w.percent(gi.item.share, 0))?;
+                        if !marks.is_empty() {
+                            write!(out, " <span class=\"marks\">{}</span>", esc(&marks))?;
+                        }
+                        write!(out, "</td>")?;
+                    }
+                    None => write!(out, "<td></td>")?,
+                }
+            }
+            writeln!(out, "</tr>")?;
+        }
+        write!(
+            out,
+            "<tr class=\"base\"><th scope=\"row\">{}</th><td>{}</td>",
+            w.get("base"),
+            w.number(q.base.unweighted)
+        )?;
+        for g in &groups {
+            let flag = g
+                .base_flag
+                .map(crate::results::BaseFlag::mark)
+                .unwrap_or_default();
+            write!(out, "<td>{}{}</td>", w.number(g.base.unweighted), esc(flag))?;
+        }
+        writeln!(out, "</tr>\n</tbody></table></div>")?;
     }
-    write!(
-        out,
-        "<tr class=\"base\"><th scope=\"row\">{}</th><td>{}</td>",
-        w.get("base"),
-        w.number(q.base.unweighted)
-    )?;
-    for g in &groups {
-        let flag = g
-            .base_flag
-            .map(crate::results::BaseFlag::mark)
-            .unwrap_or_default();
-        write!(out, "<td>{}{}</td>", w.number(g.base.unweighted), esc(flag))?;
-    }
-    writeln!(out, "</tr>\n</tbody></table></div>")?;
     Ok(())
 }
 
@@ -328,8 +361,8 @@ fn contrasts(out: &mut String, r: &Results) -> Result<()> {
                 "contrast_lead",
                 &[
                     ("question", &title(&c.question)),
-                    ("a", &format!("«{}»", a.label)),
-                    ("b", &format!("«{}»", b.label)),
+                    ("a", &w.fill("quoted", &[("text", &a.label)])),
+                    ("b", &w.fill("quoted", &[("text", &b.label)])),
                 ],
             ))
         )?;

@@ -16,7 +16,7 @@ use crate::locale::{words, Words};
 use crate::results::Results;
 
 pub use self::csv::CsvExporter;
-pub use self::html::HtmlReport;
+pub use self::html::{HtmlReport, PageChart};
 pub use self::json::JsonExporter;
 pub use self::markdown::MarkdownExporter;
 pub use self::summary::ReportMarkdown;

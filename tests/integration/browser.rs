@@ -51,12 +51,38 @@ fn viewport(tab: &Tab, (width, height): (u32, u32), print: bool) {
     );
 }
 
-/// Page rectangles of every chart: [x, y, width, height].
+/// Page rectangles of every chart shown (each figure has a wide and a narrow drawing, of
+/// which CSS shows one): [x, y, width, height].
 fn charts(tab: &Tab) -> Vec<[f64; 4]> {
     let v = tab.eval(
-        "JSON.stringify([...document.querySelectorAll('figure .chart')].map(e => { \
+        "JSON.stringify([...document.querySelectorAll('figure .chart')] \
+           .filter(e => getComputedStyle(e).display !== 'none').map(e => { \
            const r = e.getBoundingClientRect(); \
            return [r.left + scrollX, r.top + scrollY, r.width, r.height]; }))",
+    );
+    serde_json::from_value(v).unwrap()
+}
+
+/// The smallest text of the charts shown, in CSS pixels: each text's font size times its
+/// drawing's scale on the page.
+fn smallest_chart_text(tab: &Tab) -> f64 {
+    let v = tab.eval(
+        "JSON.stringify(Math.min(...[...document.querySelectorAll('figure .chart')] \
+           .filter(e => getComputedStyle(e).display !== 'none').flatMap(e => { \
+             const svg = e.querySelector('svg'); \
+             const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width; \
+             return [...svg.querySelectorAll('text')].map(t => \
+               parseFloat(getComputedStyle(t).fontSize) * scale); })))",
+    );
+    v.as_f64().unwrap()
+}
+
+/// Tables whose content is wider than their box, as [content width, box width].
+fn clipped_tables(tab: &Tab) -> Vec<[f64; 2]> {
+    let v = tab.eval(
+        "JSON.stringify([...document.querySelectorAll('.scroll')] \
+           .filter(e => e.scrollWidth > e.clientWidth + 1) \
+           .map(e => [e.scrollWidth, e.clientWidth]))",
     );
     serde_json::from_value(v).unwrap()
 }
@@ -79,7 +105,7 @@ fn ink(png: &[u8]) -> (f64, usize) {
 }
 
 /// Checks the page; returns its printed pages and its sections.
-fn check_page(browser: &Browser, html: &Path) -> (usize, usize) {
+fn check_page(browser: &Browser, html: &Path, title: &str) -> (usize, usize) {
     // One chart per question and segment, as the report's SVG files.
     let svgs = std::fs::read_dir(html.parent().unwrap())
         .unwrap()
@@ -100,10 +126,7 @@ fn check_page(browser: &Browser, html: &Path) -> (usize, usize) {
     tab.call("Page.setBypassCSP", json!({"enabled": true}));
     let url = format!("file://{}", html.display());
     tab.navigate(&url);
-    assert_eq!(
-        tab.eval("JSON.stringify(document.title)"),
-        "Customers' top concerns about the use of AI in customer service"
-    );
+    assert_eq!(tab.eval("JSON.stringify(document.title)"), json!(title));
     let figures = tab.eval("JSON.stringify(document.querySelectorAll('section').length)");
     let lang = tab.eval("JSON.stringify(document.documentElement.lang)");
     assert_eq!(lang, "en");
@@ -120,6 +143,22 @@ fn check_page(browser: &Browser, html: &Path) -> (usize, usize) {
         );
         let rects = charts(&tab);
         assert_eq!(rects.len(), svgs, "{width} px: every chart of the report");
+        let smallest = smallest_chart_text(&tab);
+        assert!(
+            smallest >= 12.0,
+            "{width} px: chart text as small as {smallest:.1} px"
+        );
+        let clipped = clipped_tables(&tab);
+        if width >= 1280 {
+            assert!(clipped.is_empty(), "{width} px: tables cut off {clipped:?}");
+        } else if !clipped.is_empty() {
+            // On a phone a wide table scrolls: its row labels stay in view.
+            let sticky = tab.eval(
+                "JSON.stringify([...document.querySelectorAll('.scroll th[scope=row]')] \
+                   .every(e => getComputedStyle(e).position === 'sticky'))",
+            );
+            assert_eq!(sticky, json!(true), "{width} px: row labels scroll away");
+        }
         for [x, y, w, h] in rects {
             assert!(
                 w > 300.0 && x + w <= width as f64 + 0.5,
@@ -216,12 +255,33 @@ fn the_html_report_works_offline_on_a_desktop_a_phone_and_paper() {
         let out = dir.path().join(name);
         let o = report(&out, &extra);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        let (pages, sections) = check_page(&browser, &out.join("report.html"));
+        let (pages, sections) = check_page(
+            &browser,
+            &out.join("report.html"),
+            "Customers' top concerns about the use of AI in customer service",
+        );
         if name == "plain" {
             // The headlines, then one page per section: each figure with its table whole.
             assert_eq!(pages, sections + 1, "{name}");
         }
     }
+    // A small survey of its own: three age groups, each under 100 respondents.
+    let out = dir.path().join("streaming");
+    let o = super::concerns()
+        .args([
+            "report",
+            "tests/fixtures/streaming/streaming.csv",
+            "--codebook",
+            "tests/fixtures/streaming/streaming.toml",
+            "--by",
+            "age",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    check_page(&browser, &out.join("report.html"), "Streaming services");
 }
 
 /// Right edge of the ink in each band of rows (a band per text line of the header and
@@ -291,11 +351,24 @@ fn the_html_report_is_inert_and_self_contained() {
         assert!(!html.contains(banned), "{banned}");
     }
     assert!(html.contains("<html lang=\"en\">"));
-    assert_eq!(html.matches("<svg").count(), 3, "every chart inline");
+    assert_eq!(
+        html.matches("<svg").count(),
+        6,
+        "every chart inline, wide and narrow"
+    );
+    // One title per figure: the page's heading, not the drawing too.
+    assert_eq!(html.matches("<h2>Figure 1. ").count(), 1);
+    for svg in html.split("<svg").skip(1) {
+        let drawing = svg.split("</svg>").next().unwrap();
+        assert!(
+            !drawing.contains("Figure"),
+            "a chart on the page has a title"
+        );
+    }
     assert!(
         html.contains("scope=\"col\"")
             && html.contains("scope=\"row\"")
             && html.contains("scope=\"colgroup\"")
     );
-    assert!(html.contains("role=\"img\" aria-label=\"Bar chart: Figure 1."));
+    assert!(html.contains("<figure role=\"img\" aria-label=\"Bar chart: Figure 1."));
 }

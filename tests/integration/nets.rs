@@ -329,7 +329,7 @@ fn validate_and_chart_take_a_filter() {
         .collect();
     let us = kept.iter().filter(|r| r["country"] == "us").count();
     let line = format!(
-        "filter «country = us» matches {},{:03} of the {},{:03} respondents the screener kept",
+        "filter “country = us” matches {},{:03} of the {},{:03} respondents the screener kept",
         us / 1000,
         us % 1000,
         kept.len() / 1000,

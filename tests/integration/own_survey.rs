@@ -217,10 +217,19 @@ fn draft(file: &Path, extra: &[&str]) -> (tempfile::TempDir, PathBuf, String, St
 fn a_windows_1252_export_from_excel_is_drafted_in_its_encoding_and_keeps_every_answer() {
     let dir = tempfile::tempdir().unwrap();
     // French answers in Windows-1252, separated by ';', CRLF: what Excel writes.
-    let answers = ["Très satisfait", "Satisfait", "Insatisfait", "Très insatisfait"];
+    let answers = [
+        "Très satisfait",
+        "Satisfait",
+        "Insatisfait",
+        "Très insatisfait",
+    ];
     let mut text = String::from("id;satisfaction;forfait\r\n");
     for i in 0..40 {
-        text.push_str(&format!("r{i};{};{}\r\n", answers[i % 4], ["Basique", "Famille"][i % 2]));
+        text.push_str(&format!(
+            "r{i};{};{}\r\n",
+            answers[i % 4],
+            ["Basique", "Famille"][i % 2]
+        ));
     }
     let (bytes, _, _) = encoding_rs::WINDOWS_1252.encode(&text);
     let file = dir.path().join("excel.csv");
@@ -230,7 +239,10 @@ fn a_windows_1252_export_from_excel_is_drafted_in_its_encoding_and_keeps_every_a
     assert!(draft.contains("delimiter = \";\""), "{draft}");
     assert!(notes.contains("not UTF-8: read as windows-1252"), "{notes}");
     for a in answers {
-        assert!(draft.contains(&format!("code = \"{a}\"")), "{a} missing: {draft}");
+        assert!(
+            draft.contains(&format!("code = \"{a}\"")),
+            "{a} missing: {draft}"
+        );
     }
     // Later commands need no flag, and every respondent counts: 10 per answer.
     let o = concerns()
@@ -245,7 +257,14 @@ fn a_windows_1252_export_from_excel_is_drafted_in_its_encoding_and_keeps_every_a
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let q = &v["questions"][0];
     assert_eq!(q["base"]["unweighted"], 40);
-    assert!(q["items"].as_array().unwrap().iter().all(|i| i["count"] == 10), "{q}");
+    assert!(
+        q["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["count"] == 10),
+        "{q}"
+    );
 }
 
 #[test]
@@ -255,13 +274,28 @@ fn a_public_use_file_gets_its_id_weight_and_design_and_its_scores_are_left_out()
     assert!(draft.contains("respondent_id = \"cds\""), "{draft}");
     // `pw`, not `growth` (a score change with negative values).
     assert!(draft.contains("weight = \"pw\""), "{draft}");
-    assert!(notes.contains("weight: 'pw' (named like a weight"), "{notes}");
-    assert!(draft.contains("[design]\nstrata = \"stratum\"\nfpc = \"fpc\""), "{draft}");
-    assert!(notes.contains("design: strata 'stratum', fpc 'fpc'"), "{notes}");
+    assert!(
+        notes.contains("weight: 'pw' (named like a weight"),
+        "{notes}"
+    );
+    assert!(
+        draft.contains("[design]\nstrata = \"stratum\"\nfpc = \"fpc\""),
+        "{draft}"
+    );
+    assert!(
+        notes.contains("design: strata 'stratum', fpc 'fpc'"),
+        "{notes}"
+    );
     // The scores, percentages and counts are not questions of dozens of answers.
     for measure in ["pcttest", "api00", "growth", "acs.k3"] {
-        assert!(!draft.contains(&format!("column = \"{measure}\"")), "{measure}: {draft}");
-        assert!(notes.contains(&format!("'{measure}'")), "{measure} not named: {notes}");
+        assert!(
+            !draft.contains(&format!("column = \"{measure}\"")),
+            "{measure}: {draft}"
+        );
+        assert!(
+            notes.contains(&format!("'{measure}'")),
+            "{measure} not named: {notes}"
+        );
     }
     assert!(draft.contains("column = \"yr.rnd\""), "{draft}");
     // The draft reads the file with its design.
@@ -301,7 +335,12 @@ fn a_rating_scale_is_drafted_in_its_order_with_its_top_two_leading() {
     let at = |s: &str| draft.find(&format!("code = \"{s}\"")).unwrap();
     let positions: Vec<usize> = scale.iter().rev().map(|s| at(s)).collect();
     assert!(positions.windows(2).all(|w| w[0] < w[1]), "{draft}");
-    assert!(draft.contains("{ id = \"top2\", items = [\"satisfied\", \"very_satisfied\"], headline = true"), "{draft}");
+    assert!(
+        draft.contains(
+            "{ id = \"top2\", items = [\"satisfied\", \"very_satisfied\"], headline = true"
+        ),
+        "{draft}"
+    );
     assert!(draft.contains("id = \"bottom2\""), "{draft}");
     // The report leads with the top two, and a scale shows no rank column.
     let out = dir.path().join("r");
@@ -316,7 +355,90 @@ fn a_rating_scale_is_drafted_in_its_order_with_its_top_two_leading() {
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
     let md = read(&out, "summary.md");
-    assert!(md.contains("answered *Very satisfied or Satisfied* to “satisfaction”"), "{md}");
+    assert!(
+        md.contains("answered *Very satisfied or Satisfied* to “satisfaction”"),
+        "{md}"
+    );
     let section = &md[md.find("Question: satisfaction").unwrap()..];
-    assert!(!section.lines().nth(2).unwrap().contains("Rank"), "{section}");
+    assert!(
+        !section.lines().nth(2).unwrap().contains("Rank"),
+        "{section}"
+    );
+}
+
+/// The fill colours of the legend's swatches and the bars of a chart, in order of first use.
+fn fills(svg: &str) -> Vec<String> {
+    let mut seen = Vec::new();
+    for rect in svg.split("<rect").skip(1) {
+        let tag = rect.split('>').next().unwrap();
+        if let Some(at) = tag.find("fill=\"#") {
+            let colour = tag[at + 6..at + 13].to_string();
+            if colour != "#FFFFFF" && !seen.contains(&colour) {
+                seen.push(colour);
+            }
+        }
+    }
+    seen
+}
+
+/// The luminance of "#RRGGBB", 0 to 255.
+fn lightness(colour: &str) -> f64 {
+    let c = |k: usize| u8::from_str_radix(&colour[1 + 2 * k..3 + 2 * k], 16).unwrap() as f64;
+    0.2126 * c(0) + 0.7152 * c(1) + 0.0722 * c(2)
+}
+
+#[test]
+fn groups_under_a_hundred_keep_their_own_colours_and_each_chart_its_own_title() {
+    // Every age group is under 100 respondents: each is marked, none loses its colour.
+    let (_dir, out) = report(&["--by", "age"]);
+    let svg = read(&out, "figure1.svg");
+    let colours = fills(&svg);
+    assert_eq!(colours.len(), 3, "three groups, three colours: {colours:?}");
+    // Told apart at a glance: their lightness differs, not only their hue.
+    let mut l: Vec<f64> = colours.iter().map(|c| lightness(c)).collect();
+    l.sort_by(f64::total_cmp);
+    assert!(
+        l.windows(2).all(|w| w[1] - w[0] > 15.0),
+        "{colours:?} are too alike ({l:?})"
+    );
+    // The low bases are marked in the legend, by the mark and not by a colour.
+    for group in ["(A) 18–34 *", "(B) 35–54 *", "(C) 55 and over *"] {
+        assert!(svg.contains(group), "{group} in the legend");
+    }
+    // The bundled study with two segments: figure 1 and 1b, each titled with its segment.
+    let dir = tempfile::tempdir().unwrap();
+    let o = concerns()
+        .args([
+            "report",
+            "data/ai-customer-service-2023.csv",
+            "--by",
+            "generation",
+            "--by",
+            "gender",
+            "--out",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    // Titles wrap over lines in the drawing: the words of each, in order.
+    let words = |name: &str| -> String {
+        let svg = read(dir.path(), name);
+        let texts: Vec<&str> = svg
+            .split("<text")
+            .skip(1)
+            .filter_map(|t| {
+                t.split_once('>')
+                    .map(|(_, rest)| rest.split('<').next().unwrap())
+            })
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .collect();
+        texts.join(" ")
+    };
+    let first = words("figure1.svg");
+    let second = words("figure1_by_gender.svg");
+    assert!(first.starts_with("Figure 1. Customers"), "{first}");
+    assert!(second.starts_with("Figure 1b. Customers"), "{second}");
+    assert!(first.contains("— by generation") && second.contains("— by gender"));
 }

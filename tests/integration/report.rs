@@ -341,7 +341,9 @@ fn each_further_segment_gets_its_own_chart_and_chart_refuses_two() {
     let md = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
     assert!(md.contains("](figure1_by_gender.svg)"));
     let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
-    assert_eq!(html.matches("<svg").count(), 6);
+    // Three questions by two segments, each drawn wide and narrow; one heading each.
+    assert_eq!(html.matches("<svg").count(), 12);
+    assert!(html.contains("<h3>Figure 1b. "));
     // A chart is one image: two segments are a usage error, never one silently dropped.
     let out = dir.path().join("x.png");
     let o = run(&[
