@@ -468,7 +468,7 @@ fn build(
                 .map(|n| pick(&n.label, lang).to_string()),
             eligible: tab.rows - tab.excluded - tab.dropped_rows(),
         }),
-        dropped: tab.dropped.to_vec(),
+        dropped: tab.dropped.iter().map(|d| d.in_lang(lang)).collect(),
         exclusions: codebook
             .exclude
             .iter()
@@ -497,6 +497,7 @@ fn build(
         questions,
         contrasts,
         warnings,
+        cells: opts.cells.clone(),
     };
     if let Some(note) = results.dropped_note() {
         results.warnings.insert(0, note);

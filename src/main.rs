@@ -6,6 +6,7 @@ use clap::Parser;
 
 fn main() {
     let cli = cmd::Cli::parse();
+    let lang = cli.lang().to_string();
     let code = match cmd::run(cli) {
         Ok(code) => code,
         Err(err) => {
@@ -13,7 +14,10 @@ fn main() {
             // breaks are kept (a filter error draws a caret under the expression).
             let message = err.to_string();
             let lines: Vec<_> = message.lines().map(concerns::text::visible).collect();
-            eprintln!("error: {}", lines.join("\n"));
+            eprintln!(
+                "{}",
+                cmd::say(&lang, "cli_error", &[("message", &lines.join("\n"))])
+            );
             err.exit_code()
         }
     };

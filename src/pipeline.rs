@@ -47,6 +47,8 @@ pub struct Options {
     pub compare: crate::stats::Compare,
     /// `--where`: the domain every base is out of (an expression, or a codebook filter's name).
     pub filter: Option<String>,
+    /// `--cells`: what the tables' cells show (empty: each table's own).
+    pub cells: Vec<crate::results::Cell>,
 }
 
 impl Default for Options {
@@ -70,6 +72,7 @@ impl Default for Options {
             test: crate::stats::Test::PooledZ,
             compare: crate::stats::Compare::Pairs,
             filter: None,
+            cells: Vec::new(),
         }
     }
 }

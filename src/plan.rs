@@ -11,9 +11,38 @@ use crate::record::Fields;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rule {
     pub column: String,
-    pub expected: String,
+    pub expected: Expect,
     /// What to change when the value is not a mistake in the data.
     pub hint: Option<String>,
+}
+
+/// What a rule expects, in any language of the catalogue: a key of `locales/*.toml`
+/// ("expect_…") and its values. Displayed, it is the English (error messages are English).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expect {
+    key: &'static str,
+    values: Vec<(&'static str, String)>,
+}
+
+impl Expect {
+    fn new(key: &'static str, values: &[(&'static str, String)]) -> Expect {
+        Expect {
+            key,
+            values: values.to_vec(),
+        }
+    }
+
+    /// "a respondent ID (not empty)", "идентификатор респондента (не пустой)".
+    pub fn text(&self, lang: &str) -> String {
+        let values: Vec<(&str, &str)> = self.values.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        crate::locale::words(lang).fill(self.key, &values)
+    }
+}
+
+impl std::fmt::Display for Expect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text("en"))
+    }
 }
 
 /// What one field of a record broke.
@@ -459,7 +488,7 @@ impl Plan {
             })
         };
         let mut rules = Vec::new();
-        let mut rule = |column: &str, expected: String, hint: Option<String>| {
+        let mut rule = |column: &str, expected: Expect, hint: Option<String>| {
             rules.push(Rule {
                 column: column.to_string(),
                 expected,
@@ -470,14 +499,18 @@ impl Plan {
         let id_rule = codebook
             .respondent_id
             .as_deref()
-            .map(|c| rule(c, "a respondent ID (not empty)".into(), None));
+            .map(|c| rule(c, Expect::new("expect_id", &[]), None));
         let weight = weight.map(|w| {
             (
                 at(w),
                 rule(
                     w,
-                    format!(
-                        "a positive number from {MIN_WEIGHT:e} to {MAX_WEIGHT:e} (survey weight)"
+                    Expect::new(
+                        "expect_weight",
+                        &[
+                            ("min", format!("{MIN_WEIGHT:e}")),
+                            ("max", format!("{MAX_WEIGHT:e}")),
+                        ],
                     ),
                     None,
                 ),
@@ -485,16 +518,14 @@ impl Plan {
         });
         let design = codebook.design.is_complex().then(|| {
             let d = &codebook.design;
-            let mut unit = |c: &Option<String>, expected: &str| {
-                c.as_deref().map(|c| (at(c), rule(c, expected.to_string(), None)))
+            let mut unit = |c: &Option<String>, key: &'static str| {
+                c.as_deref()
+                    .map(|c| (at(c), rule(c, Expect::new(key, &[]), None)))
             };
             DesignPlan {
-                strata: unit(&d.strata, "a stratum (not empty)"),
-                psu: unit(&d.psu, "a primary sampling unit (not empty)"),
-                fpc: unit(
-                    &d.fpc,
-                    "a positive number: the stratum's population size, or its sampling fraction (at most 1)",
-                ),
+                strata: unit(&d.strata, "expect_stratum"),
+                psu: unit(&d.psu, "expect_psu"),
+                fpc: unit(&d.fpc, "expect_fpc"),
                 lonely: d.lonely_psu,
             }
         });
@@ -852,13 +883,17 @@ pub fn parse_weight(v: &[u8]) -> Option<f64> {
 fn exclusion_plan(
     e: &crate::codebook::Exclusion,
     at: &impl Fn(&str) -> usize,
-    rule: &mut impl FnMut(&str, String, Option<String>) -> usize,
+    rule: &mut impl FnMut(&str, Expect, Option<String>) -> usize,
 ) -> ExclusionPlan {
     ExclusionPlan {
         column: at(&e.column),
         codes: Codes::new(&e.codes),
         excludes: e.codes.iter().map(|c| e.exclude.contains(c)).collect(),
-        rule: rule(&e.column, format!("one of {}", quoted_list(&e.codes)), None),
+        rule: rule(
+            &e.column,
+            Expect::new("expect_one_of", &[("codes", quoted_list(&e.codes))]),
+            None,
+        ),
     }
 }
 
@@ -866,13 +901,12 @@ fn exclusion_plan(
 fn segment_plan(
     s: &Segment,
     at: &impl Fn(&str) -> usize,
-    rule: &mut impl FnMut(&str, String, Option<String>) -> usize,
+    rule: &mut impl FnMut(&str, Expect, Option<String>) -> usize,
 ) -> (usize, Codes, usize) {
     let codes: Vec<String> = s.values.iter().map(|v| v.code.clone()).collect();
-    let expected = format!(
-        "one of {} or empty (segment '{}')",
-        quoted_list(&codes),
-        s.id
+    let expected = Expect::new(
+        "expect_segment",
+        &[("codes", quoted_list(&codes)), ("segment", s.id.clone())],
     );
     (
         at(&s.column),
@@ -884,7 +918,7 @@ fn segment_plan(
 fn question_plan(
     q: &Question,
     at: &impl Fn(&str) -> usize,
-    rule: &mut impl FnMut(&str, String, Option<String>) -> usize,
+    rule: &mut impl FnMut(&str, Expect, Option<String>) -> usize,
 ) -> QuestionPlan {
     let codes: Vec<String> = q.items.iter().filter_map(|i| i.code.clone()).collect();
     // The codebook checked that every net names its question's items.
@@ -906,7 +940,7 @@ fn question_plan(
                 codes: Codes::new(&codes),
                 rule: rule(
                     column,
-                    format!("one of {} or empty (not answered)", quoted_list(&codes)),
+                    Expect::new("expect_single", &[("codes", quoted_list(&codes))]),
                     None,
                 ),
                 nets,
@@ -915,8 +949,8 @@ fn question_plan(
         Kind::MultiResponse => {
             let columns: Vec<&str> = q.columns();
             let expected = match q.coding {
-                Coding::ZeroOne => "1 (selected), 0 (not selected) or empty (not asked)",
-                Coding::Filled => "any text (selected) or empty (not selected)",
+                Coding::ZeroOne => Expect::new("expect_zero_one", &[]),
+                Coding::Filled => Expect::new("expect_filled", &[]),
             };
             QuestionPlan::Multi {
                 items: columns.len(),
@@ -926,7 +960,7 @@ fn question_plan(
                     each_item: q.base == ItemBase::EachItem,
                     rules: columns
                         .iter()
-                        .map(|c| rule(c, expected.into(), None))
+                        .map(|c| rule(c, expected.clone(), None))
                         .collect(),
                 },
                 nets,
@@ -953,11 +987,19 @@ fn question_plan(
                     unlisted,
                     rule: rule(
                         column,
-                        format!(
-                            "codes among {} separated by {}, or empty (not asked)",
-                            quoted_list(&codes),
-                            Separator::of(q.delimiter())
-                        ),
+                        match Separator::of(q.delimiter()) {
+                            Separator::Space => Expect::new(
+                                "expect_codes_spaced",
+                                &[("codes", quoted_list(&codes))],
+                            ),
+                            separator => Expect::new(
+                                "expect_codes",
+                                &[
+                                    ("codes", quoted_list(&codes)),
+                                    ("separator", separator.to_string()),
+                                ],
+                            ),
+                        },
                         // Answers typed by respondents ("Other: …") are not codes.
                         unlisted.is_none().then(|| {
                             let other = q.items.iter().find(|i| i.last).map_or("other", |i| i.id.as_str());

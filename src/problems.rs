@@ -110,32 +110,68 @@ impl ProblemCounts {
     }
 
     /// What `--lenient` left out, per reason.
-    pub fn dropped(&self, plan: &Plan) -> Vec<DroppedRows> {
-        let mut out: Vec<DroppedRows> = plan
+    pub fn dropped(&self, plan: &Plan) -> Vec<Dropped> {
+        let mut out: Vec<Dropped> = plan
             .rules
             .iter()
             .zip(&self.by_rule)
             .filter(|(_, &rows)| rows > 0)
-            .map(|(c, &rows)| DroppedRows {
+            .map(|(c, &rows)| Dropped {
                 column: Some(c.column.clone()),
-                reason: format!("not {}", c.expected),
+                reason: DropReason::Rule(c.expected.clone()),
                 rows,
             })
             .collect();
         for (rows, reason) in [
-            (self.ragged, "ragged row (wrong number of fields)"),
-            (self.not_utf8, "not UTF-8 text"),
-            (self.duplicate_id, "repeats an earlier row's respondent ID"),
+            (self.ragged, DropReason::Ragged),
+            (self.not_utf8, DropReason::NotUtf8),
+            (self.duplicate_id, DropReason::DuplicateId),
         ] {
             if rows > 0 {
-                out.push(DroppedRows {
+                out.push(Dropped {
                     column: None,
-                    reason: reason.into(),
+                    reason,
                     rows,
                 });
             }
         }
         out
+    }
+}
+
+/// Rows `--lenient` left out for one reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dropped {
+    /// The column at fault, if one is.
+    pub column: Option<String>,
+    pub reason: DropReason,
+    pub rows: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DropReason {
+    /// A value the rule does not allow.
+    Rule(crate::plan::Expect),
+    Ragged,
+    NotUtf8,
+    DuplicateId,
+}
+
+impl Dropped {
+    /// As the results say it, in `lang`.
+    pub fn in_lang(&self, lang: &str) -> DroppedRows {
+        let w = crate::locale::words(lang);
+        let reason = match &self.reason {
+            DropReason::Rule(e) => w.fill("dropped_not", &[("expected", &e.text(lang))]),
+            DropReason::Ragged => w.get("dropped_ragged").into(),
+            DropReason::NotUtf8 => w.get("dropped_not_utf8").into(),
+            DropReason::DuplicateId => w.get("dropped_duplicate_id").into(),
+        };
+        DroppedRows {
+            column: self.column.clone(),
+            reason,
+            rows: self.rows,
+        }
     }
 }
 

@@ -72,6 +72,22 @@ pub struct Results {
     pub contrasts: Vec<ContrastResult>,
     /// Weighting and base warnings, also printed on stderr.
     pub warnings: Vec<String>,
+    /// What each cell of the tables shows, in order, as `--cells` asked; absent: each
+    /// table's own (share, interval and count in a ranked table; the share in a banner).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cells: Vec<Cell>,
+}
+
+/// One number a table's cell can show (`--cells share,count,ci`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Cell {
+    /// The share, with a group's significance letters.
+    Share,
+    /// The unweighted number of respondents.
+    Count,
+    /// The confidence interval of the share.
+    Ci,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -427,6 +443,23 @@ pub fn schema() -> String {
 }
 
 impl Results {
+    /// The cells of a banner: the share unless `--cells` said otherwise.
+    pub fn banner_cells(&self) -> Vec<Cell> {
+        match self.cells.is_empty() {
+            true => vec![Cell::Share],
+            false => self.cells.clone(),
+        }
+    }
+
+    /// The columns of a ranked table: share, interval and count unless `--cells` said
+    /// otherwise.
+    pub fn ranked_cells(&self) -> Vec<Cell> {
+        match self.cells.is_empty() {
+            true => vec![Cell::Share, Cell::Ci, Cell::Count],
+            false => self.cells.clone(),
+        }
+    }
+
     /// The notes of every exclusion that left someone out, as one sentence group.
     pub fn exclusion_notes(&self) -> String {
         let notes: Vec<&str> = self
@@ -443,19 +476,27 @@ impl Results {
         if self.base.dropped == 0 {
             return None;
         }
+        let w = crate::locale::words(&self.lang);
         let reasons: Vec<String> = self
             .dropped
             .iter()
-            .map(|d| match &d.column {
-                Some(c) => format!("{} with '{c}' {}", d.rows, d.reason),
-                None => format!("{} {}", d.rows, d.reason),
+            .map(|d| {
+                let rows = w.counted("rows", d.rows);
+                match &d.column {
+                    Some(c) => w.fill(
+                        "dropped_column",
+                        &[("rows", &rows), ("column", c), ("reason", &d.reason)],
+                    ),
+                    None => w.fill("dropped_rows", &[("rows", &rows), ("reason", &d.reason)]),
+                }
             })
             .collect();
-        Some(format!(
-            "{} row{} with problems left out (--lenient): {}.",
-            self.base.dropped,
-            if self.base.dropped == 1 { "" } else { "s" },
-            reasons.join("; ")
+        Some(w.fill(
+            "dropped_note",
+            &[
+                ("n", &w.counted("rows", self.base.dropped)),
+                ("reasons", &reasons.join("; ")),
+            ],
         ))
     }
 

@@ -690,7 +690,7 @@ impl Query<'_> {
                 sql,
                 "    , CASE WHEN {cond} THEN 1 ELSE 0 END AS b{r} -- {}: {}",
                 comment(&plan.rules[r].column),
-                comment(&plan.rules[r].expected)
+                comment(&plan.rules[r].expected.to_string())
             );
         }
         let _ = writeln!(sql, "  FROM weighed2\n),");

@@ -11,7 +11,6 @@ use crate::design::{DesignAcc, DesignSums};
 use crate::plan::{id_less, trim, BadValue, Eval, Plan};
 use crate::problems::{ProblemCounts, ProblemKind, RowProblem};
 use crate::record::{Consumer, Fields};
-use crate::results::DroppedRows;
 use crate::stats::{BaseSums, ItemSums};
 use crate::tally::{CellKey, Tally};
 
@@ -64,7 +63,7 @@ pub struct Tabulation {
     pub excluded_by: Vec<u64>,
     pub excluded: u64,
     /// Rows with problems left out (`--lenient` only).
-    pub dropped: Vec<DroppedRows>,
+    pub dropped: Vec<crate::problems::Dropped>,
     /// Rows left out, each once (a row can break several rules of `dropped`).
     pub dropped_total: u64,
     pub synthetic: bool,

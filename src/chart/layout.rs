@@ -5,7 +5,6 @@ use crate::error::{Error, Result};
 
 use plotters::style::RGBColor;
 
-use super::words::number;
 use super::{group_color, ChartOptions, BAR, BAR_LAST, BAR_NET, BASE_WIDTH};
 use crate::export::legend::{letters_legend, whiskers_legend};
 use crate::locale::words;
@@ -100,7 +99,9 @@ pub fn wrap(text: &str, size: f64, bold: bool, width: f64) -> Result<Vec<String>
     let text = crate::text::chart(text);
     let mut lines: Vec<String> = Vec::new();
     let mut current = String::new();
-    for word in text.split_whitespace() {
+    // A no-break space ("5 140", "60 %") holds its word together.
+    let breaks = |c: char| c.is_whitespace() && c != '\u{a0}' && c != '\u{202f}';
+    for word in text.split(breaks).filter(|w| !w.is_empty()) {
         let candidate = if current.is_empty() {
             word.to_string()
         } else {
@@ -272,7 +273,7 @@ impl Layout {
             at.y = top;
             let mut rules = vec![m.rule(at.y)];
             at.y += 30.0 * m.s;
-            let bars = Bars::new(&m, q, &groups, (opts.ci, opts.narrow()))?.lay_out(
+            let bars = Bars::new(w, &m, q, &groups, (opts.ci, opts.narrow()))?.lay_out(
                 (&m, w),
                 (&mut at, &mut rules),
                 (q, drawn),
@@ -286,7 +287,7 @@ impl Layout {
             if drawn < rows {
                 let more = w.fill(
                     "chart_more_rows",
-                    &[("n", &number(&r.lang, (rows - drawn) as u64))],
+                    &[("n", &w.number((rows - drawn) as u64))],
                 );
                 texts.insert(0, more);
             }
@@ -400,10 +401,13 @@ struct Bars {
     /// The share drawn full width: the longest bar or whisker.
     top: f64,
     ci: bool,
+    /// The language's words and number style.
+    w: &'static Words,
 }
 
 impl Bars {
     fn new(
+        w: &'static Words,
         m: &Metrics,
         q: &QuestionResult,
         groups: &[&GroupResult],
@@ -412,10 +416,14 @@ impl Bars {
         let label_w = if narrow { m.content } else { 0.40 * m.content };
         let gap = if narrow { 0.0 } else { 24.0 * m.s };
         let (value_size, widest_value, bar_h) = if groups.is_empty() {
-            (m.value, "100%".to_string(), 46.0 * m.s)
+            (m.value, w.percent(Some(1.0), 0), 46.0 * m.s)
         } else {
             let letters: String = groups.iter().map(|g| g.letter.as_str()).collect();
-            (m.value * 0.8, format!("100% {letters}"), 26.0 * m.s)
+            (
+                m.value * 0.8,
+                format!("{} {letters}", w.percent(Some(1.0), 0)),
+                26.0 * m.s,
+            )
         };
         let value_w = text_width(&widest_value, value_size, true)? + 16.0 * m.s;
         let reach = |i: &ItemResult| {
@@ -445,6 +453,7 @@ impl Bars {
             value_size,
             top: if top > 0.0 { top } else { 1.0 },
             ci,
+            w,
         })
     }
 
@@ -472,10 +481,7 @@ impl Bars {
             .unwrap_or(end)
             .max(end)
             + 12.0 * s;
-        let mut text = match item.share {
-            Some(p) => format!("{}%", (p * 100.0).round() as i64),
-            None => "–".into(),
-        };
+        let mut text = self.w.percent(item.share, 0);
         if !letters.is_empty() {
             text = format!("{text} {}", letters.concat());
         }
@@ -632,7 +638,7 @@ fn footer_text(
     opts: &ChartOptions,
 ) -> Vec<String> {
     let w = words(&r.lang);
-    let n = |x: u64| number(&r.lang, x);
+    let n = |x: u64| w.number(x);
     let mut base_line = w.fill("chart_base", &[("n", &n(q.base.unweighted))]);
     if let Some((low, high)) = q.item_base_range() {
         base_line = w.fill(

@@ -3,7 +3,6 @@
 //! from `Results` only, with fonts embedded in the binary so every machine renders the same.
 
 mod layout;
-mod words;
 
 use std::sync::Once;
 

@@ -71,6 +71,10 @@ pub fn run(args: Args) -> Result<i32> {
     super::print_warnings(&results);
     let bytes = chart::render(&results, &args.question, &opts, format)?;
     write_file(&args.output, |w| w.write_all(&bytes))?;
-    eprintln!("wrote {}", args.output.display());
+    let path = args.output.display().to_string();
+    eprintln!(
+        "{}",
+        super::say(&results.lang, "cli_wrote", &[("path", &path)])
+    );
     Ok(exit::OK)
 }

@@ -29,9 +29,28 @@ pub struct Cli {
     pub command: Command,
 }
 
+impl Cli {
+    /// The language the run's own words are in (`--lang`; English for commands without it).
+    pub fn lang(&self) -> &str {
+        match &self.command {
+            Command::Report(a) => &a.common.lang,
+            Command::Table(a) => &a.common.lang,
+            Command::Chart(a) => &a.common.lang,
+            Command::Validate(a) => &a.common.lang,
+            _ => "en",
+        }
+    }
+}
+
+/// "warning: …", "предупреждение: …": the run's own words in its language.
+pub fn say(lang: &str, key: &str, values: &[(&str, &str)]) -> String {
+    concerns::locale::words(lang).fill(key, values)
+}
+
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Full report: charts (SVG and PNG), summary.json, summary.md, and the table on stdout.
+    /// Full report: charts (SVG and PNG), summary.json, summary.md, the banner workbook
+    /// (banners.xlsx), a self-contained page (report.html), and the table on stdout.
     Report(report::Args),
     /// Tabulations to stdout, or to a file with -o (the extension chooses the format).
     Table(table::Args),
@@ -134,6 +153,18 @@ pub struct Common {
     /// "country in (us, gb) and not generation = boomer", or a codebook filter's name.
     #[arg(long = "where", value_name = "EXPR")]
     pub filter: Option<String>,
+    /// What each cell of the tables shows, in order: share (with letters), count
+    /// (respondents), ci (the interval), e.g. --cells share,count,ci [default: share, ci and
+    /// count in a ranked table, share in a banner].
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "CELLS")]
+    pub cells: Vec<CellArg>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CellArg {
+    Share,
+    Count,
+    Ci,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -298,6 +329,15 @@ impl Common {
             fpc: self.design.fpc.clone(),
             lonely_psu: self.lonely_psu.map(Into::into),
             filter: self.filter.clone(),
+            cells: self
+                .cells
+                .iter()
+                .map(|c| match c {
+                    CellArg::Share => concerns::results::Cell::Share,
+                    CellArg::Count => concerns::results::Cell::Count,
+                    CellArg::Ci => concerns::results::Cell::Ci,
+                })
+                .collect(),
             interval: self.interval.into(),
             compare: match self.compare {
                 CompareArg::Pairs => concerns::stats::Compare::Pairs,
@@ -378,6 +418,13 @@ pub fn inputs(data: Option<&str>, sums: &Sums, common: &Common) -> concerns::out
 /// Weighting and base warnings go to stderr; they are in the JSON `warnings` too.
 pub fn print_warnings(results: &concerns::Results) {
     for w in &results.warnings {
-        eprintln!("warning: {}", concerns::text::visible(w));
+        eprintln!(
+            "{}",
+            say(
+                &results.lang,
+                "cli_warning",
+                &[("message", &concerns::text::visible(w))]
+            )
+        );
     }
 }

@@ -76,6 +76,15 @@ pub fn run(args: Args) -> Result<i32> {
             .exporter(super::stdout_terminal())
             .render(&results)?,
     )?;
-    eprintln!("wrote {} files to {}", files.len(), args.out.display());
+    let lang = &results.lang;
+    let files = concerns::locale::words(lang).counted("files", files.len() as u64);
+    eprintln!(
+        "{}",
+        super::say(
+            lang,
+            "cli_wrote_files",
+            &[("files", &files), ("dir", &args.out.display().to_string())]
+        )
+    );
     Ok(exit::OK)
 }

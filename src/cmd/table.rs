@@ -1,5 +1,5 @@
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
 use concerns::error::exit;
@@ -16,18 +16,20 @@ pub struct Args {
     pub data: Option<String>,
     #[command(flatten)]
     pub sums: super::Sums,
-    /// Output format.
-    #[arg(long, short, value_enum, default_value_t = FormatArg::Table)]
-    pub format: FormatArg,
-    /// Write to this file instead of standard output: a file is replaced only once complete
-    /// (its mode kept), a FIFO or device written in place, a symbolic link followed.
+    /// Output format [default: from the -o file's extension (.json, .csv, .md, .xlsx), else
+    /// the text table].
+    #[arg(long, short, value_enum)]
+    pub format: Option<FormatArg>,
+    /// Write to this file instead of standard output; its extension chooses the format. A
+    /// file is replaced only once complete (its mode kept), a FIFO or device written in
+    /// place, a symbolic link followed.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     #[command(flatten)]
     pub common: Common,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FormatArg {
     Table,
     Json,
@@ -51,10 +53,60 @@ impl From<FormatArg> for Format {
     }
 }
 
+impl FormatArg {
+    /// The format a file's name asks for: `out.json` is JSON.
+    fn from_path(path: &Path) -> Option<FormatArg> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        Some(match ext.as_str() {
+            "json" => FormatArg::Json,
+            "csv" => FormatArg::Csv,
+            "md" | "markdown" => FormatArg::Markdown,
+            "xlsx" => FormatArg::Xlsx,
+            _ => return None,
+        })
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            FormatArg::Table => "table",
+            FormatArg::Json => "json",
+            FormatArg::Csv => "csv",
+            FormatArg::Markdown => "markdown",
+            FormatArg::Xlsx => "xlsx",
+        }
+    }
+}
+
+/// The format: `--format`, else the output file's extension, else the text table. A
+/// `--format` that contradicts the file's extension is a mistake, never a guess.
+fn format(args: &Args) -> Result<FormatArg> {
+    let named = args.output.as_deref().and_then(FormatArg::from_path);
+    match (args.format, named) {
+        (Some(f), Some(n)) if f != n => Err(Error::Usage(format!(
+            "--format {} contradicts the name {}, which asks for {}: drop --format, or name the file for {}",
+            f.name(),
+            args.output.as_deref().map(Path::display).map(|d| d.to_string()).unwrap_or_default(),
+            n.name(),
+            f.name()
+        ))),
+        (Some(f), _) => Ok(f),
+        (None, Some(n)) => Ok(n),
+        (None, None) => match args.output.as_deref().and_then(Path::extension) {
+            // Any text suits a `.txt` file; the table unless --format says otherwise.
+            Some(ext) if ext.eq_ignore_ascii_case("txt") => Ok(FormatArg::Table),
+            // A name such as `out.html` that no format of `table` writes.
+            Some(ext) => Err(Error::Usage(format!(
+                "no format of `table` writes .{} files: name the file .json, .csv, .md, .xlsx or .txt, or give --format",
+                ext.to_string_lossy()
+            ))),
+            None => Ok(FormatArg::Table),
+        },
+    }
+}
+
 pub fn run(args: Args) -> Result<i32> {
-    if matches!(args.format, FormatArg::Xlsx)
-        && args.output.is_none()
-        && std::io::stdout().is_terminal()
+    let format = format(&args)?;
+    if matches!(format, FormatArg::Xlsx) && args.output.is_none() && std::io::stdout().is_terminal()
     {
         return Err(Error::Usage(
             "--format xlsx writes a binary workbook: give it a file with -o FILE.xlsx".into(),
@@ -69,14 +121,16 @@ pub fn run(args: Args) -> Result<i32> {
         color: args.output.is_none() && stdout_color(),
         width: stdout_width(),
     };
-    let bytes = Format::from(args.format)
-        .exporter(terminal)
-        .render(&results)?;
+    let bytes = Format::from(format).exporter(terminal).render(&results)?;
     match &args.output {
         Some(path) => {
             write_file(path, |w| w.write_all(&bytes))?;
             if path.as_os_str() != "-" {
-                eprintln!("wrote {}", path.display());
+                let path = path.display().to_string();
+                eprintln!(
+                    "{}",
+                    super::say(&results.lang, "cli_wrote", &[("path", &path)])
+                );
             }
         }
         None => print_stdout(&bytes)?,

@@ -2,7 +2,7 @@
 //! letters of the groups it is significantly higher than, bases in a row. A grid of strings
 //! that the terminal, Markdown and summary exporters lay out.
 
-use crate::results::{BaseFlag, QuestionResult, Results};
+use crate::results::{BaseFlag, Cell, ItemResult, QuestionResult, Results};
 
 use crate::locale::Words;
 
@@ -31,29 +31,45 @@ fn base_cell(w: &Words, n: u64, flag: Option<BaseFlag>) -> String {
     )
 }
 
-pub(crate) fn banner(w: &Words, q: &QuestionResult) -> Banner {
+/// The banner of `q`: a row per item and cell (`--cells`), the cell's name heading each
+/// further row of an item.
+pub(crate) fn banner(r: &Results, q: &QuestionResult) -> Banner {
+    let w = crate::locale::words(&r.lang);
+    let cells = r.banner_cells();
     let mut header = vec![w.get("answer").to_string(), w.get("total").to_string()];
     header.extend(q.by.iter().map(|g| format!("({}) {}", g.letter, g.label)));
-    let rows = q
-        .rows()
-        .enumerate()
-        .map(|(row, item)| {
-            let mut cells = vec![super::row_label(w, item), w.percent(item.share, 0)];
-            cells.extend(q.by.iter().map(|g| {
+    let mut rows = Vec::new();
+    for (row, item) in q.rows().enumerate() {
+        for (k, &kind) in cells.iter().enumerate() {
+            let label = match k {
+                0 => super::row_label(w, item),
+                _ => super::cell_name(r, kind),
+            };
+            let mut line = vec![label, value(w, kind, item, &[])];
+            line.extend(q.by.iter().map(|g| {
                 g.rows()
                     .nth(row)
-                    .map(|gi| cell(w, gi.item.share, &gi.marks()))
+                    .map(|gi| value(w, kind, &gi.item, &gi.marks()))
                     .unwrap_or_default()
             }));
-            cells
-        })
-        .collect();
+            rows.push(line);
+        }
+    }
     let mut base = vec![w.get("base").to_string(), w.number(q.base.unweighted)];
     base.extend(
         q.by.iter()
             .map(|g| base_cell(w, g.base.unweighted, g.base_flag)),
     );
     Banner { header, rows, base }
+}
+
+/// One cell of a banner: "72% ABC", "1,204" or "69.4–74.6".
+fn value(w: &Words, kind: Cell, item: &ItemResult, letters: &[String]) -> String {
+    match kind {
+        Cell::Share => cell(w, item.share, letters),
+        Cell::Count => w.number(item.count),
+        Cell::Ci => w.interval(item.ci_low, item.ci_high),
+    }
 }
 
 /// Under a banner: the base's respondents in no group of a segment, so the groups' bases

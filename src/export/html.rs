@@ -8,11 +8,12 @@ use std::fmt::Write;
 
 use crate::error::Result;
 use crate::locale::{words, Words};
-use crate::results::{QuestionResult, Results};
+use crate::results::{Cell, ItemResult, QuestionResult, Results};
 use crate::text::html as esc;
 
 use super::banner::no_group_lines;
-use super::legend::{ci_head, input_line, letters_legend, method_lines};
+use super::legend::{input_line, letters_legend, method_lines};
+use super::markdown::ranked_value;
 use super::summary::{contrast_rows, headline, segment_stories, Marks};
 use super::{base_line, exclusion_line, TextExporter};
 
@@ -64,6 +65,8 @@ th.answer { text-align: left; }
 th.segment { text-align: center; background: #eef2f6; }
 tr.base td, tr.base th { font-style: italic; color: #444; }
 tr.net th { font-style: italic; }
+tr.cell th { padding-left: 1.5em; color: #555; }
+tr.cell td { color: #444; }
 tr.net.first td, tr.net.first th { border-top: 2px solid #999; }
 .marks { color: #1f5f8b; font-weight: bold; }
 thead th { white-space: normal; min-width: 4em; }
@@ -193,11 +196,14 @@ impl HtmlReport {
         if q.by.is_empty() {
             ranked_table(out, r, q)?;
         } else {
-            banner_table(out, w, q)?;
+            banner_table(out, r, q)?;
         }
         writeln!(out, "<div class=\"note keep\">")?;
         writeln!(out, "<p>{}.</p>", esc(&base_line(w, q)))?;
         for line in no_group_lines(w, q) {
+            writeln!(out, "<p>{}</p>", esc(&line))?;
+        }
+        if let Some(line) = super::cells_line(r).filter(|_| !q.by.is_empty()) {
             writeln!(out, "<p>{}</p>", esc(&line))?;
         }
         if !q.note.is_empty() {
@@ -237,18 +243,24 @@ fn svg_body(svg: &str) -> &str {
 fn ranked_table(out: &mut String, r: &Results, q: &QuestionResult) -> Result<()> {
     let w = words(&r.lang);
     let ranked = q.ranked();
+    let cells = r.ranked_cells();
     writeln!(out, "<div class=\"scroll\"><table>\n<thead><tr>")?;
     if ranked {
         writeln!(out, "<th scope=\"col\">{}</th>", w.get("rank"))?;
     }
-    writeln!(
+    write!(
         out,
-        "<th scope=\"col\" class=\"answer\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead>\n<tbody>",
-        w.get("answer"),
-        w.get("share"),
-        esc(&ci_head(r)),
-        w.get("respondents_unweighted")
+        "<th scope=\"col\" class=\"answer\">{}</th>",
+        w.get("answer")
     )?;
+    for &c in &cells {
+        let head = match c {
+            Cell::Count => w.get("respondents_unweighted").to_string(),
+            c => super::cell_name(r, c),
+        };
+        write!(out, "<th scope=\"col\">{}</th>", esc(&head))?;
+    }
+    writeln!(out, "</tr></thead>\n<tbody>")?;
     for (k, i) in q.rows().enumerate() {
         write!(out, "<tr{}>", net_class(q, k))?;
         if ranked {
@@ -258,14 +270,15 @@ fn ranked_table(out: &mut String, r: &Results, q: &QuestionResult) -> Result<()>
                 true => write!(out, "<td></td>")?,
             }
         }
-        writeln!(
+        write!(
             out,
-            "<th scope=\"row\">{}</th><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(&super::row_label(w, i)),
-            w.percent(i.share, 1),
-            w.interval(i.ci_low, i.ci_high),
-            w.number(i.count)
+            "<th scope=\"row\">{}</th>",
+            esc(&super::row_label(w, i))
         )?;
+        for &c in &cells {
+            write!(out, "<td>{}</td>", esc(&ranked_value(w, c, i)))?;
+        }
+        writeln!(out, "</tr>")?;
     }
     writeln!(out, "</tbody></table></div>")?;
     Ok(())
@@ -273,7 +286,9 @@ fn ranked_table(out: &mut String, r: &Results, q: &QuestionResult) -> Result<()>
 
 /// One table per segment (so that a banner of several segments fits the page): the total
 /// and the segment's groups as columns, each share with its letters, bases in the last row.
-fn banner_table(out: &mut String, w: &Words, q: &QuestionResult) -> Result<()> {
+fn banner_table(out: &mut String, r: &Results, q: &QuestionResult) -> Result<()> {
+    let w = words(&r.lang);
+    let cells = r.banner_cells();
     for (_, groups) in q.segments() {
         writeln!(
             out,
@@ -300,27 +315,33 @@ fn banner_table(out: &mut String, w: &Words, q: &QuestionResult) -> Result<()> {
         }
         writeln!(out, "</tr>\n</thead>\n<tbody>")?;
         for (row, item) in q.rows().enumerate() {
-            write!(
-                out,
-                "<tr{}><th scope=\"row\">{}</th><td>{}</td>",
-                net_class(q, row),
-                esc(&super::row_label(w, item)),
-                w.percent(item.share, 0)
-            )?;
-            for g in &groups {
-                match g.rows().nth(row) {
-                    Some(gi) => {
-                        let marks = gi.marks().concat();
-                        write!(out, "<td>{}", w.percent(gi.item.share, 0))?;
-                        if !marks.is_empty() {
-                            write!(out, " <span class=\"marks\">{}</span>", esc(&marks))?;
+            for (k, &kind) in cells.iter().enumerate() {
+                // An item's further cells under it, each named.
+                let (class, label) = match k {
+                    0 => (net_class(q, row), super::row_label(w, item)),
+                    _ => (" class=\"cell\"", super::cell_name(r, kind)),
+                };
+                write!(
+                    out,
+                    "<tr{class}><th scope=\"row\">{}</th><td>{}</td>",
+                    esc(&label),
+                    esc(&banner_value(w, kind, item))
+                )?;
+                for g in &groups {
+                    match g.rows().nth(row) {
+                        Some(gi) => {
+                            write!(out, "<td>{}", esc(&banner_value(w, kind, &gi.item)))?;
+                            let marks = gi.marks().concat();
+                            if kind == Cell::Share && !marks.is_empty() {
+                                write!(out, " <span class=\"marks\">{}</span>", esc(&marks))?;
+                            }
+                            write!(out, "</td>")?;
                         }
-                        write!(out, "</td>")?;
+                        None => write!(out, "<td></td>")?,
                     }
-                    None => write!(out, "<td></td>")?,
                 }
+                writeln!(out, "</tr>")?;
             }
-            writeln!(out, "</tr>")?;
         }
         write!(
             out,
@@ -338,6 +359,14 @@ fn banner_table(out: &mut String, w: &Words, q: &QuestionResult) -> Result<()> {
         writeln!(out, "</tr>\n</tbody></table></div>")?;
     }
     Ok(())
+}
+
+/// A banner's cell without letters: "72%", "1,204" or "69.4–74.6".
+fn banner_value(w: &Words, kind: Cell, i: &ItemResult) -> String {
+    match kind {
+        Cell::Share => w.percent(i.share, 0),
+        kind => ranked_value(w, kind, i),
+    }
 }
 
 /// Each contrast as one table: the items' shares in its two groups and the adjusted p-value.

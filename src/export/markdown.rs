@@ -3,10 +3,9 @@ use std::fmt::Write;
 use crate::error::Result;
 
 use super::banner::{any_groups, banner, legend};
-use super::legend::ci_head;
 use super::{base_line, exclusion_line, TextExporter};
 use crate::locale::{words, Words};
-use crate::results::{QuestionResult, Results};
+use crate::results::{Cell, ItemResult, QuestionResult, Results};
 
 /// GitHub-flavoured Markdown tables, one per question.
 pub struct MarkdownExporter;
@@ -17,8 +16,9 @@ fn cell(s: &str) -> String {
 }
 
 /// One question's banner (groups as columns) and its base line.
-fn banner_table(w: &Words, q: &QuestionResult) -> Result<String> {
-    let b = banner(w, q);
+fn banner_table(r: &Results, q: &QuestionResult) -> Result<String> {
+    let w = words(&r.lang);
+    let b = banner(r, q);
     let mut out = String::new();
     let line = |cells: &[String]| format!("| {} |", cells.join(" | "));
     let escaped = |cells: &[String]| cells.iter().map(|c| cell(c)).collect::<Vec<_>>();
@@ -36,6 +36,9 @@ fn banner_table(w: &Words, q: &QuestionResult) -> Result<String> {
     for line in super::banner::no_group_lines(w, q) {
         writeln!(out, "{}", cell(&line))?;
     }
+    if let Some(line) = super::cells_line(r) {
+        writeln!(out, "{}", cell(&line))?;
+    }
     Ok(out)
 }
 
@@ -43,44 +46,44 @@ fn banner_table(w: &Words, q: &QuestionResult) -> Result<String> {
 pub(crate) fn question_table(r: &Results, q: &QuestionResult) -> Result<String> {
     let w = words(&r.lang);
     if !q.by.is_empty() {
-        return banner_table(w, q);
+        return banner_table(r, q);
     }
     let mut out = String::new();
+    let cells = r.ranked_cells();
     // A question kept in its own order (a scale) has no rank column.
     let ranked = q.ranked();
-    let (rank_head, rank_align) = if ranked {
-        (format!("| {} ", w.get("rank")), "| ---: ")
-    } else {
-        (String::new(), "")
-    };
-    writeln!(
-        out,
-        "{rank_head}| {} | {} | {} | {} |",
-        w.get("answer"),
-        w.get("share"),
-        ci_head(r),
-        w.get("count_unweighted")
-    )?;
-    writeln!(out, "{rank_align}| --- | ---: | ---: | ---: |")?;
+    let mut head = Vec::new();
+    let mut align = Vec::new();
+    if ranked {
+        head.push(w.get("rank").to_string());
+        align.push("---:");
+    }
+    head.push(w.get("answer").to_string());
+    align.push("---");
+    for &c in &cells {
+        head.push(match c {
+            Cell::Count => w.get("count_unweighted").to_string(),
+            c => super::cell_name(r, c),
+        });
+        align.push("---:");
+    }
+    writeln!(out, "| {} |", head.join(" | "))?;
+    writeln!(out, "| {} |", align.join(" | "))?;
     for i in q.rows() {
+        let mut row = Vec::new();
         // A net's rank is among the nets: shown as its label's mark, not in the rank column.
-        let rank = match (ranked, i.is_net()) {
-            (true, false) => format!("| {} ", i.rank),
-            (true, true) => "| ".into(),
-            (false, _) => String::new(),
-        };
-        let label = if i.is_net() {
+        match (ranked, i.is_net()) {
+            (true, false) => row.push(i.rank.to_string()),
+            (true, true) => row.push(String::new()),
+            (false, _) => {}
+        }
+        row.push(if i.is_net() {
             format!("*{}*", cell(&super::row_label(w, i)))
         } else {
             cell(&i.label)
-        };
-        writeln!(
-            out,
-            "{rank}| {label} | {} | {} | {} |",
-            w.percent(i.share, 1),
-            w.interval(i.ci_low, i.ci_high),
-            w.number(i.count)
-        )?;
+        });
+        row.extend(cells.iter().map(|&c| ranked_value(w, c, i)));
+        writeln!(out, "| {} |", row.join(" | "))?;
     }
     writeln!(out)?;
     writeln!(out, "{}.", base_line(w, q))?;
@@ -88,6 +91,15 @@ pub(crate) fn question_table(r: &Results, q: &QuestionResult) -> Result<String> 
         writeln!(out, "{}", cell(&q.note))?;
     }
     Ok(out)
+}
+
+/// One cell of a ranked table: "60.0%", "58.7–61.3" or "3,084".
+pub(crate) fn ranked_value(w: &Words, kind: Cell, i: &ItemResult) -> String {
+    match kind {
+        Cell::Share => w.percent(i.share, 1),
+        Cell::Ci => w.interval(i.ci_low, i.ci_high),
+        Cell::Count => w.number(i.count),
+    }
 }
 
 impl TextExporter for MarkdownExporter {

@@ -127,6 +127,25 @@ pub(crate) fn filter_line(r: &Results) -> Option<String> {
     ))
 }
 
+/// A cell's name as a table heads it: "Share", "Count", "95% CI".
+pub(crate) fn cell_name(r: &Results, kind: crate::results::Cell) -> String {
+    let w = words(&r.lang);
+    match kind {
+        crate::results::Cell::Share => w.get("share").into(),
+        crate::results::Cell::Count => w.get("count").into(),
+        crate::results::Cell::Ci => legend::ci_head(r),
+    }
+}
+
+/// "Cells: Share, Count, 95% CI.", when `--cells` chose them: what each row of an item is.
+pub(crate) fn cells_line(r: &Results) -> Option<String> {
+    if r.cells.is_empty() {
+        return None;
+    }
+    let names: Vec<String> = r.cells.iter().map(|&c| cell_name(r, c)).collect();
+    Some(words(&r.lang).fill("cells_line", &[("cells", &names.join(", "))]))
+}
+
 /// "Base: 5,140 respondents (weighted 5,101.3; effective 4,410.2; …)" for one question.
 pub(crate) fn base_line(w: &Words, q: &crate::results::QuestionResult) -> String {
     let line = if q.weighted {

@@ -7,9 +7,9 @@ use comfy_table::{
 };
 
 use super::banner::{any_groups, banner, legend};
-use super::legend::ci_head;
+use super::markdown::ranked_value;
 use super::{base_line, exclusion_line, TextExporter};
-use crate::locale::{words, Words};
+use crate::locale::words;
 use crate::results::{QuestionResult, Results};
 use crate::text::visible;
 
@@ -26,6 +26,8 @@ const BAR_WIDTH: usize = 30;
 const MIN_BAR: usize = 10;
 /// Narrowest a label column wraps to for the bar's sake.
 const LABEL_MIN: usize = 24;
+/// Narrowest a banner's label column wraps to.
+const LABEL_WRAP: usize = 18;
 
 /// A bar of eighth-blocks, `share` of `width` characters wide.
 fn bar(share: Option<f64>, width: usize) -> String {
@@ -60,23 +62,25 @@ impl TableExporter {
     }
 
     /// The banner of `q`: one table when its segments fit the width side by side (each
-    /// segment's name over its first group), else one table per segment.
-    fn banners(&self, w: &Words, q: &QuestionResult) -> Vec<String> {
+    /// segment's name over its first group), else one table per segment, their label
+    /// columns equally wide.
+    fn banners(&self, r: &Results, q: &QuestionResult) -> Vec<String> {
+        let w = words(&r.lang);
         let segments = q.segments();
         let named = segments.len() > 1;
         // Measured at its natural width: squeezed, every table "fits".
-        let mut natural = self.banner_table(w, q, named);
+        let mut natural = self.banner_table(r, q, named, None);
         natural.set_content_arrangement(ContentArrangement::Disabled);
         let fits = natural
             .to_string()
             .lines()
             .all(|l| l.chars().count() <= self.width);
-        if fits || (!named && min_width(&banner(w, q)) <= self.width) {
-            return vec![self.banner_table(w, q, named).to_string()];
+        if fits || (!named && min_width(&banner(r, q)) <= self.width) {
+            return vec![self.banner_table(r, q, named, None).to_string()];
         }
         // One table per segment, and a segment's groups over several tables when even
         // wrapped at word boundaries they would not fit.
-        let mut tables = Vec::new();
+        let mut parts = Vec::new();
         for (name, groups) in &segments {
             let title = w.fill(
                 "by_segment",
@@ -87,21 +91,38 @@ impl TableExporter {
                 let mut end = start + 1;
                 while end < groups.len() && {
                     let next = self.subset(q, name, &groups[start..=end]);
-                    min_width(&banner(w, &next)) <= self.width
+                    min_width(&banner(r, &next)) <= self.width
                 } {
                     end += 1;
                 }
                 let part = self.subset(q, name, &groups[start..end]);
-                let table = self.banner_table(w, &part, false);
-                tables.push(if start == 0 {
-                    format!("{title}\n{table}")
-                } else {
-                    table.to_string()
-                });
+                parts.push(((start == 0).then(|| title.clone()), part));
                 start = end;
             }
         }
-        tables
+        // Stacked tables read as one: the labels as wide in each, as wide as the
+        // narrowest table's room allows.
+        let label = parts
+            .iter()
+            .map(|(_, part)| {
+                let b = banner(r, part);
+                let natural = natural_widths(&b);
+                let others: usize = natural[1..].iter().sum::<usize>() + 3 * natural.len() + 1;
+                self.width.saturating_sub(others).min(natural[0])
+            })
+            .min()
+            .unwrap_or(0)
+            .max(LABEL_WRAP);
+        parts
+            .into_iter()
+            .map(|(title, part)| {
+                let table = self.banner_table(r, &part, false, Some(label));
+                match title {
+                    Some(t) => format!("{t}\n{table}"),
+                    None => table.to_string(),
+                }
+            })
+            .collect()
     }
 
     /// `q` with only `groups` of segment `name` (letters kept as they are).
@@ -117,8 +138,15 @@ impl TableExporter {
         one
     }
 
-    fn banner_table(&self, w: &Words, q: &QuestionResult, named: bool) -> Table {
-        let b = banner(w, q);
+    /// The banner of `q` as one table; `label`: the label column's width.
+    fn banner_table(
+        &self,
+        r: &Results,
+        q: &QuestionResult,
+        named: bool,
+        label: Option<usize>,
+    ) -> Table {
+        let b = banner(r, q);
         let widths = word_widths(&b);
         let mut t = self.table();
         let mut header = b.header.clone();
@@ -157,82 +185,51 @@ impl TableExporter {
                 .map(|(k, c)| right(k, Cell::new(visible(&c)).add_attribute(Attribute::Italic))),
         );
         // Labels keep a readable width; no other column breaks inside a word.
+        // comfy-table's widths count the cell's padding (one space each side).
+        let fixed = |width: usize| Width::Fixed((width + 2).min(u16::MAX as usize) as u16);
         for (k, width) in widths.into_iter().enumerate() {
             if let Some(c) = t.column_mut(k) {
-                // comfy-table's widths count the cell's padding (one space each side).
-                let width = (width + 2).min(u16::MAX as usize) as u16;
-                c.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(width)));
+                c.set_constraint(match (k, label) {
+                    (0, Some(l)) => ColumnConstraint::Absolute(fixed(l)),
+                    _ => ColumnConstraint::LowerBoundary(fixed(width)),
+                });
             }
         }
         t
     }
 
-    /// A question without groups: rank (when ranked), label, share, interval, count and a
-    /// bar that shrinks, or goes, to fit the width.
-    fn ranked_table(&self, w: &Words, r: &Results, q: &QuestionResult) -> Table {
+    /// A question without groups: rank (when ranked), label, the cells (share, interval,
+    /// count) and a bar `bar` characters wide for a share of 100% (none when 0).
+    fn ranked_table(&self, r: &Results, q: &QuestionResult, bar_width: usize) -> Table {
         let mut t = self.table();
         let head = |s: &str| Cell::new(s).add_attribute(Attribute::Bold);
-        let ranked = q.ranked();
-        let mut rows: Vec<Vec<String>> = q
-            .rows()
-            .map(|i| {
-                // A net's rank is among the nets only: no place in the items' rank column.
-                let mut row = match (ranked, i.is_net()) {
-                    (true, false) => vec![i.rank.to_string()],
-                    (true, true) => vec![String::new()],
-                    (false, _) => vec![],
-                };
-                row.extend([
-                    visible(&super::row_label(w, i)).into_owned(),
-                    w.percent(i.share, 1),
-                    w.interval(i.ci_low, i.ci_high),
-                    w.number(i.count),
-                ]);
-                row
-            })
-            .collect();
-        let mut header: Vec<String> = if ranked { vec!["#".into()] } else { vec![] };
-        header.extend([
-            w.get("answer").into(),
-            w.get("share").into(),
-            ci_head(r),
-            w.get("count").into(),
-        ]);
-        // What the other columns leave for the bar (labels wrap before the bar goes).
-        let label = usize::from(ranked);
-        let used = used_width(&header, &rows, 1);
-        // Long labels may wrap down to LABEL_MIN to keep a bar of MIN_BAR.
-        let label_width = rows
-            .iter()
-            .map(|r| r[label].chars().count())
-            .max()
-            .unwrap_or(0);
-        let give = (used + MIN_BAR).saturating_sub(self.width);
-        let (bar_width, label_cap) = if give == 0 {
-            ((self.width - used).min(BAR_WIDTH), None)
-        } else if label_width >= LABEL_MIN + give {
-            (MIN_BAR, Some(label_width - give))
-        } else {
-            (0, None)
-        };
-        if bar_width >= MIN_BAR {
+        let (mut header, mut rows) = ranked_cells(r, q);
+        let label = usize::from(q.ranked());
+        if bar_width > 0 {
+            // Long labels wrap to leave the bar its room.
+            let give = (used_width(&header, &rows, 1) + bar_width).saturating_sub(self.width);
+            if give > 0 {
+                let longest = rows.iter().map(|r| r[label].chars().count()).max();
+                if let (Some(longest), Some(c)) = (longest, t.column_mut(label)) {
+                    let cap = longest.saturating_sub(give).max(LABEL_MIN);
+                    c.set_constraint(ColumnConstraint::UpperBoundary(Width::Fixed(
+                        cap.min(u16::MAX as usize) as u16,
+                    )));
+                }
+            }
             header.push(String::new());
             for (row, i) in rows.iter_mut().zip(q.rows()) {
                 row.push(bar(i.share, bar_width));
             }
         }
         t.set_header(header.iter().map(|h| head(h)));
-        if let (Some(cap), Some(c)) = (label_cap, t.column_mut(label)) {
-            c.set_constraint(ColumnConstraint::UpperBoundary(Width::Fixed(cap as u16)));
-        }
         for row in rows {
-            let bar_column = row.len() == header.len() && bar_width >= MIN_BAR;
             let last = row.len() - 1;
             t.add_row(row.into_iter().enumerate().map(|(k, c)| {
                 let cell = Cell::new(c);
                 if k == label {
                     cell
-                } else if bar_column && k == last {
+                } else if bar_width > 0 && k == last {
                     cell.fg(Color::Cyan)
                 } else {
                     cell.set_alignment(CellAlignment::Right)
@@ -241,6 +238,55 @@ impl TableExporter {
         }
         t
     }
+
+    /// The widest bar a ranked table of `q` has room for: what the other columns leave,
+    /// labels wrapping down to LABEL_MIN before the bar goes (0: no bar).
+    fn bar_room(&self, r: &Results, q: &QuestionResult) -> usize {
+        if !r.ranked_cells().contains(&crate::results::Cell::Share) {
+            return 0;
+        }
+        let (header, rows) = ranked_cells(r, q);
+        let label = usize::from(q.ranked());
+        let used = used_width(&header, &rows, 1);
+        let longest = rows
+            .iter()
+            .map(|r| r[label].chars().count())
+            .max()
+            .unwrap_or(0);
+        let give = (used + MIN_BAR).saturating_sub(self.width);
+        if give == 0 {
+            (self.width - used).min(BAR_WIDTH)
+        } else if longest >= LABEL_MIN + give {
+            MIN_BAR
+        } else {
+            0
+        }
+    }
+}
+
+/// The head and rows of a ranked table's text columns: rank (when ranked), label, cells.
+fn ranked_cells(r: &Results, q: &QuestionResult) -> (Vec<String>, Vec<Vec<String>>) {
+    let w = words(&r.lang);
+    let cells = r.ranked_cells();
+    let ranked = q.ranked();
+    let rows = q
+        .rows()
+        .map(|i| {
+            // A net's rank is among the nets only: no place in the items' rank column.
+            let mut row = match (ranked, i.is_net()) {
+                (true, false) => vec![i.rank.to_string()],
+                (true, true) => vec![String::new()],
+                (false, _) => vec![],
+            };
+            row.push(visible(&super::row_label(w, i)).into_owned());
+            row.extend(cells.iter().map(|&c| ranked_value(w, c, i)));
+            row
+        })
+        .collect();
+    let mut header: Vec<String> = if ranked { vec!["#".into()] } else { vec![] };
+    header.push(w.get("answer").into());
+    header.extend(cells.iter().map(|&c| super::cell_name(r, c)));
+    (header, rows)
 }
 
 impl TextExporter for TableExporter {
@@ -254,19 +300,35 @@ impl TextExporter for TableExporter {
         if r.survey.synthetic {
             writeln!(out, "{}", self.wrap(w.get("synthetic_line")))?;
         }
+        // One bar scale for every table: the room of the tightest that has a bar.
+        let bar_width = r
+            .questions
+            .iter()
+            .filter(|q| q.by.is_empty())
+            .map(|q| self.bar_room(r, q))
+            .filter(|&b| b > 0)
+            .min()
+            .unwrap_or(0);
         for q in &r.questions {
             if !q.by.is_empty() {
                 writeln!(out, "\n{}", self.wrap(&q.text))?;
-                for t in self.banners(w, q) {
+                for t in self.banners(r, q) {
                     writeln!(out, "{t}")?;
                 }
                 writeln!(out, "{}", self.wrap(&base_line(w, q)))?;
                 for line in super::banner::no_group_lines(w, q) {
                     writeln!(out, "{}", self.wrap(&line))?;
                 }
+                if let Some(line) = super::cells_line(r) {
+                    writeln!(out, "{}", self.wrap(&line))?;
+                }
                 continue;
             }
-            let t = self.ranked_table(w, r, q);
+            let bar = match self.bar_room(r, q) {
+                0 => 0,
+                _ => bar_width,
+            };
+            let t = self.ranked_table(r, q, bar);
             writeln!(out, "\n{}", self.wrap(&q.text))?;
             writeln!(out, "{t}")?;
             writeln!(out, "{}", self.wrap(&base_line(w, q)))?;
@@ -291,12 +353,27 @@ fn word_widths(b: &super::banner::Banner) -> Vec<usize> {
     (0..b.header.len())
         .map(|k| {
             if k == 0 {
-                return 18;
+                return LABEL_WRAP;
             }
             std::iter::once(&b.header[k])
                 .chain(b.rows.iter().map(|r| &r[k]))
                 .chain([&b.base[k]])
                 .map(|c| widest_word(c))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect()
+}
+
+/// Per column of a banner, its widest cell.
+fn natural_widths(b: &super::banner::Banner) -> Vec<usize> {
+    (0..b.header.len())
+        .map(|k| {
+            std::iter::once(&b.header[k])
+                .chain(b.rows.iter().map(|r| &r[k]))
+                .chain([&b.base[k]])
+                .flat_map(|c| c.lines())
+                .map(|l| l.chars().count())
                 .max()
                 .unwrap_or(0)
         })

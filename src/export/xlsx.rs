@@ -1,14 +1,15 @@
 //! `banners.xlsx`: the banner workbook analysts hand over. A contents sheet, then one sheet
 //! per question: the total and every `--by` segment side by side under a segment header,
-//! shares as numbers in a percent format, significance letters in their own cells, three
-//! base rows with low-base marks, and the notes (question, bases, legend, exclusions,
-//! method, synthetic data). Every text is written as a string, never as a formula; the
+//! three base rows on top with low-base marks, then per item the cells `--cells` asks for
+//! (shares as numbers in a percent format with the significance letters in their own
+//! cells, counts, intervals), and the notes (question, bases, legend, exclusions, method,
+//! synthetic data). Every text is written as a string, never as a formula; the
 //! workbook's dates are fixed, so the same results give the same bytes.
 
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, FormatAlign, Workbook, Worksheet};
 
 use crate::error::{Error, Result};
-use crate::results::{GroupResult, QuestionBase, QuestionResult, Results};
+use crate::results::{Cell, GroupResult, ItemResult, QuestionBase, QuestionResult, Results};
 
 use super::banner::no_group_lines;
 use super::legend::{letters_legend, method_lines};
@@ -46,6 +47,8 @@ struct Formats {
     count: Format,
     weighted: Format,
     letters: Format,
+    cell: Format,
+    interval: Format,
     note: Format,
     warn: Format,
 }
@@ -68,6 +71,8 @@ impl Formats {
             count: Format::new().set_num_format("#,##0"),
             weighted: Format::new().set_num_format("#,##0.0"),
             letters: Format::new().set_bold().set_font_color(0x1F5F8B),
+            cell: Format::new().set_font_color(0x555555).set_indent(1),
+            interval: Format::new().set_align(FormatAlign::Right),
             note: Format::new().set_font_color(0x555555),
             warn: Format::new().set_bold().set_font_color(0x9A3412),
         }
@@ -158,7 +163,7 @@ const HEAD_ROW: u32 = 5;
 /// One group's columns: its share, then its letters.
 type Columns<'a> = Vec<(&'a GroupResult, u16)>;
 
-/// One question's banner sheet: title, heads, item rows, base rows, notes.
+/// One question's banner sheet: title, heads, base rows, item rows, notes.
 fn question(sheet: &mut Worksheet, r: &Results, q: &QuestionResult, f: &Formats) -> Result<()> {
     let w = words(&r.lang);
     printable(sheet);
@@ -168,20 +173,29 @@ fn question(sheet: &mut Worksheet, r: &Results, q: &QuestionResult, f: &Formats)
     sheet
         .write_string_with_format(1, 0, clip(&q.text), &f.italic)
         .map_err(output)?;
+    let mut top = 2;
+    if let Some(line) = super::filter_line(r) {
+        sheet
+            .write_string_with_format(top, 0, clip(&line), &f.note)
+            .map_err(output)?;
+        top += 1;
+    }
     if r.survey.synthetic {
         sheet
-            .write_string_with_format(2, 0, w.get("synthetic_line"), &f.warn)
+            .write_string_with_format(top, 0, w.get("synthetic_line"), &f.warn)
             .map_err(output)?;
     }
-    let columns = heads(sheet, w, q, f)?;
-    let row = item_rows(sheet, (w, q), &columns, f)?;
-    let row = base_rows(sheet, w, q, &columns, row, f)?;
+    let columns = heads(sheet, r, q, f)?;
+    // Bases first, as data-processing tables have them: each column's base over its shares.
+    let row = base_rows(sheet, w, q, &columns, HEAD_ROW, f)?;
+    let row = item_rows(sheet, (r, q), &columns, row, f)?;
     let mut notes = Vec::new();
     if !q.note.is_empty() {
         notes.push(q.note.clone());
     }
     notes.push(base_line(w, q));
     notes.extend(no_group_lines(w, q));
+    notes.extend(super::cells_line(r));
     if !q.by.is_empty() {
         notes.push(letters_legend(r));
     }
@@ -198,10 +212,11 @@ fn question(sheet: &mut Worksheet, r: &Results, q: &QuestionResult, f: &Formats)
 /// The segment header and column heads, widths and frozen panes; the groups' columns.
 fn heads<'a>(
     sheet: &mut Worksheet,
-    w: &Words,
+    r: &Results,
     q: &'a QuestionResult,
     f: &Formats,
 ) -> Result<Columns<'a>> {
+    let w = words(&r.lang);
     let label_width = q
         .rows()
         .map(|i| super::row_label(w, i).chars().count())
@@ -214,13 +229,16 @@ fn heads<'a>(
     sheet
         .write_string_with_format(HEAD_ROW, 0, w.get("answer"), &f.head)
         .map_err(output)?;
+    // The total's column is headed once: "Total", or the filter its respondents meet.
+    let total = match &r.filter {
+        Some(filter) => filter.label.clone().unwrap_or(filter.expression.clone()),
+        None => w.get("total").to_string(),
+    };
     sheet
-        .write_string_with_format(SEGMENT_ROW, 1, w.get("total"), &f.segment)
+        .write_string_with_format(HEAD_ROW, 1, clip(&total), &f.head)
         .map_err(output)?;
-    sheet
-        .write_string_with_format(HEAD_ROW, 1, w.get("total"), &f.head)
-        .map_err(output)?;
-    sheet.set_column_width(1, 10).map_err(output)?;
+    let width = (total.chars().count() + 2).clamp(10, 28) as f64;
+    sheet.set_column_width(1, width).map_err(output)?;
     let mut columns = Columns::new();
     let mut col: u16 = 2;
     for (_, groups) in q.segments() {
@@ -257,54 +275,85 @@ fn heads<'a>(
                 .map_err(output)?;
         }
     }
-    sheet.set_freeze_panes(HEAD_ROW + 1, 1).map_err(output)?;
+    // The heads and the bases stay in view.
+    sheet.set_freeze_panes(HEAD_ROW + 4, 1).map_err(output)?;
     sheet
         .set_repeat_rows(SEGMENT_ROW, HEAD_ROW)
         .map_err(output)?;
     Ok(columns)
 }
 
-/// One row per item: label, total share, each group's share and letters. The last row.
+/// After row `row`, one row per item and cell (`--cells`): label (a further cell's name),
+/// the total's and each group's number, and a group's letters beside its share. The last
+/// row.
 fn item_rows(
     sheet: &mut Worksheet,
-    (w, q): (&Words, &QuestionResult),
+    (r, q): (&Results, &QuestionResult),
     columns: &Columns,
+    mut row: u32,
     f: &Formats,
 ) -> Result<u32> {
-    let mut row = HEAD_ROW;
+    let w = words(&r.lang);
+    let cells = r.banner_cells();
     for (k, item) in q.rows().enumerate() {
-        row += 1;
-        // Nets in italics after the items, so nobody reads one as an item.
-        let label = super::row_label(w, item);
-        match item.is_net() {
-            true => sheet.write_string_with_format(row, 0, clip(&label), &f.italic),
-            false => sheet.write_string(row, 0, clip(&label)),
-        }
-        .map_err(output)?;
-        if let Some(p) = item.share {
-            sheet
-                .write_number_with_format(row, 1, p, &f.share)
-                .map_err(output)?;
-        }
-        for (g, c) in columns {
-            let Some(gi) = g.rows().nth(k) else { continue };
-            if let Some(p) = gi.item.share {
-                sheet
-                    .write_number_with_format(row, *c, p, &f.share)
-                    .map_err(output)?;
+        for (n, &kind) in cells.iter().enumerate() {
+            row += 1;
+            // Nets in italics after the items, so nobody reads one as an item.
+            match (n, item.is_net()) {
+                (0, true) => sheet.write_string_with_format(
+                    row,
+                    0,
+                    clip(&super::row_label(w, item)),
+                    &f.italic,
+                ),
+                (0, false) => sheet.write_string(row, 0, clip(&super::row_label(w, item))),
+                _ => sheet.write_string_with_format(row, 0, super::cell_name(r, kind), &f.cell),
             }
-            let marks = gi.marks().concat();
-            if !marks.is_empty() {
-                sheet
-                    .write_string_with_format(row, c + 1, &marks, &f.letters)
-                    .map_err(output)?;
+            .map_err(output)?;
+            value(sheet, (row, 1), w, kind, item, f)?;
+            for (g, c) in columns {
+                let Some(gi) = g.rows().nth(k) else { continue };
+                value(sheet, (row, *c), w, kind, &gi.item, f)?;
+                let marks = gi.marks().concat();
+                if kind == Cell::Share && !marks.is_empty() {
+                    sheet
+                        .write_string_with_format(row, c + 1, &marks, &f.letters)
+                        .map_err(output)?;
+                }
             }
         }
     }
     Ok(row)
 }
 
-/// The unweighted, weighted and effective bases after row `row`, low bases marked.
+/// One number of an item: a share in percent, a count, or an interval as text.
+fn value(
+    sheet: &mut Worksheet,
+    (row, col): (u32, u16),
+    w: &Words,
+    kind: Cell,
+    item: &ItemResult,
+    f: &Formats,
+) -> Result<()> {
+    match kind {
+        Cell::Share => match item.share {
+            Some(p) => sheet.write_number_with_format(row, col, p, &f.share),
+            None => return Ok(()),
+        },
+        Cell::Count => sheet.write_number_with_format(row, col, item.count as f64, &f.count),
+        Cell::Ci => sheet.write_string_with_format(
+            row,
+            col,
+            w.interval(item.ci_low, item.ci_high),
+            &f.interval,
+        ),
+    }
+    .map_err(output)?;
+    Ok(())
+}
+
+/// The unweighted, weighted and effective bases after row `row`, low bases marked. The
+/// last row.
 fn base_rows(
     sheet: &mut Worksheet,
     w: &Words,

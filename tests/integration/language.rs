@@ -95,8 +95,8 @@ fn russian_outputs_hold_no_english_interface_word() {
     let stderr = String::from_utf8(o.stderr).unwrap();
     let warnings: String = stderr
         .lines()
-        .filter(|l| l.starts_with("warning: "))
-        .map(|l| l.trim_start_matches("warning: "))
+        .filter(|l| l.starts_with("предупреждение: "))
+        .map(|l| l.trim_start_matches("предупреждение: "))
         .collect::<Vec<_>>()
         .join("\n");
     assert!(!warnings.is_empty());

@@ -68,8 +68,8 @@ fn lenient_leaves_out_bad_rows_and_says_so() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("5 rows with problems left out (--lenient)")
-            && stderr.contains("2 with 'ai_familiarity' not one of")
-            && stderr.contains("1 repeats an earlier row's respondent ID"),
+            && stderr.contains("2 rows with 'ai_familiarity' not one of")
+            && stderr.contains("1 row repeats an earlier row's respondent ID"),
         "{stderr}"
     );
     let lenient: Value = super::results_json(&out.stdout);
@@ -106,4 +106,28 @@ fn lenient_leaves_out_bad_rows_and_says_so() {
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("5 rows with problems left out"));
+}
+
+#[test]
+fn lenient_reasons_are_in_the_language_of_the_run() {
+    let mut data = rows();
+    let fam = data[0].iter().position(|h| h == "ai_familiarity").unwrap();
+    data[6][fam] = "maybe".into();
+    let dir = tempfile::tempdir().unwrap();
+    let broken = write(&dir, "broken.csv", &data);
+    let out = succeeded(
+        concerns()
+            .arg("table")
+            .arg(&broken)
+            .args(["--lenient", "--lang", "ru"]),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("предупреждение: Исключены из-за ошибок (--lenient): 1 строка. Причины: 1 строка со значением в 'ai_familiarity': не одно из"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("warning") && !stderr.contains("not one of"),
+        "{stderr}"
+    );
 }

@@ -16,6 +16,7 @@ mod limits;
 mod mutation;
 mod nets;
 mod one_reading;
+mod outputs;
 mod own_survey;
 mod ownership;
 mod platforms;

@@ -177,7 +177,7 @@ fn nets_rank_apart_and_name_their_items() {
 fn every_output_shows_nets_apart_from_items() {
     let md = super::run(&["table", DATA, "--format", "markdown"]);
     let md = String::from_utf8(md.stdout).unwrap();
-    assert!(md.contains("| | *Net: Any concern* | 88.1% |"), "{md}");
+    assert!(md.contains("|  | *Net: Any concern* | 88.1% |"), "{md}");
     let text = super::run(&["table", DATA, "--by", "generation"]);
     let text = String::from_utf8(text.stdout).unwrap();
     assert!(text.contains("Net: Yes or unsure"), "{text}");

@@ -33,7 +33,7 @@ fn writers(out: &Path) -> Vec<(&'static str, Vec<String>)> {
         v
     };
     vec![
-        ("table", with(s(&["table", DATA, "--format", "json"]))),
+        ("table", with(s(&["table", DATA, "--format", "csv"]))),
         ("chart", {
             let mut v = s(&["chart", DATA, "-o"]);
             let svg = if out.extension().is_some_and(|e| e == "svg") {

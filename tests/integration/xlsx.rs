@@ -46,27 +46,50 @@ fn part(bytes: &[u8], name: &str) -> String {
     s
 }
 
-/// Every cell of a question sheet checked against the JSON question `q`.
-fn check_sheet(range: &Range<Data>, q: &Value, lang_total: &str) {
+/// Every cell of a question sheet checked against the JSON question `q`: the head of the
+/// total's column is `total`; each item has a row per cell of `cells` ("share", "count",
+/// "ci"), under the three base rows.
+fn check_sheet(range: &Range<Data>, q: &Value, total: &str, cells: &[&str]) {
     assert_eq!(text(range, 0, 0), q["title"].as_str().unwrap());
     assert_eq!(text(range, 1, 0), q["text"].as_str().unwrap());
     let (segment_row, head) = (4, 5);
-    assert_eq!(text(range, head, 1), lang_total);
+    assert_eq!(text(range, head, 1), total);
+    // Headed once: nothing over the total's head.
+    assert_eq!(text(range, segment_row, 1), "");
     let width = range.end().unwrap().1;
     let mut items = q["items"].as_array().unwrap().clone();
     let nets = q["nets"].as_array().cloned().unwrap_or_default();
     items.extend(nets.iter().cloned());
+    let base_row = head + 1;
+    let first = head + 4;
+    let row_of = |k: usize, cell: usize| first + (k * cells.len() + cell) as u32;
+    // The cell of `item` named `cell`, as the sheet must hold it.
+    let check = |row: u32, col: u32, cell: &str, item: &Value| match cell {
+        "share" => assert_eq!(number(range, row, col), item["share"].as_f64().unwrap()),
+        "count" => assert_eq!(number(range, row, col), item["count"].as_f64().unwrap()),
+        _ => {
+            let (lo, hi) = (
+                item["ci_low"].as_f64().unwrap(),
+                item["ci_high"].as_f64().unwrap(),
+            );
+            assert_eq!(
+                text(range, row, col),
+                format!("{:.1}–{:.1}", lo * 100.0, hi * 100.0)
+            );
+        }
+    };
     for (k, item) in items.iter().enumerate() {
-        let row = head + 1 + k as u32;
+        let row = row_of(k, 0);
         let label = item["label"].as_str().unwrap();
         if item["items"].is_array() {
             assert_eq!(text(range, row, 0), format!("Net: {label}"));
         } else {
             assert_eq!(text(range, row, 0), label);
         }
-        assert_eq!(number(range, row, 1), item["share"].as_f64().unwrap());
+        for (n, cell) in cells.iter().enumerate() {
+            check(row_of(k, n), 1, cell, item);
+        }
     }
-    let base_row = head + 1 + items.len() as u32;
     let bases = |row: u32, col: u32, b: &Value| {
         assert_eq!(text(range, row, 0), "Base (unweighted)");
         assert_eq!(number(range, row, col), b["unweighted"].as_f64().unwrap());
@@ -100,9 +123,10 @@ fn check_sheet(range: &Range<Data>, q: &Value, lang_total: &str) {
         let mut rows = g["items"].as_array().unwrap().clone();
         rows.extend(g["nets"].as_array().cloned().unwrap_or_default());
         for (k, gi) in rows.iter().enumerate() {
-            let row = head + 1 + k as u32;
             assert_eq!(gi["id"], items[k]["id"], "groups in the total's order");
-            assert_eq!(number(range, row, col), gi["share"].as_f64().unwrap());
+            for (n, cell) in cells.iter().enumerate() {
+                check(row_of(k, n), col, cell, gi);
+            }
             let letters: String = gi["higher_than"]
                 .as_array()
                 .unwrap()
@@ -114,7 +138,12 @@ fn check_sheet(range: &Range<Data>, q: &Value, lang_total: &str) {
                 Some("lower") => "–".to_string(),
                 _ => letters,
             };
-            assert_eq!(text(range, row, col + 1), marks, "{head_text} row {k}");
+            let share_row = row_of(k, cells.iter().position(|c| *c == "share").unwrap());
+            assert_eq!(
+                text(range, share_row, col + 1),
+                marks,
+                "{head_text} row {k}"
+            );
         }
         bases(base_row, col, &g["base"]);
         let flag = text(range, base_row, col + 1);
@@ -151,7 +180,7 @@ fn the_banner_workbook_holds_every_number_of_the_json() {
         assert_eq!(names[i + 1], name);
         assert!(all.contains(&name), "the contents list {name}");
         let range = book.worksheet_range(&name).unwrap();
-        check_sheet(&range, q, "Total");
+        check_sheet(&range, q, "Total", &["share"]);
         let notes: Vec<String> = range.cells().map(|(_, _, d)| d.to_string()).collect();
         for needle in [
             "Letters: significantly higher",
@@ -167,7 +196,7 @@ fn the_banner_workbook_holds_every_number_of_the_json() {
     assert!(part(&bytes, "xl/styles.xml").contains("formatCode=\"0.0%\""));
     let sheet = part(&bytes, "xl/worksheets/sheet2.xml");
     assert!(
-        sheet.contains("state=\"frozen\"") && sheet.contains("topLeftCell=\"B7\""),
+        sheet.contains("state=\"frozen\"") && sheet.contains("topLeftCell=\"B10\""),
         "{sheet}"
     );
     assert!(
@@ -191,7 +220,26 @@ fn against_the_rest_the_workbook_has_plus_and_minus_marks() {
     let v: Value = json(&[&ARGS[..], &["--compare", "total", "--format", "json"]].concat());
     let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).unwrap();
     let range = book.worksheet_range("Q1 concerns").unwrap();
-    check_sheet(&range, &v["questions"][0], "Total");
+    check_sheet(&range, &v["questions"][0], "Total", &["share"]);
     let marks: Vec<String> = range.cells().map(|(_, _, d)| d.to_string()).collect();
     assert!(marks.iter().any(|m| m == "+") && marks.iter().any(|m| m == "–"));
+}
+
+#[test]
+fn counts_and_intervals_stand_under_each_share_and_a_filter_heads_the_total() {
+    let dir = tempfile::tempdir().unwrap();
+    let extra = ["--cells", "share,count,ci", "--where", "country = us"];
+    let bytes = workbook(dir.path(), &extra);
+    let v: Value = json(&[&ARGS[..], &extra[..], &["--format", "json"]].concat());
+    assert_eq!(v["cells"], serde_json::json!(["share", "count", "ci"]));
+    let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).unwrap();
+    for (i, q) in v["questions"].as_array().unwrap().iter().enumerate() {
+        let name = format!("Q{} {}", i + 1, q["id"].as_str().unwrap());
+        let range = book.worksheet_range(&name).unwrap();
+        check_sheet(&range, q, "country = us", &["share", "count", "ci"]);
+        // The further rows of an item say what they hold; the filter stands under the text.
+        assert_eq!(text(&range, 10, 0), "Count");
+        assert_eq!(text(&range, 11, 0), "95% CI");
+        assert!(text(&range, 2, 0).starts_with("Filter “country = us”"));
+    }
 }
