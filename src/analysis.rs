@@ -105,8 +105,9 @@ pub fn analyse_sums(files: &[String], codebook: &Codebook, opts: &Options) -> Re
         columns,
         segments,
         weight,
+        made_with,
     } = crate::sql::plan_for(codebook, opts)?;
-    let key = crate::sql::query_key(&plan, &columns, &codebook.question_ids())
+    let key = crate::sql::query_key(&plan, &columns, &codebook.question_ids(), &made_with)
         .map_err(|u| Error::Usage(format!("--sums: {}", u.0)))?;
     let (tab, digest) = crate::sums::tabulation(files, &plan, codebook, (opts.lenient, &key))?;
     let name = files.join(" + ");

@@ -22,7 +22,7 @@
 //! | `partial` | respondents who answered some items of a "check all" and left others blank |
 //! | `value` | the weight (`weight`: each distinct one, or past 100,000 of them rounded to 4 significant digits); the fpc as written (`unit`); the least value breaking the rule (`invalid`) |
 //! | `invalid_rows` | rows breaking any rule, each once (`rows`: what `--lenient` leaves out) |
-//! | `query_key` | what the query was compiled from (`rows`): `table --sums` refuses sums of other options |
+//! | `query_key` | what the query was compiled from (`rows`): a digest, then the options in words; `table --sums` refuses sums of other options and names them |
 //! | `duplicate_ids`, `unmarked_ids` | rows whose respondent ID an earlier row has; IDs without the synthetic-data prefix (`rows`) |
 //! | `weight_max`, `weight_max_float` | the largest decimal and other weight of kept respondents (`rows`) |
 //!
@@ -260,6 +260,36 @@ pub(crate) struct Planned<'c> {
     pub segments: Vec<&'c crate::codebook::Segment>,
     /// The weight column in use.
     pub weight: Option<String>,
+    /// The options as a user gives them ("codebook 'x', --by generation, --weight weight"):
+    /// the query key carries them so that sums finished with others can say which.
+    pub made_with: String,
+}
+
+/// The options a query is made with, as its key names them.
+fn made_with(codebook: &Codebook, opts: &Options, weight: Option<&str>) -> String {
+    let mut parts = vec![format!("codebook '{}'", codebook.survey.id)];
+    match opts.by.is_empty() {
+        true => parts.push("no --by".into()),
+        false => parts.extend(opts.by.iter().map(|b| format!("--by {b}"))),
+    }
+    if let Some(f) = &opts.filter {
+        parts.push(format!("--where \"{f}\""));
+    }
+    parts.push(match weight {
+        Some(w) => format!("--weight {w}"),
+        None => "--no-weight".into(),
+    });
+    let d = &codebook.design;
+    for (flag, column) in [
+        ("--strata", &d.strata),
+        ("--psu", &d.psu),
+        ("--fpc", &d.fpc),
+    ] {
+        if let Some(c) = column {
+            parts.push(format!("{flag} {c}"));
+        }
+    }
+    parts.join(", ")
 }
 
 pub(crate) fn plan_for<'c>(codebook: &'c Codebook, opts: &Options) -> Result<Planned<'c>> {
@@ -293,6 +323,7 @@ pub(crate) fn plan_for<'c>(codebook: &'c Codebook, opts: &Options) -> Result<Pla
         .map(|f| crate::domain::compile(f, "--where", codebook, &columns))
         .transpose()?;
     Ok(Planned {
+        made_with: made_with(codebook, opts, weight.as_deref()),
         plan,
         columns,
         segments,
@@ -317,20 +348,23 @@ pub fn compile(
     let p = plan_for(codebook, opts)?;
     let ids = codebook.question_ids();
     let unsupported = |u: Unsupported| Error::Usage(format!("concerns sql: {}", u.0));
-    let key = query_key(&p.plan, &p.columns, &ids).map_err(unsupported)?;
+    let key = query_key(&p.plan, &p.columns, &ids, &p.made_with).map_err(unsupported)?;
     query(&p.plan, &p.columns, &ids, dialect, table, Some(&key)).map_err(unsupported)
 }
 
 /// What the sums of `plan` were made with, as `table --sums` checks it: the digest of the
-/// query (DuckDB's, on a table `t`) without this key. Other options, another codebook or
-/// another version of `concerns` give another key.
+/// query (DuckDB's, on a table `t`) without this key, then the options in words
+/// (`made_with`). Other options, another codebook or another version of `concerns` give
+/// another digest.
 pub(crate) fn query_key(
     plan: &Plan,
     columns: &[String],
     question_ids: &[String],
+    made_with: &str,
 ) -> std::result::Result<String, Unsupported> {
     let text = query(plan, columns, question_ids, Dialect::DuckDb, "t", None)?;
-    Ok(blake3::hash(text.as_bytes()).to_hex()[..32].to_string())
+    let digest = blake3::hash(text.as_bytes()).to_hex();
+    Ok(format!("{} {made_with}", &digest[..32]))
 }
 
 /// The query for `plan` (compiled against `columns`) reading `table`; `key` goes on the

@@ -34,8 +34,10 @@ struct Checks {
     unmarked_ids: u64,
     /// Rows breaking any rule, each once.
     invalid_rows: u64,
-    /// The query keys of the rows rows.
+    /// The query keys of the rows rows: a digest, then the options it was made with.
     keys: Vec<String>,
+    /// A file's grouping columns were not those of these options.
+    other_groups: bool,
     /// Per question: the respondents of its cells, and of its cells outside --where; and
     /// the valid rows of the units. Each must add up to what the rows row says.
     in_cells: Vec<u64>,
@@ -57,6 +59,14 @@ struct Checks {
     /// The first grouping value the query cannot have written (unlisted, or one too many).
     foreign: Option<DataError>,
 }
+
+/// What to do when a yes/no column came out of the table as true/false: the engine read
+/// the file's text as BOOLEAN, and the codes cannot be told back from it.
+const BOOLEAN_HINT: &str = "the table holds this column as BOOLEAN (the engine typed the file's \
+    'yes'/'no' when loading it), and its codes cannot be read back: load the table with every \
+    column as text, e.g. in DuckDB CREATE TABLE survey AS SELECT * FROM read_csv('survey.csv', \
+    all_varchar = true); in Spark read the CSV without inferSchema; in PostgreSQL declare the \
+    columns text (integer and text columns need no change)";
 
 /// Reads the sums files into the tabulation reading the rows would give.
 pub(crate) fn tabulation(
@@ -179,14 +189,30 @@ fn refusals(
     checks: &Checks,
     (lenient, key): (bool, &str),
 ) -> Result<()> {
-    if let Some(other) = checks.keys.iter().find(|k| *k != key) {
+    let digest = |k: &str| k.split(' ').next().unwrap_or_default().to_string();
+    if let Some(other) = checks.keys.iter().find(|k| digest(k) != digest(key)) {
+        let options = |k: &str| match k.split_once(' ') {
+            Some((_, o)) => {
+                crate::text::visible(&o.chars().take(300).collect::<String>()).into_owned()
+            }
+            None => "options this version cannot name".to_string(),
+        };
         return Err(DataError::new(
             name,
             format!(
-                "these sums were made by a query for other options (query key {}, these options give {key}): run `concerns sql` again with the same codebook, --weight, --by, --where and design as here",
-                crate::text::visible(other)
+                "these sums were made by a query for other options ({}; here: {}): finish them with the options they were made with, or run `concerns sql` again with these",
+                options(other),
+                options(key)
             ),
         )
+        .into());
+    }
+    if checks.other_groups {
+        return Err(DataError::new(
+            name,
+            "the sums' grouping columns (g0, g1, …) are not those of these options (--by and the codebook's contrasts)",
+        )
+        .row(1)
         .into());
     }
     if let Some(e) = &checks.foreign {
@@ -209,9 +235,11 @@ fn refusals(
         } else {
             String::new()
         };
-        // The reader's hint too (a typed answer where codes are joined).
-        let hint = match (&rule.hint, example) {
+        // The reader's hint too (a typed answer where codes are joined), or what to do
+        // when the engine typed the column and lost its text.
+        let hint = match (&rule.hint, example.as_deref()) {
             (Some(hint), Some(_)) => format!("; {hint}"),
+            (None, Some("true" | "false")) => format!("; {BOOLEAN_HINT}"),
             _ => String::new(),
         };
         return Err(DataError::new(

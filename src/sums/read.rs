@@ -105,6 +105,9 @@ fn cell_weights(
     Ok((fixed, (f.unwrap_or(0.0), f2.unwrap_or(0.0))))
 }
 
+/// The longest query key kept: its digest and the options it was made with.
+const MAX_KEY: usize = 1_000;
+
 /// Where each column of the wire format is in one file.
 struct Columns {
     names: Vec<String>,
@@ -121,6 +124,8 @@ struct Columns {
     /// The row (item, then net) of a question summed per item.
     item: usize,
     g: Vec<usize>,
+    /// The file's grouping columns are not those of these options.
+    other_groups: bool,
     duplicate_ids: usize,
     unmarked_ids: usize,
     weight_max: usize,
@@ -144,6 +149,15 @@ impl Columns {
             })
         };
         let groups = plan.groupings.len();
+        // Grouping columns other than these options give: sums of other options. Only
+        // their rows row is read, whose query key names the options (see `refusals`).
+        let g: Option<Vec<usize>> = (0..groups)
+            .map(|j| names.iter().position(|h| *h == format!("g{j}")))
+            .collect();
+        let more = names
+            .iter()
+            .any(|h| h.starts_with('g') && h[1..].parse::<usize>().is_ok_and(|j| j >= groups));
+        let other_groups = g.is_none() || more;
         // Sums per unit when the design has strata or clusters, and only then.
         let unit = match design {
             true => Some((at("stratum")?, at("psu")?)),
@@ -157,17 +171,6 @@ impl Columns {
             }
             false => None,
         };
-        if names
-            .iter()
-            .any(|h| h.starts_with('g') && h[1..].parse::<usize>().is_ok_and(|j| j >= groups))
-        {
-            return Err(DataError::new(
-                file,
-                format!("the sums have more grouping columns than the {groups} of these options (--by and the codebook's contrasts)"),
-            )
-            .row(1)
-            .into());
-        }
         Ok(Columns {
             kind: at("kind")?,
             name: at("name")?,
@@ -180,9 +183,8 @@ impl Columns {
             partial: at("partial")?,
             value: at("value")?,
             item: at("item")?,
-            g: (0..groups)
-                .map(|j| at(&format!("g{j}")))
-                .collect::<Result<_>>()?,
+            g: g.unwrap_or_default(),
+            other_groups,
 
             duplicate_ids: at("duplicate_ids")?,
             unmarked_ids: at("unmarked_ids")?,
@@ -308,6 +310,12 @@ impl<'a> Sink<'a> {
                 .ok_or_else(|| r.bad("n", "a count that adds up"))?;
             Ok(())
         };
+        if c.other_groups {
+            self.checks.other_groups = true;
+            if r.get(c.kind) != "rows" {
+                return Ok(());
+            }
+        }
         match r.get(c.kind) {
             "rows" => {
                 add(&mut self.checks.rows)?;
@@ -464,7 +472,7 @@ impl<'a> Sink<'a> {
             .saturating_add(r.count(c.invalid_rows, "invalid_rows")?);
         let key = r.get(c.query_key);
         if !checks.keys.iter().any(|k| k == key) && checks.keys.len() < 100 {
-            checks.keys.push(key.chars().take(64).collect());
+            checks.keys.push(key.chars().take(MAX_KEY).collect());
         }
         for (i, column) in [
             (c.weight_max, "weight_max"),

@@ -1203,3 +1203,65 @@ fn codebook_text_stays_inside_its_quotes_in_every_dialect() {
     assert_eq!(invalid(&rows), (unsure, vec!["unsure".to_string()]));
     assert!(unsure > 100.0);
 }
+
+#[test]
+fn a_table_loaded_the_ordinary_way_is_read_or_the_error_says_how_to_load_it() {
+    let csv = root().join(DATA);
+    let dir = tempfile::tempdir().unwrap();
+    let sums = dir.path().join("sums.csv");
+    let by = ["--by", "generation"];
+    // read_csv_auto types the columns: the 0/1 items BIGINT, the weight DOUBLE, yes/no
+    // BOOLEAN. The yes/no codes cannot be read back from true/false.
+    let o = super::support::duckdb_sums_loaded(&csv, "read_csv_auto('{path}')", &by, &sums);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = concerns()
+        .args([
+            "table",
+            "--sums",
+            sums.to_str().unwrap(),
+            "--by",
+            "generation",
+        ])
+        .output()
+        .unwrap();
+    super::support::refused(&o, 1, "found 'false'");
+    super::support::refused(&o, 1, "BOOLEAN");
+    super::support::refused(&o, 1, "all_varchar = true");
+    // Typed integer and number columns are read exactly: with the yes/no column kept as
+    // text, the sums are those of the rows to the last digit.
+    let o = super::support::duckdb_sums_loaded(
+        &csv,
+        "read_csv_auto('{path}', types = {'prefer_no_ai': 'VARCHAR'})",
+        &by,
+        &sums,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let from_sums = table_from(&sums, &by);
+    let from_rows = json(&["table", DATA, "--by", "generation", "--format", "json"]);
+    assert_eq!(without_input(from_sums), without_input(from_rows));
+}
+
+#[test]
+fn sums_of_other_options_name_the_options_they_were_made_with() {
+    let csv = root().join(DATA);
+    let dir = tempfile::tempdir().unwrap();
+    let sums = dir.path().join("sums.csv");
+    sums_on_duckdb(&csv, &["--by", "generation"], &sums);
+    for (here, says) in [
+        (&[][..], "no --by"),
+        (&["--by", "gender"][..], "--by gender"),
+        (
+            &["--by", "generation", "--by", "gender"][..],
+            "--by generation, --by gender",
+        ),
+        (&["--by", "generation", "--no-weight"][..], "--no-weight"),
+    ] {
+        let o = concerns()
+            .args(["table", "--sums", sums.to_str().unwrap()])
+            .args(here)
+            .output()
+            .unwrap();
+        super::support::refused(&o, 1, "made by a query for other options (codebook 'gartner-ai-customer-service-2023', --by generation, --weight weight; here:");
+        super::support::refused(&o, 1, says);
+    }
+}

@@ -14,6 +14,14 @@ pub fn stderr(o: &Output) -> String {
 /// (every column read as text, as the file reader reads it) and saves the result at `out`,
 /// as CSV or, for a `.parquet` name, as Parquet (`COPY … TO`, as a user would).
 pub fn duckdb_sums(csv: &Path, sql_args: &[&str], out: &Path) {
+    let o = duckdb_sums_loaded(csv, "read_csv('{path}', all_varchar = true)", sql_args, out);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+/// As [`duckdb_sums`], the table loaded into a DuckDB database by `load` (`{path}` is the
+/// CSV), as a user would load it (`read_csv_auto('{path}')` types its columns); the run's
+/// output, to check.
+pub fn duckdb_sums_loaded(csv: &Path, load: &str, sql_args: &[&str], out: &Path) -> Output {
     let mut args = vec!["sql", "--dialect", "duckdb", "--table", "responses"];
     args.extend_from_slice(sql_args);
     let sql = String::from_utf8(succeeded(concerns().args(&args)).stdout).unwrap();
@@ -21,7 +29,8 @@ pub fn duckdb_sums(csv: &Path, sql_args: &[&str], out: &Path) {
 import duckdb, sys
 con = duckdb.connect()
 path = sys.argv[1].replace("'", "''")
-con.execute(f"CREATE VIEW responses AS SELECT * FROM read_csv('{path}', all_varchar = true)")
+load = sys.argv[4].replace("{path}", path)
+con.execute(f"CREATE TABLE responses AS SELECT * FROM {load}")
 out = sys.argv[3].replace("'", "''")
 form = "FORMAT PARQUET" if out.endswith(".parquet") else "HEADER"
 con.execute(f"COPY ({open(sys.argv[2]).read()}) TO '{out}' ({form})")
@@ -29,14 +38,14 @@ con.execute(f"COPY ({open(sys.argv[2]).read()}) TO '{out}' ({form})")
     let dir = tempfile::tempdir().unwrap();
     let query = dir.path().join("q.sql");
     std::fs::write(&query, sql.trim_end().trim_end_matches(';')).unwrap();
-    let o = Command::new("python3")
+    Command::new("python3")
         .args(["-c", script])
         .arg(csv)
         .arg(&query)
         .arg(out)
+        .arg(load)
         .output()
-        .expect("python3 runs (DuckDB's Python package; ./test.sh installs it)");
-    assert!(o.status.success(), "{}", stderr(&o));
+        .expect("python3 runs (DuckDB's Python package; ./test.sh installs it)")
 }
 
 /// Asserts that a run exited with `code` and said `words` on standard error.
