@@ -380,6 +380,29 @@ impl Codebook {
         self.questions.iter().map(|q| q.id.clone()).collect()
     }
 
+    /// Every labelled code of a column, in every language: (column, code, label), from the
+    /// segments' values and the single-choice questions' items.
+    pub fn code_labels(&self) -> Vec<(String, String, String)> {
+        let mut out = Vec::new();
+        for s in &self.segments {
+            for v in &s.values {
+                for label in v.label.values() {
+                    out.push((s.column.clone(), v.code.clone(), label.clone()));
+                }
+            }
+        }
+        for q in &self.questions {
+            let Some(column) = &q.column else { continue };
+            for i in &q.items {
+                let Some(code) = &i.code else { continue };
+                for label in i.label.values() {
+                    out.push((column.clone(), code.clone(), label.clone()));
+                }
+            }
+        }
+        out
+    }
+
     pub fn from_file(path: &Path) -> Result<Codebook> {
         use std::io::Read;
         let mut bytes = Vec::new();
@@ -965,11 +988,21 @@ impl Question {
             .iter()
             .find(|id| !self.items.iter().any(|i| &i.id == *id))
         {
+            let ids = self.items.iter().map(|i| i.id.as_str());
+            let hint = match crate::text::closest(unknown, ids) {
+                Some(c) => format!("did you mean '{}'? ", visible(c)),
+                None => String::new(),
+            };
             bail!(
-                "question '{}' net '{}': '{}' is not one of its item ids",
+                "question '{}' net '{}': '{}' is not one of its item ids; {hint}(items: {})",
                 self.id,
                 net.id,
-                visible(unknown)
+                visible(unknown),
+                self.items
+                    .iter()
+                    .map(|i| visible(&i.id).into_owned())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             );
         }
         if let Some(twice) = first_repeat(net.items.iter().map(String::as_str)) {

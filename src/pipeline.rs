@@ -133,6 +133,14 @@ impl Options {
         for name in &self.by {
             let segment = codebook.segment(name).ok_or_else(|| {
                 let known: Vec<&str> = codebook.segments.iter().map(|s| s.id.as_str()).collect();
+                // `--by a,b`: one option per segment.
+                let parts: Vec<&str> = name.split(',').map(str::trim).collect();
+                if parts.len() > 1 && parts.iter().all(|p| codebook.segment(p).is_some()) {
+                    return Error::Usage(format!(
+                        "--by {name}: repeat --by for each segment: --by {}",
+                        parts.join(" --by ")
+                    ));
+                }
                 let hint = crate::text::closest(name, known.iter().copied())
                     .map(|c| format!("did you mean '{c}'? "))
                     .unwrap_or_default();

@@ -172,6 +172,43 @@ impl Targets {
     }
 }
 
+/// When the targets key the data's code `code` by its label ("Gen Z" for `gen_z`): the
+/// codebook's label, or the code written as words.
+fn label_key(code: &str, margin: &Margin, labels: &[(String, String, String)]) -> Option<String> {
+    if code.is_empty() {
+        return None;
+    }
+    let words = |s: &str| -> String {
+        s.chars()
+            .map(|c| match c.is_alphanumeric() {
+                true => c.to_lowercase().next().unwrap_or(c),
+                false => ' ',
+            })
+            .collect::<String>()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let label = labels
+        .iter()
+        .filter(|(column, c, _)| *column == margin.column && c == code)
+        .find_map(|(_, _, label)| margin.categories.iter().find(|k| words(k) == words(label)));
+    let spelled = || margin.categories.iter().find(|k| words(k) == words(code));
+    match (label, spelled()) {
+        (Some(k), _) => Some(format!(
+            "the targets' '{}' is the label of code '{}': key the targets by code. ",
+            visible(k),
+            visible(code)
+        )),
+        (None, Some(k)) => Some(format!(
+            "the targets' '{}' looks like code '{}' written as a label: key the targets by code. ",
+            visible(k),
+            visible(code)
+        )),
+        (None, None) => None,
+    }
+}
+
 /// Largest count a target may give: more than any population, and far from where sums of
 /// counts lose their meaning in floating point.
 const MAX_COUNT: f64 = 1e15;
@@ -457,6 +494,9 @@ pub struct WeightJob {
     /// Decimal places of the weights written; `None`: the shortest text that reads back as
     /// the computed weight. With 9 or fewer every reader (and `concerns sql`) sums them exactly.
     pub decimals: Option<usize>,
+    /// The codebook's labels of the raking columns' codes, (column, code, label), so that a
+    /// target keyed by a label is named for what it is.
+    pub labels: Vec<(String, String, String)>,
 }
 
 /// The input read once: the header, the raking columns and each row's cell.
@@ -676,6 +716,19 @@ impl WeightJob {
             .collect();
         let (mut iterations, mut converged) = cells.rake(&targets, &self.rake);
         let mut warnings = Vec::new();
+        // Shares are of the counts' total: say which total the weights add up to.
+        let margins = &self.targets.margins;
+        if let (Some(share), Some(count)) = (
+            margins.iter().find(|m| m.shares),
+            margins.iter().find(|m| !m.shares),
+        ) {
+            warnings.push(format!(
+                "[{}] is given in shares and [{}] in counts: the weights add up to the counts' total, {}, and the shares are taken of it",
+                visible(&share.column),
+                visible(&count.column),
+                population
+            ));
+        }
         let trim = match self.rake.trim {
             Some(t) if converged => {
                 let mean = cells.total() / rows as f64;
@@ -865,10 +918,13 @@ impl WeightJob {
                     } else {
                         format!("'{}' has no target", visible(v))
                     };
-                    let hint = closest(v, margin.categories.iter().map(String::as_str))
-                        .filter(|_| !v.is_empty())
-                        .map(|c| format!("did you mean '{}'? ", visible(c)))
-                        .unwrap_or_default();
+                    let hint = match label_key(v, margin, &self.labels) {
+                        Some(hint) => hint,
+                        None => closest(v, margin.categories.iter().map(String::as_str))
+                            .filter(|_| !v.is_empty())
+                            .map(|c| format!("did you mean '{}'? ", visible(c)))
+                            .unwrap_or_default(),
+                    };
                     return Err(RowError {
                         column: margin.column.clone(),
                         message: format!(

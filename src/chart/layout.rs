@@ -239,7 +239,9 @@ impl Layout {
         let q = &r.questions[figure];
         let w = words(&r.lang);
         let m = Metrics::new(opts.scale, opts.narrow());
-        let mut at = Cursor { y: m.margin };
+        // Without a title the page's heading stands right above: less space on top.
+        let top = if opts.untitled() { 0.4 } else { 1.0 };
+        let mut at = Cursor { y: m.margin * top };
         let groups = drawn_groups(q, opts);
         let title = match opts.untitled() {
             true => Vec::new(),

@@ -56,12 +56,18 @@ pub struct Args {
     /// Field delimiter: ',', ';', 'tab' or '|' (default: detected).
     #[arg(long, value_parser = super::parse_delimiter)]
     pub delimiter: Option<u8>,
+    /// Codebook (TOML) of the data: its labels name a target keyed by a label instead of
+    /// a code [default: the embedded canonical codebook].
+    #[arg(long, value_name = "FILE")]
+    pub codebook: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> Result<i32> {
     let rake = options(&args)?;
     // Refused before reading: the rows would be lost to the weighted copy.
-    let inputs = Inputs::of([std::path::Path::new(&args.data), args.targets.as_path()]);
+    let mut paths = vec![std::path::Path::new(&args.data), args.targets.as_path()];
+    paths.extend(args.codebook.as_deref());
+    let inputs = Inputs::of(paths);
     inputs.refuse(&args.output)?;
     if let Some(report) = &args.report {
         inputs.refuse(report)?;
@@ -72,6 +78,11 @@ pub fn run(args: Args) -> Result<i32> {
         }
     }
     let targets = Targets::from_file(&args.targets, args.share_tolerance)?;
+    let labels = match &args.codebook {
+        Some(path) => concerns::codebook::Codebook::from_file(path)?,
+        None => concerns::codebook::Codebook::canonical(),
+    }
+    .code_labels();
     let job = WeightJob {
         input: args.data.clone(),
         targets,
@@ -81,6 +92,7 @@ pub fn run(args: Args) -> Result<i32> {
         encoding: args.encoding.clone(),
         delimiter: args.delimiter,
         decimals: args.decimals.map(usize::from),
+        labels,
     };
     let report = job.run(&args.output)?;
     eprint!("{}", summary(&report));

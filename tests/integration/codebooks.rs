@@ -188,3 +188,37 @@ fn every_codebook_error_exits_1_and_names_the_file() {
         );
     }
 }
+
+#[test]
+fn errors_say_what_to_do() {
+    // `--by a,b`: one option per segment.
+    let o = concerns()
+        .args(["table", DATA, "--by", "gender,generation"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("repeat --by for each segment: --by gender --by generation"),
+        "{err}"
+    );
+    // A typo in a net's item: the item it was meant to be.
+    let canonical = std::fs::read_to_string(root().join("codebooks/canonical.toml")).unwrap();
+    let net = "items = [\"reach_person\", \"job_loss\"]";
+    assert!(canonical.contains(net));
+    let typo = canonical.replacen(net, "items = [\"reach_persn\", \"job_loss\"]", 1);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("typo.toml");
+    std::fs::write(&path, typo).unwrap();
+    let o = concerns()
+        .args(["table", DATA, "--codebook"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("'reach_persn' is not one of its item ids; did you mean 'reach_person'?"),
+        "{err}"
+    );
+}

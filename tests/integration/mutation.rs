@@ -394,7 +394,10 @@ fn inert_outputs(out: &Path, what: &str) {
         "<script",
         "<iframe",
         "<link",
-        "javascript:",
+        // A label may say "javascript:" as text; no attribute may start with it.
+        "=\"javascript:",
+        "='javascript:",
+        "<a ",
         "src=\"http",
         "href=\"http",
         "url(",
@@ -886,4 +889,93 @@ fn report_folders_lose_nothing_they_do_not_own_whatever_they_hold() {
         }
     }
     assert!(results[0] > 0 && results[1] > 20, "{results:?}");
+}
+
+#[test]
+fn hostile_scale_labels_draft_valid_codebooks_and_inert_reports() {
+    // A 5-point satisfaction scale `codebook init` recognises, one of its labels made
+    // hostile (markup, a formula, escapes around its words) and now and then one hostile
+    // answer off the scale: the draft still reads the file, and the report shows the
+    // labels as text.
+    let scale = [
+        "Very dissatisfied",
+        "Dissatisfied",
+        "Neither",
+        "Satisfied",
+        "Very satisfied",
+    ];
+    let wrap = [
+        "<script>alert(1)</script>{}",
+        "={}+1",
+        "{}\u{1b}[2J\u{7}",
+        "[{}](javascript:1)",
+        "{} | x",
+        "\u{202e}{}",
+        "<b>{}</b>",
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("scale.csv");
+    let draft = dir.path().join("draft.toml");
+    let out = dir.path().join("out");
+    let mut rng = ChaCha8Rng::seed_from_u64(77);
+    let (mut reports, mut scales) = (0, 0);
+    for case in 0..40 {
+        let what = format!("scale case {case}");
+        let mut labels = scale.map(String::from);
+        let k = rng.gen_range(0..scale.len());
+        labels[k] = wrap[rng.gen_range(0..wrap.len())].replace("{}", scale[k]);
+        let off = HOSTILE[rng.gen_range(0..HOSTILE.len())];
+        let mut csv = String::from("id,satisfaction,group\n");
+        for row in 0..120 {
+            let answer = match (row, case % 2) {
+                (7, 1) => off,
+                _ => &labels[row % scale.len()],
+            };
+            let mut field = answer.replace('"', "\"\"");
+            if field.contains([',', '\n', '\r', '"']) {
+                field = format!("\"{field}\"");
+            }
+            csv.push_str(&format!("r{row},{field},{}\n", ["a", "b"][row % 2]));
+        }
+        std::fs::write(&data, &csv).unwrap();
+        let init = run_in(
+            dir.path(),
+            &["codebook".as_ref(), "init".as_ref(), data.as_os_str()],
+        );
+        check(&init, &format!("{what} init"), false);
+        if !init.status.success() {
+            continue;
+        }
+        std::fs::write(&draft, &init.stdout).unwrap();
+        let o = run_in(
+            dir.path(),
+            &[
+                "report".as_ref(),
+                data.as_os_str(),
+                "--codebook".as_ref(),
+                draft.as_os_str(),
+                "--lenient".as_ref(),
+                "--out".as_ref(),
+                out.as_os_str(),
+            ],
+        );
+        check(&o, &format!("{what} report"), false);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!err.contains("error: codebook"), "{what}: {err}");
+        if o.status.success() {
+            inert_outputs(&out, &what);
+            // The scale was recognised: its top-two net leads.
+            let json = std::fs::read_to_string(out.join("summary.json")).unwrap();
+            let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+            let top2 = v["questions"][0]["nets"]
+                .as_array()
+                .is_some_and(|n| n.iter().any(|n| n["id"] == "top2" && n["headline"] == true));
+            scales += usize::from(top2);
+            reports += 1;
+        }
+    }
+    assert!(
+        reports >= 30 && scales >= 20,
+        "{reports} reports, {scales} scales"
+    );
 }

@@ -395,3 +395,60 @@ fn targets_that_cannot_be_met_are_refused_with_a_clear_message() {
     );
     assert!(!out.exists());
 }
+
+#[test]
+fn a_target_keyed_by_a_label_and_targets_in_shares_and_counts_are_named() {
+    // The codebook's labels of the generation codes, as an analyst copies them from a table.
+    let dir = tempfile::tempdir().unwrap();
+    let labels = dir.path().join("labels.toml");
+    std::fs::write(
+        &labels,
+        "[generation]\n\"Gen Z\" = 0.2\n\"Millennials\" = 0.35\n\"Gen X\" = 0.3\n\"Baby boomers\" = 0.15\n",
+    )
+    .unwrap();
+    let out = dir.path().join("w.csv");
+    let o = weigh(&root().join(DATA), labels.to_str().unwrap(), &out, &[]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("'Baby boomers' is the label of code 'boomer': key the targets by code"),
+        "{err}"
+    );
+    assert!(!out.exists());
+    // Without a codebook that knows the label: a code written as words is recognised.
+    let (code, err, _, _dir) = refused(
+        "id,g,w\n1,gen_z,1\n2,boomer,1\n",
+        "[g]\n\"Gen Z\" = 0.5\nboomer = 0.5\n",
+        &[],
+    );
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("'Gen Z' looks like code 'gen_z' written as a label"),
+        "{err}"
+    );
+    // One margin in shares, one in counts: the weights add up to the counts' total, and the
+    // run says so.
+    let mixed = dir.path().join("mixed.toml");
+    std::fs::write(
+        &mixed,
+        "[generation]\ngen_z = 0.2\nmillennial = 0.35\ngen_x = 0.3\nboomer = 0.15\n\n[gender]\nfemale = 5050\nmale = 4850\nother = 100\n",
+    )
+    .unwrap();
+    let report = dir.path().join("report.json");
+    let o = weigh(
+        &root().join(DATA),
+        mixed.to_str().unwrap(),
+        &out,
+        &["--report", report.to_str().unwrap()],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.contains("[generation] is given in shares and [gender] in counts: the weights add up to the counts' total, 10000"),
+        "{err}"
+    );
+    let total: f64 = weights(&out).iter().map(|(_, w)| w).sum();
+    assert!((total - 10_000.0).abs() < 1e-6, "{total}");
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert!(v["warnings"][0].as_str().unwrap().contains("in counts"));
+}
