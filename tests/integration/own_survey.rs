@@ -407,35 +407,10 @@ fn groups_under_a_hundred_keep_their_own_colours_and_each_chart_its_own_title() 
     }
     // The bundled study with two segments: figure 1 and 1b, each titled with its segment.
     let dir = tempfile::tempdir().unwrap();
-    let o = concerns()
-        .args([
-            "report",
-            "data/ai-customer-service-2023.csv",
-            "--by",
-            "generation",
-            "--by",
-            "gender",
-            "--out",
-        ])
-        .arg(dir.path())
-        .output()
-        .unwrap();
+    let o = super::report::report(dir.path(), &["--by", "generation", "--by", "gender"]);
     assert!(o.status.success(), "{}", stderr(&o));
     // Titles wrap over lines in the drawing: the words of each, in order.
-    let words = |name: &str| -> String {
-        let svg = read(dir.path(), name);
-        let texts: Vec<&str> = svg
-            .split("<text")
-            .skip(1)
-            .filter_map(|t| {
-                t.split_once('>')
-                    .map(|(_, rest)| rest.split('<').next().unwrap())
-            })
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .collect();
-        texts.join(" ")
-    };
+    let words = |name: &str| super::report::svg_texts(&read(dir.path(), name)).join(" ");
     let first = words("figure1.svg");
     let second = words("figure1_by_gender.svg");
     assert!(first.starts_with("Figure 1. Customers"), "{first}");
