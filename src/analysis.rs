@@ -219,8 +219,7 @@ fn strict(prepared: &Prepared) -> Result<(Tabulation, String)> {
         if let ProblemKind::Value(v) = &first.kind {
             let count = read.pass.counts().rule(v.rule);
             if count > 1 {
-                e.message
-                    .push_str(&format!(" ({count} rows have such values)"));
+                e = crate::problems::with_rows_like_it(e, count);
             }
         }
         return Err(e.into());

@@ -13,6 +13,21 @@ pub mod exit {
     pub const STALE: i32 = 3;
 }
 
+/// A message in catalogue form: a key of `locales/*.toml` and its values, so the command
+/// line can say it in the run's language (`locale::error_text`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Said {
+    pub key: &'static str,
+    pub values: Vec<(&'static str, Arg)>,
+}
+
+/// One value of a [`Said`]: text as it is (data, labels) or a message of its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Arg {
+    Text(String),
+    Said(Said),
+}
+
 /// A problem in an input file, located as precisely as we can.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DataError {
@@ -20,7 +35,10 @@ pub struct DataError {
     /// Row as a spreadsheet shows it: the header is row 1, the first respondent row 2.
     pub row: Option<u64>,
     pub column: Option<String>,
+    /// The English text.
     pub message: String,
+    /// The same message for the catalogue, when it has one.
+    pub said: Option<Said>,
 }
 
 impl DataError {
@@ -30,7 +48,14 @@ impl DataError {
             row: None,
             column: None,
             message: message.into(),
+            said: None,
         }
+    }
+
+    /// The message in catalogue form (its English is `message`).
+    pub fn said(mut self, said: Said) -> Self {
+        self.said = Some(said);
+        self
     }
 
     pub fn row(mut self, row: u64) -> Self {

@@ -55,6 +55,53 @@ pub fn words(lang: &str) -> &'static Words {
     }
 }
 
+/// A catalogue message in `lang`, its nested messages included.
+pub fn render(said: &crate::error::Said, lang: &str) -> String {
+    use crate::error::Arg;
+    let values: Vec<(&str, String)> = (said.values.iter())
+        .map(|(name, arg)| match arg {
+            Arg::Text(t) => (*name, t.clone()),
+            Arg::Said(inner) => (*name, render(inner, lang)),
+        })
+        .collect();
+    let values: Vec<(&str, &str)> = values.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    words(lang).fill(said.key, &values)
+}
+
+/// An error as the command line says it in `lang`: where it is (file, row, column) and,
+/// for messages the catalogue has, what is wrong. Other messages stay English.
+pub fn error_text(err: &crate::error::Error, lang: &str) -> String {
+    use crate::error::Error;
+    let w = words(lang);
+    match err {
+        Error::Data(d) => {
+            let message = d
+                .said
+                .as_ref()
+                .map_or_else(|| d.message.clone(), |s| render(s, lang));
+            let at = match (&d.row, &d.column) {
+                (Some(r), Some(c)) => w.fill(
+                    "err_at_row_column",
+                    &[("row", &r.to_string()), ("column", c)],
+                ),
+                (Some(r), None) => w.fill("err_at_row", &[("row", &r.to_string())]),
+                (None, Some(c)) => w.fill("err_at_column", &[("column", c)]),
+                (None, None) => String::new(),
+            };
+            format!("{}{at}: {message}", d.file)
+        }
+        Error::Codebook { origin, message } => {
+            let origin = if origin.is_empty() {
+                String::new()
+            } else {
+                format!(" {origin}")
+            };
+            w.fill("err_codebook", &[("origin", &origin), ("message", message)])
+        }
+        other => other.to_string(),
+    }
+}
+
 /// The CLDR plural category of `n` in `lang`.
 fn category(lang: &str, n: u64) -> &'static str {
     match lang {
@@ -230,6 +277,48 @@ impl Words {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn errors_in_english_are_their_display_and_russian_keeps_the_data() {
+        use crate::error::{Arg, DataError, Error, Said};
+        let expected = Said {
+            key: "expect_one_of",
+            values: vec![("codes", Arg::Text("'a', 'b'".into()))],
+        };
+        let said = Said {
+            key: "err_value",
+            values: vec![
+                ("expected", Arg::Said(expected)),
+                ("value", Arg::Text("c".into())),
+            ],
+        };
+        let e = Error::Data(
+            DataError::new("d.csv", render(&said, "en"))
+                .said(said)
+                .row(3)
+                .column("q1"),
+        );
+        assert_eq!(error_text(&e, "en"), e.to_string());
+        assert_eq!(
+            e.to_string(),
+            "d.csv, row 3, column 'q1': expected one of 'a', 'b', found 'c'"
+        );
+        assert_eq!(
+            error_text(&e, "ru"),
+            "d.csv, строка 3, столбец 'q1': ожидалось одно из 'a', 'b', найдено 'c'"
+        );
+        for cb in [
+            Error::codebook("no questions"),
+            Error::codebook("no questions").in_codebook("cb.toml"),
+        ] {
+            assert_eq!(error_text(&cb, "en"), cb.to_string());
+            assert!(error_text(&cb, "ru").starts_with("кодовая книга"));
+        }
+        assert_eq!(
+            words("en").get("err_encoding_hint"),
+            crate::load::ENCODING_HINT
+        );
+    }
 
     #[test]
     fn every_catalogue_has_every_key_and_form() {

@@ -12,7 +12,7 @@ fn main() {
         Err(err) => {
             // Messages quote data and codebook text: never let it drive the terminal. Line
             // breaks are kept (a filter error draws a caret under the expression).
-            let message = err.to_string();
+            let message = concerns::locale::error_text(&err, &lang);
             let lines: Vec<_> = message.lines().map(concerns::text::visible).collect();
             eprintln!(
                 "{}",

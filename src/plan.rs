@@ -32,6 +32,16 @@ impl Expect {
         }
     }
 
+    /// The expectation as a catalogue message.
+    pub fn said(&self) -> crate::error::Said {
+        crate::error::Said {
+            key: self.key,
+            values: (self.values.iter())
+                .map(|(k, v)| (*k, crate::error::Arg::Text(v.clone())))
+                .collect(),
+        }
+    }
+
     /// "a respondent ID (not empty)", "идентификатор респондента (не пустой)".
     pub fn text(&self, lang: &str) -> String {
         let values: Vec<(&str, &str)> = self.values.iter().map(|(k, v)| (*k, v.as_str())).collect();

@@ -3,8 +3,8 @@
 
 use serde::Serialize;
 
-use crate::error::DataError;
-use crate::load::{Format, Header, Source, ENCODING_HINT};
+use crate::error::{Arg, DataError, Said};
+use crate::load::{Format, Header, Source};
 use crate::plan::{BadValue, Plan};
 use crate::results::DroppedRows;
 
@@ -235,67 +235,99 @@ pub fn describe_at(
 ) -> DataError {
     let row = header.first_row + found.record;
     let at = match line {
-        Some(l) if l != row => format!(" (line {l})"),
-        _ => String::new(),
+        Some(l) if l != row => said("err_line", vec![("line", text(l))]),
+        _ => said("err_nothing", vec![]),
     };
-    match &found.kind {
-        ProblemKind::Ragged { fields } => DataError::new(
-            file,
-            format!(
-                "ragged row{at}: it has {fields} fields but the header has {}",
-                plan.width
-            ),
-        )
-        .row(row),
-        ProblemKind::NotUtf8 => DataError::new(
-            file,
-            format!("the row{at} is not UTF-8 text; {ENCODING_HINT}"),
-        )
-        .row(row),
+    let at = Arg::Said(at);
+    let message = match &found.kind {
+        ProblemKind::Ragged { fields } => said(
+            "err_ragged",
+            vec![
+                ("at", at),
+                ("fields", text(fields)),
+                ("width", text(plan.width)),
+            ],
+        ),
+        ProblemKind::NotUtf8 => said(
+            "err_not_utf8",
+            vec![
+                ("at", at),
+                ("hint", Arg::Said(said("err_encoding_hint", vec![]))),
+            ],
+        ),
         ProblemKind::Value(v) => {
             let rule = &plan.rules[v.rule];
+            let expected = Arg::Said(rule.expected.said());
             let found = match &v.value {
-                Some(x) => format!("found '{x}'"),
-                None => "found an empty value".to_string(),
+                Some(x) => said(
+                    "err_value",
+                    vec![("expected", expected), ("value", text(x))],
+                ),
+                None => said("err_value_empty", vec![("expected", expected)]),
             };
-            let mut message = format!("expected {}, {found}", rule.expected);
-            if let Some(hint) = header_row_hint(header, plan, v, row) {
-                message.push_str(&format!("; {hint}"));
-            } else if let (Some(hint), Some(_)) = (&rule.hint, &v.value) {
-                message.push_str(&format!("; {hint}"));
-            }
-            DataError::new(file, message)
-                .row(row)
-                .column(rule.column.clone())
+            let hint = match header_row_hint(header, plan, v, row) {
+                Some(()) => Some(Arg::Said(said("err_header_row_hint", vec![]))),
+                None => rule.hint.as_ref().filter(|_| v.value.is_some()).map(text),
+            };
+            let message = match hint {
+                Some(hint) => said(
+                    "err_with_hint",
+                    vec![("message", Arg::Said(found)), ("hint", hint)],
+                ),
+                None => found,
+            };
+            return keyed(file, message).row(row).column(rule.column.clone());
         }
-        ProblemKind::UnterminatedQuote => DataError::new(
-            file,
-            format!(
-                "unterminated quote: a quoted field opens on this row{at} and its closing quote is never found, so the rest of the file was read as one field"
-            ),
-        )
-        .row(row),
-        ProblemKind::DuplicateId { id, first_record } => DataError::new(
-            file,
-            format!(
-                "duplicate respondent ID '{id}': first on row {}",
-                header.first_row + first_record
-            ),
-        )
-        .row(row),
+        ProblemKind::UnterminatedQuote => said("err_unterminated_quote", vec![("at", at)]),
+        ProblemKind::DuplicateId { id, first_record } => said(
+            "err_duplicate_id",
+            vec![
+                ("id", text(id)),
+                ("first", text(header.first_row + first_record)),
+            ],
+        ),
+    };
+    keyed(file, message).row(row)
+}
+
+/// The first problem of a kind, saying how many rows have it.
+pub fn with_rows_like_it(e: DataError, count: u64) -> DataError {
+    let message = e
+        .said
+        .clone()
+        .map_or_else(|| Arg::Text(e.message.clone()), Arg::Said);
+    let said = said(
+        "err_rows_like_it",
+        vec![("message", message), ("count", text(count))],
+    );
+    DataError {
+        message: crate::locale::render(&said, "en"),
+        said: Some(said),
+        ..e
     }
+}
+
+fn said(key: &'static str, values: Vec<(&'static str, Arg)>) -> Said {
+    Said { key, values }
+}
+
+fn text(value: impl ToString) -> Arg {
+    Arg::Text(value.to_string())
+}
+
+/// An error whose English is the catalogue's, so that every language says the same.
+fn keyed(file: &str, message: Said) -> DataError {
+    DataError::new(file, crate::locale::render(&message, "en")).said(message)
 }
 
 /// On the first respondent row, a value that is a column name, or text where the weight
 /// should be, means a header row is being read as a respondent.
-fn header_row_hint(header: &Header, plan: &Plan, v: &BadValue, row: u64) -> Option<&'static str> {
+fn header_row_hint(header: &Header, plan: &Plan, v: &BadValue, row: u64) -> Option<()> {
     let value = v.value.as_deref()?;
     let first = row == header.first_row;
     let is_weight = plan.weight.is_some_and(|(_, r)| r == v.rule);
     let names_a_column = header.columns.iter().any(|c| c == value);
-    (first && (names_a_column || (is_weight && value.trim().parse::<f64>().is_err()))).then_some(
-        "this looks like a header row: the export may have more header rows than the codebook says (set [input] header_rows; Qualtrics writes 3, SurveyMonkey 2)",
-    )
+    (first && (names_a_column || (is_weight && value.trim().parse::<f64>().is_err()))).then_some(())
 }
 
 /// One problem as an error naming file, row (and line) and column.

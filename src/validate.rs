@@ -49,6 +49,7 @@ impl Validation {
                 row: p.row,
                 column: p.column.clone(),
                 message: p.message.clone(),
+                said: None,
             };
             out.push_str(&crate::text::visible(&e.to_string()));
             out.push('\n');

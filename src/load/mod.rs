@@ -439,6 +439,7 @@ pub(crate) fn digest(src: &Source, count_quotes: bool) -> Result<(String, u64)> 
 }
 
 /// The advice for text that is not UTF-8.
+/// Kept equal to the catalogue's `err_encoding_hint` (a unit test).
 pub const ENCODING_HINT: &str =
     "save it as UTF-8 (CSV UTF-8), or name its encoding, e.g. --encoding windows-1251 (Cyrillic) or --encoding latin-1";
 

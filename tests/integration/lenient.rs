@@ -131,3 +131,36 @@ fn lenient_reasons_are_in_the_language_of_the_run() {
         "{stderr}"
     );
 }
+
+#[test]
+fn errors_are_in_the_language_of_the_run() {
+    let mut data = rows();
+    let fam = data[0].iter().position(|h| h == "ai_familiarity").unwrap();
+    data[6][fam] = "maybe".into();
+    let dir = tempfile::tempdir().unwrap();
+    let broken = write(&dir, "broken.csv", &data);
+    let run = |lang: &str| {
+        let out = concerns()
+            .arg("table")
+            .arg(&broken)
+            .args(["--lang", lang])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let ru = run("ru");
+    assert!(
+        ru.contains("ошибка: ")
+            && ru.contains("broken.csv, строка 7, столбец 'ai_familiarity': ожидалось одно из")
+            && ru.contains("найдено 'maybe'"),
+        "{ru}"
+    );
+    assert!(!ru.contains("expected") && !ru.contains("row "), "{ru}");
+    let en = run("en");
+    assert!(
+        en.contains("broken.csv, row 7, column 'ai_familiarity': expected one of")
+            && en.contains("found 'maybe'"),
+        "{en}"
+    );
+}
