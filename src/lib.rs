@@ -26,8 +26,8 @@ pub mod validate;
 pub mod weight;
 
 // The machinery, in the order data flows through it.
-pub(crate) mod analysis;
 pub(crate) mod design;
+pub(crate) mod estimate;
 pub(crate) mod load;
 pub(crate) mod pipeline;
 pub(crate) mod plan;
@@ -37,9 +37,9 @@ pub(crate) mod sums;
 pub(crate) mod tabulate;
 pub(crate) mod tally;
 
-pub use analysis::{analyse, analyse_sums};
 pub use codebook::Codebook;
 pub use error::{Error, Result};
+pub use estimate::{analyse, analyse_sums};
 pub use load::{
     guess_encoding as load_guess_encoding, Format as InputFormat, Source, WeightChoice,
 };

@@ -435,68 +435,6 @@ pub enum LonelyPsu {
     Certainty,
 }
 
-/// One stratum's part of a design-based variance: its PSUs in the design, its finite
-/// population correction factor (1 − n/N; 1 without one), and the sum and the sum of
-/// squares of its PSU totals of the linearised variable (PSUs outside the domain count as
-/// zero). `present`: the domain has respondents in it.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct StratumSums {
-    pub psus: u64,
-    pub fpc_factor: f64,
-    pub s1: f64,
-    pub s2: f64,
-    pub present: bool,
-}
-
-/// One stratum's part of the covariance of two linearised estimates: Σ_j of each one's
-/// PSU totals, and Σ_j of their products.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct StratumCross {
-    pub psus: u64,
-    pub fpc_factor: f64,
-    pub a: f64,
-    pub b: f64,
-    pub ab: f64,
-    pub present: bool,
-}
-
-/// The covariance of two linearised estimates over strata and PSUs (R `svyrecvar`, one
-/// stage): Σ_h (1 − f_h) n_h/(n_h − 1) Σ_j (Za_hj − Z̄a_h)(Zb_hj − Z̄b_h). A stratum with
-/// one PSU follows `lonely`; `Err(h)` when it fails there.
-pub fn stratified_covariance(strata: &[StratumCross], lonely: LonelyPsu) -> Result<f64, usize> {
-    let (mut v, mut present, mut ok) = (0.0, 0usize, 0usize);
-    for (h, st) in strata.iter().enumerate() {
-        if !st.present {
-            continue;
-        }
-        present += 1;
-        let f = st.fpc_factor;
-        if f < 1e-7 {
-            ok += 1;
-            continue;
-        }
-        let n = st.psus as f64;
-        if st.psus > 1 {
-            v += f * n / (n - 1.0) * (st.ab - st.a * st.b / n);
-            ok += 1;
-            continue;
-        }
-        match lonely {
-            LonelyPsu::Fail => return Err(h),
-            LonelyPsu::Adjust => {
-                v += f * st.ab;
-                ok += 1;
-            }
-            LonelyPsu::Remove | LonelyPsu::Certainty => ok += 1,
-            LonelyPsu::Average => {}
-        }
-    }
-    if ok == 0 {
-        return Ok(if present == 0 { 0.0 } else { f64::NAN });
-    }
-    Ok(v * present as f64 / ok as f64)
-}
-
 /// Two-sided p-value of a standard normal statistic.
 pub fn normal_p(z: f64) -> f64 {
     // The lower tail: 1 − Φ(|z|) would lose the digits of small p-values.
@@ -534,25 +472,6 @@ pub enum Test {
     /// The design-based difference of the two shares over its SE (covariance included),
     /// against the normal distribution.
     Wald,
-}
-
-/// The variance of a linearised estimate over strata and PSUs, as R `survey`'s
-/// `svyrecvar` (one stage): Σ_h (1 − f_h) n_h/(n_h − 1) Σ_j (Z_hj − Z̄_h)². A stratum with
-/// one PSU follows `lonely`; `Err(h)` when it fails there.
-pub fn stratified_variance(strata: &[StratumSums], lonely: LonelyPsu) -> Result<f64, usize> {
-    // A variance is the covariance of an estimate with itself.
-    let cross: Vec<StratumCross> = strata
-        .iter()
-        .map(|st| StratumCross {
-            psus: st.psus,
-            fpc_factor: st.fpc_factor,
-            a: st.s1,
-            b: st.s1,
-            ab: st.s2,
-            present: st.present,
-        })
-        .collect();
-    stratified_covariance(&cross, lonely)
 }
 
 /// Multiple-comparison adjustment of one family of p-values (R `p.adjust`).
@@ -802,57 +721,6 @@ mod tests {
         );
         assert_eq!(share(&BaseSums::default(), &ItemSums::default()), None);
         assert_eq!(wilson(0.5, 0.0, 1.96), None);
-    }
-
-    #[test]
-    fn stratified_variance_by_hand_and_its_lonely_rules() {
-        // Stratum A: PSU totals 1, 2, 3 (mean 2, Σ(z − z̄)² = 2), 3 PSUs of 30 (f = 0.9);
-        // stratum B: 0.5 and −0.5 (Σ = 0.5), no fpc: 2 · 0.5 = 1.
-        let a = StratumSums {
-            psus: 3,
-            fpc_factor: 0.9,
-            s1: 6.0,
-            s2: 14.0,
-            present: true,
-        };
-        let b = StratumSums {
-            psus: 2,
-            fpc_factor: 1.0,
-            s1: 0.0,
-            s2: 0.5,
-            present: true,
-        };
-        let v = stratified_variance(&[a, b], LonelyPsu::Fail).unwrap();
-        assert!(close(v, 0.9 * 1.5 * 2.0 + 1.0, 1e-15), "{v}");
-        // A lonely stratum C with total 0.3.
-        let c = StratumSums {
-            psus: 1,
-            fpc_factor: 1.0,
-            s1: 0.3,
-            s2: 0.09,
-            present: true,
-        };
-        assert_eq!(stratified_variance(&[a, b, c], LonelyPsu::Fail), Err(2));
-        let base = 0.9 * 1.5 * 2.0 + 1.0;
-        let got = |l| stratified_variance(&[a, b, c], l).unwrap();
-        assert!(close(got(LonelyPsu::Adjust), base + 0.09, 1e-15));
-        assert!(close(got(LonelyPsu::Remove), base, 1e-15));
-        assert!(close(got(LonelyPsu::Certainty), base, 1e-15));
-        // Average: the two others' sum scaled by 3 strata / 2 estimable.
-        assert!(close(got(LonelyPsu::Average), base * 1.5, 1e-15));
-        // A census stratum (f = 0) contributes nothing, lonely or not; absent strata neither.
-        let census = StratumSums {
-            fpc_factor: 0.0,
-            ..c
-        };
-        let absent = StratumSums {
-            present: false,
-            ..c
-        };
-        assert_eq!(
-            stratified_variance(&[census, absent], LonelyPsu::Fail),
-            Ok(0.0)
-        );
     }
 
     #[test]
