@@ -6,13 +6,13 @@
 use proptest::prelude::*;
 
 use crate::codebook::Codebook;
+use crate::load::record::{Consumer, Fields};
 use crate::load::scan::{scan, CsvFile};
 use crate::load::{check_header, Source, WeightChoice};
 use crate::plan::Plan;
-use crate::problems::ProblemCounts;
-use crate::record::{Consumer, Fields};
-use crate::simulate::HEADER;
-use crate::tabulate::{Pass, Settings, Tabulation};
+use crate::tally::pass::{Pass, Settings, Tabulation};
+use crate::tally::problems::ProblemCounts;
+use crate::tools::simulate::HEADER;
 
 /// One respondent: codes drawn from the canonical sets, now and then a bad value.
 fn respondent() -> impl Strategy<Value = Vec<String>> {
@@ -134,7 +134,8 @@ fn tabulate(path: &std::path::Path, chunk: Option<u64>) -> (Tabulation, ProblemC
     .unwrap();
     // A filter too: the rows outside it are summed apart and merged chunk by chunk.
     let filter = "country in (us, gb) or not generation = boomer";
-    plan.filter = Some(crate::domain::compile(filter, "test", &codebook, &header.columns).unwrap());
+    plan.filter =
+        Some(crate::codebook::domain::compile(filter, "test", &codebook, &header.columns).unwrap());
     let settings = Settings {
         max_problems: 1000,
         skip: Default::default(),

@@ -9,9 +9,9 @@ use crate::codebook::{Codebook, Segment};
 use crate::error::{DataError, Error, Result};
 use crate::load::{self, check_header, digest, Format, Header, Source, WeightChoice};
 use crate::plan::Plan;
-use crate::problems::{ProblemKind, RowProblem};
 use crate::stats::Adjust;
-use crate::tabulate::{repeated, IdDigests, IdRows, Pass, Settings};
+use crate::tally::pass::{repeated, IdDigests, IdRows, Pass, Settings};
+use crate::tally::problems::{ProblemKind, RowProblem};
 
 /// How a run reads and analyses its input.
 #[derive(Debug, Clone)]
@@ -210,7 +210,7 @@ impl<'c> Prepared<'c> {
         .map_err(|m| load::missing_column(&src.name, &m.0, &header.columns, "needed"))?;
         let mut plan = plan;
         plan.filter = filter
-            .map(|f| crate::domain::compile(f, "--where", codebook, &header.columns))
+            .map(|f| crate::codebook::domain::compile(f, "--where", codebook, &header.columns))
             .transpose()?;
         Ok(Prepared {
             codebook,
@@ -235,7 +235,7 @@ impl<'c> Prepared<'c> {
     }
 
     /// Runs `make`'s consumers over every record.
-    pub fn run<C: crate::record::Consumer>(
+    pub fn run<C: crate::load::record::Consumer>(
         &self,
         show_progress: bool,
         make: &(dyn Fn() -> C + Sync),

@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 
 use crate::codebook::{Codebook, Coding, ItemBase, Kind, Question, Segment};
-use crate::record::Fields;
+use crate::load::record::Fields;
 
 /// One validity rule, as the messages and the `--lenient` summary name it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -304,7 +304,7 @@ pub struct Plan {
     /// Strata, clusters and finite population correction, when the design has them.
     pub design: Option<DesignPlan>,
     /// `--where`: respondents outside it stay in the design but in no base.
-    pub filter: Option<crate::domain::Filter>,
+    pub filter: Option<crate::codebook::domain::Filter>,
 }
 
 /// Where the design's columns are, and the rules their values follow.
@@ -1270,7 +1270,7 @@ items = [
     #[test]
     fn the_canonical_codebook_compiles_to_one_rule_per_column_it_checks() {
         let cb = Codebook::canonical();
-        let header: Vec<String> = crate::simulate::HEADER
+        let header: Vec<String> = crate::tools::simulate::HEADER
             .iter()
             .map(|s| s.to_string())
             .collect();

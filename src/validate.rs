@@ -7,14 +7,14 @@ use serde::Serialize;
 
 use crate::codebook::{Codebook, Segment};
 use crate::error::{DataError, Error, Result};
+use crate::load::record::{Consumer, Fields};
 use crate::load::{
     header_columns, missing_column, schema_columns, Format, Header, Source, WeightChoice,
 };
 use crate::pipeline::{open_source, Options, Prepared};
 use crate::plan::Plan;
-use crate::problems::{describe_at, lines_at, Problem, ProblemKind, RowProblem};
-use crate::record::{Consumer, Fields};
-use crate::tabulate::Settings;
+use crate::tally::pass::Settings;
+use crate::tally::problems::{describe_at, lines_at, Problem, ProblemKind, RowProblem};
 use crate::text::thousands;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -328,9 +328,9 @@ fn row_problems(prepared: &Prepared, max_problems: usize) -> Result<RowProblems>
         if let Some(Err(p)) = design.map(|d| d.strata_factors()) {
             let d = &prepared.codebook.design;
             let column = match p.on {
-                crate::design::On::Strata => d.strata.clone(),
-                crate::design::On::Psu => d.psu.clone(),
-                crate::design::On::Fpc => d.fpc.clone(),
+                crate::tally::design::On::Strata => d.strata.clone(),
+                crate::tally::design::On::Psu => d.psu.clone(),
+                crate::tally::design::On::Fpc => d.fpc.clone(),
             };
             problems.push(Problem {
                 row: None,

@@ -11,7 +11,7 @@ use crate::results::{
     Significance, SurveyInfo, Tool, SCHEMA_VERSION,
 };
 use crate::stats::{self, BaseSums, ItemSums};
-use crate::tabulate::{QuestionSums, Tabulation};
+use crate::tally::pass::{QuestionSums, Tabulation};
 
 /// Bases under this many (effective) respondents are flagged as unreliable.
 pub(super) const MIN_READABLE_BASE: f64 = 30.0;

@@ -6,7 +6,7 @@ use super::Grouping;
 use crate::codebook::Question;
 use crate::results::{Association, Comparison, GroupResult, QuestionResult};
 use crate::stats::{self, BaseSums, ItemSums};
-use crate::tabulate::{GroupSums, QuestionSums};
+use crate::tally::pass::{GroupSums, QuestionSums};
 
 /// Column letters: A…Z, then A2…Z2 and so on.
 pub fn letter(i: usize) -> String {

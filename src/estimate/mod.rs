@@ -7,12 +7,12 @@ mod variance;
 use self::assemble::build;
 use self::variance::Design;
 use crate::codebook::{pick, Codebook, Contrast, Segment};
-use crate::design::DesignSums;
 use crate::error::{DataError, Error, Result};
 use crate::pipeline::{open_source, Options, Prepared};
-use crate::problems::{describe, ProblemKind};
 use crate::results::{Input, Results};
-use crate::tabulate::{GroupSums, Pass, Settings, Tabulation};
+use crate::tally::design::DesignSums;
+use crate::tally::pass::{GroupSums, Pass, Settings, Tabulation};
+use crate::tally::problems::{describe, ProblemKind};
 use crate::text::thousands;
 
 /// A set of groups: a segment (`--by`) or the answers of a contrast's question.
@@ -73,10 +73,6 @@ pub fn analyse(input: &str, codebook: &Codebook, opts: &Options) -> Result<Resul
     } else {
         strict(&prepared)?
     };
-    let strata = match &tab.design {
-        Some(d) => Some(strata(codebook, &prepared.src.name, d)?),
-        None => None,
-    };
     let input = Input {
         path: prepared.src.json_path(),
         blake3,
@@ -92,55 +88,12 @@ pub fn analyse(input: &str, codebook: &Codebook, opts: &Options) -> Result<Resul
         &tab,
         input,
         weight,
-        strata,
-    )
-}
-
-/// Analyses the sums `concerns sql`'s query returned (one file or several, added up), as
-/// [`analyse`] would the rows they came from.
-pub fn analyse_sums(files: &[String], codebook: &Codebook, opts: &Options) -> Result<Results> {
-    opts.check()?;
-    let codebook = &opts.with_design(codebook);
-    let crate::sql::Planned {
-        plan,
-        columns,
-        segments,
-        weight,
-        made_with,
-    } = crate::sql::plan_for(codebook, opts)?;
-    let key = crate::sql::query_key(&plan, &columns, &codebook.question_ids(), &made_with)
-        .map_err(|u| Error::Usage(format!("--sums: {}", u.0)))?;
-    let (tab, digest) = crate::sums::tabulation(files, &plan, codebook, (opts.lenient, &key))?;
-    let name = files.join(" + ");
-    let strata = match &tab.design {
-        Some(d) => Some(strata(codebook, &name, d)?),
-        None => None,
-    };
-    let names: Vec<String> = files
-        .iter()
-        .map(|f| {
-            std::path::Path::new(f)
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| f.clone())
-        })
-        .collect();
-    let input = Input {
-        path: names.join(" + "),
-        blake3: blake3::Hash::from_bytes(digest.try_into().unwrap_or([0; 32]))
-            .to_hex()
-            .to_string(),
-        rows: tab.rows,
-        from_sums: true,
-    };
-    finish(
-        codebook, opts, &segments, &name, &tab, input, weight, strata,
     )
 }
 
 /// From the tabulation on, the same for rows and for sums.
 #[allow(clippy::too_many_arguments)]
-fn finish(
+pub(crate) fn finish(
     codebook: &Codebook,
     opts: &Options,
     segments: &[&crate::codebook::Segment],
@@ -148,8 +101,11 @@ fn finish(
     tab: &Tabulation,
     input: Input,
     weight: Option<String>,
-    strata: Option<Design>,
 ) -> Result<Results> {
+    let strata = match &tab.design {
+        Some(d) => Some(strata(codebook, name, d)?),
+        None => None,
+    };
     let dropped = tab.dropped_rows();
     if let Some(e) = crate::pipeline::all_excluded(codebook, name, tab.rows, tab.excluded, dropped)
     {
@@ -220,7 +176,7 @@ fn strict(prepared: &Prepared) -> Result<(Tabulation, String)> {
         if let ProblemKind::Value(v) = &first.kind {
             let count = read.pass.counts().rule(v.rule);
             if count > 1 {
-                e = crate::problems::with_rows_like_it(e, count);
+                e = crate::tally::problems::with_rows_like_it(e, count);
             }
         }
         return Err(e.into());
@@ -282,9 +238,9 @@ fn strata<'a>(codebook: &Codebook, name: &str, sums: &'a DesignSums) -> Result<D
         Err(p) => {
             let design = &codebook.design;
             let column = match p.on {
-                crate::design::On::Strata => &design.strata,
-                crate::design::On::Psu => &design.psu,
-                crate::design::On::Fpc => &design.fpc,
+                crate::tally::design::On::Strata => &design.strata,
+                crate::tally::design::On::Psu => &design.psu,
+                crate::tally::design::On::Fpc => &design.fpc,
             };
             let e = DataError::new(name, p.message);
             Err(match column {
@@ -409,7 +365,7 @@ mod tests {
     use super::*;
     use crate::codebook::Codebook;
     use crate::stats::{BaseSums, ItemSums};
-    use crate::tabulate::QuestionSums;
+    use crate::tally::pass::QuestionSums;
 
     fn sums(value: &str) -> GroupSums {
         GroupSums {

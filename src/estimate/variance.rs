@@ -6,9 +6,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::design::{DesignSums, UnitItem};
 use crate::stats::{BaseSums, ItemSums, LonelyPsu};
-use crate::tabulate::GroupSums;
+use crate::tally::design::{DesignSums, UnitItem};
+use crate::tally::pass::GroupSums;
 
 /// Where an item's respondents are: everyone kept (`None`) or one value of a grouping
 /// column (its index, the value).

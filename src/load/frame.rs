@@ -21,8 +21,8 @@ use crate::error::{Error, Result};
 
 use super::{Header, Source};
 use crate::error::DataError;
-use crate::record::Consumer;
-use crate::record::Fields;
+use crate::load::record::Consumer;
+use crate::load::record::Fields;
 
 /// Rows converted to text at a time, and their text's most bytes, to bound memory on large
 /// files and on long values.

@@ -3,6 +3,7 @@
 //! scanner ([`scan`]), Parquet through polars ([`frame`]), SPSS through ambers ([`spss`]).
 
 pub mod frame;
+pub mod record;
 pub mod scan;
 pub mod spss;
 
@@ -13,7 +14,7 @@ use crate::error::{Error, IoContext, Result};
 
 use crate::codebook::{Codebook, ColumnNames, InputLayout, JOINED_SEPARATOR};
 use crate::error::DataError;
-use crate::record::Consumer;
+use crate::load::record::Consumer;
 
 /// What kind of file an input is, from its first bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

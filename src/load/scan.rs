@@ -31,7 +31,7 @@ use blake3::hazmat::{merge_subtrees_non_root, merge_subtrees_root, HasherExt, Mo
 use simd_csv::{ZeroCopyByteRecord, ZeroCopyReaderBuilder};
 
 use super::MAX_RECORD;
-use crate::record::{Consumer, Fields};
+use crate::load::record::{Consumer, Fields};
 
 /// Bytes per chunk. Large enough that per-chunk work is negligible, small enough that
 /// two cores share the work of a 70 MB file evenly.

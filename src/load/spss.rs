@@ -10,7 +10,7 @@ use arrow::record_batch::RecordBatch;
 use super::frame::{number_text, TextBlock};
 use super::{Header, Source};
 use crate::error::DataError;
-use crate::record::Consumer;
+use crate::load::record::Consumer;
 
 pub use ambers::{MissingSpec, MrType, SpssMetadata, Value};
 

@@ -4,24 +4,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-/// The crate's top-level modules and the top-level modules each one uses (test code left
+/// The crate's top-level modules (a folder or a file of `src/`) and the top-level modules
+/// each one uses, by `crate::name` paths and `use crate::{a, b::c}` groups (test code left
 /// out: a `#[cfg(test)]` module may reach anywhere).
 fn module_graph() -> BTreeMap<String, BTreeSet<String>> {
     let src = super::root().join("src");
     let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut files = Vec::new();
     collect(&src, &mut files);
-    let lib = std::fs::read_to_string(src.join("lib.rs")).unwrap();
-    let test_only: Vec<String> = lib
-        .split("#[cfg(test)]")
-        .skip(1)
-        .filter_map(|rest| {
-            let rest = rest.trim_start();
-            rest.strip_prefix("mod ")
-                .map(|r| r.trim_end_matches(|c: char| c != ';'))
-                .map(|r| r.trim_end_matches(';').trim().to_string())
-        })
-        .collect();
     for file in files {
         let rel = file
             .strip_prefix(&src)
@@ -34,24 +24,74 @@ fn module_graph() -> BTreeMap<String, BTreeSet<String>> {
             .unwrap()
             .trim_end_matches(".rs")
             .to_string();
-        if matches!(top.as_str(), "main" | "cmd" | "lib") || test_only.contains(&top) {
+        if matches!(top.as_str(), "main" | "cmd" | "lib" | "cross_check") {
             continue;
         }
         let text = std::fs::read_to_string(&file).unwrap();
         let code = text.split("#[cfg(test)]\nmod tests").next().unwrap();
         let uses = graph.entry(top.clone()).or_default();
-        for (i, _) in code.match_indices("crate::") {
-            let name: String = code[i + 7..]
-                .chars()
-                .take_while(|c| c.is_ascii_lowercase() || *c == '_')
-                .collect();
-            if !name.is_empty() && name != top {
+        for name in crate_paths(code) {
+            if name != top {
                 uses.insert(name);
             }
         }
     }
     graph
 }
+
+/// The first component of every `crate::…` path in `code`, braces included.
+fn crate_paths(code: &str) -> Vec<String> {
+    let ident = |s: &str| -> String {
+        s.chars()
+            .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+            .collect()
+    };
+    let mut out = Vec::new();
+    for (i, _) in code.match_indices("crate::") {
+        let rest = &code[i + 7..];
+        if let Some(group) = rest.strip_prefix('{') {
+            // Names at the group's own depth: `a`, `b` of `{a, b::{c, d}}`.
+            let (mut depth, mut start) = (0, true);
+            for (j, c) in group.char_indices() {
+                match c {
+                    '{' => depth += 1,
+                    '}' if depth == 0 => break,
+                    '}' => depth -= 1,
+                    ',' if depth == 0 => start = true,
+                    c if c.is_whitespace() => {}
+                    _ if start && depth == 0 => {
+                        out.push(ident(&group[j..]));
+                        start = false;
+                    }
+                    _ => {}
+                }
+            }
+        } else {
+            out.push(ident(rest));
+        }
+    }
+    out.retain(|n| !n.is_empty());
+    out
+}
+
+/// The layers of the crate, lowest first: a module uses only modules below it.
+const LAYERS: [&str; 15] = [
+    "error",
+    "text",
+    "stats",
+    "locale",
+    "codebook",
+    "results",
+    "load",
+    "plan",
+    "tally",
+    "pipeline",
+    "estimate",
+    "render",
+    "warehouse",
+    "validate",
+    "tools",
+];
 
 fn collect(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap() {
@@ -65,31 +105,29 @@ fn collect(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
 }
 
 #[test]
-fn no_module_imports_one_that_imports_it_back() {
+fn imports_point_down_the_layers_the_folders_show() {
     let graph = module_graph();
-    assert!(graph.len() > 10, "modules found: {graph:?}");
-    // Depth-first search for a path back to the start.
-    for start in graph.keys() {
-        let mut stack: Vec<Vec<&str>> = vec![vec![start.as_str()]];
-        let mut seen = BTreeSet::new();
-        while let Some(path) = stack.pop() {
-            let last = *path.last().unwrap();
-            for next in graph.get(last).into_iter().flatten() {
-                assert!(
-                    next != start,
-                    "import cycle: {} -> {start}",
-                    path.join(" -> ")
-                );
-                if seen.insert(next.as_str()) {
-                    let mut longer = path.clone();
-                    longer.push(next);
-                    stack.push(longer);
-                }
-            }
+    let modules: BTreeSet<&str> = graph.keys().map(String::as_str).collect();
+    let layers: BTreeSet<&str> = LAYERS.into_iter().collect();
+    assert_eq!(
+        modules, layers,
+        "src/ holds modules the layers do not place, or the reverse"
+    );
+    let rank = |m: &str| LAYERS.iter().position(|l| *l == m);
+    for (module, uses) in &graph {
+        for used in uses {
+            let below = match (rank(module), rank(used)) {
+                (Some(a), Some(b)) => b < a,
+                _ => false,
+            };
+            assert!(
+                below,
+                "{module} imports {used}, which is not below it: {LAYERS:?}"
+            );
         }
     }
-    // The bottom of the crate depends on nothing of it.
-    for leaf in ["text", "stats", "record", "error"] {
+    // The bottom of the crate depends on nothing of it; the estimation not on the SQL.
+    for leaf in ["error", "text", "stats"] {
         assert_eq!(
             graph[leaf],
             BTreeSet::new(),
@@ -97,15 +135,44 @@ fn no_module_imports_one_that_imports_it_back() {
             graph[leaf]
         );
     }
-    // Readers know nothing of tabulation; exporters and charts nothing of reading.
-    for (module, never) in [
-        ("load", ["tabulate", "pipeline", "estimate"]),
-        ("export", ["load", "tabulate", "estimate"]),
-        ("chart", ["load", "tabulate", "estimate"]),
-    ] {
-        for n in never {
-            assert!(!graph[module].contains(n), "{module} imports {n}");
-        }
+    assert!(!graph["estimate"].contains("warehouse"));
+}
+
+#[test]
+fn use_groups_count_as_imports() {
+    let found = crate_paths(
+        "use crate::{plan::Plan, tally::{pass, design}};\nlet x = crate::text::visible(y);",
+    );
+    assert_eq!(found, ["plan", "tally", "text"]);
+}
+
+#[test]
+fn the_readme_layout_names_every_module() {
+    let readme = std::fs::read_to_string(super::root().join("README.md")).unwrap();
+    let layout = readme.split("## Layout").nth(1).unwrap();
+    let layout = layout.split("\n## ").next().unwrap();
+    let mut files = Vec::new();
+    let src = super::root().join("src");
+    collect(&src, &mut files);
+    for file in files {
+        let rel = file
+            .strip_prefix(&src)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        // A folder's mod.rs is its folder; every other file is named as it is.
+        let wanted = match name.as_str() {
+            "mod.rs" => format!(
+                "{}/",
+                rel.trim_end_matches("/mod.rs").rsplit('/').next().unwrap()
+            ),
+            _ => name.clone(),
+        };
+        assert!(
+            layout.contains(&wanted),
+            "README's layout does not name {rel} (as '{wanted}')"
+        );
     }
 }
 

@@ -7,11 +7,11 @@ use std::collections::HashSet;
 
 use xxhash_rust::xxh3::xxh3_64;
 
-use crate::design::{DesignAcc, DesignSums};
+use crate::load::record::{Consumer, Fields};
 use crate::plan::{id_less, trim, BadValue, Eval, Plan};
-use crate::problems::{ProblemCounts, ProblemKind, RowProblem};
-use crate::record::{Consumer, Fields};
 use crate::stats::{BaseSums, ItemSums};
+use crate::tally::design::{DesignAcc, DesignSums};
+use crate::tally::problems::{ProblemCounts, ProblemKind, RowProblem};
 use crate::tally::{CellKey, Tally};
 
 /// Raw additive sums of one question.
@@ -63,7 +63,7 @@ pub struct Tabulation {
     pub excluded_by: Vec<u64>,
     pub excluded: u64,
     /// Rows with problems left out (`--lenient` only).
-    pub dropped: Vec<crate::problems::Dropped>,
+    pub dropped: Vec<crate::tally::problems::Dropped>,
     /// Rows left out, each once (a row can break several rules of `dropped`).
     pub dropped_total: u64,
     pub synthetic: bool,
@@ -791,7 +791,7 @@ mod tests {
     #[test]
     fn passes_over_parts_merge_into_the_pass_over_the_whole() {
         let cb = Codebook::canonical();
-        let header: Vec<String> = crate::simulate::HEADER
+        let header: Vec<String> = crate::tools::simulate::HEADER
             .iter()
             .map(|s| s.to_string())
             .collect();

@@ -536,8 +536,8 @@ struct CellPass<'a> {
     error: Option<(u64, RowError)>,
 }
 
-impl crate::record::Consumer for CellPass<'_> {
-    fn record<F: crate::record::Fields>(&mut self, rec: &F, _offset: u64, index: u64) {
+impl crate::load::record::Consumer for CellPass<'_> {
+    fn record<F: crate::load::record::Fields>(&mut self, rec: &F, _offset: u64, index: u64) {
         if self.error.is_some() {
             return;
         }
@@ -1043,7 +1043,7 @@ impl WeightJob {
         let raw = std::fs::File::open(&src.original).io(|| format!("cannot open {}", src.name))?;
         let mut raw = BufReader::with_capacity(1 << 20, raw);
         let ending = line_ending(&src.original)?;
-        crate::output::write_file(out, |w| {
+        crate::render::output::write_file(out, |w| {
             let fail = |m: String| std::io::Error::other(m);
             let mut record = csv::ByteRecord::new();
             let mut key = vec![0u32; layout.at.len()];

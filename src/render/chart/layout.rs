@@ -6,9 +6,9 @@ use crate::error::{Error, Result};
 use plotters::style::RGBColor;
 
 use super::{group_color, ChartOptions, BAR, BAR_LAST, BAR_NET, BASE_WIDTH};
-use crate::export::legend::{letters_legend, whiskers_legend};
 use crate::locale::words;
 use crate::locale::Words;
+use crate::render::export::legend::{letters_legend, whiskers_legend};
 use crate::results::{BaseFlag, GroupResult, ItemResult, QuestionResult, Results};
 
 /// One line of text, anchored at its left edge and vertical centre.
@@ -260,7 +260,7 @@ impl Layout {
             false,
         )?;
         // The filter under the title and question, as in every output.
-        if let Some(f) = crate::export::filter_line(r) {
+        if let Some(f) = crate::render::export::filter_line(r) {
             at.y += 6.0 * m.s;
             question.extend(at.stack(&m, &f, m.footer, false)?);
         }
@@ -522,7 +522,7 @@ impl Bars {
                 at.y += row_gap / 2.0;
             }
             let lines = wrap(
-                &crate::export::row_label(w, item),
+                &crate::render::export::row_label(w, item),
                 m.label,
                 false,
                 self.label_w,

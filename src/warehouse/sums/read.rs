@@ -5,10 +5,10 @@
 
 use std::borrow::Cow;
 
-use crate::design::{DesignAcc, Mass};
 use crate::error::{DataError, Error, Result};
+use crate::load::record::{Consumer, Fields};
 use crate::plan::{Codes, Plan, QuestionPlan, State};
-use crate::record::{Consumer, Fields};
+use crate::tally::design::{DesignAcc, Mass};
 use crate::tally::Tally;
 
 use super::Checks;

@@ -3,6 +3,9 @@
 //! The canonical format's codebook (`codebooks/canonical.toml`) is embedded in the binary;
 //! any other survey is described by a TOML file of the same shape.
 
+pub mod domain;
+pub mod filter;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
@@ -19,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use crate::text::{is_safe_id, visible, MAX_ID};
 
 /// The codebook of the canonical data format (SPEC §2), embedded at build time.
-pub const CANONICAL_TOML: &str = include_str!("../codebooks/canonical.toml");
+pub const CANONICAL_TOML: &str = include_str!("../../codebooks/canonical.toml");
 
 /// Largest codebook file read.
 pub const MAX_CODEBOOK_BYTES: u64 = 8 << 20;
@@ -507,10 +510,12 @@ impl Codebook {
         }
         for f in &self.filters {
             // Names are resolved against the data's header when a filter is used.
-            crate::filter::parse(&f.expr, &format!("filter '{}'", f.id)).map_err(|e| match e {
-                Error::Usage(m) => Error::codebook(m),
-                other => other,
-            })?;
+            crate::codebook::filter::parse(&f.expr, &format!("filter '{}'", f.id)).map_err(
+                |e| match e {
+                    Error::Usage(m) => Error::codebook(m),
+                    other => other,
+                },
+            )?;
         }
         Ok(())
     }

@@ -7,6 +7,10 @@
 //! (nearly all survey weights) are summed exactly as integers, others with compensated
 //! float sums (`accurate::Sum2`, twice the precision of f64).
 
+pub(crate) mod design;
+pub(crate) mod pass;
+pub(crate) mod problems;
+
 use std::collections::BTreeMap;
 
 use accurate::sum::Sum2;

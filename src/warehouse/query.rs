@@ -320,7 +320,7 @@ pub(crate) fn plan_for<'c>(codebook: &'c Codebook, opts: &Options) -> Result<Pla
     plan.filter = opts
         .filter
         .as_deref()
-        .map(|f| crate::domain::compile(f, "--where", codebook, &columns))
+        .map(|f| crate::codebook::domain::compile(f, "--where", codebook, &columns))
         .transpose()?;
     Ok(Planned {
         made_with: made_with(codebook, opts, weight.as_deref()),
@@ -1258,8 +1258,8 @@ fn rule_value(plan: &Plan, columns: &[String], r: usize, c: &impl Fn(usize) -> S
 }
 
 /// A `--where` test as a condition on the trimmed columns (never NULL: they are text).
-fn test_sql(d: Dialect, t: &crate::domain::Test, c: &impl Fn(usize) -> String) -> String {
-    use crate::domain::Test;
+fn test_sql(d: Dialect, t: &crate::codebook::domain::Test, c: &impl Fn(usize) -> String) -> String {
+    use crate::codebook::domain::Test;
     let join = |v: &[Test], op: &str, empty: &str| {
         if v.is_empty() {
             return empty.to_string();

@@ -13,10 +13,10 @@ use std::path::Path;
 mod read;
 
 use crate::codebook::Codebook;
-use crate::design::DesignAcc;
 use crate::error::{DataError, Result};
 use crate::plan::Plan;
-use crate::tabulate::{question_sums, weight_max_median, Tabulation};
+use crate::tally::design::DesignAcc;
+use crate::tally::pass::{question_sums, weight_max_median, Tabulation};
 use crate::tally::Tally;
 
 /// Largest sums file read: sums do not grow with respondents, so a file past this is not a
@@ -99,7 +99,7 @@ pub(crate) fn tabulation(
     let mut seen: Vec<((u64, u64), &String)> = Vec::new();
     for file in files {
         use std::io::BufRead;
-        if let Some(id) = crate::output::identity(Path::new(file)) {
+        if let Some(id) = crate::render::output::identity(Path::new(file)) {
             if let Some((_, first)) = seen.iter().find(|(p, _)| *p == id) {
                 return Err(DataError::new(
                     file,
@@ -153,7 +153,7 @@ pub(crate) fn tabulation(
         .map(|(max, median)| (checks.weight_max.unwrap_or(max), median));
     let name = files.join(" + ");
     refusals(&name, (plan, codebook, &ids), &checks, (lenient, key))?;
-    let counts = crate::problems::ProblemCounts::of_rules(
+    let counts = crate::tally::problems::ProblemCounts::of_rules(
         checks.invalid.iter().map(|(rows, _)| *rows).collect(),
         checks.invalid_rows,
     );

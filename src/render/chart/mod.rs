@@ -18,8 +18,8 @@ use layout::{Layout, Line};
 /// One family name for layout and for SVG: metric-compatible fallbacks for viewers
 /// without Liberation Sans.
 pub(crate) const FAMILY: &str = "Liberation Sans, Arial, Helvetica, sans-serif";
-static REGULAR: &[u8] = include_bytes!("../../assets/fonts/LiberationSans-Regular.ttf");
-static BOLD: &[u8] = include_bytes!("../../assets/fonts/LiberationSans-Bold.ttf");
+static REGULAR: &[u8] = include_bytes!("../../../assets/fonts/LiberationSans-Regular.ttf");
+static BOLD: &[u8] = include_bytes!("../../../assets/fonts/LiberationSans-Bold.ttf");
 
 fn register_fonts() {
     static ONCE: Once = Once::new();

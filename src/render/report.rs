@@ -5,12 +5,14 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 
-use crate::chart::{self, ChartFormat, ChartOptions};
-use crate::export::{Exporter, HtmlReport, JsonExporter, PageChart, ReportMarkdown, XlsxExporter};
+use crate::render::chart::{self, ChartFormat, ChartOptions};
+use crate::render::export::{
+    Exporter, HtmlReport, JsonExporter, PageChart, ReportMarkdown, XlsxExporter,
+};
 use crate::results::Results;
 
 /// One output file of a report.
-pub use crate::output::set::NamedFile as ReportFile;
+pub use crate::render::output::set::NamedFile as ReportFile;
 
 /// File stem of a question's chart: `figure1` for the first, `figure2_switch_intent` after.
 pub fn chart_stem(results: &Results, question: &str) -> String {
@@ -114,10 +116,10 @@ pub fn is_owned(name: &str) -> bool {
     !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()) && crate::text::is_safe_id(id)
 }
 
-/// Writes the report into `dir` as a set ([`crate::output::set`]): the directory and every
+/// Writes the report into `dir` as a set ([`crate::render::output::set`]): the directory and every
 /// file a report does not own stay as they are.
 pub fn write(dir: &Path, files: &[ReportFile]) -> Result<()> {
-    crate::output::set::write(dir, files, is_owned)
+    crate::render::output::set::write(dir, files, is_owned)
 }
 
 /// What `--check` finds in `dir`: files missing or different, files of the previous set
@@ -131,9 +133,9 @@ pub struct Check {
 impl Check {
     pub fn of(dir: &Path, files: &[ReportFile]) -> Check {
         Check {
-            stale: crate::output::set::stale(dir, files),
-            extra: crate::output::set::extra(dir, files, is_owned),
-            interrupted: crate::output::set::interrupted(dir, is_owned),
+            stale: crate::render::output::set::stale(dir, files),
+            extra: crate::render::output::set::extra(dir, files, is_owned),
+            interrupted: crate::render::output::set::interrupted(dir, is_owned),
         }
     }
 

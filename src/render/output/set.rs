@@ -14,7 +14,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, IoContext, Result};
-use crate::output::pause_point;
+use crate::render::output::pause_point;
 
 /// One file of a set.
 #[derive(Debug, Clone, PartialEq, Eq)]

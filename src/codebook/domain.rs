@@ -4,9 +4,9 @@
 
 use std::borrow::Cow;
 
+use crate::codebook::filter::{parse, pointed, Expr, MAX_DEPTH};
 use crate::codebook::{Codebook, Kind};
 use crate::error::{Error, Result};
-use crate::filter::{parse, pointed, Expr, MAX_DEPTH};
 use crate::text::visible;
 
 /// A filter compiled against a header: column positions and their accepted codes.
