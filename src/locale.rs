@@ -9,19 +9,59 @@ use std::sync::OnceLock;
 const EN: &str = include_str!("../locales/en.toml");
 const RU: &str = include_str!("../locales/ru.toml");
 
-/// Languages with a catalogue.
-pub const LANGUAGES: [&str; 2] = ["en", "ru"];
+/// A language with a catalogue: the language of a run's own words and of the labels it
+/// picks from a codebook.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+pub enum Lang {
+    #[default]
+    En,
+    Ru,
+}
+
+impl Lang {
+    /// Every language with a catalogue.
+    pub const ALL: [Lang; 2] = [Lang::En, Lang::Ru];
+
+    /// Its code: the key of a codebook's labels and the name of its catalogue.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Ru => "ru",
+        }
+    }
+}
+
+impl std::fmt::Display for Lang {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
+}
 
 /// One language's catalogue.
 #[derive(Debug)]
 pub struct Words {
-    lang: &'static str,
+    lang: Lang,
     text: BTreeMap<String, String>,
     /// Plural forms of a counted noun: noun → form ("one", "few", "many") → text.
     plural: BTreeMap<String, BTreeMap<String, String>>,
 }
 
-fn parse(lang: &'static str, source: &str) -> Words {
+fn parse(lang: Lang, source: &str) -> Words {
     // The catalogues are part of the program (a unit test parses both): a broken one is a
     // build defect, not a user error, so it yields an empty catalogue rather than a panic.
     let table: toml::Table = source.parse().unwrap_or_default();
@@ -45,18 +85,18 @@ fn parse(lang: &'static str, source: &str) -> Words {
     Words { lang, text, plural }
 }
 
-/// The catalogue of `lang` (English for a language without one).
-pub fn words(lang: &str) -> &'static Words {
+/// The catalogue of `lang`.
+pub fn words(lang: Lang) -> &'static Words {
     static CATALOGUES: OnceLock<[Words; 2]> = OnceLock::new();
-    let [en, ru] = CATALOGUES.get_or_init(|| [parse("en", EN), parse("ru", RU)]);
+    let [en, ru] = CATALOGUES.get_or_init(|| [parse(Lang::En, EN), parse(Lang::Ru, RU)]);
     match lang {
-        "ru" => ru,
-        _ => en,
+        Lang::Ru => ru,
+        Lang::En => en,
     }
 }
 
 /// A catalogue message in `lang`, its nested messages included.
-pub fn render(said: &crate::error::Said, lang: &str) -> String {
+pub fn render(said: &crate::error::Said, lang: Lang) -> String {
     use crate::error::Arg;
     let values: Vec<(&str, String)> = (said.values.iter())
         .map(|(name, arg)| match arg {
@@ -70,7 +110,7 @@ pub fn render(said: &crate::error::Said, lang: &str) -> String {
 
 /// An error as the command line says it in `lang`: where it is (file, row, column) and,
 /// for messages the catalogue has, what is wrong. Other messages stay English.
-pub fn error_text(err: &crate::error::Error, lang: &str) -> String {
+pub fn error_text(err: &crate::error::Error, lang: Lang) -> String {
     use crate::error::Error;
     let w = words(lang);
     match err {
@@ -103,9 +143,9 @@ pub fn error_text(err: &crate::error::Error, lang: &str) -> String {
 }
 
 /// The CLDR plural category of `n` in `lang`.
-fn category(lang: &str, n: u64) -> &'static str {
+fn category(lang: Lang, n: u64) -> &'static str {
     match lang {
-        "ru" => match (n % 10, n % 100) {
+        Lang::Ru => match (n % 10, n % 100) {
             (1, r) if r != 11 => "one",
             (2..=4, r) if !(12..=14).contains(&r) => "few",
             _ => "many",
@@ -116,7 +156,7 @@ fn category(lang: &str, n: u64) -> &'static str {
 }
 
 impl Words {
-    pub fn lang(&self) -> &'static str {
+    pub fn lang(&self) -> Lang {
         self.lang
     }
 
@@ -124,7 +164,7 @@ impl Words {
     pub fn get<'a>(&'a self, key: &'a str) -> &'a str {
         self.text
             .get(key)
-            .or_else(|| words("en").text.get(key))
+            .or_else(|| words(Lang::En).text.get(key))
             .map_or(key, String::as_str)
     }
 
@@ -183,14 +223,14 @@ impl Words {
 
     fn group_separator(&self) -> &'static str {
         match self.lang {
-            "ru" => "\u{a0}",
+            Lang::Ru => "\u{a0}",
             _ => ",",
         }
     }
 
     fn decimal_mark(&self) -> &'static str {
         match self.lang {
-            "ru" => ",",
+            Lang::Ru => ",",
             _ => ".",
         }
     }
@@ -254,7 +294,7 @@ impl Words {
     pub fn percent(&self, share: Option<f64>, decimals: usize) -> String {
         match share {
             Some(p) => {
-                let space = if self.lang == "ru" { "\u{a0}" } else { "" };
+                let space = if self.lang == Lang::Ru { "\u{a0}" } else { "" };
                 format!("{}{space}%", self.decimal(p * 100.0, decimals))
             }
             None => "–".into(),
@@ -293,37 +333,37 @@ mod tests {
             ],
         };
         let e = Error::Data(
-            DataError::new("d.csv", render(&said, "en"))
+            DataError::new("d.csv", render(&said, Lang::En))
                 .said(said)
                 .row(3)
                 .column("q1"),
         );
-        assert_eq!(error_text(&e, "en"), e.to_string());
+        assert_eq!(error_text(&e, Lang::En), e.to_string());
         assert_eq!(
             e.to_string(),
             "d.csv, row 3, column 'q1': expected one of 'a', 'b', found 'c'"
         );
         assert_eq!(
-            error_text(&e, "ru"),
+            error_text(&e, Lang::Ru),
             "d.csv, строка 3, столбец 'q1': ожидалось одно из 'a', 'b', найдено 'c'"
         );
         for cb in [
             Error::codebook("no questions"),
             Error::codebook("no questions").in_codebook("cb.toml"),
         ] {
-            assert_eq!(error_text(&cb, "en"), cb.to_string());
-            assert!(error_text(&cb, "ru").starts_with("кодовая книга"));
+            assert_eq!(error_text(&cb, Lang::En), cb.to_string());
+            assert!(error_text(&cb, Lang::Ru).starts_with("кодовая книга"));
         }
         assert_eq!(
-            words("en").get("err_encoding_hint"),
+            words(Lang::En).get("err_encoding_hint"),
             crate::load::ENCODING_HINT
         );
     }
 
     #[test]
     fn every_catalogue_has_every_key_and_form() {
-        let en = words("en");
-        for lang in LANGUAGES {
+        let en = words(Lang::En);
+        for lang in Lang::ALL {
             let w = words(lang);
             assert!(w.text.len() > 50, "{lang}: {}", w.text.len());
             let keys: Vec<&String> = w.text.keys().collect();
@@ -348,7 +388,7 @@ mod tests {
 
     #[test]
     fn significant_digits_keep_the_whole_part_and_drop_trailing_zeros() {
-        let (en, ru) = (words("en"), words("ru"));
+        let (en, ru) = (words(Lang::En), words(Lang::Ru));
         assert_eq!(en.significant(22.912, 4), "22.91");
         assert_eq!(en.significant(0.7432525910000001, 4), "0.7433");
         assert_eq!(en.significant(0.7433000000000001, 4), "0.7433");
@@ -361,7 +401,7 @@ mod tests {
 
     #[test]
     fn placeholders_are_filled_once_and_values_stay_as_given() {
-        let en = words("en");
+        let en = words(Lang::En);
         let line = en.fill(
             "no_group",
             &[
@@ -378,7 +418,7 @@ mod tests {
 
     #[test]
     fn russian_numbers_and_plurals() {
-        let ru = words("ru");
+        let ru = words(Lang::Ru);
         assert_eq!(ru.number(5140), "5\u{a0}140");
         assert_eq!(ru.decimal(5076.24, 1), "5\u{a0}076,2");
         assert_eq!(ru.percent(Some(0.6), 1), "60,0\u{a0}%");
@@ -401,7 +441,7 @@ mod tests {
                 "5\u{a0}140 респондентов"
             ]
         );
-        let en = words("en");
+        let en = words(Lang::En);
         assert_eq!(en.number(5140), "5,140");
         assert_eq!(en.percent(Some(0.6), 1), "60.0%");
         assert_eq!(en.counted("respondents", 1), "1 respondent");

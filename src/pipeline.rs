@@ -17,7 +17,7 @@ use crate::tally::problems::{ProblemKind, RowProblem};
 #[derive(Debug, Clone)]
 pub struct Options {
     /// Label language (`en`, `ru`, …).
-    pub lang: String,
+    pub lang: crate::locale::Lang,
     pub weight: WeightChoice,
     /// Confidence level of the intervals.
     pub confidence: f64,
@@ -54,7 +54,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Options {
-            lang: "en".into(),
+            lang: crate::locale::Lang::En,
             weight: WeightChoice::Codebook,
             confidence: 0.95,
             by: Vec::new(),

@@ -43,7 +43,7 @@ impl Expect {
     }
 
     /// "a respondent ID (not empty)", "идентификатор респондента (не пустой)".
-    pub fn text(&self, lang: &str) -> String {
+    pub fn text(&self, lang: crate::locale::Lang) -> String {
         let values: Vec<(&str, &str)> = self.values.iter().map(|(k, v)| (*k, v.as_str())).collect();
         crate::locale::words(lang).fill(self.key, &values)
     }
@@ -51,7 +51,7 @@ impl Expect {
 
 impl std::fmt::Display for Expect {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.text("en"))
+        f.write_str(&self.text(crate::locale::Lang::En))
     }
 }
 

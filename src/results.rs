@@ -3,6 +3,8 @@
 //! Exporters and charts read only this; none of them computes a statistic. The JSON form
 //! of this struct is the researchers' contract: renaming a field needs a schema bump.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::codebook::Kind;
@@ -10,7 +12,7 @@ use crate::stats::Adjust;
 
 /// Bumped whenever a JSON field is renamed, removed or changes meaning. 2: `input.path`
 /// holds the file name without its directory (it held the path as typed).
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// A group's unweighted base too small to read (under 30) or low (under 100).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -49,7 +51,7 @@ pub struct Results {
     pub input: Input,
     pub survey: SurveyInfo,
     /// Language of every label and text below.
-    pub lang: String,
+    pub lang: crate::locale::Lang,
     /// The weight column used, or null when unweighted.
     pub weight: Option<String>,
     pub method: Method,
@@ -70,8 +72,8 @@ pub struct Results {
     /// Contrasts between the answers of one question, such as concerns among those who
     /// would switch to a competitor vs those who would not.
     pub contrasts: Vec<ContrastResult>,
-    /// Weighting and base warnings, also printed on stderr.
-    pub warnings: Vec<String>,
+    /// Weighting and base warnings, also printed on stderr (in the run's language).
+    pub warnings: Vec<Warning>,
     /// What each cell of the tables shows, in order, as `--cells` asked; absent: each
     /// table's own (share, interval and count in a ranked table; the share in a banner).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -81,6 +83,7 @@ pub struct Results {
 /// One number a table's cell can show (`--cells share,count,ci`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Cell {
     /// The share, with a group's significance letters.
     Share,
@@ -95,7 +98,10 @@ pub struct Significance {
     /// `pairs`: every pair of groups (letters); `total`: each group against the rest.
     #[serde(default, skip_serializing_if = "crate::stats::Compare::is_pairs")]
     pub compare: crate::stats::Compare,
-    pub test: String,
+    /// The test of two groups: `pooled-z` or `wald`.
+    pub test: crate::stats::Test,
+    /// The test in English words, with its R equivalent.
+    pub test_description: String,
     pub adjust: Adjust,
     pub alpha: f64,
     /// Groups with an effective base under this are not tested (their p-values are null).
@@ -199,8 +205,144 @@ pub struct FilterInfo {
 pub struct DroppedRows {
     /// The column at fault, if one is.
     pub column: Option<String>,
+    /// Why, in the results' language.
     pub reason: String,
     pub rows: u64,
+    /// The reason as the catalogue says it, for any language.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub said: Option<crate::error::Said>,
+}
+
+/// A warning about the numbers: a code a program can act on, the values it is made of,
+/// and its English message. The command line says it in the run's language from the code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Warning {
+    pub code: WarningCode,
+    /// The warning in English.
+    pub message: String,
+    /// The values in the message, by name (question and segment ids, counts, bases).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub params: BTreeMap<String, serde_json::Value>,
+}
+
+/// What a warning is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WarningCode {
+    /// Rows with problems were left out (`--lenient`); `params.rows` of them, per reason in
+    /// `dropped`.
+    RowsLeftOut,
+    /// The largest weight (`max`) is more than 10 times the median (`median`).
+    Weights,
+    /// `respondents` answered some items of `question` and left others blank, which count
+    /// as not selected.
+    PartialAny,
+    /// `respondents` answered some items of `question` and left others blank; each item has
+    /// its own base.
+    PartialEach,
+    /// The base of `question` (`respondents`, effective base `effective`) is under `min`.
+    SmallBase,
+    /// As `small_base`, unweighted.
+    SmallBaseUnweighted,
+    /// The group `segment` = `value` of `question` has an effective base (`effective`)
+    /// under `min`.
+    SmallGroup,
+    /// `n` kept respondents have no value of segment `segment`: in the total, in no group.
+    BlankSegment,
+}
+
+impl Warning {
+    /// A warning with its English message.
+    pub fn new(code: WarningCode, params: Vec<(&str, serde_json::Value)>) -> Warning {
+        let params: BTreeMap<String, serde_json::Value> = (params.into_iter())
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        let mut w = Warning {
+            code,
+            message: String::new(),
+            params,
+        };
+        w.message = w.text(crate::locale::Lang::En, &[], 0);
+        w
+    }
+
+    /// The warning in `lang` (`dropped` and `rows`: the rows left out, for that warning).
+    fn text(&self, lang: crate::locale::Lang, dropped: &[DroppedRows], rows: u64) -> String {
+        let w = crate::locale::words(lang);
+        if self.code == WarningCode::RowsLeftOut {
+            return dropped_note(w, dropped, rows);
+        }
+        let param = |name: &str| -> String {
+            let v = self.params.get(name);
+            let count = || v.and_then(serde_json::Value::as_u64).unwrap_or(0);
+            let number = || v.and_then(serde_json::Value::as_f64).unwrap_or(f64::NAN);
+            match name {
+                "respondents" => w.respondents(count()),
+                "n" => w.number(count()),
+                "effective" => w.tenths(number()),
+                "min" => w.plain(number()),
+                "max" | "median" => w.significant(number(), 4),
+                _ => v
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
+            }
+        };
+        let key = match self.code {
+            WarningCode::Weights => "warn_weights",
+            WarningCode::PartialAny => "warn_partial_any",
+            WarningCode::PartialEach => "warn_partial_each",
+            WarningCode::SmallBase => "warn_small_base",
+            WarningCode::SmallBaseUnweighted => "warn_small_base_unweighted",
+            WarningCode::SmallGroup => "warn_small_group",
+            WarningCode::BlankSegment if param("n") == "1" => "warn_blank_segment_one",
+            WarningCode::BlankSegment => "warn_blank_segment",
+            WarningCode::RowsLeftOut => "dropped_note",
+        };
+        let names = [
+            "question",
+            "segment",
+            "value",
+            "respondents",
+            "n",
+            "effective",
+            "min",
+            "max",
+            "median",
+        ];
+        let values: Vec<(&str, String)> = names.iter().map(|n| (*n, param(n))).collect();
+        let values: Vec<(&str, &str)> = values.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        w.fill(key, &values)
+    }
+}
+
+/// "12 rows with problems were left out (--lenient): …".
+fn dropped_note(w: &crate::locale::Words, dropped: &[DroppedRows], rows: u64) -> String {
+    let reasons: Vec<String> = dropped
+        .iter()
+        .map(|d| {
+            let n = w.counted("rows", d.rows);
+            let reason = match &d.said {
+                Some(s) => crate::locale::render(s, w.lang()),
+                None => d.reason.clone(),
+            };
+            match &d.column {
+                Some(c) => w.fill(
+                    "dropped_column",
+                    &[("rows", &n), ("column", c), ("reason", &reason)],
+                ),
+                None => w.fill("dropped_rows", &[("rows", &n), ("reason", &reason)]),
+            }
+        })
+        .collect();
+    w.fill(
+        "dropped_note",
+        &[
+            ("n", &w.counted("rows", rows)),
+            ("reasons", &reasons.join("; ")),
+        ],
+    )
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -471,33 +613,34 @@ impl Results {
         notes.join(" ")
     }
 
-    /// "12 rows with problems were left out (--lenient): …", when any were.
+    /// "12 rows with problems were left out (--lenient): …", when any were, in the
+    /// results' language.
     pub fn dropped_note(&self) -> Option<String> {
-        if self.base.dropped == 0 {
-            return None;
-        }
-        let w = crate::locale::words(&self.lang);
-        let reasons: Vec<String> = self
-            .dropped
-            .iter()
-            .map(|d| {
-                let rows = w.counted("rows", d.rows);
-                match &d.column {
-                    Some(c) => w.fill(
-                        "dropped_column",
-                        &[("rows", &rows), ("column", c), ("reason", &d.reason)],
-                    ),
-                    None => w.fill("dropped_rows", &[("rows", &rows), ("reason", &d.reason)]),
-                }
-            })
-            .collect();
-        Some(w.fill(
-            "dropped_note",
-            &[
-                ("n", &w.counted("rows", self.base.dropped)),
-                ("reasons", &reasons.join("; ")),
-            ],
-        ))
+        (self.base.dropped > 0).then(|| {
+            dropped_note(
+                crate::locale::words(self.lang),
+                &self.dropped,
+                self.base.dropped,
+            )
+        })
+    }
+
+    /// The warning that rows were left out, when any were.
+    pub fn rows_left_out(&self) -> Option<Warning> {
+        (self.base.dropped > 0).then(|| {
+            let mut w = Warning {
+                code: WarningCode::RowsLeftOut,
+                message: String::new(),
+                params: BTreeMap::from([("rows".to_string(), self.base.dropped.into())]),
+            };
+            w.message = self.warning_text(&w, crate::locale::Lang::En);
+            w
+        })
+    }
+
+    /// A warning of these results in `lang`.
+    pub fn warning_text(&self, warning: &Warning, lang: crate::locale::Lang) -> String {
+        warning.text(lang, &self.dropped, self.base.dropped)
     }
 
     pub fn question(&self, id: &str) -> Option<&QuestionResult> {

@@ -160,6 +160,7 @@ pub fn deff(p: f64, se: f64, n: u64) -> Option<f64> {
     Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
 )]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Interval {
     #[default]
     Wilson,
@@ -421,6 +422,7 @@ pub fn two_proportion_p(p1: f64, n1: f64, p2: f64, n2: f64) -> Option<f64> {
     Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema,
 )]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum LonelyPsu {
     /// An error naming the stratum.
     #[default]
@@ -446,6 +448,7 @@ pub fn normal_p(z: f64) -> f64 {
     Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
 )]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Compare {
     /// Every other group of the segment (letters).
     #[default]
@@ -465,6 +468,7 @@ impl Compare {
     Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
 )]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Test {
     /// Two-proportion z-test, pooled, on Kish effective bases (the market-research custom).
     #[default]
@@ -477,6 +481,7 @@ pub enum Test {
 /// Multiple-comparison adjustment of one family of p-values (R `p.adjust`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Adjust {
     None,
     Bonferroni,

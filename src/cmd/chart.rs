@@ -74,7 +74,7 @@ pub fn run(args: Args) -> Result<i32> {
     let path = args.output.display().to_string();
     eprintln!(
         "{}",
-        super::say(&results.lang, "cli_wrote", &[("path", &path)])
+        super::say(results.lang, "cli_wrote", &[("path", &path)])
     );
     Ok(exit::OK)
 }

@@ -15,6 +15,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 use concerns::error::IoContext;
+use concerns::locale::Lang;
 use concerns::{Adjust, WeightChoice};
 use concerns::{Codebook, Options, Result};
 
@@ -31,19 +32,19 @@ pub struct Cli {
 
 impl Cli {
     /// The language the run's own words are in (`--lang`; English for commands without it).
-    pub fn lang(&self) -> &str {
+    pub fn lang(&self) -> Lang {
         match &self.command {
-            Command::Report(a) => &a.common.lang,
-            Command::Table(a) => &a.common.lang,
-            Command::Chart(a) => &a.common.lang,
-            Command::Validate(a) => &a.common.lang,
-            _ => "en",
+            Command::Report(a) => a.common.lang,
+            Command::Table(a) => a.common.lang,
+            Command::Chart(a) => a.common.lang,
+            Command::Validate(a) => a.common.lang,
+            _ => Lang::En,
         }
     }
 }
 
 /// "warning: …", "предупреждение: …": the run's own words in its language.
-pub fn say(lang: &str, key: &str, values: &[(&str, &str)]) -> String {
+pub fn say(lang: Lang, key: &str, values: &[(&str, &str)]) -> String {
     concerns::locale::words(lang).fill(key, values)
 }
 
@@ -112,14 +113,14 @@ pub struct Common {
     #[arg(long)]
     pub no_weight: bool,
     /// Language of labels and notes.
-    #[arg(long, default_value = "en", value_parser = ["en", "ru"])]
-    pub lang: String,
+    #[arg(long, value_enum, default_value_t = Lang::En)]
+    pub lang: Lang,
     /// Tabulate every question per group of this segment, beside the total (repeatable).
     #[arg(long, value_name = "SEGMENT")]
     pub by: Vec<String>,
     /// Multiple-comparison correction of the pairwise tests of one item row.
-    #[arg(long, value_enum, default_value_t = AdjustArg::Holm)]
-    pub adjust: AdjustArg,
+    #[arg(long, value_enum, default_value_t = Adjust::Holm)]
+    pub adjust: Adjust,
     /// Significance level of the letters.
     #[arg(long, default_value_t = 0.05)]
     pub alpha: f64,
@@ -139,16 +140,16 @@ pub struct Common {
     pub design: Design,
     /// What a stratum with a single PSU contributes to a variance (R's survey.lonely.psu).
     #[arg(long, value_enum)]
-    pub lonely_psu: Option<LonelyArg>,
+    pub lonely_psu: Option<concerns::stats::LonelyPsu>,
     /// Interval method: wilson (on the Kish effective base), or R svyciprop's beta (Korn-Graubard), logit, xlogit, asin, mean (with the design's degrees of freedom).
-    #[arg(long, value_enum, default_value_t = IntervalArg::Wilson)]
-    pub interval: IntervalArg,
+    #[arg(long, value_enum, default_value_t = concerns::stats::Interval::Wilson)]
+    pub interval: concerns::stats::Interval,
     /// Significance test of the letters: pooled-z (two proportions on Kish effective bases) or wald (design-based difference with its covariance).
-    #[arg(long, value_enum, default_value_t = TestArg::PooledZ)]
-    pub test: TestArg,
+    #[arg(long, value_enum, default_value_t = concerns::stats::Test::PooledZ)]
+    pub test: concerns::stats::Test,
     /// Compare each group with every other (letters) or with the rest of the sample (+ / –).
-    #[arg(long, value_enum, default_value_t = CompareArg::Pairs)]
-    pub compare: CompareArg,
+    #[arg(long, value_enum, default_value_t = concerns::stats::Compare::Pairs)]
+    pub compare: concerns::stats::Compare,
     /// Only respondents matching EXPR form the bases (a domain of the design), e.g.
     /// "country in (us, gb) and not generation = boomer", or a codebook filter's name.
     #[arg(long = "where", value_name = "EXPR")]
@@ -157,96 +158,12 @@ pub struct Common {
     /// (respondents), ci (the interval), e.g. --cells share,count,ci [default: share, ci and
     /// count in a ranked table, share in a banner].
     #[arg(long, value_enum, value_delimiter = ',', value_name = "CELLS")]
-    pub cells: Vec<CellArg>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum CellArg {
-    Share,
-    Count,
-    Ci,
-}
-
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum CompareArg {
-    Pairs,
-    Total,
-}
-
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum TestArg {
-    PooledZ,
-    Wald,
-}
-
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum IntervalArg {
-    Wilson,
-    Beta,
-    Logit,
-    Xlogit,
-    Asin,
-    Mean,
-}
-
-impl From<IntervalArg> for concerns::stats::Interval {
-    fn from(a: IntervalArg) -> Self {
-        use concerns::stats::Interval as I;
-        match a {
-            IntervalArg::Wilson => I::Wilson,
-            IntervalArg::Beta => I::Beta,
-            IntervalArg::Logit => I::Logit,
-            IntervalArg::Xlogit => I::Xlogit,
-            IntervalArg::Asin => I::Asin,
-            IntervalArg::Mean => I::Mean,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum LonelyArg {
-    Fail,
-    Adjust,
-    Average,
-    Remove,
-    Certainty,
-}
-
-impl From<LonelyArg> for concerns::stats::LonelyPsu {
-    fn from(a: LonelyArg) -> Self {
-        use concerns::stats::LonelyPsu as L;
-        match a {
-            LonelyArg::Fail => L::Fail,
-            LonelyArg::Adjust => L::Adjust,
-            LonelyArg::Average => L::Average,
-            LonelyArg::Remove => L::Remove,
-            LonelyArg::Certainty => L::Certainty,
-        }
-    }
+    pub cells: Vec<concerns::results::Cell>,
 }
 
 pub(crate) fn parse_delimiter(s: &str) -> Result<u8, String> {
     concerns::delimiter_byte(s)
         .ok_or_else(|| format!("'{s}' is not a delimiter: use ',', ';', 'tab' or '|'"))
-}
-
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum AdjustArg {
-    None,
-    Bonferroni,
-    Holm,
-    Bh,
-}
-
-impl From<AdjustArg> for Adjust {
-    fn from(a: AdjustArg) -> Adjust {
-        match a {
-            AdjustArg::None => Adjust::None,
-            AdjustArg::Bonferroni => Adjust::Bonferroni,
-            AdjustArg::Holm => Adjust::Holm,
-            AdjustArg::Bh => Adjust::Bh,
-        }
-    }
 }
 
 /// `--weight COL` / `--no-weight` / neither.
@@ -315,10 +232,10 @@ impl Common {
     pub fn options(&self) -> Options {
         let weight = weight_choice(&self.weight, self.no_weight);
         Options {
-            lang: self.lang.clone(),
+            lang: self.lang,
             weight,
             by: self.by.clone(),
-            adjust: self.adjust.into(),
+            adjust: self.adjust,
             alpha: self.alpha,
             encoding: self.encoding.clone(),
             delimiter: self.delimiter,
@@ -327,26 +244,12 @@ impl Common {
             strata: self.design.strata.clone(),
             psu: self.design.psu.clone(),
             fpc: self.design.fpc.clone(),
-            lonely_psu: self.lonely_psu.map(Into::into),
+            lonely_psu: self.lonely_psu,
             filter: self.filter.clone(),
-            cells: self
-                .cells
-                .iter()
-                .map(|c| match c {
-                    CellArg::Share => concerns::results::Cell::Share,
-                    CellArg::Count => concerns::results::Cell::Count,
-                    CellArg::Ci => concerns::results::Cell::Ci,
-                })
-                .collect(),
-            interval: self.interval.into(),
-            compare: match self.compare {
-                CompareArg::Pairs => concerns::stats::Compare::Pairs,
-                CompareArg::Total => concerns::stats::Compare::Total,
-            },
-            test: match self.test {
-                TestArg::PooledZ => concerns::stats::Test::PooledZ,
-                TestArg::Wald => concerns::stats::Test::Wald,
-            },
+            cells: self.cells.clone(),
+            interval: self.interval,
+            compare: self.compare,
+            test: self.test,
             ..Options::default()
         }
     }
@@ -421,9 +324,12 @@ pub fn print_warnings(results: &concerns::Results) {
         eprintln!(
             "{}",
             say(
-                &results.lang,
+                results.lang,
                 "cli_warning",
-                &[("message", &concerns::text::visible(w))]
+                &[(
+                    "message",
+                    &concerns::text::visible(&results.warning_text(w, results.lang))
+                )]
             )
         );
     }

@@ -76,7 +76,7 @@ pub fn run(args: Args) -> Result<i32> {
             .exporter(super::stdout_terminal())
             .render(&results)?,
     )?;
-    let lang = &results.lang;
+    let lang = results.lang;
     let files = concerns::locale::words(lang).counted("files", files.len() as u64);
     eprintln!(
         "{}",

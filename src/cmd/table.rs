@@ -129,7 +129,7 @@ pub fn run(args: Args) -> Result<i32> {
                 let path = path.display().to_string();
                 eprintln!(
                     "{}",
-                    super::say(&results.lang, "cli_wrote", &[("path", &path)])
+                    super::say(results.lang, "cli_wrote", &[("path", &path)])
                 );
             }
         }

@@ -31,9 +31,9 @@ pub const MAX_CODEBOOK_BYTES: u64 = 8 << 20;
 pub type Labels = BTreeMap<String, String>;
 
 /// Picks the text for `lang`, falling back to English, then to any language present.
-pub fn pick<'a>(labels: &'a Labels, lang: &str) -> &'a str {
+pub fn pick(labels: &Labels, lang: crate::locale::Lang) -> &str {
     labels
-        .get(lang)
+        .get(lang.code())
         .or_else(|| labels.get("en"))
         .or_else(|| labels.values().next())
         .map(String::as_str)
@@ -1080,8 +1080,8 @@ mod tests {
     fn pick_falls_back_to_english() {
         let mut l = Labels::new();
         l.insert("en".into(), "Other".into());
-        assert_eq!(pick(&l, "ru"), "Other");
+        assert_eq!(pick(&l, crate::locale::Lang::Ru), "Other");
         l.insert("ru".into(), "Другое".into());
-        assert_eq!(pick(&l, "ru"), "Другое");
+        assert_eq!(pick(&l, crate::locale::Lang::Ru), "Другое");
     }
 }

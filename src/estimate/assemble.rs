@@ -8,7 +8,7 @@ use crate::pipeline::Options;
 use crate::results::{
     Base, BaseFlag, Comparison, ContrastResult, DesignInfo, ExclusionCount, FilterInfo, GroupItem,
     GroupResult, Input, ItemResult, Method, NoGroup, QuestionBase, QuestionResult, Results,
-    Significance, SurveyInfo, Tool, SCHEMA_VERSION,
+    Significance, SurveyInfo, Tool, Warning, WarningCode, SCHEMA_VERSION,
 };
 use crate::stats::{self, BaseSums, ItemSums};
 use crate::tally::pass::{QuestionSums, Tabulation};
@@ -26,7 +26,7 @@ pub(super) fn build(
     opts: &Options,
     design: Option<Design>,
 ) -> Results {
-    let lang = opts.lang.as_str();
+    let lang = opts.lang;
     let design_info = design.as_ref().map(|d| DesignInfo {
         strata: codebook.design.strata.clone(),
         psu: codebook.design.psu.clone(),
@@ -42,7 +42,7 @@ pub(super) fn build(
         opts,
         design,
     };
-    let mut warnings: Vec<String> = weight_warning(tab, lang).into_iter().collect();
+    let mut warnings: Vec<Warning> = weight_warning(tab).into_iter().collect();
     let mut questions = question_results(codebook, tab, groupings, &ctx, &mut warnings);
     let mut contrasts = contrast_results(codebook, tab, &questions, contrast_groupings, &ctx);
     split_nets(&mut questions, &mut contrasts);
@@ -94,7 +94,8 @@ pub(super) fn build(
             .collect(),
         significance: Significance {
             compare: opts.compare,
-            test: match opts.test {
+            test: opts.test,
+            test_description: match opts.test {
                 stats::Test::PooledZ => "two-proportion z-test, pooled, no continuity correction (R prop.test(correct = FALSE)), \
                    on Kish effective bases"
                     .into(),
@@ -111,8 +112,8 @@ pub(super) fn build(
         warnings,
         cells: opts.cells.clone(),
     };
-    if let Some(note) = results.dropped_note() {
-        results.warnings.insert(0, note);
+    if let Some(left_out) = results.rows_left_out() {
+        results.warnings.insert(0, left_out);
     }
     results
 }
@@ -157,18 +158,14 @@ pub(super) fn interval_words(method: stats::Interval) -> &'static str {
 }
 
 /// A warning when the largest weight is more than 10 times the median.
-pub(super) fn weight_warning(tab: &Tabulation, lang: &str) -> Option<String> {
+pub(super) fn weight_warning(tab: &Tabulation) -> Option<Warning> {
     let (max, median) = (tab.weight_max?, tab.weight_median?);
-    let w = crate::locale::words(lang);
+    // Said with four significant digits: enough to judge the ratio, and the same whether
+    // the weights were read or summed (the sums may round them).
     (median > 0.0 && max > 10.0 * median).then(|| {
-        w.fill(
-            "warn_weights",
-            // Four significant digits: enough to judge the ratio, and the same whether the
-            // weights were read or summed (the sums may round them).
-            &[
-                ("max", &w.significant(max, 4)),
-                ("median", &w.significant(median, 4)),
-            ],
+        Warning::new(
+            WarningCode::Weights,
+            vec![("max", max.into()), ("median", median.into())],
         )
     })
 }
@@ -180,36 +177,35 @@ pub(super) fn question_results(
     tab: &Tabulation,
     groupings: &[Grouping],
     ctx: &Context,
-    warnings: &mut Vec<String>,
+    warnings: &mut Vec<Warning>,
 ) -> Vec<QuestionResult> {
-    let w = crate::locale::words(ctx.lang);
     let mut questions = Vec::new();
     for (qi, (q, sums)) in codebook.questions.iter().zip(&tab.questions).enumerate() {
         let mut result = question_result(q, qi, sums, ctx);
         if let Some(&n) = tab.partial.get(qi).filter(|&&n| n > 0) {
-            let key = if sums.each_item {
-                "warn_partial_each"
+            let code = if sums.each_item {
+                WarningCode::PartialEach
             } else {
-                "warn_partial_any"
+                WarningCode::PartialAny
             };
-            warnings.push(w.fill(
-                key,
-                &[("question", &q.id), ("respondents", &w.respondents(n))],
+            warnings.push(Warning::new(
+                code,
+                vec![("question", q.id.clone().into()), ("respondents", n.into())],
             ));
         }
         if result.base.effective < MIN_READABLE_BASE {
-            let key = if ctx.weighted {
-                "warn_small_base"
+            let code = if ctx.weighted {
+                WarningCode::SmallBase
             } else {
-                "warn_small_base_unweighted"
+                WarningCode::SmallBaseUnweighted
             };
-            warnings.push(w.fill(
-                key,
-                &[
-                    ("question", &q.id),
-                    ("respondents", &w.respondents(result.base.unweighted)),
-                    ("effective", &w.tenths(result.base.effective)),
-                    ("min", &w.plain(MIN_READABLE_BASE)),
+            warnings.push(Warning::new(
+                code,
+                vec![
+                    ("question", q.id.clone().into()),
+                    ("respondents", result.base.unweighted.into()),
+                    ("effective", result.base.effective.into()),
+                    ("min", MIN_READABLE_BASE.into()),
                 ],
             ));
         }
@@ -228,14 +224,14 @@ pub(super) fn question_results(
                 .iter()
                 .filter(|g| g.base.effective < MIN_READABLE_BASE)
             {
-                warnings.push(w.fill(
-                    "warn_small_group",
-                    &[
-                        ("question", &q.id),
-                        ("segment", &g.name),
-                        ("value", &group.value),
-                        ("effective", &w.tenths(group.base.effective)),
-                        ("min", &w.plain(MIN_READABLE_BASE)),
+                warnings.push(Warning::new(
+                    WarningCode::SmallGroup,
+                    vec![
+                        ("question", q.id.clone().into()),
+                        ("segment", g.name.clone().into()),
+                        ("value", group.value.clone().into()),
+                        ("effective", group.base.effective.into()),
+                        ("min", MIN_READABLE_BASE.into()),
                     ],
                 ));
             }
@@ -294,7 +290,7 @@ pub(super) fn contrast_results(
 
 pub(super) struct Context<'a> {
     pub(super) weighted: bool,
-    pub(super) lang: &'a str,
+    pub(super) lang: crate::locale::Lang,
     pub(super) opts: &'a Options,
     /// The strata and PSUs, when the design has them.
     pub(super) design: Option<Design<'a>>,
@@ -485,8 +481,8 @@ pub(super) fn question_result(
         no_group: Vec::new(),
         association: Vec::new(),
         // Only the language's own phrase: another language's would not fit its sentence.
-        headline: q.headline.get(ctx.lang).cloned(),
-        lowercase: q.lowercase.iter().any(|l| l == ctx.lang),
+        headline: q.headline.get(ctx.lang.code()).cloned(),
+        lowercase: q.lowercase.iter().any(|l| l == ctx.lang.code()),
     }
 }
 

@@ -9,11 +9,10 @@ use self::variance::Design;
 use crate::codebook::{pick, Codebook, Contrast, Segment};
 use crate::error::{DataError, Error, Result};
 use crate::pipeline::{open_source, Options, Prepared};
-use crate::results::{Input, Results};
+use crate::results::{Input, Results, Warning, WarningCode};
 use crate::tally::design::DesignSums;
 use crate::tally::pass::{GroupSums, Pass, Settings, Tabulation};
 use crate::tally::problems::{describe, ProblemKind};
-use crate::text::thousands;
 
 /// A set of groups: a segment (`--by`) or the answers of a contrast's question.
 pub struct Grouping {
@@ -131,7 +130,7 @@ pub(crate) fn finish(
         .iter()
         .enumerate()
         .map(|(k, seg)| {
-            let mut g = segment_grouping(seg, sums.next().unwrap_or_default(), &opts.lang);
+            let mut g = segment_grouping(seg, sums.next().unwrap_or_default(), opts.lang);
             g.index = k;
             g
         })
@@ -141,7 +140,7 @@ pub(crate) fn finish(
         .iter()
         .enumerate()
         .map(|(k, c)| {
-            let mut g = contrast_grouping(codebook, c, sums.next().unwrap_or_default(), &opts.lang);
+            let mut g = contrast_grouping(codebook, c, sums.next().unwrap_or_default(), opts.lang);
             g.index = segments.len() + k;
             g
         })
@@ -285,7 +284,7 @@ fn check_groups(
 }
 
 /// The groups of a `--by` segment: its listed values in codebook order, then the others.
-fn segment_grouping(seg: &Segment, sums: Vec<GroupSums>, lang: &str) -> Grouping {
+fn segment_grouping(seg: &Segment, sums: Vec<GroupSums>, lang: crate::locale::Lang) -> Grouping {
     let known: Vec<(String, String)> = seg
         .values
         .iter()
@@ -299,7 +298,7 @@ fn segment_grouping(seg: &Segment, sums: Vec<GroupSums>, lang: &str) -> Grouping
     }
     g.name = seg.id.clone();
     g.label = pick(&seg.label, lang).to_string();
-    g.lowercase = seg.lowercase.iter().any(|l| l == lang);
+    g.lowercase = seg.lowercase.iter().any(|l| l == lang.code());
     g
 }
 
@@ -308,7 +307,7 @@ fn contrast_grouping(
     codebook: &Codebook,
     c: &Contrast,
     sums: Vec<GroupSums>,
-    lang: &str,
+    lang: crate::locale::Lang,
 ) -> Grouping {
     let q = codebook.question(&c.by);
     let known: Vec<(String, String)> = c
@@ -332,22 +331,15 @@ fn contrast_grouping(
 }
 
 /// Kept respondents with no value of a segment: in the total, in no group.
-fn blank_notes(segments: &[&Segment], tab: &Tabulation) -> Vec<String> {
+fn blank_notes(segments: &[&Segment], tab: &Tabulation) -> Vec<Warning> {
     segments
         .iter()
         .zip(&tab.blank_groups)
         .filter(|(_, &n)| n > 0)
         .map(|(seg, &n)| {
-            format!(
-                "segment '{}': {} kept {} no value; {} in the total but in no group",
-                seg.id,
-                thousands(n),
-                if n == 1 {
-                    "respondent has"
-                } else {
-                    "respondents have"
-                },
-                if n == 1 { "it counts" } else { "they count" }
+            Warning::new(
+                WarningCode::BlankSegment,
+                vec![("segment", seg.id.clone().into()), ("n", n.into())],
             )
         })
         .collect()
@@ -435,7 +427,7 @@ mod tests {
         let opts = Options::default();
         let ctx = Context {
             weighted: false,
-            lang: "en",
+            lang: crate::locale::Lang::En,
             opts: &opts,
             design: None,
         };

@@ -159,18 +159,18 @@ pub enum DropReason {
 
 impl Dropped {
     /// As the results say it, in `lang`.
-    pub fn in_lang(&self, lang: &str) -> DroppedRows {
-        let w = crate::locale::words(lang);
-        let reason = match &self.reason {
-            DropReason::Rule(e) => w.fill("dropped_not", &[("expected", &e.text(lang))]),
-            DropReason::Ragged => w.get("dropped_ragged").into(),
-            DropReason::NotUtf8 => w.get("dropped_not_utf8").into(),
-            DropReason::DuplicateId => w.get("dropped_duplicate_id").into(),
+    pub fn in_lang(&self, lang: crate::locale::Lang) -> DroppedRows {
+        let said = match &self.reason {
+            DropReason::Rule(e) => said("dropped_not", vec![("expected", Arg::Said(e.said()))]),
+            DropReason::Ragged => said("dropped_ragged", vec![]),
+            DropReason::NotUtf8 => said("dropped_not_utf8", vec![]),
+            DropReason::DuplicateId => said("dropped_duplicate_id", vec![]),
         };
         DroppedRows {
             column: self.column.clone(),
-            reason,
+            reason: crate::locale::render(&said, lang),
             rows: self.rows,
+            said: Some(said),
         }
     }
 }
@@ -301,7 +301,7 @@ pub fn with_rows_like_it(e: DataError, count: u64) -> DataError {
         vec![("message", message), ("count", text(count))],
     );
     DataError {
-        message: crate::locale::render(&said, "en"),
+        message: crate::locale::render(&said, crate::locale::Lang::En),
         said: Some(said),
         ..e
     }
@@ -317,7 +317,11 @@ fn text(value: impl ToString) -> Arg {
 
 /// An error whose English is the catalogue's, so that every language says the same.
 fn keyed(file: &str, message: Said) -> DataError {
-    DataError::new(file, crate::locale::render(&message, "en")).said(message)
+    DataError::new(
+        file,
+        crate::locale::render(&message, crate::locale::Lang::En),
+    )
+    .said(message)
 }
 
 /// On the first respondent row, a value that is a column name, or text where the weight

@@ -388,7 +388,8 @@ fn the_wald_test_uses_r_svycontrast_differences_and_ses() {
     }
     for (case, rows) in &reference {
         let v = by_generation(case, &["--test", "wald"]);
-        assert!(v["significance"]["test"]
+        assert_eq!(v["significance"]["test"], "wald");
+        assert!(v["significance"]["test_description"]
             .as_str()
             .unwrap()
             .starts_with("Wald"));

@@ -234,14 +234,11 @@ fn without_each_item_a_blank_counts_as_not_selected_and_the_warning_says_how_to_
         assert!(x.get("base").is_none());
     }
     let warning = |v: &Value| {
-        v["warnings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter_map(|w| w.as_str())
+        super::support::warnings(v)
+            .into_iter()
+            .map(|(_, m)| m)
             .find(|w| w.starts_with("concerns: "))
             .unwrap()
-            .to_string()
     };
     assert!(
         warning(&any).contains("base = \"each_item\""),

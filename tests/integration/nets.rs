@@ -18,20 +18,12 @@ const FILTER2: &str = "country = us or gender = female";
 type Reference = BTreeMap<(String, String, String, String), (f64, f64)>;
 
 fn reference() -> Reference {
-    let path = root().join("tests/reference/nets_filters_r.csv");
     let mut out = Reference::new();
-    for row in csv::Reader::from_path(path).unwrap().records() {
-        let row = row.unwrap();
-        let key = (1..4).map(|k| row[k].to_string()).collect::<Vec<_>>();
-        out.insert(
-            (
-                row[0].into(),
-                key[0].clone(),
-                key[1].clone(),
-                key[2].clone(),
-            ),
-            (row[4].parse().unwrap(), row[5].parse().unwrap()),
-        );
+    for row in super::support::reference("nets_filters_r.csv") {
+        let key = ["case", "question", "row", "group"].map(|k| row[k].clone());
+        let [case, question, item, group] = key;
+        let value = |k| super::support::number(&row, k).unwrap();
+        out.insert((case, question, item, group), (value("share"), value("se")));
     }
     out
 }

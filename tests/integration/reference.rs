@@ -3,31 +3,20 @@
 
 use super::{json, DATA};
 
+use super::support::{item, number, question, reference};
+
 const TOLERANCE: f64 = 1e-9;
 
 fn check(case: &str, args: &[&str]) {
     let r = json(args);
-    let path = super::root().join("tests/reference/reference.csv");
-    let mut rdr = csv::Reader::from_path(path).expect("reference.csv");
     let mut checked = 0;
-    for rec in rdr.deserialize::<std::collections::HashMap<String, String>>() {
-        let rec = rec.unwrap();
+    for rec in reference("reference.csv") {
         if rec["case"] != case {
             continue;
         }
-        let q = r["questions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|q| q["id"] == rec["question"].as_str())
-            .unwrap();
-        let item = q["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|i| i["id"] == rec["item"].as_str())
-            .unwrap();
-        let f = |k: &str| rec[k].parse::<f64>().unwrap();
+        let q = question(&r, &rec["question"]);
+        let item = item(&r, &rec["question"], &rec["item"]);
+        let f = |k: &str| number(&rec, k).unwrap();
         let close = |ours: &serde_json::Value, theirs: f64, what: &str| {
             let ours = ours
                 .as_f64()

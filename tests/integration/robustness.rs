@@ -609,14 +609,7 @@ fn a_segment_value_the_codebook_does_not_list_is_a_problem_and_blanks_are_counte
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let r: serde_json::Value = super::results_json(&o.stdout);
-    let note = r["warnings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|w| w.as_str())
-        .find(|w| w.contains("no value"))
-        .map(String::from);
-    let note = note.expect("a note on blank segment values");
+    let note = super::support::warning(&r, "blank_segment");
     assert!(note.contains("segment 'generation'"), "{note}");
     let groups: u64 = r["questions"][0]["by"]
         .as_array()

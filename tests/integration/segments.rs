@@ -218,11 +218,11 @@ fn small_groups_under_30_match_and_are_flagged() {
         .flat_map(|g| g["items"].as_array().unwrap())
         .all(|i| i["higher_than"].as_array().unwrap().is_empty()));
     assert_eq!(r["significance"]["min_base"], 30.0);
-    let warnings = r["warnings"].as_array().unwrap();
+    let warnings = super::support::warnings(&r);
     assert!(
         warnings
             .iter()
-            .any(|w| w.as_str().unwrap().contains("under 30")),
+            .any(|(code, w)| code == "small_group" && w.contains("under 30")),
         "{warnings:?}"
     );
 }
@@ -436,10 +436,8 @@ fn extreme_weights_are_warned_about_on_stderr_and_in_json() {
         "{stderr}"
     );
     let r: Value = super::results_json(&out.stdout);
-    assert!(r["warnings"][0]
-        .as_str()
-        .unwrap()
-        .contains("more than 10 times the median"));
+    assert!(super::support::warning(&r, "weights").contains("more than 10 times the median"));
+    assert_eq!(r["warnings"][0]["params"]["max"], 50.0);
     // The bundled data has no such weight; its only warning is about partial answers.
     let warnings = json(&["table", DATA, "--format", "json"])["warnings"].clone();
     assert!(
@@ -466,13 +464,15 @@ fn partial_check_all_answers_are_counted_and_said() {
         })
         .count();
     assert!(partial > 0);
-    let warnings = json(&["table", DATA, "--format", "json"])["warnings"].clone();
+    let v = json(&["table", DATA, "--format", "json"]);
     assert_eq!(
-        warnings,
-        serde_json::json!([format!(
+        super::support::warnings(&v),
+        [("partial_any".to_string(), format!(
             "concerns: {partial} respondents answered some items and left others blank; a blank item counts as not selected (base = \"each_item\" in the codebook gives each item its own base)"
-        )])
+        ))]
     );
+    assert_eq!(v["warnings"][0]["params"]["respondents"], partial);
+    assert_eq!(v["warnings"][0]["params"]["question"], "concerns");
 }
 
 #[test]

@@ -1,9 +1,12 @@
-//! What many test files need: the error text of a run, and sums made by DuckDB.
+//! What many test files need: the error text of a run, lookups in the JSON results, the
+//! committed R references, and sums made by DuckDB.
 
 use std::path::Path;
 use std::process::{Command, Output};
 
-use super::{concerns, succeeded};
+use serde_json::Value;
+
+use super::{concerns, read_rows, root, succeeded};
 
 /// The standard error of a run, as text.
 pub fn stderr(o: &Output) -> String {
@@ -53,4 +56,59 @@ pub fn refused(o: &Output, code: i32, words: &str) {
     let err = stderr(o);
     assert_eq!(o.status.code(), Some(code), "{err}");
     assert!(err.contains(words), "expected '{words}' in: {err}");
+}
+
+/// A committed reference table (`tests/reference/NAME`, written by R or Python scripts
+/// beside it), as rows of named fields.
+pub fn reference(name: &str) -> Vec<std::collections::HashMap<String, String>> {
+    read_rows(&root().join("tests/reference").join(name))
+}
+
+/// A field of a reference row as a number (`None` for R's `NA`).
+pub fn number(row: &std::collections::HashMap<String, String>, column: &str) -> Option<f64> {
+    let text = row
+        .get(column)
+        .unwrap_or_else(|| panic!("no column {column} in {row:?}"));
+    (text != "NA").then(|| text.parse().unwrap_or_else(|_| panic!("{column} = {text}")))
+}
+
+/// The elements of a JSON array (a test fails on anything else).
+pub fn list<'a>(v: &'a Value, what: &str) -> &'a [Value] {
+    v.as_array()
+        .unwrap_or_else(|| panic!("{what} is not a list: {v}"))
+}
+
+/// A question of the results, by id.
+pub fn question<'a>(results: &'a Value, id: &str) -> &'a Value {
+    super::find(&results["questions"], "id", id)
+}
+
+/// An item of a question of the results, by id (nets included).
+pub fn item<'a>(results: &'a Value, question_id: &str, id: &str) -> &'a Value {
+    let q = question(results, question_id);
+    list(&q["items"], "items")
+        .iter()
+        .chain(q["nets"].as_array().into_iter().flatten())
+        .find(|i| i["id"] == id)
+        .unwrap_or_else(|| panic!("no item {id} in question {question_id}"))
+}
+
+/// The warnings of the results: (code, English message).
+pub fn warnings(results: &Value) -> Vec<(String, String)> {
+    list(&results["warnings"], "warnings")
+        .iter()
+        .map(|w| {
+            let text = |k: &str| w[k].as_str().unwrap_or_else(|| panic!("warning {k}: {w}"));
+            (text("code").to_string(), text("message").to_string())
+        })
+        .collect()
+}
+
+/// The English message of the results' warning with `code`.
+pub fn warning(results: &Value, code: &str) -> String {
+    warnings(results)
+        .into_iter()
+        .find(|(c, _)| c == code)
+        .map(|(_, m)| m)
+        .unwrap_or_else(|| panic!("no {code} warning in {}", results["warnings"]))
 }

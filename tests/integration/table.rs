@@ -32,7 +32,7 @@ fn json_reports_the_published_study() {
         let mut args = vec!["table", DATA, "--format", "json"];
         args.extend_from_slice(weighting);
         let r = json(&args);
-        assert_eq!(r["schema_version"], 3);
+        assert_eq!(r["schema_version"], 4);
         assert_eq!(r["tool"]["name"], "concerns");
         // The file name only: the same bytes whatever the working directory.
         assert_eq!(r["input"]["path"], "ai-customer-service-2023.csv");

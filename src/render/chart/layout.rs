@@ -237,7 +237,7 @@ impl Cursor {
 impl Layout {
     pub fn new(r: &Results, figure: usize, opts: &ChartOptions) -> Result<Layout> {
         let q = &r.questions[figure];
-        let w = words(&r.lang);
+        let w = words(r.lang);
         let m = Metrics::new(opts.scale, opts.narrow());
         // Without a title the page's heading stands right above: less space on top.
         let top = if opts.untitled() { 0.4 } else { 1.0 };
@@ -608,7 +608,7 @@ fn figure_title(
     opts: &ChartOptions,
     groups: &[&GroupResult],
 ) -> String {
-    let w = words(&r.lang);
+    let w = words(r.lang);
     let n = format!("{}{}", figure + 1, opts.suffix());
     let title = &r.questions[figure].title;
     match groups.first() {
@@ -639,7 +639,7 @@ fn footer_text(
     groups: &[&GroupResult],
     opts: &ChartOptions,
 ) -> Vec<String> {
-    let w = words(&r.lang);
+    let w = words(r.lang);
     let n = |x: u64| w.number(x);
     let mut base_line = w.fill("chart_base", &[("n", &n(q.base.unweighted))]);
     if let Some((low, high)) = q.item_base_range() {

@@ -34,7 +34,7 @@ fn base_cell(w: &Words, n: u64, flag: Option<BaseFlag>) -> String {
 /// The banner of `q`: a row per item and cell (`--cells`), the cell's name heading each
 /// further row of an item.
 pub(crate) fn banner(r: &Results, q: &QuestionResult) -> Banner {
-    let w = crate::locale::words(&r.lang);
+    let w = crate::locale::words(r.lang);
     let cells = r.banner_cells();
     let mut header = vec![w.get("answer").to_string(), w.get("total").to_string()];
     header.extend(q.by.iter().map(|g| format!("({}) {}", g.letter, g.label)));

@@ -94,7 +94,7 @@ thead th { white-space: normal; min-width: 4em; }
 impl TextExporter for HtmlReport {
     fn text(&self, r: &Results) -> Result<String> {
         let mut out = String::new();
-        let lang = esc(&r.lang);
+        let lang = esc(r.lang.code());
         writeln!(out, "<!DOCTYPE html>")?;
         writeln!(out, "<html lang=\"{lang}\">")?;
         writeln!(out, "<head>\n<meta charset=\"utf-8\">")?;
@@ -122,7 +122,7 @@ impl TextExporter for HtmlReport {
 
 impl HtmlReport {
     fn headlines(&self, out: &mut String, r: &Results) -> Result<()> {
-        let w = words(&r.lang);
+        let w = words(r.lang);
         writeln!(out, "<h1>{}</h1>", esc(&r.survey.title))?;
         if let Some(f) = super::filter_line(r) {
             writeln!(out, "<p class=\"filter\">{}</p>", esc(&f))?;
@@ -155,7 +155,7 @@ impl HtmlReport {
     }
 
     fn question(&self, out: &mut String, r: &Results, n: usize, q: &QuestionResult) -> Result<()> {
-        let w = words(&r.lang);
+        let w = words(r.lang);
         let charts: Vec<&PageChart> = self.charts.iter().filter(|c| c.question == q.id).collect();
         let title = match charts.first() {
             Some(c) => c.title.clone(),
@@ -241,7 +241,7 @@ fn svg_body(svg: &str) -> &str {
 }
 
 fn ranked_table(out: &mut String, r: &Results, q: &QuestionResult) -> Result<()> {
-    let w = words(&r.lang);
+    let w = words(r.lang);
     let ranked = q.ranked();
     let cells = r.ranked_cells();
     writeln!(out, "<div class=\"scroll\"><table>\n<thead><tr>")?;
@@ -287,7 +287,7 @@ fn ranked_table(out: &mut String, r: &Results, q: &QuestionResult) -> Result<()>
 /// One table per segment (so that a banner of several segments fits the page): the total
 /// and the segment's groups as columns, each share with its letters, bases in the last row.
 fn banner_table(out: &mut String, r: &Results, q: &QuestionResult) -> Result<()> {
-    let w = words(&r.lang);
+    let w = words(r.lang);
     let cells = r.banner_cells();
     for (_, groups) in q.segments() {
         writeln!(
@@ -371,7 +371,7 @@ fn banner_value(w: &Words, kind: Cell, i: &ItemResult) -> String {
 
 /// Each contrast as one table: the items' shares in its two groups and the adjusted p-value.
 fn contrasts(out: &mut String, r: &Results) -> Result<()> {
-    let w = words(&r.lang);
+    let w = words(r.lang);
     for c in &r.contrasts {
         let (Some(a), Some(b)) = (c.groups.first(), c.groups.get(1)) else {
             continue;
@@ -426,7 +426,7 @@ fn contrasts(out: &mut String, r: &Results) -> Result<()> {
 }
 
 fn method(out: &mut String, r: &Results) -> Result<()> {
-    let w = words(&r.lang);
+    let w = words(r.lang);
     writeln!(out, "<section id=\"method\" class=\"keep\">")?;
     writeln!(out, "<h2>{}</h2>\n<ul>", w.get("how_computed"))?;
     for line in method_lines(r) {

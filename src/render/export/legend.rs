@@ -8,15 +8,14 @@ use crate::stats::Adjust;
 /// base, and the base marks.
 pub(crate) fn letters_legend(r: &Results) -> String {
     let sig = &r.significance;
-    let w = crate::locale::words(&r.lang);
+    let w = crate::locale::words(r.lang);
     let what = match sig.compare {
         crate::stats::Compare::Pairs => "legend_pairs",
         crate::stats::Compare::Total => "legend_rest",
     };
-    let test = if sig.test.starts_with("Wald") {
-        "legend_test_wald"
-    } else {
-        "legend_test_pooled"
+    let test = match sig.test {
+        crate::stats::Test::Wald => "legend_test_wald",
+        crate::stats::Test::PooledZ => "legend_test_pooled",
     };
     let adjust = match sig.adjust {
         Adjust::None => "legend_adjust_none",
@@ -46,7 +45,7 @@ pub(crate) fn level(r: &Results) -> String {
 
 /// The head of an interval column: "95% CI", and the method when it is not Wilson's.
 pub(crate) fn ci_head(r: &Results) -> String {
-    let w = crate::locale::words(&r.lang);
+    let w = crate::locale::words(r.lang);
     match r.method.interval {
         crate::stats::Interval::Wilson => w.fill("ci", &[("level", &level(r))]),
         m => w.fill("ci_method", &[("level", &level(r)), ("method", m.name())]),
@@ -55,7 +54,7 @@ pub(crate) fn ci_head(r: &Results) -> String {
 
 /// What the whiskers of a chart are: the level and the interval method.
 pub(crate) fn whiskers_legend(r: &Results) -> String {
-    let w = crate::locale::words(&r.lang);
+    let w = crate::locale::words(r.lang);
     let method = match r.method.interval {
         crate::stats::Interval::Wilson => w.get("whiskers_wilson").to_string(),
         m => format!("svyciprop {}", m.name()),
@@ -66,8 +65,8 @@ pub(crate) fn whiskers_legend(r: &Results) -> String {
 /// How the numbers were computed, one sentence each, in the results' language (English
 /// uses the exact descriptions the analysis wrote; other languages their catalogue's).
 pub(crate) fn method_lines(r: &Results) -> Vec<String> {
-    let w = crate::locale::words(&r.lang);
-    let english = w.lang() == "en";
+    let w = crate::locale::words(r.lang);
+    let english = w.lang() == crate::locale::Lang::En;
     let weighting = match &r.weight {
         Some(c) => w.fill("weighted_by", &[("column", c)]),
         None => w.get("unweighted").to_string(),
@@ -82,10 +81,10 @@ pub(crate) fn method_lines(r: &Results) -> Vec<String> {
         (false, crate::stats::Interval::Wilson) => w.get("ci_wilson").to_string(),
         (false, m) => w.fill("ci_svyciprop", &[("method", m.name())]),
     };
-    let test = match (english, r.significance.test.starts_with("Wald")) {
-        (true, _) => r.significance.test.clone(),
-        (false, true) => w.get("test_wald").to_string(),
-        (false, false) => w.get("test_pooled").to_string(),
+    let test = match (english, r.significance.test) {
+        (true, _) => r.significance.test_description.clone(),
+        (false, crate::stats::Test::Wald) => w.get("test_wald").to_string(),
+        (false, crate::stats::Test::PooledZ) => w.get("test_pooled").to_string(),
     };
     let adjust = w.get(match r.significance.adjust {
         Adjust::None => "adjust_none",
@@ -112,7 +111,7 @@ pub(crate) fn method_lines(r: &Results) -> Vec<String> {
 
 /// The input and the tool that made the output.
 pub(crate) fn input_line(r: &Results, path: &str) -> String {
-    let w = crate::locale::words(&r.lang);
+    let w = crate::locale::words(r.lang);
     w.fill(
         "input_line",
         &[

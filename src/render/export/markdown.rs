@@ -17,7 +17,7 @@ fn cell(s: &str) -> String {
 
 /// One question's banner (groups as columns) and its base line.
 fn banner_table(r: &Results, q: &QuestionResult) -> Result<String> {
-    let w = words(&r.lang);
+    let w = words(r.lang);
     let b = banner(r, q);
     let mut out = String::new();
     let line = |cells: &[String]| format!("| {} |", cells.join(" | "));
@@ -44,7 +44,7 @@ fn banner_table(r: &Results, q: &QuestionResult) -> Result<String> {
 
 /// One question's ranked table (a banner when it has groups) and its base line.
 pub(crate) fn question_table(r: &Results, q: &QuestionResult) -> Result<String> {
-    let w = words(&r.lang);
+    let w = words(r.lang);
     if !q.by.is_empty() {
         return banner_table(r, q);
     }
@@ -110,7 +110,7 @@ impl TextExporter for MarkdownExporter {
             writeln!(out, "*{}*\n", cell(&f))?;
         }
         if r.survey.synthetic {
-            writeln!(out, "> {}\n", words(&r.lang).get("synthetic_line"))?;
+            writeln!(out, "> {}\n", words(r.lang).get("synthetic_line"))?;
         }
         for q in &r.questions {
             writeln!(out, "## {}\n", cell(&q.text))?;

@@ -84,7 +84,7 @@ pub(crate) fn row_label(w: &Words, i: &crate::results::ItemResult) -> String {
 
 /// The line every human-readable output carries about who was left out.
 pub(crate) fn exclusion_line(r: &Results) -> String {
-    let w = words(&r.lang);
+    let w = words(r.lang);
     let mut line = format!(
         "{} {}",
         w.fill(
@@ -109,7 +109,7 @@ pub(crate) fn exclusion_line(r: &Results) -> String {
 /// output shows it under its title.
 pub(crate) fn filter_line(r: &Results) -> Option<String> {
     let f = r.filter.as_ref()?;
-    let w = words(&r.lang);
+    let w = words(r.lang);
     let name = match &f.label {
         Some(l) => w.fill(
             "filter_name_label",
@@ -129,7 +129,7 @@ pub(crate) fn filter_line(r: &Results) -> Option<String> {
 
 /// A cell's name as a table heads it: "Share", "Count", "95% CI".
 pub(crate) fn cell_name(r: &Results, kind: crate::results::Cell) -> String {
-    let w = words(&r.lang);
+    let w = words(r.lang);
     match kind {
         crate::results::Cell::Share => w.get("share").into(),
         crate::results::Cell::Count => w.get("count").into(),
@@ -143,7 +143,7 @@ pub(crate) fn cells_line(r: &Results) -> Option<String> {
         return None;
     }
     let names: Vec<String> = r.cells.iter().map(|&c| cell_name(r, c)).collect();
-    Some(words(&r.lang).fill("cells_line", &[("cells", &names.join(", "))]))
+    Some(words(r.lang).fill("cells_line", &[("cells", &names.join(", "))]))
 }
 
 /// "Base: 5,140 respondents (weighted 5,101.3; effective 4,410.2; …)" for one question.
@@ -183,7 +183,7 @@ mod tests {
 
     #[test]
     fn numbers_are_formatted_for_people() {
-        let w = words("en");
+        let w = words(crate::locale::Lang::En);
         assert_eq!(crate::text::thousands(5140), "5,140");
         assert_eq!(w.number(588), "588");
         assert_eq!(w.respondents(1), "1 respondent");

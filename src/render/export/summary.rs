@@ -65,7 +65,7 @@ const MARKDOWN: Marks = Marks {
 /// Whom a sentence speaks of: the survey's population (else "respondents in the base"),
 /// within the `--where` filter when one was given.
 pub(crate) fn who(r: &Results, m: &Marks) -> String {
-    let w = words(&r.lang);
+    let w = words(r.lang);
     let who = if r.survey.population.is_empty() {
         w.get("who_default").to_string()
     } else {
@@ -110,7 +110,7 @@ fn phrase(text: &str, answer: &str, esc: fn(&str) -> String) -> String {
 /// keep their case unless the codebook says they may be lowercased. None for a question
 /// whose lead answer everyone gave (a screener kept as a question says nothing).
 pub(crate) fn headline(r: &Results, q: &QuestionResult, m: &Marks) -> Option<String> {
-    let w = words(&r.lang);
+    let w = words(r.lang);
     let whole = |p| whole(w, p);
     let md = m.esc;
     let lead = q
@@ -231,7 +231,7 @@ impl TextExporter for ReportMarkdown {
 impl ReportMarkdown {
     /// One section per question: title, chart, question text, table.
     fn figures(&self, out: &mut String, r: &Results) -> Result<()> {
-        let w = words(&r.lang);
+        let w = words(r.lang);
         for (n, q) in r.questions.iter().enumerate() {
             let figure = w.fill(
                 "figure",
@@ -258,7 +258,7 @@ impl ReportMarkdown {
 
 /// Title, the synthetic-data warning, one sentence per question, the base.
 fn headlines(out: &mut String, r: &Results) -> Result<()> {
-    let w = words(&r.lang);
+    let w = words(r.lang);
     writeln!(out, "# {}\n", md(&r.survey.title))?;
     if let Some(f) = super::filter_line(r) {
         writeln!(out, "*{}*\n", md(&f))?;
@@ -311,7 +311,7 @@ fn headlines(out: &mut String, r: &Results) -> Result<()> {
 /// Per contrast, one table: each item's share in the two groups, the difference and its
 /// adjusted p-value.
 fn contrasts(out: &mut String, r: &Results) -> Result<()> {
-    let w = words(&r.lang);
+    let w = words(r.lang);
     for c in &r.contrasts {
         let (Some(a), Some(b)) = (c.groups.first(), c.groups.get(1)) else {
             continue;
@@ -404,7 +404,7 @@ pub(crate) fn contrast_rows(w: &Words, c: &crate::results::ContrastResult) -> Ve
 
 /// Every question's bases and weighting diagnostics.
 fn bases(out: &mut String, r: &Results) -> Result<()> {
-    let w = words(&r.lang);
+    let w = words(r.lang);
     writeln!(out, "## {}\n", w.get("bases"))?;
     let head: Vec<&str> = [
         "question",
@@ -436,7 +436,7 @@ fn bases(out: &mut String, r: &Results) -> Result<()> {
 
 /// How the numbers were computed, and what they were computed from.
 fn method(out: &mut String, r: &Results) -> Result<()> {
-    let w = words(&r.lang);
+    let w = words(r.lang);
     writeln!(out, "\n## {}\n", w.get("how_computed"))?;
     for line in super::legend::method_lines(r) {
         writeln!(out, "- {}", md(&line))?;

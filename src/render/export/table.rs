@@ -65,7 +65,7 @@ impl TableExporter {
     /// segment's name over its first group), else one table per segment, their label
     /// columns equally wide.
     fn banners(&self, r: &Results, q: &QuestionResult) -> Vec<String> {
-        let w = words(&r.lang);
+        let w = words(r.lang);
         let segments = q.segments();
         let named = segments.len() > 1;
         // Measured at its natural width: squeezed, every table "fits".
@@ -266,7 +266,7 @@ impl TableExporter {
 
 /// The head and rows of a ranked table's text columns: rank (when ranked), label, cells.
 fn ranked_cells(r: &Results, q: &QuestionResult) -> (Vec<String>, Vec<Vec<String>>) {
-    let w = words(&r.lang);
+    let w = words(r.lang);
     let cells = r.ranked_cells();
     let ranked = q.ranked();
     let rows = q
@@ -291,7 +291,7 @@ fn ranked_cells(r: &Results, q: &QuestionResult) -> (Vec<String>, Vec<Vec<String
 
 impl TextExporter for TableExporter {
     fn text(&self, r: &Results) -> Result<String> {
-        let w = words(&r.lang);
+        let w = words(r.lang);
         let mut out = String::new();
         writeln!(out, "{}", self.wrap(&r.survey.title))?;
         if let Some(f) = super::filter_line(r) {

@@ -113,7 +113,7 @@ fn printable(sheet: &mut Worksheet) {
 }
 
 fn contents(sheet: &mut Worksheet, r: &Results, f: &Formats) -> Result<()> {
-    let w = words(&r.lang);
+    let w = words(r.lang);
     sheet.set_name(w.get("contents")).map_err(output)?;
     printable(sheet);
     sheet.set_column_width(0, 12).map_err(output)?;
@@ -124,7 +124,7 @@ fn contents(sheet: &mut Worksheet, r: &Results, f: &Formats) -> Result<()> {
     let mut row = 1;
     if r.survey.synthetic {
         sheet
-            .write_string_with_format(row, 0, words(&r.lang).get("synthetic_line"), &f.warn)
+            .write_string_with_format(row, 0, words(r.lang).get("synthetic_line"), &f.warn)
             .map_err(output)?;
         row += 1;
     }
@@ -165,7 +165,7 @@ type Columns<'a> = Vec<(&'a GroupResult, u16)>;
 
 /// One question's banner sheet: title, heads, base rows, item rows, notes.
 fn question(sheet: &mut Worksheet, r: &Results, q: &QuestionResult, f: &Formats) -> Result<()> {
-    let w = words(&r.lang);
+    let w = words(r.lang);
     printable(sheet);
     sheet
         .write_string_with_format(0, 0, clip(&q.title), &f.title)
@@ -216,7 +216,7 @@ fn heads<'a>(
     q: &'a QuestionResult,
     f: &Formats,
 ) -> Result<Columns<'a>> {
-    let w = words(&r.lang);
+    let w = words(r.lang);
     let label_width = q
         .rows()
         .map(|i| super::row_label(w, i).chars().count())
@@ -293,7 +293,7 @@ fn item_rows(
     mut row: u32,
     f: &Formats,
 ) -> Result<u32> {
-    let w = words(&r.lang);
+    let w = words(r.lang);
     let cells = r.banner_cells();
     for (k, item) in q.rows().enumerate() {
         for (n, &kind) in cells.iter().enumerate() {
