@@ -193,13 +193,7 @@ impl<'c> Prepared<'c> {
     ) -> Result<Prepared<'c>> {
         let columns: Vec<String> = segments.iter().map(|s| s.column.clone()).collect();
         let header = check_header(&src, codebook, weight, &columns)?;
-        // Grouping columns: the segments, then each contrast's question.
-        let mut groupings = columns;
-        for c in &codebook.contrasts {
-            if let Some(column) = codebook.question(&c.by).and_then(|q| q.column.clone()) {
-                groupings.push(column);
-            }
-        }
+        let groupings = codebook.groupings(&segments);
         let plan = Plan::new(
             codebook,
             &header.columns,

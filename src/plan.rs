@@ -69,6 +69,37 @@ pub struct BadValue {
 /// selected, and with a base per item bit k + 1 + i = item i blank (k items).
 pub type State = u64;
 
+/// The answer states, defined once: the reader ([`Plan::eval`]) builds them from a record,
+/// the query of `concerns sql` from a row, and the tally reads them, all with these.
+pub(crate) mod states {
+    use super::State;
+
+    /// A single choice left blank; a multi-response question with no item answered.
+    pub const NONE: State = 0;
+    /// Bit 0 of a multi-response state: the question was answered.
+    pub const ANSWERED: State = 1;
+
+    /// The state of a single choice of item `i`.
+    pub const fn single(i: usize) -> State {
+        i as State + 1
+    }
+
+    /// The bit of a multi-response state that says item `i` is selected.
+    pub const fn selected_bit(i: usize) -> usize {
+        i + 1
+    }
+
+    /// The bit that says item `i` of `k` was left blank (questions with a base per item).
+    pub const fn blank_bit(k: usize, i: usize) -> usize {
+        k + 1 + i
+    }
+
+    /// Whether bit `bit` of state `s` is set.
+    pub const fn has(s: State, bit: usize) -> bool {
+        s >> bit & 1 == 1
+    }
+}
+
 /// Bits of a multi-response state up to which answer patterns are few (2,048): counted
 /// densely by the reader, and summed per pattern by `concerns sql`.
 const FEW_PATTERN_BITS: usize = 11;
@@ -174,15 +205,17 @@ impl QuestionPlan {
     #[inline]
     fn item_selected(&self, s: State, i: usize) -> bool {
         match self {
-            QuestionPlan::Single { .. } => s as usize == i + 1,
-            QuestionPlan::Multi { .. } => s >> (i + 1) & 1 == 1,
+            QuestionPlan::Single { .. } => s == states::single(i),
+            QuestionPlan::Multi { .. } => states::has(s, states::selected_bit(i)),
         }
     }
 
     #[inline]
     fn item_unanswered(&self, s: State, i: usize) -> bool {
         match self {
-            QuestionPlan::Multi { items, .. } if self.each_item() => s >> (items + 1 + i) & 1 == 1,
+            QuestionPlan::Multi { items, .. } if self.each_item() => {
+                states::has(s, states::blank_bit(*items, i))
+            }
             _ => false,
         }
     }
@@ -713,16 +746,16 @@ impl Plan {
                     let raw = field(*column);
                     let v = trim(&raw);
                     if v.is_empty() {
-                        0
+                        states::NONE
                     } else {
                         match codes.find(v) {
-                            Some(i) => i as State + 1,
+                            Some(i) => states::single(i),
                             None => {
                                 bad_values.push(BadValue {
                                     rule: *rule,
                                     value: Some(text(v)),
                                 });
-                                0
+                                states::NONE
                             }
                         }
                     }
@@ -743,7 +776,7 @@ fn multi_state<'a>(
     bad_values: &mut Vec<BadValue>,
     partial: &mut bool,
 ) -> State {
-    let mut state: State = 0;
+    let mut state: State = states::NONE;
     match form {
         MultiForm::Dichotomies {
             columns,
@@ -752,19 +785,19 @@ fn multi_state<'a>(
             rules,
         } => {
             let mut blanks = 0u32;
-            let blank_at = columns.len() + 1;
+            let k = columns.len();
             for (i, (&c, &rule)) in columns.iter().zip(rules).enumerate() {
                 let raw = field(c);
                 let v = trim(&raw);
                 blanks += v.is_empty() as u32;
-                state |= ((v.is_empty() & *each_item) as u64) << (blank_at + i);
+                state |= ((v.is_empty() & *each_item) as u64) << states::blank_bit(k, i);
                 // Without branches on the answer: answers are random, branches mispredict.
                 let one = (v == b"1") as u64;
                 let zero = (v == b"0") as u64;
                 let filled = !v.is_empty() as u64;
                 match coding {
                     Coding::ZeroOne => {
-                        state |= (one | zero) | one << (i + 1);
+                        state |= (one | zero) * states::ANSWERED | one << states::selected_bit(i);
                         if filled & !(one | zero) & 1 == 1 {
                             bad_values.push(BadValue {
                                 rule,
@@ -772,14 +805,17 @@ fn multi_state<'a>(
                             });
                         }
                     }
-                    Coding::Filled => state |= filled | filled << (i + 1),
+                    Coding::Filled => {
+                        state |= filled * states::ANSWERED | filled << states::selected_bit(i)
+                    }
                 }
             }
             // With 0/1 coding a blank item beside answered ones is not "not selected" by
             // itself: it is counted and said. (Filled coding has no blank answers.)
-            *partial = *coding == Coding::ZeroOne && state & 1 == 1 && blanks > 0;
+            let answered = state & states::ANSWERED;
+            *partial = *coding == Coding::ZeroOne && answered != 0 && blanks > 0;
             // No item answered: not in the base, whatever the blank bits say.
-            state &= (state & 1).wrapping_neg();
+            state &= answered.wrapping_neg();
         }
         MultiForm::Delimited {
             column,
@@ -791,9 +827,9 @@ fn multi_state<'a>(
             let raw = field(*column);
             let mut rest = trim(&raw);
             if rest.is_empty() {
-                return 0;
+                return states::NONE;
             }
-            state = 1;
+            state = states::ANSWERED;
             while !rest.is_empty() {
                 // The longest code that ends at a separator or at the end of the cell.
                 let hit = codes.iter().find_map(|(code, item)| {
@@ -806,14 +842,16 @@ fn multi_state<'a>(
                 });
                 match hit {
                     Some((item, after)) => {
-                        state |= 1 << (item + 1);
+                        state |= 1 << states::selected_bit(item);
                         rest = after;
                     }
                     None => {
                         let (end, next) = separator.find(rest).unwrap_or((rest.len(), rest.len()));
                         let token = trim(&rest[..end]);
                         match unlisted {
-                            Some(item) if !token.is_empty() => state |= 1 << (item + 1),
+                            Some(item) if !token.is_empty() => {
+                                state |= 1 << states::selected_bit(*item)
+                            }
                             _ if token.is_empty() => {}
                             _ => bad_values.push(BadValue {
                                 rule: *rule,

@@ -372,6 +372,18 @@ pub struct Item {
 }
 
 impl Codebook {
+    /// The grouping columns of a tabulation: the segments' (`--by`), then each contrast's
+    /// question's. The reader and the query group by these, in this order.
+    pub fn groupings(&self, segments: &[&Segment]) -> Vec<String> {
+        let mut groupings: Vec<String> = segments.iter().map(|s| s.column.clone()).collect();
+        for c in &self.contrasts {
+            if let Some(column) = self.question(&c.by).and_then(|q| q.column.clone()) {
+                groupings.push(column);
+            }
+        }
+        groupings
+    }
+
     pub fn canonical() -> Codebook {
         // The embedded codebook is checked by a unit test, so this cannot fail at run time.
         Codebook::parse(CANONICAL_TOML, "embedded canonical codebook")

@@ -617,103 +617,17 @@ impl WeightJob {
         })?;
         // Opened as UTF-8 bytes: the rows are copied as they are, in their own encoding.
         let src = Source::open(&self.input, "utf-8", self.delimiter)?;
-        if src.format != crate::load::Format::Csv {
-            return Err(DataError::new(
-                &src.name,
-                "`concerns weight` reads and writes CSV: export the data as CSV first",
-            )
-            .into());
-        }
-        let mut head = [0u8; 2];
-        let n = std::fs::File::open(&src.original)
-            .and_then(|mut f| f.read(&mut head))
-            .unwrap_or(0);
-        if head[..n].starts_with(b"\xff\xfe") || head[..n].starts_with(b"\xfe\xff") {
-            return Err(DataError::new(
-                &src.name,
-                "UTF-16 text: save the file as UTF-8 CSV for `concerns weight`",
-            )
-            .into());
-        }
-        let mut rdr = reader(&src, src.delimiter)?;
-        let mut record = csv::ByteRecord::new();
-        let header = rdr.read_byte_record(&mut record).map_err(|e| {
-            Error::from(DataError::new(&src.name, format!("not readable as CSV: {e}")).row(1))
-        })?;
-        if !header {
-            return Err(
-                DataError::new(&src.name, "the file is empty: expected a header row").into(),
-            );
-        }
+        let (record, data_start) = csv_header(&src)?;
         let layout = self.layout(&src, enc, &record)?;
-        let data_start = rdr.position().byte();
-        drop(rdr);
-        // Every row's cell, counted in parallel over chunks of the file.
-        let header = crate::load::Header {
-            columns: layout.columns.clone(),
-            weight: None,
-            data_start,
-            first_row: 2,
-        };
-        let needed: Vec<usize> = layout.at.iter().copied().chain(layout.base_at).collect();
-        let make = || CellPass {
-            job: self,
-            enc,
-            layout: &layout,
-            cells: Cells::default(),
-            key: vec![0; layout.at.len()],
-            rows: 0,
-            error: None,
-        };
-        let pass = crate::load::run(&src, &header, &needed, true, &make)?;
-        if let Some((record, e)) = pass.error {
-            let error = DataError::new(&src.name, e.message).row(record + 2);
-            return Err(match e.column.is_empty() {
-                true => error,
-                false => error.column(e.column),
-            }
-            .into());
-        }
-        let (mut cells, rows) = (pass.cells, pass.rows);
-        if rows == 0 {
-            return Err(DataError::new(&src.name, "the file has a header and no rows").into());
-        }
-        let base_total = cells.total();
-        let population = self.targets.population().unwrap_or(base_total);
-        let targets: Vec<Vec<f64>> = self
-            .targets
-            .margins
-            .iter()
-            .map(|m| {
-                if m.shares {
-                    m.values.iter().map(|v| v * population).collect()
-                } else {
-                    m.values.clone()
-                }
+        let (mut cells, rows) = self.count_cells(&src, enc, &layout, data_start)?;
+        let population = self.targets.population().unwrap_or(cells.total());
+        let targets: Vec<Vec<f64>> = (self.targets.margins.iter())
+            .map(|m| match m.shares {
+                true => m.values.iter().map(|v| v * population).collect(),
+                false => m.values.clone(),
             })
             .collect();
-        for (m, margin) in self.targets.margins.iter().enumerate() {
-            let n = cells.margin_rows(m, margin.categories.len());
-            if let Some(k) = n.iter().position(|&n| n == 0) {
-                return Err(DataError::new(
-                    &src.name,
-                    format!(
-                        "no respondent has '{}', which the targets give {}: a target cannot be met without respondents (merge the category or drop its target)",
-                        visible(&margin.categories[k]),
-                        margin.values[k]
-                    ),
-                )
-                .column(margin.column.clone())
-                .into());
-            }
-        }
-        let unweighted: Vec<Vec<u64>> = self
-            .targets
-            .margins
-            .iter()
-            .enumerate()
-            .map(|(m, margin)| cells.margin_rows(m, margin.categories.len()))
-            .collect();
+        let unweighted = self.reachable(&src, &cells)?;
         let (mut iterations, mut converged) = cells.rake(&targets, &self.rake);
         let mut warnings = Vec::new();
         // Shares are of the counts' total: say which total the weights add up to.
@@ -729,47 +643,11 @@ impl WeightJob {
                 population
             ));
         }
-        let trim = match self.rake.trim {
-            Some(t) if converged => {
-                let mean = cells.total() / rows as f64;
-                let (lower, upper) = (
-                    t.lower.map_or(f64::NEG_INFINITY, |l| l * mean),
-                    t.upper.map_or(f64::INFINITY, |u| u * mean),
-                );
-                let mut rounds = 0;
-                let mut first = None;
-                let inside = |c: &Cells| {
-                    c.weight
-                        .iter()
-                        .all(|&w| w >= lower * (1.0 - 1e-9) && w <= upper * (1.0 + 1e-9))
-                };
-                while rounds < t.rounds && !inside(&cells) {
-                    let trimmed = cells.trim(lower, upper);
-                    first.get_or_insert(trimmed);
-                    (iterations, converged) = cells.rake(&targets, &self.rake);
-                    rounds += 1;
-                    if !converged {
-                        break;
-                    }
-                }
-                let within = inside(&cells);
-                if !within {
-                    warnings.push(format!(
-                        "after {rounds} rounds of trimming and raking some weights are still outside the bounds: the margins pull them out again (loosen the bounds or allow more --trim-rounds)"
-                    ));
-                }
-                Some(TrimReport {
-                    upper: t.upper,
-                    lower: t.lower,
-                    upper_weight: t.upper.map(|_| upper),
-                    lower_weight: t.lower.map(|_| lower),
-                    rounds,
-                    trimmed_rows: first.unwrap_or(0),
-                    within_bounds: within,
-                })
-            }
-            _ => None,
-        };
+        let mut trim = None;
+        if let (Some(t), true) = (self.rake.trim, converged) {
+            let (report, last, ok) = self.trim(&mut cells, &targets, rows, t, &mut warnings);
+            (trim, iterations, converged) = (Some(report), last.unwrap_or(iterations), ok);
+        }
         if !converged {
             return Err(Error::Data(DataError::new(
                 &src.name,
@@ -779,8 +657,134 @@ impl WeightJob {
                 ),
             )));
         }
-        // Raking stops when the weights stop moving; margins that contradict each other in
-        // the data (a combination the targets need and nobody has) stop it short of them.
+        self.met(&src, &cells, &targets)?;
+        self.readable(&cells)?;
+        let report = self.report(
+            &src,
+            &cells,
+            &targets,
+            (&unweighted, rows),
+            (iterations, trim, warnings),
+        );
+        self.write(&src, enc, &layout, &cells, out)?;
+        src.unchanged()?;
+        Ok(report)
+    }
+
+    /// Every row's cell, counted in parallel over chunks of the file, and the rows.
+    fn count_cells(
+        &self,
+        src: &Source,
+        enc: &'static encoding_rs::Encoding,
+        layout: &Layout,
+        data_start: u64,
+    ) -> Result<(Cells, u64)> {
+        let header = crate::load::Header {
+            columns: layout.columns.clone(),
+            weight: None,
+            data_start,
+            first_row: 2,
+        };
+        let needed: Vec<usize> = layout.at.iter().copied().chain(layout.base_at).collect();
+        let make = || CellPass {
+            job: self,
+            enc,
+            layout,
+            cells: Cells::default(),
+            key: vec![0; layout.at.len()],
+            rows: 0,
+            error: None,
+        };
+        let pass = crate::load::run(src, &header, &needed, true, &make)?;
+        if let Some((record, e)) = pass.error {
+            let error = DataError::new(&src.name, e.message).row(record + 2);
+            return Err(match e.column.is_empty() {
+                true => error,
+                false => error.column(e.column),
+            }
+            .into());
+        }
+        if pass.rows == 0 {
+            return Err(DataError::new(&src.name, "the file has a header and no rows").into());
+        }
+        Ok((pass.cells, pass.rows))
+    }
+
+    /// The respondents per category of each margin; an error for a category with a target
+    /// and no respondent.
+    fn reachable(&self, src: &Source, cells: &Cells) -> Result<Vec<Vec<u64>>> {
+        let mut unweighted = Vec::new();
+        for (m, margin) in self.targets.margins.iter().enumerate() {
+            let n = cells.margin_rows(m, margin.categories.len());
+            if let Some(k) = n.iter().position(|&n| n == 0) {
+                return Err(DataError::new(
+                    &src.name,
+                    format!(
+                        "no respondent has '{}', which the targets give {}: a target cannot be met without respondents (merge the category or drop its target)",
+                        visible(&margin.categories[k]),
+                        margin.values[k]
+                    ),
+                )
+                .column(margin.column.clone())
+                .into());
+            }
+            unweighted.push(n);
+        }
+        Ok(unweighted)
+    }
+
+    /// Trimming and raking again, in rounds, until the weights are within the bounds: the
+    /// report, the last raking's iterations (if one ran) and whether it converged.
+    fn trim(
+        &self,
+        cells: &mut Cells,
+        targets: &[Vec<f64>],
+        rows: u64,
+        t: Trim,
+        warnings: &mut Vec<String>,
+    ) -> (TrimReport, Option<usize>, bool) {
+        let mean = cells.total() / rows as f64;
+        let (lower, upper) = (
+            t.lower.map_or(f64::NEG_INFINITY, |l| l * mean),
+            t.upper.map_or(f64::INFINITY, |u| u * mean),
+        );
+        let (mut rounds, mut first, mut last, mut converged) = (0, None, None, true);
+        let inside = |c: &Cells| {
+            c.weight
+                .iter()
+                .all(|&w| w >= lower * (1.0 - 1e-9) && w <= upper * (1.0 + 1e-9))
+        };
+        while rounds < t.rounds && !inside(cells) {
+            let trimmed = cells.trim(lower, upper);
+            first.get_or_insert(trimmed);
+            let (iterations, ok) = cells.rake(targets, &self.rake);
+            (last, converged) = (Some(iterations), ok);
+            rounds += 1;
+            if !converged {
+                break;
+            }
+        }
+        let within = inside(cells);
+        if !within {
+            warnings.push(format!(
+                "after {rounds} rounds of trimming and raking some weights are still outside the bounds: the margins pull them out again (loosen the bounds or allow more --trim-rounds)"
+            ));
+        }
+        let report = TrimReport {
+            upper: t.upper,
+            lower: t.lower,
+            upper_weight: t.upper.map(|_| upper),
+            lower_weight: t.lower.map(|_| lower),
+            rounds,
+            trimmed_rows: first.unwrap_or(0),
+            within_bounds: within,
+        };
+        (report, last, converged)
+    }
+
+    /// Raking stops when the weights stop moving; margins that contradict each other in
+    /// the data (a combination the targets need and nobody has) stop it short of them.
+    fn met(&self, src: &Source, cells: &Cells, targets: &[Vec<f64>]) -> Result<()> {
         for (m, margin) in self.targets.margins.iter().enumerate() {
             let achieved = cells.margin(m, margin.categories.len());
             let total: f64 = targets[m].iter().sum();
@@ -800,8 +804,12 @@ impl WeightJob {
                 .into());
             }
         }
-        // Every weight must be one `table` reads: tiny shares or huge counts could make
-        // weights it refuses (or no number at all).
+        Ok(())
+    }
+
+    /// Every weight must be one `table` reads (tiny shares or huge counts could make weights
+    /// it refuses, or no number at all), and none may be written as 0.
+    fn readable(&self, cells: &Cells) -> Result<()> {
         let (lo, hi) = (crate::plan::MIN_WEIGHT, crate::plan::MAX_WEIGHT);
         if let Some(w) = cells
             .weight
@@ -812,15 +820,7 @@ impl WeightJob {
                 "the targets give a weight of {w:e}, outside the {lo:e} to {hi:e} that concerns reads: give shares, or counts of the population's size (only the ratios of weights matter)"
             )));
         }
-        let report = self.report(
-            &src,
-            &cells,
-            &targets,
-            (&unweighted, rows),
-            (iterations, trim, warnings),
-        );
         if let Some(n) = self.decimals {
-            // A weight written as 0 would be refused by every reader.
             if let Some(w) = cells
                 .weight
                 .iter()
@@ -831,9 +831,7 @@ impl WeightJob {
                 )));
             }
         }
-        self.write(&src, enc, &layout, &cells, out)?;
-        src.unchanged()?;
-        Ok(report)
+        Ok(())
     }
 
     fn layout(
@@ -1103,4 +1101,36 @@ impl WeightJob {
             Ok(())
         })
     }
+}
+
+/// The CSV `concerns weight` copies: its header record and where its rows start. Other
+/// formats and UTF-16 text are refused.
+fn csv_header(src: &Source) -> Result<(csv::ByteRecord, u64)> {
+    if src.format != crate::load::Format::Csv {
+        return Err(DataError::new(
+            &src.name,
+            "`concerns weight` reads and writes CSV: export the data as CSV first",
+        )
+        .into());
+    }
+    let mut head = [0u8; 2];
+    let n = std::fs::File::open(&src.original)
+        .and_then(|mut f| f.read(&mut head))
+        .unwrap_or(0);
+    if head[..n].starts_with(b"\xff\xfe") || head[..n].starts_with(b"\xfe\xff") {
+        return Err(DataError::new(
+            &src.name,
+            "UTF-16 text: save the file as UTF-8 CSV for `concerns weight`",
+        )
+        .into());
+    }
+    let mut rdr = reader(src, src.delimiter)?;
+    let mut record = csv::ByteRecord::new();
+    let header = rdr.read_byte_record(&mut record).map_err(|e| {
+        Error::from(DataError::new(&src.name, format!("not readable as CSV: {e}")).row(1))
+    })?;
+    if !header {
+        return Err(DataError::new(&src.name, "the file is empty: expected a header row").into());
+    }
+    Ok((record, rdr.position().byte()))
 }

@@ -4,6 +4,7 @@
 
 pub mod query;
 pub(crate) mod sums;
+pub(crate) mod wire;
 
 use crate::codebook::Codebook;
 use crate::error::{Error, Result};

@@ -31,11 +31,13 @@
 
 use std::fmt::Write as _;
 
+use super::wire::row::{KEPT, OUTSIDE_FILTER, PROBLEM};
+use super::wire::Kind;
 use crate::codebook::{Codebook, Coding};
 use crate::error::{Error, Result};
 use crate::load::WeightChoice;
 use crate::pipeline::Options;
-use crate::plan::{Codes, MultiForm, Plan, QuestionPlan, Separator};
+use crate::plan::{states, Codes, MultiForm, Plan, QuestionPlan, Separator};
 
 /// The SQL engines the query is written for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -302,12 +304,7 @@ pub(crate) fn plan_for<'c>(codebook: &'c Codebook, opts: &Options) -> Result<Pla
     };
     // The table's columns are those the codebook and the segments name.
     let mut columns = codebook.needed_columns(weight.as_deref());
-    let mut groupings: Vec<String> = segments.iter().map(|s| s.column.clone()).collect();
-    for c in &codebook.contrasts {
-        if let Some(column) = codebook.question(&c.by).and_then(|q| q.column.clone()) {
-            groupings.push(column);
-        }
-    }
+    let groupings = codebook.groupings(&segments);
     // The segments' columns too, so that a --where term can name any segment.
     let segment_columns = codebook.segments.iter().map(|s| &s.column);
     for g in groupings.iter().chain(segment_columns) {
@@ -363,8 +360,7 @@ pub(crate) fn query_key(
     made_with: &str,
 ) -> std::result::Result<String, Unsupported> {
     let text = query(plan, columns, question_ids, Dialect::DuckDb, "t", None)?;
-    let digest = blake3::hash(text.as_bytes()).to_hex();
-    Ok(format!("{} {made_with}", &digest[..32]))
+    Ok(super::wire::key(&text, made_with))
 }
 
 /// The query for `plan` (compiled against `columns`) reading `table`; `key` goes on the
@@ -411,12 +407,102 @@ struct Rules {
     weighed: (String, String),
 }
 
+impl Rules {
+    /// A row breaks rule `r` also when `cond` holds.
+    fn add(&mut self, r: usize, cond: String) {
+        self.conditions[r] = Some(match self.conditions[r].take() {
+            Some(prev) => format!("({prev}) OR ({cond})"),
+            None => cond,
+        });
+    }
+
+    /// The rules of a question's values.
+    fn question(&mut self, d: Dialect, q: &QuestionPlan) {
+        let c = |i: usize| format!("c{i}");
+        match q {
+            QuestionPlan::Single {
+                column,
+                codes,
+                rule,
+                ..
+            } => {
+                let v = c(*column);
+                self.add(
+                    *rule,
+                    format!("{v} <> '' AND NOT {}", in_codes(d, &v, &code_texts(codes))),
+                );
+            }
+            QuestionPlan::Multi {
+                form:
+                    MultiForm::Dichotomies {
+                        columns,
+                        coding: Coding::ZeroOne,
+                        rules: item_rules,
+                        ..
+                    },
+                ..
+            } => {
+                for (&col, &r) in columns.iter().zip(item_rules) {
+                    self.add(r, format!("{} NOT IN ('', '0', '1')", c(col)));
+                }
+            }
+            QuestionPlan::Multi {
+                form:
+                    MultiForm::Delimited {
+                        column,
+                        codes,
+                        unlisted: None,
+                        rule,
+                        ..
+                    },
+                ..
+            } => {
+                let tokens = format!("t{column}");
+                self.add(
+                    *rule,
+                    format!(
+                        "{} <> '' AND {}",
+                        c(*column),
+                        joined_unknown(d, &tokens, codes)
+                    ),
+                );
+                // The example is the first token that is no code, as the reader shows it.
+                self.examples[*rule] = Some(first_unknown(d, &tokens, codes));
+            }
+            QuestionPlan::Multi { .. } => {}
+        }
+    }
+}
+
+/// The weight in column `v`, read once: `wd` when the reader sums it exactly (a decimal of
+/// up to 7 digits and 9 places, above 0 and at most 10^6), else `wf` when it is a number.
+fn weight_readings(d: Dialect, v: &str) -> (String, String) {
+    // 16 digits hold every such decimal and keep w · w within 38 digits: Spark would
+    // otherwise round the product to 6 places. Guarded by the pattern, yet Spark may
+    // evaluate the cast first (and fail on text in ANSI mode): try_cast where the engine
+    // has it.
+    let decimal = match d {
+        Dialect::Postgres => format!("CAST({v} AS DECIMAL(16, 9))"),
+        _ => format!("TRY_CAST({v} AS DECIMAL(16, 9))"),
+    };
+    let wd = format!(
+        "CASE WHEN {} AND {v} NOT IN ('', '.') AND {decimal} > 0 AND {decimal} <= 1000000 THEN {decimal} END",
+        d.full_match(v, FIXED)
+    );
+    let wf = format!(
+        "CAST(CASE WHEN wd IS NULL THEN {} END AS {})",
+        d.number(v),
+        d.double()
+    );
+    (wd, wf)
+}
+
 impl Query<'_> {
     /// The questions summed, the grouping columns' names, and whether the sums are per unit.
     fn shape(&self) -> (usize, Vec<String>, bool) {
         let questions = self.plan.questions.len().min(self.question_ids.len());
         let groups = (0..self.plan.groupings.len())
-            .map(|j| format!("g{j}"))
+            .map(super::wire::column::group)
             .collect();
         (questions, groups, self.plan.design.is_some())
     }
@@ -500,48 +586,21 @@ impl Query<'_> {
     fn rules(&self) -> Rules {
         let (d, plan) = (self.d, self.plan);
         let c = |i: usize| format!("c{i}");
-        // Each rule: the condition under which a row breaks it, and the column it names.
-        let mut rules: Vec<Option<String>> = vec![None; plan.rules.len()];
-        // The value a rule shows as an example, when not its column's.
-        let mut examples: Vec<Option<String>> = vec![None; plan.rules.len()];
-        let mut add_rule = |r: usize, cond: String| {
-            rules[r] = Some(match rules[r].take() {
-                Some(prev) => format!("({prev}) OR ({cond})"),
-                None => cond,
-            });
+        let mut rules = Rules {
+            conditions: vec![None; plan.rules.len()],
+            examples: vec![None; plan.rules.len()],
+            weighed: (String::new(), String::new()),
         };
         if let (Some(i), Some(r)) = (plan.id, plan.id_rule()) {
-            add_rule(r, format!("{} = ''", c(i)));
+            rules.add(r, format!("{} = ''", c(i)));
         }
-        // The weight, read once: `wd` when the reader sums it exactly (a decimal of up to 7
-        // digits and 9 places, above 0 and at most 10^6), else `wf` when it is a number.
-        let weighed = match plan.weight {
+        rules.weighed = match plan.weight {
             Some((w, r)) => {
-                let v = c(w);
-                // 16 digits hold every such decimal and keep w · w within 38 digits: Spark
-                // would otherwise round the product to 6 places.
-                // Guarded by the pattern, yet Spark may evaluate the cast first (and fail on
-                // text in ANSI mode): try_cast where the engine has it.
-                let decimal = match d {
-                    Dialect::Postgres => format!("CAST({v} AS DECIMAL(16, 9))"),
-                    _ => format!("TRY_CAST({v} AS DECIMAL(16, 9))"),
-                };
-                let wd = format!(
-                    "CASE WHEN {} AND {v} NOT IN ('', '.') AND {decimal} > 0 AND {decimal} <= 1000000 THEN {decimal} END",
-                    d.full_match(&v, FIXED)
-                );
-                add_rule(
+                rules.add(
                     r,
                     "NOT COALESCE(wd IS NOT NULL OR wf BETWEEN 1e-9 AND 1e9, FALSE)".into(),
                 );
-                (
-                    wd,
-                    format!(
-                        "CAST(CASE WHEN wd IS NULL THEN {} END AS {})",
-                        d.number(&v),
-                        d.double()
-                    ),
-                )
+                weight_readings(d, &c(w))
             }
             None => (
                 "CAST(1 AS DECIMAL(16, 9))".to_string(),
@@ -550,13 +609,12 @@ impl Query<'_> {
         };
         if let Some(design) = &plan.design {
             for (col, r) in [design.strata, design.psu].into_iter().flatten() {
-                add_rule(r, format!("{} = ''", c(col)));
+                rules.add(r, format!("{} = ''", c(col)));
             }
             // A positive, finite number, read as the file reader reads it.
             if let Some((col, r)) = design.fpc {
-                let v = c(col);
-                let number = d.number(&v);
-                add_rule(
+                let number = d.number(&c(col));
+                rules.add(
                     r,
                     format!(
                         "NOT COALESCE({number} > 0 AND {number} <= 1.7976931348623157e308, FALSE)"
@@ -565,80 +623,22 @@ impl Query<'_> {
             }
         }
         for e in &plan.exclusions {
-            add_rule(
+            rules.add(
                 e.rule,
                 format!("NOT {}", in_codes(d, &c(e.column), &code_texts(&e.codes))),
             );
         }
         for (col, codes, r) in plan.segment_rules() {
             let v = c(*col);
-            add_rule(
+            rules.add(
                 *r,
                 format!("{v} <> '' AND NOT {}", in_codes(d, &v, &code_texts(codes))),
             );
         }
         for q in &plan.questions {
-            match q {
-                QuestionPlan::Single {
-                    column,
-                    codes,
-                    rule,
-                    ..
-                } => {
-                    let v = c(*column);
-                    add_rule(
-                        *rule,
-                        format!("{v} <> '' AND NOT {}", in_codes(d, &v, &code_texts(codes))),
-                    );
-                }
-                QuestionPlan::Multi {
-                    form:
-                        MultiForm::Dichotomies {
-                            columns,
-                            coding,
-                            rules: item_rules,
-                            ..
-                        },
-                    ..
-                } => {
-                    if *coding == Coding::ZeroOne {
-                        for (&col, &r) in columns.iter().zip(item_rules) {
-                            add_rule(r, format!("{} NOT IN ('', '0', '1')", c(col)));
-                        }
-                    }
-                }
-                QuestionPlan::Multi {
-                    form:
-                        MultiForm::Delimited {
-                            column,
-                            codes,
-                            unlisted: None,
-                            rule,
-                            ..
-                        },
-                    ..
-                } => {
-                    let tokens = format!("t{column}");
-                    add_rule(
-                        *rule,
-                        format!(
-                            "{} <> '' AND {}",
-                            c(*column),
-                            joined_unknown(d, &tokens, codes)
-                        ),
-                    );
-                    // The example is the first token that is no code, as the reader shows it.
-                    examples[*rule] = Some(first_unknown(d, &tokens, codes));
-                }
-                QuestionPlan::Multi { .. } => {}
-            }
+            rules.question(d, q);
         }
-
-        Rules {
-            conditions: rules,
-            examples,
-            weighed,
-        }
+        rules
     }
 
     /// The header, then the stages that read each row: its text, its weight, its checks.
@@ -759,7 +759,7 @@ impl Query<'_> {
             kept.join(", ")
         );
         let mut fields: Vec<String> = Vec::new();
-        let mut excluded = format!("CASE WHEN NOT ({valid}) THEN -2");
+        let mut excluded = format!("CASE WHEN NOT ({valid}) THEN {PROBLEM}");
         for (k, e) in plan.exclusions.iter().enumerate() {
             let codes: Vec<String> = code_texts(&e.codes)
                 .into_iter()
@@ -776,11 +776,15 @@ impl Query<'_> {
         // -3: kept by the screener, outside the --where filter (a domain: still counted for
         // the design's n).
         if let Some(f) = &plan.filter {
-            let _ = write!(excluded, " WHEN NOT {} THEN -3", test_sql(d, &f.test, &c));
+            let _ = write!(
+                excluded,
+                " WHEN NOT {} THEN {OUTSIDE_FILTER}",
+                test_sql(d, &f.test, &c)
+            );
         }
-        excluded.push_str(" ELSE -1 END");
+        let _ = write!(excluded, " ELSE {KEPT} END");
         fields.push(format!(
-            "    -- -2: a row with a problem; -1: kept\n    {excluded} AS excluded_by"
+            "    -- {PROBLEM}: a row with a problem; {KEPT}: kept\n    {excluded} AS excluded_by"
         ));
         fields.push("    wd AS w".into());
         fields.push(format!("    {} AS wr", rounded_weight(d)));
@@ -913,9 +917,9 @@ impl Query<'_> {
             ));
         }
         let totals = [
-            "SUM(unmarked) AS unmarked_ids",
-            "SUM(CASE WHEN excluded_by = -2 THEN 1 ELSE 0 END) AS invalid_rows",
-            "MAX(CASE WHEN excluded_by = -1 THEN w END) AS w_max, MAX(CASE WHEN excluded_by = -1 THEN wf END) AS wf_max",
+            "SUM(unmarked) AS unmarked_ids".to_string(),
+            format!("SUM(CASE WHEN excluded_by = {PROBLEM} THEN 1 ELSE 0 END) AS invalid_rows"),
+            format!("MAX(CASE WHEN excluded_by = {KEPT} THEN w END) AS w_max, MAX(CASE WHEN excluded_by = {KEPT} THEN wf END) AS wf_max"),
         ];
         let _ = writeln!(
             sql,
@@ -947,7 +951,7 @@ impl Query<'_> {
         // rounded to 4 significant digits, so that the sums stay small whatever the weights.
         let _ = writeln!(
             sql,
-            "-- the distinct weights of kept respondents\ncounted AS (\n  SELECT sums.*, SUM(CASE WHEN by_weight = 0 AND excluded_by = -1 THEN 1 ELSE 0 END) OVER () AS distinct_weights\n  FROM sums\n)"
+            "-- the distinct weights of kept respondents\ncounted AS (\n  SELECT sums.*, SUM(CASE WHEN by_weight = 0 AND excluded_by = {KEPT} THEN 1 ELSE 0 END) OVER () AS distinct_weights\n  FROM sums\n)"
         );
     }
 
@@ -1000,7 +1004,7 @@ impl Query<'_> {
         }
         let _ = writeln!(
             sql,
-            "-- the questions summed per item: each kept row once per item and net\nitem_rows AS (\n  SELECT {}, w, wf, r.i AS i,\n    {}\n  FROM evaluated CROSS JOIN ({}) r\n  WHERE excluded_by IN (-1, -3)\n),",
+            "-- the questions summed per item: each kept row once per item and net\nitem_rows AS (\n  SELECT {}, w, wf, r.i AS i,\n    {}\n  FROM evaluated CROSS JOIN ({}) r\n  WHERE excluded_by IN ({KEPT}, {OUTSIDE_FILTER})\n),",
             keys.join(", "),
             values.join(",\n    "),
             numbers
@@ -1028,15 +1032,19 @@ impl Query<'_> {
     fn long_form(&self, sql: &mut String) {
         let (d, plan, question_ids) = (self.d, self.plan, self.question_ids);
         let (questions, g_cols, design) = self.shape();
-        let mut kind =
-            "CASE WHEN by_unit = 0 THEN 'unit' WHEN by_screener = 1 THEN 'rows' WHEN by_weight = 0 OR by_rounded = 0 THEN 'weight'".to_string();
+        let mut kind = format!(
+            "CASE WHEN by_unit = 0 THEN {} WHEN by_screener = 1 THEN {} WHEN by_weight = 0 OR by_rounded = 0 THEN {}",
+            Kind::Unit.lit(),
+            Kind::Rows.lit(),
+            Kind::Weight.lit()
+        );
         let mut name = "CASE".to_string();
         for (k, id) in question_ids.iter().enumerate().take(questions) {
             let cell = match plan.questions[k].summed_per_item() {
-                true => "base",
-                false => "cell",
+                true => Kind::Base,
+                false => Kind::Cell,
             };
-            let _ = write!(kind, " WHEN by_q{k} = 0 THEN '{cell}'");
+            let _ = write!(kind, " WHEN by_q{k} = 0 THEN {}", cell.lit());
             let _ = write!(name, " WHEN by_q{k} = 0 THEN {}", d.lit(id));
         }
         let in_question: Vec<String> = (0..questions).map(|k| format!("by_q{k} = 0")).collect();
@@ -1044,13 +1052,19 @@ impl Query<'_> {
             kind = kind.replacen(
                 " WHEN by_q0 = 0 THEN '",
                 &format!(
-                    " WHEN excluded_by = -3 AND ({}) THEN 'outside' WHEN by_q0 = 0 THEN '",
-                    in_question.join(" OR ")
+                    " WHEN excluded_by = {OUTSIDE_FILTER} AND ({}) THEN {} WHEN by_q0 = 0 THEN '",
+                    in_question.join(" OR "),
+                    Kind::Outside.lit()
                 ),
                 1,
             );
         }
-        kind.push_str(" WHEN excluded_by = -3 THEN 'filtered' ELSE 'excluded' END");
+        let _ = write!(
+            kind,
+            " WHEN excluded_by = {OUTSIDE_FILTER} THEN {} ELSE {} END",
+            Kind::Filtered.lit(),
+            Kind::Excluded.lit()
+        );
         name.push_str(" ELSE '' END");
         let mut state =
             "CASE WHEN by_screener = 0 AND by_weight = 1 AND by_rounded = 1".to_string();
@@ -1113,12 +1127,12 @@ impl Query<'_> {
         }
         let _ = write!(
             keep,
-            " AND (excluded_by >= 0 OR excluded_by = -3)) OR (by_weight = 0 AND excluded_by = -1 AND distinct_weights <= {MAX_WEIGHTS}) OR (by_rounded = 0 AND excluded_by = -1 AND distinct_weights > {MAX_WEIGHTS}) OR ((FALSE"
+            " AND (excluded_by >= 0 OR excluded_by = {OUTSIDE_FILTER})) OR (by_weight = 0 AND excluded_by = {KEPT} AND distinct_weights <= {MAX_WEIGHTS}) OR (by_rounded = 0 AND excluded_by = {KEPT} AND distinct_weights > {MAX_WEIGHTS}) OR ((FALSE"
         );
         for k in 0..questions {
             let _ = write!(keep, " OR by_q{k} = 0");
         }
-        keep.push_str(") AND excluded_by IN (-1, -3))");
+        let _ = write!(keep, ") AND excluded_by IN ({KEPT}, {OUTSIDE_FILTER}))");
         let _ = writeln!(
             sql,
             "SELECT\n  {}\nFROM counted CROSS JOIN ids CROSS JOIN totals\nWHERE {keep}",
@@ -1146,7 +1160,10 @@ impl Query<'_> {
                 .collect();
             format!("CASE r.i{} END", cases.join(""))
         };
-        let mut out: Vec<String> = vec!["'invalid' AS kind".into(), "'' AS name".into()];
+        let mut out: Vec<String> = vec![
+            format!("{} AS kind", Kind::Invalid.lit()),
+            "'' AS name".into(),
+        ];
         out.extend(g_cols.iter().map(|g| format!("'' AS {g}")));
         if design {
             out.push("'' AS stratum, '' AS psu".into());
@@ -1192,7 +1209,11 @@ impl Query<'_> {
             let _ = write!(state, " WHEN by_v{k} = 0 THEN v{k}");
         }
         let mut out: Vec<String> = vec![
-            "CASE WHEN excluded_by = -3 THEN 'outside_item' ELSE 'item' END AS kind".into(),
+            format!(
+                "CASE WHEN excluded_by = {OUTSIDE_FILTER} THEN {} ELSE {} END AS kind",
+                Kind::OutsideItem.lit(),
+                Kind::Item.lit()
+            ),
             format!("{name} END AS name"),
         ];
         out.extend(g_cols.iter().map(|g| format!("COALESCE({g}, '') AS {g}")));
@@ -1369,9 +1390,9 @@ fn state_sql(
             let v = c(*column);
             let mut s = "CASE".to_string();
             for (i, code) in code_texts(codes).iter().enumerate() {
-                let _ = write!(s, " WHEN {v} = {} THEN {}", d.lit(code), i + 1);
+                let _ = write!(s, " WHEN {v} = {} THEN {}", d.lit(code), states::single(i));
             }
-            Ok((s + " ELSE 0 END", "0".into()))
+            Ok((s + &format!(" ELSE {} END", states::NONE), "0".into()))
         }
         QuestionPlan::Multi {
             form:
@@ -1395,11 +1416,11 @@ fn state_sql(
                 })
                 .unzip();
             let any = answered.join(" OR ");
-            let mut bits = vec!["1".to_string()];
+            let mut bits = vec![states::ANSWERED.to_string()];
             for (i, sel) in selected.iter().enumerate() {
                 bits.push(format!(
                     "CASE WHEN {sel} THEN {} ELSE 0 END",
-                    1u64 << (i + 1)
+                    1u64 << states::selected_bit(i)
                 ));
             }
             if *each_item {
@@ -1407,11 +1428,15 @@ fn state_sql(
                     bits.push(format!(
                         "CASE WHEN {} = '' THEN {} ELSE 0 END",
                         c(col),
-                        1u64 << (k + 1 + i)
+                        1u64 << states::blank_bit(k, i)
                     ));
                 }
             }
-            let state = format!("CASE WHEN {any} THEN {} ELSE 0 END", bits.join(" + "));
+            let state = format!(
+                "CASE WHEN {any} THEN {} ELSE {} END",
+                bits.join(" + "),
+                states::NONE
+            );
             let partial = match coding {
                 Coding::ZeroOne => {
                     let blank: Vec<String> = columns
@@ -1440,17 +1465,21 @@ fn state_sql(
         } => {
             let v = c(*column);
             let tokens = format!("t{column}");
-            let mut bits = vec!["1".to_string()];
+            let mut bits = vec![states::ANSWERED.to_string()];
             for item in 0..*items {
                 if let Some(chosen) = chosen_sql(d, &tokens, (codes, *unlisted), item) {
                     bits.push(format!(
                         "CASE WHEN {chosen} THEN {} ELSE 0 END",
-                        1u64 << (item + 1)
+                        1u64 << states::selected_bit(item)
                     ));
                 }
             }
             Ok((
-                format!("CASE WHEN {v} <> '' THEN {} ELSE 0 END", bits.join(" + ")),
+                format!(
+                    "CASE WHEN {v} <> '' THEN {} ELSE {} END",
+                    bits.join(" + "),
+                    states::NONE
+                ),
                 "0".into(),
             ))
         }

@@ -189,12 +189,14 @@ fn refusals(
     checks: &Checks,
     (lenient, key): (bool, &str),
 ) -> Result<()> {
-    let digest = |k: &str| k.split(' ').next().unwrap_or_default().to_string();
-    if let Some(other) = checks.keys.iter().find(|k| digest(k) != digest(key)) {
-        let options = |k: &str| match k.split_once(' ') {
-            Some((_, o)) => {
-                crate::text::visible(&o.chars().take(300).collect::<String>()).into_owned()
-            }
+    use crate::warehouse::wire::{key_digest, key_options};
+    if let Some(other) = checks
+        .keys
+        .iter()
+        .find(|k| key_digest(k) != key_digest(key))
+    {
+        let options = |k: &str| match key_options(k) {
+            Some(o) => crate::text::visible(&o.chars().take(300).collect::<String>()).into_owned(),
             None => "options this version cannot name".to_string(),
         };
         return Err(DataError::new(

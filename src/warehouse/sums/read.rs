@@ -7,9 +7,10 @@ use std::borrow::Cow;
 
 use crate::error::{DataError, Error, Result};
 use crate::load::record::{Consumer, Fields};
-use crate::plan::{Codes, Plan, QuestionPlan, State};
+use crate::plan::{states, Codes, Plan, QuestionPlan, State};
 use crate::tally::design::{DesignAcc, Mass};
 use crate::tally::Tally;
+use crate::warehouse::wire::{column, Kind};
 
 use super::Checks;
 
@@ -152,16 +153,16 @@ impl Columns {
         // Grouping columns other than these options give: sums of other options. Only
         // their rows row is read, whose query key names the options (see `refusals`).
         let g: Option<Vec<usize>> = (0..groups)
-            .map(|j| names.iter().position(|h| *h == format!("g{j}")))
+            .map(|j| names.iter().position(|h| *h == column::group(j)))
             .collect();
         let more = names
             .iter()
-            .any(|h| h.starts_with('g') && h[1..].parse::<usize>().is_ok_and(|j| j >= groups));
+            .any(|h| column::group_index(h).is_some_and(|j| j >= groups));
         let other_groups = g.is_none() || more;
         // Sums per unit when the design has strata or clusters, and only then.
         let unit = match design {
-            true => Some((at("stratum")?, at("psu")?)),
-            false if names.iter().any(|h| h == "stratum" || h == "psu") => {
+            true => Some((at(column::STRATUM)?, at(column::PSU)?)),
+            false if names.iter().any(|h| h == column::STRATUM || h == column::PSU) => {
                 return Err(DataError::new(
                     file,
                     "the sums are per stratum and PSU: finish them with the design they were made with (--strata, --psu, --fpc or the codebook's [design])",
@@ -172,26 +173,26 @@ impl Columns {
             false => None,
         };
         Ok(Columns {
-            kind: at("kind")?,
-            name: at("name")?,
-            state: at("state")?,
-            n: at("n")?,
-            w: at("w")?,
-            w2: at("w2")?,
-            wf: at("wf")?,
-            wf2: at("wf2")?,
-            partial: at("partial")?,
-            value: at("value")?,
-            item: at("item")?,
+            kind: at(column::KIND)?,
+            name: at(column::NAME)?,
+            state: at(column::STATE)?,
+            n: at(column::N)?,
+            w: at(column::W)?,
+            w2: at(column::W2)?,
+            wf: at(column::WF)?,
+            wf2: at(column::WF2)?,
+            partial: at(column::PARTIAL)?,
+            value: at(column::VALUE)?,
+            item: at(column::ITEM)?,
             g: g.unwrap_or_default(),
             other_groups,
 
-            duplicate_ids: at("duplicate_ids")?,
-            unmarked_ids: at("unmarked_ids")?,
-            weight_max: at("weight_max")?,
-            weight_max_float: at("weight_max_float")?,
-            invalid_rows: at("invalid_rows")?,
-            query_key: at("query_key")?,
+            duplicate_ids: at(column::DUPLICATE_IDS)?,
+            unmarked_ids: at(column::UNMARKED_IDS)?,
+            weight_max: at(column::WEIGHT_MAX)?,
+            weight_max_float: at(column::WEIGHT_MAX_FLOAT)?,
+            invalid_rows: at(column::INVALID_ROWS)?,
+            query_key: at(column::QUERY_KEY)?,
             unit,
             names,
         })
@@ -303,126 +304,141 @@ impl<'a> Sink<'a> {
         let count = r
             .get(c.n)
             .parse::<u64>()
-            .map_err(|_| r.bad("n", "a count"))?;
+            .map_err(|_| r.bad(column::N, "a count"))?;
         let add = |a: &mut u64| -> Result<()> {
             *a = a
                 .checked_add(count)
-                .ok_or_else(|| r.bad("n", "a count that adds up"))?;
+                .ok_or_else(|| r.bad(column::N, "a count that adds up"))?;
             Ok(())
         };
+        let kind = Kind::parse(r.get(c.kind));
         if c.other_groups {
             self.checks.other_groups = true;
-            if r.get(c.kind) != "rows" {
+            if kind != Some(Kind::Rows) {
                 return Ok(());
             }
         }
-        match r.get(c.kind) {
-            "rows" => {
+        let Some(kind) = kind else {
+            return Err(r.bad(
+                column::KIND,
+                "rows, excluded, filtered, invalid, weight, unit, cell, base, item, outside or outside_item",
+            ));
+        };
+        match kind {
+            Kind::Rows => {
                 add(&mut self.checks.rows)?;
                 self.rows_row(r)
             }
-            "excluded" => {
+            Kind::Excluded => {
                 let k = self.state(r)?;
                 add(self
                     .checks
                     .excluded_by
                     .get_mut(k as usize)
-                    .ok_or_else(|| r.bad("state", "a screener of the codebook"))?)
+                    .ok_or_else(|| r.bad(column::STATE, "a screener of the codebook"))?)
             }
-            "weight" => {
-                let w = read_weight(r.get(c.value)).ok_or_else(|| r.bad("value", "a weight"))?;
+            Kind::Weight => {
+                let w =
+                    read_weight(r.get(c.value)).ok_or_else(|| r.bad(column::VALUE, "a weight"))?;
                 // The query lists at most 100,000 weights, or rounds them: a few partitions'
                 // worth, never millions.
                 let weights = &mut self.checks.weights;
                 if weights.len() >= MAX_DISTINCT_WEIGHTS && !weights.contains_key(&w.to_bits()) {
-                    return Err(r.bad("value", "at most a million distinct weights in all (the query rounds them past 100,000)"));
+                    return Err(r.bad(column::VALUE, "at most a million distinct weights in all (the query rounds them past 100,000)"));
                 }
                 add(weights.entry(w.to_bits()).or_default())
             }
-            "filtered" => add(&mut self.checks.filtered),
-            "invalid" => {
-                // A rule of the codebook, the rows breaking it and the least such value.
-                let k = self.state(r)? as usize;
-                let (total, first) = self
-                    .checks
-                    .invalid
-                    .get_mut(k)
-                    .ok_or_else(|| r.bad("state", "a rule of the codebook"))?;
-                *total = total.saturating_add(count);
-                let example = r.get(c.value);
-                if first.is_none() && count > 0 && !example.is_empty() {
-                    *first = Some(crate::text::clip(example));
-                }
-                Ok(())
-            }
-            "unit" => {
+            Kind::Filtered => add(&mut self.checks.filtered),
+            Kind::Invalid => self.invalid(r, count),
+            Kind::Unit => {
                 self.unit(r, count)?;
                 add(&mut self.checks.in_units)
             }
-            "outside" => {
+            Kind::Outside => {
                 let (q, s) = self.question_state(r, false)?;
                 add(&mut self.checks.in_outside[q])?;
-                // Only counts matter here (the design's n), in no group.
-                let none = vec![0; self.indices.len()];
-                if s != 0 && self.plan.questions[q].summed_per_item() {
-                    self.outside
-                        .add_item_sums(&none, (q, None, true), count, (0, 0), (0.0, 0.0));
-                } else if s != 0 {
-                    self.outside
-                        .add_sums(&none, q, s, count, (0, 0), (0.0, 0.0));
-                }
+                self.outside_cell((q, s), count);
                 Ok(())
             }
-            "cell" => {
+            Kind::Cell => {
                 let (q, s) = self.question_state(r, false)?;
                 add(&mut self.checks.in_cells[q])?;
                 self.cell(r, (q, s), count)
             }
-            "base" => {
+            Kind::Base => {
                 let (q, s) = self.question_state(r, true)?;
                 add(&mut self.checks.in_cells[q])?;
-                if s == 1 {
+                if s == states::ANSWERED {
                     add(&mut self.checks.answered[q])?;
                 }
                 self.cell(r, (q, s), count)
             }
-            "item" | "outside_item" => {
-                let (q, s) = self.question_state(r, true)?;
-                let rows = self.plan.questions[q].rows();
-                let row = r
-                    .get(c.item)
-                    .parse::<usize>()
-                    .ok()
-                    .filter(|&i| i < rows)
-                    .ok_or_else(|| r.bad("item", "a row (item or net) of the question"))?;
-                if count == 0 {
-                    return Err(r.bad("n", "a count of at least 1 (a group of no rows is no sum)"));
-                }
-                if r.get(c.kind) == "outside_item" {
-                    let none = vec![0; self.indices.len()];
-                    self.outside.add_item_sums(
-                        &none,
-                        (q, Some(row), s == 1),
-                        count,
-                        (0, 0),
-                        (0.0, 0.0),
-                    );
-                    return Ok(());
-                }
-                add(&mut self.checks.in_items[q][row])?;
-                self.item(r, (q, row, s == 1), count)
-            }
-            _ => Err(r.bad(
-                "kind",
-                "rows, excluded, filtered, invalid, weight, unit, cell, base, item, outside or outside_item",
-            )),
+            Kind::Item | Kind::OutsideItem => self.item_row(r, kind, count),
+        }
+    }
+
+    /// The sums of one item or net of a question summed per item.
+    fn item_row(&mut self, r: &Row, kind: Kind, count: u64) -> Result<()> {
+        let (q, s) = self.question_state(r, true)?;
+        let rows = self.plan.questions[q].rows();
+        let row = r
+            .get(r.columns.item)
+            .parse::<usize>()
+            .ok()
+            .filter(|&i| i < rows)
+            .ok_or_else(|| r.bad(column::ITEM, "a row (item or net) of the question"))?;
+        if count == 0 {
+            return Err(r.bad(
+                column::N,
+                "a count of at least 1 (a group of no rows is no sum)",
+            ));
+        }
+        let answered = s == states::ANSWERED;
+        if kind == Kind::OutsideItem {
+            let none = vec![0; self.indices.len()];
+            self.outside
+                .add_item_sums(&none, (q, Some(row), answered), count, (0, 0), (0.0, 0.0));
+            return Ok(());
+        }
+        let in_items = &mut self.checks.in_items[q][row];
+        *in_items = in_items
+            .checked_add(count)
+            .ok_or_else(|| r.bad(column::N, "a count that adds up"))?;
+        self.item(r, (q, row, answered), count)
+    }
+
+    /// A rule of the codebook, the rows breaking it and the least such value.
+    fn invalid(&mut self, r: &Row, count: u64) -> Result<()> {
+        let k = self.state(r)? as usize;
+        let (total, first) = self
+            .checks
+            .invalid
+            .get_mut(k)
+            .ok_or_else(|| r.bad(column::STATE, "a rule of the codebook"))?;
+        *total = total.saturating_add(count);
+        let example = r.get(r.columns.value);
+        if first.is_none() && count > 0 && !example.is_empty() {
+            *first = Some(crate::text::clip(example));
+        }
+        Ok(())
+    }
+
+    /// A cell outside `--where`: only its count matters (the design's n), in no group.
+    fn outside_cell(&mut self, (q, s): (usize, State), count: u64) {
+        let none = vec![0; self.indices.len()];
+        if s != states::NONE && self.plan.questions[q].summed_per_item() {
+            self.outside
+                .add_item_sums(&none, (q, None, true), count, (0, 0), (0.0, 0.0));
+        } else if s != states::NONE {
+            self.outside
+                .add_sums(&none, q, s, count, (0, 0), (0.0, 0.0));
         }
     }
 
     fn state(&self, r: &Row) -> Result<u64> {
         r.get(r.columns.state)
             .parse::<u64>()
-            .map_err(|_| r.bad("state", "a whole number"))
+            .map_err(|_| r.bad(column::STATE, "a whole number"))
     }
 
     /// The question a row names and its state, both checked: for sums kept per item
@@ -434,10 +450,10 @@ impl<'a> Sink<'a> {
             .iter()
             .position(|id| id == r.get(r.columns.name))
             .filter(|&q| q < self.plan.questions.len())
-            .ok_or_else(|| r.bad("name", "a question of the codebook"))?;
+            .ok_or_else(|| r.bad(column::NAME, "a question of the codebook"))?;
         let s = self.state(r)? as State;
         let question = &self.plan.questions[q];
-        let outside = r.get(r.columns.kind) == "outside";
+        let outside = Kind::parse(r.get(r.columns.kind)) == Some(Kind::Outside);
         if question.summed_per_item() != (per_item || (outside && question.summed_per_item())) {
             return Err(r.bad(
                 "kind",
@@ -453,7 +469,7 @@ impl<'a> Sink<'a> {
             false => question.valid_state(s),
         };
         if !valid {
-            return Err(r.bad("state", "an answer state of the question"));
+            return Err(r.bad(column::STATE, "an answer state of the question"));
         }
         Ok((q, s))
     }
@@ -491,13 +507,13 @@ impl<'a> Sink<'a> {
     fn unit(&mut self, r: &Row, count: u64) -> Result<()> {
         let c = r.columns;
         let (Some(d), Some((stratum, psu))) = (self.design.as_deref_mut(), c.unit) else {
-            return Err(r.bad("kind", "no sums per unit without a design"));
+            return Err(r.bad(column::KIND, "no sums per unit without a design"));
         };
         let fpc = match self.plan.design.as_ref().and_then(|d| d.fpc) {
             None => None,
             Some(_) => Some(
                 crate::plan::parse_fpc(r.get(c.value).as_bytes())
-                    .ok_or_else(|| r.bad("value", "a positive number (the fpc)"))?,
+                    .ok_or_else(|| r.bad(column::VALUE, "a positive number (the fpc)"))?,
             ),
         };
         d.add_unit(r.get(stratum).as_bytes(), r.get(psu).as_bytes(), fpc, count);
@@ -543,7 +559,7 @@ impl<'a> Sink<'a> {
                         ),
                     )
                     .row(r.number)
-                    .column(format!("g{j}")),
+                    .column(column::group(j)),
                 );
             }
             // Blank groups counted once: on the cells (or bases) of the first question.
@@ -563,7 +579,7 @@ impl<'a> Sink<'a> {
             .0
             .checked_add(fixed.0)
             .zip(total.1.checked_add(fixed.1))
-            .ok_or_else(|| r.bad("w2", "sums of weights no survey reaches (past 2^128)"))?;
+            .ok_or_else(|| r.bad(column::W2, "sums of weights no survey reaches (past 2^128)"))?;
         let mass = Mass {
             n: count,
             fixed: fixed.0,
@@ -599,12 +615,15 @@ impl<'a> Sink<'a> {
     fn cell(&mut self, r: &Row, (q, s): (usize, State), count: u64) -> Result<()> {
         let c = r.columns;
         if count == 0 {
-            return Err(r.bad("n", "a count of at least 1 (a group of no rows is no sum)"));
+            return Err(r.bad(
+                column::N,
+                "a count of at least 1 (a group of no rows is no sum)",
+            ));
         }
         self.groups(r, q, count, true);
         let answered_some = r.count(c.partial, "partial")?;
         if answered_some > count {
-            return Err(r.bad("partial", "at most the cell's count"));
+            return Err(r.bad(column::PARTIAL, "at most the cell's count"));
         }
         self.checks.partial[q] += answered_some;
         if s == 0 {
