@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use crate::codebook::filter::{parse, pointed, Expr, MAX_DEPTH};
+use crate::codebook::filter::{parse, pointed, Expr, Word, MAX_DEPTH};
 use crate::codebook::{Codebook, Kind};
 use crate::error::{Error, Result};
 use crate::text::visible;
@@ -131,101 +131,118 @@ fn resolve(
             columns,
             stack,
         )?)),
-        Expr::Named(name) => {
-            let Some(f) = codebook.filters.iter().find(|f| f.id == name.text) else {
-                let hint = if target(&name.text, codebook, columns).is_some() {
-                    format!(
-                        "'{}' is a column: compare it, as in {} = CODE",
-                        visible(&name.text),
-                        visible(&name.text)
-                    )
-                } else {
-                    unknown_hint(&name.text, codebook, columns)
-                };
-                return Err(pointed(
-                    origin,
-                    text,
-                    name.at.start,
-                    &format!(
-                        "'{}' is not a filter of the codebook; {hint}",
-                        visible(&name.text)
-                    ),
-                ));
-            };
-            if stack.contains(&f.id) || stack.len() >= MAX_DEPTH {
-                return Err(Error::codebook(format!(
-                    "filter '{}' refers to itself (through {})",
-                    f.id,
-                    stack.join(" → ")
-                )));
-            }
-            stack.push(f.id.clone());
-            let inner_origin = format!("filter '{}' of the codebook", f.id);
-            let inner = parse(&f.expr, &inner_origin)?;
-            let t = resolve(&inner, (&f.expr, &inner_origin), codebook, columns, stack)?;
-            stack.pop();
-            t
-        }
+        Expr::Named(name) => named(name, (text, origin), codebook, columns, stack)?,
         Expr::In {
             name,
             codes,
             negated,
-        } => {
-            let Some(t) = target(&name.text, codebook, columns) else {
-                return Err(pointed(
-                    origin,
-                    text,
-                    name.at.start,
-                    &format!(
-                        "no column, segment or single-choice question '{}'; {}",
-                        visible(&name.text),
-                        unknown_hint(&name.text, codebook, columns)
-                    ),
-                ));
-            };
-            let Some(column) = columns.iter().position(|c| c == t.column) else {
-                return Err(pointed(
-                    origin,
-                    text,
-                    name.at.start,
-                    &format!(
-                        "{} reads column '{}', which the data does not have",
-                        t.what,
-                        visible(t.column)
-                    ),
-                ));
-            };
-            if let Some(known) = &t.codes {
-                if let Some(bad) = codes.iter().find(|c| !known.contains(&c.text.trim_ascii())) {
-                    let hint = crate::text::closest(&bad.text, known.iter().copied())
-                        .map(|c| format!("did you mean '{}'? ", visible(c)))
-                        .unwrap_or_default();
-                    return Err(pointed(
-                        origin,
-                        text,
-                        bad.at.start,
-                        &format!(
-                            "'{}' is not a code of {}; {hint}(codes: {})",
-                            visible(&bad.text),
-                            t.what,
-                            visible(&known.join(", "))
-                        ),
-                    ));
-                }
-            }
-            let test = Test::In {
-                column,
-                codes: codes
-                    .iter()
-                    .map(|c| c.text.trim_ascii().as_bytes().to_vec())
-                    .collect(),
-            };
-            if *negated {
-                Test::Not(Box::new(test))
-            } else {
-                test
-            }
+        } => membership((name, codes, *negated), (text, origin), codebook, columns)?,
+    })
+}
+
+/// A named filter of the codebook, resolved in turn (`stack`: the filters being resolved).
+fn named(
+    name: &Word,
+    (text, origin): (&str, &str),
+    codebook: &Codebook,
+    columns: &[String],
+    stack: &mut Vec<String>,
+) -> Result<Test> {
+    let Some(f) = codebook.filters.iter().find(|f| f.id == name.text) else {
+        let hint = if target(&name.text, codebook, columns).is_some() {
+            format!(
+                "'{}' is a column: compare it, as in {} = CODE",
+                visible(&name.text),
+                visible(&name.text)
+            )
+        } else {
+            unknown_hint(&name.text, codebook, columns)
+        };
+        return Err(pointed(
+            origin,
+            text,
+            name.at.start,
+            &format!(
+                "'{}' is not a filter of the codebook; {hint}",
+                visible(&name.text)
+            ),
+        ));
+    };
+    if stack.contains(&f.id) || stack.len() >= MAX_DEPTH {
+        return Err(Error::codebook(format!(
+            "filter '{}' refers to itself (through {})",
+            f.id,
+            stack.join(" → ")
+        )));
+    }
+    stack.push(f.id.clone());
+    let inner_origin = format!("filter '{}' of the codebook", f.id);
+    let inner = parse(&f.expr, &inner_origin)?;
+    let t = resolve(&inner, (&f.expr, &inner_origin), codebook, columns, stack)?;
+    stack.pop();
+    Ok(t)
+}
+
+/// `name in (codes)`, or its negation, against the header's columns.
+fn membership(
+    (name, codes, negated): (&Word, &[Word], bool),
+    (text, origin): (&str, &str),
+    codebook: &Codebook,
+    columns: &[String],
+) -> Result<Test> {
+    let Some(t) = target(&name.text, codebook, columns) else {
+        return Err(pointed(
+            origin,
+            text,
+            name.at.start,
+            &format!(
+                "no column, segment or single-choice question '{}'; {}",
+                visible(&name.text),
+                unknown_hint(&name.text, codebook, columns)
+            ),
+        ));
+    };
+    let Some(column) = columns.iter().position(|c| c == t.column) else {
+        return Err(pointed(
+            origin,
+            text,
+            name.at.start,
+            &format!(
+                "{} reads column '{}', which the data does not have",
+                t.what,
+                visible(t.column)
+            ),
+        ));
+    };
+    if let Some(known) = &t.codes {
+        if let Some(bad) = codes.iter().find(|c| !known.contains(&c.text.trim_ascii())) {
+            let hint = crate::text::closest(&bad.text, known.iter().copied())
+                .map(|c| format!("did you mean '{}'? ", visible(c)))
+                .unwrap_or_default();
+            return Err(pointed(
+                origin,
+                text,
+                bad.at.start,
+                &format!(
+                    "'{}' is not a code of {}; {hint}(codes: {})",
+                    visible(&bad.text),
+                    t.what,
+                    visible(&known.join(", "))
+                ),
+            ));
         }
+    }
+    let test = Test::In {
+        column,
+        codes: codes
+            .iter()
+            .map(|c| c.text.trim_ascii().as_bytes().to_vec())
+            .collect(),
+    };
+    Ok(if negated {
+        Test::Not(Box::new(test))
+    } else {
+        test
     })
 }
 

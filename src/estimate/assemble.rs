@@ -71,15 +71,7 @@ pub(super) fn build(
             filtered: tab.filtered,
             kept: tab.rows - tab.excluded - tab.dropped_rows() - tab.filtered,
         },
-        filter: opts.filter.as_ref().map(|f| FilterInfo {
-            expression: f.trim().to_string(),
-            label: codebook
-                .filters
-                .iter()
-                .find(|n| n.id == f.trim() && !n.label.is_empty())
-                .map(|n| pick(&n.label, lang).to_string()),
-            eligible: tab.rows - tab.excluded - tab.dropped_rows(),
-        }),
+        filter: filter_info(codebook, tab, opts),
         dropped: tab.dropped.iter().map(|d| d.in_lang(lang)).collect(),
         exclusions: codebook
             .exclude
@@ -92,21 +84,7 @@ pub(super) fn build(
                 note: pick(&e.note, lang).into(),
             })
             .collect(),
-        significance: Significance {
-            compare: opts.compare,
-            test: opts.test,
-            test_description: match opts.test {
-                stats::Test::PooledZ => "two-proportion z-test, pooled, no continuity correction (R prop.test(correct = FALSE)), \
-                   on Kish effective bases"
-                    .into(),
-                stats::Test::Wald => "Wald test of the design-based difference of the two shares over its SE, covariance \
-                   included (R svyby(..., covmat = TRUE) and svycontrast), against the normal distribution"
-                    .into(),
-            },
-            adjust: opts.adjust,
-            alpha: opts.alpha,
-            min_base: opts.min_base,
-        },
+        significance: significance(opts),
         questions,
         contrasts,
         warnings,
@@ -116,6 +94,38 @@ pub(super) fn build(
         results.warnings.insert(0, left_out);
     }
     results
+}
+
+/// The test, adjustment and level of the comparisons.
+fn significance(opts: &Options) -> Significance {
+    Significance {
+        compare: opts.compare,
+        test: opts.test,
+        test_description: match opts.test {
+            stats::Test::PooledZ => "two-proportion z-test, pooled, no continuity correction (R prop.test(correct = FALSE)), \
+               on Kish effective bases"
+                .into(),
+            stats::Test::Wald => "Wald test of the design-based difference of the two shares over its SE, covariance \
+               included (R svyby(..., covmat = TRUE) and svycontrast), against the normal distribution"
+                .into(),
+        },
+        adjust: opts.adjust,
+        alpha: opts.alpha,
+        min_base: opts.min_base,
+    }
+}
+
+/// The `--where` filter every base is within, with its label when it is a named filter.
+fn filter_info(codebook: &Codebook, tab: &Tabulation, opts: &Options) -> Option<FilterInfo> {
+    opts.filter.as_ref().map(|f| FilterInfo {
+        expression: f.trim().to_string(),
+        label: codebook
+            .filters
+            .iter()
+            .find(|n| n.id == f.trim() && !n.label.is_empty())
+            .map(|n| pick(&n.label, opts.lang).to_string()),
+        eligible: tab.rows - tab.excluded - tab.dropped_rows(),
+    })
 }
 
 /// How every number was computed, in words.

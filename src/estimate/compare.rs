@@ -1,7 +1,7 @@
 //! Groups compared: pairwise letters, each group against the rest, Rao–Scott.
 
 use super::assemble::{rows, Context};
-use super::variance::ItemAt;
+use super::variance::{cell_cov_weighted, ItemAt};
 use super::Grouping;
 use crate::codebook::Question;
 use crate::results::{Association, Comparison, GroupResult, QuestionResult};
@@ -63,40 +63,14 @@ pub(super) fn association(
             continue;
         }
         let m: Vec<f64> = w.iter().map(|x| x / wd).collect();
+        let at = ItemAt {
+            question: qi,
+            item: i,
+        };
         let (v, nu) = match &ctx.design {
-            Some(d) => match d.cell_cov(
-                &groups,
-                (
-                    g.index,
-                    ItemAt {
-                        question: qi,
-                        item: i,
-                    },
-                ),
-                &m,
-                wd,
-            ) {
-                Some(v) if subset => (
-                    v,
-                    d.df_of(
-                        &groups,
-                        g.index,
-                        ItemAt {
-                            question: qi,
-                            item: i,
-                        },
-                    ),
-                ),
-                Some(v) => (
-                    v,
-                    d.df(
-                        None,
-                        ItemAt {
-                            question: qi,
-                            item: i,
-                        },
-                    ),
-                ),
+            Some(d) => match d.cell_cov(&groups, (g.index, at), &m, wd) {
+                Some(v) if subset => (v, d.df_of(&groups, g.index, at)),
+                Some(v) => (v, d.df(None, at)),
                 None => continue,
             },
             None => {
@@ -104,21 +78,7 @@ pub(super) fn association(
                     .iter()
                     .flat_map(|s| [s.questions[qi].items[i].w2n, s.questions[qi].items[i].w2y])
                     .collect();
-                let sd: f64 = s2.iter().sum();
-                let k = m.len();
-                let v = (0..k)
-                    .map(|a| {
-                        (0..k)
-                            .map(|b| {
-                                let own = if a == b { s2[a] } else { 0.0 };
-                                n / (n - 1.0)
-                                    * (own - m[b] * s2[a] - m[a] * s2[b] + m[a] * m[b] * sd)
-                                    / (wd * wd)
-                            })
-                            .collect()
-                    })
-                    .collect();
-                (v, table_n - 1.0)
+                (cell_cov_weighted(&s2, &m, n, wd), table_n - 1.0)
             }
         };
         if let Some(t) = stats::rao_scott(&m, &v, table_n, nu) {

@@ -366,6 +366,24 @@ impl<'a> Design<'a> {
     }
 }
 
+/// The covariance of the cell shares `m` of a table under weights only (every respondent
+/// its own PSU, one stratum of `n`), from the cells' Σw² `s2`; the weights sum to `wd`.
+pub(super) fn cell_cov_weighted(s2: &[f64], m: &[f64], n: f64, wd: f64) -> Vec<Vec<f64>> {
+    let sd: f64 = s2.iter().sum();
+    let k = m.len();
+    (0..k)
+        .map(|a| {
+            (0..k)
+                .map(|b| {
+                    let own = if a == b { s2[a] } else { 0.0 };
+                    n / (n - 1.0) * (own - m[b] * s2[a] - m[a] * s2[b] + m[a] * m[b] * sd)
+                        / (wd * wd)
+                })
+                .collect()
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -641,6 +641,30 @@ impl Query<'_> {
         rules
     }
 
+    /// The tokens of each column of joined codes, split once: `, <tokens> AS t<column>`.
+    fn split_tokens(&self) -> std::result::Result<String, Unsupported> {
+        let d = self.d;
+        let c = |i: usize| format!("c{i}");
+        let mut split = String::new();
+        for q in &self.plan.questions {
+            if let QuestionPlan::Multi {
+                form:
+                    MultiForm::Delimited {
+                        column,
+                        separator,
+                        codes,
+                        ..
+                    },
+                ..
+            } = q
+            {
+                let tokens = joined_tokens(d, &c(*column), separator, codes)?;
+                let _ = write!(split, ", {tokens} AS t{column}");
+            }
+        }
+        Ok(split)
+    }
+
     /// The header, then the stages that read each row: its text, its weight, its checks.
     fn row_stages(
         &self,
@@ -684,24 +708,7 @@ impl Query<'_> {
             "-- without the white space around it ('' when missing)\nsrc AS (\n  SELECT\n{}\n  FROM raw\n),",
             cols.join(",\n")
         );
-        // The tokens of each column of joined codes, split once.
-        let mut split = String::new();
-        for q in &plan.questions {
-            if let QuestionPlan::Multi {
-                form:
-                    MultiForm::Delimited {
-                        column,
-                        separator,
-                        codes,
-                        ..
-                    },
-                ..
-            } = q
-            {
-                let tokens = joined_tokens(d, &c(*column), separator, codes)?;
-                let _ = write!(split, ", {tokens} AS t{column}");
-            }
-        }
+        let split = self.split_tokens()?;
         let _ = writeln!(
             sql,
             "-- the weight, read once; joined codes split into tokens\nweighed AS (\n  SELECT src.*, {} AS wd{split}\n  FROM src\n),",
@@ -733,7 +740,7 @@ impl Query<'_> {
 
     /// Stage 3: valid rows, their screener, weight, grouping values and answer states.
     fn evaluated(&self, sql: &mut String, rules: &Rules) -> std::result::Result<(), Unsupported> {
-        let (d, plan, question_ids) = (self.d, self.plan, self.question_ids);
+        let (d, plan) = (self.d, self.plan);
         let c = |i: usize| format!("c{i}");
         let rules = &rules.conditions;
         let valid = if rules.is_empty() {
@@ -759,30 +766,7 @@ impl Query<'_> {
             kept.join(", ")
         );
         let mut fields: Vec<String> = Vec::new();
-        let mut excluded = format!("CASE WHEN NOT ({valid}) THEN {PROBLEM}");
-        for (k, e) in plan.exclusions.iter().enumerate() {
-            let codes: Vec<String> = code_texts(&e.codes)
-                .into_iter()
-                .zip(&e.excludes)
-                .filter(|(_, &x)| x)
-                .map(|(code, _)| code)
-                .collect();
-            let _ = write!(
-                excluded,
-                " WHEN {} THEN {k}",
-                in_codes(d, &c(e.column), &codes)
-            );
-        }
-        // -3: kept by the screener, outside the --where filter (a domain: still counted for
-        // the design's n).
-        if let Some(f) = &plan.filter {
-            let _ = write!(
-                excluded,
-                " WHEN NOT {} THEN {OUTSIDE_FILTER}",
-                test_sql(d, &f.test, &c)
-            );
-        }
-        let _ = write!(excluded, " ELSE {KEPT} END");
+        let excluded = self.excluded_by(&valid);
         fields.push(format!(
             "    -- {PROBLEM}: a row with a problem; {KEPT}: kept\n    {excluded} AS excluded_by"
         ));
@@ -802,6 +786,66 @@ impl Query<'_> {
         for (j, &g) in plan.groupings.iter().enumerate() {
             fields.push(format!("    {} AS g{j}", c(g)));
         }
+        self.question_fields(&mut fields)?;
+        // Blank IDs are problems of their own, not duplicates.
+        let id = plan
+            .id
+            .map(|i| format!("NULLIF({}, '')", c(i)))
+            .unwrap_or_else(|| format!("CAST(NULL AS {})", d.text_type()));
+        fields.push(format!("    {id} AS id"));
+        let unmarked = match (plan.id, &plan.synthetic_prefix) {
+            (Some(i), Some(prefix)) => {
+                let prefix = String::from_utf8_lossy(prefix);
+                format!(
+                    "CASE WHEN substr({}, 1, {}) <> {} THEN 1 ELSE 0 END",
+                    c(i),
+                    prefix.chars().count(),
+                    d.lit(&prefix)
+                )
+            }
+            _ => "0".into(),
+        };
+        fields.push(format!("    {unmarked} AS unmarked"));
+        let _ = writeln!(sql, ",\n{}\n  FROM checked\n),", fields.join(",\n"));
+
+        Ok(())
+    }
+
+    /// Where a row stands (`wire::row`): a problem, excluded by screener k, outside
+    /// `--where` (a domain: still counted for the design's n), or kept.
+    fn excluded_by(&self, valid: &str) -> String {
+        let (d, plan) = (self.d, self.plan);
+        let c = |i: usize| format!("c{i}");
+        let mut excluded = format!("CASE WHEN NOT ({valid}) THEN {PROBLEM}");
+        for (k, e) in plan.exclusions.iter().enumerate() {
+            let codes: Vec<String> = code_texts(&e.codes)
+                .into_iter()
+                .zip(&e.excludes)
+                .filter(|(_, &x)| x)
+                .map(|(code, _)| code)
+                .collect();
+            let _ = write!(
+                excluded,
+                " WHEN {} THEN {k}",
+                in_codes(d, &c(e.column), &codes)
+            );
+        }
+        if let Some(f) = &plan.filter {
+            let _ = write!(
+                excluded,
+                " WHEN NOT {} THEN {OUTSIDE_FILTER}",
+                test_sql(d, &f.test, &c)
+            );
+        }
+        let _ = write!(excluded, " ELSE {KEPT} END");
+        excluded
+    }
+
+    /// Each question's answer state (or, summed per item, its answered flag and row masks)
+    /// and its partial flag.
+    fn question_fields(&self, fields: &mut Vec<String>) -> std::result::Result<(), Unsupported> {
+        let (d, plan, question_ids) = (self.d, self.plan, self.question_ids);
+        let c = |i: usize| format!("c{i}");
         for (k, (q, id)) in plan.questions.iter().zip(question_ids).enumerate() {
             let (state, partial) = state_sql(d, q, &c)?;
             if q.summed_per_item() {
@@ -834,35 +878,11 @@ impl Query<'_> {
             }
             fields.push(format!("    {partial} AS p{k}"));
         }
-        // Blank IDs are problems of their own, not duplicates.
-        let id = plan
-            .id
-            .map(|i| format!("NULLIF({}, '')", c(i)))
-            .unwrap_or_else(|| format!("CAST(NULL AS {})", d.text_type()));
-        fields.push(format!("    {id} AS id"));
-        let unmarked = match (plan.id, &plan.synthetic_prefix) {
-            (Some(i), Some(prefix)) => {
-                let prefix = String::from_utf8_lossy(prefix);
-                format!(
-                    "CASE WHEN substr({}, 1, {}) <> {} THEN 1 ELSE 0 END",
-                    c(i),
-                    prefix.chars().count(),
-                    d.lit(&prefix)
-                )
-            }
-            _ => "0".into(),
-        };
-        fields.push(format!("    {unmarked} AS unmarked"));
-        let _ = writeln!(sql, ",\n{}\n  FROM checked\n),", fields.join(",\n"));
-
         Ok(())
     }
 
-    /// One pass over the rows: every sum at once, one grouping set per kind.
-    fn sums(&self, sql: &mut String, rules: &Rules) {
-        let (plan, columns) = (self.plan, self.columns);
-        let c = |i: usize| format!("c{i}");
-        let examples = &rules.examples;
+    /// The grouping sets of the one pass, and what each row of it holds.
+    fn grouping_sets(&self) -> (Vec<String>, Vec<String>) {
         let (questions, g_cols, design) = self.shape();
         let mut sets: Vec<String> = vec![
             "()".into(),
@@ -904,6 +924,15 @@ impl Query<'_> {
         aggs.push("CAST(SUM(w * w) AS DECIMAL(38, 18)) AS w2_sum".into());
         aggs.push("SUM(wf) AS wf_sum, SUM(wf * wf) AS wf2_sum".into());
         aggs.extend((0..questions).map(|k| format!("SUM(p{k}) AS p{k}_sum")));
+        (sets, aggs)
+    }
+
+    /// One pass over the rows: every sum at once, one grouping set per kind.
+    fn sums(&self, sql: &mut String, rules: &Rules) {
+        let (plan, columns) = (self.plan, self.columns);
+        let c = |i: usize| format!("c{i}");
+        let examples = &rules.examples;
+        let (sets, aggs) = self.grouping_sets();
         // What only the rows row carries, in one row of its own: computed in every grouping
         // set, a wide codebook's thousands of rule counts ran DuckDB out of memory.
         let mut checks: Vec<String> = Vec::new();
@@ -1028,10 +1057,10 @@ impl Query<'_> {
         );
     }
 
-    /// The long form: kind, name, grouping values, state, the sums.
-    fn long_form(&self, sql: &mut String) {
+    /// The `kind` and `name` columns of a row of sums, from its grouping set.
+    fn kind_and_name(&self) -> (String, String) {
         let (d, plan, question_ids) = (self.d, self.plan, self.question_ids);
-        let (questions, g_cols, design) = self.shape();
+        let (questions, _, _) = self.shape();
         let mut kind = format!(
             "CASE WHEN by_unit = 0 THEN {} WHEN by_screener = 1 THEN {} WHEN by_weight = 0 OR by_rounded = 0 THEN {}",
             Kind::Unit.lit(),
@@ -1066,6 +1095,38 @@ impl Query<'_> {
             Kind::Excluded.lit()
         );
         name.push_str(" ELSE '' END");
+        (kind, name)
+    }
+
+    /// The rows of sums written: every row count; screeners: valid rows they exclude;
+    /// weights and cells: kept rows.
+    fn kept_rows(&self) -> String {
+        let (questions, _, design) = self.shape();
+        let mut keep = if design {
+            "(by_unit = 0 AND st IS NOT NULL) OR (by_unit = 1 AND by_screener = 1) OR (by_weight = 1 AND by_rounded = 1"
+        } else {
+            "by_screener = 1 OR (by_weight = 1 AND by_rounded = 1"
+        }
+        .to_string();
+        for k in 0..questions {
+            let _ = write!(keep, " AND by_q{k} = 1");
+        }
+        let _ = write!(
+            keep,
+            " AND (excluded_by >= 0 OR excluded_by = {OUTSIDE_FILTER})) OR (by_weight = 0 AND excluded_by = {KEPT} AND distinct_weights <= {MAX_WEIGHTS}) OR (by_rounded = 0 AND excluded_by = {KEPT} AND distinct_weights > {MAX_WEIGHTS}) OR ((FALSE"
+        );
+        for k in 0..questions {
+            let _ = write!(keep, " OR by_q{k} = 0");
+        }
+        let _ = write!(keep, ") AND excluded_by IN ({KEPT}, {OUTSIDE_FILTER}))");
+        keep
+    }
+
+    /// The long form: kind, name, grouping values, state, the sums.
+    fn long_form(&self, sql: &mut String) {
+        let d = self.d;
+        let (questions, g_cols, design) = self.shape();
+        let (kind, name) = self.kind_and_name();
         let mut state =
             "CASE WHEN by_screener = 0 AND by_weight = 1 AND by_rounded = 1".to_string();
         let mut partial = "CASE".to_string();
@@ -1115,24 +1176,7 @@ impl Query<'_> {
             "CASE WHEN by_screener = 1 AND by_unit = 1 THEN CAST(w_max AS {0}) END AS weight_max, CASE WHEN by_screener = 1 AND by_unit = 1 THEN CAST(wf_max AS {0}) END AS weight_max_float",
             d.text_type()
         ));
-        // Rows: every row; screeners: valid rows they exclude; weights and cells: kept rows.
-        let mut keep = if design {
-            "(by_unit = 0 AND st IS NOT NULL) OR (by_unit = 1 AND by_screener = 1) OR (by_weight = 1 AND by_rounded = 1"
-        } else {
-            "by_screener = 1 OR (by_weight = 1 AND by_rounded = 1"
-        }
-        .to_string();
-        for k in 0..questions {
-            let _ = write!(keep, " AND by_q{k} = 1");
-        }
-        let _ = write!(
-            keep,
-            " AND (excluded_by >= 0 OR excluded_by = {OUTSIDE_FILTER})) OR (by_weight = 0 AND excluded_by = {KEPT} AND distinct_weights <= {MAX_WEIGHTS}) OR (by_rounded = 0 AND excluded_by = {KEPT} AND distinct_weights > {MAX_WEIGHTS}) OR ((FALSE"
-        );
-        for k in 0..questions {
-            let _ = write!(keep, " OR by_q{k} = 0");
-        }
-        let _ = write!(keep, ") AND excluded_by IN ({KEPT}, {OUTSIDE_FILTER}))");
+        let keep = self.kept_rows();
         let _ = writeln!(
             sql,
             "SELECT\n  {}\nFROM counted CROSS JOIN ids CROSS JOIN totals\nWHERE {keep}",
@@ -1379,6 +1423,62 @@ fn item_sql(d: Dialect, q: &QuestionPlan, c: &impl Fn(usize) -> String) -> (Stri
     (answered, rows)
 }
 
+/// The answer state and partial flag of a "check all" question in 0/1 or filled columns.
+fn dichotomies_state_sql(
+    columns: &[usize],
+    coding: Coding,
+    each_item: bool,
+    c: &impl Fn(usize) -> String,
+) -> (String, String) {
+    let k = columns.len();
+    let (answered, selected): (Vec<String>, Vec<String>) = columns
+        .iter()
+        .map(|&col| {
+            let v = c(col);
+            match coding {
+                Coding::ZeroOne => (format!("{v} IN ('0', '1')"), format!("{v} = '1'")),
+                Coding::Filled => (format!("{v} <> ''"), format!("{v} <> ''")),
+            }
+        })
+        .unzip();
+    let any = answered.join(" OR ");
+    let mut bits = vec![states::ANSWERED.to_string()];
+    for (i, sel) in selected.iter().enumerate() {
+        bits.push(format!(
+            "CASE WHEN {sel} THEN {} ELSE 0 END",
+            1u64 << states::selected_bit(i)
+        ));
+    }
+    if each_item {
+        for (i, &col) in columns.iter().enumerate() {
+            bits.push(format!(
+                "CASE WHEN {} = '' THEN {} ELSE 0 END",
+                c(col),
+                1u64 << states::blank_bit(k, i)
+            ));
+        }
+    }
+    let state = format!(
+        "CASE WHEN {any} THEN {} ELSE {} END",
+        bits.join(" + "),
+        states::NONE
+    );
+    let partial = match coding {
+        Coding::ZeroOne => {
+            let blank: Vec<String> = columns
+                .iter()
+                .map(|&col| format!("{} = ''", c(col)))
+                .collect();
+            format!(
+                "CASE WHEN ({any}) AND ({}) THEN 1 ELSE 0 END",
+                blank.join(" OR ")
+            )
+        }
+        Coding::Filled => "0".into(),
+    };
+    (state, partial)
+}
+
 /// The answer state of question `q` and whether it is a partial "check all" (0/1).
 fn state_sql(
     d: Dialect,
@@ -1403,55 +1503,7 @@ fn state_sql(
                     ..
                 },
             ..
-        } => {
-            let k = columns.len();
-            let (answered, selected): (Vec<String>, Vec<String>) = columns
-                .iter()
-                .map(|&col| {
-                    let v = c(col);
-                    match coding {
-                        Coding::ZeroOne => (format!("{v} IN ('0', '1')"), format!("{v} = '1'")),
-                        Coding::Filled => (format!("{v} <> ''"), format!("{v} <> ''")),
-                    }
-                })
-                .unzip();
-            let any = answered.join(" OR ");
-            let mut bits = vec![states::ANSWERED.to_string()];
-            for (i, sel) in selected.iter().enumerate() {
-                bits.push(format!(
-                    "CASE WHEN {sel} THEN {} ELSE 0 END",
-                    1u64 << states::selected_bit(i)
-                ));
-            }
-            if *each_item {
-                for (i, &col) in columns.iter().enumerate() {
-                    bits.push(format!(
-                        "CASE WHEN {} = '' THEN {} ELSE 0 END",
-                        c(col),
-                        1u64 << states::blank_bit(k, i)
-                    ));
-                }
-            }
-            let state = format!(
-                "CASE WHEN {any} THEN {} ELSE {} END",
-                bits.join(" + "),
-                states::NONE
-            );
-            let partial = match coding {
-                Coding::ZeroOne => {
-                    let blank: Vec<String> = columns
-                        .iter()
-                        .map(|&col| format!("{} = ''", c(col)))
-                        .collect();
-                    format!(
-                        "CASE WHEN ({any}) AND ({}) THEN 1 ELSE 0 END",
-                        blank.join(" OR ")
-                    )
-                }
-                Coding::Filled => "0".into(),
-            };
-            Ok((state, partial))
-        }
+        } => Ok(dichotomies_state_sql(columns, *coding, *each_item, c)),
         QuestionPlan::Multi {
             items,
             form:
@@ -1506,6 +1558,41 @@ fn chosen_sql(
     (!chosen.is_empty()).then(|| chosen.join(" OR "))
 }
 
+/// The tokens of `v` when no code holds a character of the separator: a plain split.
+fn split_plainly(d: Dialect, v: &str, separator: &Separator) -> String {
+    let space = "[ \\t\\n\\f\\r]";
+    match separator {
+        Separator::Text(t) => {
+            let delim = String::from_utf8_lossy(t).into_owned();
+            match d {
+                // A list comprehension: DuckDB's lambda syntax changed between versions.
+                Dialect::DuckDb => format!(
+                    "[{} FOR tok IN string_split({v}, {})]",
+                    d.trim("tok"),
+                    d.lit(&delim)
+                ),
+                Dialect::Spark => format!(
+                    "transform(split({v}, {}), tok -> {})",
+                    d.lit(&regex_literal(&delim)),
+                    d.trim("tok")
+                ),
+                Dialect::Postgres => format!("string_to_array({v}, {})", d.lit(&delim)),
+            }
+        }
+        // The cell is trimmed: no empty token at either end.
+        Separator::Space => {
+            let runs = format!("{space}+");
+            match d {
+                Dialect::DuckDb => format!("regexp_split_to_array({v}, {})", d.lit(&runs)),
+                Dialect::Spark => format!("split({v}, {})", d.lit(&runs)),
+                Dialect::Postgres => {
+                    format!("regexp_split_to_array({v}, {})", d.lit(&runs))
+                }
+            }
+        }
+    }
+}
+
 /// The trimmed tokens of a cell of joined codes, as an array (DuckDB, Spark); PostgreSQL
 /// trims them where it reads them. The cell is split at each separator (white space around
 /// it is not part of it; a separator of white space is any run of it), unless a code shares
@@ -1528,36 +1615,7 @@ fn joined_tokens(
         Separator::Space => code.iter().any(u8::is_ascii_whitespace),
     });
     if !shared {
-        return Ok(match separator {
-            Separator::Text(t) => {
-                let delim = String::from_utf8_lossy(t).into_owned();
-                match d {
-                    // A list comprehension: DuckDB's lambda syntax changed between versions.
-                    Dialect::DuckDb => format!(
-                        "[{} FOR tok IN string_split({v}, {})]",
-                        d.trim("tok"),
-                        d.lit(&delim)
-                    ),
-                    Dialect::Spark => format!(
-                        "transform(split({v}, {}), tok -> {})",
-                        d.lit(&regex_literal(&delim)),
-                        d.trim("tok")
-                    ),
-                    Dialect::Postgres => format!("string_to_array({v}, {})", d.lit(&delim)),
-                }
-            }
-            // The cell is trimmed: no empty token at either end.
-            Separator::Space => {
-                let runs = format!("{space}+");
-                match d {
-                    Dialect::DuckDb => format!("regexp_split_to_array({v}, {})", d.lit(&runs)),
-                    Dialect::Spark => format!("split({v}, {})", d.lit(&runs)),
-                    Dialect::Postgres => {
-                        format!("regexp_split_to_array({v}, {})", d.lit(&runs))
-                    }
-                }
-            }
-        });
+        return Ok(split_plainly(d, v, separator));
     }
     if d == Dialect::Postgres {
         return Err(Unsupported(format!(

@@ -240,7 +240,7 @@ fn long_functions(limit: usize) -> Vec<(String, String, usize, bool)> {
 
 /// Functions over 80 lines still being split (the goal is 3 at most, each saying why it
 /// stays whole): the number only goes down.
-const LONG_FUNCTIONS_LEFT: usize = 26;
+const LONG_FUNCTIONS_LEFT: usize = 16;
 
 #[test]
 fn functions_fit_in_a_readers_head() {

@@ -60,6 +60,23 @@ struct Checks {
     foreign: Option<DataError>,
 }
 
+impl Checks {
+    /// Empty checks for the rules, screeners, questions and groupings of `plan`.
+    fn for_plan(plan: &Plan) -> Checks {
+        Checks {
+            excluded_by: vec![0; plan.exclusions.len()],
+            invalid: vec![(0, None); plan.rules.len()],
+            partial: vec![0; plan.questions.len()],
+            blank_groups: vec![0; plan.groupings.len()],
+            in_cells: vec![0; plan.questions.len()],
+            in_outside: vec![0; plan.questions.len()],
+            answered: vec![0; plan.questions.len()],
+            in_items: plan.questions.iter().map(|q| vec![0; q.rows()]).collect(),
+            ..Default::default()
+        }
+    }
+}
+
 /// What to do when a yes/no column came out of the table as true/false: the engine read
 /// the file's text as BOOLEAN, and the codes cannot be told back from it.
 const BOOLEAN_HINT: &str = "the table holds this column as BOOLEAN (the engine typed the file's \
@@ -68,31 +85,14 @@ const BOOLEAN_HINT: &str = "the table holds this column as BOOLEAN (the engine t
     all_varchar = true); in Spark read the CSV without inferSchema; in PostgreSQL declare the \
     columns text (integer and text columns need no change)";
 
-/// Reads the sums files into the tabulation reading the rows would give.
-pub(crate) fn tabulation(
+/// Reads every sums file into the tallies and checks, hashing its bytes on the way.
+fn read_files(
     files: &[String],
-    plan: &Plan,
-    codebook: &Codebook,
-    (lenient, key): (bool, &str),
-) -> Result<(Tabulation, Vec<u8>)> {
-    let ids = codebook.question_ids();
-    let groups = plan.groupings.len();
-    let mut tally = Tally::for_sums(plan);
-    // Kept respondents outside the filter, per question and state: the design's n.
-    let mut outside = Tally::for_sums(plan);
-    let mut design = DesignAcc::new(plan);
-    let mut checks = Checks {
-        excluded_by: vec![0; plan.exclusions.len()],
-        invalid: vec![(0, None); plan.rules.len()],
-        partial: vec![0; plan.questions.len()],
-        blank_groups: vec![0; groups],
-        in_cells: vec![0; plan.questions.len()],
-        in_outside: vec![0; plan.questions.len()],
-        answered: vec![0; plan.questions.len()],
-        in_items: plan.questions.iter().map(|q| vec![0; q.rows()]).collect(),
-        ..Default::default()
-    };
-    let mut digest = blake3::Hasher::new();
+    (plan, ids): (&Plan, &[String]),
+    (tally, outside, mut design): (&mut Tally, &mut Tally, Option<&mut DesignAcc>),
+    checks: &mut Checks,
+    digest: &mut blake3::Hasher,
+) -> Result<()> {
     // The same file given twice would count its respondents twice. (Two files with the same
     // content may be two small partitions that happen to sum alike: allowed.)
     // By device and inode: a hard link or a symbolic link to a file given is the same file.
@@ -116,7 +116,7 @@ pub(crate) fn tabulation(
             1 << 16,
             Hashed {
                 file: f,
-                digest: &mut digest,
+                digest: &mut *digest,
                 read: 0,
             },
         );
@@ -124,9 +124,9 @@ pub(crate) fn tabulation(
         let parquet = reader.fill_buf().map_err(cannot)?.starts_with(b"PAR1");
         let mut sink = read::Sink::new(
             file,
-            (plan, &ids),
-            (&mut tally, &mut outside, design.as_mut()),
-            &mut checks,
+            (plan, ids),
+            (&mut *tally, &mut *outside, design.as_deref_mut()),
+            &mut *checks,
         );
         if parquet {
             // Hashed whole first; then decoded a row group at a time.
@@ -136,6 +136,30 @@ pub(crate) fn tabulation(
             read::csv(file, reader, &mut sink)?;
         }
     }
+    Ok(())
+}
+
+/// Reads the sums files into the tabulation reading the rows would give.
+pub(crate) fn tabulation(
+    files: &[String],
+    plan: &Plan,
+    codebook: &Codebook,
+    (lenient, key): (bool, &str),
+) -> Result<(Tabulation, Vec<u8>)> {
+    let ids = codebook.question_ids();
+    let mut tally = Tally::for_sums(plan);
+    // Kept respondents outside the filter, per question and state: the design's n.
+    let mut outside = Tally::for_sums(plan);
+    let mut design = DesignAcc::new(plan);
+    let mut checks = Checks::for_plan(plan);
+    let mut digest = blake3::Hasher::new();
+    read_files(
+        files,
+        (plan, &ids),
+        (&mut tally, &mut outside, design.as_mut()),
+        &mut checks,
+        &mut digest,
+    )?;
     let (mut questions, groupings) = question_sums(plan, &tally, &ids);
     if plan.filter.is_some() {
         let (out, _) = question_sums(plan, &outside, &ids);
