@@ -907,31 +907,7 @@ impl Question {
             );
         }
         for item in &self.items {
-            match self.kind {
-                Kind::MultiResponse if item.column.is_none() => bail!(
-                    "question '{}' item '{}': a multi_response item needs `column`",
-                    self.id,
-                    item.id
-                ),
-                Kind::SingleChoice | Kind::MultiResponseDelimited
-                    if item.code.as_deref().is_some_and(str::is_empty) =>
-                {
-                    bail!(
-                        "question '{}' item '{}': `code` is empty (or white space only)",
-                        self.id,
-                        item.id
-                    )
-                }
-                Kind::SingleChoice | Kind::MultiResponseDelimited if item.code.is_none() => {
-                    bail!(
-                        "question '{}' item '{}': a {} item needs `code`",
-                        self.id,
-                        item.id,
-                        self.kind.name()
-                    )
-                }
-                _ => {}
-            }
+            self.check_item(item)?;
         }
         if self.kind != Kind::MultiResponse && self.column.is_none() {
             bail!(
@@ -957,21 +933,7 @@ impl Question {
         if self.delimiter.as_deref() == Some("") {
             bail!("question '{}': `delimiter` is empty", self.id);
         }
-        if self.base == ItemBase::EachItem {
-            if self.kind != Kind::MultiResponse || self.coding != Coding::ZeroOne {
-                bail!(
-                    "question '{}': `base = \"each_item\"` is for multi_response questions coded 0/1, where a blank item is unanswered (with other codings a blank means not selected)",
-                    self.id
-                );
-            }
-            if self.items.len() > MAX_EACH_ITEM_ITEMS {
-                bail!(
-                    "question '{}' has {} items; with `base = \"each_item\"` a question can have at most {MAX_EACH_ITEM_ITEMS}",
-                    self.id,
-                    self.items.len()
-                );
-            }
-        }
+        self.check_base()?;
         for net in &self.nets {
             self.check_net(net)?;
         }
@@ -987,6 +949,56 @@ impl Question {
                 self.id,
                 visible(lang)
             );
+        }
+        Ok(())
+    }
+
+    /// An item has what its question's kind reads: a column, or a non-empty code.
+    fn check_item(&self, item: &Item) -> Result<()> {
+        match self.kind {
+            Kind::MultiResponse if item.column.is_none() => bail!(
+                "question '{}' item '{}': a multi_response item needs `column`",
+                self.id,
+                item.id
+            ),
+            Kind::SingleChoice | Kind::MultiResponseDelimited
+                if item.code.as_deref().is_some_and(str::is_empty) =>
+            {
+                bail!(
+                    "question '{}' item '{}': `code` is empty (or white space only)",
+                    self.id,
+                    item.id
+                )
+            }
+            Kind::SingleChoice | Kind::MultiResponseDelimited if item.code.is_none() => {
+                bail!(
+                    "question '{}' item '{}': a {} item needs `code`",
+                    self.id,
+                    item.id,
+                    self.kind.name()
+                )
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// A base per item is for 0/1 "check all" questions, of a bounded number of items.
+    fn check_base(&self) -> Result<()> {
+        if self.base == ItemBase::EachItem {
+            if self.kind != Kind::MultiResponse || self.coding != Coding::ZeroOne {
+                bail!(
+                    "question '{}': `base = \"each_item\"` is for multi_response questions coded 0/1, where a blank item is unanswered (with other codings a blank means not selected)",
+                    self.id
+                );
+            }
+            if self.items.len() > MAX_EACH_ITEM_ITEMS {
+                bail!(
+                    "question '{}' has {} items; with `base = \"each_item\"` a question can have at most {MAX_EACH_ITEM_ITEMS}",
+                    self.id,
+                    self.items.len()
+                );
+            }
         }
         Ok(())
     }

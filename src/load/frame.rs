@@ -400,6 +400,24 @@ fn most_rows(file_len: u64) -> u64 {
     (1u64 << 21).max(file_len.saturating_mul(1024))
 }
 
+/// The rows the row groups declare, refused past what a file of `len` bytes can hold.
+fn check_rows(src: &Source, metadata: &FileMetadata, len: u64) -> Result<()> {
+    let declared = metadata
+        .row_groups
+        .iter()
+        .try_fold(0u64, |a, g| a.checked_add(g.num_rows() as u64));
+    if declared.is_none_or(|rows| rows > most_rows(len)) {
+        return Err(not_parquet(
+            src,
+            &format!(
+                "it declares more rows than a file of {len} bytes can hold (at most {})",
+                most_rows(len)
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Feeds the needed columns of a Parquet file, a row group and then a block of rows at a time.
 pub fn parquet<C: Consumer>(
     src: &Source,
@@ -419,19 +437,7 @@ pub fn parquet<C: Consumer>(
                 })
             })
             .collect::<Result<Vec<Field>>>()?;
-        let declared = metadata
-            .row_groups
-            .iter()
-            .try_fold(0u64, |a, g| a.checked_add(g.num_rows() as u64));
-        if declared.is_none_or(|rows| rows > most_rows(len)) {
-            return Err(not_parquet(
-                src,
-                &format!(
-                    "it declares more rows than a file of {len} bytes can hold (at most {})",
-                    most_rows(len)
-                ),
-            ));
-        }
+        check_rows(src, &metadata, len)?;
         let mut first = 0u64;
         for group in &metadata.row_groups {
             let arrays = fields

@@ -287,6 +287,49 @@ pub fn detect_delimiter(header_line: &[u8]) -> u8 {
     [b',', b';', b'\t'][best]
 }
 
+/// The input's name in messages and the file to read: standard input read in place or
+/// spooled, a FIFO spooled (it can be read once only), or the named file.
+fn located(
+    input: &str,
+    stdin_file: Option<PathBuf>,
+    regular: bool,
+    spools: &mut Vec<Spool>,
+) -> Result<(String, PathBuf)> {
+    Ok(if let Some(path) = stdin_file {
+        // `concerns table - < file`: the file itself, read in place like a named one.
+        ("<stdin>".to_string(), path)
+    } else if input == "-" {
+        let spool = spool_stream(std::io::stdin().lock(), "<stdin>")?;
+        let p = spool.path.clone();
+        spools.push(spool);
+        ("<stdin>".to_string(), p)
+    } else {
+        let p = PathBuf::from(input);
+        match std::fs::metadata(&p) {
+            Err(e) => {
+                return Err(DataError::new(input, format!("cannot open the file: {e}")).into())
+            }
+            Ok(m) if m.is_dir() => {
+                return Err(DataError::new(
+                    input,
+                    "is a directory, expected a data file (CSV, Parquet or SPSS)",
+                )
+                .into())
+            }
+            Ok(_) if !regular => {
+                // A FIFO or `<(…)`: it can be read once only.
+                let f = std::fs::File::open(&p)
+                    .map_err(|e| DataError::new(input, format!("cannot open: {e}")))?;
+                let spool = spool_stream(f, input)?;
+                let path = spool.path.clone();
+                spools.push(spool);
+                (input.to_string(), path)
+            }
+            Ok(_) => (input.to_string(), p),
+        }
+    })
+}
+
 impl Source {
     /// Opens `input` (`-` for standard input), transcoding from `encoding` when it is not
     /// UTF-8, and settles the delimiter (`None`: detect).
@@ -302,39 +345,7 @@ impl Source {
             Some(_) => true,
             None => input != "-" && std::fs::metadata(input).is_ok_and(|m| m.is_file()),
         };
-        let (name, original) = if let Some(path) = stdin_file {
-            // `concerns table - < file`: the file itself, read in place like a named one.
-            ("<stdin>".to_string(), path)
-        } else if input == "-" {
-            let spool = spool_stream(std::io::stdin().lock(), "<stdin>")?;
-            let p = spool.path.clone();
-            spools.push(spool);
-            ("<stdin>".to_string(), p)
-        } else {
-            let p = PathBuf::from(input);
-            match std::fs::metadata(&p) {
-                Err(e) => {
-                    return Err(DataError::new(input, format!("cannot open the file: {e}")).into())
-                }
-                Ok(m) if m.is_dir() => {
-                    return Err(DataError::new(
-                        input,
-                        "is a directory, expected a data file (CSV, Parquet or SPSS)",
-                    )
-                    .into())
-                }
-                Ok(_) if !regular => {
-                    // A FIFO or `<(…)`: it can be read once only.
-                    let f = std::fs::File::open(&p)
-                        .map_err(|e| DataError::new(input, format!("cannot open: {e}")))?;
-                    let spool = spool_stream(f, input)?;
-                    let path = spool.path.clone();
-                    spools.push(spool);
-                    (input.to_string(), path)
-                }
-                Ok(_) => (input.to_string(), p),
-            }
-        };
+        let (name, original) = located(input, stdin_file, regular, &mut spools)?;
         let stamp = regular
             .then(|| std::fs::metadata(&original).ok())
             .flatten()
@@ -483,9 +494,9 @@ fn binary_kind(head: &[u8]) -> Option<&'static str> {
     }
 }
 
-/// The column names of a CSV's header rows (a byte-order mark removed), and the byte
-/// offset where respondent rows start.
-pub fn header_columns(src: &Source, layout: &InputLayout) -> Result<(Vec<String>, u64)> {
+/// Refuses a file that is empty or not text (its first 64 KiB hold a NUL or a known
+/// binary signature).
+fn text_file(src: &Source) -> Result<()> {
     let file = &src.name;
     let mut head = vec![0u8; 64 * 1024];
     let n = std::fs::File::open(&src.path)
@@ -512,6 +523,14 @@ pub fn header_columns(src: &Source, layout: &InputLayout) -> Result<(Vec<String>
         )
         .into());
     }
+    Ok(())
+}
+
+/// The column names of a CSV's header rows (a byte-order mark removed), and the byte
+/// offset where respondent rows start.
+pub fn header_columns(src: &Source, layout: &InputLayout) -> Result<(Vec<String>, u64)> {
+    let file = &src.name;
+    text_file(src)?;
     let rows = layout.header_rows.max(1);
     let opened = std::fs::File::open(&src.path)
         .map_err(|e| DataError::new(file, format!("cannot open the file: {e}")))?;
@@ -663,46 +682,7 @@ pub fn check_header(
         needed.push(s.clone());
     }
     for c in &needed {
-        if !columns.contains(c) {
-            return Err(missing_column(file, c, &columns, "required by the codebook").into());
-        }
-        let at: Vec<usize> = columns
-            .iter()
-            .enumerate()
-            .filter(|(_, n)| *n == c)
-            .map(|(i, _)| i + 1)
-            .collect();
-        // SQL engines match names without regard to case: two columns the codebook reads
-        // that differ only in case would be one there (`concerns sql` refuses them too).
-        if let Some(other) = needed
-            .iter()
-            .find(|n| *n != c && n.to_lowercase() == c.to_lowercase())
-        {
-            return Err(DataError::new(
-                file,
-                format!(
-                    "the codebook reads columns '{}' and '{}', which differ only in case; SQL engines take them for one column: rename one",
-                    crate::text::visible(c),
-                    crate::text::visible(other)
-                ),
-            )
-            .row(1)
-            .column(c.clone())
-            .into());
-        }
-        if at.len() > 1 {
-            let list: Vec<String> = at.iter().map(|i| i.to_string()).collect();
-            return Err(DataError::new(
-                file,
-                format!(
-                    "duplicate column name: '{c}' heads columns {}; rename all but one so the analysis knows which to read",
-                    list.join(" and ")
-                ),
-            )
-            .row(1)
-            .column(c.clone())
-            .into());
-        }
+        one_column(file, c, &columns, &needed)?;
     }
     if src.format == Format::Csv && cr_only(src, data_start) {
         return Err(DataError::new(
@@ -725,6 +705,52 @@ pub fn check_header(
         data_start,
         first_row,
     })
+}
+
+/// A column the codebook reads: present once, and not one differing only in case from
+/// another it reads.
+fn one_column(file: &str, c: &String, columns: &[String], needed: &[String]) -> Result<()> {
+    if !columns.contains(c) {
+        return Err(missing_column(file, c, columns, "required by the codebook").into());
+    }
+    let at: Vec<usize> = columns
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| *n == c)
+        .map(|(i, _)| i + 1)
+        .collect();
+    // SQL engines match names without regard to case: two columns the codebook reads
+    // that differ only in case would be one there (`concerns sql` refuses them too).
+    if let Some(other) = needed
+        .iter()
+        .find(|n| *n != c && n.to_lowercase() == c.to_lowercase())
+    {
+        return Err(DataError::new(
+            file,
+            format!(
+                "the codebook reads columns '{}' and '{}', which differ only in case; SQL engines take them for one column: rename one",
+                crate::text::visible(c),
+                crate::text::visible(other)
+            ),
+        )
+        .row(1)
+        .column(c.clone())
+        .into());
+    }
+    if at.len() > 1 {
+        let list: Vec<String> = at.iter().map(|i| i.to_string()).collect();
+        return Err(DataError::new(
+            file,
+            format!(
+                "duplicate column name: '{c}' heads columns {}; rename all but one so the analysis knows which to read",
+                list.join(" and ")
+            ),
+        )
+        .row(1)
+        .column(c.clone())
+        .into());
+    }
+    Ok(())
 }
 
 /// The weight column in use: none, `--weight COL`, or the codebook's, which must exist.

@@ -524,37 +524,7 @@ impl DesignAcc {
                 if self.blocks[u].len() < start + block {
                     self.blocks[u].resize(start + block, 0);
                 }
-                if self.item_slots == 2 {
-                    // One word per slot (no squares): the common, many-PSU case.
-                    let into = &mut self.blocks[u][start..start + block];
-                    let mut passed = Vec::new();
-                    for (j, (a, &b)) in into.iter_mut().zip(sums).enumerate() {
-                        let (low, carry) = a.overflowing_add(b);
-                        *a = low;
-                        if carry {
-                            passed.push(start + j);
-                        }
-                    }
-                    for word in passed {
-                        *self.carries.entry((u as u32, word as u32)).or_default() += 1;
-                    }
-                    continue;
-                }
-                for (j, &b) in sums.iter().enumerate() {
-                    match self.kinds[j] {
-                        // The high word of a square: its low word carried into it already.
-                        None => {}
-                        Some(Slot::Square) => {
-                            let into = &mut self.blocks[u];
-                            let (low, carry) = into[start + j].overflowing_add(b);
-                            into[start + j] = low;
-                            into[start + j + 1] = into[start + j + 1]
-                                .wrapping_add(sums[j + 1])
-                                .wrapping_add(carry as u64);
-                        }
-                        Some(_) => self.add_word(u as u32, start + j, b as u128),
-                    }
-                }
+                self.add_block(u, start, sums);
             }
             for (slot, sums) in floats.chunks(block).enumerate() {
                 let start = slots[slot] as usize * block;
@@ -565,6 +535,43 @@ impl DesignAcc {
                 for (a, b) in into[start..start + block].iter_mut().zip(sums) {
                     *a += b;
                 }
+            }
+        }
+    }
+
+    /// Adds one slot's block of another pass's sums into unit `u` at word `start`, carries
+    /// kept apart.
+    fn add_block(&mut self, u: usize, start: usize, sums: &[u64]) {
+        let block = self.block;
+        if self.item_slots == 2 {
+            // One word per slot (no squares): the common, many-PSU case.
+            let into = &mut self.blocks[u][start..start + block];
+            let mut passed = Vec::new();
+            for (j, (a, &b)) in into.iter_mut().zip(sums).enumerate() {
+                let (low, carry) = a.overflowing_add(b);
+                *a = low;
+                if carry {
+                    passed.push(start + j);
+                }
+            }
+            for word in passed {
+                *self.carries.entry((u as u32, word as u32)).or_default() += 1;
+            }
+            return;
+        }
+        for (j, &b) in sums.iter().enumerate() {
+            match self.kinds[j] {
+                // The high word of a square: its low word carried into it already.
+                None => {}
+                Some(Slot::Square) => {
+                    let into = &mut self.blocks[u];
+                    let (low, carry) = into[start + j].overflowing_add(b);
+                    into[start + j] = low;
+                    into[start + j + 1] = into[start + j + 1]
+                        .wrapping_add(sums[j + 1])
+                        .wrapping_add(carry as u64);
+                }
+                Some(_) => self.add_word(u as u32, start + j, b as u128),
             }
         }
     }

@@ -40,6 +40,69 @@ pub struct Targets {
     pub margins: Vec<Margin>,
 }
 
+impl Margin {
+    /// One `[column]` table of the targets: its categories and their shares or counts.
+    fn parse(
+        column: &str,
+        table: &dyn toml_edit::TableLike,
+        origin: &str,
+        tolerance: f64,
+    ) -> Result<Margin> {
+        let col = visible(column);
+        let mut categories = Vec::new();
+        let mut values = Vec::new();
+        for (code, v) in table.iter() {
+            let value = v
+                .as_float()
+                .or_else(|| v.as_integer().map(|i| i as f64))
+                .filter(|x| x.is_finite() && *x > 0.0 && *x <= MAX_COUNT)
+                .ok_or_else(|| {
+                    targets_error(
+                        origin,
+                        &format!(
+                            "[{col}] {} = {}: expected a positive share or count of at most 10^15 (a category nobody belongs to is left out, not given 0)",
+                            visible(code),
+                            visible(v.to_string().trim())
+                        ),
+                    )
+                })?;
+            categories.push(code.to_string());
+            values.push(value);
+        }
+        if categories.is_empty() {
+            return Err(targets_error(origin, &format!("[{col}] lists no category")));
+        }
+        if categories.len() > MAX_CATEGORIES {
+            return Err(targets_error(
+                origin,
+                &format!(
+                    "[{col}] has {} categories: at most {MAX_CATEGORIES}",
+                    categories.len()
+                ),
+            ));
+        }
+        let shares = values.iter().all(|v| *v <= 1.0);
+        if shares {
+            let sum: f64 = values.iter().sum();
+            if (sum - 1.0).abs() > tolerance {
+                return Err(targets_error(
+                    origin,
+                    &format!(
+                        "the shares of [{col}] sum to {sum}, not 1 (tolerance {tolerance}): give shares that add up to 1, or counts"
+                    ),
+                ));
+            }
+            values.iter_mut().for_each(|v| *v /= sum);
+        }
+        Ok(Margin {
+            column: column.to_string(),
+            categories,
+            values,
+            shares,
+        })
+    }
+}
+
 impl Targets {
     /// Reads a targets file (see [`Targets::parse`]).
     pub fn from_file(path: &Path, tolerance: f64) -> Result<Targets> {
@@ -74,57 +137,7 @@ impl Targets {
                     &format!("'{col}' is not a table: write [{col}] and one `category = share` line per category"),
                 ));
             };
-            let mut categories = Vec::new();
-            let mut values = Vec::new();
-            for (code, v) in table.iter() {
-                let value = v
-                    .as_float()
-                    .or_else(|| v.as_integer().map(|i| i as f64))
-                    .filter(|x| x.is_finite() && *x > 0.0 && *x <= MAX_COUNT)
-                    .ok_or_else(|| {
-                        targets_error(
-                            origin,
-                            &format!(
-                                "[{col}] {} = {}: expected a positive share or count of at most 10^15 (a category nobody belongs to is left out, not given 0)",
-                                visible(code),
-                                visible(v.to_string().trim())
-                            ),
-                        )
-                    })?;
-                categories.push(code.to_string());
-                values.push(value);
-            }
-            if categories.is_empty() {
-                return Err(targets_error(origin, &format!("[{col}] lists no category")));
-            }
-            if categories.len() > MAX_CATEGORIES {
-                return Err(targets_error(
-                    origin,
-                    &format!(
-                        "[{col}] has {} categories: at most {MAX_CATEGORIES}",
-                        categories.len()
-                    ),
-                ));
-            }
-            let shares = values.iter().all(|v| *v <= 1.0);
-            if shares {
-                let sum: f64 = values.iter().sum();
-                if (sum - 1.0).abs() > tolerance {
-                    return Err(targets_error(
-                        origin,
-                        &format!(
-                            "the shares of [{col}] sum to {sum}, not 1 (tolerance {tolerance}): give shares that add up to 1, or counts"
-                        ),
-                    ));
-                }
-                values.iter_mut().for_each(|v| *v /= sum);
-            }
-            margins.push(Margin {
-                column: column.to_string(),
-                categories,
-                values,
-                shares,
-            });
+            margins.push(Margin::parse(column, table, origin, tolerance)?);
         }
         if margins.is_empty() {
             return Err(targets_error(

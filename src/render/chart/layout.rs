@@ -273,29 +273,8 @@ impl Layout {
         let mut drawn = rows;
         let (rules, bars, footer, height) = loop {
             at.y = top;
-            let mut rules = vec![m.rule(at.y)];
-            at.y += 30.0 * m.s;
-            let bars = Bars::new(w, &m, q, &groups, (opts.ci, opts.narrow()))?.lay_out(
-                (&m, w),
-                (&mut at, &mut rules),
-                (q, drawn),
-                &groups,
-            )?;
-            at.y += 8.0 * m.s;
-            rules.push(m.rule(at.y));
-            at.y += 22.0 * m.s;
-            let mut footer = Vec::new();
-            let mut texts = footer_text(r, q, &groups, opts);
-            if drawn < rows {
-                let more = w.fill(
-                    "chart_more_rows",
-                    &[("n", &w.number((rows - drawn) as u64))],
-                );
-                texts.insert(0, more);
-            }
-            for t in texts {
-                footer.extend(at.stack(&m, &t, m.footer, false)?);
-            }
+            let (rules, bars, footer) =
+                rows_and_footer((r, q, &groups, opts), (&m, w), &mut at, drawn)?;
             let height = (at.y + m.margin * 0.75).round();
             if height <= MAX_HEIGHT * m.s {
                 break (rules, bars, footer, height);
@@ -323,6 +302,41 @@ impl Layout {
             footer,
         })
     }
+}
+
+/// One try at the chart's body from the cursor down: the rules, the first `drawn` rows of
+/// bars and the footer (saying how many rows more the tables have).
+fn rows_and_footer(
+    (r, q, groups, opts): (&Results, &QuestionResult, &[&GroupResult], &ChartOptions),
+    (m, w): (&Metrics, &'static Words),
+    at: &mut Cursor,
+    drawn: usize,
+) -> Result<(Vec<(i32, i32, i32)>, Vec<Bar>, Vec<Line>)> {
+    let rows = q.rows().count();
+    let mut rules = vec![m.rule(at.y)];
+    at.y += 30.0 * m.s;
+    let bars = Bars::new(w, m, q, groups, (opts.ci, opts.narrow()))?.lay_out(
+        (m, w),
+        (at, &mut rules),
+        (q, drawn),
+        groups,
+    )?;
+    at.y += 8.0 * m.s;
+    rules.push(m.rule(at.y));
+    at.y += 22.0 * m.s;
+    let mut footer = Vec::new();
+    let mut texts = footer_text(r, q, groups, opts);
+    if drawn < rows {
+        let more = w.fill(
+            "chart_more_rows",
+            &[("n", &w.number((rows - drawn) as u64))],
+        );
+        texts.insert(0, more);
+    }
+    for t in texts {
+        footer.extend(at.stack(m, &t, m.footer, false)?);
+    }
+    Ok((rules, bars, footer))
 }
 
 /// The "synthetic data" tag under the title.

@@ -246,32 +246,39 @@ fn classify_one(
         // Many distinct values that are not numbers: text people typed.
         return Role::WriteIn;
     }
-    if !screener {
-        let dont_know: Vec<String> = p
-            .values
-            .iter()
-            .filter(|(v, _)| is_dont_know(v))
-            .map(|(v, _)| v.clone())
-            .collect();
-        if !dont_know.is_empty() {
-            return Role::Screener {
-                exclude: dont_know,
-                assumed: false,
-            };
-        }
-        if p.codes && name_has(text, SCREENER_WORDS) {
-            // Numeric codes: the "don't know" answer is, by convention, the last choice.
-            let last = ordered(&p.values).pop().unwrap_or_default();
-            return Role::Screener {
-                exclude: vec![last],
-                assumed: true,
-            };
-        }
+    if let Some(role) = (!screener).then(|| screener_role(p, text)).flatten() {
+        return role;
     }
     if name_has(name, SEGMENT_WORDS) || name_has(text, SEGMENT_WORDS) {
         return Role::Segment;
     }
     Role::Single
+}
+
+/// A screener: a column with a "don't know" answer, or (numeric codes) a question worded
+/// like one, whose last choice is taken for "don't know".
+fn screener_role(p: &Profile, text: &str) -> Option<Role> {
+    let dont_know: Vec<String> = p
+        .values
+        .iter()
+        .filter(|(v, _)| is_dont_know(v))
+        .map(|(v, _)| v.clone())
+        .collect();
+    if !dont_know.is_empty() {
+        return Some(Role::Screener {
+            exclude: dont_know,
+            assumed: false,
+        });
+    }
+    if p.codes && name_has(text, SCREENER_WORDS) {
+        // Numeric codes: the "don't know" answer is, by convention, the last choice.
+        let last = ordered(&p.values).pop().unwrap_or_default();
+        return Some(Role::Screener {
+            exclude: vec![last],
+            assumed: true,
+        });
+    }
+    None
 }
 
 /// A codebook with a title and a layout, and nothing else yet.
@@ -646,43 +653,8 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn finish(mut self, src: &Source) -> Result<Draft> {
-        self.dichotomy_questions();
-        self.filled_questions();
-        let mut questions = std::mem::take(&mut self.multi);
-        questions.append(&mut self.single);
-        if questions.is_empty() {
-            return Err(DataError::new(
-                &src.name,
-                "no column looks like a survey question (answers from a short list of codes, or the 0/1 columns of a \"check all\"): write the codebook by hand (docs/codebook.md)",
-            )
-            .into());
-        }
-        // A codebook holds at most MAX_QUESTIONS: the draft keeps the first and says which
-        // it left out, so that it always loads.
-        let most = crate::codebook::MAX_QUESTIONS;
-        if questions.len() > most {
-            let left: Vec<String> = questions[most..].iter().map(|q| q.id.clone()).collect();
-            self.notes.push(format!(
-                "the file has {} questions; a codebook holds at most {most}: left out {} ({}{}); split the survey into codebooks of {most} questions or fewer",
-                questions.len(),
-                left.len(),
-                left.iter().take(10).map(|q| format!("'{q}'")).collect::<Vec<_>>().join(", "),
-                if left.len() > 10 { ", …" } else { "" }
-            ));
-            questions.truncate(most);
-        }
-        self.codebook.questions = questions;
-        self.codebook.survey.id = id_for(
-            std::path::Path::new(&src.name)
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default()
-                .as_str(),
-            "survey",
-            &mut BTreeSet::new(),
-        )
-        .replace('_', "-");
+    /// What the draft leaves out or could not find, said in its notes.
+    fn left_out_notes(&self) -> Vec<String> {
         let mut notes = Vec::new();
         let columns = self.export.columns.len();
         if columns > profile::MAX_PROFILED {
@@ -737,6 +709,47 @@ impl<'a> Builder<'a> {
                 "Qualtrics layout: three header rows (names, question text, ImportId)".to_string(),
             );
         }
+        notes
+    }
+
+    fn finish(mut self, src: &Source) -> Result<Draft> {
+        self.dichotomy_questions();
+        self.filled_questions();
+        let mut questions = std::mem::take(&mut self.multi);
+        questions.append(&mut self.single);
+        if questions.is_empty() {
+            return Err(DataError::new(
+                &src.name,
+                "no column looks like a survey question (answers from a short list of codes, or the 0/1 columns of a \"check all\"): write the codebook by hand (docs/codebook.md)",
+            )
+            .into());
+        }
+        // A codebook holds at most MAX_QUESTIONS: the draft keeps the first and says which
+        // it left out, so that it always loads.
+        let most = crate::codebook::MAX_QUESTIONS;
+        if questions.len() > most {
+            let left: Vec<String> = questions[most..].iter().map(|q| q.id.clone()).collect();
+            self.notes.push(format!(
+                "the file has {} questions; a codebook holds at most {most}: left out {} ({}{}); split the survey into codebooks of {most} questions or fewer",
+                questions.len(),
+                left.len(),
+                left.iter().take(10).map(|q| format!("'{q}'")).collect::<Vec<_>>().join(", "),
+                if left.len() > 10 { ", …" } else { "" }
+            ));
+            questions.truncate(most);
+        }
+        self.codebook.questions = questions;
+        self.codebook.survey.id = id_for(
+            std::path::Path::new(&src.name)
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default()
+                .as_str(),
+            "survey",
+            &mut BTreeSet::new(),
+        )
+        .replace('_', "-");
+        let mut notes = self.left_out_notes();
         notes.append(&mut self.notes);
         let draft = Draft {
             codebook: self.codebook,

@@ -103,50 +103,12 @@ pub(super) fn draft(src: &Source) -> Result<Draft> {
             .map(|(k, l)| (code(k), l.clone()))
             .filter(|(c, _)| !is_missing(&meta, v, c))
             .collect();
-        if codebook.exclude.is_empty() && valid.iter().any(|(_, l)| is_dont_know(l)) {
-            let excluded: Vec<&(String, String)> =
-                valid.iter().filter(|(_, l)| is_dont_know(l)).collect();
-            let words: Vec<&str> = excluded.iter().map(|(_, l)| l.as_str()).collect();
-            codebook.exclude.push(Exclusion {
-                column: v.clone(),
-                codes: valid.iter().map(|(c, _)| c.clone()).collect(),
-                exclude: excluded.iter().map(|(c, _)| c.clone()).collect(),
-                note: en(&format!(
-                    "Respondents who answered \"{}\" are excluded.",
-                    words.join("\" or \"")
-                )),
-            });
-        } else if name_has(v, SEGMENT_WORDS) {
-            codebook.segments.push(Segment {
-                id: id_of(v, &mut segment_ids),
-                column: v.clone(),
-                label: en(&label(v)),
-                lowercase: Vec::new(),
-                values: valid
-                    .into_iter()
-                    .map(|(code, l)| Choice {
-                        code,
-                        label: en(&l),
-                    })
-                    .collect(),
-            });
-        } else {
-            let mut taken = BTreeSet::new();
-            let items = valid
-                .into_iter()
-                .map(|(code, l)| Item {
-                    id: id_of(&code, &mut taken),
-                    column: None,
-                    label: en(&l),
-                    last: false,
-                    code: Some(code),
-                })
-                .collect();
-            let id = id_of(v, &mut question_ids);
-            codebook
-                .questions
-                .push(single_question(id, v, &label(v), items));
-        }
+        labelled(
+            &mut codebook,
+            (v, &label(v), valid),
+            &mut segment_ids,
+            &mut question_ids,
+        );
     }
     if codebook.exclude.is_empty() {
         notes.push("no value is labelled \"don't know\": no screener; add an [[exclude]] if some respondents must be left out".into());
@@ -158,6 +120,60 @@ pub(super) fn draft(src: &Source) -> Result<Draft> {
     };
     super::write::checked(&draft)?;
     Ok(draft)
+}
+
+/// A variable with value labels: the screener (the first with a "don't know"), a segment
+/// (named like one) or a single-choice question.
+fn labelled(
+    codebook: &mut Codebook,
+    (v, label, valid): (&String, &str, Vec<(String, String)>),
+    segment_ids: &mut BTreeSet<String>,
+    question_ids: &mut BTreeSet<String>,
+) {
+    if codebook.exclude.is_empty() && valid.iter().any(|(_, l)| is_dont_know(l)) {
+        let excluded: Vec<&(String, String)> =
+            valid.iter().filter(|(_, l)| is_dont_know(l)).collect();
+        let words: Vec<&str> = excluded.iter().map(|(_, l)| l.as_str()).collect();
+        codebook.exclude.push(Exclusion {
+            column: v.clone(),
+            codes: valid.iter().map(|(c, _)| c.clone()).collect(),
+            exclude: excluded.iter().map(|(c, _)| c.clone()).collect(),
+            note: en(&format!(
+                "Respondents who answered \"{}\" are excluded.",
+                words.join("\" or \"")
+            )),
+        });
+    } else if name_has(v, SEGMENT_WORDS) {
+        codebook.segments.push(Segment {
+            id: id_of(v, segment_ids),
+            column: v.clone(),
+            label: en(label),
+            lowercase: Vec::new(),
+            values: valid
+                .into_iter()
+                .map(|(code, l)| Choice {
+                    code,
+                    label: en(&l),
+                })
+                .collect(),
+        });
+    } else {
+        let mut taken = BTreeSet::new();
+        let items = valid
+            .into_iter()
+            .map(|(code, l)| Item {
+                id: id_of(&code, &mut taken),
+                column: None,
+                label: en(&l),
+                last: false,
+                code: Some(code),
+            })
+            .collect();
+        let id = id_of(v, question_ids);
+        codebook
+            .questions
+            .push(single_question(id, v, label, items));
+    }
 }
 
 /// Multiple-dichotomy sets as multi-response questions; other sets are noted.

@@ -245,35 +245,11 @@ fn refusals(
         return Err(e.clone().into());
     }
     check_totals(name, plan, ids, checks)?;
-    if let Some((r, (n, example))) = checks
-        .invalid
-        .iter()
-        .enumerate()
-        .find(|(_, (n, _))| *n > 0 && !lenient)
+    if let Some(e) = (!lenient)
+        .then(|| invalid_values(name, plan, checks))
+        .flatten()
     {
-        let rule = &plan.rules[r];
-        let found = example
-            .as_deref()
-            .map(|v| format!(", found '{}'", crate::text::visible(v)))
-            .unwrap_or_else(|| ", found an empty value".into());
-        let count = if *n > 1 {
-            format!(" ({n} rows have such values)")
-        } else {
-            String::new()
-        };
-        // The reader's hint too (a typed answer where codes are joined), or what to do
-        // when the engine typed the column and lost its text.
-        let hint = match (&rule.hint, example.as_deref()) {
-            (Some(hint), Some(_)) => format!("; {hint}"),
-            (None, Some("true" | "false")) => format!("; {BOOLEAN_HINT}"),
-            _ => String::new(),
-        };
-        return Err(DataError::new(
-            name,
-            format!("expected {}{found}{count}{hint}", rule.expected),
-        )
-        .column(rule.column.clone())
-        .into());
+        return Err(e.into());
     }
     // With --lenient the rows with problems are left out as the reader leaves them out (the
     // query's cells hold valid rows only), but not repeated IDs: the reader keeps the first
@@ -295,6 +271,37 @@ fn refusals(
         .into());
     }
     Ok(())
+}
+
+/// The first rule rows broke, worded as the file reader words it (without the row).
+fn invalid_values(name: &str, plan: &Plan, checks: &Checks) -> Option<DataError> {
+    let (r, (n, example)) = (checks.invalid.iter().enumerate()).find(|(_, (n, _))| *n > 0)?;
+    {
+        let rule = &plan.rules[r];
+        let found = example
+            .as_deref()
+            .map(|v| format!(", found '{}'", crate::text::visible(v)))
+            .unwrap_or_else(|| ", found an empty value".into());
+        let count = if *n > 1 {
+            format!(" ({n} rows have such values)")
+        } else {
+            String::new()
+        };
+        // The reader's hint too (a typed answer where codes are joined), or what to do
+        // when the engine typed the column and lost its text.
+        let hint = match (&rule.hint, example.as_deref()) {
+            (Some(hint), Some(_)) => format!("; {hint}"),
+            (None, Some("true" | "false")) => format!("; {BOOLEAN_HINT}"),
+            _ => String::new(),
+        };
+        Some(
+            DataError::new(
+                name,
+                format!("expected {}{found}{count}{hint}", rule.expected),
+            )
+            .column(rule.column.clone()),
+        )
+    }
 }
 
 /// Every part of the sums must count the same respondents: a file cut at a row boundary, or
