@@ -27,13 +27,13 @@ pub(crate) mod pipeline;
 pub(crate) mod plan;
 pub(crate) mod tally;
 
-pub use codebook::{domain, filter, Codebook};
+pub use codebook::Codebook;
 pub use error::{Error, Result};
 pub use estimate::analyse;
 pub use load::{
     guess_encoding as load_guess_encoding, Format as InputFormat, Source, WeightChoice,
 };
-pub use pipeline::{delimiter_byte, Options};
+pub use pipeline::{delimiter_byte, DesignChoice, Options};
 pub use render::{chart, export, output, report};
 pub use results::Results;
 pub use stats::Adjust;

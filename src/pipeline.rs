@@ -13,6 +13,16 @@ use crate::stats::Adjust;
 use crate::tally::pass::{repeated, IdDigests, IdRows, Pass, Settings};
 use crate::tally::problems::{ProblemKind, RowProblem};
 
+/// The design's columns and lonely-PSU rule as a run gives them (`--strata`, `--psu`,
+/// `--fpc`, `--lonely-psu`); each one given replaces the codebook's.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DesignChoice {
+    pub strata: Option<String>,
+    pub psu: Option<String>,
+    pub fpc: Option<String>,
+    pub lonely_psu: Option<crate::stats::LonelyPsu>,
+}
+
 /// How a run reads and analyses its input.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -34,11 +44,8 @@ pub struct Options {
     pub lenient: bool,
     /// Smallest effective base of a group that is tested against others.
     pub min_base: f64,
-    /// The design's columns and lonely-PSU rule, over the codebook's `[design]`.
-    pub strata: Option<String>,
-    pub psu: Option<String>,
-    pub fpc: Option<String>,
-    pub lonely_psu: Option<crate::stats::LonelyPsu>,
+    /// The design as given on the command line, over the codebook's `[design]`.
+    pub design: DesignChoice,
     /// How intervals are computed.
     pub interval: crate::stats::Interval,
     /// How groups are tested.
@@ -64,10 +71,7 @@ impl Default for Options {
             delimiter: None,
             lenient: false,
             min_base: 30.0,
-            strata: None,
-            psu: None,
-            fpc: None,
-            lonely_psu: None,
+            design: DesignChoice::default(),
             interval: crate::stats::Interval::Wilson,
             test: crate::stats::Test::PooledZ,
             compare: crate::stats::Compare::Pairs,
@@ -80,25 +84,22 @@ impl Default for Options {
 impl Options {
     /// The codebook with the design given on the command line in place of its own.
     pub fn with_design<'c>(&self, codebook: &'c Codebook) -> std::borrow::Cow<'c, Codebook> {
-        if self.strata.is_none()
-            && self.psu.is_none()
-            && self.fpc.is_none()
-            && self.lonely_psu.is_none()
-        {
+        let given = &self.design;
+        if *given == DesignChoice::default() {
             return std::borrow::Cow::Borrowed(codebook);
         }
         let mut c = codebook.clone();
         let d = &mut c.design;
         for (given, into) in [
-            (&self.strata, &mut d.strata),
-            (&self.psu, &mut d.psu),
-            (&self.fpc, &mut d.fpc),
+            (&given.strata, &mut d.strata),
+            (&given.psu, &mut d.psu),
+            (&given.fpc, &mut d.fpc),
         ] {
             if given.is_some() {
                 into.clone_from(given);
             }
         }
-        if let Some(l) = self.lonely_psu {
+        if let Some(l) = given.lonely_psu {
             d.lonely_psu = l;
         }
         std::borrow::Cow::Owned(c)

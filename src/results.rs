@@ -685,3 +685,43 @@ impl QuestionResult {
         Some((n.clone().min()?, n.max()?))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::locale::Lang;
+
+    #[test]
+    fn warnings_keep_their_code_and_say_it_in_each_language() {
+        let one = Warning::new(
+            WarningCode::BlankSegment,
+            vec![("segment", "gender".into()), ("n", 1u64.into())],
+        );
+        assert_eq!(
+            one.message,
+            "segment 'gender': 1 kept respondent has no value; it counts in the total but in no group"
+        );
+        let many = Warning::new(
+            WarningCode::SmallGroup,
+            vec![
+                ("question", "concerns".into()),
+                ("segment", "generation".into()),
+                ("value", "{min}".into()),
+                ("effective", 12.345.into()),
+                ("min", 30.0.into()),
+            ],
+        );
+        // A value holding a placeholder stays as it is; numbers in each language's style.
+        assert!(
+            many.message
+                .contains("generation = {min}: effective base 12.3 is under 30"),
+            "{}",
+            many.message
+        );
+        let ru = many.text(Lang::Ru, &[], 0);
+        assert!(ru.contains("эффективная база 12,3 меньше 30"), "{ru}");
+        let json = serde_json::to_value(&many).unwrap();
+        assert_eq!(json["code"], "small_group");
+        assert_eq!(json["params"]["effective"], 12.345);
+    }
+}

@@ -9,11 +9,8 @@ use super::Common;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Respondent-level data: CSV, Parquet or SPSS .sav/.zsav (`-` for standard input).
-    #[arg(required_unless_present = "sums")]
-    pub data: Option<String>,
     #[command(flatten)]
-    pub sums: super::Sums,
+    pub input: super::Input,
     /// Output file: `.svg` or `.png`.
     #[arg(short, long, value_name = "FILE")]
     pub output: PathBuf,
@@ -57,8 +54,8 @@ pub fn run(args: Args) -> Result<i32> {
             args.common.by.join(", --by ")
         )));
     }
-    super::inputs(args.data.as_deref(), &args.sums, &args.common).refuse(&args.output)?;
-    let codebook = args.sums.codebook(args.data.as_deref(), &args.common)?;
+    super::inputs(&args.input, &args.common).refuse(&args.output)?;
+    let codebook = args.input.codebook(&args.common)?;
     if codebook.question(&args.question).is_none() {
         let ids: Vec<&str> = codebook.questions.iter().map(|q| q.id.as_str()).collect();
         return Err(Error::Usage(format!(
@@ -67,7 +64,7 @@ pub fn run(args: Args) -> Result<i32> {
             ids.join(", ")
         )));
     }
-    let (_, results) = args.sums.analyse(args.data.as_deref(), &args.common)?;
+    let (_, results) = args.input.analyse(&args.common)?;
     super::print_warnings(&results);
     let bytes = chart::render(&results, &args.question, &opts, format)?;
     write_file(&args.output, |w| w.write_all(&bytes))?;

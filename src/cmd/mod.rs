@@ -100,6 +100,18 @@ pub struct Design {
     pub fpc: Option<String>,
 }
 
+impl Design {
+    /// The design as the library takes it.
+    pub fn choice(&self, lonely_psu: Option<concerns::stats::LonelyPsu>) -> concerns::DesignChoice {
+        concerns::DesignChoice {
+            strata: self.strata.clone(),
+            psu: self.psu.clone(),
+            fpc: self.fpc.clone(),
+            lonely_psu,
+        }
+    }
+}
+
 /// Options every analysing command shares.
 #[derive(Args, Debug, Clone)]
 pub struct Common {
@@ -175,19 +187,23 @@ pub(crate) fn weight_choice(weight: &Option<String>, no_weight: bool) -> WeightC
     }
 }
 
-/// Finishing from sums instead of reading rows.
+/// What `report`, `table` and `chart` analyse: the rows of DATA, or the sums of
+/// `concerns sql`'s query.
 #[derive(Args, Debug, Clone, Default)]
-pub struct Sums {
+pub struct Input {
+    /// Respondent-level data: CSV, Parquet or SPSS .sav/.zsav (`-` for standard input).
+    #[arg(required_unless_present = "sums")]
+    pub data: Option<String>,
     /// The result of `concerns sql`'s query (CSV with a header, or Parquet) instead of DATA, with the
     /// same codebook and --by; repeat to add up several (partitions, days).
     #[arg(long, value_name = "FILE", conflicts_with = "data")]
     pub sums: Vec<String>,
 }
 
-impl Sums {
+impl Input {
     /// The codebook: as [`Common::codebook`] for DATA; for sums `--codebook` or the embedded one.
-    pub fn codebook(&self, data: Option<&str>, common: &Common) -> Result<Codebook> {
-        match data {
+    pub fn codebook(&self, common: &Common) -> Result<Codebook> {
+        match self.data.as_deref() {
             Some(d) => common.codebook(d),
             None => match &common.codebook {
                 Some(p) => Codebook::from_file(p),
@@ -197,12 +213,9 @@ impl Sums {
     }
 
     /// The results of DATA, or of the sums.
-    pub fn analyse(
-        &self,
-        data: Option<&str>,
-        common: &Common,
-    ) -> Result<(Codebook, concerns::Results)> {
-        let codebook = self.codebook(data, common)?;
+    pub fn analyse(&self, common: &Common) -> Result<(Codebook, concerns::Results)> {
+        let data = self.data.as_deref();
+        let codebook = self.codebook(common)?;
         let opts = common.options();
         let results = match data {
             Some(d) => concerns::analyse(d, &codebook, &opts)?,
@@ -241,10 +254,7 @@ impl Common {
             delimiter: self.delimiter,
             lenient: self.lenient,
             min_base: self.min_base,
-            strata: self.design.strata.clone(),
-            psu: self.design.psu.clone(),
-            fpc: self.design.fpc.clone(),
-            lonely_psu: self.lonely_psu,
+            design: self.design.choice(self.lonely_psu),
             filter: self.filter.clone(),
             cells: self.cells.clone(),
             interval: self.interval,
@@ -310,11 +320,11 @@ pub fn print_stdout(bytes: &[u8]) -> Result<()> {
 }
 
 /// The files a command reads (DATA, the codebook, sums files), so that no output is one.
-pub fn inputs(data: Option<&str>, sums: &Sums, common: &Common) -> concerns::output::Inputs {
+pub fn inputs(input: &Input, common: &Common) -> concerns::output::Inputs {
     let mut paths: Vec<&std::path::Path> = Vec::new();
-    paths.extend(data.map(std::path::Path::new));
+    paths.extend(input.data.as_deref().map(std::path::Path::new));
     paths.extend(common.codebook.as_deref());
-    paths.extend(sums.sums.iter().map(std::path::Path::new));
+    paths.extend(input.sums.iter().map(std::path::Path::new));
     concerns::output::Inputs::of(paths)
 }
 

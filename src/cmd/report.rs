@@ -9,11 +9,8 @@ use super::{print_stdout, Common};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Respondent-level data: CSV, Parquet or SPSS .sav/.zsav (`-` for standard input).
-    #[arg(required_unless_present = "sums")]
-    pub data: Option<String>,
     #[command(flatten)]
-    pub sums: super::Sums,
+    pub input: super::Input,
     /// Directory to write the report into.
     #[arg(long, default_value = "reports")]
     pub out: PathBuf,
@@ -28,7 +25,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<i32> {
     let opts = args.look.options()?;
-    let (_, results) = args.sums.analyse(args.data.as_deref(), &args.common)?;
+    let (_, results) = args.input.analyse(&args.common)?;
     super::print_warnings(&results);
     let files = report::render(&results, &opts)?;
     if args.check {
@@ -61,7 +58,7 @@ pub fn run(args: Args) -> Result<i32> {
             check.stale.len(),
             files.len(),
             check.extra.len(),
-            args.data.as_deref().map_or_else(|| format!("--sums {}", args.sums.sums.join(" --sums ")), str::to_string),
+            args.input.data.as_deref().map_or_else(|| format!("--sums {}", args.input.sums.join(" --sums ")), str::to_string),
             args.out.display()
         );
         return Ok(exit::STALE);
@@ -69,7 +66,7 @@ pub fn run(args: Args) -> Result<i32> {
     // No input may be a file of the report (a --sums file named summary.json in --out).
     let mut names: Vec<String> = files.iter().map(|f| f.name.clone()).collect();
     names.push(concerns::output::set::MANIFEST.to_string());
-    super::inputs(args.data.as_deref(), &args.sums, &args.common).refuse_in(&args.out, &names)?;
+    super::inputs(&args.input, &args.common).refuse_in(&args.out, &names)?;
     report::write(&args.out, &files)?;
     print_stdout(
         &Format::Table

@@ -10,7 +10,7 @@ use super::print_stdout;
 pub struct Args {
     /// SQL dialect of the engine that runs the query.
     #[arg(long, value_enum)]
-    pub dialect: DialectArg,
+    pub dialect: Dialect,
     /// Table (or view) holding one row per respondent, with the codebook's columns;
     /// `schema.table` is quoted part by part.
     #[arg(long, value_name = "NAME")]
@@ -36,29 +36,16 @@ pub struct Args {
     pub filter: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum DialectArg {
-    Duckdb,
-    Spark,
-    Postgres,
-}
-
 pub fn run(args: Args) -> Result<i32> {
     let codebook = match &args.codebook {
         Some(p) => Codebook::from_file(p)?,
         None => Codebook::canonical(),
     };
-    let dialect = match args.dialect {
-        DialectArg::Duckdb => Dialect::DuckDb,
-        DialectArg::Spark => Dialect::Spark,
-        DialectArg::Postgres => Dialect::Postgres,
-    };
+    let dialect = args.dialect;
     let opts = Options {
         weight: super::weight_choice(&args.weight, args.no_weight),
         by: args.by,
-        strata: args.design.strata,
-        psu: args.design.psu,
-        fpc: args.design.fpc,
+        design: args.design.choice(None),
         filter: args.filter,
         ..Options::default()
     };

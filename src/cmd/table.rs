@@ -11,11 +11,8 @@ use super::{print_stdout, stdout_color, stdout_width, Common};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Respondent-level data: CSV, Parquet or SPSS .sav/.zsav (`-` for standard input).
-    #[arg(required_unless_present = "sums")]
-    pub data: Option<String>,
     #[command(flatten)]
-    pub sums: super::Sums,
+    pub input: super::Input,
     /// Output format [default: from the -o file's extension (.json, .csv, .md, .xlsx), else
     /// the text table].
     #[arg(long, short, value_enum)]
@@ -113,9 +110,9 @@ pub fn run(args: Args) -> Result<i32> {
         ));
     }
     if let Some(path) = &args.output {
-        super::inputs(args.data.as_deref(), &args.sums, &args.common).refuse(path)?;
+        super::inputs(&args.input, &args.common).refuse(path)?;
     }
-    let (_, results) = args.sums.analyse(args.data.as_deref(), &args.common)?;
+    let (_, results) = args.input.analyse(&args.common)?;
     super::print_warnings(&results);
     let terminal = concerns::export::Terminal {
         color: args.output.is_none() && stdout_color(),

@@ -41,10 +41,9 @@ impl Test {
     }
 }
 
-/// A filter ready to run: its text (for the outputs) and its test.
+/// A filter ready to run against one header: its test of a record.
 #[derive(Debug, Clone)]
 pub struct Filter {
-    pub text: String,
     pub test: Test,
 }
 
@@ -66,10 +65,7 @@ pub fn compile(
     let expr = parse(text, origin)?;
     let mut stack = Vec::new();
     let test = resolve(&expr, (text, origin), codebook, columns, &mut stack)?;
-    Ok(Filter {
-        text: text.trim().to_string(),
-        test,
-    })
+    Ok(Filter { test })
 }
 
 fn target<'c>(name: &str, codebook: &'c Codebook, columns: &'c [String]) -> Option<Target<'c>> {

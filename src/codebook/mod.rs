@@ -3,8 +3,8 @@
 //! The canonical format's codebook (`codebooks/canonical.toml`) is embedded in the binary;
 //! any other survey is described by a TOML file of the same shape.
 
-pub mod domain;
-pub mod filter;
+pub(crate) mod domain;
+pub(crate) mod filter;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;

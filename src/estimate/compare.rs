@@ -166,7 +166,10 @@ pub(super) fn rest_test(
 
 /// The place of row `id` (an item, or a net after the items) in the order of the sums.
 pub(super) fn row_index(q: &Question, id: &str) -> usize {
-    rows(q).iter().position(|x| x.id == id).unwrap_or(0)
+    rows(q)
+        .iter()
+        .position(|x| x.id == id)
+        .expect("a row shown for a question is one of its own rows (items, then nets)")
 }
 
 /// Each group against the rest of the question's base (everyone else, respondents in no

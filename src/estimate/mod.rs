@@ -130,7 +130,10 @@ pub(crate) fn finish(
         .iter()
         .enumerate()
         .map(|(k, seg)| {
-            let mut g = segment_grouping(seg, sums.next().unwrap_or_default(), opts.lang);
+            let own = sums
+                .next()
+                .expect("the tally has a grouping per --by segment");
+            let mut g = segment_grouping(seg, own, opts.lang);
             g.index = k;
             g
         })
@@ -140,7 +143,10 @@ pub(crate) fn finish(
         .iter()
         .enumerate()
         .map(|(k, c)| {
-            let mut g = contrast_grouping(codebook, c, sums.next().unwrap_or_default(), opts.lang);
+            let own = (sums.next()).expect(
+                "the tally has a grouping per contrast (its `by` is a single choice, checked)",
+            );
+            let mut g = contrast_grouping(codebook, c, own, opts.lang);
             g.index = segments.len() + k;
             g
         })

@@ -41,10 +41,12 @@ use crate::plan::{states, Codes, MultiForm, Plan, QuestionPlan, Separator};
 
 /// The SQL engines the query is written for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Dialect {
+    #[cfg_attr(feature = "cli", value(name = "duckdb"))]
     DuckDb,
-    Postgres,
     Spark,
+    Postgres,
 }
 
 impl Dialect {

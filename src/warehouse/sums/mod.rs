@@ -145,7 +145,7 @@ pub(crate) fn tabulation(
     plan: &Plan,
     codebook: &Codebook,
     (lenient, key): (bool, &str),
-) -> Result<(Tabulation, Vec<u8>)> {
+) -> Result<(Tabulation, blake3::Hash)> {
     let ids = codebook.question_ids();
     let mut tally = Tally::for_sums(plan);
     // Kept respondents outside the filter, per question and state: the design's n.
@@ -201,7 +201,7 @@ pub(crate) fn tabulation(
         design: design.map(|d| d.finish(|g, v| tally.value(g, v).to_vec())),
         filtered: checks.filtered,
     };
-    Ok((tab, digest.finalize().as_bytes().to_vec()))
+    Ok((tab, digest.finalize()))
 }
 
 /// What the file reader would refuse, refused from the counts, as it words it but without
