@@ -530,3 +530,63 @@ impl QuestionAcc {
         (base, items)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codebook::Codebook;
+    use crate::plan::{states, Eval};
+
+    fn plan() -> Plan {
+        let toml = r#"
+[survey]
+id = "t"
+title.en = "t"
+[[questions]]
+id = "q"
+kind = "single_choice"
+column = "q"
+text.en = "q"
+items = [{ id = "a", code = "a", label.en = "A" }, { id = "b", code = "b", label.en = "B" }]
+"#;
+        let cb = Codebook::parse(toml, "t.toml").unwrap();
+        Plan::new(&cb, &["q".to_string()], None, &[], &[]).unwrap()
+    }
+
+    /// A respondent answering item `i` with weight `w` (exact when `fixed`).
+    fn eval(i: Option<usize>, w: f64, fixed: bool) -> Eval {
+        Eval {
+            weight: w,
+            fixed: fixed.then(|| (w * 1e9).round() as u64),
+            states: vec![i.map_or(states::NONE, states::single)],
+            partial: vec![false],
+            ..Eval::default()
+        }
+    }
+
+    #[test]
+    fn sums_are_exact_for_decimal_weights_and_add_up_across_chunks() {
+        // Weights 0.1 (×3, answer a), 0.2 (answer b), 1.7 (float, answer a); a blank answer
+        // (weight 5) is outside the base.
+        // Σw over the base = 0.3 + 0.2 + 1.7 = 2.2; Σw² = 0.03 + 0.04 + 2.89 = 2.96.
+        let plan = plan();
+        let (mut one, mut two) = (Tally::new(&plan), Tally::new(&plan));
+        for _ in 0..3 {
+            one.add(&eval(Some(0), 0.1, true), &[]);
+        }
+        two.add(&eval(Some(1), 0.2, true), &[]);
+        two.add(&eval(Some(0), 1.7, false), &[]);
+        two.add(&eval(None, 5.0, true), &[]);
+        one.merge(&two);
+        let sums = one.sums(&plan, |_| true);
+        let (base, items) = &sums[0];
+        assert_eq!(base.n, 5);
+        assert_eq!(base.w, 2.2);
+        assert!((base.w2 - 2.96).abs() < 1e-15, "{}", base.w2);
+        assert_eq!((items[0].count, items[1].count), (4, 1));
+        // 0.1 · 3 summed in billionths is 0.3 exactly (as a float sum it is not).
+        assert_eq!(items[0].wy, 0.3 + 1.7);
+        assert_eq!(items[1].wy, 0.2);
+        assert_eq!(items[0].wn, 0.2);
+    }
+}

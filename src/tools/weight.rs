@@ -1147,3 +1147,87 @@ fn csv_header(src: &Source) -> Result<(csv::ByteRecord, u64)> {
     }
     Ok((record, rdr.position().byte()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() <= 1e-9 * b.abs().max(1.0)
+    }
+
+    /// A 2 × 2 table of rows: gender (0, 1) × age (0, 1), `counts[g][a]` rows of weight 1.
+    fn table(counts: [[u64; 2]; 2]) -> Cells {
+        let mut cells = Cells::default();
+        for (g, row) in counts.iter().enumerate() {
+            for (a, &n) in row.iter().enumerate() {
+                for _ in 0..n {
+                    cells.add(&[g as u32, a as u32], 1.0);
+                }
+            }
+        }
+        cells
+    }
+
+    #[test]
+    fn raking_an_independent_table_gives_the_product_of_the_margins() {
+        // Rows 10 in every cell (independent); targets gender 60/40, age 30/70 of 100. The
+        // raked table is the product of the margins / 100: a cell's weight is that over 10.
+        let mut cells = table([[10, 10], [10, 10]]);
+        let targets = vec![vec![60.0, 40.0], vec![30.0, 70.0]];
+        let (sweeps, converged) = cells.rake(&targets, &RakeOptions::default());
+        assert!(converged && sweeps <= 3, "{sweeps}");
+        for (g, a, want) in [(0, 0, 18.0), (0, 1, 42.0), (1, 0, 12.0), (1, 1, 28.0)] {
+            let c = cells.find(&[g, a], 1.0).unwrap() as usize;
+            assert!(
+                close(cells.weight[c] * 10.0, want),
+                "cell {g},{a}: {}",
+                cells.weight[c]
+            );
+        }
+        assert!(close(cells.total(), 100.0));
+    }
+
+    #[test]
+    fn raking_a_dependent_table_meets_both_margins() {
+        // An unbalanced sample: raking is iterative here; both margins are met and the
+        // odds ratio of the table is kept (IPF preserves it): (30·10)/(5·15) = 4.
+        let mut cells = table([[30, 5], [15, 10]]);
+        let targets = vec![vec![0.5, 0.5], vec![0.5, 0.5]];
+        let (_, converged) = cells.rake(&targets, &RakeOptions::default());
+        assert!(converged);
+        for m in 0..2 {
+            let got = cells.margin(m, 2);
+            assert!(
+                close(got[0], 0.5) && close(got[1], 0.5),
+                "margin {m}: {got:?}"
+            );
+        }
+        let t = cells.table();
+        let at = |g: u32, a: u32| t[*cells.combo_of.get(&vec![g, a]).unwrap() as usize];
+        let odds = at(0, 0) * at(1, 1) / (at(0, 1) * at(1, 0));
+        assert!(close(odds, 4.0), "{odds}");
+    }
+
+    #[test]
+    fn trimming_caps_weights_and_shares_what_was_cut() {
+        // Weights 1, 1, 1, 5 (total 8); capped at 3: 2 cut, shared by the three within
+        // (each + 2/3); the total is kept.
+        let mut cells = Cells::default();
+        for w in [1.0, 1.0, 1.0] {
+            cells.add(&[0], w);
+        }
+        cells.add(&[1], 5.0);
+        let trimmed = cells.trim(0.0, 3.0);
+        assert_eq!(trimmed, 1);
+        assert!(close(cells.total(), 8.0));
+        let big = cells.find(&[1], 5.0).unwrap() as usize;
+        assert!(close(cells.weight[big], 3.0));
+        let small = cells.find(&[0], 1.0).unwrap() as usize;
+        assert!(
+            close(cells.weight[small], 1.0 + 2.0 / 3.0),
+            "{}",
+            cells.weight[small]
+        );
+    }
+}
