@@ -8,7 +8,7 @@ pub mod exit {
     /// Error in the data or in reading/writing files.
     pub const DATA: i32 = 1;
     /// Wrong command-line usage.
-    pub const USAGE: i32 = 2;
+    pub(crate) const USAGE: i32 = 2;
     /// `--check` found outputs that are stale or missing.
     pub const STALE: i32 = 3;
 }
@@ -58,12 +58,12 @@ impl DataError {
         self
     }
 
-    pub fn row(mut self, row: u64) -> Self {
+    pub(crate) fn row(mut self, row: u64) -> Self {
         self.row = Some(row);
         self
     }
 
-    pub fn column(mut self, column: impl Into<String>) -> Self {
+    pub(crate) fn column(mut self, column: impl Into<String>) -> Self {
         self.column = Some(column.into());
         self
     }
@@ -130,7 +130,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     /// A codebook error not yet tied to its file.
-    pub fn codebook(message: impl Into<String>) -> Error {
+    pub(crate) fn codebook(message: impl Into<String>) -> Error {
         Error::Codebook {
             origin: String::new(),
             message: message.into(),
@@ -138,7 +138,7 @@ impl Error {
     }
 
     /// Names the codebook file of a codebook error.
-    pub fn in_codebook(self, origin: &str) -> Error {
+    pub(crate) fn in_codebook(self, origin: &str) -> Error {
         match self {
             Error::Codebook { message, .. } => Error::Codebook {
                 origin: origin.to_string(),
@@ -178,7 +178,10 @@ static QUIET: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::n
 
 /// Runs `f`, turning a panic inside it (a third-party reader given a corrupt file) into
 /// `fail()`, without the panic's message on stderr.
-pub fn no_panic<T>(fail: impl FnOnce() -> Error, f: impl FnOnce() -> Result<T>) -> Result<T> {
+pub(crate) fn no_panic<T>(
+    fail: impl FnOnce() -> Error,
+    f: impl FnOnce() -> Result<T>,
+) -> Result<T> {
     use std::sync::atomic::Ordering;
     static HOOK: std::sync::Once = std::sync::Once::new();
     HOOK.call_once(|| {

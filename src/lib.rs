@@ -25,7 +25,7 @@ pub(crate) mod estimate;
 pub(crate) mod load;
 pub(crate) mod pipeline;
 pub(crate) mod plan;
-pub(crate) mod tally;
+pub mod tally;
 
 pub use codebook::Codebook;
 pub use error::{Error, Result};

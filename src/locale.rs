@@ -35,7 +35,8 @@ pub enum Lang {
 
 impl Lang {
     /// Every language with a catalogue.
-    pub const ALL: [Lang; 2] = [Lang::En, Lang::Ru];
+    #[cfg(test)]
+    pub(crate) const ALL: [Lang; 2] = [Lang::En, Lang::Ru];
 
     /// Its code: the key of a codebook's labels and the name of its catalogue.
     pub fn code(self) -> &'static str {
@@ -156,12 +157,12 @@ fn category(lang: Lang, n: u64) -> &'static str {
 }
 
 impl Words {
-    pub fn lang(&self) -> Lang {
+    pub(crate) fn lang(&self) -> Lang {
         self.lang
     }
 
     /// The text of `key` (the key itself if a catalogue lacks it; a test keeps them equal).
-    pub fn get<'a>(&'a self, key: &'a str) -> &'a str {
+    pub(crate) fn get<'a>(&'a self, key: &'a str) -> &'a str {
         self.text
             .get(key)
             .or_else(|| words(Lang::En).text.get(key))
@@ -208,7 +209,7 @@ impl Words {
     }
 
     /// A whole number: "5,140" (en), "5 140" (ru, with a no-break space).
-    pub fn number(&self, n: u64) -> String {
+    pub(crate) fn number(&self, n: u64) -> String {
         let digits = n.to_string();
         let sep = self.group_separator();
         let mut out = String::new();
@@ -236,7 +237,7 @@ impl Words {
     }
 
     /// A number with `decimals` places: "5,076.2" (en), "5 076,2" (ru).
-    pub fn decimal(&self, x: f64, decimals: usize) -> String {
+    pub(crate) fn decimal(&self, x: f64, decimals: usize) -> String {
         if !x.is_finite() {
             return "–".into();
         }
@@ -260,13 +261,13 @@ impl Words {
     }
 
     /// A number as Rust writes it most briefly (0.05, 12.5), with the language's decimal mark.
-    pub fn plain(&self, x: f64) -> String {
+    pub(crate) fn plain(&self, x: f64) -> String {
         x.to_string().replace('.', self.decimal_mark())
     }
 
     /// A number to `digits` significant digits (all of its whole part), without trailing
     /// zeros: "22.91", "0.7433", "50".
-    pub fn significant(&self, x: f64, digits: i32) -> String {
+    pub(crate) fn significant(&self, x: f64, digits: i32) -> String {
         if !x.is_finite() || x == 0.0 {
             return self.plain(x);
         }
@@ -281,17 +282,17 @@ impl Words {
     }
 
     /// A number to one decimal: a weighted or effective base.
-    pub fn tenths(&self, x: f64) -> String {
+    pub(crate) fn tenths(&self, x: f64) -> String {
         self.decimal(x, 1)
     }
 
     /// "5,140 respondents" in the language, its noun in the right form.
-    pub fn respondents(&self, n: u64) -> String {
+    pub(crate) fn respondents(&self, n: u64) -> String {
         self.counted("respondents", n)
     }
 
     /// A 0–1 share as a percentage: "60.0%" (en), "60,0 %" (ru); "–" when there is none.
-    pub fn percent(&self, share: Option<f64>, decimals: usize) -> String {
+    pub(crate) fn percent(&self, share: Option<f64>, decimals: usize) -> String {
         match share {
             Some(p) => {
                 let space = if self.lang == Lang::Ru { "\u{a0}" } else { "" };
@@ -302,7 +303,7 @@ impl Words {
     }
 
     /// An interval in percent: "58.5–61.5" (en), "58,5–61,5" (ru).
-    pub fn interval(&self, low: Option<f64>, high: Option<f64>) -> String {
+    pub(crate) fn interval(&self, low: Option<f64>, high: Option<f64>) -> String {
         match (low, high) {
             (Some(l), Some(h)) => format!(
                 "{}–{}",

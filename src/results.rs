@@ -12,7 +12,7 @@ use crate::stats::Adjust;
 
 /// Bumped whenever a JSON field is renamed, removed or changes meaning. 2: `input.path`
 /// holds the file name without its directory (it held the path as typed).
-pub const SCHEMA_VERSION: u32 = 4;
+pub(crate) const SCHEMA_VERSION: u32 = 4;
 
 /// A group's unweighted base too small to read (under 30) or low (under 100).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -34,7 +34,7 @@ impl BaseFlag {
     }
 
     /// How tables and charts mark it after the base: " !" or " *".
-    pub fn mark(self) -> &'static str {
+    pub(crate) fn mark(self) -> &'static str {
         match self {
             BaseFlag::Under30 => " !",
             BaseFlag::Under100 => " *",
@@ -462,12 +462,12 @@ pub enum Versus {
 
 impl GroupResult {
     /// Its rows in the order of the total's [`QuestionResult::rows`].
-    pub fn rows(&self) -> impl Iterator<Item = &GroupItem> + Clone {
+    pub(crate) fn rows(&self) -> impl Iterator<Item = &GroupItem> + Clone {
         self.items.iter().chain(&self.nets)
     }
 
     /// What a person reads for the segment: its label, else its id.
-    pub fn segment_name(&self) -> &str {
+    pub(crate) fn segment_name(&self) -> &str {
         if self.segment_label.is_empty() {
             &self.segment
         } else {
@@ -478,19 +478,19 @@ impl GroupResult {
 
 impl ItemResult {
     /// Whether this row is a net of items.
-    pub fn is_net(&self) -> bool {
+    pub(crate) fn is_net(&self) -> bool {
         !self.items.is_empty()
     }
 
     /// The base the item's share is out of: its own, or else `question`'s.
-    pub fn base_within<'a>(&'a self, question: &'a QuestionBase) -> &'a QuestionBase {
+    pub(crate) fn base_within<'a>(&'a self, question: &'a QuestionBase) -> &'a QuestionBase {
         self.base.as_ref().unwrap_or(question)
     }
 }
 
 impl GroupItem {
     /// What a table or chart writes after the share: the letters, or + / – against the rest.
-    pub fn marks(&self) -> Vec<String> {
+    pub(crate) fn marks(&self) -> Vec<String> {
         match self.versus_rest {
             Some(Versus::Higher) => vec!["+".into()],
             Some(Versus::Lower) => vec!["–".into()],
@@ -586,7 +586,7 @@ pub fn schema() -> String {
 
 impl Results {
     /// The cells of a banner: the share unless `--cells` said otherwise.
-    pub fn banner_cells(&self) -> Vec<Cell> {
+    pub(crate) fn banner_cells(&self) -> Vec<Cell> {
         match self.cells.is_empty() {
             true => vec![Cell::Share],
             false => self.cells.clone(),
@@ -595,7 +595,7 @@ impl Results {
 
     /// The columns of a ranked table: share, interval and count unless `--cells` said
     /// otherwise.
-    pub fn ranked_cells(&self) -> Vec<Cell> {
+    pub(crate) fn ranked_cells(&self) -> Vec<Cell> {
         match self.cells.is_empty() {
             true => vec![Cell::Share, Cell::Ci, Cell::Count],
             false => self.cells.clone(),
@@ -603,7 +603,7 @@ impl Results {
     }
 
     /// The notes of every exclusion that left someone out, as one sentence group.
-    pub fn exclusion_notes(&self) -> String {
+    pub(crate) fn exclusion_notes(&self) -> String {
         let notes: Vec<&str> = self
             .exclusions
             .iter()
@@ -615,7 +615,7 @@ impl Results {
 
     /// "12 rows with problems were left out (--lenient): …", when any were, in the
     /// results' language.
-    pub fn dropped_note(&self) -> Option<String> {
+    pub(crate) fn dropped_note(&self) -> Option<String> {
         (self.base.dropped > 0).then(|| {
             dropped_note(
                 crate::locale::words(self.lang),
@@ -626,7 +626,7 @@ impl Results {
     }
 
     /// The warning that rows were left out, when any were.
-    pub fn rows_left_out(&self) -> Option<Warning> {
+    pub(crate) fn rows_left_out(&self) -> Option<Warning> {
         (self.base.dropped > 0).then(|| {
             let mut w = Warning {
                 code: WarningCode::RowsLeftOut,
@@ -649,17 +649,13 @@ impl Results {
 }
 
 impl QuestionResult {
-    pub fn item(&self, id: &str) -> Option<&ItemResult> {
-        self.items.iter().find(|i| i.id == id)
-    }
-
     /// The rows of its table: the items in display order, then the nets.
-    pub fn rows(&self) -> impl Iterator<Item = &ItemResult> + Clone {
+    pub(crate) fn rows(&self) -> impl Iterator<Item = &ItemResult> + Clone {
         self.items.iter().chain(&self.nets)
     }
 
     /// Whether the items are shown in rank order (else in the codebook's own order).
-    pub fn ranked(&self) -> bool {
+    pub(crate) fn ranked(&self) -> bool {
         self.order == crate::codebook::Order::Ranked
     }
 
@@ -676,7 +672,7 @@ impl QuestionResult {
     }
 
     /// The smallest and largest item base, when each item has its own.
-    pub fn item_base_range(&self) -> Option<(u64, u64)> {
+    pub(crate) fn item_base_range(&self) -> Option<(u64, u64)> {
         let n = self
             .items
             .iter()

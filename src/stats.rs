@@ -38,7 +38,7 @@ pub struct ItemSums {
 
 impl ItemSums {
     /// The item's own base: those who selected it and those who did not.
-    pub fn own_base(&self) -> BaseSums {
+    pub(crate) fn own_base(&self) -> BaseSums {
         BaseSums {
             n: self.answered,
             w: self.wy + self.wn,
@@ -48,17 +48,17 @@ impl ItemSums {
 }
 
 /// Two-sided critical value of the standard normal for a confidence `level` (0.95 → 1.95996…).
-pub fn z_critical(level: f64) -> f64 {
+pub(crate) fn z_critical(level: f64) -> f64 {
     Normal::standard().inverse_cdf(1.0 - (1.0 - level) / 2.0)
 }
 
 /// Weighted share Σwy / Σw (the unweighted share when all weights are 1).
-pub fn share(base: &BaseSums, item: &ItemSums) -> Option<f64> {
+pub(crate) fn share(base: &BaseSums, item: &ItemSums) -> Option<f64> {
     (base.w > 0.0).then(|| item.wy / base.w)
 }
 
 /// Kish effective base (Σw)² / Σw².
-pub fn effective_base(base: &BaseSums) -> f64 {
+pub(crate) fn effective_base(base: &BaseSums) -> f64 {
     if base.w2 > 0.0 {
         base.w * base.w / base.w2
     } else {
@@ -67,20 +67,21 @@ pub fn effective_base(base: &BaseSums) -> f64 {
 }
 
 /// Kish design effect due to weighting: n Σw² / (Σw)².
-pub fn design_effect(base: &BaseSums) -> Option<f64> {
+pub(crate) fn design_effect(base: &BaseSums) -> Option<f64> {
     (base.w > 0.0).then(|| base.n as f64 * base.w2 / (base.w * base.w))
 }
 
+#[cfg(test)]
 /// Standard error of a weighted share as R `survey::svymean` gives it for
 /// `svydesign(ids = ~1, weights = ~w)`: Taylor linearisation of the ratio Σwy/Σw,
 /// with the n/(n−1) with-replacement factor. With all weights 1 this is √(p(1−p)/(n−1)).
-pub fn svymean_se(base: &BaseSums, item: &ItemSums) -> Option<f64> {
+pub(crate) fn svymean_se(base: &BaseSums, item: &ItemSums) -> Option<f64> {
     svyby_se(base.n, base, item)
 }
 
 /// Wilson score interval for share `p` on base `n` (n may be a non-integer effective base).
 /// Identical to statsmodels `proportion_confint(count, nobs, method="wilson")` when p = count/n.
-pub fn wilson(p: f64, n: f64, z: f64) -> Option<(f64, f64)> {
+pub(crate) fn wilson(p: f64, n: f64, z: f64) -> Option<(f64, f64)> {
     if n.is_nan() || n <= 0.0 || !(0.0..=1.0).contains(&p) {
         return None;
     }
@@ -104,7 +105,7 @@ pub fn wilson(p: f64, n: f64, z: f64) -> Option<(f64, f64)> {
 
 /// The p-quantile of the Beta(a, b) distribution (R `qbeta`), by bisection on the
 /// regularised incomplete beta function: to the last bits of f64, whatever a and b.
-pub fn qbeta(p: f64, a: f64, b: f64) -> Option<f64> {
+pub(crate) fn qbeta(p: f64, a: f64, b: f64) -> Option<f64> {
     if !(0.0..=1.0).contains(&p) || a.is_nan() || b.is_nan() || a < 0.0 || b < 0.0 {
         return None;
     }
@@ -133,7 +134,7 @@ pub fn qbeta(p: f64, a: f64, b: f64) -> Option<f64> {
 
 /// The p-quantile of Student's t with `df` degrees of freedom (R `qt`), from the beta
 /// quantile: t² = df (1 − y)/y with y the quantile of Beta(df/2, 1/2) at 2·min(p, 1 − p).
-pub fn qt(p: f64, df: f64) -> Option<f64> {
+pub(crate) fn qt(p: f64, df: f64) -> Option<f64> {
     if df.is_nan() || df <= 0.0 || !(0.0..1.0).contains(&p) || p == 0.0 {
         return None;
     }
@@ -149,7 +150,7 @@ pub fn qt(p: f64, df: f64) -> Option<f64> {
 /// The design effect of a share (R `svymean(…, deff = "replace")`): the variance over that
 /// of a simple random sample of the domain's `n` respondents with replacement,
 /// p(1 − p)/(n − 1) (R's `svyvar`/n).
-pub fn deff(p: f64, se: f64, n: u64) -> Option<f64> {
+pub(crate) fn deff(p: f64, se: f64, n: u64) -> Option<f64> {
     let srs = p * (1.0 - p) / (n as f64 - 1.0);
     (n > 1 && srs > 0.0).then(|| se * se / srs)
 }
@@ -173,12 +174,12 @@ pub enum Interval {
 }
 
 impl Interval {
-    pub fn is_wilson(&self) -> bool {
+    pub(crate) fn is_wilson(&self) -> bool {
         *self == Interval::Wilson
     }
 
     /// The name R gives it.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Interval::Wilson => "wilson",
             Interval::Beta => "beta",
@@ -193,7 +194,7 @@ impl Interval {
 /// What an interval of share `p` needs to know about its domain: the SE, the Kish
 /// effective base, the respondents and the degrees of freedom of the domain's design.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Domain {
+pub(crate) struct Domain {
     pub se: Option<f64>,
     pub kish: f64,
     pub rows: f64,
@@ -202,7 +203,7 @@ pub struct Domain {
 
 /// The interval of share `p` at confidence `level` by `method` (R `svyciprop` for all
 /// but Wilson).
-pub fn interval(method: Interval, p: f64, d: &Domain, level: f64) -> Option<(f64, f64)> {
+pub(crate) fn interval(method: Interval, p: f64, d: &Domain, level: f64) -> Option<(f64, f64)> {
     let alpha = 1.0 - level;
     if method == Interval::Wilson {
         let z = z_critical(level);
@@ -241,7 +242,7 @@ pub fn interval(method: Interval, p: f64, d: &Domain, level: f64) -> Option<(f64
 /// The Rao–Scott test of association of a 2 × G table, second-order corrected and given
 /// as an F statistic (R `svychisq(…, statistic = "F")`).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct RaoScott {
+pub(crate) struct RaoScott {
     pub f: f64,
     pub ndf: f64,
     pub ddf: f64,
@@ -298,7 +299,7 @@ fn transpose(a: &[Vec<f64>]) -> Vec<Vec<f64>> {
 /// The Rao–Scott F of a 2 × G table from its cell shares `m` (cells in R's order: the
 /// answer varies fastest, "not selected" first), their design covariance `v`, the
 /// respondents `n` (R's N) and the design's degrees of freedom `nu`.
-pub fn rao_scott(m: &[f64], v: &[Vec<f64>], n: f64, nu: f64) -> Option<RaoScott> {
+pub(crate) fn rao_scott(m: &[f64], v: &[Vec<f64>], n: f64, nu: f64) -> Option<RaoScott> {
     let g = m.len() / 2;
     if g < 2 || m.len() != 2 * g || v.len() != m.len() {
         return None;
@@ -383,7 +384,7 @@ pub fn rao_scott(m: &[f64], v: &[Vec<f64>], n: f64, nu: f64) -> Option<RaoScott>
 /// The residual sum Σw²(y−p)² is taken as Σw²y·(1−p)² + Σw²(1−y)·p², with 1 − p from the
 /// non-selecting respondents' own sum: two non-negative terms, so one huge weight among
 /// tiny ones cannot cancel the answer away.
-pub fn svyby_se(design_n: u64, group: &BaseSums, item: &ItemSums) -> Option<f64> {
+pub(crate) fn svyby_se(design_n: u64, group: &BaseSums, item: &ItemSums) -> Option<f64> {
     let w = item.wy + item.wn;
     if design_n < 2 || group.w <= 0.0 || w <= 0.0 {
         return None;
@@ -396,13 +397,13 @@ pub fn svyby_se(design_n: u64, group: &BaseSums, item: &ItemSums) -> Option<f64>
 }
 
 /// Weighting efficiency, the inverse of the Kish design effect (effective / actual base).
-pub fn weighting_efficiency(base: &BaseSums) -> Option<f64> {
+pub(crate) fn weighting_efficiency(base: &BaseSums) -> Option<f64> {
     design_effect(base).filter(|d| *d > 0.0).map(|d| 1.0 / d)
 }
 
 /// Two-sided p-value of the pooled two-proportion z-test without continuity correction,
 /// as R `prop.test(c(x1, x2), c(n1, n2), correct = FALSE)`; `n` may be effective bases.
-pub fn two_proportion_p(p1: f64, n1: f64, p2: f64, n2: f64) -> Option<f64> {
+pub(crate) fn two_proportion_p(p1: f64, n1: f64, p2: f64, n2: f64) -> Option<f64> {
     if n1 <= 0.0 || n2 <= 0.0 || !n1.is_finite() || !n2.is_finite() {
         return None;
     }
@@ -438,7 +439,7 @@ pub enum LonelyPsu {
 }
 
 /// Two-sided p-value of a standard normal statistic.
-pub fn normal_p(z: f64) -> f64 {
+pub(crate) fn normal_p(z: f64) -> f64 {
     // The lower tail: 1 − Φ(|z|) would lose the digits of small p-values.
     2.0 * Normal::standard().cdf(-z.abs())
 }
@@ -458,7 +459,7 @@ pub enum Compare {
 }
 
 impl Compare {
-    pub fn is_pairs(&self) -> bool {
+    pub(crate) fn is_pairs(&self) -> bool {
         *self == Compare::Pairs
     }
 }
@@ -491,7 +492,7 @@ pub enum Adjust {
 }
 
 /// Adjusted p-values in the input order, identical to R `p.adjust(p, method)`.
-pub fn adjust(p: &[f64], method: Adjust) -> Vec<f64> {
+pub(crate) fn adjust(p: &[f64], method: Adjust) -> Vec<f64> {
     let m = p.len();
     let mf = m as f64;
     let mut order: Vec<usize> = (0..m).collect();

@@ -34,10 +34,10 @@ pub fn visible(s: &str) -> Cow<'_, str> {
 }
 
 /// Characters of a data value quoted in a message at most: a 10 MB cell is not repeated.
-pub const QUOTED: usize = 100;
+pub(crate) const QUOTED: usize = 100;
 
 /// A data value as messages quote it: its first [`QUOTED`] characters, then "…".
-pub fn clip(value: &str) -> String {
+pub(crate) fn clip(value: &str) -> String {
     match value.char_indices().nth(QUOTED) {
         Some((at, _)) => format!("{}…", &value[..at]),
         None => value.to_string(),
@@ -47,7 +47,7 @@ pub fn clip(value: &str) -> String {
 /// A text cell of a CSV or spreadsheet that cannot start a formula: cells beginning with
 /// `=`, `+`, `-`, `@`, tab or carriage return get a leading `'` (OWASP's advice). Text that
 /// is a plain number (`-5`, `+1.5`) is left alone: it is not a formula.
-pub fn spreadsheet_cell(s: &str) -> Cow<'_, str> {
+pub(crate) fn spreadsheet_cell(s: &str) -> Cow<'_, str> {
     let starts_formula = matches!(s.chars().next(), Some('=' | '+' | '-' | '@' | '\t' | '\r'));
     if starts_formula && s.parse::<f64>().map_or(true, |x| !x.is_finite()) {
         Cow::Owned(format!("'{s}"))
@@ -58,7 +58,7 @@ pub fn spreadsheet_cell(s: &str) -> Cow<'_, str> {
 
 /// Text for a chart: control characters escaped so the SVG stays valid XML (plotters
 /// escapes `<`, `>`, `&` and quotes itself), line breaks as spaces so wrapping decides.
-pub fn chart(s: &str) -> Cow<'_, str> {
+pub(crate) fn chart(s: &str) -> Cow<'_, str> {
     if !s.chars().any(is_unsafe) {
         return Cow::Borrowed(s);
     }
@@ -77,7 +77,7 @@ pub fn chart(s: &str) -> Cow<'_, str> {
 /// characters Markdown or HTML could act on there are backslash-escaped, so no label
 /// becomes a link, an image, a tag, an entity, emphasis, code, math or a new cell; line
 /// breaks become spaces so a row stays one row; control characters are shown escaped.
-pub fn markdown(s: &str) -> String {
+pub(crate) fn markdown(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
         match c {
@@ -98,7 +98,7 @@ pub fn markdown(s: &str) -> String {
 
 /// Text inside HTML (element content or a quoted attribute): markup characters become
 /// entities, control characters are shown escaped, so no label becomes a tag or a script.
-pub fn html(s: &str) -> String {
+pub(crate) fn html(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
         match c {
@@ -117,7 +117,7 @@ pub fn html(s: &str) -> String {
 
 /// Identifiers that name files and JSON keys: letters, digits, `_` and `-`, starting with
 /// a letter or digit, at most [`MAX_ID`] bytes.
-pub fn is_safe_id(s: &str) -> bool {
+pub(crate) fn is_safe_id(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= MAX_ID
         && s.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
@@ -126,10 +126,10 @@ pub fn is_safe_id(s: &str) -> bool {
 }
 
 /// Longest identifier in a codebook.
-pub const MAX_ID: usize = 64;
+pub(crate) const MAX_ID: usize = 64;
 
 /// A count with thousands separators: 5,140.
-pub fn thousands(n: u64) -> String {
+pub(crate) fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::with_capacity(s.len() + s.len() / 3);
     for (i, ch) in s.chars().enumerate() {
@@ -143,7 +143,10 @@ pub fn thousands(n: u64) -> String {
 
 /// The name in `known` closest to `wanted` (case aside), when it is close enough to be a
 /// likely misspelling.
-pub fn closest<'a>(wanted: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn closest<'a>(
+    wanted: &str,
+    known: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let wanted = wanted.to_lowercase();
     known
         .into_iter()

@@ -20,7 +20,7 @@ pub enum Test {
 
 impl Test {
     /// Whether the record whose fields `field` gives is in the domain.
-    pub fn keeps<'a>(&self, field: &impl Fn(usize) -> Cow<'a, [u8]>) -> bool {
+    pub(crate) fn keeps<'a>(&self, field: &impl Fn(usize) -> Cow<'a, [u8]>) -> bool {
         match self {
             Test::Any(v) => v.iter().any(|t| t.keeps(field)),
             Test::All(v) => v.iter().all(|t| t.keeps(field)),
@@ -32,7 +32,7 @@ impl Test {
     }
 
     /// Header positions the test reads.
-    pub fn columns(&self, out: &mut Vec<usize>) {
+    pub(crate) fn columns(&self, out: &mut Vec<usize>) {
         match self {
             Test::Any(v) | Test::All(v) => v.iter().for_each(|t| t.columns(out)),
             Test::Not(t) => t.columns(out),

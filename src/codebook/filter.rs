@@ -25,20 +25,20 @@ use crate::error::{Error, Result};
 use crate::text::visible;
 
 /// Longest expression accepted (a filter is a line on a command line or in a codebook).
-pub const MAX_FILTER: usize = 4096;
+pub(crate) const MAX_FILTER: usize = 4096;
 /// Deepest nesting of parentheses, `not` and named filters.
-pub const MAX_DEPTH: usize = 32;
+pub(crate) const MAX_DEPTH: usize = 32;
 
 /// A name or code with where it stands in the expression (byte range).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Word {
+pub(crate) struct Word {
     pub text: String,
     pub at: Range<usize>,
 }
 
 /// A parsed filter expression.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Expr {
+pub(crate) enum Expr {
     Any(Vec<Expr>),
     All(Vec<Expr>),
     Not(Box<Expr>),
@@ -174,7 +174,7 @@ pub(crate) fn pointed(origin: &str, text: &str, at: usize, message: &str) -> Err
 
 /// Parses a filter expression; `origin` names where it came from (`--where`, a codebook
 /// filter) for the message.
-pub fn parse(text: &str, origin: &str) -> Result<Expr> {
+pub(crate) fn parse(text: &str, origin: &str) -> Result<Expr> {
     if text.len() > MAX_FILTER {
         return Err(Error::Usage(format!(
             "{origin}: the expression is {} bytes long: at most {MAX_FILTER}",

@@ -25,13 +25,13 @@ use crate::text::{is_safe_id, visible, MAX_ID};
 pub const CANONICAL_TOML: &str = include_str!("../../codebooks/canonical.toml");
 
 /// Largest codebook file read.
-pub const MAX_CODEBOOK_BYTES: u64 = 8 << 20;
+pub(crate) const MAX_CODEBOOK_BYTES: u64 = 8 << 20;
 
 /// Text per language code (`en`, `ru`, …).
-pub type Labels = BTreeMap<String, String>;
+pub(crate) type Labels = BTreeMap<String, String>;
 
 /// Picks the text for `lang`, falling back to English, then to any language present.
-pub fn pick(labels: &Labels, lang: crate::locale::Lang) -> &str {
+pub(crate) fn pick(labels: &Labels, lang: crate::locale::Lang) -> &str {
     labels
         .get(lang.code())
         .or_else(|| labels.get("en"))
@@ -167,12 +167,12 @@ pub struct Design {
 }
 
 impl Design {
-    pub fn is_complex(&self) -> bool {
+    pub(crate) fn is_complex(&self) -> bool {
         self.strata.is_some() || self.psu.is_some() || self.fpc.is_some()
     }
 
     /// Its columns, in the order strata, PSU, fpc.
-    pub fn columns(&self) -> Vec<&str> {
+    pub(crate) fn columns(&self) -> Vec<&str> {
         [&self.strata, &self.psu, &self.fpc]
             .into_iter()
             .flatten()
@@ -195,7 +195,7 @@ pub fn delimiter_byte(s: &str) -> Option<u8> {
 }
 
 /// The separator between the two header rows of a `joined` column name.
-pub const JOINED_SEPARATOR: &str = " / ";
+pub(crate) const JOINED_SEPARATOR: &str = " / ";
 
 /// One question compared between answers of another, e.g. concerns among those who would
 /// switch vs those who would not.
@@ -374,7 +374,7 @@ pub struct Item {
 impl Codebook {
     /// The grouping columns of a tabulation: the segments' (`--by`), then each contrast's
     /// question's. The reader and the query group by these, in this order.
-    pub fn groupings(&self, segments: &[&Segment]) -> Vec<String> {
+    pub(crate) fn groupings(&self, segments: &[&Segment]) -> Vec<String> {
         let mut groupings: Vec<String> = segments.iter().map(|s| s.column.clone()).collect();
         for c in &self.contrasts {
             if let Some(column) = self.question(&c.by).and_then(|q| q.column.clone()) {
@@ -391,7 +391,7 @@ impl Codebook {
     }
 
     /// Question ids in codebook order.
-    pub fn question_ids(&self) -> Vec<String> {
+    pub(crate) fn question_ids(&self) -> Vec<String> {
         self.questions.iter().map(|q| q.id.clone()).collect()
     }
 
@@ -437,7 +437,7 @@ impl Codebook {
         Codebook::parse(&text, &origin)
     }
 
-    pub fn parse(text: &str, origin: &str) -> Result<Codebook> {
+    pub(crate) fn parse(text: &str, origin: &str) -> Result<Codebook> {
         let mut codebook: Codebook = toml::from_str(text)
             .map_err(|e| Error::codebook(e.to_string().trim_end()).in_codebook(origin))?;
         codebook.trim_codes();
@@ -793,7 +793,7 @@ impl Codebook {
     }
 
     /// Every column the analysis reads, in a stable order, without duplicates.
-    pub fn needed_columns(&self, weight: Option<&str>) -> Vec<String> {
+    pub(crate) fn needed_columns(&self, weight: Option<&str>) -> Vec<String> {
         let mut cols: Vec<String> = Vec::new();
         let mut push = |c: &str| {
             if !cols.iter().any(|x| x == c) {
@@ -821,12 +821,12 @@ impl Codebook {
     }
 
     /// The header rows of the input layout (at least 1).
-    pub fn header_rows(&self) -> usize {
+    pub(crate) fn header_rows(&self) -> usize {
         self.input.header_rows.max(1)
     }
 
     /// A segment by id or by column name.
-    pub fn segment(&self, name: &str) -> Option<&Segment> {
+    pub(crate) fn segment(&self, name: &str) -> Option<&Segment> {
         self.segments
             .iter()
             .find(|s| s.id == name || s.column == name)
@@ -838,23 +838,23 @@ impl Codebook {
 }
 
 /// Multi-response answers are held as bits of one 64-bit word (bit 0: answered).
-pub const MAX_MULTI_ITEMS: usize = 63;
+pub(crate) const MAX_MULTI_ITEMS: usize = 63;
 /// With a base per item, each item takes two bits (selected, blank).
-pub const MAX_EACH_ITEM_ITEMS: usize = 31;
+pub(crate) const MAX_EACH_ITEM_ITEMS: usize = 31;
 /// Header rows of an export (Qualtrics has 3).
-pub const MAX_HEADER_ROWS: usize = 100;
+pub(crate) const MAX_HEADER_ROWS: usize = 100;
 /// Characters of one label or text.
-pub const MAX_LABEL: usize = 500;
+pub(crate) const MAX_LABEL: usize = 500;
 /// Bytes of one code, column name or delimiter.
-pub const MAX_CODE: usize = 1000;
+pub(crate) const MAX_CODE: usize = 1000;
 /// Questions of one codebook.
-pub const MAX_QUESTIONS: usize = 200;
+pub(crate) const MAX_QUESTIONS: usize = 200;
 /// Segments, exclusions or contrasts of one codebook.
-pub const MAX_SEGMENTS: usize = 100;
+pub(crate) const MAX_SEGMENTS: usize = 100;
 /// Items of a single-choice question, values of a segment, codes of an exclusion.
-pub const MAX_CODES: usize = 1000;
+pub(crate) const MAX_CODES: usize = 1000;
 /// Nets of one question.
-pub const MAX_NETS: usize = 20;
+pub(crate) const MAX_NETS: usize = 20;
 
 /// The first value that occurs twice.
 fn first_repeat<'a>(values: impl Iterator<Item = &'a str>) -> Option<&'a str> {
@@ -863,7 +863,7 @@ fn first_repeat<'a>(values: impl Iterator<Item = &'a str>) -> Option<&'a str> {
 }
 
 impl Kind {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Kind::SingleChoice => "single_choice",
             Kind::MultiResponse => "multi_response",
@@ -874,12 +874,12 @@ impl Kind {
 
 impl Question {
     /// The separator of a delimited question.
-    pub fn delimiter(&self) -> &str {
+    pub(crate) fn delimiter(&self) -> &str {
         self.delimiter.as_deref().unwrap_or(";")
     }
 
     /// The data columns this question reads.
-    pub fn columns(&self) -> Vec<&str> {
+    pub(crate) fn columns(&self) -> Vec<&str> {
         match self.kind {
             Kind::SingleChoice | Kind::MultiResponseDelimited => {
                 self.column.as_deref().into_iter().collect()

@@ -15,7 +15,7 @@ use crate::results::Results;
 pub use crate::render::output::set::NamedFile as ReportFile;
 
 /// File stem of a question's chart: `figure1` for the first, `figure2_switch_intent` after.
-pub fn chart_stem(results: &Results, question: &str) -> String {
+pub(crate) fn chart_stem(results: &Results, question: &str) -> String {
     match results.questions.iter().position(|q| q.id == question) {
         Some(0) => "figure1".into(),
         Some(i) => format!("figure{}_{}", i + 1, question),
@@ -98,7 +98,7 @@ fn page_chart(results: &Results, question: &str, opts: &ChartOptions) -> Result<
 /// Whether `name` is a file a report can write: a chart (`figure3_prefer_no_ai.svg`), or one
 /// of the summaries. Only such files that the previous run's manifest lists are removed
 /// when a run no longer writes them; every other file in `--out` is kept.
-pub fn is_owned(name: &str) -> bool {
+pub(crate) fn is_owned(name: &str) -> bool {
     if matches!(
         name,
         "summary.json" | "summary.md" | "banners.xlsx" | "report.html"

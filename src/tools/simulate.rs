@@ -16,13 +16,13 @@ use rand_distr::StandardNormal;
 pub const DEFAULT_N: u64 = 5728;
 pub const DEFAULT_SEED: u64 = 20231201;
 /// Published: 588 of 5,728 don't know what AI technology is.
-pub const PUBLISHED_EXCLUDED: u64 = 588;
+pub(crate) const PUBLISHED_EXCLUDED: u64 = 588;
 /// Published shares of Figure 1 in codebook order; "Other" (5%) is our documented assumption.
-pub const CONCERN_TARGETS: [f64; 6] = [0.60, 0.46, 0.42, 0.34, 0.25, 0.05];
-pub const PREFER_NO_AI_TARGET: f64 = 0.64;
-pub const SWITCH_TARGET: f64 = 0.53;
+pub(crate) const CONCERN_TARGETS: [f64; 6] = [0.60, 0.46, 0.42, 0.34, 0.25, 0.05];
+pub(crate) const PREFER_NO_AI_TARGET: f64 = 0.64;
+pub(crate) const SWITCH_TARGET: f64 = 0.53;
 
-pub const HEADER: [&str; 15] = [
+pub(crate) const HEADER: [&str; 15] = [
     "respondent_id",
     "country",
     "generation",

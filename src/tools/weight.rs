@@ -18,11 +18,11 @@ use crate::load::{encoding_for, Source};
 use crate::text::{closest, is_safe_id, visible};
 
 /// Largest targets file read.
-pub const MAX_TARGETS_BYTES: u64 = 1 << 20;
+pub(crate) const MAX_TARGETS_BYTES: u64 = 1 << 20;
 /// Raking variables of one targets file.
-pub const MAX_MARGINS: usize = 50;
+pub(crate) const MAX_MARGINS: usize = 50;
 /// Categories of one raking variable.
-pub const MAX_CATEGORIES: usize = 10_000;
+pub(crate) const MAX_CATEGORIES: usize = 10_000;
 
 /// One population margin: the categories of a column and their targets.
 #[derive(Debug, Clone, PartialEq)]
@@ -124,7 +124,7 @@ impl Targets {
 
     /// Parses targets: one table per column, categories as keys, shares or counts as values.
     /// Shares within `tolerance` of summing to 1 are scaled to sum to exactly 1.
-    pub fn parse(text: &str, origin: &str, tolerance: f64) -> Result<Targets> {
+    pub(crate) fn parse(text: &str, origin: &str, tolerance: f64) -> Result<Targets> {
         let doc: toml_edit::DocumentMut = text
             .parse()
             .map_err(|e: toml_edit::TomlError| targets_error(origin, e.to_string().trim_end()))?;
@@ -262,7 +262,7 @@ pub struct Trim {
 
 /// Rows grouped by their categories and base weight: every row of a cell has one weight.
 #[derive(Debug, Clone, Default)]
-pub struct Cells {
+pub(crate) struct Cells {
     /// Margins' category index of each cross-table cell.
     combos: Vec<Vec<u32>>,
     combo_of: FxHashMap<Vec<u32>, u32>,

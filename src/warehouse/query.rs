@@ -50,7 +50,7 @@ pub enum Dialect {
 }
 
 impl Dialect {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Dialect::DuckDb => "duckdb",
             Dialect::Postgres => "postgres",
@@ -237,7 +237,7 @@ const NUMBER: &str = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?";
 
 /// Why a codebook cannot be compiled to SQL (yet).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Unsupported(pub String);
+pub(crate) struct Unsupported(pub String);
 
 /// `v IN ('a', 'b')`, or FALSE for no codes.
 fn in_codes(d: Dialect, v: &str, codes: &[String]) -> String {
@@ -1303,7 +1303,7 @@ fn d_numbers(d: Dialect, n: usize) -> String {
 }
 
 /// Distinct weights the sums list as they are; past this, rounded.
-pub const MAX_WEIGHTS: usize = 100_000;
+pub(crate) const MAX_WEIGHTS: usize = 100_000;
 
 /// A kept respondent's weight rounded to 4 significant digits.
 fn rounded_weight(d: Dialect) -> String {

@@ -4,7 +4,7 @@
 
 /// What one row of the sums holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
+pub enum Kind {
     /// The counts of every row read (one row per file, with the checks and the key).
     Rows,
     /// Valid rows a screener excludes (`state` the screener).
@@ -74,33 +74,33 @@ impl Kind {
 
 /// The columns of the sums.
 pub(crate) mod column {
-    pub const KIND: &str = "kind";
-    pub const NAME: &str = "name";
-    pub const STRATUM: &str = "stratum";
-    pub const PSU: &str = "psu";
-    pub const STATE: &str = "state";
-    pub const ITEM: &str = "item";
-    pub const N: &str = "n";
-    pub const W: &str = "w";
-    pub const W2: &str = "w2";
-    pub const WF: &str = "wf";
-    pub const WF2: &str = "wf2";
-    pub const PARTIAL: &str = "partial";
-    pub const VALUE: &str = "value";
-    pub const DUPLICATE_IDS: &str = "duplicate_ids";
-    pub const UNMARKED_IDS: &str = "unmarked_ids";
-    pub const INVALID_ROWS: &str = "invalid_rows";
-    pub const QUERY_KEY: &str = "query_key";
-    pub const WEIGHT_MAX: &str = "weight_max";
-    pub const WEIGHT_MAX_FLOAT: &str = "weight_max_float";
+    pub(crate) const KIND: &str = "kind";
+    pub(crate) const NAME: &str = "name";
+    pub(crate) const STRATUM: &str = "stratum";
+    pub(crate) const PSU: &str = "psu";
+    pub(crate) const STATE: &str = "state";
+    pub(crate) const ITEM: &str = "item";
+    pub(crate) const N: &str = "n";
+    pub(crate) const W: &str = "w";
+    pub(crate) const W2: &str = "w2";
+    pub(crate) const WF: &str = "wf";
+    pub(crate) const WF2: &str = "wf2";
+    pub(crate) const PARTIAL: &str = "partial";
+    pub(crate) const VALUE: &str = "value";
+    pub(crate) const DUPLICATE_IDS: &str = "duplicate_ids";
+    pub(crate) const UNMARKED_IDS: &str = "unmarked_ids";
+    pub(crate) const INVALID_ROWS: &str = "invalid_rows";
+    pub(crate) const QUERY_KEY: &str = "query_key";
+    pub(crate) const WEIGHT_MAX: &str = "weight_max";
+    pub(crate) const WEIGHT_MAX_FLOAT: &str = "weight_max_float";
 
     /// The column of grouping `j` (a `--by` segment or a contrast's question).
-    pub fn group(j: usize) -> String {
+    pub(crate) fn group(j: usize) -> String {
         format!("g{j}")
     }
 
     /// The grouping a column is, if it is one.
-    pub fn group_index(name: &str) -> Option<usize> {
+    pub(crate) fn group_index(name: &str) -> Option<usize> {
         name.strip_prefix('g')?.parse().ok()
     }
 }
@@ -109,11 +109,11 @@ pub(crate) mod column {
 /// index of the screener that excludes it (0, 1, …), or one of these.
 pub(crate) mod row {
     /// Kept: in the bases.
-    pub const KEPT: i64 = -1;
+    pub(crate) const KEPT: i64 = -1;
     /// A problem in the row (a rule broken): counted as invalid, in no cell.
-    pub const PROBLEM: i64 = -2;
+    pub(crate) const PROBLEM: i64 = -2;
     /// Kept by the screeners, outside `--where`: in the design, in no base.
-    pub const OUTSIDE_FILTER: i64 = -3;
+    pub(crate) const OUTSIDE_FILTER: i64 = -3;
 }
 
 /// The query key: the first 32 hex digits of the BLAKE3 digest of the query's DuckDB text

@@ -13,7 +13,7 @@ use crate::results::{BaseFlag, GroupResult, ItemResult, QuestionResult, Results}
 
 /// One line of text, anchored at its left edge and vertical centre.
 #[derive(Debug, Clone)]
-pub struct Line {
+pub(crate) struct Line {
     pub text: String,
     pub x: i32,
     pub y: i32,
@@ -22,13 +22,13 @@ pub struct Line {
 }
 
 #[derive(Debug, Clone)]
-pub struct Tag {
+pub(crate) struct Tag {
     pub rect: ((i32, i32), (i32, i32)),
     pub text: Line,
 }
 
 #[derive(Debug, Clone)]
-pub struct Whisker {
+pub(crate) struct Whisker {
     pub x0: i32,
     pub x1: i32,
     pub y: i32,
@@ -37,14 +37,14 @@ pub struct Whisker {
 }
 
 #[derive(Debug, Clone)]
-pub struct Bar {
+pub(crate) struct Bar {
     pub label: Vec<Line>,
     /// One mark for the total, or one per group of the segment.
     pub marks: Vec<Mark>,
 }
 
 #[derive(Debug, Clone)]
-pub struct Mark {
+pub(crate) struct Mark {
     pub rect: ((i32, i32), (i32, i32)),
     pub value: Line,
     pub whisker: Option<Whisker>,
@@ -53,14 +53,14 @@ pub struct Mark {
 
 /// A legend entry: colour swatch and text.
 #[derive(Debug, Clone)]
-pub struct Key {
+pub(crate) struct Key {
     pub rect: ((i32, i32), (i32, i32)),
     pub color: RGBColor,
     pub text: Line,
 }
 
 #[derive(Debug, Clone)]
-pub struct Layout {
+pub(crate) struct Layout {
     pub width: u32,
     pub height: u32,
     pub title: Vec<Line>,
@@ -76,7 +76,7 @@ pub struct Layout {
 
 /// Width in pixels of `text` in the embedded font at `size` px to the em (as SVG and CSS
 /// size text), advances and kerning included: what both the PNG and an SVG viewer draw.
-pub fn text_width(text: &str, size: f64, bold: bool) -> Result<f64> {
+pub(crate) fn text_width(text: &str, size: f64, bold: bool) -> Result<f64> {
     use ab_glyph::{Font, FontRef, ScaleFont};
     let font = FontRef::try_from_slice(super::font_bytes(bold))
         .map_err(|e| Error::Output(format!("embedded font: {e}")))?;
@@ -95,7 +95,7 @@ pub fn text_width(text: &str, size: f64, bold: bool) -> Result<f64> {
 }
 
 /// Greedy word wrap to `width` pixels; a word longer than a line is broken by characters.
-pub fn wrap(text: &str, size: f64, bold: bool, width: f64) -> Result<Vec<String>> {
+pub(crate) fn wrap(text: &str, size: f64, bold: bool, width: f64) -> Result<Vec<String>> {
     let text = crate::text::chart(text);
     let mut lines: Vec<String> = Vec::new();
     let mut current = String::new();

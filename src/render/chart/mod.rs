@@ -46,7 +46,7 @@ impl ChartFormat {
         }
     }
 
-    pub fn extension(self) -> &'static str {
+    pub(crate) fn extension(self) -> &'static str {
         match self {
             ChartFormat::Svg => "svg",
             ChartFormat::Png => "png",
@@ -91,7 +91,7 @@ impl ChartOptions {
 
     /// The same options drawing the groups of `segment`, the figure numbered with
     /// `suffix` after its number.
-    pub fn with_segment(&self, segment: &str, suffix: &str) -> ChartOptions {
+    pub(crate) fn with_segment(&self, segment: &str, suffix: &str) -> ChartOptions {
         ChartOptions {
             segment: Some(segment.to_string()),
             suffix: suffix.to_string(),
@@ -101,7 +101,7 @@ impl ChartOptions {
 
     /// The same options for a page: without the title (the page's heading has it), wide
     /// or narrow (a phone's screen).
-    pub fn for_page(&self, narrow: bool) -> ChartOptions {
+    pub(crate) fn for_page(&self, narrow: bool) -> ChartOptions {
         ChartOptions {
             narrow,
             untitled: true,
@@ -109,28 +109,20 @@ impl ChartOptions {
         }
     }
 
-    pub fn suffix(&self) -> &str {
+    pub(crate) fn suffix(&self) -> &str {
         &self.suffix
     }
 
-    pub fn narrow(&self) -> bool {
+    pub(crate) fn narrow(&self) -> bool {
         self.narrow
     }
 
-    pub fn untitled(&self) -> bool {
+    pub(crate) fn untitled(&self) -> bool {
         self.untitled
     }
 
-    pub fn segment(&self) -> Option<&str> {
+    pub(crate) fn segment(&self) -> Option<&str> {
         self.segment.as_deref()
-    }
-
-    pub fn ci(&self) -> bool {
-        self.ci
-    }
-
-    pub fn scale(&self) -> f64 {
-        self.scale
     }
 }
 
@@ -147,7 +139,7 @@ impl Default for ChartOptions {
     }
 }
 
-pub const BASE_WIDTH: u32 = 1600;
+pub(crate) const BASE_WIDTH: u32 = 1600;
 
 const INK: RGBColor = RGBColor(0x1a, 0x1a, 0x1a);
 const MUTED: RGBColor = RGBColor(0x55, 0x5b, 0x63);
@@ -215,7 +207,7 @@ pub fn render(
 }
 
 /// The title of the chart of `question` drawn with `opts`: "Figure 1b. …, by age".
-pub fn title(results: &Results, question: &str, opts: &ChartOptions) -> Result<String> {
+pub(crate) fn title(results: &Results, question: &str, opts: &ChartOptions) -> Result<String> {
     let figure = results
         .questions
         .iter()

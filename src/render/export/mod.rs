@@ -29,7 +29,7 @@ pub trait Exporter {
 }
 
 /// An exporter whose document is text.
-pub trait TextExporter {
+pub(crate) trait TextExporter {
     fn text(&self, results: &Results) -> Result<String>;
 }
 

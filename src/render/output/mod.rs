@@ -188,11 +188,11 @@ pub(crate) fn identity(path: &Path) -> Option<(u64, u64)> {
 
 /// Variable that stops the process at a named stage of writing (tests kill it there, so
 /// that where a run is interrupted does not depend on the machine's speed).
-pub const PAUSE_VARIABLE: &str = "CONCERNS_TEST_PAUSE_AT";
+pub(crate) const PAUSE_VARIABLE: &str = "CONCERNS_TEST_PAUSE_AT";
 
 /// With [`PAUSE_VARIABLE`] set to `stage`, says so on stderr and stops the process
 /// (`SIGSTOP`); `SIGCONT` lets it go on. A test hook: unset, it costs one lookup.
-pub fn pause_point(stage: &str) {
+pub(crate) fn pause_point(stage: &str) {
     if std::env::var_os(PAUSE_VARIABLE).is_some_and(|v| v == stage) {
         eprintln!("concerns: paused at {stage}");
         #[cfg(unix)]

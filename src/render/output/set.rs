@@ -44,7 +44,7 @@ fn plain(name: &str) -> bool {
 }
 
 /// Which names a set of this kind can hold (a second guard beside the manifest).
-pub type Owned = fn(&str) -> bool;
+pub(crate) type Owned = fn(&str) -> bool;
 
 /// The manifest's bytes for `files`.
 fn manifest_bytes(files: &[NamedFile]) -> Vec<u8> {
@@ -332,7 +332,7 @@ fn recover(dir: &Path, owned: Owned) -> Result<()> {
 }
 
 /// Whether a run was killed after committing its set and before finishing the moves.
-pub fn interrupted(dir: &Path, owned: Owned) -> bool {
+pub(crate) fn interrupted(dir: &Path, owned: Owned) -> bool {
     stagings(dir).iter().any(|s| journal(s, owned).is_some())
 }
 
@@ -345,7 +345,7 @@ fn sync_dir(dir: &Path) {
 
 /// Names of the files in `dir` that are missing or differ from `files`, the manifest
 /// included.
-pub fn stale(dir: &Path, files: &[NamedFile]) -> Vec<String> {
+pub(crate) fn stale(dir: &Path, files: &[NamedFile]) -> Vec<String> {
     let manifest = NamedFile {
         name: MANIFEST.into(),
         bytes: manifest_bytes(files),
@@ -363,7 +363,7 @@ pub fn stale(dir: &Path, files: &[NamedFile]) -> Vec<String> {
 }
 
 /// Files in `dir` of the previous set that this one lacks (a run removes them).
-pub fn extra(dir: &Path, files: &[NamedFile], owned: Owned) -> Vec<String> {
+pub(crate) fn extra(dir: &Path, files: &[NamedFile], owned: Owned) -> Vec<String> {
     let mut out: Vec<String> = manifest(dir, owned)
         .into_iter()
         .filter(|n| !files.iter().any(|f| &f.name == n))

@@ -15,7 +15,7 @@ const ID_WORDS: usize = 4;
 
 /// An id for `text` not yet in `taken`: its significant words, lowercase ASCII, joined by
 /// `_`, cut at a word (never inside one); `fallback` when no word is left.
-pub fn id_for(text: &str, fallback: &str, taken: &mut BTreeSet<String>) -> String {
+pub(crate) fn id_for(text: &str, fallback: &str, taken: &mut BTreeSet<String>) -> String {
     let folded: String = text
         .chars()
         .filter(|c| *c != '\'' && *c != '’')
@@ -61,13 +61,13 @@ pub fn id_for(text: &str, fallback: &str, taken: &mut BTreeSet<String>) -> Strin
 }
 
 /// "I don't know", "Don't know what AI is", `dont_know_ai`.
-pub fn is_dont_know(v: &str) -> bool {
+pub(crate) fn is_dont_know(v: &str) -> bool {
     let v = v.to_lowercase().replace(['’', '_'], " ").replace('\'', "");
     v.contains("dont know") || v.contains("do not know") || v.contains("never heard")
 }
 
 /// "Other", "Other (please specify)", "Other:".
-pub fn is_other(label: &str) -> bool {
+pub(crate) fn is_other(label: &str) -> bool {
     let l = label.trim().to_lowercase();
     l == "other" || l.starts_with("other ") || l.starts_with("other (") || l.starts_with("other:")
 }
@@ -130,7 +130,7 @@ fn leading_number(v: &str) -> Option<u32> {
 /// Answers in the order a questionnaire lists them, as far as the values tell: numeric
 /// codes ascending; birth years youngest first; age bands ascending; a known scale in its
 /// order; else the most frequent first. "Other" and "don't know" answers go last.
-pub fn ordered(values: &[(String, u64)]) -> Vec<String> {
+pub(crate) fn ordered(values: &[(String, u64)]) -> Vec<String> {
     let mut v: Vec<(String, u64)> = values.to_vec();
     let all = |f: &dyn Fn(&str) -> bool| v.iter().all(|(x, _)| f(x));
     if all(&|x| x.parse::<u64>().is_ok()) {

@@ -9,19 +9,19 @@ use crate::error::{IoContext, Result};
 use crate::load::{header_columns, Source};
 
 /// Distinct values kept per column; more means free text, numbers or IDs.
-pub const MAX_CODES: usize = 15;
+pub(crate) const MAX_CODES: usize = 15;
 /// Distinct pieces of a joined "check all" column kept; more means free text.
-pub const MAX_PIECES: usize = 60;
+pub(crate) const MAX_PIECES: usize = 60;
 /// Columns profiled at most: a draft holds at most 200 questions, and an export of a
 /// hundred thousand columns must not take gigabytes to draft.
-pub const MAX_PROFILED: usize = 5_000;
+pub(crate) const MAX_PROFILED: usize = 5_000;
 /// Values remembered in all to tell a column of unique values (an ID), shared by the
 /// columns: a column unique over its first share is taken as unique.
 const MAX_SEEN: usize = 4_000_000;
 
 /// What one column holds.
 #[derive(Debug, Clone, Default)]
-pub struct Profile {
+pub(crate) struct Profile {
     /// Distinct non-empty values with their counts, in the order first seen (up to
     /// [`MAX_CODES`]); `too_many` once there are more.
     pub values: Vec<(String, u64)>,
@@ -140,14 +140,14 @@ impl Profile {
     }
 
     /// The only value, when every filled cell holds the same one.
-    pub fn constant(&self) -> bool {
+    pub(crate) fn constant(&self) -> bool {
         !self.too_many && self.values.len() <= 1
     }
 
     /// Numbers that measure rather than code an answer: fractions, negative numbers, more
     /// distinct values than a 0–10 scale has, or values past two digits (a score, a count,
     /// a percentage, an amount).
-    pub fn measurement(&self) -> bool {
+    pub(crate) fn measurement(&self) -> bool {
         self.numeric
             && self.filled > 0
             && (!self.integers
@@ -158,13 +158,13 @@ impl Profile {
     }
 
     /// The mean of the numbers.
-    pub fn mean(&self) -> f64 {
+    pub(crate) fn mean(&self) -> f64 {
         self.sum / self.filled.max(1) as f64
     }
 }
 
 /// An export read once: layout, names, question texts and profiles.
-pub struct Export {
+pub(crate) struct Export {
     pub layout: InputLayout,
     pub columns: Vec<String>,
     /// The question as asked, per column (Qualtrics' second row, SurveyMonkey's first),
@@ -176,7 +176,7 @@ pub struct Export {
 }
 
 impl Export {
-    pub fn read(src: &Source) -> Result<Export> {
+    pub(crate) fn read(src: &Source) -> Result<Export> {
         let (layout, texts) = detect_layout(src);
         let (columns, start) = header_columns(src, &layout)?;
         let mut file = std::fs::File::open(&src.path).io(|| format!("cannot read {}", src.name))?;
@@ -220,7 +220,7 @@ impl Export {
     }
 
     /// The question text over column `i`, else its name.
-    pub fn text(&self, i: usize) -> &str {
+    pub(crate) fn text(&self, i: usize) -> &str {
         match self.texts.get(i) {
             Some(t) if !t.is_empty() => t,
             _ => &self.columns[i],

@@ -33,7 +33,7 @@ impl Special {
     }
 
     /// Whether column `i` is one of them.
-    pub fn has(&self, i: usize) -> bool {
+    pub(crate) fn has(&self, i: usize) -> bool {
         [self.id, self.weight, self.strata, self.psu, self.fpc].contains(&Some(i))
     }
 
