@@ -77,19 +77,8 @@ impl Slot {
 /// The running sums of one pass (or one chunk).
 #[derive(Debug, Clone)]
 pub struct DesignAcc {
-    /// Per question: where its slots start in a block (its base count first), its items,
-    /// and whether each item also counts its own base (`base = "each_item"`).
-    offsets: Vec<usize>,
-    items: Vec<usize>,
-    counted: Vec<bool>,
-    /// What each slot of a block holds; per question where its words start; the words of
-    /// a block.
-    layout: Vec<Slot>,
-    words: Vec<usize>,
-    /// What each word of a block holds: `None` for the high word of a square.
-    kinds: Vec<Option<Slot>>,
-    block: usize,
-    item_slots: usize,
+    /// What a block of sums holds (the same for every unit and domain).
+    shape: BlockShape,
     psus_given: bool,
     lonely: LonelyPsu,
     strata: Vec<Vec<u8>>,
@@ -115,6 +104,24 @@ pub struct DesignAcc {
     carries: FxHashMap<(u32, u32), u64>,
     /// More than [`MAX_PSUS`] units or strata were seen.
     overflow: bool,
+}
+
+/// The layout of one block of sums: per question its slots, and what each slot and word holds.
+#[derive(Debug, Clone)]
+struct BlockShape {
+    /// Per question: where its slots start in a block (its base count first), its items,
+    /// and whether each item also counts its own base (`base = "each_item"`).
+    offsets: Vec<usize>,
+    items: Vec<usize>,
+    counted: Vec<bool>,
+    /// What each slot of a block holds; per question where its words start; the words of
+    /// a block.
+    layout: Vec<Slot>,
+    words: Vec<usize>,
+    /// What each word of a block holds: `None` for the high word of a square.
+    kinds: Vec<Option<Slot>>,
+    block: usize,
+    item_slots: usize,
 }
 
 /// Primary sampling units (and strata) a design may have. Each costs its sums in memory
@@ -147,7 +154,7 @@ impl DesignAcc {
                 }
             }
         }
-        Some(DesignAcc {
+        let shape = BlockShape {
             offsets,
             items,
             counted,
@@ -159,6 +166,9 @@ impl DesignAcc {
             layout,
             words,
             item_slots,
+        };
+        Some(DesignAcc {
+            shape,
             psus_given: d.psu.is_some(),
             lonely: d.lonely,
             strata: Vec::new(),
@@ -330,17 +340,17 @@ impl DesignAcc {
         (q, row, selected): (usize, Option<usize>, bool),
         m: Mass,
     ) {
-        let block = self.block;
+        let block = self.shape.block;
         let start = slot as usize * block;
         let ui = u as usize;
         self.ensure_slot(ui, start + block, m.w != 0.0 || m.w2 != 0.0);
-        let at = start + self.words[q];
+        let at = start + self.shape.words[q];
         let Some(i) = row else {
             self.add_word(u, at, m.n as u128);
             return;
         };
-        let squares = self.item_slots == 4;
-        let counted = self.counted[q];
+        let squares = self.shape.item_slots == 4;
+        let counted = self.shape.counted[q];
         let width = 2 + 4 * squares as usize + counted as usize;
         let word = at + 1 + width * i;
         let chosen = !selected as usize;
@@ -408,14 +418,14 @@ impl DesignAcc {
         (q, state): (usize, State),
         m: Mass,
     ) {
-        let block = self.block;
+        let block = self.shape.block;
         let start = slot as usize * block;
         let ui = u as usize;
         let floats = m.w != 0.0 || m.w2 != 0.0;
         self.ensure_slot(ui, start + block, floats);
-        let squares = self.item_slots == 4;
-        let at = self.words[q];
-        let counted = self.counted[q];
+        let squares = self.shape.item_slots == 4;
+        let at = self.shape.words[q];
+        let counted = self.shape.counted[q];
         // Words of an item: Σw·y, Σw·(1−y), then Σw²·y and Σw²·(1−y) in two words each,
         // then its base count.
         let width = 2 + 4 * squares as usize + counted as usize;
@@ -431,7 +441,7 @@ impl DesignAcc {
             }
         };
         add(at, m.n as u128);
-        for i in 0..self.items[q] {
+        for i in 0..self.shape.items[q] {
             if qp.unanswered(state, i) {
                 continue;
             }
@@ -443,7 +453,7 @@ impl DesignAcc {
             }
         }
         if squares {
-            for i in 0..self.items[q] {
+            for i in 0..self.shape.items[q] {
                 if qp.unanswered(state, i) {
                     continue;
                 }
@@ -460,7 +470,7 @@ impl DesignAcc {
         }
         if floats {
             let f = &mut self.floats[ui][start..start + block];
-            for i in 0..self.items[q] {
+            for i in 0..self.shape.items[q] {
                 if qp.unanswered(state, i) {
                     continue;
                 }
@@ -509,7 +519,7 @@ impl DesignAcc {
                 g => self.slot(g as usize - 1, value(g as usize - 1, v)),
             })
             .collect();
-        let block = self.block;
+        let block = self.shape.block;
         for (&(u, word), &high) in &next.carries {
             let word = slots[word as usize / block] as usize * block + word as usize % block;
             *self
@@ -542,8 +552,8 @@ impl DesignAcc {
     /// Adds one slot's block of another pass's sums into unit `u` at word `start`, carries
     /// kept apart.
     fn add_block(&mut self, u: usize, start: usize, sums: &[u64]) {
-        let block = self.block;
-        if self.item_slots == 2 {
+        let block = self.shape.block;
+        if self.shape.item_slots == 2 {
             // One word per slot (no squares): the common, many-PSU case.
             let into = &mut self.blocks[u][start..start + block];
             let mut passed = Vec::new();
@@ -560,7 +570,7 @@ impl DesignAcc {
             return;
         }
         for (j, &b) in sums.iter().enumerate() {
-            match self.kinds[j] {
+            match self.shape.kinds[j] {
                 // The high word of a square: its low word carried into it already.
                 None => {}
                 Some(Slot::Square) => {
@@ -579,12 +589,12 @@ impl DesignAcc {
     /// Slot `slot` of unit `u` as numbers, one per slot of the layout: counts, Σw, Σw².
     fn numbers(&self, u: usize, slot: usize) -> Vec<f64> {
         let one = FIXED_ONE as f64;
-        let start = slot * self.block;
-        let words = &self.blocks[u][start..start + self.block];
-        let floats = self.floats[u].get(start..start + self.block);
-        let mut out = Vec::with_capacity(self.layout.len());
+        let start = slot * self.shape.block;
+        let words = &self.blocks[u][start..start + self.shape.block];
+        let floats = self.floats[u].get(start..start + self.shape.block);
+        let mut out = Vec::with_capacity(self.shape.layout.len());
         let mut j = 0;
-        for kind in &self.layout {
+        for kind in &self.shape.layout {
             let float = floats.map_or(0.0, |f| f[j]);
             out.push(match kind {
                 Slot::Count | Slot::Weight => {
@@ -627,7 +637,7 @@ impl DesignAcc {
         });
         let mut domains = Domains::default();
         for (rank, &u) in unit_order.iter().enumerate() {
-            for (slot, sums) in self.blocks[u].chunks(self.block).enumerate() {
+            for (slot, sums) in self.blocks[u].chunks(self.shape.block).enumerate() {
                 // Each respondent of a slot adds one to its question's base count.
                 if sums.iter().all(|&x| x == 0) {
                     continue;
@@ -659,9 +669,9 @@ impl DesignAcc {
             unit_rows: unit_order.iter().map(|&u| self.unit_rows[u]).collect(),
             psus_given: self.psus_given,
             lonely: self.lonely,
-            offsets: self.offsets.clone(),
-            counted: self.counted.clone(),
-            item_slots: self.item_slots,
+            offsets: self.shape.offsets.clone(),
+            counted: self.shape.counted.clone(),
+            item_slots: self.shape.item_slots,
             domains,
             overflow: self.overflow,
         }

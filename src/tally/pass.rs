@@ -102,17 +102,11 @@ pub struct Settings {
 pub struct Pass<'p> {
     plan: &'p Plan,
     settings: &'p Settings,
-    // Scratch space reused from record to record.
-    eval: Eval,
-    bad_values: Vec<BadValue>,
-    groups: Vec<u32>,
+    scratch: Scratch,
     tally: Tally,
     records: u64,
     excluded_by: Vec<u64>,
-    counts: ProblemCounts,
-    problems: Vec<RowProblem>,
-    /// (record number, byte offset) of the last record seen.
-    last_record: Option<(u64, u64)>,
+    found: Found,
     ids: IdOrder,
     weights: WeightStats,
     /// Per grouping column: kept respondents with a blank value.
@@ -124,6 +118,22 @@ pub struct Pass<'p> {
     /// Kept respondents outside the `--where` filter, and their sums (for the design's n).
     filtered: u64,
     outside: Option<Tally>,
+}
+
+/// Scratch space reused from record to record.
+struct Scratch {
+    eval: Eval,
+    bad_values: Vec<BadValue>,
+    /// The record's value index per grouping column.
+    groups: Vec<u32>,
+}
+
+/// The problems a pass found: counted per kind, the first few kept with their place.
+struct Found {
+    counts: ProblemCounts,
+    problems: Vec<RowProblem>,
+    /// (record number, byte offset) of the last record seen.
+    last_record: Option<(u64, u64)>,
 }
 
 /// Respondent IDs as they pass: digests to find repeats, except while the IDs come in
@@ -333,15 +343,19 @@ impl<'p> Pass<'p> {
         Pass {
             plan,
             settings,
-            eval: Eval::default(),
-            bad_values: Vec::new(),
-            groups: vec![0; plan.groupings.len()],
+            scratch: Scratch {
+                eval: Eval::default(),
+                bad_values: Vec::new(),
+                groups: vec![0; plan.groupings.len()],
+            },
             tally: Tally::new(plan),
             records: 0,
             excluded_by: vec![0; plan.exclusions.len()],
-            counts: ProblemCounts::new(plan.rules.len()),
-            problems: Vec::new(),
-            last_record: None,
+            found: Found {
+                counts: ProblemCounts::new(plan.rules.len()),
+                problems: Vec::new(),
+                last_record: None,
+            },
             ids: IdOrder::new(),
             weights: WeightStats::new(),
             blank_groups: vec![0; plan.groupings.len()],
@@ -352,7 +366,7 @@ impl<'p> Pass<'p> {
         }
     }
 
-    /// Counts the record in its PSU; `kept`: its groups (`self.groups`) are its domains.
+    /// Counts the record in its PSU; `kept`: its groups (`self.scratch.groups`) are its domains.
     fn note_design<F: Fields>(&mut self, rec: &F, kept: bool) {
         let (Some(acc), Some(d)) = (self.design.as_mut(), self.plan.design.as_ref()) else {
             return;
@@ -362,8 +376,14 @@ impl<'p> Pass<'p> {
                 .unwrap_or(Cow::Borrowed(&[]))
         };
         let (stratum, psu) = (field(d.strata), field(d.psu));
-        let groups = kept.then_some(self.groups.as_slice());
-        acc.add(self.plan, trim(&stratum), trim(&psu), &self.eval, groups);
+        let groups = kept.then_some(self.scratch.groups.as_slice());
+        acc.add(
+            self.plan,
+            trim(&stratum),
+            trim(&psu),
+            &self.scratch.eval,
+            groups,
+        );
     }
 
     /// Records read (skipped ones included).
@@ -377,27 +397,27 @@ impl<'p> Pass<'p> {
     }
 
     pub fn counts(&self) -> &ProblemCounts {
-        &self.counts
+        &self.found.counts
     }
 
     pub fn set_duplicate_ids(&mut self, rows: u64) {
-        self.counts.set_duplicate_ids(rows);
+        self.found.counts.set_duplicate_ids(rows);
     }
 
     /// The first problems, located (up to the settings' `max_problems`).
     pub fn problems(&self) -> &[RowProblem] {
-        &self.problems
+        &self.found.problems
     }
 
     /// (record number, byte offset) of the last record seen.
     pub fn last_record(&self) -> Option<(u64, u64)> {
-        self.last_record
+        self.found.last_record
     }
 
     fn problem(&mut self, record: u64, offset: u64, kind: ProblemKind) {
-        self.counts.add(&kind);
-        if self.problems.len() < self.settings.max_problems {
-            self.problems.push(RowProblem {
+        self.found.counts.add(&kind);
+        if self.found.problems.len() < self.settings.max_problems {
+            self.found.problems.push(RowProblem {
                 record,
                 offset,
                 kind,
@@ -415,16 +435,16 @@ impl<'p> Pass<'p> {
         for (a, b) in self.excluded_by.iter_mut().zip(&next.excluded_by) {
             *a += b;
         }
-        self.counts.absorb(&next.counts);
-        if let Some((record, offset)) = next.last_record {
-            self.last_record = Some((record + before, offset));
+        self.found.counts.absorb(&next.found.counts);
+        if let Some((record, offset)) = next.found.last_record {
+            self.found.last_record = Some((record + before, offset));
         }
-        for mut f in next.problems {
-            if self.problems.len() >= self.settings.max_problems {
+        for mut f in next.found.problems {
+            if self.found.problems.len() >= self.settings.max_problems {
                 break;
             }
             f.record += before;
-            self.problems.push(f);
+            self.found.problems.push(f);
         }
         self.weights.absorb(next.weights);
         for (a, b) in self.blank_groups.iter_mut().zip(&next.blank_groups) {
@@ -576,17 +596,17 @@ impl<'p> Consumer for Pass<'p> {
     #[inline]
     fn record<F: Fields>(&mut self, rec: &F, offset: u64, index: u64) {
         self.records += 1;
-        self.last_record = Some((index, offset));
+        self.found.last_record = Some((index, offset));
         if !self.settings.skip.is_empty() && self.settings.skip.contains(&offset) {
             return;
         }
         if rec.len() != self.plan.width {
-            self.counts.row();
+            self.found.counts.row();
             self.problem(index, offset, ProblemKind::Ragged { fields: rec.len() });
             return;
         }
         if !rec.is_utf8() {
-            self.counts.row();
+            self.found.counts.row();
             self.problem(index, offset, ProblemKind::NotUtf8);
             return;
         }
@@ -595,11 +615,12 @@ impl<'p> Consumer for Pass<'p> {
             self.ids
                 .note(trim(&raw), self.plan.synthetic_prefix.as_deref());
         }
-        self.bad_values.clear();
-        self.plan.eval(rec, &mut self.eval, &mut self.bad_values);
-        if !self.bad_values.is_empty() {
-            self.counts.row();
-            let bad_values = std::mem::take(&mut self.bad_values);
+        self.scratch.bad_values.clear();
+        self.plan
+            .eval(rec, &mut self.scratch.eval, &mut self.scratch.bad_values);
+        if !self.scratch.bad_values.is_empty() {
+            self.found.counts.row();
+            let bad_values = std::mem::take(&mut self.scratch.bad_values);
             for (i, v) in bad_values.iter().enumerate() {
                 // A row counts once per rule, however many of its fields broke it.
                 if bad_values[..i].iter().any(|earlier| earlier.rule == v.rule) {
@@ -607,35 +628,35 @@ impl<'p> Consumer for Pass<'p> {
                 }
                 self.problem(index, offset, ProblemKind::Value(v.clone()));
             }
-            self.bad_values = bad_values;
+            self.scratch.bad_values = bad_values;
             return;
         }
-        if let Some(k) = self.eval.excluded_by {
+        if let Some(k) = self.scratch.eval.excluded_by {
             self.excluded_by[k] += 1;
             // Outside every base, still in the design (R `subset`, not deletion).
             self.note_design(rec, false);
             return;
         }
-        if self.eval.filtered_out {
+        if self.scratch.eval.filtered_out {
             self.filtered += 1;
             if let Some(t) = self.outside.as_mut() {
-                self.groups.fill(0);
-                t.add(&self.eval, &self.groups);
+                self.scratch.groups.fill(0);
+                t.add(&self.scratch.eval, &self.scratch.groups);
             }
             // A domain: still in the design.
             self.note_design(rec, false);
             return;
         }
         if self.plan.weight.is_some() {
-            self.weights.push(self.eval.weight);
+            self.weights.push(self.scratch.eval.weight);
         }
         for (g, &c) in self.plan.groupings.iter().enumerate() {
             let v = rec.get(c).unwrap_or(Cow::Borrowed(&[]));
-            self.groups[g] = self.tally.value_index(g, trim(&v));
-            self.blank_groups[g] += (self.groups[g] == 0) as u64;
+            self.scratch.groups[g] = self.tally.value_index(g, trim(&v));
+            self.blank_groups[g] += (self.scratch.groups[g] == 0) as u64;
         }
-        self.tally.add(&self.eval, &self.groups);
-        for (n, &p) in self.partial.iter_mut().zip(&self.eval.partial) {
+        self.tally.add(&self.scratch.eval, &self.scratch.groups);
+        for (n, &p) in self.partial.iter_mut().zip(&self.scratch.eval.partial) {
             *n += p as u64;
         }
         self.note_design(rec, true);
