@@ -14,6 +14,7 @@ use rustc_hash::FxHashMap;
 
 use crate::codebook::LonelyPsu;
 use crate::plan::{Eval, Plan, QuestionPlan, State, FIXED_ONE};
+use crate::tally::Mass;
 
 /// Slots of one item in a block: Σw·y, Σw·(1−y), and when every respondent is its own
 /// PSU also Σw²·y, Σw²·(1−y).
@@ -22,37 +23,6 @@ fn item_slots(psus_given: bool) -> usize {
         2
     } else {
         4
-    }
-}
-
-/// Respondents and their Σw and Σw²: exact for decimal weights (billionths and their
-/// squares), floating point for others.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Mass {
-    pub n: u64,
-    pub fixed: u128,
-    pub fixed2: u128,
-    pub w: f64,
-    pub w2: f64,
-}
-
-impl Mass {
-    /// One respondent.
-    pub fn of(eval: &Eval) -> Mass {
-        match eval.fixed {
-            Some(m) => Mass {
-                n: 1,
-                fixed: m as u128,
-                fixed2: m as u128 * m as u128,
-                ..Mass::default()
-            },
-            None => Mass {
-                n: 1,
-                w: eval.weight,
-                w2: eval.weight * eval.weight,
-                ..Mass::default()
-            },
-        }
     }
 }
 
@@ -343,7 +313,7 @@ impl DesignAcc {
         let block = self.shape.block;
         let start = slot as usize * block;
         let ui = u as usize;
-        self.ensure_slot(ui, start + block, m.w != 0.0 || m.w2 != 0.0);
+        self.ensure_slot(ui, start + block, m.has_floats());
         let at = start + self.shape.words[q];
         let Some(i) = row else {
             self.add_word(u, at, m.n as u128);
@@ -368,7 +338,7 @@ impl DesignAcc {
                 .wrapping_add((m.fixed2 >> 64) as u64)
                 .wrapping_add(carry as u64);
         }
-        if m.w != 0.0 || m.w2 != 0.0 {
+        if m.has_floats() {
             let f = &mut self.floats[ui];
             f[word + chosen] += m.w;
             if squares {
@@ -421,7 +391,7 @@ impl DesignAcc {
         let block = self.shape.block;
         let start = slot as usize * block;
         let ui = u as usize;
-        let floats = m.w != 0.0 || m.w2 != 0.0;
+        let floats = m.has_floats();
         self.ensure_slot(ui, start + block, floats);
         let squares = self.shape.item_slots == 4;
         let at = self.shape.words[q];

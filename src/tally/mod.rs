@@ -20,8 +20,47 @@ use rustc_hash::FxHashMap;
 use crate::plan::{dense_states, same, Eval, Plan, QuestionPlan, State, FIXED_ONE};
 use crate::stats::{BaseSums, ItemSums};
 
-/// Respondents, Σw and Σw² of one answer state in one cell. Decimal weights (nearly all)
-/// are summed exactly as integers in billionths; others with compensated float sums.
+/// Respondents and their Σw and Σw², the one exact-sum value of the crate: decimal weights
+/// (nearly all) as integers in billionths and their squares, other weights as floats. The
+/// tally's buckets and the design's per-PSU sums add these.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct Mass {
+    pub n: u64,
+    pub fixed: u128,
+    pub fixed2: u128,
+    pub w: f64,
+    pub w2: f64,
+}
+
+impl Mass {
+    /// One respondent.
+    #[inline]
+    pub fn of(eval: &Eval) -> Mass {
+        match eval.fixed {
+            Some(m) => Mass {
+                n: 1,
+                fixed: m as u128,
+                fixed2: m as u128 * m as u128,
+                ..Mass::default()
+            },
+            None => Mass {
+                n: 1,
+                w: eval.weight,
+                w2: eval.weight * eval.weight,
+                ..Mass::default()
+            },
+        }
+    }
+
+    /// Whether it holds sums of weights that are not decimals.
+    #[inline]
+    pub fn has_floats(&self) -> bool {
+        self.w != 0.0 || self.w2 != 0.0
+    }
+}
+
+/// The running [`Mass`] of one answer state in one cell, its float part summed with
+/// compensation.
 #[derive(Debug, Clone, Copy)]
 struct Bucket {
     n: u64,
@@ -43,29 +82,28 @@ impl Default for Bucket {
     }
 }
 
+/// Sums made elsewhere: `n` respondents, Σw and Σw² exact and as floats.
+fn mass(n: u64, (fixed, fixed2): (u128, u128), (w, w2): (f64, f64)) -> Mass {
+    Mass {
+        n,
+        fixed,
+        fixed2,
+        w,
+        w2,
+    }
+}
+
 impl Bucket {
     #[inline]
-    fn add(&mut self, eval: &Eval) {
-        self.n += 1;
-        match eval.fixed {
-            Some(m) => {
-                self.fixed += m as u128;
-                self.fixed2 += (m as u128) * (m as u128);
-            }
-            None => {
-                self.w += eval.weight;
-                self.w2 += eval.weight * eval.weight;
-            }
+    fn add(&mut self, m: &Mass) {
+        self.n += m.n;
+        self.fixed += m.fixed;
+        self.fixed2 += m.fixed2;
+        // Adding 0.0 to a compensated sum changes nothing: skipped for decimal weights.
+        if m.has_floats() {
+            self.w += m.w;
+            self.w2 += m.w2;
         }
-    }
-
-    /// Adds sums made elsewhere: `n` respondents, Σw and Σw² exact and as floats.
-    fn add_sums(&mut self, n: u64, fixed: (u128, u128), float: (f64, f64)) {
-        self.n += n;
-        self.fixed += fixed.0;
-        self.fixed2 += fixed.1;
-        self.w += float.0;
-        self.w2 += float.1;
     }
 
     fn merge(&mut self, o: &Bucket) {
@@ -319,7 +357,7 @@ impl Tally {
         let cell = &mut self.cells[c];
         for (q, &s) in eval.states.iter().enumerate() {
             if s != 0 {
-                cell.questions[q].bucket(s).add(eval);
+                cell.questions[q].bucket(s).add(&Mass::of(eval));
             }
         }
     }
@@ -342,7 +380,7 @@ impl Tally {
         let c = self.cell_for();
         self.cells[c].questions[q]
             .bucket(s)
-            .add_sums(n, fixed, float);
+            .add(&mass(n, fixed, float));
     }
 
     /// Adds per-item sums made elsewhere to question `q` (summed per item) in the cell of
@@ -367,7 +405,7 @@ impl Tally {
             Some(i) if selected => &mut items.selected[i],
             Some(i) => &mut items.not[i],
         };
-        b.add_sums(n, fixed, float);
+        b.add(&mass(n, fixed, float));
     }
 
     fn key_values(&self, c: usize) -> CellKey {

@@ -8,7 +8,8 @@ use std::borrow::Cow;
 use crate::error::{DataError, Error, Result};
 use crate::load::record::{Consumer, Fields};
 use crate::plan::{states, Codes, Plan, QuestionPlan, State};
-use crate::tally::design::{DesignAcc, Mass};
+use crate::tally::design::DesignAcc;
+use crate::tally::Mass;
 use crate::tally::Tally;
 use crate::warehouse::wire::{column, Kind};
 
