@@ -204,9 +204,7 @@ impl<'c> Prepared<'c> {
         )
         .map_err(|m| load::missing_column(&src.name, &m.0, &header.columns, "needed"))?;
         let mut plan = plan;
-        plan.filter = filter
-            .map(|f| crate::codebook::domain::compile(f, "--where", codebook, &header.columns))
-            .transpose()?;
+        plan.restrict(filter, codebook, &header.columns)?;
         Ok(Prepared {
             codebook,
             src,

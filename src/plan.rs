@@ -585,6 +585,20 @@ impl Plan {
         }
     }
 
+    /// Restricts the bases to the `--where` domain, compiled against the header's
+    /// `columns` (the reader's and the query's plans compile it here alike).
+    pub fn restrict(
+        &mut self,
+        filter: Option<&str>,
+        codebook: &Codebook,
+        columns: &[String],
+    ) -> crate::error::Result<()> {
+        self.filter = filter
+            .map(|f| crate::codebook::domain::compile(f, "--where", codebook, columns))
+            .transpose()?;
+        Ok(())
+    }
+
     /// A plan that reads nothing: records are only counted and their width checked.
     pub fn structure(width: usize) -> Plan {
         Plan {

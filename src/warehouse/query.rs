@@ -316,11 +316,7 @@ pub(crate) fn plan_for<'c>(codebook: &'c Codebook, opts: &Options) -> Result<Pla
     }
     let mut plan = Plan::new(codebook, &columns, weight.as_deref(), &groupings, &segments)
         .map_err(|m| Error::Usage(format!("column {} is needed and unknown", m.0)))?;
-    plan.filter = opts
-        .filter
-        .as_deref()
-        .map(|f| crate::codebook::domain::compile(f, "--where", codebook, &columns))
-        .transpose()?;
+    plan.restrict(opts.filter.as_deref(), codebook, &columns)?;
     Ok(Planned {
         made_with: made_with(codebook, opts, weight.as_deref()),
         plan,
