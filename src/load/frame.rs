@@ -54,11 +54,12 @@ impl TextBlock {
         }
     }
 
-    /// Hands the rows to `consumer`; `first` is the number of rows before this block.
-    pub fn feed<C: Consumer>(&self, consumer: &mut C, first: u64) {
+    /// Hands the rows to `consumer`: `first` rows of the file come before this block,
+    /// `index` of the consumer's own (its chunk's) records.
+    pub fn feed<C: Consumer>(&self, consumer: &mut C, first: u64, index: u64) {
         for i in 0..self.rows {
-            let n = first + i as u64;
-            consumer.record(&BlockRow { block: self, i }, n, n);
+            let n = i as u64;
+            consumer.record(&BlockRow { block: self, i }, first + n, index + n);
         }
     }
 }
@@ -418,7 +419,27 @@ fn check_rows(src: &Source, metadata: &FileMetadata, len: u64) -> Result<()> {
     Ok(())
 }
 
-/// Feeds the needed columns of a Parquet file, a row group and then a block of rows at a time.
+/// The Parquet fields of the needed columns.
+fn needed_fields(
+    src: &Source,
+    header: &Header,
+    needed: &[usize],
+    metadata: &FileMetadata,
+) -> Result<Vec<Field>> {
+    let schema = infer_schema(metadata).map_err(|e| read_error(src, e))?;
+    needed
+        .iter()
+        .map(|&i| {
+            let name = &header.columns[i];
+            schema.get(name).cloned().ok_or_else(|| {
+                Error::from(DataError::new(&src.name, format!("no column {name:?}")))
+            })
+        })
+        .collect()
+}
+
+/// Feeds the needed columns of a Parquet file to one consumer, a row group and then a block
+/// of rows at a time, in file order.
 pub fn parquet<C: Consumer>(
     src: &Source,
     header: &Header,
@@ -427,70 +448,229 @@ pub fn parquet<C: Consumer>(
 ) -> Result<()> {
     guarded(src, || {
         let (mut file, len, metadata) = open(src)?;
-        let schema = infer_schema(&metadata).map_err(|e| read_error(src, e))?;
-        let fields = needed
-            .iter()
-            .map(|&i| {
-                let name = &header.columns[i];
-                schema.get(name).cloned().ok_or_else(|| {
-                    Error::from(DataError::new(&src.name, format!("no column {name:?}")))
-                })
-            })
-            .collect::<Result<Vec<Field>>>()?;
+        let fields = needed_fields(src, header, needed, &metadata)?;
         check_rows(src, &metadata, len)?;
         let mut first = 0u64;
         for group in &metadata.row_groups {
-            let arrays = fields
-                .iter()
-                .map(|f| read_column(src, &mut file, len, group, f))
-                .collect::<Result<Vec<_>>>()?;
-            let rows = group.num_rows();
-            if arrays.iter().any(|a| a.len() != rows) {
-                return Err(not_parquet(
-                    src,
-                    "a column's length differs from its row group's",
-                ));
-            }
-            let columns = arrays
-                .iter()
-                .zip(&fields)
-                .map(|(a, f)| cells(a.as_ref()).ok_or_else(|| unsupported(src, f)))
-                .collect::<Result<Vec<_>>>()?;
-            // Blocks of at most BLOCK rows and BLOCK_BYTES of text: a dictionary entry of a
-            // megabyte repeated on every row must not become gigabytes of text at once.
-            let mut start = 0;
-            while start < rows {
-                let mut text: Vec<Vec<Option<String>>> = vec![Vec::new(); columns.len()];
-                let (mut end, mut bytes) = (start, 0usize);
-                while end < rows && end - start < BLOCK && bytes < BLOCK_BYTES {
-                    for (k, cells) in columns.iter().enumerate() {
-                        let v = cells(end);
-                        let len = v.as_ref().map_or(0, String::len);
-                        if len as u64 > super::MAX_RECORD {
-                            return Err(DataError::new(
-                                &src.name,
-                                format!(
-                                    "a value of {len} bytes in column {:?}: longer than any answer (at most {} MiB)",
-                                    fields[k].name.as_str(),
-                                    super::MAX_RECORD >> 20
-                                ),
-                            )
-                            .row(first + end as u64 + 2)
-                            .into());
-                        }
-                        bytes += len;
-                        text[k].push(v);
-                    }
-                    end += 1;
-                }
-                TextBlock::new(header.columns.len(), needed, text)
-                    .feed(consumer, first + start as u64);
-                start = end;
-            }
-            first += rows as u64;
+            let at = RowGroupAt {
+                first,
+                local: false,
+            };
+            row_group(
+                src,
+                (header, needed, &fields),
+                (&mut file, len),
+                group,
+                at,
+                consumer,
+            )?;
+            first += group.num_rows() as u64;
         }
         Ok(())
     })
+}
+
+/// Feeds the needed columns of a Parquet file to a consumer per row group, decoding the row
+/// groups on `threads` threads at once (each with its own handle on the file); the consumers
+/// are absorbed in file order as they arrive, as the CSV scanner's chunks are, so memory
+/// holds the row groups in flight only.
+pub fn parquet_parallel<C: Consumer>(
+    src: &Source,
+    header: &Header,
+    needed: &[usize],
+    threads: usize,
+    make: &(dyn Fn() -> C + Sync),
+) -> Result<C> {
+    guarded(src, || {
+        let (_, len, metadata) = open(src)?;
+        let fields = needed_fields(src, header, needed, &metadata)?;
+        check_rows(src, &metadata, len)?;
+        let groups = &metadata.row_groups;
+        let firsts: Vec<u64> = (groups.iter())
+            .scan(0u64, |rows, g| {
+                let first = *rows;
+                *rows += g.num_rows() as u64;
+                Some(first)
+            })
+            .collect();
+        let shared = InFlight::new(threads.clamp(1, groups.len().max(1)));
+        let read = |k: usize, file: &mut std::fs::File| -> Result<C> {
+            let mut consumer = make();
+            let at = RowGroupAt {
+                first: firsts[k],
+                local: true,
+            };
+            let columns = (header, needed, fields.as_slice());
+            row_group(src, columns, (file, len), &groups[k], at, &mut consumer)?;
+            Ok(consumer)
+        };
+        std::thread::scope(|scope| {
+            for _ in 0..shared.workers {
+                scope.spawn(|| shared.work(src, groups.len(), &read));
+            }
+            shared.absorb_in_order(src, &firsts, make())
+        })
+    })
+}
+
+/// The row groups being read on several threads, and those read waiting to be absorbed.
+struct InFlight<C> {
+    workers: usize,
+    done: std::sync::Mutex<std::collections::BTreeMap<usize, Result<C>>>,
+    arrived: std::sync::Condvar,
+    /// The next row group to take, and the workers that stopped taking them.
+    next: std::sync::atomic::AtomicUsize,
+    stopped: std::sync::atomic::AtomicUsize,
+}
+
+impl<C: Consumer> InFlight<C> {
+    fn new(workers: usize) -> InFlight<C> {
+        InFlight {
+            workers,
+            done: Default::default(),
+            arrived: Default::default(),
+            next: Default::default(),
+            stopped: Default::default(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::BTreeMap<usize, Result<C>>> {
+        self.done.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// One worker: takes row groups in file order (every one taken gets its result) until
+    /// none is left or one fails.
+    fn work(
+        &self,
+        src: &Source,
+        groups: usize,
+        read: &(dyn Fn(usize, &mut std::fs::File) -> Result<C> + Sync),
+    ) {
+        use std::sync::atomic::Ordering::SeqCst;
+        let mut file = std::fs::File::open(&src.path);
+        loop {
+            let k = self.next.fetch_add(1, SeqCst);
+            if k >= groups {
+                break;
+            }
+            // A third-party decoder may panic on a corrupt file: that row group fails as
+            // `guarded` fails a whole file, and nothing waits for it in vain.
+            let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let file = file.as_mut().map_err(|e| read_error(src, e))?;
+                read(k, file)
+            }))
+            .unwrap_or_else(|_| Err(not_parquet(src, "its contents are corrupt")));
+            let failed = out.is_err();
+            self.lock().insert(k, out);
+            self.arrived.notify_all();
+            if failed {
+                break;
+            }
+        }
+        // Under the lock: the absorbing thread checks it before it waits.
+        let held = self.lock();
+        self.stopped.fetch_add(1, SeqCst);
+        drop(held);
+        self.arrived.notify_all();
+    }
+
+    /// Absorbs the row groups' consumers into `total` in file order as they arrive; the
+    /// first failure in file order is the error (the workers then stop taking groups).
+    fn absorb_in_order(&self, src: &Source, firsts: &[u64], mut total: C) -> Result<C> {
+        use std::sync::atomic::Ordering::SeqCst;
+        for (k, &first) in firsts.iter().enumerate() {
+            let mut ready = self.lock();
+            let out = loop {
+                if let Some(out) = ready.remove(&k) {
+                    break out;
+                }
+                if self.stopped.load(SeqCst) == self.workers {
+                    break Err(read_error(src, "a row group was not read"));
+                }
+                ready = self.arrived.wait(ready).unwrap_or_else(|p| p.into_inner());
+            };
+            drop(ready);
+            match out {
+                Ok(consumer) => total.absorb(consumer, first),
+                Err(e) => {
+                    self.next.store(firsts.len(), SeqCst);
+                    return Err(e);
+                }
+            }
+        }
+        Ok(total)
+    }
+}
+
+/// Where a row group's rows are: the rows before it, and whether its consumer numbers its
+/// records from 0 (a consumer of its own) or from `first` (one consumer for the file).
+struct RowGroupAt {
+    first: u64,
+    local: bool,
+}
+
+/// Decodes one row group and feeds its rows, in blocks.
+fn row_group<C: Consumer>(
+    src: &Source,
+    (header, needed, fields): (&Header, &[usize], &[Field]),
+    (file, len): (&mut std::fs::File, u64),
+    group: &RowGroupMetadata,
+    at: RowGroupAt,
+    consumer: &mut C,
+) -> Result<()> {
+    let first = at.first;
+    let arrays = fields
+        .iter()
+        .map(|f| read_column(src, file, len, group, f))
+        .collect::<Result<Vec<_>>>()?;
+    let rows = group.num_rows();
+    if arrays.iter().any(|a| a.len() != rows) {
+        return Err(not_parquet(
+            src,
+            "a column's length differs from its row group's",
+        ));
+    }
+    let columns = arrays
+        .iter()
+        .zip(fields)
+        .map(|(a, f)| cells(a.as_ref()).ok_or_else(|| unsupported(src, f)))
+        .collect::<Result<Vec<_>>>()?;
+    // Blocks of at most BLOCK rows and BLOCK_BYTES of text: a dictionary entry of a
+    // megabyte repeated on every row must not become gigabytes of text at once.
+    let mut start = 0;
+    while start < rows {
+        let mut text: Vec<Vec<Option<String>>> = vec![Vec::new(); columns.len()];
+        let (mut end, mut bytes) = (start, 0usize);
+        while end < rows && end - start < BLOCK && bytes < BLOCK_BYTES {
+            for (k, cells) in columns.iter().enumerate() {
+                let v = cells(end);
+                let len = v.as_ref().map_or(0, String::len);
+                if len as u64 > super::MAX_RECORD {
+                    return Err(DataError::new(
+                        &src.name,
+                        format!(
+                            "a value of {len} bytes in column {:?}: longer than any answer (at most {} MiB)",
+                            fields[k].name.as_str(),
+                            super::MAX_RECORD >> 20
+                        ),
+                    )
+                    .row(first + end as u64 + 2)
+                    .into());
+                }
+                bytes += len;
+                text[k].push(v);
+            }
+            end += 1;
+        }
+        let index = if at.local { 0 } else { first };
+        TextBlock::new(header.columns.len(), needed, text).feed(
+            consumer,
+            first + start as u64,
+            index + start as u64,
+        );
+        start = end;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

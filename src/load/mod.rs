@@ -949,11 +949,10 @@ fn read<C: Consumer>(
             }
             Ok(total)
         }
-        Format::Parquet => {
-            let mut c = make();
-            frame::parquet(src, header, needed, &mut c)?;
-            Ok((c, None))
-        }
+        Format::Parquet => Ok((
+            frame::parquet_parallel(src, header, needed, threads(), make)?,
+            None,
+        )),
         Format::Spss => {
             let mut c = make();
             spss::records(src, header, needed, &mut c)?;

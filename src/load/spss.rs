@@ -111,7 +111,7 @@ fn read_records<C: Consumer>(
     let mut first = 0u64;
     while let Some(batch) = scanner.next_batch().map_err(|e| spss_error(src, e))? {
         let block = block_of(&batch, header.columns.len(), needed, &missing);
-        block.feed(consumer, first);
+        block.feed(consumer, first, first);
         first += block.rows as u64;
     }
     Ok(())

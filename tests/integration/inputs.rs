@@ -77,3 +77,87 @@ fn unknown_encoding_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("windows-1251"));
 }
+
+/// `csv` copied to Parquet by DuckDB (every column as text) in row groups of `rows`.
+fn parquet_of(csv: &std::path::Path, out: &std::path::Path, rows: usize) {
+    let script = r#"
+import duckdb, sys
+con = duckdb.connect()
+src = sys.argv[1].replace("'", "''")
+out = sys.argv[2].replace("'", "''")
+con.execute(f"COPY (SELECT * FROM read_csv('{src}', all_varchar = true)) TO '{out}' (FORMAT PARQUET, ROW_GROUP_SIZE {sys.argv[3]})")
+"#;
+    let o = std::process::Command::new("python3")
+        .args(["-c", script])
+        .arg(csv)
+        .arg(out)
+        .arg(rows.to_string())
+        .output()
+        .expect("python3 runs (DuckDB's Python package; ./test.sh installs it)");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[test]
+fn parquet_row_groups_read_on_every_core_give_the_numbers_and_rows_of_the_csv() {
+    // Row groups of 700 rows: the 5,728 respondents in 9 groups, read in parallel.
+    let dir = tempfile::tempdir().unwrap();
+    let parquet = dir.path().join("groups.parquet");
+    parquet_of(&root().join(DATA), &parquet, 700);
+    let by = ["--by", "generation", "--format", "json"];
+    let ours = json(&[
+        "table",
+        parquet.to_str().unwrap(),
+        by[0],
+        by[1],
+        by[2],
+        by[3],
+    ]);
+    let csv = json(&["table", DATA, by[0], by[1], by[2], by[3]]);
+    assert_eq!(numbers(&ours), numbers(&csv));
+    assert_eq!(ours["warnings"], csv["warnings"]);
+    // A bad value in a late row group: the error names the respondent the CSV names (a
+    // Parquet file has no header row: its row 5,000 is the CSV's row 5,001).
+    let mut text = canonical_text();
+    let row = 5_000;
+    text = super::with_field(&text, row, "ai_familiarity", "maybe");
+    let broken = dir.path().join("broken.csv");
+    std::fs::write(&broken, &text).unwrap();
+    let broken_parquet = dir.path().join("broken.parquet");
+    parquet_of(&broken, &broken_parquet, 700);
+    let err = |path: &std::path::Path| {
+        let o = concerns().arg("table").arg(path).output().unwrap();
+        assert_eq!(o.status.code(), Some(1));
+        let e = String::from_utf8_lossy(&o.stderr).into_owned();
+        e.split_once(": ")
+            .map(|(_, rest)| rest.to_string())
+            .unwrap_or(e)
+    };
+    let (from_csv, from_parquet) = (err(&broken), err(&broken_parquet));
+    assert!(from_csv.contains(&format!("row {}", row + 1)), "{from_csv}");
+    // The same respondent and message: a Parquet file has no header row, so its row 5,000
+    // is the CSV's row 5,001.
+    assert!(
+        from_parquet.contains(&format!("row {row},")),
+        "{from_parquet}"
+    );
+    let strip = |e: &str| {
+        e.split_once(", column ")
+            .map(|(_, r)| r.to_string())
+            .unwrap_or_default()
+    };
+    assert_eq!(strip(&from_parquet), strip(&from_csv));
+    // With --lenient, the row is left out alike.
+    let lenient = |p: &std::path::Path| {
+        let o = succeeded(
+            concerns()
+                .arg("table")
+                .arg(p)
+                .args(["--lenient", "--format", "json"]),
+        );
+        super::results_json(&o.stdout)
+    };
+    assert_eq!(
+        numbers(&lenient(&broken_parquet)),
+        numbers(&lenient(&broken))
+    );
+}
