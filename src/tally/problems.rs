@@ -257,26 +257,11 @@ pub fn describe_at(
         ),
         ProblemKind::Value(v) => {
             let rule = &plan.rules[v.rule];
-            let expected = Arg::Said(rule.expected.said());
-            let found = match &v.value {
-                Some(x) => said(
-                    "err_value",
-                    vec![("expected", expected), ("value", text(x))],
-                ),
-                None => said("err_value_empty", vec![("expected", expected)]),
-            };
             let hint = match header_row_hint(header, plan, v, row) {
                 Some(()) => Some(Arg::Said(said("err_header_row_hint", vec![]))),
                 None => rule.hint.as_ref().filter(|_| v.value.is_some()).map(text),
             };
-            let message = match hint {
-                Some(hint) => said(
-                    "err_with_hint",
-                    vec![("message", Arg::Said(found)), ("hint", hint)],
-                ),
-                None => found,
-            };
-            return keyed(file, message).row(row).column(rule.column.clone());
+            return value_error(file, rule, v.value.as_deref(), 1, hint).row(row);
         }
         ProblemKind::UnterminatedQuote => said("err_unterminated_quote", vec![("at", at)]),
         ProblemKind::DuplicateId { id, first_record } => said(
@@ -288,6 +273,38 @@ pub fn describe_at(
         ),
     };
     keyed(file, message).row(row)
+}
+
+/// A value that breaks `rule`, worded alike from the rows and from the sums: what was
+/// expected and found (`None`: an empty value), a hint, and how many rows have such values.
+pub(crate) fn value_error(
+    file: &str,
+    rule: &crate::plan::Rule,
+    value: Option<&str>,
+    rows: u64,
+    hint: Option<Arg>,
+) -> DataError {
+    let expected = Arg::Said(rule.expected.said());
+    let found = match value {
+        Some(x) => said(
+            "err_value",
+            vec![("expected", expected), ("value", text(x))],
+        ),
+        None => said("err_value_empty", vec![("expected", expected)]),
+    };
+    let message = match hint {
+        Some(hint) => said(
+            "err_with_hint",
+            vec![("message", Arg::Said(found)), ("hint", hint)],
+        ),
+        None => found,
+    };
+    let e = keyed(file, message).column(rule.column.clone());
+    if rows > 1 {
+        with_rows_like_it(e, rows)
+    } else {
+        e
+    }
 }
 
 /// The first problem of a kind, saying how many rows have it.
@@ -307,7 +324,7 @@ pub fn with_rows_like_it(e: DataError, count: u64) -> DataError {
     }
 }
 
-fn said(key: &'static str, values: Vec<(&'static str, Arg)>) -> Said {
+pub(crate) fn said(key: &'static str, values: Vec<(&'static str, Arg)>) -> Said {
     Said { key, values }
 }
 

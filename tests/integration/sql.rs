@@ -625,6 +625,25 @@ fn sums_with_problems_are_refused_as_the_rows_are() {
     );
     assert_eq!(body(&err), body(&from_rows), "{err} / {from_rows}");
     assert!(err.contains("found '7'"), "{err}");
+    // In Russian too, worded as the file reader words it.
+    let ru = |args: &[&str]| {
+        let o = concerns()
+            .args(args)
+            .args(["--lang", "ru"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    let (err, from_rows) = (
+        ru(&["table", "--sums", sums.to_str().unwrap()]),
+        ru(&["table", csv.to_str().unwrap()]),
+    );
+    let body = |e: &str| e.split(": ожидалось").nth(1).map(str::to_string);
+    assert!(
+        err.contains("столбец 'concern_") && err.contains("найдено '7'"),
+        "{err}"
+    );
+    assert_eq!(body(&err), body(&from_rows), "{err} / {from_rows}");
     // Sums that are not the query's: a clear error naming the row and column.
     for (bytes, expected) in [
         ("kind,name\nrows,\n".to_string(), "no column state"),

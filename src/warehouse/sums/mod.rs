@@ -77,14 +77,6 @@ impl Checks {
     }
 }
 
-/// What to do when a yes/no column came out of the table as true/false: the engine read
-/// the file's text as BOOLEAN, and the codes cannot be told back from it.
-const BOOLEAN_HINT: &str = "the table holds this column as BOOLEAN (the engine typed the file's \
-    'yes'/'no' when loading it), and its codes cannot be read back: load the table with every \
-    column as text, e.g. in DuckDB CREATE TABLE survey AS SELECT * FROM read_csv('survey.csv', \
-    all_varchar = true); in Spark read the CSV without inferSchema; in PostgreSQL declare the \
-    columns text (integer and text columns need no change)";
-
 /// Reads every sums file into the tallies and checks, hashing its bytes on the way.
 fn read_files(
     files: &[String],
@@ -275,33 +267,21 @@ fn refusals(
 
 /// The first rule rows broke, worded as the file reader words it (without the row).
 fn invalid_values(name: &str, plan: &Plan, checks: &Checks) -> Option<DataError> {
+    use crate::error::Arg;
     let (r, (n, example)) = (checks.invalid.iter().enumerate()).find(|(_, (n, _))| *n > 0)?;
-    {
-        let rule = &plan.rules[r];
-        let found = example
-            .as_deref()
-            .map(|v| format!(", found '{}'", crate::text::visible(v)))
-            .unwrap_or_else(|| ", found an empty value".into());
-        let count = if *n > 1 {
-            format!(" ({n} rows have such values)")
-        } else {
-            String::new()
-        };
-        // The reader's hint too (a typed answer where codes are joined), or what to do
-        // when the engine typed the column and lost its text.
-        let hint = match (&rule.hint, example.as_deref()) {
-            (Some(hint), Some(_)) => format!("; {hint}"),
-            (None, Some("true" | "false")) => format!("; {BOOLEAN_HINT}"),
-            _ => String::new(),
-        };
-        Some(
-            DataError::new(
-                name,
-                format!("expected {}{found}{count}{hint}", rule.expected),
-            )
-            .column(rule.column.clone()),
-        )
-    }
+    let rule = &plan.rules[r];
+    // The reader's hint too (a typed answer where codes are joined), or what to do when the
+    // engine typed the column and lost its text.
+    let hint = match (&rule.hint, example.as_deref()) {
+        (Some(hint), Some(_)) => Some(Arg::Text(hint.clone())),
+        (None, Some("true" | "false")) => Some(Arg::Said(crate::tally::problems::said(
+            "err_boolean_hint",
+            vec![],
+        ))),
+        _ => None,
+    };
+    let e = crate::tally::problems::value_error(name, rule, example.as_deref(), *n, hint);
+    Some(e)
 }
 
 /// Every part of the sums must count the same respondents: a file cut at a row boundary, or
