@@ -250,6 +250,7 @@ fn header_problems(
             weight: None,
             data_start,
             first_row: codebook.header_rows() as u64 + 1,
+            booleans: ("1".into(), "0".into()),
         };
         let plan = Plan::structure(columns.len());
         let found = crate::load::run(src, &header, &[], false, &|| {

@@ -110,6 +110,20 @@ pub struct InputLayout {
     /// Text encoding (`utf-8`, `windows-1251`, `latin-1`); `--encoding` overrides it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub encoding: Option<String>,
+    /// The codes a BOOLEAN column of a Parquet file stands for (engines type a file's
+    /// yes/no columns as BOOLEAN); without it `true` reads as `1` and `false` as `0`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub booleans: Option<Booleans>,
+}
+
+/// `[input.booleans] true = "yes"`, `false = "no"`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Booleans {
+    #[serde(rename = "true")]
+    pub when_true: String,
+    #[serde(rename = "false")]
+    pub when_false: String,
 }
 
 fn one() -> usize {
@@ -132,6 +146,7 @@ impl Default for InputLayout {
             column_names: ColumnNames::default(),
             delimiter: None,
             encoding: None,
+            booleans: None,
         }
     }
 }

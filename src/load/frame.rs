@@ -113,7 +113,7 @@ fn not_parquet(src: &Source, why: &str) -> Error {
 type Cells<'a> = Box<dyn Fn(usize) -> Option<String> + 'a>;
 
 /// The cells of an array of text, numbers or booleans; `None` for any other type.
-fn cells(array: &dyn Array) -> Option<Cells<'_>> {
+fn cells<'a>(array: &'a dyn Array, booleans: &'a (String, String)) -> Option<Cells<'a>> {
     use ArrowDataType as D;
     let any = array.as_any();
     Some(match array.dtype() {
@@ -131,7 +131,8 @@ fn cells(array: &dyn Array) -> Option<Cells<'_>> {
         }
         D::Boolean => {
             let a = any.downcast_ref::<BooleanArray>()?;
-            Box::new(move |i| a.get(i).map(|b| if b { "1" } else { "0" }.to_string()))
+            let (yes, no) = booleans;
+            Box::new(move |i| a.get(i).map(|b| if b { yes } else { no }.clone()))
         }
         D::Int8 => integers::<i8>(array)?,
         D::Int16 => integers::<i16>(array)?,
@@ -161,14 +162,14 @@ fn cells(array: &dyn Array) -> Option<Cells<'_>> {
         D::Decimal64(_, scale) => decimals::<i64>(array, *scale)?,
         D::Decimal32(_, scale) => decimals::<i32>(array, *scale)?,
         D::Dictionary(key, _, _) => match key {
-            IntegerType::Int8 => dictionary::<i8>(array)?,
-            IntegerType::Int16 => dictionary::<i16>(array)?,
-            IntegerType::Int32 => dictionary::<i32>(array)?,
-            IntegerType::Int64 => dictionary::<i64>(array)?,
-            IntegerType::UInt8 => dictionary::<u8>(array)?,
-            IntegerType::UInt16 => dictionary::<u16>(array)?,
-            IntegerType::UInt32 => dictionary::<u32>(array)?,
-            IntegerType::UInt64 => dictionary::<u64>(array)?,
+            IntegerType::Int8 => dictionary::<i8>(array, booleans)?,
+            IntegerType::Int16 => dictionary::<i16>(array, booleans)?,
+            IntegerType::Int32 => dictionary::<i32>(array, booleans)?,
+            IntegerType::Int64 => dictionary::<i64>(array, booleans)?,
+            IntegerType::UInt8 => dictionary::<u8>(array, booleans)?,
+            IntegerType::UInt16 => dictionary::<u16>(array, booleans)?,
+            IntegerType::UInt32 => dictionary::<u32>(array, booleans)?,
+            IntegerType::UInt64 => dictionary::<u64>(array, booleans)?,
             _ => return None,
         },
         _ => return None,
@@ -205,9 +206,12 @@ pub fn decimal_text(v: i128, scale: usize) -> String {
 }
 
 /// Dictionary-encoded text (pandas and Arrow categoricals).
-fn dictionary<K: DictionaryKey>(array: &dyn Array) -> Option<Cells<'_>> {
+fn dictionary<'a, K: DictionaryKey>(
+    array: &'a dyn Array,
+    booleans: &'a (String, String),
+) -> Option<Cells<'a>> {
     let a = array.as_any().downcast_ref::<DictionaryArray<K>>()?;
-    let values = cells(a.values().as_ref())?;
+    let values = cells(a.values().as_ref(), booleans)?;
     let n = a.values().len();
     Some(Box::new(move |i| {
         let k = a.is_valid(i).then(|| a.key_value(i))?;
@@ -633,7 +637,7 @@ fn row_group<C: Consumer>(
     let columns = arrays
         .iter()
         .zip(fields)
-        .map(|(a, f)| cells(a.as_ref()).ok_or_else(|| unsupported(src, f)))
+        .map(|(a, f)| cells(a.as_ref(), &header.booleans).ok_or_else(|| unsupported(src, f)))
         .collect::<Result<Vec<_>>>()?;
     // Blocks of at most BLOCK rows and BLOCK_BYTES of text: a dictionary entry of a
     // megabyte repeated on every row must not become gigabytes of text at once.

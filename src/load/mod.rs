@@ -477,6 +477,18 @@ pub struct Header {
     pub data_start: u64,
     /// Row number of the first respondent: header rows + 1 for a CSV, 1 otherwise.
     pub first_row: u64,
+    /// The texts a Parquet BOOLEAN reads as (true, false): the codebook's, else `1`, `0`.
+    pub booleans: (String, String),
+}
+
+impl Header {
+    /// The texts of a BOOLEAN column's true and false under `layout`.
+    pub fn booleans_of(layout: &InputLayout) -> (String, String) {
+        match &layout.booleans {
+            Some(b) => (b.when_true.clone(), b.when_false.clone()),
+            None => ("1".into(), "0".into()),
+        }
+    }
 }
 
 /// What a binary file's first bytes say it is, for the message.
@@ -704,6 +716,7 @@ pub fn check_header(
         weight,
         data_start,
         first_row,
+        booleans: Header::booleans_of(&codebook.input),
     })
 }
 

@@ -697,6 +697,7 @@ impl WeightJob {
             weight: None,
             data_start,
             first_row: 2,
+            booleans: ("1".into(), "0".into()),
         };
         let needed: Vec<usize> = layout.at.iter().copied().chain(layout.base_at).collect();
         let make = || CellPass {

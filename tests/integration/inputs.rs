@@ -161,3 +161,76 @@ fn parquet_row_groups_read_on_every_core_give_the_numbers_and_rows_of_the_csv() 
         numbers(&lenient(&broken))
     );
 }
+
+#[test]
+fn a_parquet_boolean_column_reads_as_the_codes_the_codebook_gives_it() {
+    // A table whose yes/no columns an engine typed as BOOLEAN, written to Parquet.
+    let dir = tempfile::tempdir().unwrap();
+    let parquet = dir.path().join("typed.parquet");
+    let script = r#"
+import duckdb, sys
+con = duckdb.connect()
+src = sys.argv[1].replace("'", "''")
+out = sys.argv[2].replace("'", "''")
+typed = "CASE WHEN prefer_no_ai = '' THEN NULL ELSE prefer_no_ai = 'yes' END AS prefer_no_ai"
+con.execute(f"COPY (SELECT * REPLACE ({typed}) FROM read_csv('{src}', all_varchar = true)) TO '{out}' (FORMAT PARQUET)")
+kind = con.execute(f"SELECT typeof(prefer_no_ai) FROM read_parquet('{out}') LIMIT 1").fetchone()[0]
+assert kind == "BOOLEAN", kind
+"#;
+    let o = std::process::Command::new("python3")
+        .args(["-c", script])
+        .arg(root().join(DATA))
+        .arg(&parquet)
+        .output()
+        .expect("python3 runs (DuckDB's Python package; ./test.sh installs it)");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // Without a word from the codebook, true is 1: not a code of the question.
+    let o = concerns().arg("table").arg(&parquet).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("found '1'") || err.contains("found '0'"),
+        "{err}"
+    );
+    // With [input.booleans], the numbers of the CSV.
+    let canonical = std::fs::read_to_string(root().join("codebooks/canonical.toml")).unwrap();
+    let codebook = dir.path().join("typed.toml");
+    std::fs::write(
+        &codebook,
+        format!("{canonical}\n[input.booleans]\ntrue = \"yes\"\nfalse = \"no\"\n"),
+    )
+    .unwrap();
+    let out = succeeded(
+        concerns()
+            .arg("table")
+            .arg(&parquet)
+            .arg("--codebook")
+            .arg(&codebook)
+            .args(["--by", "generation", "--format", "json"]),
+    );
+    let ours = super::results_json(&out.stdout);
+    let csv = json(&["table", DATA, "--by", "generation", "--format", "json"]);
+    assert!(
+        numbers(&ours) == numbers(&csv),
+        "the numbers differ from the CSV's"
+    );
+    // A codebook that gives only one side is refused when it loads.
+    std::fs::write(
+        &codebook,
+        format!("{canonical}\n[input.booleans]\ntrue = \"yes\"\n"),
+    )
+    .unwrap();
+    let o = concerns()
+        .arg("table")
+        .arg(&parquet)
+        .arg("--codebook")
+        .arg(&codebook)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("false"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

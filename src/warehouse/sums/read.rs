@@ -696,6 +696,7 @@ pub(super) fn parquet(file: &str, sink: &mut Sink) -> Result<()> {
         weight: None,
         data_start: 0,
         first_row: 1,
+        booleans: ("1".into(), "0".into()),
     };
     let needed: Vec<usize> = (0..header.columns.len()).collect();
     let mut rows = ParquetRows {
