@@ -167,6 +167,89 @@ def small_file_times(runs):
     return {name: statistics.median(t) for name, t in times.items()}
 
 
+def parquet_of(csv):
+    """The CSV as DuckDB writes it to Parquet by default (its row groups; text, integer and
+    double columns as read_csv_auto types them), next to the CSV and reused."""
+    out = csv[: -len(".csv")] + ".parquet"
+    if not os.path.exists(out):
+        import duckdb
+        duckdb.sql(f"COPY (SELECT * FROM read_csv_auto('{csv}')) TO '{out}' (FORMAT PARQUET)")
+    return out
+
+
+def booleans_codebook(parquet):
+    """The canonical codebook, saying which codes the BOOLEAN yes/no columns stand for."""
+    out = parquet[: -len(".parquet")] + ".toml"
+    with open("codebooks/canonical.toml") as f:
+        text = f.read()
+    with open(out, "w") as f:
+        f.write(text + '\n[input.booleans]\ntrue = "yes"\nfalse = "no"\n')
+    return out
+
+
+def duckdb_parquet_query(path):
+    sums = ",\n       ".join(
+        f"sum(weight::double * (concern_{i}::varchar = '1')::int) as {i}" for i in ITEMS
+    )
+    answered = " or ".join(f"concern_{i} is not null" for i in ITEMS)
+    return SQL.format(sums=sums, answered=answered, path=path).replace(
+        f"read_csv('{path}', all_varchar = true)", f"read_parquet('{path}')"
+    )
+
+
+def shares_duckdb_parquet(path):
+    import duckdb
+    out = {}
+    for row in duckdb.sql(duckdb_parquet_query(path)).fetchall():
+        g = row[0] or "total"
+        out[g] = {i: row[2 + k] / row[1] for k, i in enumerate(ITEMS)}
+    return out
+
+
+def parquet_section(csvs, runs, checks):
+    """concerns and DuckDB on the same Parquet file: agreement, then alternating timings."""
+    lines = [
+        "",
+        "The same files as Parquet (DuckDB's `COPY … (FORMAT PARQUET)` of `read_csv_auto`: its",
+        "default row groups, text, integer and double columns), both tools reading the Parquet file:",
+        "",
+        "| file | rows | size | tool | median wall (s) | vs DuckDB | peak RSS (MB) |",
+        "| --- | ---: | ---: | --- | ---: | ---: | ---: |",
+    ]
+    for csv in csvs:
+        path = parquet_of(csv)
+        rows = sum(1 for _ in open(csv, "rb")) - 1
+        ours = commands(path)["concerns"] + ["--codebook", booleans_codebook(path)]
+        r = json.loads(subprocess.run(ours, capture_output=True, check=True, text=True).stdout)
+        q = r["questions"][0]
+        shares = {"total": {i["id"]: i["share"] for i in q["items"]}}
+        for g in q["by"]:
+            shares[g["value"]] = {i["id"]: i["share"] for i in g["items"]}
+        agree(shares, shares_duckdb_parquet(path), "duckdb (parquet)")
+        cmds = {
+            "concerns": ours,
+            "duckdb": [sys.executable, "-c", f"import duckdb; print(duckdb.sql({duckdb_parquet_query(path)!r}).fetchall())"],
+        }
+        times = {name: [] for name in cmds}
+        for _ in range(runs):
+            for name, cmd in cmds.items():
+                times[name].append(timed(cmd))
+        med = {name: statistics.median(t) for name, t in times.items()}
+        peaks = {name: peak_mb(cmd) for name, cmd in cmds.items()}
+        size = os.path.getsize(path) / 1e6
+        for name in cmds:
+            lines.append(
+                f"| {os.path.basename(path)} | {rows:,} | {size:.0f} MB | {name} | {med[name]:.3f} | "
+                f"{med[name] / med['duckdb']:.2f}× | {peaks[name]:.0f} |"
+            )
+            print(lines[-1], flush=True)
+        tag = f"{rows:,} rows, Parquet"
+        ratio = med["concerns"] / med["duckdb"]
+        checks.append((f"{tag}: concerns ≤ 1.0× DuckDB", ratio <= 1.0, f"{ratio:.2f}×"))
+        checks.append((f"{tag}: concerns peak RSS under 128 MB", peaks["concerns"] < 128, f"{peaks['concerns']:.0f} MB"))
+    return lines
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)
@@ -216,6 +299,7 @@ def main():
                 checks.append((f"{tag}: {name} peak RSS under 64 MB", peaks[name] < 64, f"{peaks[name]:.0f} MB"))
         if rows <= 1_000_000:
             checks.append((f"{tag}: under 0.5 s", ours < 0.5, f"{ours:.3f} s"))
+    lines += parquet_section(args.files, args.runs, checks)
     small = small_file_times(max(args.runs, 10))
     lines += [
         "",
@@ -229,7 +313,7 @@ def main():
     checks.append(("bundled report with all charts under 200 ms", small["report (charts, JSON, Markdown)"] < 0.2,
                    f"{small['report (charts, JSON, Markdown)'] * 1000:.0f} ms"))
     checks.append(("bundled table under 50 ms", small["table"] < 0.05, f"{small['table'] * 1000:.0f} ms"))
-    lines += ["", "Targets (issues 6 and 15):", "", "| target | met | measured |", "| --- | :---: | ---: |"]
+    lines += ["", "Targets (issues 6, 15 and 27):", "", "| target | met | measured |", "| --- | :---: | ---: |"]
     for name, ok, value in checks:
         lines.append(f"| {name} | {'yes' if ok else '**no**'} | {value} |")
     print("\n".join(lines[-len(checks) - 4:]), flush=True)

@@ -354,5 +354,25 @@ fn header_row_hint(header: &Header, plan: &Plan, v: &BadValue, row: u64) -> Opti
 /// One problem as an error naming file, row (and line) and column.
 pub fn describe(src: &Source, header: &Header, plan: &Plan, found: &RowProblem) -> DataError {
     let line = (src.format == Format::Csv).then(|| lines_at(src, &[found.offset])[0]);
-    describe_at(header, plan, found, &src.name, line)
+    let e = describe_at(header, plan, found, &src.name, line);
+    // A Parquet BOOLEAN reads as 1/0 unless the codebook says which codes it stands for.
+    let boolean = |v: &BadValue| {
+        matches!(v.value.as_deref(), Some("1" | "0")) && header.booleans == ("1".into(), "0".into())
+    };
+    match &found.kind {
+        ProblemKind::Value(v) if src.format == Format::Parquet && boolean(v) => {
+            let message = e
+                .said
+                .clone()
+                .map_or_else(|| Arg::Text(e.message.clone()), Arg::Said);
+            let hint = Arg::Said(said("err_booleans_hint", vec![]));
+            let said = said("err_with_hint", vec![("message", message), ("hint", hint)]);
+            DataError {
+                message: crate::locale::render(&said, crate::locale::Lang::En),
+                said: Some(said),
+                ..e
+            }
+        }
+        _ => e,
+    }
 }
