@@ -234,3 +234,90 @@ assert kind == "BOOLEAN", kind
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+mod parquet_property {
+    use proptest::prelude::*;
+
+    use super::super::{concerns, results_json, root, succeeded, DATA};
+
+    /// One respondent of the canonical layout, problems included (bad codes, weights).
+    fn respondent() -> impl Strategy<Value = Vec<String>> {
+        let pick = |v: &'static [&'static str]| prop::sample::select(v).prop_map(str::to_string);
+        (
+            pick(&["us", "gb", "de", "", " fr "]),
+            pick(&["gen_z", "millennial", "gen_x", "boomer", ""]),
+            pick(&["female", "male", "other"]),
+            prop_oneof![
+                pick(&["0.5939", "1.3087", "2", "-1"]),
+                (1u32..5_000_000).prop_map(|x| format!("{}", x as f64 / 1_000_000.0)),
+            ],
+            pick(&[
+                "very_familiar",
+                "somewhat_familiar",
+                "dont_know_ai",
+                "maybe",
+            ]),
+            pick(&["yes", "no", ""]),
+            pick(&["yes", "no", "unsure", "", "perhaps"]),
+            prop::collection::vec(pick(&["0", "1", "1", "", "2"]), 6),
+        )
+            .prop_map(
+                |(country, generation, gender, weight, fam, prefer, switch, concerns)| {
+                    let mut row = vec![
+                        String::new(),
+                        country,
+                        generation,
+                        gender,
+                        weight,
+                        fam,
+                        prefer,
+                        switch,
+                    ];
+                    row.extend(concerns);
+                    row.push(String::new());
+                    row
+                },
+            )
+    }
+
+    /// The JSON of `table --lenient --by generation` on `path`, without the input's name.
+    fn numbers(path: &std::path::Path) -> serde_json::Value {
+        let o = succeeded(concerns().arg("table").arg(path).args([
+            "--lenient",
+            "--by",
+            "generation",
+            "--format",
+            "json",
+        ]));
+        let mut v = results_json(&o.stdout);
+        v.as_object_mut().unwrap().remove("input");
+        v
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(10))]
+
+        #[test]
+        fn parquet_in_row_groups_gives_the_csvs_results(
+            rows in prop::collection::vec(respondent(), 40..400),
+            group in 7usize..120,
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let csv = dir.path().join("r.csv");
+            let mut w = csv::Writer::from_path(&csv).unwrap();
+            let text = std::fs::read_to_string(root().join(DATA)).unwrap();
+            let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+            w.write_record(&header).unwrap();
+            for (k, row) in rows.iter().enumerate() {
+                let mut row = row.clone();
+                row[0] = format!("r{k:05}");
+                w.write_record(&row).unwrap();
+            }
+            w.flush().unwrap();
+            drop(w);
+            let parquet = dir.path().join("r.parquet");
+            super::parquet_of(&csv, &parquet, group);
+            prop_assert_eq!(numbers(&parquet), numbers(&csv));
+        }
+    }
+}
