@@ -34,18 +34,48 @@ pub struct TextBlock {
     width: usize,
     /// Header position → index into `columns`.
     slot: Vec<Option<usize>>,
-    columns: Vec<Vec<Option<String>>>,
+    columns: Vec<TextColumn>,
     pub rows: usize,
+}
+
+/// One column's cells of a block, as one text and where each cell ends (a missing value is
+/// empty, as in a CSV export): one buffer per column, not a string per cell.
+#[derive(Debug, Default)]
+struct TextColumn {
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl TextColumn {
+    fn cell(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.text[start..self.ends[i]]
+    }
 }
 
 impl TextBlock {
     /// `columns[k]` holds header position `positions[k]`.
     pub fn new(width: usize, positions: &[usize], columns: Vec<Vec<Option<String>>>) -> TextBlock {
+        let columns = columns
+            .into_iter()
+            .map(|cells| {
+                let mut column = TextColumn::default();
+                for cell in cells {
+                    column.text.push_str(cell.as_deref().unwrap_or_default());
+                    column.ends.push(column.text.len());
+                }
+                column
+            })
+            .collect();
+        TextBlock::of_columns(width, positions, columns)
+    }
+
+    fn of_columns(width: usize, positions: &[usize], columns: Vec<TextColumn>) -> TextBlock {
         let mut slot = vec![None; width];
         for (k, &p) in positions.iter().enumerate() {
             slot[p] = Some(k);
         }
-        let rows = columns.first().map(Vec::len).unwrap_or(0);
+        let rows = columns.first().map_or(0, |c| c.ends.len());
         TextBlock {
             width,
             slot,
@@ -76,12 +106,7 @@ impl Fields for BlockRow<'_> {
 
     fn get(&self, column: usize) -> Option<Cow<'_, [u8]>> {
         let k = (*self.block.slot.get(column)?)?;
-        Some(Cow::Borrowed(
-            self.block.columns[k][self.i]
-                .as_deref()
-                .unwrap_or_default()
-                .as_bytes(),
-        ))
+        Some(Cow::Borrowed(self.block.columns[k].cell(self.i).as_bytes()))
     }
 }
 
@@ -110,7 +135,8 @@ fn not_parquet(src: &Source, why: &str) -> Error {
 }
 
 /// A column's cells as text (`None` for a missing value).
-type Cells<'a> = Box<dyn Fn(usize) -> Option<String> + 'a>;
+/// Appends cell `i`'s text to the buffer; `false` for a missing value.
+type Cells<'a> = Box<dyn Fn(usize, &mut String) -> bool + 'a>;
 
 /// The cells of an array of text, numbers or booleans; `None` for any other type.
 fn cells<'a>(array: &'a dyn Array, booleans: &'a (String, String)) -> Option<Cells<'a>> {
@@ -119,20 +145,23 @@ fn cells<'a>(array: &'a dyn Array, booleans: &'a (String, String)) -> Option<Cel
     Some(match array.dtype() {
         D::Utf8View => {
             let a = any.downcast_ref::<Utf8ViewArray>()?;
-            Box::new(move |i| a.is_valid(i).then(|| a.value(i).to_string()))
+            Box::new(move |i, buf| a.is_valid(i) && push(buf, a.value(i)))
         }
         D::Utf8 => {
             let a = any.downcast_ref::<Utf8Array<i32>>()?;
-            Box::new(move |i| a.is_valid(i).then(|| a.value(i).to_string()))
+            Box::new(move |i, buf| a.is_valid(i) && push(buf, a.value(i)))
         }
         D::LargeUtf8 => {
             let a = any.downcast_ref::<Utf8Array<i64>>()?;
-            Box::new(move |i| a.is_valid(i).then(|| a.value(i).to_string()))
+            Box::new(move |i, buf| a.is_valid(i) && push(buf, a.value(i)))
         }
         D::Boolean => {
             let a = any.downcast_ref::<BooleanArray>()?;
             let (yes, no) = booleans;
-            Box::new(move |i| a.get(i).map(|b| if b { yes } else { no }.clone()))
+            Box::new(move |i, buf| {
+                a.get(i)
+                    .is_some_and(|b| push(buf, if b { yes } else { no }))
+            })
         }
         D::Int8 => integers::<i8>(array)?,
         D::Int16 => integers::<i16>(array)?,
@@ -145,17 +174,19 @@ fn cells<'a>(array: &'a dyn Array, booleans: &'a (String, String)) -> Option<Cel
         D::Float32 => {
             let a = any.downcast_ref::<PrimitiveArray<f32>>()?;
             // Through the f32's own shortest text: 1.3087f32 is read as 1.3087.
-            Box::new(move |i| {
-                let x = a.is_valid(i).then(|| a.value(i))?;
-                let x = x.to_string().parse::<f64>().ok()?;
-                (!x.is_nan()).then(|| number_text(x))
+            Box::new(move |i, buf| {
+                let x = a.is_valid(i).then(|| a.value(i));
+                let x = x.and_then(|x| x.to_string().parse::<f64>().ok());
+                x.filter(|x| !x.is_nan())
+                    .is_some_and(|x| push(buf, &number_text(x)))
             })
         }
         D::Float64 => {
             let a = any.downcast_ref::<PrimitiveArray<f64>>()?;
-            Box::new(move |i| {
-                let x = a.is_valid(i).then(|| a.value(i))?;
-                (!x.is_nan()).then(|| number_text(x))
+            Box::new(move |i, buf| {
+                let x = a.is_valid(i).then(|| a.value(i));
+                x.filter(|x| !x.is_nan())
+                    .is_some_and(|x| push(buf, &number_text(x)))
             })
         }
         D::Decimal(_, scale) => decimals::<i128>(array, *scale)?,
@@ -176,10 +207,17 @@ fn cells<'a>(array: &'a dyn Array, booleans: &'a (String, String)) -> Option<Cel
     })
 }
 
-fn integers<T: NativeType + ToString>(array: &dyn Array) -> Option<Cells<'_>> {
+/// Appends `text`; a cell that is there.
+fn push(buf: &mut String, text: &str) -> bool {
+    buf.push_str(text);
+    true
+}
+
+fn integers<T: NativeType + std::fmt::Display>(array: &dyn Array) -> Option<Cells<'_>> {
+    use std::fmt::Write;
     let a = array.as_any().downcast_ref::<PrimitiveArray<T>>()?;
-    Some(Box::new(move |i| {
-        a.is_valid(i).then(|| a.value(i).to_string())
+    Some(Box::new(move |i, buf| {
+        a.is_valid(i) && write!(buf, "{}", a.value(i)).is_ok()
     }))
 }
 
@@ -187,9 +225,8 @@ fn integers<T: NativeType + ToString>(array: &dyn Array) -> Option<Cells<'_>> {
 /// scale 9.
 fn decimals<T: NativeType + Into<i128>>(array: &dyn Array, scale: usize) -> Option<Cells<'_>> {
     let a = array.as_any().downcast_ref::<PrimitiveArray<T>>()?;
-    Some(Box::new(move |i| {
-        a.is_valid(i)
-            .then(|| decimal_text(a.value(i).into(), scale))
+    Some(Box::new(move |i, buf| {
+        a.is_valid(i) && push(buf, &decimal_text(a.value(i).into(), scale))
     }))
 }
 
@@ -212,11 +249,20 @@ fn dictionary<'a, K: DictionaryKey>(
 ) -> Option<Cells<'a>> {
     let a = array.as_any().downcast_ref::<DictionaryArray<K>>()?;
     let values = cells(a.values().as_ref(), booleans)?;
-    let n = a.values().len();
-    Some(Box::new(move |i| {
-        let k = a.is_valid(i).then(|| a.key_value(i))?;
+    // Each entry's text once, not once per row.
+    let texts: Vec<Option<String>> = (0..a.values().len())
+        .map(|k| {
+            let mut text = String::new();
+            values(k, &mut text).then_some(text)
+        })
+        .collect();
+    Some(Box::new(move |i, buf| {
+        let k = a.is_valid(i).then(|| a.key_value(i));
         // A key past the dictionary is corrupt data, not a panic.
-        (k < n).then(|| values(k)).flatten()
+        match k.and_then(|k| texts.get(k)) {
+            Some(Some(text)) => push(buf, text),
+            _ => false,
+        }
     }))
 }
 
@@ -643,12 +689,13 @@ fn row_group<C: Consumer>(
     // megabyte repeated on every row must not become gigabytes of text at once.
     let mut start = 0;
     while start < rows {
-        let mut text: Vec<Vec<Option<String>>> = vec![Vec::new(); columns.len()];
+        let mut text: Vec<TextColumn> = (0..columns.len()).map(|_| TextColumn::default()).collect();
         let (mut end, mut bytes) = (start, 0usize);
         while end < rows && end - start < BLOCK && bytes < BLOCK_BYTES {
-            for (k, cells) in columns.iter().enumerate() {
-                let v = cells(end);
-                let len = v.as_ref().map_or(0, String::len);
+            for (k, (cells, column)) in columns.iter().zip(&mut text).enumerate() {
+                let before = column.text.len();
+                cells(end, &mut column.text);
+                let len = column.text.len() - before;
                 if len as u64 > super::MAX_RECORD {
                     return Err(DataError::new(
                         &src.name,
@@ -662,12 +709,12 @@ fn row_group<C: Consumer>(
                     .into());
                 }
                 bytes += len;
-                text[k].push(v);
+                column.ends.push(column.text.len());
             }
             end += 1;
         }
         let index = if at.local { 0 } else { first };
-        TextBlock::new(header.columns.len(), needed, text).feed(
+        TextBlock::of_columns(header.columns.len(), needed, text).feed(
             consumer,
             first + start as u64,
             index + start as u64,
