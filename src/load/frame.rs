@@ -112,10 +112,18 @@ impl Fields for BlockRow<'_> {
 
 /// A number as a CSV export writes it: whole numbers without a decimal point.
 pub fn number_text(x: f64) -> String {
+    let mut text = String::new();
+    push_number(&mut text, x);
+    text
+}
+
+/// [`number_text`] appended to a buffer (no allocation per cell).
+fn push_number(buf: &mut String, x: f64) -> bool {
+    use std::fmt::Write;
     if x.fract() == 0.0 && x.abs() < 1e15 {
-        format!("{}", x as i64)
+        write!(buf, "{}", x as i64).is_ok()
     } else {
-        format!("{x}")
+        write!(buf, "{x}").is_ok()
     }
 }
 
@@ -178,7 +186,7 @@ fn cells<'a>(array: &'a dyn Array, booleans: &'a (String, String)) -> Option<Cel
                 let x = a.is_valid(i).then(|| a.value(i));
                 let x = x.and_then(|x| x.to_string().parse::<f64>().ok());
                 x.filter(|x| !x.is_nan())
-                    .is_some_and(|x| push(buf, &number_text(x)))
+                    .is_some_and(|x| push_number(buf, x))
             })
         }
         D::Float64 => {
@@ -186,7 +194,7 @@ fn cells<'a>(array: &'a dyn Array, booleans: &'a (String, String)) -> Option<Cel
             Box::new(move |i, buf| {
                 let x = a.is_valid(i).then(|| a.value(i));
                 x.filter(|x| !x.is_nan())
-                    .is_some_and(|x| push(buf, &number_text(x)))
+                    .is_some_and(|x| push_number(buf, x))
             })
         }
         D::Decimal(_, scale) => decimals::<i128>(array, *scale)?,
