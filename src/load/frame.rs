@@ -221,13 +221,25 @@ fn push(buf: &mut String, text: &str) -> bool {
     true
 }
 
-fn integers<T: NativeType + std::fmt::Display>(array: &dyn Array) -> Option<Cells<'_>> {
+fn integers<T: NativeType + std::fmt::Display + Into<i128>>(
+    array: &dyn Array,
+) -> Option<Cells<'_>> {
     use std::fmt::Write;
     let a = array.as_any().downcast_ref::<PrimitiveArray<T>>()?;
     Some(Box::new(move |i, buf| {
-        a.is_valid(i) && write!(buf, "{}", a.value(i)).is_ok()
+        if !a.is_valid(i) {
+            return false;
+        }
+        let v = a.value(i);
+        // Codes are mostly one digit (0/1 dichotomies, 1–5 scales): no formatter for them.
+        match v.into() {
+            d @ 0..=9 => push(buf, DIGITS[d as usize]),
+            _ => write!(buf, "{v}").is_ok(),
+        }
     }))
 }
+
+const DIGITS: [&str; 10] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
 
 /// Decimals (an integer and a scale) written exactly: `12.340000000` for 12340000000 at
 /// scale 9.
