@@ -709,7 +709,14 @@ fn row_group<C: Consumer>(
     // megabyte repeated on every row must not become gigabytes of text at once.
     let mut start = 0;
     while start < rows {
-        let mut text: Vec<TextColumn> = (0..columns.len()).map(|_| TextColumn::default()).collect();
+        // Room for the block at once: growing a buffer copies it, and fresh pages fault.
+        let most = (rows - start).min(BLOCK);
+        let mut text: Vec<TextColumn> = (0..columns.len())
+            .map(|_| TextColumn {
+                text: String::with_capacity(most * 8),
+                ends: Vec::with_capacity(most),
+            })
+            .collect();
         let (mut end, mut bytes) = (start, 0usize);
         while end < rows && end - start < BLOCK && bytes < BLOCK_BYTES {
             for (k, (cells, column)) in columns.iter().zip(&mut text).enumerate() {
