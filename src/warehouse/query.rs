@@ -1556,9 +1556,12 @@ fn chosen_sql(
     (!chosen.is_empty()).then(|| chosen.join(" OR "))
 }
 
+/// ASCII white space as the reader trims it, in a regular expression.
+const WHITE_SPACE: &str = "[ \\t\\n\\f\\r]";
+
 /// The tokens of `v` when no code holds a character of the separator: a plain split.
 fn split_plainly(d: Dialect, v: &str, separator: &Separator) -> String {
-    let space = "[ \\t\\n\\f\\r]";
+    let space = WHITE_SPACE;
     match separator {
         Separator::Text(t) => {
             let delim = String::from_utf8_lossy(t).into_owned();
@@ -1605,7 +1608,7 @@ fn joined_tokens(
     separator: &Separator,
     codes: &[(Vec<u8>, usize)],
 ) -> std::result::Result<String, Unsupported> {
-    let space = "[ \\t\\n\\f\\r]";
+    let space = WHITE_SPACE;
     let shared = codes.iter().any(|(code, _)| match separator {
         Separator::Text(t) => code
             .iter()
