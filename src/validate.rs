@@ -284,9 +284,9 @@ fn row_problems(prepared: &Prepared, max_problems: usize) -> Result<RowProblems>
         max_problems,
         skip: Default::default(),
     };
-    let read = prepared.read(&settings)?;
+    let mut read = prepared.read(&settings)?;
     let (src, header, plan) = (&prepared.src, &prepared.header, &prepared.plan);
-    let pass = &read.pass;
+    let pass = &mut read.pass;
     let mut found: Vec<&RowProblem> = pass.problems().iter().collect();
     let mut merged = 0;
     if let Some(u) = &read.unterminated {

@@ -170,7 +170,7 @@ fn strict(prepared: &Prepared) -> Result<(Tabulation, String)> {
         max_problems: 1,
         skip: Default::default(),
     };
-    let read = prepared.read(&settings)?;
+    let mut read = prepared.read(&settings)?;
     let (src, header, plan) = (&prepared.src, &prepared.header, &prepared.plan);
     if let Some(u) = &read.unterminated {
         // Whatever else is wrong, this explains the end of the file: fix it first.
@@ -208,7 +208,7 @@ fn strict(prepared: &Prepared) -> Result<(Tabulation, String)> {
 /// The sums of the rows without problems; what was left out is counted per reason.
 fn lenient(prepared: &Prepared) -> Result<(Tabulation, String)> {
     let settings = Settings::default();
-    let read = prepared.read(&settings)?;
+    let mut read = prepared.read(&settings)?;
     if let Some(u) = &read.unterminated {
         return Err(describe(&prepared.src, &prepared.header, &prepared.plan, u).into());
     }

@@ -415,6 +415,11 @@ struct Slots<C> {
     next: AtomicUsize,
     alive: AtomicUsize,
     n: usize,
+    /// Chunks merged so far, and how far past them a worker may parse: a merge slower
+    /// than the parse (a design's rows held back) must not let parsed chunks pile up.
+    merged: AtomicUsize,
+    ahead: usize,
+    stopped: std::sync::atomic::AtomicBool,
 }
 
 impl<C> Slots<C> {
@@ -425,18 +430,37 @@ impl<C> Slots<C> {
             next: AtomicUsize::new(0),
             alive: AtomicUsize::new(workers),
             n,
+            merged: AtomicUsize::new(0),
+            ahead: 2 * workers,
+            stopped: Default::default(),
         }
     }
 
-    /// The next chunk to parse, if any is left.
+    /// The next chunk to parse, if any is left, once it is near enough the merge. (The
+    /// chunks before it are parsed or being parsed, so the merge reaches it.)
     fn claim(&self) -> Option<usize> {
         let i = self.next.fetch_add(1, Ordering::SeqCst);
-        (i < self.n).then_some(i)
+        if i >= self.n {
+            return None;
+        }
+        let mut guard = self.chunks.lock().ok()?;
+        while i >= self.merged.load(Ordering::SeqCst) + self.ahead {
+            if self.stopped.load(Ordering::SeqCst) {
+                return None;
+            }
+            guard = self.ready.wait(guard).ok()?;
+        }
+        Some(i)
     }
 
     /// No chunk is claimed after this.
     fn stop(&self) {
         self.next.store(self.n, Ordering::SeqCst);
+        // Under the lock: a worker checks it before it waits.
+        let guard = self.chunks.lock();
+        self.stopped.store(true, Ordering::SeqCst);
+        drop(guard);
+        self.ready.notify_all();
     }
 
     fn put(&self, i: usize, chunk: Result<Chunk<C>>) {
@@ -452,6 +476,9 @@ impl<C> Slots<C> {
         let mut guard = self.chunks.lock().map_err(|_| failed())?;
         loop {
             if let Some(chunk) = guard[i].take() {
+                self.merged.store(i + 1, Ordering::SeqCst);
+                drop(guard);
+                self.ready.notify_all();
                 return chunk;
             }
             if self.alive.load(Ordering::SeqCst) == 0 {

@@ -74,7 +74,31 @@ pub struct DesignAcc {
     carries: FxHashMap<(u32, u32), u64>,
     /// More than [`MAX_PSUS`] units or strata were seen.
     overflow: bool,
+    /// Kept rows not yet added to the sums (a chunk touching many units), and whether this
+    /// pass may still hold rows back.
+    held: Held,
+    holds: bool,
 }
+
+/// A chunk's kept rows, as they came, once the chunk has touched more than [`HOLD_FROM`]
+/// units (rows in random PSU order): added to the absorbing pass's sums in file order, so
+/// a chunk in flight costs its rows (tens of bytes each), not a block of sums for every
+/// unit of the design. Files sorted by PSU never hold: a chunk touches a few units.
+#[derive(Debug, Clone, Default)]
+struct Held {
+    units: Vec<u32>,
+    /// The weight in billionths (0 when it is not a decimal), and as a number.
+    weights: Vec<(u64, f64)>,
+    /// Per row, one state per question and one value index per grouping column.
+    states: Vec<State>,
+    groups: Vec<u32>,
+}
+
+/// Units a pass sums in blocks before it holds its rows back.
+const HOLD_FROM: usize = 512;
+/// Rows a pass holds back at most; past them it adds them to its own sums (a pass that
+/// reads the whole file, as the Parquet sums reader's, becomes the total).
+const HOLD_MOST: usize = 1 << 18;
 
 /// The layout of one block of sums: per question its slots, and what each slot and word holds.
 #[derive(Debug, Clone)]
@@ -154,6 +178,8 @@ impl DesignAcc {
             floats: Vec::new(),
             carries: FxHashMap::default(),
             overflow: false,
+            held: Held::default(),
+            holds: true,
         })
     }
 
@@ -251,11 +277,56 @@ impl DesignAcc {
         self.unit_rows[u as usize] += 1;
         self.note_fpc(s, eval.fpc.map(|f| (f, f)));
         let Some(groups) = kept else { return };
-        let mass = Mass::of(eval);
-        for (q, (&state, qp)) in eval.states.iter().zip(&plan.questions).enumerate() {
+        if self.holds && self.unit_keys.len() > HOLD_FROM {
+            let h = &mut self.held;
+            h.units.push(u);
+            h.weights.push((eval.fixed.unwrap_or(0), eval.weight));
+            h.states.extend_from_slice(&eval.states);
+            h.groups.extend_from_slice(groups);
+            if h.units.len() >= HOLD_MOST {
+                self.settle(plan);
+            }
+            return;
+        }
+        self.add_row(plan, u, groups, &eval.states, Mass::of(eval));
+    }
+
+    fn add_row(&mut self, plan: &Plan, u: u32, groups: &[u32], states: &[State], mass: Mass) {
+        for (q, (&state, qp)) in states.iter().zip(&plan.questions).enumerate() {
             if state != 0 {
                 self.add_domains(qp, u, groups, (q, state), mass);
             }
+        }
+    }
+
+    #[cfg(test)]
+    pub fn held_rows(&self) -> usize {
+        self.held.units.len()
+    }
+
+    /// Adds the rows held back to the sums; the pass holds none from now on.
+    pub fn settle(&mut self, plan: &Plan) {
+        self.holds = false;
+        let held = std::mem::take(&mut self.held);
+        self.replay(plan, &held, |u| u, |_, v| v);
+    }
+
+    /// Adds held rows, their units and grouping values mapped to this pass's.
+    fn replay(
+        &mut self,
+        plan: &Plan,
+        held: &Held,
+        unit: impl Fn(u32) -> u32,
+        value: impl Fn(usize, u32) -> u32,
+    ) {
+        let (q, g) = (plan.questions.len(), plan.groupings.len());
+        let mut groups = vec![0u32; g];
+        for (k, (&u, &(fixed, w))) in held.units.iter().zip(&held.weights).enumerate() {
+            for (j, (to, &v)) in groups.iter_mut().zip(&held.groups[k * g..]).enumerate() {
+                *to = if v == 0 { 0 } else { value(j, v) };
+            }
+            let mass = Mass::of_weight(fixed, w);
+            self.add_row(plan, unit(u), &groups, &held.states[k * q..(k + 1) * q], mass);
         }
     }
 
@@ -467,7 +538,11 @@ impl DesignAcc {
 
     /// Appends the sums of the next chunk (units and strata matched by name; `value` maps
     /// the next chunk's grouping value indices to this one's).
-    pub fn absorb(&mut self, next: DesignAcc, value: impl Fn(usize, u32) -> u32) {
+    pub fn absorb(&mut self, plan: &Plan, next: DesignAcc, value: impl Fn(usize, u32) -> u32) {
+        // The pass that absorbs is the total: it sums every unit, whatever it held.
+        if self.holds {
+            self.settle(plan);
+        }
         self.overflow |= next.overflow;
         let strata: Vec<u32> = next.strata.iter().map(|s| self.stratum(s)).collect();
         let units: Vec<u32> = next
@@ -517,6 +592,7 @@ impl DesignAcc {
                 }
             }
         }
+        self.replay(plan, &next.held, |u| units[u as usize], value);
     }
 
     /// Adds one slot's block of another pass's sums into unit `u` at word `start`, carries
@@ -557,11 +633,11 @@ impl DesignAcc {
     }
 
     /// Slot `slot` of unit `u` as numbers, one per slot of the layout: counts, Σw, Σw².
-    fn numbers(&self, u: usize, slot: usize) -> Vec<f64> {
+    fn numbers(&self, u: usize, slot: usize, (blocks, floats): (&[u64], &[f64])) -> Vec<f64> {
         let one = FIXED_ONE as f64;
         let start = slot * self.shape.block;
-        let words = &self.blocks[u][start..start + self.shape.block];
-        let floats = self.floats[u].get(start..start + self.shape.block);
+        let words = &blocks[start..start + self.shape.block];
+        let floats = floats.get(start..start + self.shape.block);
         let mut out = Vec::with_capacity(self.shape.layout.len());
         let mut j = 0;
         for kind in &self.shape.layout {
@@ -592,7 +668,8 @@ impl DesignAcc {
 
     /// The sums by domain, strata and units in the order of their names; `value` gives the
     /// bytes of a grouping value index.
-    pub fn finish(&self, value: impl Fn(usize, u32) -> Vec<u8>) -> DesignSums {
+    /// Each unit's blocks are freed as they become numbers: the sums are not held twice.
+    pub fn finish(&mut self, value: impl Fn(usize, u32) -> Vec<u8>) -> DesignSums {
         let mut strata_order: Vec<u32> = (0..self.strata.len() as u32).collect();
         strata_order.sort_by(|&a, &b| self.strata[a as usize].cmp(&self.strata[b as usize]));
         let mut stratum_rank = vec![0usize; self.strata.len()];
@@ -607,7 +684,9 @@ impl DesignAcc {
         });
         let mut domains = Domains::default();
         for (rank, &u) in unit_order.iter().enumerate() {
-            for (slot, sums) in self.blocks[u].chunks(self.shape.block).enumerate() {
+            let blocks = std::mem::take(&mut self.blocks[u]);
+            let floats = std::mem::take(&mut self.floats[u]);
+            for (slot, sums) in blocks.chunks(self.shape.block).enumerate() {
                 // Each respondent of a slot adds one to its question's base count.
                 if sums.iter().all(|&x| x == 0) {
                     continue;
@@ -619,7 +698,7 @@ impl DesignAcc {
                 domains
                     .entry(key)
                     .or_default()
-                    .push((rank, self.numbers(u, slot)));
+                    .push((rank, self.numbers(u, slot, (&blocks, &floats))));
             }
         }
         let name = |s: u32| String::from_utf8_lossy(&self.strata[s as usize]).into_owned();

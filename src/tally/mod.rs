@@ -36,7 +36,13 @@ impl Mass {
     /// One respondent.
     #[inline]
     pub fn of(eval: &Eval) -> Mass {
-        match eval.fixed {
+        Mass::of_weight(eval.fixed.unwrap_or(0), eval.weight)
+    }
+
+    /// One respondent of weight `w`, `fixed` billionths when not 0 (see [`Eval::fixed`]).
+    #[inline]
+    pub fn of_weight(fixed: u64, w: f64) -> Mass {
+        match (fixed != 0).then_some(fixed) {
             Some(m) => Mass {
                 n: 1,
                 fixed: m as u128,
@@ -45,8 +51,8 @@ impl Mass {
             },
             None => Mass {
                 n: 1,
-                w: eval.weight,
-                w2: eval.weight * eval.weight,
+                w,
+                w2: w * w,
                 ..Mass::default()
             },
         }

@@ -463,7 +463,7 @@ impl<'p> Pass<'p> {
                         .collect()
                 })
                 .collect();
-            a.absorb(b, |g, v| map[g][v as usize]);
+            a.absorb(self.plan, b, |g, v| map[g][v as usize]);
         }
     }
 
@@ -475,7 +475,10 @@ impl<'p> Pass<'p> {
     }
 
     /// The sums of the pass, by question, and per value of each grouping column.
-    pub fn finish(&self, codebook_ids: &[String]) -> Tabulation {
+    pub fn finish(&mut self, codebook_ids: &[String]) -> Tabulation {
+        if let Some(d) = self.design.as_mut() {
+            d.settle(self.plan);
+        }
         let (mut questions, groupings) = question_sums(self.plan, &self.tally, codebook_ids);
         if let Some(outside) = &self.outside {
             let (outside, _) = question_sums(self.plan, outside, codebook_ids);
@@ -503,7 +506,7 @@ impl<'p> Pass<'p> {
             partial: self.partial.clone(),
             design: self
                 .design
-                .as_ref()
+                .as_mut()
                 .map(|d| d.finish(|g, v| self.tally.value(g, v).to_vec())),
             filtered: self.filtered,
         }
@@ -822,7 +825,7 @@ mod tests {
             skip: Default::default(),
         };
         let ids = cb.question_ids();
-        let whole = pass_over(&plan, &settings, 0..400);
+        let mut whole = pass_over(&plan, &settings, 0..400);
         assert!(whole.excluded() > 0 && whole.counts().rows() > 0);
         for cut in [1, 97, 200, 399] {
             let mut left = pass_over(&plan, &settings, 0..cut);
@@ -836,6 +839,69 @@ mod tests {
                 left.repeated_ids(),
                 pass_over(&plan, &settings, 0..400).repeated_ids()
             );
+        }
+    }
+
+    /// A canonical row with a stratum and a PSU, the PSUs in scrambled order.
+    struct Clustered(Row);
+
+    impl Fields for Clustered {
+        fn len(&self) -> usize {
+            self.0.len()
+        }
+        fn get(&self, c: usize) -> Option<Cow<'_, [u8]>> {
+            self.0.get(c)
+        }
+    }
+
+    fn clustered(i: usize) -> Clustered {
+        let mut r = row(i);
+        if r.0.len() == crate::tools::simulate::HEADER.len() {
+            let psu = (i * 7919) % 1500;
+            r.0.extend([format!("s{}", psu % 7), format!("p{psu}")]);
+        }
+        Clustered(r)
+    }
+
+    #[test]
+    fn rows_held_back_in_many_psus_sum_as_rows_summed_at_once() {
+        let mut cb = Codebook::canonical();
+        cb.design.strata = Some("stratum".into());
+        cb.design.psu = Some("psu".into());
+        let mut header: Vec<String> = crate::tools::simulate::HEADER
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        header.extend(["stratum".into(), "psu".into()]);
+        let plan = Plan::new(&cb, &header, Some("weight"), &["generation".into()], &[]).unwrap();
+        let settings = Settings {
+            max_problems: 0,
+            skip: Default::default(),
+        };
+        let over = |rows: std::ops::Range<usize>| {
+            let mut pass = Pass::new(&plan, &settings);
+            for (index, i) in rows.enumerate() {
+                pass.record(&clustered(i), i as u64 * 100, index as u64);
+            }
+            pass
+        };
+        let ids = cb.question_ids();
+        let mut whole = over(0..6000);
+        // 1,500 PSUs: past the first 512 the pass holds its rows back.
+        let held = whole.design.as_ref().unwrap().held_rows();
+        assert!(held > 1000, "{held} rows held");
+        let expected = whole.finish(&ids);
+        let design = expected.design.as_ref().unwrap();
+        assert!(design.psus() > 1000);
+        // Each PSU's respondents add up to the valid rows.
+        assert_eq!(
+            design.unit_rows.iter().sum::<u64>(),
+            whole.records() - whole.counts().rows()
+        );
+        for cut in [1, 700, 3001, 5999] {
+            let mut left = over(0..cut);
+            left.absorb(over(cut..6000), cut as u64);
+            assert_eq!(left.finish(&ids), expected, "cut at {cut}");
         }
     }
 

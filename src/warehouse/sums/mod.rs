@@ -190,7 +190,7 @@ pub(crate) fn tabulation(
         groupings,
         blank_groups: checks.blank_groups,
         partial: checks.partial,
-        design: design.map(|d| d.finish(|g, v| tally.value(g, v).to_vec())),
+        design: design.map(|mut d| d.finish(|g, v| tally.value(g, v).to_vec())),
         filtered: checks.filtered,
     };
     Ok((tab, digest.finalize()))
