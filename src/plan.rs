@@ -338,6 +338,8 @@ pub struct Plan {
     pub design: Option<DesignPlan>,
     /// `--where`: respondents outside it stay in the design but in no base.
     pub filter: Option<crate::codebook::domain::Filter>,
+    /// Places that read codes through a [`Memo`] (see [`Eval::memos`]).
+    memo_places: usize,
 }
 
 /// Where the design's columns are, and the rules their values follow.
@@ -425,6 +427,65 @@ pub struct Eval {
     pub partial: Vec<bool>,
     /// Outside the `--where` filter.
     pub filtered_out: bool,
+    /// Per place of the plan that reads codes: screeners, segments, then per question one
+    /// (a single choice) or one per item (0/1 items).
+    pub memos: Vec<Memo>,
+}
+
+/// What [`Plan::eval`] made of each entry of the last table (see [`Entry`]) met at one place
+/// of the plan: a code column read through a dictionary is matched once per entry.
+#[derive(Debug, Clone, Default)]
+pub struct Memo {
+    table: u64,
+    /// Per key: 0 while not made, else what was made + 1.
+    made: Vec<u32>,
+}
+
+impl Memo {
+    /// `make` of the field's trimmed text, made once per entry when the input has a table.
+    #[inline(always)]
+    pub fn of<F: Fields>(&mut self, rec: &F, c: usize, mut make: impl FnMut(&[u8]) -> u32) -> u32 {
+        let text = |make: &mut dyn FnMut(&[u8]) -> u32| {
+            let raw = rec.get(c).unwrap_or(Cow::Borrowed(&[]));
+            make(trim(&raw))
+        };
+        let Some(e) = rec.entry(c) else {
+            return text(&mut make);
+        };
+        if self.table != e.table {
+            self.table = e.table;
+            self.made.clear();
+            self.made.resize(e.keys as usize, 0);
+        }
+        match self.made.get_mut(e.key as usize) {
+            Some(0) => {
+                let v = text(&mut make);
+                self.made[e.key as usize] = v.saturating_add(1);
+                v
+            }
+            Some(v) => *v - 1,
+            None => text(&mut make),
+        }
+    }
+}
+
+/// A value among codes, as a [`Memo`] keeps it: [`BLANK`], [`OTHER`] or the code's index + 2.
+const BLANK: u32 = 0;
+const OTHER: u32 = 1;
+
+#[inline(always)]
+fn code_found(codes: &Codes, v: &[u8]) -> u32 {
+    if v.is_empty() {
+        BLANK
+    } else {
+        codes.find(v).map_or(OTHER, |i| i as u32 + 2)
+    }
+}
+
+/// A 0/1 item's value as bits: blank, "1", "0" (none of them: something else).
+#[inline(always)]
+fn dichotomy_found(v: &[u8]) -> u32 {
+    v.is_empty() as u32 | ((v == b"1") as u32) << 1 | ((v == b"0") as u32) << 2
 }
 
 fn quoted_list(codes: &[String]) -> String {
@@ -546,22 +607,26 @@ impl Plan {
         let weight = weight.map(|w| (at(w), weight_rule(w, &mut rule)));
         let design =
             (codebook.design.is_complex()).then(|| design_plan(&codebook.design, &at, &mut rule));
-        let exclusions = codebook
+        let exclusions: Vec<_> = codebook
             .exclude
             .iter()
             .map(|e| exclusion_plan(e, &at, &mut rule))
             .collect();
-        let questions = codebook
+        let questions: Vec<_> = codebook
             .questions
             .iter()
             .map(|q| question_plan(q, &at, &mut rule))
             .collect();
-        let segment_rules = segments
+        let segment_rules: Vec<_> = segments
             .iter()
             .filter(|s| !s.values.is_empty() && position(columns, &s.column).is_some())
             .map(|s| segment_plan(s, &at, &mut rule))
             .collect();
+        let memo_places = exclusions.len()
+            + segment_rules.len()
+            + questions.iter().map(memo_places).sum::<usize>();
         let plan = Plan {
+            memo_places,
             width: columns.len(),
             id: codebook.respondent_id.as_deref().map(at),
             weight,
@@ -602,6 +667,7 @@ impl Plan {
     /// A plan that reads nothing: records are only counted and their width checked.
     pub fn structure(width: usize) -> Plan {
         Plan {
+            memo_places: 0,
             width,
             id: None,
             weight: None,
@@ -661,19 +727,34 @@ impl Plan {
             }
         }
         if let Some((c, rule)) = self.weight {
-            let raw = field(c);
-            let v = trim(&raw);
-            out.fixed = fixed_weight(v);
-            let parsed = match out.fixed {
-                Some(m) => Some(m as f64 / FIXED_ONE as f64),
-                None => parse_weight(v),
+            let parsed = match rec.number(c) {
+                // A stored number, read as its CSV text would be (no text made).
+                Some(x) => {
+                    out.fixed = x.and_then(fixed_number);
+                    match out.fixed {
+                        Some(m) => Some(m as f64 / FIXED_ONE as f64),
+                        None => x.filter(|w| (MIN_WEIGHT..=MAX_WEIGHT).contains(w)),
+                    }
+                }
+                None => {
+                    let raw = field(c);
+                    let v = trim(&raw);
+                    out.fixed = fixed_weight(v);
+                    match out.fixed {
+                        Some(m) => Some(m as f64 / FIXED_ONE as f64),
+                        None => parse_weight(v),
+                    }
+                }
             };
             match parsed {
                 Some(w) => out.weight = w,
-                None => bad_values.push(BadValue {
-                    rule,
-                    value: (!trim(&raw).is_empty()).then(|| text(&raw)),
-                }),
+                None => {
+                    let raw = field(c);
+                    bad_values.push(BadValue {
+                        rule,
+                        value: (!trim(&raw).is_empty()).then(|| text(&raw)),
+                    })
+                }
             }
         }
         if let Some(d) = &self.design {
@@ -696,28 +777,34 @@ impl Plan {
             }
         }
         out.excluded_by = None;
-        for (k, e) in self.exclusions.iter().enumerate() {
-            let raw = field(e.column);
+        if out.memos.len() != self.memo_places {
+            out.memos = vec![Memo::default(); self.memo_places];
+        }
+        let (screeners, memos) = out.memos.split_at_mut(self.exclusions.len());
+        let (segments, mut memos) = memos.split_at_mut(self.segment_rules.len());
+        let value = |c: usize| {
+            let raw = field(c);
             let v = trim(&raw);
-            match e.codes.find(v) {
-                Some(i) => {
-                    if e.excludes[i] && out.excluded_by.is_none() {
+            (!v.is_empty()).then(|| text(v))
+        };
+        for (k, (e, memo)) in self.exclusions.iter().zip(screeners).enumerate() {
+            match memo.of(rec, e.column, |v| code_found(&e.codes, v)) {
+                BLANK | OTHER => bad_values.push(BadValue {
+                    rule: e.rule,
+                    value: value(e.column),
+                }),
+                i => {
+                    if e.excludes[i as usize - 2] && out.excluded_by.is_none() {
                         out.excluded_by = Some(k);
                     }
                 }
-                None => bad_values.push(BadValue {
-                    rule: e.rule,
-                    value: (!v.is_empty()).then(|| text(v)),
-                }),
             }
         }
-        for (c, codes, rule) in &self.segment_rules {
-            let raw = field(*c);
-            let v = trim(&raw);
-            if !v.is_empty() && codes.find(v).is_none() {
+        for ((c, codes, rule), memo) in self.segment_rules.iter().zip(segments) {
+            if memo.of(rec, *c, |v| code_found(codes, v)) == OTHER {
                 bad_values.push(BadValue {
                     rule: *rule,
-                    value: Some(text(v)),
+                    value: value(*c),
                 });
             }
         }
@@ -733,25 +820,25 @@ impl Plan {
                     rule,
                     ..
                 } => {
-                    let raw = field(*column);
-                    let v = trim(&raw);
-                    if v.is_empty() {
-                        states::NONE
-                    } else {
-                        match codes.find(v) {
-                            Some(i) => states::single(i),
-                            None => {
-                                bad_values.push(BadValue {
-                                    rule: *rule,
-                                    value: Some(text(v)),
-                                });
-                                states::NONE
-                            }
+                    let (memo, rest) = std::mem::take(&mut memos).split_at_mut(1);
+                    memos = rest;
+                    match memo[0].of(rec, *column, |v| code_found(codes, v)) {
+                        BLANK => states::NONE,
+                        OTHER => {
+                            bad_values.push(BadValue {
+                                rule: *rule,
+                                value: value(*column),
+                            });
+                            states::NONE
                         }
+                        i => states::single(i as usize - 2),
                     }
                 }
                 QuestionPlan::Multi { form, .. } => {
-                    multi_state(form, &field, bad_values, &mut partial)
+                    let places = memo_places(q);
+                    let (mine, rest) = std::mem::take(&mut memos).split_at_mut(places);
+                    memos = rest;
+                    multi_state(form, (rec, mine), bad_values, &mut partial)
                 }
             };
             out.states.push(state);
@@ -760,15 +847,29 @@ impl Plan {
     }
 }
 
+/// Places of a question that read codes through a [`Memo`]: a single choice's column, each
+/// 0/1 item's column (a delimited column is read whole).
+fn memo_places(q: &QuestionPlan) -> usize {
+    match q {
+        QuestionPlan::Single { .. } => 1,
+        QuestionPlan::Multi {
+            form: MultiForm::Dichotomies { columns, .. },
+            ..
+        } => columns.len(),
+        QuestionPlan::Multi { .. } => 0,
+    }
+}
+
 /// The state of a "check all" question in one record (see [`State`]).
 // It stays whole: the innermost hot loop, once per item of every record, written without
 // branches on the answers (answers are random; branches mispredict).
-fn multi_state<'a>(
+fn multi_state<F: Fields>(
     form: &MultiForm,
-    field: &impl Fn(usize) -> Cow<'a, [u8]>,
+    (rec, memos): (&F, &mut [Memo]),
     bad_values: &mut Vec<BadValue>,
     partial: &mut bool,
 ) -> State {
+    let field = |c: usize| rec.get(c).unwrap_or(Cow::Borrowed(&[]));
     let mut state: State = states::NONE;
     match form {
         MultiForm::Dichotomies {
@@ -779,22 +880,22 @@ fn multi_state<'a>(
         } => {
             let mut blanks = 0u32;
             let k = columns.len();
-            for (i, (&c, &rule)) in columns.iter().zip(rules).enumerate() {
-                let raw = field(c);
-                let v = trim(&raw);
-                blanks += v.is_empty() as u32;
-                state |= ((v.is_empty() & *each_item) as u64) << states::blank_bit(k, i);
+            for (i, ((&c, &rule), memo)) in columns.iter().zip(rules).zip(memos).enumerate() {
+                let found = memo.of(rec, c, dichotomy_found);
+                let blank = found & 1;
+                blanks += blank;
+                state |= ((blank == 1 && *each_item) as u64) << states::blank_bit(k, i);
                 // Without branches on the answer: answers are random, branches mispredict.
-                let one = (v == b"1") as u64;
-                let zero = (v == b"0") as u64;
-                let filled = !v.is_empty() as u64;
+                let one = (found >> 1 & 1) as u64;
+                let zero = (found >> 2 & 1) as u64;
+                let filled = (blank ^ 1) as u64;
                 match coding {
                     Coding::ZeroOne => {
                         state |= (one | zero) * states::ANSWERED | one << states::selected_bit(i);
                         if filled & !(one | zero) & 1 == 1 {
                             bad_values.push(BadValue {
                                 rule,
-                                value: Some(text(v)),
+                                value: Some(text(trim(&field(c)))),
                             });
                         }
                     }
@@ -898,6 +999,16 @@ pub fn fixed_weight(v: &[u8]) -> Option<u64> {
     }
     m *= 10u64.pow(9 - frac.len() as u32);
     (m > 0 && m <= FIXED_MAX).then_some(m)
+}
+
+/// [`fixed_weight`] of the shortest text of `x` (the text a CSV export writes), without
+/// making it: that text has at most nine decimals exactly when `x` is the double nearest
+/// some number of billionths m, and then m = round(x·10⁹) (for m up to [`FIXED_MAX`] the
+/// product is within 0.2 of m, and no other multiple of 10⁻⁹ rounds to the same double).
+#[inline]
+pub fn fixed_number(x: f64) -> Option<u64> {
+    let m = (x * FIXED_ONE as f64).round();
+    (m > 0.0 && m <= FIXED_MAX as f64 && m / FIXED_ONE as f64 == x).then_some(m as u64)
 }
 
 /// Smallest and largest survey weight accepted. Only ratios of weights matter, and within
@@ -1305,6 +1416,34 @@ items = [
                 text.parse::<f64>().unwrap(),
                 "{text}"
             );
+        }
+    }
+
+    /// A Parquet double read as a number gives the weight its CSV text gives.
+    fn same_as_its_text(x: f64) {
+        let text = crate::load::frame::number_text(x);
+        assert_eq!(fixed_number(x), fixed_weight(text.as_bytes()), "{x:?} as {text}");
+    }
+
+    #[test]
+    fn a_stored_double_is_read_as_its_text() {
+        for x in [
+            0.5939, 1.0, 22.912, 0.000000001, 999999.999999999, 1e6, 1e6 + 1.0, 0.1 + 0.2, 1e-10,
+            0.0, -0.5, 1e300, 5e-324, 7.0, 0.3333333333333333,
+        ] {
+            same_as_its_text(x);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn stored_doubles_are_read_as_their_texts(
+            m in 0u64..2_000_000_000_000_000,
+            decimals in 0u32..13,
+            bits in proptest::num::f64::POSITIVE | proptest::num::f64::NORMAL,
+        ) {
+            same_as_its_text(m as f64 / 10f64.powi(decimals as i32));
+            same_as_its_text(bits);
         }
     }
 

@@ -1,8 +1,10 @@
 //! Parquet files, decoded by polars' Parquet reader at the Arrow level (`polars-parquet`: no
 //! DataFrame engine is compiled in, benches/README.md "The first build"), and the text block
-//! the SPSS reader shares. Only the needed columns are read, one row group at a time; their
-//! values are handed to the pass as text, with numbers written the way a CSV export would
-//! write them (`1`, not `1.0`).
+//! the SPSS reader shares. Only the needed columns are read, a row group at a time, on every
+//! core. The pass reads the decoded arrays in place: text borrowed from them, dictionaries,
+//! booleans and codes through a table of their distinct values' texts (made once per row
+//! group), weights as numbers. A text it asks for is the one a CSV export writes (`1`, not
+//! `1.0`), so the rules and the results are those of the same data as CSV.
 
 use std::borrow::Cow;
 use std::io::{Cursor, Read, Seek, SeekFrom};
@@ -22,12 +24,7 @@ use crate::error::{Error, Result};
 use super::{Header, Source};
 use crate::error::DataError;
 use crate::load::record::Consumer;
-use crate::load::record::Fields;
-
-/// Rows converted to text at a time, and their text's most bytes, to bound memory on large
-/// files and on long values.
-const BLOCK: usize = 1 << 16;
-const BLOCK_BYTES: usize = 32 << 20;
+use crate::load::record::{Entry, Fields};
 
 /// Some columns of a block of rows, as text, addressed by header position.
 pub struct TextBlock {
@@ -47,6 +44,15 @@ struct TextColumn {
 }
 
 impl TextColumn {
+    fn of<T: AsRef<str>>(cells: impl IntoIterator<Item = T>) -> TextColumn {
+        let mut column = TextColumn::default();
+        for cell in cells {
+            column.text.push_str(cell.as_ref());
+            column.ends.push(column.text.len());
+        }
+        column
+    }
+
     fn cell(&self, i: usize) -> &str {
         let start = if i == 0 { 0 } else { self.ends[i - 1] };
         &self.text[start..self.ends[i]]
@@ -142,11 +148,10 @@ fn not_parquet(src: &Source, why: &str) -> Error {
     DataError::new(&src.name, format!("not a valid Parquet file: {why}")).into()
 }
 
-/// A column's cells as text (`None` for a missing value).
 /// Appends cell `i`'s text to the buffer; `false` for a missing value.
 type Cells<'a> = Box<dyn Fn(usize, &mut String) -> bool + 'a>;
 
-/// The cells of an array of text, numbers or booleans; `None` for any other type.
+/// The cells of an array of text, numbers or booleans as text; `None` for any other type.
 fn cells<'a>(array: &'a dyn Array, booleans: &'a (String, String)) -> Option<Cells<'a>> {
     use ArrowDataType as D;
     let any = array.as_any();
@@ -200,17 +205,6 @@ fn cells<'a>(array: &'a dyn Array, booleans: &'a (String, String)) -> Option<Cel
         D::Decimal(_, scale) => decimals::<i128>(array, *scale)?,
         D::Decimal64(_, scale) => decimals::<i64>(array, *scale)?,
         D::Decimal32(_, scale) => decimals::<i32>(array, *scale)?,
-        D::Dictionary(key, _, _) => match key {
-            IntegerType::Int8 => dictionary::<i8>(array, booleans)?,
-            IntegerType::Int16 => dictionary::<i16>(array, booleans)?,
-            IntegerType::Int32 => dictionary::<i32>(array, booleans)?,
-            IntegerType::Int64 => dictionary::<i64>(array, booleans)?,
-            IntegerType::UInt8 => dictionary::<u8>(array, booleans)?,
-            IntegerType::UInt16 => dictionary::<u16>(array, booleans)?,
-            IntegerType::UInt32 => dictionary::<u32>(array, booleans)?,
-            IntegerType::UInt64 => dictionary::<u64>(array, booleans)?,
-            _ => return None,
-        },
         _ => return None,
     })
 }
@@ -260,30 +254,6 @@ pub fn decimal_text(v: i128, scale: usize) -> String {
     let padded = format!("{digits:0>width$}", width = scale + 1);
     let (int, frac) = padded.split_at(padded.len() - scale);
     format!("{sign}{int}.{frac}")
-}
-
-/// Dictionary-encoded text (pandas and Arrow categoricals).
-fn dictionary<'a, K: DictionaryKey>(
-    array: &'a dyn Array,
-    booleans: &'a (String, String),
-) -> Option<Cells<'a>> {
-    let a = array.as_any().downcast_ref::<DictionaryArray<K>>()?;
-    let values = cells(a.values().as_ref(), booleans)?;
-    // Each entry's text once, not once per row.
-    let texts: Vec<Option<String>> = (0..a.values().len())
-        .map(|k| {
-            let mut text = String::new();
-            values(k, &mut text).then_some(text)
-        })
-        .collect();
-    Some(Box::new(move |i, buf| {
-        let k = a.is_valid(i).then(|| a.key_value(i));
-        // A key past the dictionary is corrupt data, not a panic.
-        match k.and_then(|k| texts.get(k)) {
-            Some(Some(text)) => push(buf, text),
-            _ => false,
-        }
-    }))
 }
 
 /// The frame of a Parquet file: magic bytes at both ends and a footer that fits are
@@ -398,21 +368,52 @@ fn read_column(
         .and_then(|_| file.read_exact(&mut bytes))
         .map_err(|e| read_error(src, e))?;
     check_pages(&bytes, group.num_rows()).map_err(|why| not_parquet(src, why))?;
-    let pages = PageReader::new(Cursor::new(bytes.into()), chunk, vec![], MAX_PAGE);
-    let (mut arrays, _) = column_iter_to_arrays(
-        vec![BasicDecompressor::new(pages, vec![])],
-        vec![&chunk.descriptor().descriptor.primitive_type],
-        field.clone(),
-        None,
-    )
-    .map_err(|e| read_error(src, e))?;
-    if arrays.len() == 1 {
-        if let Some(array) = arrays.pop() {
+    // Shared, not copied, by the two decodings below.
+    let bytes = Cursor::new(bytes.into());
+    let decode = |field: Field| -> std::result::Result<Box<dyn Array>, String> {
+        let pages = PageReader::new(bytes.clone(), chunk, vec![], MAX_PAGE);
+        let (mut arrays, _) = column_iter_to_arrays(
+            vec![BasicDecompressor::new(pages, vec![])],
+            vec![&chunk.descriptor().descriptor.primitive_type],
+            field,
+            None,
+        )
+        .map_err(|e| e.to_string())?;
+        if arrays.len() == 1 {
+            if let Some(array) = arrays.pop() {
+                return Ok(array);
+            }
+        }
+        let parts: Vec<&dyn Array> = arrays.iter().map(|a| a.as_ref()).collect();
+        polars_arrow::compute::concatenate::concatenate(&parts).map_err(|e| e.to_string())
+    };
+    // Text stored through a dictionary (codes, as writers store them) stays one: each entry
+    // is matched once, not once per row. A chunk whose writer fell back to plain pages (too
+    // many distinct values, as IDs have) is decoded as plain text.
+    if field.dtype == ArrowDataType::Utf8View {
+        if let Ok(array) = decode(as_dictionary(field)) {
             return Ok(array);
         }
     }
-    let parts: Vec<&dyn Array> = arrays.iter().map(|a| a.as_ref()).collect();
-    polars_arrow::compute::concatenate::concatenate(&parts).map_err(|e| read_error(src, e))
+    decode(field.clone()).map_err(|e| read_error(src, e))
+}
+
+/// A text field asked for as a dictionary of its text (polars' categorical decoding, which
+/// reads dictionary-encoded pages only).
+fn as_dictionary(field: &Field) -> Field {
+    let metadata = [(
+        polars_arrow::datatypes::DTYPE_CATEGORICAL_NEW.into(),
+        Default::default(),
+    )];
+    Field {
+        dtype: ArrowDataType::Dictionary(
+            IntegerType::UInt32,
+            Box::new(ArrowDataType::Utf8View),
+            false,
+        ),
+        metadata: Some(std::sync::Arc::new(metadata.into_iter().collect())),
+        ..field.clone()
+    }
 }
 
 /// Checks what each page of a column chunk declares before the decoder allocates for it:
@@ -679,7 +680,7 @@ struct RowGroupAt {
     local: bool,
 }
 
-/// Decodes one row group and feeds its rows, in blocks.
+/// Decodes one row group and feeds its rows.
 fn row_group<C: Consumer>(
     src: &Source,
     (header, needed, fields): (&Header, &[usize], &[Field]),
@@ -703,52 +704,382 @@ fn row_group<C: Consumer>(
     let columns = arrays
         .iter()
         .zip(fields)
-        .map(|(a, f)| cells(a.as_ref(), &header.booleans).ok_or_else(|| unsupported(src, f)))
-        .collect::<Result<Vec<_>>>()?;
-    // Blocks of at most BLOCK rows and BLOCK_BYTES of text: a dictionary entry of a
-    // megabyte repeated on every row must not become gigabytes of text at once.
-    let mut start = 0;
-    while start < rows {
-        // Room for the block at once: growing a buffer copies it, and fresh pages fault.
-        let most = (rows - start).min(BLOCK);
-        let mut text: Vec<TextColumn> = (0..columns.len())
-            .map(|_| TextColumn {
-                text: String::with_capacity(most * 8),
-                ends: Vec::with_capacity(most),
-            })
-            .collect();
-        let (mut end, mut bytes) = (start, 0usize);
-        while end < rows && end - start < BLOCK && bytes < BLOCK_BYTES {
-            for (k, (cells, column)) in columns.iter().zip(&mut text).enumerate() {
-                let before = column.text.len();
-                cells(end, &mut column.text);
-                let len = column.text.len() - before;
-                if len as u64 > super::MAX_RECORD {
-                    return Err(DataError::new(
+        .map(|(a, f)| {
+            let view = ColumnView::of(a.as_ref(), &header.booleans, rows)
+                .ok_or_else(|| unsupported(src, f))?;
+            if let Some((row, len)) = view.longest_past(super::MAX_RECORD as usize) {
+                return Err(Error::from(
+                    DataError::new(
                         &src.name,
                         format!(
                             "a value of {len} bytes in column {:?}: longer than any answer (at most {} MiB)",
-                            fields[k].name.as_str(),
+                            f.name.as_str(),
                             super::MAX_RECORD >> 20
                         ),
                     )
-                    .row(first + end as u64 + 2)
-                    .into());
-                }
-                bytes += len;
-                column.ends.push(column.text.len());
+                    .row(first + row as u64 + 2),
+                ));
             }
-            end += 1;
-        }
-        let index = if at.local { 0 } else { first };
-        TextBlock::of_columns(header.columns.len(), needed, text).feed(
-            consumer,
-            first + start as u64,
-            index + start as u64,
-        );
-        start = end;
+            Ok(view)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let mut slot = vec![None; header.columns.len()];
+    for (k, &p) in needed.iter().enumerate() {
+        slot[p] = Some(k);
+    }
+    let group = GroupView {
+        width: header.columns.len(),
+        slot,
+        columns,
+    };
+    let index = if at.local { 0 } else { first };
+    for i in 0..rows {
+        let n = i as u64;
+        consumer.record(&GroupRow { group: &group, i }, first + n, index + n);
     }
     Ok(())
+}
+
+/// The needed columns of one decoded row group, addressed by header position.
+struct GroupView<'a> {
+    width: usize,
+    slot: Vec<Option<usize>>,
+    columns: Vec<ColumnView<'a>>,
+}
+
+struct GroupRow<'a> {
+    group: &'a GroupView<'a>,
+    i: usize,
+}
+
+impl Fields for GroupRow<'_> {
+    fn len(&self) -> usize {
+        self.group.width
+    }
+
+    fn get(&self, column: usize) -> Option<Cow<'_, [u8]>> {
+        let k = (*self.group.slot.get(column)?)?;
+        Some(Cow::Borrowed(self.group.columns[k].text(self.i)))
+    }
+
+    fn number(&self, column: usize) -> Option<Option<f64>> {
+        let k = (*self.group.slot.get(column)?)?;
+        self.group.columns[k].number.as_ref().map(|n| n(self.i))
+    }
+
+    #[inline]
+    fn entry(&self, column: usize) -> Option<Entry> {
+        let k = (*self.group.slot.get(column)?)?;
+        match &self.group.columns[k].text {
+            TextOf::Entries {
+                table,
+                keys,
+                entries,
+            } => {
+                // A missing value is the key past the entries.
+                let n = entries.ends.len() as u32;
+                let key = keys[self.i];
+                Some(Entry {
+                    table: *table,
+                    key: if key == MISSING { n } else { key },
+                    keys: n + 1,
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Tables of entries made so far in the process: each gets its own number.
+static TABLES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+fn new_table() -> u64 {
+    TABLES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+/// One column of a row group as the pass reads it, without a text per row: text borrowed
+/// from the decoded array or from a table of its distinct values, and numbers as numbers.
+struct ColumnView<'a> {
+    text: TextOf<'a>,
+    /// A double or integer column's value (`None` when missing), for weights.
+    number: Option<Numbers<'a>>,
+}
+
+type Numbers<'a> = Box<dyn Fn(usize) -> Option<f64> + 'a>;
+
+/// Where a cell's text comes from (a missing value is empty, as in a CSV export).
+enum TextOf<'a> {
+    View(&'a Utf8ViewArray),
+    Utf8(&'a Utf8Array<i32>),
+    LargeUtf8(&'a Utf8Array<i64>),
+    /// Each row's entry in a table of texts made once per row group: dictionaries,
+    /// booleans, whole numbers of a narrow range (codes).
+    Entries {
+        table: u64,
+        keys: Vec<u32>,
+        entries: TextColumn,
+    },
+    /// Other numbers (weights, decimals, wide-ranging IDs): their text, made for the row
+    /// group only if a reader asks for it (the plan reads a weight as a number).
+    Lazy {
+        cells: Cells<'a>,
+        rows: usize,
+        text: std::cell::OnceCell<TextColumn>,
+    },
+}
+
+/// The key of a missing value in [`TextOf::Entries`].
+const MISSING: u32 = u32::MAX;
+
+/// Whole numbers of a column get a table of texts when their range spans at most this many.
+const WIDEST_CODES: i128 = 1 << 12;
+
+impl<'a> ColumnView<'a> {
+    fn of(array: &'a dyn Array, booleans: &'a (String, String), rows: usize) -> Option<Self> {
+        use ArrowDataType as D;
+        let any = array.as_any();
+        let number = numbers(array);
+        let text = match array.dtype() {
+            D::Utf8View => TextOf::View(any.downcast_ref()?),
+            D::Utf8 => TextOf::Utf8(any.downcast_ref()?),
+            D::LargeUtf8 => TextOf::LargeUtf8(any.downcast_ref()?),
+            D::Boolean => {
+                let a = any.downcast_ref::<BooleanArray>()?;
+                let keys = (0..rows)
+                    .map(|i| a.get(i).map_or(MISSING, |b| b as u32))
+                    .collect();
+                TextOf::Entries {
+                    table: new_table(),
+                    keys,
+                    entries: TextColumn::of([booleans.1.as_str(), booleans.0.as_str()]),
+                }
+            }
+            D::Dictionary(..) => {
+                let (keys, entries) = dictionary_entries(array, booleans)?;
+                TextOf::Entries {
+                    table: new_table(),
+                    keys,
+                    entries,
+                }
+            }
+            _ => match whole_entries(array) {
+                Some((keys, entries)) => TextOf::Entries {
+                    table: new_table(),
+                    keys,
+                    entries,
+                },
+                None => TextOf::Lazy {
+                    cells: cells(array, booleans)?,
+                    rows,
+                    text: Default::default(),
+                },
+            },
+        };
+        Some(ColumnView { text, number })
+    }
+
+    #[inline]
+    fn text(&self, i: usize) -> &[u8] {
+        match &self.text {
+            TextOf::View(a) => utf8_cell(a.is_valid(i), || a.value(i)),
+            TextOf::Utf8(a) => utf8_cell(a.is_valid(i), || a.value(i)),
+            TextOf::LargeUtf8(a) => utf8_cell(a.is_valid(i), || a.value(i)),
+            TextOf::Entries { keys, entries, .. } => match keys[i] {
+                MISSING => b"",
+                k => entries.cell(k as usize).as_bytes(),
+            },
+            TextOf::Lazy { cells, rows, text } => text
+                .get_or_init(|| {
+                    let mut column = TextColumn::default();
+                    for i in 0..*rows {
+                        cells(i, &mut column.text);
+                        column.ends.push(column.text.len());
+                    }
+                    column
+                })
+                .cell(i)
+                .as_bytes(),
+        }
+    }
+
+    /// The first row with a text longer than `most` bytes, and its length.
+    fn longest_past(&self, most: usize) -> Option<(usize, usize)> {
+        let first = |len: &dyn Fn(usize) -> usize, rows: usize| {
+            (0..rows).map(|i| (i, len(i))).find(|&(_, n)| n > most)
+        };
+        match &self.text {
+            TextOf::View(a) if a.total_bytes_len() > most => {
+                first(&|i| a.value(i).len(), a.len())
+            }
+            TextOf::Utf8(a) if a.values().len() > most => first(&|i| a.value(i).len(), a.len()),
+            TextOf::LargeUtf8(a) if a.values().len() > most => {
+                first(&|i| a.value(i).len(), a.len())
+            }
+            TextOf::Entries { keys, entries, .. } if entries.text.len() > most => {
+                let long = |k: u32| k != MISSING && entries.cell(k as usize).len() > most;
+                let i = keys.iter().position(|&k| long(k))?;
+                Some((i, entries.cell(keys[i] as usize).len()))
+            }
+            // Numbers: a few dozen bytes at most.
+            _ => None,
+        }
+    }
+}
+
+fn utf8_cell<'s>(valid: bool, value: impl FnOnce() -> &'s str) -> &'s [u8] {
+    if valid {
+        value().as_bytes()
+    } else {
+        b""
+    }
+}
+
+/// A double or integer column's values as numbers; `None` for other types.
+fn numbers(array: &dyn Array) -> Option<Numbers<'_>> {
+    use ArrowDataType as D;
+    fn whole<T: NativeType + Into<i128>>(array: &dyn Array) -> Option<Numbers<'_>> {
+        let a = array.as_any().downcast_ref::<PrimitiveArray<T>>()?;
+        Some(Box::new(move |i| {
+            a.is_valid(i).then(|| a.value(i).into() as f64)
+        }))
+    }
+    match array.dtype() {
+        D::Float64 => {
+            let a = array.as_any().downcast_ref::<PrimitiveArray<f64>>()?;
+            // NaN is a missing value, as a CSV export writes it (nothing).
+            Some(Box::new(move |i| {
+                a.is_valid(i).then(|| a.value(i)).filter(|x| !x.is_nan())
+            }))
+        }
+        D::Int8 => whole::<i8>(array),
+        D::Int16 => whole::<i16>(array),
+        D::Int32 => whole::<i32>(array),
+        D::Int64 => whole::<i64>(array),
+        D::UInt8 => whole::<u8>(array),
+        D::UInt16 => whole::<u16>(array),
+        D::UInt32 => whole::<u32>(array),
+        D::UInt64 => whole::<u64>(array),
+        _ => None,
+    }
+}
+
+/// Keys into a table of the texts of the whole numbers a column holds, when they are whole
+/// and span at most [`WIDEST_CODES`]; `None` otherwise.
+fn whole_entries(array: &dyn Array) -> Option<(Vec<u32>, TextColumn)> {
+    use ArrowDataType as D;
+    fn of<T: NativeType + TryInto<i64>>(array: &dyn Array) -> Option<(Vec<u32>, TextColumn)> {
+        let a = array.as_any().downcast_ref::<PrimitiveArray<T>>()?;
+        // Past i64 (u64 above 2^63) is no code: read as text.
+        let values: Vec<i64> = (a.values().iter())
+            .map(|&v| v.try_into().ok())
+            .collect::<Option<_>>()?;
+        keys_of(&values, a.validity())
+    }
+    match array.dtype() {
+        D::Int8 => of::<i8>(array),
+        D::Int16 => of::<i16>(array),
+        D::Int32 => of::<i32>(array),
+        D::Int64 => of::<i64>(array),
+        D::UInt8 => of::<u8>(array),
+        D::UInt16 => of::<u16>(array),
+        D::UInt32 => of::<u32>(array),
+        D::UInt64 => of::<u64>(array),
+        D::Float64 => {
+            // Doubles that are all whole (codes written by pandas, which stores integer
+            // columns with missing values as doubles); NaN is missing.
+            let a = array.as_any().downcast_ref::<PrimitiveArray<f64>>()?;
+            let valid = |i: usize| a.is_valid(i) && !a.value(i).is_nan();
+            let whole = |x: f64| x.fract() == 0.0 && x.abs() < 1e15;
+            if !(0..a.len()).all(|i| !valid(i) || whole(a.value(i))) {
+                return None;
+            }
+            let values: Vec<i64> = a.values().iter().map(|&x| x as i64).collect();
+            let validity: polars_arrow::bitmap::Bitmap = (0..a.len()).map(valid).collect();
+            keys_of(&values, Some(&validity))
+        }
+        _ => None,
+    }
+}
+
+/// The keys of whole numbers `values` (missing where `validity` says so) into the table of
+/// the texts of their range, when it spans at most [`WIDEST_CODES`].
+fn keys_of(
+    values: &[i64],
+    validity: Option<&polars_arrow::bitmap::Bitmap>,
+) -> Option<(Vec<u32>, TextColumn)> {
+    let validity = validity.filter(|v| v.unset_bits() > 0);
+    let (lo, hi) = match validity {
+        None => (values.iter().min(), values.iter().max()),
+        Some(v) => {
+            let valid = || values.iter().zip(v.iter()).filter(|p| p.1).map(|p| p.0);
+            (valid().min(), valid().max())
+        }
+    };
+    let (Some(&lo), Some(&hi)) = (lo, hi) else {
+        return Some((vec![MISSING; values.len()], TextColumn::default()));
+    };
+    if hi as i128 - lo as i128 >= WIDEST_CODES {
+        return None;
+    }
+    let mut keys: Vec<u32> = values.iter().map(|&v| v.wrapping_sub(lo) as u32).collect();
+    if let Some(v) = validity {
+        for (k, ok) in keys.iter_mut().zip(v.iter()) {
+            if !ok {
+                *k = MISSING;
+            }
+        }
+    }
+    Some((keys, TextColumn::of((lo..=hi).map(|v| v.to_string()))))
+}
+
+/// A dictionary's entries as texts, each made once, and every row's key (a key past the
+/// dictionary is corrupt data: a missing value, not a panic).
+fn dictionary_entries<'a>(
+    array: &'a dyn Array,
+    booleans: &'a (String, String),
+) -> Option<(Vec<u32>, TextColumn)> {
+    use ArrowDataType as D;
+    fn of<'a, K: DictionaryKey>(
+        array: &'a dyn Array,
+        booleans: &'a (String, String),
+    ) -> Option<(Vec<u32>, TextColumn)> {
+        let a = array.as_any().downcast_ref::<DictionaryArray<K>>()?;
+        let values = cells(a.values().as_ref(), booleans)?;
+        let n = a.values().len();
+        let mut entries = TextColumn::default();
+        for k in 0..n {
+            values(k, &mut entries.text);
+            entries.ends.push(entries.text.len());
+        }
+        let mut keys: Vec<u32> = (a.keys().values().iter())
+            .map(|&k| match k.try_into() {
+                Ok(k) if k < n && k < MISSING as usize => k as u32,
+                _ => MISSING,
+            })
+            .collect();
+        if let Some(v) = a.validity().filter(|v| v.unset_bits() > 0) {
+            for (k, ok) in keys.iter_mut().zip(v.iter()) {
+                if !ok {
+                    *k = MISSING;
+                }
+            }
+        }
+        Some((keys, entries))
+    }
+    let D::Dictionary(key, _, _) = array.dtype() else {
+        return None;
+    };
+    match key {
+        IntegerType::Int8 => of::<i8>(array, booleans),
+        IntegerType::Int16 => of::<i16>(array, booleans),
+        IntegerType::Int32 => of::<i32>(array, booleans),
+        IntegerType::Int64 => of::<i64>(array, booleans),
+        IntegerType::UInt8 => of::<u8>(array, booleans),
+        IntegerType::UInt16 => of::<u16>(array, booleans),
+        IntegerType::UInt32 => of::<u32>(array, booleans),
+        IntegerType::UInt64 => of::<u64>(array, booleans),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

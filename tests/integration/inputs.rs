@@ -80,18 +80,47 @@ fn unknown_encoding_is_a_usage_error() {
 
 /// `csv` copied to Parquet by DuckDB (every column as text) in row groups of `rows`.
 fn parquet_of(csv: &std::path::Path, out: &std::path::Path, rows: usize) {
+    parquet_as(csv, out, rows, Typing::Text)
+}
+
+/// How the CSV's columns are typed in the Parquet file.
+#[derive(Debug, Clone, Copy)]
+enum Typing {
+    /// All text (dictionary-encoded where DuckDB chooses).
+    Text,
+    /// As DuckDB's CSV sniffer types them: integers, doubles, booleans, text.
+    Engine,
+    /// The 0/1 items as doubles with NaN for blanks, as pandas writes integer columns that
+    /// have missing values, and the yes/no column as BOOLEAN.
+    Pandas,
+}
+
+/// The CSV written to Parquet by DuckDB, in row groups of `rows`, typed by `typing`.
+fn parquet_as(csv: &std::path::Path, out: &std::path::Path, rows: usize, typing: Typing) {
     let script = r#"
 import duckdb, sys
 con = duckdb.connect()
 src = sys.argv[1].replace("'", "''")
 out = sys.argv[2].replace("'", "''")
-con.execute(f"COPY (SELECT * FROM read_csv('{src}', all_varchar = true)) TO '{out}' (FORMAT PARQUET, ROW_GROUP_SIZE {sys.argv[3]})")
+typing = sys.argv[4]
+if typing == "Text":
+    select = f"SELECT * FROM read_csv('{src}', all_varchar = true)"
+elif typing == "Engine":
+    select = f"SELECT * FROM read_csv('{src}')"
+else:
+    cols = [c for (c,) in con.execute(f"SELECT column_name FROM (DESCRIBE SELECT * FROM read_csv('{src}', all_varchar = true))").fetchall()]
+    swap = [f"CASE WHEN trim({c}) = '' THEN 'NaN'::DOUBLE ELSE TRY_CAST({c} AS DOUBLE) END AS {c}"
+            for c in cols if c.startswith("concern_") and c != "concern_other_text"]
+    swap.append("CASE WHEN prefer_no_ai = '' THEN NULL ELSE prefer_no_ai = 'yes' END AS prefer_no_ai")
+    select = f"SELECT * REPLACE ({', '.join(swap)}) FROM read_csv('{src}', all_varchar = true)"
+con.execute(f"COPY ({select}) TO '{out}' (FORMAT PARQUET, ROW_GROUP_SIZE {sys.argv[3]})")
 "#;
     let o = std::process::Command::new("python3")
         .args(["-c", script])
         .arg(csv)
         .arg(out)
         .arg(rows.to_string())
+        .arg(format!("{typing:?}"))
         .output()
         .expect("python3 runs (DuckDB's Python package; ./test.sh installs it)");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -282,7 +311,11 @@ mod parquet_property {
 
     /// The JSON of `table --lenient --by generation` on `path`, without the input's name.
     fn numbers(path: &std::path::Path) -> serde_json::Value {
-        let o = succeeded(concerns().arg("table").arg(path).args([
+        numbers_with(path, &[])
+    }
+
+    fn numbers_with(path: &std::path::Path, args: &[&std::ffi::OsStr]) -> serde_json::Value {
+        let o = succeeded(concerns().arg("table").arg(path).args(args).args([
             "--lenient",
             "--by",
             "generation",
@@ -292,6 +325,20 @@ mod parquet_property {
         let mut v = results_json(&o.stdout);
         v.as_object_mut().unwrap().remove("input");
         v
+    }
+
+    /// `rows` as a CSV of the canonical header, IDs numbered.
+    fn csv_of(rows: &[Vec<String>], csv: &std::path::Path) {
+        let mut w = csv::Writer::from_path(csv).unwrap();
+        let text = std::fs::read_to_string(root().join(DATA)).unwrap();
+        let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+        w.write_record(&header).unwrap();
+        for (k, row) in rows.iter().enumerate() {
+            let mut row = row.clone();
+            row[0] = format!("r{k:05}");
+            w.write_record(&row).unwrap();
+        }
+        w.flush().unwrap();
     }
 
     proptest! {
@@ -304,20 +351,36 @@ mod parquet_property {
         ) {
             let dir = tempfile::tempdir().unwrap();
             let csv = dir.path().join("r.csv");
-            let mut w = csv::Writer::from_path(&csv).unwrap();
-            let text = std::fs::read_to_string(root().join(DATA)).unwrap();
-            let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
-            w.write_record(&header).unwrap();
-            for (k, row) in rows.iter().enumerate() {
-                let mut row = row.clone();
-                row[0] = format!("r{k:05}");
-                w.write_record(&row).unwrap();
-            }
-            w.flush().unwrap();
-            drop(w);
+            csv_of(&rows, &csv);
             let parquet = dir.path().join("r.parquet");
             super::parquet_of(&csv, &parquet, group);
             prop_assert_eq!(numbers(&parquet), numbers(&csv));
+        }
+
+        /// Typed columns (integers, doubles, booleans, dictionaries) read in place give the
+        /// CSV's JSON: codes matched per dictionary entry and per whole number, weights read
+        /// as doubles, NaN as blank.
+        #[test]
+        fn typed_parquet_gives_the_csvs_results(
+            rows in prop::collection::vec(respondent(), 40..400),
+            group in 7usize..120,
+            pandas in any::<bool>(),
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let csv = dir.path().join("r.csv");
+            csv_of(&rows, &csv);
+            let parquet = dir.path().join("r.parquet");
+            let typing = if pandas { super::Typing::Pandas } else { super::Typing::Engine };
+            super::parquet_as(&csv, &parquet, group, typing);
+            let canonical = std::fs::read_to_string(root().join("codebooks/canonical.toml")).unwrap();
+            let codebook = dir.path().join("typed.toml");
+            std::fs::write(
+                &codebook,
+                format!("{canonical}\n[input.booleans]\ntrue = \"yes\"\nfalse = \"no\"\n"),
+            )
+            .unwrap();
+            let args = [std::ffi::OsStr::new("--codebook"), codebook.as_os_str()];
+            prop_assert_eq!(numbers_with(&parquet, &args), numbers_with(&csv, &args));
         }
     }
 }
