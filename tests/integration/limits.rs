@@ -680,3 +680,97 @@ fn a_parquet_footer_declaring_a_billion_columns_is_refused_not_an_abort() {
         );
     }
 }
+
+/// A stratified design of 100,000 PSUs (the most) whose rows come in random PSU order, as
+/// a file shuffled by an engine: every chunk of the scan touches tens of thousands of PSUs.
+#[test]
+fn a_design_of_the_most_psus_in_random_order_gives_the_results_of_the_sorted_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("plain.csv");
+    assert!(concerns()
+        .args(["simulate", "--n", "300000", "--seed", "27", "-o"])
+        .arg(&plain)
+        .status()
+        .unwrap()
+        .success());
+    let mut reader = csv::Reader::from_path(&plain).unwrap();
+    let mut header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    header.extend(["stratum".into(), "psu".into()]);
+    // Row i in PSU (7919 i + 13) mod 100,000: scrambled; 1,000 strata of 100 PSUs.
+    let rows: Vec<(u32, Vec<String>)> = reader
+        .records()
+        .enumerate()
+        .map(|(i, r)| {
+            let psu = ((i as u64 * 7919 + 13) % 100_000) as u32;
+            let mut row: Vec<String> = r.unwrap().iter().map(String::from).collect();
+            row.extend([format!("s{}", psu % 1000), format!("p{psu}")]);
+            (psu, row)
+        })
+        .collect();
+    let write = |path: &Path, rows: &[(u32, Vec<String>)]| {
+        let mut w = csv::Writer::from_path(path).unwrap();
+        w.write_record(&header).unwrap();
+        for (_, row) in rows {
+            w.write_record(row).unwrap();
+        }
+        w.flush().unwrap();
+    };
+    let random = dir.path().join("random.csv");
+    write(&random, &rows);
+    let mut sorted_rows = rows.clone();
+    sorted_rows.sort_by_key(|(psu, _)| *psu);
+    let sorted = dir.path().join("sorted.csv");
+    write(&sorted, &sorted_rows);
+    let results = |path: &Path| {
+        let o = super::succeeded(concerns().arg("table").arg(path).args([
+            "--strata",
+            "stratum",
+            "--psu",
+            "psu",
+            "--by",
+            "generation",
+            "--format",
+            "json",
+        ]));
+        let mut v = super::results_json(&o.stdout);
+        v.as_object_mut().unwrap().remove("input");
+        v
+    };
+    let (a, b) = (results(&random), results(&sorted));
+    assert!(a == b, "the order of the rows changed the results");
+    assert_eq!(a["design"]["psus"], 100_000);
+    assert_eq!(a["design"]["strata_count"], 1000);
+    // The standard error of one share, by the formula: the share's linearised values
+    // summed per PSU, their spread within each stratum (R `svyciprop`'s variance, with
+    // replacement). Excluded respondents stay in the design with a value of 0.
+    let at = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let (w, fam, y) = (at("weight"), at("ai_familiarity"), at("concern_reach_person"));
+    let items: Vec<usize> = (0..header.len())
+        .filter(|&c| header[c].starts_with("concern_") && !header[c].ends_with("_text"))
+        .collect();
+    let in_base = |r: &[String]| {
+        r[fam] != "dont_know_ai" && items.iter().any(|&c| r[c] == "0" || r[c] == "1")
+    };
+    let weight = |r: &[String]| r[w].parse::<f64>().unwrap();
+    let base: Vec<&Vec<String>> = rows.iter().map(|(_, r)| r).filter(|r| in_base(r)).collect();
+    let total: f64 = base.iter().map(|r| weight(r)).sum();
+    let share = base.iter().filter(|r| r[y] == "1").map(|r| weight(r)).sum::<f64>() / total;
+    let mut z = vec![0.0f64; 100_000];
+    for (psu, r) in &rows {
+        if in_base(r) {
+            let yi = (r[y] == "1") as u8 as f64;
+            z[*psu as usize] += weight(r) * (yi - share) / total;
+        }
+    }
+    let mut variance = 0.0;
+    for h in 0..1000 {
+        let units: Vec<f64> = (0..100).map(|j| z[h + 1000 * j]).collect();
+        let mean = units.iter().sum::<f64>() / 100.0;
+        variance += 100.0 / 99.0 * units.iter().map(|u| (u - mean).powi(2)).sum::<f64>();
+    }
+    let item = super::support::item(&a, "concerns", "reach_person");
+    let got = (item["share"].as_f64().unwrap(), item["se"].as_f64().unwrap());
+    assert!((got.0 - share).abs() < 1e-12, "share {} vs {share}", got.0);
+    let se = variance.sqrt();
+    assert!((got.1 - se).abs() < 1e-9 * se, "se {} vs {se}", got.1);
+}
