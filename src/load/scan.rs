@@ -431,7 +431,7 @@ impl<C> Slots<C> {
             alive: AtomicUsize::new(workers),
             n,
             merged: AtomicUsize::new(0),
-            ahead: 2 * workers,
+            ahead: workers + 1,
             stopped: Default::default(),
         }
     }
