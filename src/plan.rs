@@ -449,7 +449,9 @@ impl Memo {
             let raw = rec.get(c).unwrap_or(Cow::Borrowed(&[]));
             make(trim(&raw))
         };
-        let Some(e) = rec.entry(c) else {
+        // A table larger than any code list (a dictionary of free text) is read as text:
+        // the memo stays small whatever a file declares.
+        let Some(e) = rec.entry(c).filter(|e| e.keys <= MEMO_MOST) else {
             return text(&mut make);
         };
         if self.table != e.table {
@@ -468,6 +470,9 @@ impl Memo {
         }
     }
 }
+
+/// Entries of a table a [`Memo`] keeps verdicts for.
+const MEMO_MOST: u32 = 1 << 16;
 
 /// A value among codes, as a [`Memo`] keeps it: [`BLANK`], [`OTHER`] or the code's index + 2.
 const BLANK: u32 = 0;
