@@ -1002,31 +1002,30 @@ fn whole_entries(array: &dyn Array) -> Option<(Vec<u32>, TextColumn)> {
 }
 
 /// The keys of whole numbers `values` (missing where `validity` says so) into the table of
-/// the texts of their range, when it spans at most [`WIDEST_CODES`].
+/// the texts of their range, when it spans at most [`WIDEST_CODES`]. The range is taken over
+/// every slot, missing ones too (a decoder fills them with zeros; anything else only widens
+/// the range), so both passes run without a branch per value.
 fn keys_of(
     values: &[i64],
     validity: Option<&polars_arrow::bitmap::Bitmap>,
 ) -> Option<(Vec<u32>, TextColumn)> {
     let validity = validity.filter(|v| v.unset_bits() > 0);
-    let (lo, hi) = match validity {
-        None => (values.iter().min(), values.iter().max()),
-        Some(v) => {
-            let valid = || values.iter().zip(v.iter()).filter(|p| p.1).map(|p| p.0);
-            (valid().min(), valid().max())
-        }
-    };
-    let (Some(&lo), Some(&hi)) = (lo, hi) else {
+    if validity.is_some_and(|v| v.unset_bits() == values.len()) {
         return Some((vec![MISSING; values.len()], TextColumn::default()));
-    };
+    }
+    if values.is_empty() {
+        return Some((Vec::new(), TextColumn::default()));
+    }
+    // Folds of `min` and `max` (not `Iterator::min`): they vectorise.
+    let lo = values.iter().fold(i64::MAX, |a, &b| a.min(b));
+    let hi = values.iter().fold(i64::MIN, |a, &b| a.max(b));
     if hi as i128 - lo as i128 >= WIDEST_CODES {
         return None;
     }
     let mut keys: Vec<u32> = values.iter().map(|&v| v.wrapping_sub(lo) as u32).collect();
     if let Some(v) = validity {
-        for (k, ok) in keys.iter_mut().zip(v.iter()) {
-            if !ok {
-                *k = MISSING;
-            }
+        for i in (!v).true_idx_iter() {
+            keys[i] = MISSING;
         }
     }
     Some((keys, TextColumn::of((lo..=hi).map(|v| v.to_string()))))
@@ -1058,10 +1057,8 @@ fn dictionary_entries<'a>(
             })
             .collect();
         if let Some(v) = a.validity().filter(|v| v.unset_bits() > 0) {
-            for (k, ok) in keys.iter_mut().zip(v.iter()) {
-                if !ok {
-                    *k = MISSING;
-                }
+            for i in (!v).true_idx_iter() {
+                keys[i] = MISSING;
             }
         }
         Some((keys, entries))
