@@ -126,6 +126,8 @@ struct Scratch {
     bad_values: Vec<BadValue>,
     /// The record's value index per grouping column.
     groups: Vec<u32>,
+    /// Per grouping column: value indices made once per table entry (Parquet dictionaries).
+    group_memos: Vec<crate::plan::Memo>,
 }
 
 /// The problems a pass found: counted per kind, the first few kept with their place.
@@ -347,6 +349,7 @@ impl<'p> Pass<'p> {
                 eval: Eval::default(),
                 bad_values: Vec::new(),
                 groups: vec![0; plan.groupings.len()],
+                group_memos: vec![Default::default(); plan.groupings.len()],
             },
             tally: Tally::new(plan),
             records: 0,
@@ -654,8 +657,9 @@ impl<'p> Consumer for Pass<'p> {
             self.weights.push(self.scratch.eval.weight);
         }
         for (g, &c) in self.plan.groupings.iter().enumerate() {
-            let v = rec.get(c).unwrap_or(Cow::Borrowed(&[]));
-            self.scratch.groups[g] = self.tally.value_index(g, trim(&v));
+            let memo = &mut self.scratch.group_memos[g];
+            let tally = &mut self.tally;
+            self.scratch.groups[g] = memo.of(rec, c, |v| tally.value_index(g, v));
             self.blank_groups[g] += (self.scratch.groups[g] == 0) as u64;
         }
         self.tally.add(&self.scratch.eval, &self.scratch.groups);
