@@ -1008,12 +1008,14 @@ pub fn fixed_weight(v: &[u8]) -> Option<u64> {
 
 /// [`fixed_weight`] of the shortest text of `x` (the text a CSV export writes), without
 /// making it: that text has at most nine decimals exactly when `x` is the double nearest
-/// some number of billionths m, and then m = round(x·10⁹) (for m up to [`FIXED_MAX`] the
+/// some number of billionths m, and then m = ⌊x·10⁹ + ½⌋ (for m up to [`FIXED_MAX`] the
 /// product is within 0.2 of m, and no other multiple of 10⁻⁹ rounds to the same double).
 #[inline]
 pub fn fixed_number(x: f64) -> Option<u64> {
-    let m = (x * FIXED_ONE as f64).round();
-    (m > 0.0 && m <= FIXED_MAX as f64 && m / FIXED_ONE as f64 == x).then_some(m as u64)
+    // Rounded by a saturating cast (one instruction; `round` is a library call): negative,
+    // NaN and huge values give 0 or u64::MAX, which the checks refuse.
+    let m = (x * FIXED_ONE as f64 + 0.5) as u64;
+    (m > 0 && m <= FIXED_MAX && m as f64 / FIXED_ONE as f64 == x).then_some(m)
 }
 
 /// Smallest and largest survey weight accepted. Only ratios of weights matter, and within

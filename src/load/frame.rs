@@ -778,7 +778,7 @@ impl Fields for GroupRow<'_> {
             } => {
                 // A missing value is the key past the entries.
                 let n = entries.ends.len() as u32;
-                let key = keys[self.i];
+                let key = keys.get(self.i);
                 Some(Entry {
                     table: *table,
                     key: if key == MISSING { n } else { key },
@@ -816,7 +816,7 @@ enum TextOf<'a> {
     /// booleans, whole numbers of a narrow range (codes).
     Entries {
         table: u64,
-        keys: Vec<u32>,
+        keys: Keys,
         entries: TextColumn,
     },
     /// Other numbers (weights, decimals, wide-ranging IDs): their text, made for the row
@@ -830,6 +830,42 @@ enum TextOf<'a> {
 
 /// The key of a missing value in [`TextOf::Entries`].
 const MISSING: u32 = u32::MAX;
+
+/// Each row's key into a table of entries: a byte a row when the table is small (codes), so
+/// the keys of a row group's columns, read a row at a time, stay in the cache together.
+enum Keys {
+    Small(Vec<u8>),
+    Wide(Vec<u32>),
+}
+
+impl Keys {
+    fn of(keys: Vec<u32>, entries: usize) -> Keys {
+        if entries < u8::MAX as usize {
+            let small = |k: u32| if k == MISSING { u8::MAX } else { k as u8 };
+            Keys::Small(keys.into_iter().map(small).collect())
+        } else {
+            Keys::Wide(keys)
+        }
+    }
+
+    #[inline]
+    fn get(&self, i: usize) -> u32 {
+        match self {
+            Keys::Small(k) => match k[i] {
+                u8::MAX => MISSING,
+                k => k as u32,
+            },
+            Keys::Wide(k) => k[i],
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Keys::Small(k) => k.len(),
+            Keys::Wide(k) => k.len(),
+        }
+    }
+}
 
 /// Whole numbers of a column get a table of texts when their range spans at most this many.
 const WIDEST_CODES: i128 = 1 << 12;
@@ -850,7 +886,7 @@ impl<'a> ColumnView<'a> {
                     .collect();
                 TextOf::Entries {
                     table: new_table(),
-                    keys,
+                    keys: Keys::of(keys, 2),
                     entries: TextColumn::of([booleans.1.as_str(), booleans.0.as_str()]),
                 }
             }
@@ -858,14 +894,14 @@ impl<'a> ColumnView<'a> {
                 let (keys, entries) = dictionary_entries(array, booleans)?;
                 TextOf::Entries {
                     table: new_table(),
-                    keys,
+                    keys: Keys::of(keys, entries.ends.len()),
                     entries,
                 }
             }
             _ => match whole_entries(array) {
                 Some((keys, entries)) => TextOf::Entries {
                     table: new_table(),
-                    keys,
+                    keys: Keys::of(keys, entries.ends.len()),
                     entries,
                 },
                 None => TextOf::Lazy {
@@ -884,7 +920,7 @@ impl<'a> ColumnView<'a> {
             TextOf::View(a) => utf8_cell(a.is_valid(i), || a.value(i)),
             TextOf::Utf8(a) => utf8_cell(a.is_valid(i), || a.value(i)),
             TextOf::LargeUtf8(a) => utf8_cell(a.is_valid(i), || a.value(i)),
-            TextOf::Entries { keys, entries, .. } => match keys[i] {
+            TextOf::Entries { keys, entries, .. } => match keys.get(i) {
                 MISSING => b"",
                 k => entries.cell(k as usize).as_bytes(),
             },
@@ -917,8 +953,8 @@ impl<'a> ColumnView<'a> {
             }
             TextOf::Entries { keys, entries, .. } if entries.text.len() > most => {
                 let long = |k: u32| k != MISSING && entries.cell(k as usize).len() > most;
-                let i = keys.iter().position(|&k| long(k))?;
-                Some((i, entries.cell(keys[i] as usize).len()))
+                let i = (0..keys.len()).position(|i| long(keys.get(i)))?;
+                Some((i, entries.cell(keys.get(i) as usize).len()))
             }
             // Numbers: a few dozen bytes at most.
             _ => None,
