@@ -1429,14 +1429,31 @@ items = [
     /// A Parquet double read as a number gives the weight its CSV text gives.
     fn same_as_its_text(x: f64) {
         let text = crate::load::frame::number_text(x);
-        assert_eq!(fixed_number(x), fixed_weight(text.as_bytes()), "{x:?} as {text}");
+        assert_eq!(
+            fixed_number(x),
+            fixed_weight(text.as_bytes()),
+            "{x:?} as {text}"
+        );
     }
 
     #[test]
     fn a_stored_double_is_read_as_its_text() {
         for x in [
-            0.5939, 1.0, 22.912, 0.000000001, 999999.999999999, 1e6, 1e6 + 1.0, 0.1 + 0.2, 1e-10,
-            0.0, -0.5, 1e300, 5e-324, 7.0, 0.3333333333333333,
+            0.5939,
+            1.0,
+            22.912,
+            0.000000001,
+            999999.999999999,
+            1e6,
+            1e6 + 1.0,
+            0.1 + 0.2,
+            1e-10,
+            0.0,
+            -0.5,
+            1e300,
+            5e-324,
+            7.0,
+            0.3333333333333333,
         ] {
             same_as_its_text(x);
         }

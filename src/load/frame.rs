@@ -77,10 +77,7 @@ impl TextBlock {
     }
 
     fn of_columns(width: usize, positions: &[usize], columns: Vec<TextColumn>) -> TextBlock {
-        let mut slot = vec![None; width];
-        for (k, &p) in positions.iter().enumerate() {
-            slot[p] = Some(k);
-        }
+        let slot = slots(width, positions);
         let rows = columns.first().map_or(0, |c| c.ends.len());
         TextBlock {
             width,
@@ -98,6 +95,16 @@ impl TextBlock {
             consumer.record(&BlockRow { block: self, i }, first + n, index + n);
         }
     }
+}
+
+/// Header position → index of the column read, for a header of `width` columns of which
+/// `positions[k]` is read as column k.
+fn slots(width: usize, positions: &[usize]) -> Vec<Option<usize>> {
+    let mut slot = vec![None; width];
+    for (k, &p) in positions.iter().enumerate() {
+        slot[p] = Some(k);
+    }
+    slot
 }
 
 struct BlockRow<'a> {
@@ -723,13 +730,9 @@ fn row_group<C: Consumer>(
             Ok(view)
         })
         .collect::<Result<Vec<_>>>()?;
-    let mut slot = vec![None; header.columns.len()];
-    for (k, &p) in needed.iter().enumerate() {
-        slot[p] = Some(k);
-    }
     let group = GroupView {
         width: header.columns.len(),
-        slot,
+        slot: slots(header.columns.len(), needed),
         columns,
     };
     let index = if at.local { 0 } else { first };
@@ -944,9 +947,7 @@ impl<'a> ColumnView<'a> {
             (0..rows).map(|i| (i, len(i))).find(|&(_, n)| n > most)
         };
         match &self.text {
-            TextOf::View(a) if a.total_bytes_len() > most => {
-                first(&|i| a.value(i).len(), a.len())
-            }
+            TextOf::View(a) if a.total_bytes_len() > most => first(&|i| a.value(i).len(), a.len()),
             TextOf::Utf8(a) if a.values().len() > most => first(&|i| a.value(i).len(), a.len()),
             TextOf::LargeUtf8(a) if a.values().len() > most => {
                 first(&|i| a.value(i).len(), a.len())

@@ -326,7 +326,13 @@ impl DesignAcc {
                 *to = if v == 0 { 0 } else { value(j, v) };
             }
             let mass = Mass::of_weight(fixed, w);
-            self.add_row(plan, unit(u), &groups, &held.states[k * q..(k + 1) * q], mass);
+            self.add_row(
+                plan,
+                unit(u),
+                &groups,
+                &held.states[k * q..(k + 1) * q],
+                mass,
+            );
         }
     }
 

@@ -83,6 +83,18 @@ fn parquet_of(csv: &std::path::Path, out: &std::path::Path, rows: usize) {
     parquet_as(csv, out, rows, Typing::Text)
 }
 
+/// The canonical codebook with `[input.booleans]` true = "yes", false = "no", in `dir`.
+fn booleans_codebook(dir: &std::path::Path) -> std::path::PathBuf {
+    let canonical = std::fs::read_to_string(root().join("codebooks/canonical.toml")).unwrap();
+    let codebook = dir.join("typed.toml");
+    std::fs::write(
+        &codebook,
+        format!("{canonical}\n[input.booleans]\ntrue = \"yes\"\nfalse = \"no\"\n"),
+    )
+    .unwrap();
+    codebook
+}
+
 /// How the CSV's columns are typed in the Parquet file.
 #[derive(Debug, Clone, Copy)]
 enum Typing {
@@ -222,13 +234,8 @@ assert kind == "BOOLEAN", kind
         "{err}"
     );
     // With [input.booleans], the numbers of the CSV.
+    let codebook = booleans_codebook(dir.path());
     let canonical = std::fs::read_to_string(root().join("codebooks/canonical.toml")).unwrap();
-    let codebook = dir.path().join("typed.toml");
-    std::fs::write(
-        &codebook,
-        format!("{canonical}\n[input.booleans]\ntrue = \"yes\"\nfalse = \"no\"\n"),
-    )
-    .unwrap();
     let out = succeeded(
         concerns()
             .arg("table")
@@ -377,13 +384,7 @@ mod parquet_property {
             let parquet = dir.path().join("r.parquet");
             let typing = if pandas { super::Typing::Pandas } else { super::Typing::Engine };
             super::parquet_as(&csv, &parquet, group, typing);
-            let canonical = std::fs::read_to_string(root().join("codebooks/canonical.toml")).unwrap();
-            let codebook = dir.path().join("typed.toml");
-            std::fs::write(
-                &codebook,
-                format!("{canonical}\n[input.booleans]\ntrue = \"yes\"\nfalse = \"no\"\n"),
-            )
-            .unwrap();
+            let codebook = super::booleans_codebook(dir.path());
             let args = [std::ffi::OsStr::new("--codebook"), codebook.as_os_str()];
             prop_assert_eq!(numbers_with(&parquet, &args), numbers_with(&csv, &args));
         }

@@ -744,7 +744,11 @@ fn a_design_of_the_most_psus_in_random_order_gives_the_results_of_the_sorted_fil
     // summed per PSU, their spread within each stratum (R `svyciprop`'s variance, with
     // replacement). Excluded respondents stay in the design with a value of 0.
     let at = |name: &str| header.iter().position(|h| h == name).unwrap();
-    let (w, fam, y) = (at("weight"), at("ai_familiarity"), at("concern_reach_person"));
+    let (w, fam, y) = (
+        at("weight"),
+        at("ai_familiarity"),
+        at("concern_reach_person"),
+    );
     let items: Vec<usize> = (0..header.len())
         .filter(|&c| header[c].starts_with("concern_") && !header[c].ends_with("_text"))
         .collect();
@@ -754,7 +758,12 @@ fn a_design_of_the_most_psus_in_random_order_gives_the_results_of_the_sorted_fil
     let weight = |r: &[String]| r[w].parse::<f64>().unwrap();
     let base: Vec<&Vec<String>> = rows.iter().map(|(_, r)| r).filter(|r| in_base(r)).collect();
     let total: f64 = base.iter().map(|r| weight(r)).sum();
-    let share = base.iter().filter(|r| r[y] == "1").map(|r| weight(r)).sum::<f64>() / total;
+    let share = base
+        .iter()
+        .filter(|r| r[y] == "1")
+        .map(|r| weight(r))
+        .sum::<f64>()
+        / total;
     let mut z = vec![0.0f64; 100_000];
     for (psu, r) in &rows {
         if in_base(r) {
@@ -769,7 +778,10 @@ fn a_design_of_the_most_psus_in_random_order_gives_the_results_of_the_sorted_fil
         variance += 100.0 / 99.0 * units.iter().map(|u| (u - mean).powi(2)).sum::<f64>();
     }
     let item = super::support::item(&a, "concerns", "reach_person");
-    let got = (item["share"].as_f64().unwrap(), item["se"].as_f64().unwrap());
+    let got = (
+        item["share"].as_f64().unwrap(),
+        item["se"].as_f64().unwrap(),
+    );
     assert!((got.0 - share).abs() < 1e-12, "share {} vs {share}", got.0);
     let se = variance.sqrt();
     assert!((got.1 - se).abs() < 1e-9 * se, "se {} vs {se}", got.1);
